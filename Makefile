@@ -1,0 +1,89 @@
+# labo: build, test, install, benchmark.
+#   make            build ./labo (optimised)
+#   make check      unit + integration tests, built with ASan and UBSan (as root)
+#   make unit       unit tests only (no privilege needed)
+#   make bench      benchmarks (as root), see docs/benchmarks.md
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libcap libcurl jansson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+# Warnings are errors: the list follows bubblewrap's.
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+        -Wformat=2 -Wformat-security -Wswitch-default -Wpointer-arith -Wundef \
+        -Wcast-align -Wwrite-strings -Wnull-dereference -Wvla \
+        -Wno-unused-parameter -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
+              -DLABO_VERSION='"$(VERSION)"' $(CFLAGS)
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(sort $(wildcard src/util/*.c src/lab/*.c src/net/*.c src/host/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+ASM_SRC := src/lab/seed.S
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+B  := build/rel
+BA := build/asan
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o) $(ASM_SRC:%.S=$(B)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
+LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/%.o) $(ASM_SRC:%.S=$(BA)/%.o)
+CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/%.o)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
+
+.PHONY: all check unit integration bench install clean
+all: labo
+
+labo: $(LIB_OBJ) $(CLI_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(B)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BA)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC+SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+$(B)/%.o $(BA)/%.o: %.S netns/seed.yaml
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -DSEED_FILE='"netns/seed.yaml"' -c -o $@ $<
+
+# The sanitized CLI used by the integration tests.
+$(BA)/labo: $(LIB_OBJ_A) $(CLI_OBJ_A)
+	@$(if $(Q),echo "  LD+SAN  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BA)/tests/%: tests/unit/%.c $(LIB_OBJ_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD+SAN  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; LABO_TESTDATA=tests $$t; done
+
+integration: $(BA)/labo labo
+	LABO=$(CURDIR)/$(BA)/labo tests/integration/run.sh
+
+check: unit integration
+
+bench: labo
+	bench/run.sh
+
+install: labo
+	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
+	install -D -m 0644 netns/seed.yaml $(DESTDIR)$(PREFIX)/share/labo/netns/seed.yaml
+
+clean:
+	rm -rf build labo

@@ -1,0 +1,46 @@
+/* Bringing a lab up and down: the lab layer's verbs over net/ and host/.
+ *
+ * Contract of labo_up(): either the whole lab exists and its state says
+ * "up", or nothing of it exists (what was made is rolled back) and err says
+ * which object and operation failed and the kernel's reason. Every
+ * namespace is recorded in the lab's journal before it is made, so a
+ * labo_down() after a crash or kill -9 at any point removes it all.
+ *
+ * Contract of labo_down(): idempotent; removes exactly what the lab owns
+ * (its journal's namespaces, names carrying its mark "labo.<lab>[.host]",
+ * root interfaces aliased "labo:<lab>"), after killing every process that
+ * runs in the lab's namespaces. */
+#ifndef LABO_ENGINE_H
+#define LABO_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labo/error.h"
+#include "labo/lab.h"
+
+struct labo_up_opts
+{
+  bool quiet;   /* no progress lines */
+  bool dry_run; /* print the plan, make nothing */
+};
+
+int labo_up (const struct labo_lab *lab, const char *text, size_t len,
+             const struct labo_up_opts *opts, labo_error_t *err);
+
+/* Returns 1 if something was removed, 0 if the lab was not there, -1. */
+int labo_down (const char *lab, bool quiet, labo_error_t *err);
+
+/* Progress lines: "  <stage>  <ms>  <detail>" on stdout. */
+struct labo_progress
+{
+  bool quiet;
+  double t0, t;
+};
+void labo_progress_start (struct labo_progress *p, bool quiet);
+void labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+#define LABO_ALIAS_PREFIX "labo:"
+
+#endif

@@ -1,0 +1,109 @@
+/* The lab model: what a lab file describes, after parsing and validation.
+ * Every object keeps the position it was declared at, so that any later
+ * check (validation, or an `up` that finds a conflict on the machine) can
+ * name file:line:column.
+ *
+ * Words (see docs/architecture.md): a lab has hosts (emulated machines, each
+ * a network namespace), segments (layer-2 domains: bridges kept in the lab's
+ * own "switch" namespace) and links (veth pairs: host to segment, or host to
+ * host). IPv4 only for now. */
+#ifndef LABO_LAB_H
+#define LABO_LAB_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labo/ipv4.h"
+
+#define LABO_NAME_MAX 32     /* lab names: [a-z0-9][a-z0-9-]*, at most this */
+#define LABO_HOSTNAME_MAX 63 /* host names are hostnames (one DNS label) */
+#define LABO_DEFAULT_MTU 1500
+
+struct labo_pos
+{
+  const char *file; /* borrowed from struct labo_lab.file */
+  int line;         /* 1-based; 0 when unknown (built-in defaults) */
+  int col;          /* 1-based */
+};
+
+struct labo_segment
+{
+  char *name; /* also the bridge's interface name: at most IFNAMSIZ-1 bytes */
+  struct labo_pos pos;
+  struct labo_prefix subnet;
+  struct labo_pos subnet_pos;
+  int mtu;
+  /* The root namespace's own address on this segment (the user's shell
+   * reaches the hosts through it), or none. */
+  bool has_root;
+  uint32_t root_addr;
+  char root_ifname[IFNAMSIZ]; /* default "<lab>-<segment>" */
+  struct labo_pos root_pos;
+};
+
+/* One end of a link, inside a host. */
+struct labo_endpoint
+{
+  size_t host;                /* index into lab->hosts */
+  char ifname[IFNAMSIZ];      /* default eth0, eth1, ... in declaration order */
+  bool has_addr;
+  struct labo_prefix addr;    /* address and prefix length */
+  struct labo_pos pos;        /* of the endpoint's mapping */
+  struct labo_pos addr_pos;
+};
+
+enum labo_link_kind
+{
+  LABO_LINK_SEGMENT, /* host <-> segment (bridge port) */
+  LABO_LINK_P2P,     /* host <-> host */
+};
+
+struct labo_link
+{
+  enum labo_link_kind kind;
+  struct labo_endpoint a;   /* the host end (both kinds) */
+  size_t segment;           /* LABO_LINK_SEGMENT: index into lab->segments */
+  struct labo_endpoint b;   /* LABO_LINK_P2P: the other host's end */
+  int mtu;                  /* explicit, else the segment's, else 1500 */
+  struct labo_pos pos;
+};
+
+struct labo_route
+{
+  struct labo_prefix dst;   /* "default" is 0.0.0.0/0 */
+  uint32_t via;
+  struct labo_pos pos;
+};
+
+struct labo_host
+{
+  char *name;
+  struct labo_pos pos;
+  struct labo_route *routes;
+  size_t n_routes;
+  bool forward; /* IPv4 forwarding on (a router host); default off */
+};
+
+struct labo_lab
+{
+  char *name;
+  char *file;        /* path as given, or "<built-in seed>" */
+  struct labo_pos name_pos;
+  struct labo_host *hosts;
+  size_t n_hosts;
+  struct labo_segment *segments;
+  size_t n_segments;
+  struct labo_link *links; /* host links first (in host order), then p2p */
+  size_t n_links;
+};
+
+void labo_lab_free (struct labo_lab *lab);
+#define cleanup_lab __attribute__ ((cleanup (labo_lab_freep)))
+void labo_lab_freep (struct labo_lab **lab);
+
+/* Lookups by name; -1 when absent. */
+long labo_lab_find_host (const struct labo_lab *lab, const char *name);
+long labo_lab_find_segment (const struct labo_lab *lab, const char *name);
+
+#endif

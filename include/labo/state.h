@@ -1,0 +1,60 @@
+/* A lab's run state, under $LABO_RUN_DIR (default /run/labo) / <lab>/:
+ *   lock      flock()ed by whoever changes the lab (up, down): released by
+ *             the kernel if that process dies, even by kill -9
+ *   journal   one line per object, written BEFORE the object is made:
+ *             "netns <name>" or "link <name>"; teardown walks it backwards,
+ *             so whatever point `up` died at, `down` finds what it made
+ *   lab.yaml  the lab file as it was brought up (status reads it back)
+ *   meta      "file=...\ncreated=...\npid=...\nstate=building|up\n"
+ *   hosts     the lab's /etc/hosts, bind-mounted in processes run in hosts
+ * A tmpfs (/run) is the right home: state does not outlive a reboot, and
+ * neither do namespaces. */
+#ifndef LABO_STATE_H
+#define LABO_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labo/error.h"
+
+struct labo_state
+{
+  char *lab;
+  char *dir;
+  int lock_fd;
+  int journal_fd;
+};
+
+const char *labo_run_dir (void);
+char *labo_state_dir (const char *lab);
+
+/* Opens (create: making) the lab's directory and takes its lock, waiting
+ * for nobody: a busy lock is an error naming the holder. Without create, a
+ * missing directory returns 0 with st->dir == NULL. */
+int labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error_t *err);
+void labo_state_close (struct labo_state *st);
+
+/* Appends "kind name\n" to the journal. */
+int labo_state_record (struct labo_state *st, const char *kind, const char *name,
+                       labo_error_t *err);
+/* Reads the journal: parallel arrays of kinds and names, in order. */
+int labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n,
+                        labo_error_t *err);
+
+/* Writes a file into the lab's directory. */
+int labo_state_put (struct labo_state *st, const char *file, const char *data, size_t len,
+                    labo_error_t *err);
+/* Reads a file from a lab's directory (NULL if absent). */
+char *labo_state_get (const char *lab, const char *file, size_t *len);
+/* Value of key in the meta file, or NULL. Caller frees. */
+char *labo_state_meta (const char *lab, const char *key);
+
+/* Removes the directory and everything in it. */
+int labo_state_remove (struct labo_state *st, labo_error_t *err);
+
+/* Labs with a directory in the run dir, sorted. */
+int labo_state_list (char ***labs, size_t *n, labo_error_t *err);
+
+void labo_strv_free (char **v, size_t n);
+
+#endif

@@ -1,0 +1,60 @@
+/* Small helpers used by every layer (and using none): cleanup attributes in
+ * the manner of crun/systemd, checked allocation, monotonic time. */
+#ifndef LABO_UTIL_H
+#define LABO_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void labo_freep (void *p);   /* free(*(void **)p) */
+void labo_closep (int *fd);  /* close(*fd) if >= 0, keeps errno */
+void labo_fclosep (FILE **f);
+
+#define cleanup_free __attribute__ ((cleanup (labo_freep)))
+#define cleanup_close __attribute__ ((cleanup (labo_closep)))
+#define cleanup_file __attribute__ ((cleanup (labo_fclosep)))
+
+/* Ownership transfer out of a cleanup variable: `return steal_fd (&fd);`. */
+static inline int
+steal_fd (int *fd)
+{
+  int r = *fd;
+  *fd = -1;
+  return r;
+}
+static inline void *
+steal_ptr (void *pp)
+{
+  void **p = pp;
+  void *r = *p;
+  *p = NULL;
+  return r;
+}
+
+/* Allocation failures abort: labo cannot do anything useful without memory,
+ * and pretending otherwise multiplies untested paths. */
+void *xmalloc (size_t n);
+void *xcalloc (size_t n, size_t size);
+void *xrealloc (void *p, size_t n);
+char *xstrdup (const char *s);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Grow *arr (holding *n elements of elem_size) by one zeroed element and
+ * return a pointer to it. */
+void *labo_array_push (void *arr_p, size_t *n, size_t elem_size);
+
+/* Seconds on the monotonic clock. */
+double labo_now (void);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t labo_edit_distance (const char *a, const char *b);
+
+/* Reads a whole file; returns NULL and sets errno on failure. */
+char *labo_read_file (const char *path, size_t *len);
+/* Writes a whole file atomically (tmp + rename). Returns 0 or -1/errno. */
+int labo_write_file (const char *path, const char *data, size_t len, int mode);
+
+#endif

@@ -1,0 +1,446 @@
+/* The labo command line: parses arguments, picks the lab, calls the lab
+ * layer, and maps failures to documented exit codes:
+ *   0 ok, 1 failure (what and why on stderr; a failed `up` is rolled back),
+ *   2 bad input (usage, invalid lab file), 3 missing privileges,
+ *   4 no such lab or host. `exec` exits with the command's own status. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "labo/caps.h"
+#include "labo/engine.h"
+#include "labo/host.h"
+#include "labo/labfile.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/status.h"
+#include "labo/util.h"
+
+#ifndef LABO_VERSION
+#define LABO_VERSION "0.1"
+#endif
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAIL = 1,
+  EXIT_INPUT = 2,
+  EXIT_PRIV = 3,
+  EXIT_NOTFOUND = 4,
+};
+
+static const char usage_text[]
+    = "usage: labo <command> [options]\n"
+      "\n"
+      "  up [FILE] [-q] [--dry-run]   bring a lab up (default: the built-in seed lab)\n"
+      "  down [LAB|FILE] [-q]         tear a lab down (idempotent)\n"
+      "  status [LAB|FILE] [--json]   hosts, links, addresses and their state\n"
+      "  exec [-l LAB] HOST -- CMD... run CMD inside HOST\n"
+      "  ls [--json]                  the labs that are up\n"
+      "  validate [FILE]              check a lab file (no privileges needed)\n"
+      "  version\n"
+      "\n"
+      "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host\n"
+      "docs: README.md, docs/labfile.md, docs/status.md\n";
+
+static int
+usage (const char *fmt, const char *arg)
+{
+  if (fmt)
+    {
+      fputs ("labo: ", stderr);
+      fprintf (stderr, fmt, arg);
+      fputs ("\n\n", stderr);
+    }
+  fputs (usage_text, stderr);
+  return EXIT_INPUT;
+}
+
+static int
+fail (labo_error_t *err, int code)
+{
+  labo_error_print (*err);
+  labo_error_release (err);
+  return code;
+}
+
+static bool
+looks_like_file (const char *arg)
+{
+  struct stat st;
+  size_t l = strlen (arg);
+  return strchr (arg, '/') || (l > 5 && strcmp (arg + l - 5, ".yaml") == 0)
+         || (l > 4 && strcmp (arg + l - 4, ".yml") == 0) || stat (arg, &st) == 0;
+}
+
+/* Loads FILE, or the built-in seed when path is NULL; prints diagnostics. */
+static struct labo_lab *
+load_lab (const char *path, char **text, size_t *len)
+{
+  struct labo_diags diags = { NULL, 0 };
+  struct labo_lab *lab;
+
+  if (path == NULL)
+    {
+      *len = labo_seed_yaml_len;
+      *text = xmalloc (*len + 1);
+      memcpy (*text, labo_seed_yaml, *len);
+      (*text)[*len] = '\0';
+      lab = labo_labfile_parse (LABO_SEED_FILE, *text, *len, &diags);
+    }
+  else
+    {
+      *text = labo_read_file (path, len);
+      if (*text == NULL)
+        {
+          fprintf (stderr, "labo: reading lab file %s: %s\n", path, strerror (errno));
+          return NULL;
+        }
+      lab = labo_labfile_parse (path, *text, *len, &diags);
+    }
+  if (lab == NULL)
+    {
+      labo_diags_print (&diags, stderr);
+      fprintf (stderr, "labo: %zu error%s; nothing was created\n", diags.n,
+               diags.n == 1 ? "" : "s");
+      free (*text);
+      *text = NULL;
+    }
+  labo_diags_free (&diags);
+  return lab;
+}
+
+/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */
+static int
+resolve_lab (const char *arg, bool none_ok, char **name)
+{
+  char **labs = NULL;
+  size_t n = 0;
+  labo_error_t err = NULL;
+
+  *name = NULL;
+  if (arg && looks_like_file (arg))
+    {
+      cleanup_free char *text = NULL;
+      size_t len;
+      struct labo_lab *lab = load_lab (arg, &text, &len);
+      if (lab == NULL)
+        return EXIT_INPUT;
+      *name = xstrdup (lab->name);
+      labo_lab_free (lab);
+      return EXIT_OK;
+    }
+  if (arg)
+    {
+      *name = xstrdup (arg);
+      return EXIT_OK;
+    }
+  if (labo_state_list (&labs, &n, &err) < 0)
+    return fail (&err, EXIT_FAIL);
+  if (n == 1)
+    *name = xstrdup (labs[0]);
+  else if (n == 0 && !none_ok)
+    fprintf (stderr, "labo: no lab is up (`labo up` brings up the seed lab)\n");
+  else if (n > 1)
+    {
+      fprintf (stderr, "labo: %zu labs are up, name one:", n);
+      for (size_t i = 0; i < n; i++)
+        fprintf (stderr, " %s", labs[i]);
+      fputc ('\n', stderr);
+    }
+  labo_strv_free (labs, n);
+  if (*name == NULL && !(n == 0 && none_ok))
+    return n > 1 ? EXIT_INPUT : EXIT_NOTFOUND;
+  return EXIT_OK;
+}
+
+static int
+cmd_validate (int argc, char **argv)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  struct labo_lab *lab;
+
+  if (argc > 2)
+    return usage ("validate takes one lab file", NULL);
+  lab = load_lab (argc == 2 ? argv[1] : NULL, &text, &len);
+  if (lab == NULL)
+    return EXIT_INPUT;
+  printf ("%s: ok: lab %s, %zu host%s, %zu segment%s, %zu link%s\n", lab->file, lab->name,
+          lab->n_hosts, lab->n_hosts == 1 ? "" : "s", lab->n_segments,
+          lab->n_segments == 1 ? "" : "s", lab->n_links, lab->n_links == 1 ? "" : "s");
+  labo_lab_free (lab);
+  return EXIT_OK;
+}
+
+static int
+cmd_up (int argc, char **argv)
+{
+  static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                        { "dry-run", no_argument, NULL, 'n' },
+                                        { NULL, 0, NULL, 0 } };
+  struct labo_up_opts o = { false, false };
+  cleanup_free char *text = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  size_t len;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "+qn", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'q':
+        o.quiet = true;
+        break;
+      case 'n':
+        o.dry_run = true;
+        break;
+      default:
+        return usage (NULL, NULL);
+      }
+  if (argc - optind > 1)
+    return usage ("up takes at most one lab file", NULL);
+  lab = load_lab (optind < argc ? argv[optind] : NULL, &text, &len);
+  if (lab == NULL)
+    return EXIT_INPUT;
+  if (!o.dry_run && labo_caps_require ("up", &err) < 0)
+    {
+      labo_lab_free (lab);
+      return fail (&err, EXIT_PRIV);
+    }
+  r = labo_up (lab, text, len, &o, &err);
+  labo_lab_free (lab);
+  return r < 0 ? fail (&err, EXIT_FAIL) : EXIT_OK;
+}
+
+static int
+cmd_down (int argc, char **argv)
+{
+  cleanup_free char *name = NULL;
+  labo_error_t err = NULL;
+  bool quiet = false;
+  int c, r;
+
+  while ((c = getopt (argc, argv, "+q")) != -1)
+    if (c == 'q')
+      quiet = true;
+    else
+      return usage (NULL, NULL);
+  if (argc - optind > 1)
+    return usage ("down takes at most one lab", NULL);
+  if ((r = resolve_lab (optind < argc ? argv[optind] : NULL, true, &name)) != EXIT_OK)
+    return r;
+  if (name == NULL)
+    {
+      printf ("labo: no lab is up; nothing to do\n");
+      return EXIT_OK;
+    }
+  if (labo_caps_require ("down", &err) < 0)
+    return fail (&err, EXIT_PRIV);
+  if (!quiet)
+    printf ("labo: down %s\n", name);
+  r = labo_down (name, quiet, &err);
+  if (r < 0)
+    return fail (&err, EXIT_FAIL);
+  if (!quiet)
+    printf (r ? "labo: lab %s is down\n" : "labo: lab %s was not up; nothing to do\n", name);
+  return EXIT_OK;
+}
+
+static int
+cmd_status (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+  cleanup_free char *name = NULL;
+  labo_error_t err = NULL;
+  bool as_json = false;
+  json_t *st;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "+j", opts, NULL)) != -1)
+    if (c == 'j')
+      as_json = true;
+    else
+      return usage (NULL, NULL);
+  if (argc - optind > 1)
+    return usage ("status takes at most one lab", NULL);
+  if ((r = resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
+    return r;
+  if (labo_caps_require ("status", &err) < 0)
+    return fail (&err, EXIT_PRIV);
+  st = labo_status_json (name, &err);
+  if (st == NULL)
+    return fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL);
+  if (as_json)
+    {
+      json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      putchar ('\n');
+    }
+  else
+    labo_status_print (st, stdout);
+  json_decref (st);
+  return EXIT_OK;
+}
+
+static int
+cmd_ls (int argc, char **argv)
+{
+  char **labs = NULL;
+  size_t n = 0;
+  labo_error_t err = NULL;
+  bool as_json = argc > 1 && strcmp (argv[1], "--json") == 0;
+  json_t *arr = json_array ();
+
+  if (argc > 1 && !as_json)
+    {
+      json_decref (arr);
+      return usage ("ls takes only --json", NULL);
+    }
+  if (labo_state_list (&labs, &n, &err) < 0)
+    {
+      json_decref (arr);
+      return fail (&err, EXIT_FAIL);
+    }
+  if (!as_json)
+    printf ("%-16s %-9s %-6s %-21s %s\n", "LAB", "STATE", "HOSTS", "CREATED", "FILE");
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *state = labo_status_state (labs[i]);
+      cleanup_free char *hosts = labo_state_meta (labs[i], "hosts");
+      cleanup_free char *created = labo_state_meta (labs[i], "created");
+      cleanup_free char *file = labo_state_meta (labs[i], "file");
+      if (as_json)
+        json_array_append_new (
+            arr, json_pack ("{s:s, s:s, s:i, s:s, s:s}", "lab", labs[i], "state", state,
+                            "hosts", hosts ? atoi (hosts) : 0, "created",
+                            created ? created : "", "file", file ? file : ""));
+      else
+        printf ("%-16s %-9s %-6s %-21s %s\n", labs[i], state, hosts ? hosts : "?",
+                created ? created : "?", file ? file : "?");
+    }
+  if (as_json)
+    {
+      json_dumpf (arr, stdout, JSON_INDENT (2));
+      putchar ('\n');
+    }
+  json_decref (arr);
+  labo_strv_free (labs, n);
+  return EXIT_OK;
+}
+
+/* The lab holding HOST: the one named, or the only one up that has it. */
+static int
+find_host_lab (const char *lab_opt, const char *host, char **lab)
+{
+  char **labs = NULL;
+  size_t n = 0, found = 0;
+  labo_error_t err = NULL;
+
+  *lab = NULL;
+  if (lab_opt)
+    {
+      cleanup_free char *ns = labo_host_netns_name (lab_opt, host);
+      if (!labo_netns_exists (ns))
+        {
+          fprintf (stderr, "labo: lab %s has no host %s running (`labo status %s`)\n", lab_opt,
+                   host, lab_opt);
+          return EXIT_NOTFOUND;
+        }
+      *lab = xstrdup (lab_opt);
+      return EXIT_OK;
+    }
+  if (labo_state_list (&labs, &n, &err) < 0)
+    return fail (&err, EXIT_FAIL);
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *ns = labo_host_netns_name (labs[i], host);
+      if (labo_netns_exists (ns))
+        {
+          if (found++ == 0)
+            *lab = xstrdup (labs[i]);
+        }
+    }
+  labo_strv_free (labs, n);
+  if (found == 1)
+    return EXIT_OK;
+  free (*lab);
+  *lab = NULL;
+  if (found == 0)
+    {
+      fprintf (stderr, "labo: no lab that is up has a host named %s (`labo ls`)\n", host);
+      return EXIT_NOTFOUND;
+    }
+  fprintf (stderr, "labo: %zu labs have a host named %s: choose one with -l LAB\n", found, host);
+  return EXIT_INPUT;
+}
+
+static int
+cmd_exec (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL, *host;
+  cleanup_free char *lab = NULL;
+  labo_error_t err = NULL;
+  int c, r, code;
+
+  while ((c = getopt_long (argc, argv, "+l:", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else
+      return usage (NULL, NULL);
+  if (optind >= argc)
+    return usage ("exec needs a host and a command: labo exec HOST -- CMD...", NULL);
+  host = argv[optind++];
+  if (optind < argc && strcmp (argv[optind], "--") == 0)
+    optind++;
+  if (optind >= argc)
+    return usage ("exec needs a command after the host: labo exec %s -- CMD...", host);
+  if (labo_caps_require ("exec", &err) < 0)
+    return fail (&err, EXIT_PRIV);
+  if ((r = find_host_lab (lab_opt, host, &lab)) != EXIT_OK)
+    return r;
+  fflush (NULL);
+  labo_host_exec (lab, host, argv + optind, &code, &err);
+  return fail (&err, code);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    int (*fn) (int, char **);
+  } cmds[] = {
+    { "up", cmd_up },         { "down", cmd_down }, { "status", cmd_status },
+    { "exec", cmd_exec },     { "ls", cmd_ls },     { "validate", cmd_validate },
+  };
+  const char *cmd;
+
+  if (argc < 2)
+    return usage (NULL, NULL);
+  cmd = argv[1];
+  if (strcmp (cmd, "-h") == 0 || strcmp (cmd, "--help") == 0 || strcmp (cmd, "help") == 0)
+    {
+      fputs (usage_text, stdout);
+      return EXIT_OK;
+    }
+  if (strcmp (cmd, "version") == 0 || strcmp (cmd, "--version") == 0)
+    {
+      printf ("labo %s\n", LABO_VERSION);
+      return EXIT_OK;
+    }
+  for (size_t i = 0; i < sizeof (cmds) / sizeof (cmds[0]); i++)
+    if (strcmp (cmd, cmds[i].name) == 0)
+      {
+        optind = 1;
+        return cmds[i].fn (argc - 1, argv + 1);
+      }
+  return usage ("unknown command '%s'", cmd);
+}

@@ -1,0 +1,78 @@
+/* Entering an emulated host: see include/labo/host.h. */
+#include "labo/host.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+/* A fresh sysfs for this network namespace (so /sys/class/net lists the
+ * host's interfaces), with the machine's cgroup hierarchies carried over
+ * (they live under /sys/fs/cgroup and would vanish with the old sysfs). */
+static int
+remount_sysfs (const char *aside, labo_error_t *err)
+{
+  bool have_cgroup = false;
+
+  if (mkdir (aside, 0700) < 0 && errno != EEXIST)
+    return labo_error_errno (err, "creating %s", aside);
+  if (mount ("/sys/fs/cgroup", aside, NULL, MS_BIND | MS_REC, NULL) == 0)
+    have_cgroup = true;
+  if (umount2 ("/sys", MNT_DETACH) < 0 && errno != EINVAL)
+    return labo_error_errno (err, "unmounting the machine's /sys");
+  if (mount ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return labo_error_errno (err, "mounting a sysfs for the host");
+  if (have_cgroup && mount (aside, "/sys/fs/cgroup", NULL, MS_MOVE, NULL) < 0)
+    return labo_error_errno (err, "moving the cgroup mounts back under /sys/fs/cgroup");
+  /* Without securityfs, runc concludes AppArmor is absent (see the Docker
+   * notes); harmless to lack where the kernel has none. */
+  mount ("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+         NULL);
+  return 0;
+}
+
+int
+labo_host_enter (const char *lab, const char *host, labo_error_t *err)
+{
+  cleanup_free char *ns = labo_host_netns_name (lab, host);
+  cleanup_free char *dir = labo_state_dir (lab);
+  cleanup_free char *aside = xasprintf ("%s/cgroup-aside", dir);
+  cleanup_free char *hosts = xasprintf ("%s/hosts", dir);
+
+  if (!labo_netns_exists (ns))
+    return labo_error_make (err, ENOENT, "host %s of lab %s: namespace %s", host, lab, ns);
+  if (labo_netns_enter (ns, err) < 0)
+    return -1;
+  if (unshare (CLONE_NEWNS | CLONE_NEWUTS) < 0)
+    return labo_error_errno (err, "creating the mount and UTS namespaces of %s", host);
+  /* slave, not private: mounts the machine makes later (a new lab's
+   * /run/netns entry) still arrive; ours never leave */
+  if (mount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return labo_error_errno (err, "making / a slave mount in %s", host);
+  if (remount_sysfs (aside, err) < 0)
+    return labo_error_wrap (err, "entering %s", host);
+  if (access (hosts, R_OK) == 0 && mount (hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+    return labo_error_errno (err, "bind-mounting the lab's hosts file in %s", host);
+  if (sethostname (host, strlen (host)) < 0)
+    return labo_error_errno (err, "setting the hostname of %s", host);
+  return 0;
+}
+
+int
+labo_host_exec (const char *lab, const char *host, char *const argv[], int *exit_code,
+                labo_error_t *err)
+{
+  *exit_code = 1;
+  if (labo_host_enter (lab, host, err) < 0)
+    return -1;
+  execvp (argv[0], argv);
+  *exit_code = errno == ENOENT ? 127 : 126;
+  return labo_error_errno (err, "running %s in %s", argv[0], host);
+}

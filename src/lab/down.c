@@ -1,0 +1,154 @@
+/* Tearing a lab down, also after a crash: see include/labo/engine.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+
+#include "labo/engine.h"
+#include "labo/netlink.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+void
+labo_progress_start (struct labo_progress *p, bool quiet)
+{
+  p->quiet = quiet;
+  p->t0 = p->t = labo_now ();
+}
+
+void
+labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
+{
+  double now = labo_now ();
+  va_list ap;
+
+  if (!p->quiet)
+    {
+      printf ("  %-12s %8.1f ms  ", stage, (now - p->t) * 1e3);
+      va_start (ap, fmt);
+      vprintf (fmt, ap);
+      va_end (ap);
+      putchar ('\n');
+      fflush (stdout);
+    }
+  p->t = now;
+}
+
+/* The alias labo gives the root namespace's interfaces of a lab: reading it
+ * from sysfs is the ownership check before deleting anything by name there. */
+static bool
+root_link_is_ours (const char *lab, const char *ifname)
+{
+  char path[64 + IFNAMSIZ];
+  cleanup_free char *want = xasprintf (LABO_ALIAS_PREFIX "%s", lab);
+  cleanup_free char *alias = NULL;
+
+  snprintf (path, sizeof (path), "/sys/class/net/%s/ifalias", ifname);
+  alias = labo_read_file (path, NULL);
+  if (alias == NULL)
+    return false;
+  alias[strcspn (alias, "\n")] = '\0';
+  return strcmp (alias, want) == 0;
+}
+
+static int
+delete_root_links (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
+{
+  struct labo_nl nl;
+  int queued = 0;
+
+  if (labo_nl_open (&nl, "the root namespace", err) < 0)
+    return -1;
+  for (size_t i = n; i-- > 0;)
+    if (strcmp (kinds[i], "link") == 0 && root_link_is_ours (lab, names[i]))
+      {
+        labo_nl_link_del (&nl, 0, names[i]);
+        queued++;
+      }
+  if (queued && labo_nl_flush (&nl, err) < 0)
+    {
+      labo_nl_close (&nl);
+      return -1;
+    }
+  labo_nl_close (&nl);
+  return 0;
+}
+
+/* Called with the lab's state locked. */
+int labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err);
+
+int
+labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
+{
+  char **kinds = NULL, **names = NULL, **found = NULL;
+  size_t n = 0, n_found = 0;
+  cleanup_free char *exact = labo_switch_netns_name (st->lab);
+  cleanup_free char *prefix = xasprintf ("%s.", exact);
+  cleanup_free char **all = NULL;
+  size_t n_all = 0;
+  struct labo_progress pr;
+  int killed, ret = -1;
+  bool had = st->dir != NULL;
+
+  labo_progress_start (&pr, quiet);
+  if (labo_state_journal (st->lab, &kinds, &names, &n, err) < 0)
+    goto out;
+  /* The journal is the record; the names are the mark. Take the union, so
+   * that a lab whose state directory was lost is still removed whole. */
+  if (labo_netns_list (exact, prefix, &found, &n_found, err) < 0)
+    goto out;
+  for (size_t i = n; i-- > 0;)
+    if (strcmp (kinds[i], "netns") == 0)
+      *(char **) labo_array_push (&all, &n_all, sizeof (char *)) = names[i];
+  for (size_t i = 0; i < n_found; i++)
+    {
+      bool dup = false;
+      for (size_t j = 0; j < n_all && !dup; j++)
+        dup = strcmp (all[j], found[i]) == 0;
+      if (!dup)
+        *(char **) labo_array_push (&all, &n_all, sizeof (char *)) = found[i];
+    }
+  had = had || n_all > 0;
+
+  killed = labo_netns_kill_all (all, n_all, err);
+  if (killed < 0)
+    goto out;
+  labo_progress_stage (&pr, "processes", "%d killed", killed);
+
+  if (delete_root_links (st->lab, kinds, names, n, err) < 0)
+    goto out;
+  for (size_t i = 0; i < n_all; i++)
+    if (labo_netns_delete (all[i], err) < 0)
+      goto out;
+  labo_progress_stage (&pr, "namespaces", "%zu removed", n_all);
+
+  if (labo_state_remove (st, err) < 0)
+    goto out;
+  ret = had ? 1 : 0;
+out:
+  labo_strv_free (kinds, n);
+  labo_strv_free (names, n);
+  labo_strv_free (found, n_found);
+  return ret;
+}
+
+int
+labo_down (const char *lab, bool quiet, labo_error_t *err)
+{
+  struct labo_state st;
+  int r;
+
+  if (labo_state_open (lab, false, &st, err) < 0)
+    {
+      labo_state_close (&st);
+      return -1;
+    }
+  if (st.dir == NULL)
+    st.lab = st.lab ? st.lab : xstrdup (lab);
+  r = labo_down_locked (&st, quiet, err);
+  labo_state_close (&st);
+  return r;
+}

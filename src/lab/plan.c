@@ -1,0 +1,187 @@
+/* From a validated lab to the list of kernel objects to make: see
+ * include/labo/plan.h. */
+#include "labo/plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "labo/util.h"
+
+char *
+labo_host_netns_name (const char *lab, const char *host)
+{
+  return xasprintf (LABO_NETNS_PREFIX "%s.%s", lab, host);
+}
+
+char *
+labo_switch_netns_name (const char *lab)
+{
+  return xasprintf (LABO_NETNS_PREFIX "%s", lab);
+}
+
+struct labo_plan *
+labo_plan_build (const struct labo_lab *lab)
+{
+  struct labo_plan *p = xcalloc (1, sizeof (*p));
+  cleanup_free int *next_ifindex = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
+  int next_port = LABO_PORT_IFINDEX0;
+
+  p->switch_ns = labo_switch_netns_name (lab->name);
+  p->n_hosts = lab->n_hosts;
+  p->host_ns = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (char *));
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      p->host_ns[h] = labo_host_netns_name (lab->name, lab->hosts[h].name);
+      next_ifindex[h] = LABO_HOST_IFINDEX0;
+    }
+
+  for (size_t s = 0; s < lab->n_segments; s++)
+    {
+      struct labo_plan_bridge *b = labo_array_push (&p->bridges, &p->n_bridges, sizeof (*b));
+      b->ifname = lab->segments[s].name;
+      b->ifindex = LABO_BRIDGE_IFINDEX0 + (int) s;
+      b->mtu = lab->segments[s].mtu;
+    }
+
+  for (size_t l = 0; l < lab->n_links; l++)
+    {
+      const struct labo_link *link = &lab->links[l];
+      struct labo_plan_veth *v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
+      const struct labo_endpoint *ends[2] = { &link->a, &link->b };
+      int ifindex[2] = { 0, 0 };
+
+      v->link = l;
+      v->mtu = link->mtu;
+      if (link->kind == LABO_LINK_SEGMENT)
+        {
+          /* End a is the host's interface, created through the host's own
+           * socket; b is the bridge port in the switch namespace. */
+          v->ns_a = (int) link->a.host;
+          snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
+          v->ifindex_a = ifindex[0] = next_ifindex[link->a.host]++;
+          v->ns_b = LABO_NS_SWITCH;
+          snprintf (v->ifname_b, sizeof (v->ifname_b), "p%d", next_port - LABO_PORT_IFINDEX0);
+          v->ifindex_b = next_port++;
+          v->master_b = LABO_BRIDGE_IFINDEX0 + (int) link->segment;
+        }
+      else
+        {
+          v->ns_a = (int) link->a.host;
+          v->ns_b = (int) link->b.host;
+          snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
+          snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", link->b.ifname);
+          v->ifindex_a = ifindex[0] = next_ifindex[link->a.host]++;
+          v->ifindex_b = ifindex[1] = next_ifindex[link->b.host]++;
+        }
+      for (int e = 0; e < (link->kind == LABO_LINK_P2P ? 2 : 1); e++)
+        if (ends[e]->has_addr)
+          {
+            struct labo_plan_addr *a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
+            a->ns = (int) ends[e]->host;
+            a->ifindex = ifindex[e];
+            a->ifname = ends[e]->ifname;
+            a->addr = ends[e]->addr;
+          }
+    }
+
+  /* The root namespace's way into each segment that asks for one. */
+  for (size_t s = 0; s < lab->n_segments; s++)
+    {
+      const struct labo_segment *seg = &lab->segments[s];
+      struct labo_plan_veth *v;
+      struct labo_plan_addr *a;
+      if (!seg->has_root)
+        continue;
+      v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
+      v->link = (size_t) -1;
+      v->mtu = seg->mtu;
+      v->ns_a = LABO_NS_SWITCH;
+      snprintf (v->ifname_a, sizeof (v->ifname_a), "p%d", next_port - LABO_PORT_IFINDEX0);
+      v->ifindex_a = next_port++;
+      v->master_a = LABO_BRIDGE_IFINDEX0 + (int) s;
+      v->ns_b = LABO_NS_ROOT;
+      snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", seg->root_ifname);
+      v->ifindex_b = 0;
+      a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
+      a->ns = LABO_NS_ROOT;
+      a->ifindex = 0;
+      a->ifname = seg->root_ifname;
+      a->addr.addr = seg->root_addr;
+      a->addr.len = seg->subnet.len;
+    }
+
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    for (size_t r = 0; r < lab->hosts[h].n_routes; r++)
+      {
+        struct labo_plan_route *rt = labo_array_push (&p->routes, &p->n_routes, sizeof (*rt));
+        rt->ns = (int) h;
+        rt->dst = lab->hosts[h].routes[r].dst;
+        rt->via = lab->hosts[h].routes[r].via;
+      }
+  return p;
+}
+
+void
+labo_plan_free (struct labo_plan *p)
+{
+  if (p == NULL)
+    return;
+  for (size_t h = 0; h < p->n_hosts; h++)
+    free (p->host_ns[h]);
+  free (p->host_ns);
+  free (p->switch_ns);
+  free (p->bridges);
+  free (p->veths);
+  free (p->addrs);
+  free (p->routes);
+  free (p);
+}
+
+void
+labo_plan_freep (struct labo_plan **p)
+{
+  labo_plan_free (*p);
+  *p = NULL;
+}
+
+static const char *
+ns_label (const struct labo_plan *p, int ns)
+{
+  if (ns == LABO_NS_ROOT)
+    return "(root)";
+  if (ns == LABO_NS_SWITCH)
+    return p->switch_ns;
+  return p->host_ns[ns];
+}
+
+void
+labo_plan_print (const struct labo_lab *lab, const struct labo_plan *p, FILE *out)
+{
+  char b1[20], b2[20];
+
+  fprintf (out, "netns %s\n", p->switch_ns);
+  for (size_t h = 0; h < p->n_hosts; h++)
+    fprintf (out, "netns %s hostname %s%s\n", p->host_ns[h], lab->hosts[h].name,
+             lab->hosts[h].forward ? " forward" : "");
+  for (size_t i = 0; i < p->n_bridges; i++)
+    fprintf (out, "bridge %s index %d mtu %d in %s\n", p->bridges[i].ifname,
+             p->bridges[i].ifindex, p->bridges[i].mtu, p->switch_ns);
+  for (size_t i = 0; i < p->n_veths; i++)
+    {
+      const struct labo_plan_veth *v = &p->veths[i];
+      fprintf (out, "veth %s index %d in %s <-> %s index %d in %s mtu %d", v->ifname_a,
+               v->ifindex_a, ns_label (p, v->ns_a), v->ifname_b, v->ifindex_b,
+               ns_label (p, v->ns_b), v->mtu);
+      if (v->master_a)
+        fprintf (out, " master %d", v->master_a);
+      if (v->master_b)
+        fprintf (out, " (b master %d)", v->master_b);
+      fputc ('\n', out);
+    }
+  for (size_t i = 0; i < p->n_addrs; i++)
+    fprintf (out, "addr %s on %s index %d in %s\n", labo_prefix_format (&p->addrs[i].addr, b1),
+             p->addrs[i].ifname, p->addrs[i].ifindex, ns_label (p, p->addrs[i].ns));
+  for (size_t i = 0; i < p->n_routes; i++)
+    fprintf (out, "route %s via %s in %s\n", labo_prefix_format (&p->routes[i].dst, b1),
+             labo_ipv4_format (p->routes[i].via, b2), ns_label (p, p->routes[i].ns));
+}

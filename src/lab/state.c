@@ -1,0 +1,228 @@
+/* A lab's run state directory, lock and journal: see include/labo/state.h. */
+#include "labo/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/util.h"
+
+const char *
+labo_run_dir (void)
+{
+  const char *d = getenv ("LABO_RUN_DIR");
+  return d && *d ? d : "/run/labo";
+}
+
+char *
+labo_state_dir (const char *lab)
+{
+  return xasprintf ("%s/%s", labo_run_dir (), lab);
+}
+
+int
+labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error_t *err)
+{
+  cleanup_free char *lock = NULL;
+  cleanup_free char *journal = NULL;
+
+  memset (st, 0, sizeof (*st));
+  st->lock_fd = st->journal_fd = -1;
+  st->lab = xstrdup (lab);
+  st->dir = labo_state_dir (lab);
+  if (create)
+    {
+      if (mkdir (labo_run_dir (), 0700) < 0 && errno != EEXIST)
+        return labo_error_errno (err, "creating %s", labo_run_dir ());
+      if (mkdir (st->dir, 0700) < 0 && errno != EEXIST)
+        return labo_error_errno (err, "creating %s", st->dir);
+    }
+  else if (access (st->dir, F_OK) < 0)
+    {
+      free (st->dir);
+      st->dir = NULL;
+      return 0;
+    }
+  lock = xasprintf ("%s/lock", st->dir);
+  st->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (st->lock_fd < 0)
+    return labo_error_errno (err, "opening %s", lock);
+  if (flock (st->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      if (errno == EWOULDBLOCK)
+        {
+          cleanup_free char *pid = labo_state_meta (lab, "pid");
+          return labo_error_make (err, 0,
+                                  "lab '%s' is busy: another labo (pid %s) is bringing it up or "
+                                  "down; wait for it, or kill it and run `labo down %s`",
+                                  lab, pid ? pid : "?", lab);
+        }
+      return labo_error_errno (err, "locking %s", lock);
+    }
+  journal = xasprintf ("%s/journal", st->dir);
+  st->journal_fd = open (journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (st->journal_fd < 0)
+    return labo_error_errno (err, "opening %s", journal);
+  return 0;
+}
+
+void
+labo_state_close (struct labo_state *st)
+{
+  if (st->journal_fd >= 0)
+    close (st->journal_fd);
+  if (st->lock_fd >= 0)
+    close (st->lock_fd); /* releases the flock */
+  free (st->lab);
+  free (st->dir);
+  memset (st, 0, sizeof (*st));
+  st->lock_fd = st->journal_fd = -1;
+}
+
+int
+labo_state_record (struct labo_state *st, const char *kind, const char *name, labo_error_t *err)
+{
+  cleanup_free char *line = xasprintf ("%s %s\n", kind, name);
+  size_t len = strlen (line);
+  /* One write per line, O_APPEND: a line is in the journal whole or not at
+   * all, whenever the process dies (the page cache outlives the process). */
+  if (write (st->journal_fd, line, len) != (ssize_t) len)
+    return labo_error_errno (err, "recording %s %s in %s/journal", kind, name, st->dir);
+  return 0;
+}
+
+void
+labo_strv_free (char **v, size_t n)
+{
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+int
+labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n,
+                    labo_error_t *err)
+{
+  cleanup_free char *text = labo_state_get (lab, "journal", NULL);
+  size_t nk = 0;
+  char *line, *save = NULL;
+
+  *kinds = *names = NULL;
+  *n = 0;
+  if (text == NULL)
+    return 0;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *sp = strchr (line, ' ');
+      char **k, **nm;
+      if (sp == NULL || sp[1] == '\0')
+        continue; /* a torn or foreign line: ignore it rather than guess */
+      *sp = '\0';
+      k = labo_array_push (kinds, &nk, sizeof (char *));
+      *k = xstrdup (line);
+      nm = labo_array_push (names, n, sizeof (char *));
+      *nm = xstrdup (sp + 1);
+    }
+  (void) err;
+  return 0;
+}
+
+int
+labo_state_put (struct labo_state *st, const char *file, const char *data, size_t len,
+                labo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", st->dir, file);
+  if (labo_write_file (path, data, len, 0600) < 0)
+    return labo_error_errno (err, "writing %s", path);
+  return 0;
+}
+
+char *
+labo_state_get (const char *lab, const char *file, size_t *len)
+{
+  cleanup_free char *path = xasprintf ("%s/%s/%s", labo_run_dir (), lab, file);
+  return labo_read_file (path, len);
+}
+
+char *
+labo_state_meta (const char *lab, const char *key)
+{
+  cleanup_free char *text = labo_state_get (lab, "meta", NULL);
+  size_t klen = strlen (key);
+  char *p;
+
+  if (text == NULL)
+    return NULL;
+  for (p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (strncmp (p, key, klen) == 0 && p[klen] == '=')
+      {
+        char *v = p + klen + 1;
+        size_t vlen = strcspn (v, "\n");
+        char *r = xmalloc (vlen + 1);
+        memcpy (r, v, vlen);
+        r[vlen] = '\0';
+        return r;
+      }
+  return NULL;
+}
+
+int
+labo_state_remove (struct labo_state *st, labo_error_t *err)
+{
+  DIR *d;
+  struct dirent *de;
+
+  if (st->dir == NULL)
+    return 0;
+  d = opendir (st->dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : labo_error_errno (err, "opening %s", st->dir);
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno == EISDIR)
+        unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR);
+    }
+  closedir (d);
+  if (rmdir (st->dir) < 0 && errno != ENOENT)
+    return labo_error_errno (err, "removing %s", st->dir);
+  return 0;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+labo_state_list (char ***labs, size_t *n, labo_error_t *err)
+{
+  DIR *d = opendir (labo_run_dir ());
+  struct dirent *de;
+
+  *labs = NULL;
+  *n = 0;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : labo_error_errno (err, "listing %s", labo_run_dir ());
+  while ((de = readdir (d)) != NULL)
+    {
+      char **slot;
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+        continue;
+      slot = labo_array_push (labs, n, sizeof (char *));
+      *slot = xstrdup (de->d_name);
+    }
+  closedir (d);
+  if (*n > 1)
+    qsort (*labs, *n, sizeof (char *), cmp_str);
+  return 0;
+}

@@ -1,0 +1,524 @@
+/* Bringing a lab up: checks, then namespaces, bridges, veths, addresses and
+ * routes in batches, every namespace journalled before it is made; on any
+ * failure, the teardown of what the journal holds. See include/labo/engine.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "labo/engine.h"
+#include "labo/inspect.h"
+#include "labo/netlink.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+int labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err);
+
+struct build
+{
+  const struct labo_lab *lab;
+  const struct labo_plan *plan;
+  struct labo_state *st;
+  int root_fd;          /* the namespace labo was started in */
+  int switch_fd;
+  struct labo_nl sw;    /* socket in the switch namespace */
+  struct labo_nl root;  /* socket in the root namespace */
+  struct labo_nl *host; /* one per host, in its namespace */
+};
+
+/* A test hook: LABO_FAIL_AT=<stage> makes `up` fail at that point (after
+ * half the hosts for "hosts"), so tests can prove the rollback. */
+static int
+inject_failure (const char *stage, labo_error_t *err)
+{
+  const char *at = getenv ("LABO_FAIL_AT");
+  if (at && strcmp (at, stage) == 0)
+    return labo_error_make (err, 0, "injected failure at stage '%s' (LABO_FAIL_AT)", stage);
+  return 0;
+}
+
+/* Addresses the machine itself talks to, by file: a nameserver or an
+ * /etc/hosts entry inside a segment's subnet would be cut off from the
+ * machine once the lab's root address routes that subnet into the lab (on
+ * CI machines the package mirror is such an entry). Returns a description
+ * of the first one inside `net`, or NULL. */
+static char *
+machine_uses (const struct labo_prefix *net)
+{
+  static const struct
+  {
+    const char *path, *key;
+  } files[] = { { "/etc/resolv.conf", "nameserver" }, { "/etc/hosts", NULL } };
+
+  for (size_t f = 0; f < sizeof (files) / sizeof (files[0]); f++)
+    {
+      cleanup_free char *text = labo_read_file (files[f].path, NULL);
+      char *line, *save = NULL;
+      for (line = text ? strtok_r (text, "\n", &save) : NULL; line;
+           line = strtok_r (NULL, "\n", &save))
+        {
+          char word[64], addr[64], name[128] = "";
+          uint32_t a;
+          if (files[f].key)
+            {
+              if (sscanf (line, "%63s %63s", word, addr) != 2 || strcmp (word, files[f].key) != 0)
+                continue;
+            }
+          else if (sscanf (line, "%63s %127s", addr, name) < 1 || addr[0] == '#')
+            continue;
+          if (labo_ipv4_parse (addr, &a) == 0 && labo_prefix_contains (net, a))
+            return xasprintf ("%s %s%s%s in %s", addr, files[f].key ? "(nameserver)" : "(",
+                              files[f].key ? "" : name, files[f].key ? "" : ")", files[f].path);
+        }
+    }
+  return NULL;
+}
+
+/* Refuses to start where the lab would collide with what is already there:
+ * its names taken, or a root address that would take a subnet the machine
+ * already uses (an address, a route, a nameserver or a named host in it). */
+static int
+precheck (struct build *b, labo_error_t *err)
+{
+  const struct labo_lab *lab = b->lab;
+  struct labo_ifinfo *ifs = NULL;
+  struct labo_prefix *routes = NULL;
+  size_t n_ifs = 0, n_routes = 0;
+  char p1[20], p2[20];
+  int ret = 0;
+
+  if (labo_netns_exists (b->plan->switch_ns))
+    return labo_error_make (err, 0,
+                            "namespace %s already exists: is lab '%s' up already? "
+                            "(`labo status %s`, `labo down %s`)",
+                            b->plan->switch_ns, lab->name, lab->name, lab->name);
+  for (size_t h = 0; h < b->plan->n_hosts; h++)
+    if (labo_netns_exists (b->plan->host_ns[h]))
+      return labo_error_make (err, 0,
+                              "namespace %s already exists and is not part of a running lab "
+                              "'%s': remove it (`labo down %s`) or rename the lab",
+                              b->plan->host_ns[h], lab->name, lab->name);
+
+  if (labo_inspect (-1, "the root namespace", &ifs, &n_ifs, err) < 0)
+    return -1;
+  if (labo_inspect_routes (&routes, &n_routes, err) < 0)
+    {
+      free (ifs);
+      return -1;
+    }
+  for (size_t s = 0; s < lab->n_segments && ret == 0; s++)
+    {
+      const struct labo_segment *seg = &lab->segments[s];
+      cleanup_free char *used = NULL;
+      if (!seg->has_root)
+        continue;
+      if (labo_inspect_find (ifs, n_ifs, seg->root_ifname))
+        {
+          ret = labo_error_make (err, 0,
+                                 "%s:%d:%d: interface %s already exists in the root namespace; "
+                                 "set root.ifname for segment '%s'",
+                                 lab->file, seg->root_pos.line, seg->root_pos.col,
+                                 seg->root_ifname, seg->name);
+          break;
+        }
+      for (size_t i = 0; i < n_ifs && ret == 0; i++)
+        for (size_t a = 0; a < ifs[i].n_addrs && ret == 0; a++)
+          if (labo_prefix_overlap (&ifs[i].addrs[a], &seg->subnet))
+            ret = labo_error_make (
+                err, 0,
+                "%s:%d:%d: the root namespace already has %s on %s%s%s%s, which overlaps "
+                "segment '%s' (%s): a root address there would make the machine's routing "
+                "ambiguous; use another subnet or drop `root`",
+                lab->file, seg->subnet_pos.line, seg->subnet_pos.col,
+                labo_prefix_format (&ifs[i].addrs[a], p1), ifs[i].ifname,
+                ifs[i].alias[0] ? " (" : "", ifs[i].alias, ifs[i].alias[0] ? ")" : "",
+                seg->name, labo_prefix_format (&seg->subnet, p2));
+      for (size_t r = 0; r < n_routes && ret == 0; r++)
+        if (labo_prefix_overlap (&routes[r], &seg->subnet))
+          ret = labo_error_make (err, 0,
+                                 "%s:%d:%d: the root namespace already routes %s, which overlaps "
+                                 "segment '%s' (%s); use another subnet or drop `root`",
+                                 lab->file, seg->subnet_pos.line, seg->subnet_pos.col,
+                                 labo_prefix_format (&routes[r], p1), seg->name,
+                                 labo_prefix_format (&seg->subnet, p2));
+      if (ret == 0 && (used = machine_uses (&seg->subnet)) != NULL)
+        ret = labo_error_make (err, 0,
+                               "%s:%d:%d: the machine uses %s, inside segment '%s' (%s): a root "
+                               "address there would cut the machine off from it; use another "
+                               "subnet (e.g. 198.51.100.0/24) or drop `root`",
+                               lab->file, seg->subnet_pos.line, seg->subnet_pos.col, used,
+                               seg->name, labo_prefix_format (&seg->subnet, p2));
+    }
+  free (ifs);
+  free (routes);
+  return ret;
+}
+
+/* One /etc/hosts for the lab: hosts reach each other by name. */
+static char *
+hosts_file (const struct labo_lab *lab)
+{
+  size_t len = 0, cap = 256;
+  char *s = xmalloc (cap);
+  char buf[20];
+
+  len = (size_t) snprintf (s, cap, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+  for (size_t l = 0; l < lab->n_links; l++)
+    for (int e = 0; e < 2; e++)
+      {
+        const struct labo_endpoint *ep = e ? &lab->links[l].b : &lab->links[l].a;
+        size_t need;
+        if ((e && lab->links[l].kind != LABO_LINK_P2P) || !ep->has_addr)
+          continue;
+        need = strlen (lab->hosts[ep->host].name) + 32;
+        if (len + need >= cap)
+          s = xrealloc (s, cap = cap * 2 + need);
+        len += (size_t) snprintf (s + len, cap - len, "%s\t%s\n",
+                                  labo_ipv4_format (ep->addr.addr, buf),
+                                  lab->hosts[ep->host].name);
+      }
+  return s;
+}
+
+static int
+write_meta (struct build *b, const char *state, labo_error_t *err)
+{
+  char when[32];
+  time_t t = time (NULL);
+  struct tm tm;
+  cleanup_free char *meta = NULL;
+
+  strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
+  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\n", b->lab->file, when,
+                    (int) getpid (), state, b->lab->n_hosts);
+  return labo_state_put (b->st, "meta", meta, strlen (meta), err);
+}
+
+static int
+enable_forwarding (const char *ns, labo_error_t *err)
+{
+  /* /proc/sys/net shows the namespace of the thread that opens it: the
+   * caller is inside the host's namespace when this runs. */
+  cleanup_close int fd = open ("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, "1\n", 2) != 2)
+    return labo_error_errno (err, "enabling IPv4 forwarding in %s", ns);
+  return 0;
+}
+
+static struct labo_nl *
+nl_of (struct build *b, int ns)
+{
+  if (ns == LABO_NS_ROOT)
+    return &b->root;
+  if (ns == LABO_NS_SWITCH)
+    return &b->sw;
+  return &b->host[ns];
+}
+
+static const char *
+ns_name (struct build *b, int ns)
+{
+  if (ns == LABO_NS_ROOT)
+    return "the root namespace";
+  if (ns == LABO_NS_SWITCH)
+    return b->plan->switch_ns;
+  return b->plan->host_ns[ns];
+}
+
+/* Switch namespace and bridges, then each host's namespace, its segment
+ * veths (made from inside the host, the bridge port end sent to the switch
+ * namespace) and lo; the calling thread walks through the namespaces and
+ * is back in the root one on return, success or not. */
+static int
+build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
+{
+  const struct labo_plan *p = b->plan;
+  int ret = -1;
+  size_t n_veths = 0;
+
+  if (labo_state_record (b->st, "netns", p->switch_ns, err) < 0)
+    return -1;
+  if (labo_netns_create_and_enter (p->switch_ns, err) < 0)
+    goto back;
+  b->switch_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (b->switch_fd < 0)
+    {
+      labo_error_errno (err, "opening namespace %s", p->switch_ns);
+      goto back;
+    }
+  if (labo_nl_open (&b->sw, p->switch_ns, err) < 0)
+    goto back;
+  labo_nl_link_up (&b->sw, 1, "lo");
+  for (size_t i = 0; i < p->n_bridges; i++)
+    labo_nl_bridge_add (&b->sw, p->bridges[i].ifname, p->bridges[i].ifindex, p->bridges[i].mtu);
+  if (labo_nl_flush (&b->sw, err) < 0)
+    goto back;
+  labo_progress_stage (pr, "switch", "%s, %zu bridge%s", p->switch_ns, p->n_bridges,
+                       p->n_bridges == 1 ? "" : "s");
+
+  for (size_t h = 0; h < p->n_hosts; h++)
+    {
+      struct labo_nl *nl = &b->host[h];
+      if (labo_state_record (b->st, "netns", p->host_ns[h], err) < 0)
+        goto back;
+      if (labo_netns_create_and_enter (p->host_ns[h], err) < 0)
+        goto back;
+      if (labo_nl_open (nl, p->host_ns[h], err) < 0)
+        goto back;
+      if (b->lab->hosts[h].forward && enable_forwarding (p->host_ns[h], err) < 0)
+        goto back;
+      labo_nl_link_up (nl, 1, "lo");
+      for (size_t i = 0; i < p->n_veths; i++)
+        {
+          const struct labo_plan_veth *v = &p->veths[i];
+          if (v->ns_a != (int) h || v->ns_b != LABO_NS_SWITCH)
+            continue;
+          struct labo_nl_veth_end a = { v->ifname_a, v->ifindex_a, -1, 0, p->host_ns[h] };
+          struct labo_nl_veth_end pb = { v->ifname_b, v->ifindex_b, b->switch_fd, 0, p->switch_ns };
+          labo_nl_veth_add (nl, &a, &pb, v->mtu);
+          labo_nl_set_master (&b->sw, v->ifindex_b, v->ifname_b, v->master_b);
+          n_veths++;
+        }
+      if (labo_nl_flush (nl, err) < 0 || labo_nl_maybe_flush (&b->sw, err) < 0)
+        goto back;
+      if (h == p->n_hosts / 2 && inject_failure ("hosts", err) < 0)
+        goto back;
+    }
+  ret = 0;
+back:
+  if (setns (b->root_fd, CLONE_NEWNET) < 0)
+    {
+      perror ("labo: returning to the root network namespace");
+      abort (); /* every later step would act on the wrong namespace */
+    }
+  if (ret == 0 && labo_nl_flush (&b->sw, err) < 0)
+    ret = -1;
+  if (ret == 0)
+    labo_progress_stage (pr, "hosts", "%zu namespaces, %zu veths to segments", p->n_hosts,
+                         n_veths);
+  return ret;
+}
+
+static int
+build_links (struct build *b, struct labo_progress *pr, labo_error_t *err)
+{
+  const struct labo_plan *p = b->plan;
+  size_t n_p2p = 0, n_root = 0;
+
+  for (size_t i = 0; i < p->n_veths; i++)
+    {
+      const struct labo_plan_veth *v = &p->veths[i];
+      cleanup_close int fd = -1;
+      struct labo_nl *nl;
+
+      if (v->ns_b == LABO_NS_SWITCH)
+        continue; /* made with its host */
+      if (v->ns_b == LABO_NS_ROOT)
+        {
+          if (labo_state_record (b->st, "link", v->ifname_b, err) < 0)
+            return -1;
+          fd = dup (b->root_fd);
+          n_root++;
+        }
+      else
+        {
+          fd = labo_netns_open (p->host_ns[v->ns_b], err);
+          n_p2p++;
+        }
+      if (fd < 0)
+        return labo_error_errno (err, "opening the namespace of %s", v->ifname_b);
+      nl = nl_of (b, v->ns_a);
+      struct labo_nl_veth_end a = { v->ifname_a, v->ifindex_a, -1, v->master_a, ns_name (b, v->ns_a) };
+      struct labo_nl_veth_end pb = { v->ifname_b, v->ifindex_b, fd, 0, ns_name (b, v->ns_b) };
+      labo_nl_veth_add (nl, &a, &pb, v->mtu);
+      /* The peer's namespace is passed as a descriptor: send before it closes. */
+      if (labo_nl_flush (nl, err) < 0)
+        return -1;
+      if (v->ns_b >= 0) /* a root end comes up with its address, in configure() */
+        labo_nl_link_up (nl_of (b, v->ns_b), v->ifindex_b, v->ifname_b);
+    }
+  if (n_p2p + n_root)
+    labo_progress_stage (pr, "links", "%zu host-to-host, %zu from the root namespace", n_p2p,
+                         n_root);
+  return 0;
+}
+
+static int
+configure (struct build *b, struct labo_progress *pr, labo_error_t *err)
+{
+  const struct labo_plan *p = b->plan;
+  cleanup_free char *alias = xasprintf (LABO_ALIAS_PREFIX "%s", b->lab->name);
+  /* netlink tags point at their descriptions until the flush */
+  cleanup_free char (*what)[48] = xcalloc (p->n_routes ? p->n_routes : 1, sizeof (*what));
+  char p1[20], p2[20];
+
+  for (size_t i = 0; i < p->n_addrs; i++)
+    {
+      const struct labo_plan_addr *a = &p->addrs[i];
+      int ifindex = a->ifindex;
+      if (a->ns == LABO_NS_ROOT)
+        {
+          ifindex = (int) if_nametoindex (a->ifname);
+          if (ifindex == 0)
+            return labo_error_errno (err, "finding %s in the root namespace", a->ifname);
+          labo_nl_set_alias (&b->root, ifindex, a->ifname, alias);
+          labo_nl_link_up (&b->root, ifindex, a->ifname);
+        }
+      labo_nl_addr_add (nl_of (b, a->ns), ifindex, a->ifname, &a->addr);
+    }
+  for (size_t i = 0; i < p->n_routes; i++)
+    {
+      const struct labo_plan_route *r = &p->routes[i];
+      snprintf (what[i], sizeof (what[i]), "%s via %s", labo_prefix_format (&r->dst, p1),
+                labo_ipv4_format (r->via, p2));
+      labo_nl_route_add (nl_of (b, r->ns), &r->dst, r->via, what[i]);
+    }
+  if (labo_nl_flush (&b->root, err) < 0)
+    return -1;
+  for (size_t h = 0; h < p->n_hosts; h++)
+    if (labo_nl_flush (&b->host[h], err) < 0)
+      return -1;
+  labo_progress_stage (pr, "addresses", "%zu addresses, %zu routes", p->n_addrs, p->n_routes);
+  return 0;
+}
+
+/* A thousand hosts keep a thousand netlink sockets open for the build. */
+static int
+raise_fd_limit (size_t need, labo_error_t *err)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return 0;
+  if (rl.rlim_cur >= need)
+    return 0;
+  if (rl.rlim_max < need)
+    return labo_error_make (err, 0,
+                            "a lab of this size needs %zu open files, the hard limit is %llu "
+                            "(raise it with `ulimit -Hn`)",
+                            need, (unsigned long long) rl.rlim_max);
+  rl.rlim_cur = need;
+  if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return labo_error_errno (err, "raising the open file limit to %zu", need);
+  return 0;
+}
+
+int
+labo_up (const struct labo_lab *lab, const char *text, size_t len,
+         const struct labo_up_opts *opts, labo_error_t *err)
+{
+  cleanup_plan struct labo_plan *plan = labo_plan_build (lab);
+  struct labo_state st;
+  struct build b = { .lab = lab, .plan = plan, .st = &st, .root_fd = -1, .switch_fd = -1 };
+  struct labo_progress pr;
+  cleanup_free char *hosts = NULL;
+  int ret = -1;
+  bool made = false;
+
+  if (opts->dry_run)
+    {
+      labo_plan_print (lab, plan, stdout);
+      return 0;
+    }
+  labo_progress_start (&pr, opts->quiet);
+  if (!opts->quiet)
+    printf ("labo: up %s: %zu host%s, %zu segment%s, %zu link%s (%s)\n", lab->name,
+            lab->n_hosts, lab->n_hosts == 1 ? "" : "s", lab->n_segments,
+            lab->n_segments == 1 ? "" : "s", lab->n_links, lab->n_links == 1 ? "" : "s",
+            lab->file);
+
+  if (raise_fd_limit (lab->n_hosts + 64, err) < 0)
+    return -1;
+  if (labo_state_open (lab->name, true, &st, err) < 0)
+    goto out_state;
+  {
+    char **kinds = NULL, **names = NULL;
+    size_t n = 0;
+    labo_state_journal (lab->name, &kinds, &names, &n, NULL);
+    labo_strv_free (kinds, n);
+    labo_strv_free (names, n);
+    if (n > 0)
+      {
+        cleanup_free char *state = labo_state_meta (lab->name, "state");
+        if (state && strcmp (state, "up") == 0)
+          labo_error_make (err, 0, "lab '%s' is already up (`labo status %s`; `labo down %s` "
+                                   "removes it)", lab->name, lab->name, lab->name);
+        else
+          labo_error_make (err, 0, "a previous `labo up` of '%s' did not finish: run "
+                                   "`labo down %s` first", lab->name, lab->name);
+        goto out_state;
+      }
+  }
+  if (precheck (&b, err) < 0)
+    goto out_clean_dir;
+  labo_progress_stage (&pr, "check", "names and addresses free");
+
+  hosts = hosts_file (lab);
+  if (write_meta (&b, "building", err) < 0
+      || labo_state_put (&st, "lab.yaml", text, len, err) < 0
+      || labo_state_put (&st, "hosts", hosts, strlen (hosts), err) < 0
+      || labo_netns_prepare (err) < 0)
+    goto out_rollback;
+
+  b.root_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (b.root_fd < 0)
+    {
+      labo_error_errno (err, "opening the root network namespace");
+      goto out_rollback;
+    }
+  b.host = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*b.host));
+  made = true;
+  if (labo_nl_open (&b.root, "the root namespace", err) < 0
+      || build_namespaces (&b, &pr, err) < 0
+      || inject_failure ("links", err) < 0
+      || build_links (&b, &pr, err) < 0
+      || inject_failure ("addresses", err) < 0
+      || configure (&b, &pr, err) < 0
+      || write_meta (&b, "up", err) < 0)
+    goto out_rollback;
+  ret = 0;
+  if (!opts->quiet)
+    printf ("labo: lab %s is up in %.1f ms; `labo status %s`, `labo exec %s -- sh`\n",
+            lab->name, (labo_now () - pr.t0) * 1e3, lab->name, lab->hosts[0].name);
+  goto out_close;
+
+out_rollback:
+  {
+    labo_error_t down_err = NULL;
+    labo_error_wrap (err, "bringing up lab '%s'", lab->name);
+    if (!opts->quiet)
+      printf ("labo: failed; rolling back what was made\n");
+    /* close our sockets and descriptors first: they hold namespaces */
+    labo_nl_close (&b.sw);
+    labo_nl_close (&b.root);
+    for (size_t h = 0; b.host && h < lab->n_hosts; h++)
+      labo_nl_close (&b.host[h]);
+    if (labo_down_locked (&st, opts->quiet, &down_err) < 0)
+      {
+        fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
+        labo_error_release (&down_err);
+      }
+    (void) made;
+  }
+  goto out_close;
+out_clean_dir:
+  labo_state_remove (&st, NULL);
+out_close:
+  labo_nl_close (&b.sw);
+  labo_nl_close (&b.root);
+  for (size_t h = 0; b.host && h < lab->n_hosts; h++)
+    labo_nl_close (&b.host[h]);
+  free (b.host);
+  if (b.root_fd >= 0)
+    close (b.root_fd);
+  if (b.switch_fd >= 0)
+    close (b.switch_fd);
+out_state:
+  labo_state_close (&st);
+  return ret;
+}

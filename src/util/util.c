@@ -1,0 +1,208 @@
+/* Helpers shared by every layer: see include/labo/util.h. */
+#include "labo/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void
+labo_freep (void *p)
+{
+  free (*(void **) p);
+}
+
+void
+labo_closep (int *fd)
+{
+  int saved = errno;
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+  errno = saved;
+}
+
+void
+labo_fclosep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+  *f = NULL;
+}
+
+static void __attribute__ ((noreturn))
+oom (void)
+{
+  fputs ("labo: out of memory\n", stderr);
+  abort ();
+}
+
+void *
+xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xcalloc (size_t n, size_t size)
+{
+  void *p = calloc (n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r = strdup (s ? s : "");
+  if (r == NULL)
+    oom ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    oom ();
+  va_end (ap);
+  return s;
+}
+
+void *
+labo_array_push (void *arr_p, size_t *n, size_t elem_size)
+{
+  char **arr = arr_p;
+  /* grow by doubling: capacity is the next power of two >= n+1 */
+  size_t cap = 1;
+  while (cap < *n + 1)
+    cap <<= 1;
+  if (*n == 0 || (*n & (*n - 1)) == 0)
+    *arr = xrealloc (*arr, cap * elem_size);
+  memset (*arr + *n * elem_size, 0, elem_size);
+  return *arr + (*n)++ * elem_size;
+}
+
+double
+labo_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+size_t
+labo_edit_distance (const char *a, const char *b)
+{
+  size_t la = strlen (a), lb = strlen (b);
+  cleanup_free size_t *row = xcalloc (lb + 1, sizeof (size_t));
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++)
+    {
+      size_t diag = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= lb; j++)
+        {
+          size_t up = row[j];
+          size_t best = diag + (a[i - 1] != b[j - 1]);
+          if (up + 1 < best)
+            best = up + 1;
+          if (row[j - 1] + 1 < best)
+            best = row[j - 1] + 1;
+          row[j] = best;
+          diag = up;
+        }
+    }
+  return row[lb];
+}
+
+char *
+labo_read_file (const char *path, size_t *len)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  char *buf;
+  size_t cap, used = 0;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat (fd, &st) < 0)
+    return NULL;
+  cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+  buf = xmalloc (cap);
+  for (;;)
+    {
+      ssize_t r;
+      if (used + 1 >= cap)
+        buf = xrealloc (buf, cap *= 2);
+      r = read (fd, buf + used, cap - used - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        {
+          int saved = errno;
+          free (buf);
+          errno = saved;
+          return NULL;
+        }
+      if (r == 0)
+        break;
+      used += (size_t) r;
+    }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  return buf;
+}
+
+int
+labo_write_file (const char *path, const char *data, size_t len, int mode)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return -1;
+  while (len > 0)
+    {
+      ssize_t w = write (fd, data, len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        {
+          int saved = errno;
+          close (fd);
+          unlink (tmp);
+          errno = saved;
+          return -1;
+        }
+      data += w;
+      len -= (size_t) w;
+    }
+  if (close (fd) < 0 || rename (tmp, path) < 0)
+    {
+      int saved = errno;
+      unlink (tmp);
+      errno = saved;
+      return -1;
+    }
+  return 0;
+}
