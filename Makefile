@@ -70,13 +70,16 @@ $(BA)/tests/%: tests/unit/%.c $(LIB_OBJ_A)
 	@$(if $(Q),echo "  LD+SAN  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
+# Builds may run in parallel (-j); the suites run one after the other.
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; LABO_TESTDATA=tests $$t; done
 
 integration: $(BA)/labo labo
 	LABO=$(CURDIR)/$(BA)/labo tests/integration/run.sh
 
-check: unit integration
+check: $(UNIT_BIN) $(BA)/labo labo
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
 
 bench: labo
 	bench/run.sh

@@ -13,7 +13,7 @@
 
 #define LABO_STATUS_SCHEMA 1
 
-/* Returns a new reference, or NULL with err set (lab not up: status ENOENT). */
+/* Returns a new reference, or NULL with err set. */
 json_t *labo_status_json (const char *lab, labo_error_t *err);
 void labo_status_print (json_t *status, FILE *out);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "labo/caps.h"
 #include "labo/engine.h"
@@ -190,7 +191,7 @@ cmd_up (int argc, char **argv)
   size_t len;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "+qn", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "qn", opts, NULL)) != -1)
     switch (c)
       {
       case 'q':
@@ -225,7 +226,7 @@ cmd_down (int argc, char **argv)
   bool quiet = false;
   int c, r;
 
-  while ((c = getopt (argc, argv, "+q")) != -1)
+  while ((c = getopt (argc, argv, "q")) != -1)
     if (c == 'q')
       quiet = true;
     else
@@ -262,7 +263,7 @@ cmd_status (int argc, char **argv)
   json_t *st;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "+j", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "j", opts, NULL)) != -1)
     if (c == 'j')
       as_json = true;
     else
@@ -271,11 +272,19 @@ cmd_status (int argc, char **argv)
     return usage ("status takes at most one lab", NULL);
   if ((r = resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
     return r;
+  {
+    cleanup_free char *dir = labo_state_dir (name);
+    if (access (dir, F_OK) < 0)
+      {
+        fprintf (stderr, "labo: lab '%s' is not up (`labo ls` lists the labs that are)\n", name);
+        return EXIT_NOTFOUND;
+      }
+  }
   if (labo_caps_require ("status", &err) < 0)
     return fail (&err, EXIT_PRIV);
   st = labo_status_json (name, &err);
   if (st == NULL)
-    return fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL);
+    return fail (&err, EXIT_FAIL);
   if (as_json)
     {
       json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);

@@ -120,8 +120,8 @@ labo_status_json (const char *lab_name, labo_error_t *err)
 
   if (text == NULL)
     {
-      labo_error_make (err, ENOENT, "lab '%s' is not up (no %s/%s)", lab_name, labo_run_dir (),
-                       lab_name);
+      labo_error_make (err, 0, "lab '%s' is not up (no %s/%s/lab.yaml)", lab_name,
+                       labo_run_dir (), lab_name);
       return NULL;
     }
   lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);

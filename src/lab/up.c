@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -194,9 +195,11 @@ write_meta (struct build *b, const char *state, labo_error_t *err)
   struct tm tm;
   cleanup_free char *meta = NULL;
 
+  cleanup_free char *abs = realpath (b->lab->file, NULL); /* NULL for the built-in seed */
+
   strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
-  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\n", b->lab->file, when,
-                    (int) getpid (), state, b->lab->n_hosts);
+  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\n",
+                    abs ? abs : b->lab->file, when, (int) getpid (), state, b->lab->n_hosts);
   return labo_state_put (b->st, "meta", meta, strlen (meta), err);
 }
 

@@ -24,6 +24,9 @@
 /* The kernel refuses a single sendmsg larger than the socket's send buffer;
  * 64 KiB of requests is several hundred objects, far below it. */
 #define BATCH_FLUSH_AT (64 * 1024)
+/* Each ack is accounted at its skb's true size (~1 KiB) against the receive
+ * buffer: past a few hundred unread acks the kernel drops them (ENOBUFS). */
+#define BATCH_FLUSH_MSGS 128
 #define MSG_ROOM 1024 /* the largest request built here */
 
 int
@@ -318,7 +321,7 @@ out:
 int
 labo_nl_maybe_flush (struct labo_nl *nl, labo_error_t *err)
 {
-  if (nl->len < BATCH_FLUSH_AT)
+  if (nl->len < BATCH_FLUSH_AT && nl->n_tags < BATCH_FLUSH_MSGS)
     return 0;
   return labo_nl_flush (nl, err);
 }

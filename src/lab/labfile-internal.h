@@ -1,0 +1,131 @@
+/* Shared by the lab file reader (labfile.c, labfile-yaml.c) and its
+ * cross-object checks (validate.c); not part of the library's interface. */
+#ifndef LABO_LABFILE_INTERNAL_H
+#define LABO_LABFILE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <yaml.h>
+
+#include "labo/lab.h"
+#include "labo/labfile.h"
+
+/* An index that was not resolved (undefined host or segment). */
+#define LF_NONE ((size_t) -1)
+
+/* Endpoint flags: what the reader already reported, so that the checks that
+ * follow stay quiet about it instead of reporting one mistake many times. */
+enum
+{
+  LF_EP_IFNAME_GIVEN = 1 << 0, /* ifname came from the file */
+  LF_EP_IFNAME_BAD = 1 << 1,   /* ifname given but invalid */
+  LF_EP_ADDR_BAD = 1 << 2,     /* address given but not usable */
+  LF_EP_UNRESOLVED = 1 << 3,   /* host or segment undefined or missing */
+};
+
+/* What the reader knows about a link beyond the model (same index). */
+struct lf_link_aux
+{
+  unsigned flags[2];               /* of ends a and b */
+  struct labo_pos ifname_pos[2];   /* the ifname value, when given */
+  struct labo_pos host_pos[2];     /* p2p: the host value */
+  bool endpoints_ok;               /* p2p: exactly two endpoint mappings */
+};
+
+struct lf_segment_aux
+{
+  bool subnet_ok;
+  bool root_ifname_ok;             /* root_ifname is set and valid */
+  struct labo_pos root_addr_pos;   /* the root address value */
+};
+
+/* A route as read, with positions of its parts (host index, route index). */
+struct lf_route_aux
+{
+  size_t host, route;
+  struct labo_pos to_pos, via_pos;
+};
+
+struct lf_ctx
+{
+  struct labo_lab *lab;
+  struct labo_diags *diags;
+  size_t n_errors;
+  struct lf_link_aux *link_aux;    /* parallel to lab->links */
+  size_t n_link_aux;
+  struct lf_segment_aux *seg_aux;  /* parallel to lab->segments */
+  size_t n_seg_aux;
+  struct lf_route_aux *route_aux;  /* every route of every host */
+  size_t n_route_aux;
+};
+
+/* The reader of one document (labfile.c). */
+struct lf_reader
+{
+  struct lf_ctx c;
+  yaml_document_t *doc;
+  /* 'segments' or 'hosts' could not be read at all: references to them are
+   * then not reported as undefined, the cause being reported already */
+  bool segments_broken, hosts_broken;
+};
+
+/* A key of a mapping being read, with what the file gave for it. */
+struct lf_field
+{
+  const char *name;
+  yaml_node_t *key, *val; /* NULL when absent */
+};
+
+/* ---- diagnostics (labfile-yaml.c) ---- */
+
+/* Appends a diagnostic; takes msg. */
+void lf_diag_add (struct labo_diags *d, const char *file, int line, int col, char *msg);
+/* Records an error at pos. */
+void lf_error (struct lf_ctx *c, struct labo_pos pos, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+/* Orders two positions (line, then column). */
+int lf_pos_cmp (struct labo_pos a, struct labo_pos b);
+/* Sorts d->v[from..] by position, keeping the order of equal ones. */
+void lf_diags_sort (struct labo_diags *d, size_t from);
+
+/* ---- YAML values (labfile-yaml.c) ---- */
+
+struct labo_pos lf_pos_of (struct lf_reader *r, const yaml_node_t *n);
+yaml_node_t *lf_node (struct lf_reader *r, int id);
+const char *lf_text (const yaml_node_t *n); /* of a scalar */
+bool lf_is_null (const yaml_node_t *n);
+/* A copy of user text fit for a one-line message. */
+char *lf_disp (const char *s, size_t len);
+/* "a mapping", "a sequence", "nothing" or the quoted scalar. */
+char *lf_describe (const yaml_node_t *n);
+/* The value of f, or its key when the value is empty. */
+struct labo_pos lf_val_pos (struct lf_reader *r, const struct lf_field *f);
+/* "expected <want> for <label>, found ..."; lf_wrong_type labels f by name. */
+void lf_wrong_type_for (struct lf_reader *r, const struct lf_field *f, const char *want,
+                        const char *label);
+void lf_wrong_type (struct lf_reader *r, const struct lf_field *f, const char *want);
+/* The candidate close enough to s to be what a typo meant, or NULL. */
+const char *lf_suggest (const char *s, const char *const *cand, size_t n);
+/* Reads mapping map into f[0..nf): unknown, repeated and non-scalar keys
+ * are reported; `where` names the mapping ("in link"). */
+void lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where,
+                     struct lf_field *f, size_t nf);
+/* False after reporting that f is missing, at `at`. */
+bool lf_require (struct lf_reader *r, const struct lf_field *f, struct labo_pos at,
+                 const char *where);
+/* Typed values of f; NULL or false after reporting.  `want` and `label`
+ * phrase the message. */
+const char *lf_get_string (struct lf_reader *r, const struct lf_field *f, const char *want);
+yaml_node_t *lf_get_mapping (struct lf_reader *r, const struct lf_field *f, const char *label,
+                             bool *ok);
+yaml_node_t *lf_get_sequence (struct lf_reader *r, const struct lf_field *f, bool *ok);
+bool lf_get_int (struct lf_reader *r, const struct lf_field *f, int min, int max, int *out);
+bool lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out);
+
+/* The checks that compare objects with each other: overlapping subnets,
+ * duplicate addresses and interface names, p2p addressing, routes.  Also
+ * gives unnamed interfaces their default names. */
+void lf_validate (struct lf_ctx *c);
+
+#endif

@@ -1,0 +1,415 @@
+/* Lab file reading, the generic part: diagnostics, and typed values out of
+ * libyaml's document nodes (mappings with known keys, strings, integers,
+ * booleans), each failure reported with its position.  What the values mean
+ * is labfile.c's business. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labfile-internal.h"
+#include "labo/util.h"
+
+/* ---- diagnostics ---- */
+
+void
+lf_diag_add (struct labo_diags *d, const char *file, int line, int col, char *msg)
+{
+  struct labo_diag *g = labo_array_push (&d->v, &d->n, sizeof *g);
+  g->file = xstrdup (file);
+  g->line = line;
+  g->col = col;
+  g->msg = msg;
+}
+
+void
+lf_error (struct lf_ctx *c, struct labo_pos pos, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort (); /* out of memory: see xmalloc */
+  va_end (ap);
+  lf_diag_add (c->diags, c->lab->file, pos.line, pos.col, msg);
+  c->n_errors++;
+}
+
+int
+lf_pos_cmp (struct labo_pos a, struct labo_pos b)
+{
+  if (a.line != b.line)
+    return a.line < b.line ? -1 : 1;
+  if (a.col != b.col)
+    return a.col < b.col ? -1 : 1;
+  return 0;
+}
+
+void
+labo_diags_free (struct labo_diags *d)
+{
+  if (d == NULL)
+    return;
+  for (size_t i = 0; i < d->n; i++)
+    {
+      free (d->v[i].file);
+      free (d->v[i].msg);
+    }
+  free (d->v);
+  d->v = NULL;
+  d->n = 0;
+}
+
+void
+labo_diags_print (const struct labo_diags *d, FILE *out)
+{
+  for (size_t i = 0; i < d->n; i++)
+    {
+      const struct labo_diag *g = &d->v[i];
+      /* line 0: the file as a whole (it could not be read) */
+      if (g->line > 0)
+        fprintf (out, "%s:%d:%d: error: %s\n", g->file, g->line, g->col, g->msg);
+      else
+        fprintf (out, "%s: error: %s\n", g->file, g->msg);
+    }
+}
+
+/* Stable sort of d->v[from..] by position: insertion sort, as a file rarely
+ * has more than a handful of errors and equal positions keep their order. */
+void
+lf_diags_sort (struct labo_diags *d, size_t from)
+{
+  for (size_t i = from + 1; i < d->n; i++)
+    {
+      struct labo_diag x = d->v[i];
+      size_t j = i;
+      while (j > from
+             && (d->v[j - 1].line > x.line
+                 || (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col)))
+        {
+          d->v[j] = d->v[j - 1];
+          j--;
+        }
+      d->v[j] = x;
+    }
+}
+
+/* ---- YAML nodes ---- */
+
+struct labo_pos
+lf_pos_of (struct lf_reader *r, const yaml_node_t *n)
+{
+  return (struct labo_pos){ r->c.lab->file, (int) n->start_mark.line + 1,
+                            (int) n->start_mark.column + 1 };
+}
+
+yaml_node_t *
+lf_node (struct lf_reader *r, int id)
+{
+  return yaml_document_get_node (r->doc, id);
+}
+
+const char *
+lf_text (const yaml_node_t *n)
+{
+  return (const char *) n->data.scalar.value;
+}
+
+/* An empty or "~"/"null" plain scalar: what "key:" with nothing after it
+ * gives. */
+bool
+lf_is_null (const yaml_node_t *n)
+{
+  const char *s;
+  if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    return false;
+  s = lf_text (n);
+  return *s == '\0' || strcmp (s, "~") == 0 || strcmp (s, "null") == 0
+         || strcmp (s, "Null") == 0 || strcmp (s, "NULL") == 0;
+}
+
+/* A copy of user text fit for a one-line message: control bytes escaped,
+ * long values cut. */
+char *
+lf_disp (const char *s, size_t len)
+{
+  const size_t max = 48;
+  char *out = xmalloc (max * 4 + 4), *o = out;
+  for (size_t i = 0; i < len && i < max; i++)
+    {
+      unsigned char ch = (unsigned char) s[i];
+      if (ch < 0x20 || ch == 0x7f)
+        o += sprintf (o, "\\x%02x", ch);
+      else
+        *o++ = (char) ch;
+    }
+  if (len > max)
+    o = stpcpy (o, "...");
+  *o = '\0';
+  return out;
+}
+
+/* "a mapping", "a sequence", "nothing" or the quoted scalar. */
+char *
+lf_describe (const yaml_node_t *n)
+{
+  cleanup_free char *t = NULL;
+  if (n->type == YAML_MAPPING_NODE)
+    return xstrdup ("a mapping");
+  if (n->type == YAML_SEQUENCE_NODE)
+    return xstrdup ("a sequence");
+  if (n->type != YAML_SCALAR_NODE || lf_is_null (n))
+    return xstrdup ("nothing");
+  t = lf_disp (lf_text (n), n->data.scalar.length);
+  return xasprintf ("'%s'", t);
+}
+
+/* Where to report a problem with the value of field f: the value itself, or
+ * the key when there is nothing to point at. */
+struct labo_pos
+lf_val_pos (struct lf_reader *r, const struct lf_field *f)
+{
+  return lf_pos_of (r, lf_is_null (f->val) ? f->key : f->val);
+}
+
+/* "expected <want> for <label>, found <what f has>" */
+void
+lf_wrong_type_for (struct lf_reader *r, const struct lf_field *f, const char *want,
+                   const char *label)
+{
+  cleanup_free char *found = lf_describe (f->val);
+  lf_error (&r->c, lf_val_pos (r, f), "expected %s for %s, found %s", want, label, found);
+}
+
+void
+lf_wrong_type (struct lf_reader *r, const struct lf_field *f, const char *want)
+{
+  cleanup_free char *label = xasprintf ("'%s'", f->name);
+  lf_wrong_type_for (r, f, want, label);
+}
+
+/* The closest of `n` candidates to `s` when close enough to be a typo. */
+const char *
+lf_suggest (const char *s, const char *const *cand, size_t n)
+{
+  const char *best = NULL;
+  size_t best_d = 3, len = strlen (s);
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t d = labo_edit_distance (s, cand[i]);
+      /* "x" is 2 edits from "to": no use suggesting for such short words */
+      if (d < best_d && d < len)
+        {
+          best = cand[i];
+          best_d = d;
+        }
+    }
+  return best;
+}
+
+/* Reads the pairs of mapping `map` into f[0..nf), reporting keys that are not
+ * scalars, unknown or repeated.  `where` names the mapping ("in link"). */
+void
+lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct lf_field *f,
+                size_t nf)
+{
+  const char *names[8];
+
+  if (nf > 8)
+    abort (); /* no mapping of the format has more keys */
+  for (size_t i = 0; i < nf; i++)
+    names[i] = f[i].name;
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++)
+    {
+      yaml_node_t *k = lf_node (r, p->key), *v = lf_node (r, p->value);
+      struct lf_field *hit = NULL;
+      cleanup_free char *shown = NULL;
+      const char *sugg;
+
+      if (k->type != YAML_SCALAR_NODE)
+        {
+          cleanup_free char *found = lf_describe (k);
+          lf_error (&r->c, lf_pos_of (r, k), "expected a key %s, found %s", where, found);
+          continue;
+        }
+      for (size_t i = 0; i < nf; i++)
+        if (strcmp (lf_text (k), f[i].name) == 0
+            && strlen (lf_text (k)) == k->data.scalar.length)
+          hit = &f[i];
+      shown = lf_disp (lf_text (k), k->data.scalar.length);
+      if (hit && hit->key)
+        {
+          struct labo_pos first = lf_pos_of (r, hit->key);
+          lf_error (&r->c, lf_pos_of (r, k), "duplicate key '%s' %s (first at %d:%d)", shown,
+                    where, first.line, first.col);
+          continue;
+        }
+      if (hit)
+        {
+          hit->key = k;
+          hit->val = v;
+          continue;
+        }
+      sugg = lf_suggest (lf_text (k), names, nf);
+      if (sugg)
+        lf_error (&r->c, lf_pos_of (r, k), "unknown key '%s' %s (did you mean '%s'?)", shown,
+                  where, sugg);
+      else
+        {
+          cleanup_free char *list = xstrdup (f[0].name);
+          for (size_t i = 1; i < nf; i++)
+            {
+              char *l = xasprintf ("%s, %s", list, f[i].name);
+              free (list);
+              list = l;
+            }
+          lf_error (&r->c, lf_pos_of (r, k), "unknown key '%s' %s (valid keys: %s)", shown,
+                    where, list);
+        }
+    }
+}
+
+/* Checks that the required field f is there; `at` is where its mapping is
+ * named. */
+bool
+lf_require (struct lf_reader *r, const struct lf_field *f, struct labo_pos at,
+            const char *where)
+{
+  if (f->key)
+    return true;
+  lf_error (&r->c, at, "missing required key '%s' %s", f->name, where);
+  return false;
+}
+
+/* The value of f as a string, or NULL after reporting that it is not one.
+ * `want` says what was expected ("a host name"). */
+const char *
+lf_get_string (struct lf_reader *r, const struct lf_field *f, const char *want)
+{
+  if (f->val->type != YAML_SCALAR_NODE || lf_is_null (f->val))
+    {
+      lf_wrong_type (r, f, want);
+      return NULL;
+    }
+  if (strlen (lf_text (f->val)) != f->val->data.scalar.length)
+    {
+      lf_error (&r->c, lf_pos_of (r, f->val), "unexpected NUL character in '%s'", f->name);
+      return NULL;
+    }
+  return lf_text (f->val);
+}
+
+/* A mapping value, where nothing (null) counts as an empty mapping.  Returns
+ * NULL for null; *ok is false after reporting another type.  `label` names
+ * the value in messages ("'hosts'", "host 'a'"). */
+yaml_node_t *
+lf_get_mapping (struct lf_reader *r, const struct lf_field *f, const char *label, bool *ok)
+{
+  *ok = true;
+  if (f->val->type == YAML_MAPPING_NODE)
+    return f->val;
+  if (!lf_is_null (f->val))
+    {
+      *ok = false;
+      lf_wrong_type_for (r, f, "a mapping", label);
+    }
+  return NULL;
+}
+
+/* Same for sequences. */
+yaml_node_t *
+lf_get_sequence (struct lf_reader *r, const struct lf_field *f, bool *ok)
+{
+  *ok = true;
+  if (f->val->type == YAML_SEQUENCE_NODE)
+    return f->val;
+  if (!lf_is_null (f->val))
+    {
+      *ok = false;
+      lf_wrong_type (r, f, "a sequence");
+    }
+  return NULL;
+}
+
+bool
+lf_get_int (struct lf_reader *r, const struct lf_field *f, int min, int max, int *out)
+{
+  const yaml_node_t *v = f->val;
+  const char *s;
+  cleanup_free char *shown = NULL;
+  size_t n;
+  long val = 0;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      lf_wrong_type (r, f, "an integer");
+      return false;
+    }
+  s = lf_text (v);
+  n = v->data.scalar.length;
+  shown = lf_disp (s, n);
+  if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    {
+      lf_error (&r->c, lf_pos_of (r, v),
+                "expected an integer for '%s', got the string \"%s\" (drop the quotes)",
+                f->name, shown);
+      return false;
+    }
+  if (strspn (s, "0123456789") != n)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "expected an integer for '%s', got '%s'", f->name,
+                shown);
+      return false;
+    }
+  /* YAML 1.1 reads 0755 as octal: refuse rather than guess */
+  if (n > 1 && s[0] == '0')
+    {
+      lf_error (&r->c, lf_pos_of (r, v),
+                "expected an integer for '%s', got '%s' (no leading zeros)", f->name, shown);
+      return false;
+    }
+  if (n <= 9)
+    val = strtol (s, NULL, 10);
+  if (n > 9 || val < min || val > max)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "%s %s is out of range (%d..%d)", f->name, shown, min,
+                max);
+      return false;
+    }
+  *out = (int) val;
+  return true;
+}
+
+bool
+lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out)
+{
+  static const char *const yes[] = { "true", "True", "TRUE" };
+  static const char *const no[] = { "false", "False", "FALSE" };
+  const yaml_node_t *v = f->val;
+  cleanup_free char *shown = NULL;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      lf_wrong_type (r, f, "true or false");
+      return false;
+    }
+  shown = lf_disp (lf_text (v), v->data.scalar.length);
+  if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    {
+      lf_error (&r->c, lf_pos_of (r, v),
+                "expected true or false for '%s', got the string \"%s\" (drop the quotes)",
+                f->name, shown);
+      return false;
+    }
+  for (size_t i = 0; i < 3; i++)
+    if (strcmp (lf_text (v), yes[i]) == 0 || strcmp (lf_text (v), no[i]) == 0)
+      {
+        *out = strcmp (lf_text (v), yes[i]) == 0;
+        return true;
+      }
+  /* yes/no/on/off are booleans to YAML 1.1 only: say what is accepted */
+  lf_error (&r->c, lf_pos_of (r, v), "expected true or false for '%s', got '%s'", f->name,
+            shown);
+  return false;
+}

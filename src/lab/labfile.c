@@ -1,0 +1,956 @@
+/* Lab files: YAML (libyaml's document API) to the lab model.  The checks that
+ * look at one value at a time are here; those comparing objects with each
+ * other are in validate.c, the generic reading of YAML values in
+ * labfile-yaml.c.  The format is documented in docs/labfile.md.
+ *
+ * Positions: a problem with a value is reported at the value; a problem with
+ * a key (unknown, duplicate, an invalid name that is the key) or with an
+ * empty value is reported at the key; a missing key is reported at the key
+ * naming the mapping that lacks it (or at the start of a sequence item). */
+#include "labo/labfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "labfile-internal.h"
+#include "labo/util.h"
+
+#define IFNAME_MAX (IFNAMSIZ - 1)
+
+/* ---- names ---- */
+
+static bool
+is_alnum (char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+static bool
+lab_name_ok (const char *s)
+{
+  size_t n = strlen (s);
+  if (n == 0 || s[n - 1] == '-' || strstr (s, "--") || s[0] == '-')
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+      return false;
+  return true;
+}
+
+/* Interface (and segment) names: stricter than the kernel (which takes
+ * anything but '/', ':' and spaces) so that they are safe in shells and
+ * in `ip` commands. */
+static bool
+ifname_chars_ok (const char *s)
+{
+  if (!is_alnum (s[0]))
+    return false;
+  for (const char *p = s + 1; *p; p++)
+    if (!is_alnum (*p) && *p != '_' && *p != '.' && *p != '-')
+      return false;
+  return true;
+}
+
+static bool
+hostname_ok (const char *s)
+{
+  size_t n = strlen (s);
+  if (n == 0 || !is_alnum (s[0]) || !is_alnum (s[n - 1]))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!is_alnum (s[i]) && s[i] != '-')
+      return false;
+  return true;
+}
+
+/* Checks an interface name given in the file; reports at pos. */
+static bool
+check_ifname (struct lf_reader *r, const char *s, struct labo_pos pos)
+{
+  cleanup_free char *shown = lf_disp (s, strlen (s));
+  if (!ifname_chars_ok (s))
+    {
+      lf_error (&r->c, pos,
+                "invalid interface name '%s': use letters, digits, '_', '.' and '-', "
+                "starting with a letter or digit",
+                shown);
+      return false;
+    }
+  if (strlen (s) > IFNAME_MAX)
+    {
+      lf_error (&r->c, pos, "interface name '%s' is %zu bytes long, more than IFNAMSIZ-1 (%d)",
+                shown, strlen (s), IFNAME_MAX);
+      return false;
+    }
+  if (strcmp (s, "lo") == 0)
+    {
+      lf_error (&r->c, pos, "interface name 'lo' is taken by the loopback interface");
+      return false;
+    }
+  return true;
+}
+
+/* The name of a host or segment: the scalar key k; NULL after reporting. */
+static const char *
+key_name (struct lf_reader *r, yaml_node_t *k, const char *what)
+{
+  if (k->type != YAML_SCALAR_NODE)
+    {
+      cleanup_free char *found = lf_describe (k);
+      lf_error (&r->c, lf_pos_of (r, k), "expected a %s name, found %s", what, found);
+      return NULL;
+    }
+  if (strlen (lf_text (k)) != k->data.scalar.length)
+    {
+      lf_error (&r->c, lf_pos_of (r, k), "unexpected NUL character in %s name", what);
+      return NULL;
+    }
+  return lf_text (k);
+}
+
+/* "undefined host 'x' (did you mean 'y'?)", listing the names otherwise. */
+static void
+undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const char *name,
+           const char *const *names, size_t n)
+{
+  cleanup_free char *shown = lf_disp (name, strlen (name));
+  cleanup_free char *list = NULL;
+  const char *sugg = lf_suggest (name, names, n);
+
+  if (sugg)
+    {
+      lf_error (&r->c, pos, "undefined %s '%s' (did you mean '%s'?)", what, shown, sugg);
+      return;
+    }
+  if (n == 0)
+    {
+      lf_error (&r->c, pos, "undefined %s '%s' (the lab defines no %s)", what, shown, what);
+      return;
+    }
+  list = xasprintf ("'%s'", names[0]);
+  for (size_t i = 1; i < n && i < 8; i++)
+    {
+      char *l = xasprintf ("%s, '%s'", list, names[i]);
+      free (list);
+      list = l;
+    }
+  lf_error (&r->c, pos, "undefined %s '%s' (defined: %s%s)", what, shown, list,
+            n > 8 ? ", ..." : "");
+}
+
+static size_t
+find_segment (struct lf_reader *r, const char *name, struct labo_pos pos)
+{
+  const struct labo_lab *lab = r->c.lab;
+  long i = labo_lab_find_segment (lab, name);
+  cleanup_free const char **names = NULL;
+
+  if (i >= 0 || r->segments_broken)
+    return i >= 0 ? (size_t) i : LF_NONE;
+  names = xcalloc (lab->n_segments + 1, sizeof *names);
+  for (size_t j = 0; j < lab->n_segments; j++)
+    names[j] = lab->segments[j].name;
+  undefined (r, pos, "segment", name, names, lab->n_segments);
+  return LF_NONE;
+}
+
+static size_t
+find_host (struct lf_reader *r, const char *name, struct labo_pos pos)
+{
+  const struct labo_lab *lab = r->c.lab;
+  long i = labo_lab_find_host (lab, name);
+  cleanup_free const char **names = NULL;
+
+  if (i >= 0 || r->hosts_broken)
+    return i >= 0 ? (size_t) i : LF_NONE;
+  names = xcalloc (lab->n_hosts + 1, sizeof *names);
+  for (size_t j = 0; j < lab->n_hosts; j++)
+    names[j] = lab->hosts[j].name;
+  undefined (r, pos, "host", name, names, lab->n_hosts);
+  return LF_NONE;
+}
+
+/* ---- addresses ---- */
+
+/* Parses a network "a.b.c.d/len" (len in [min,max]) for field f; `what`
+ * names it in messages ("subnet"), `want` says what is accepted. */
+static bool
+get_network (struct lf_reader *r, const struct lf_field *f, const char *what, const char *want,
+             int min, int max, struct labo_prefix *out)
+{
+  const char *s = lf_get_string (r, f, want);
+  struct labo_prefix p, net;
+  bool has_len;
+  char b1[20], b2[20];
+  cleanup_free char *shown = NULL;
+
+  if (s == NULL)
+    return false;
+  shown = lf_disp (s, strlen (s));
+  if (labo_prefix_parse (s, &p, &has_len) < 0)
+    {
+      lf_error (&r->c, lf_pos_of (r, f->val), "expected %s for '%s', got '%s'", want, f->name,
+                shown);
+      return false;
+    }
+  if (!has_len)
+    {
+      lf_error (&r->c, lf_pos_of (r, f->val),
+                "%s %s needs a prefix length, as in 203.0.113.0/24", what, shown);
+      return false;
+    }
+  if (p.len < min || p.len > max)
+    {
+      lf_error (&r->c, lf_pos_of (r, f->val), "%s prefix length /%u is out of range (/%d../%d)",
+                what, (unsigned) p.len, min, max);
+      return false;
+    }
+  if (!labo_prefix_is_network (&p))
+    {
+      net = (struct labo_prefix){ labo_prefix_network (&p), p.len };
+      lf_error (&r->c, lf_pos_of (r, f->val), "%s %s has host bits set (did you mean %s?)",
+                what, labo_prefix_format (&p, b1), labo_prefix_format (&net, b2));
+      return false;
+    }
+  *out = p;
+  return true;
+}
+
+/* Parses an address "a.b.c.d", or "a.b.c.d/len" when allow_len. */
+static bool
+get_address (struct lf_reader *r, const struct lf_field *f, bool allow_len,
+             struct labo_prefix *out, bool *has_len)
+{
+  const char *s = lf_get_string (r, f, "an IPv4 address like 203.0.113.10");
+  cleanup_free char *shown = NULL;
+
+  if (s == NULL)
+    return false;
+  if (labo_prefix_parse (s, out, has_len) == 0 && (allow_len || !*has_len))
+    return true;
+  shown = lf_disp (s, strlen (s));
+  lf_error (&r->c, lf_pos_of (r, f->val),
+            "expected an IPv4 address like 203.0.113.10, got '%s'", shown);
+  return false;
+}
+
+/* Checks that address p (length optional) belongs on segment s: same prefix
+ * length, inside the subnet, neither its network nor broadcast address.
+ * Gives p the subnet's length. */
+static bool
+check_segment_addr (struct lf_reader *r, size_t s, struct labo_prefix *p, bool has_len,
+                    struct labo_pos pos)
+{
+  const struct labo_segment *seg = &r->c.lab->segments[s];
+  uint32_t mask = labo_prefix_mask (seg->subnet.len);
+  char a[16], n[20], tmp[20];
+
+  if (!r->c.seg_aux[s].subnet_ok)
+    return false; /* reported at the subnet */
+  labo_ipv4_format (p->addr, a);
+  labo_prefix_format (&seg->subnet, n);
+  if (has_len && p->len != seg->subnet.len)
+    {
+      lf_error (&r->c, pos,
+                "address %s has prefix length /%u but segment '%s' is %s (write %s or %s/%u)",
+                labo_prefix_format (p, tmp), (unsigned) p->len, seg->name, n, a, a,
+                (unsigned) seg->subnet.len);
+      return false;
+    }
+  p->len = seg->subnet.len;
+  if (!labo_prefix_contains (&seg->subnet, p->addr))
+    {
+      lf_error (&r->c, pos, "address %s is outside segment '%s' (%s)", a, seg->name, n);
+      return false;
+    }
+  if (p->addr == seg->subnet.addr)
+    {
+      lf_error (&r->c, pos, "address %s is the network address of segment '%s' (%s)", a,
+                seg->name, n);
+      return false;
+    }
+  if (p->addr == (seg->subnet.addr | ~mask))
+    {
+      lf_error (&r->c, pos, "address %s is the broadcast address of segment '%s' (%s)", a,
+                seg->name, n);
+      return false;
+    }
+  return true;
+}
+
+/* ---- segments ---- */
+
+static void
+read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
+{
+  struct labo_lab *lab = r->c.lab;
+  struct labo_segment *seg = &lab->segments[s];
+  struct lf_segment_aux *aux = &r->c.seg_aux[s];
+  cleanup_free char *where = xasprintf ("in root of segment '%s'", seg->name);
+  struct lf_field f[] = { { "address", NULL, NULL }, { "ifname", NULL, NULL } };
+  struct labo_prefix p;
+  bool has_len = false, addr_ok;
+
+  seg->root_pos = lf_pos_of (r, rootf->key);
+  if (rootf->val->type == YAML_MAPPING_NODE)
+    {
+      lf_read_fields (r, rootf->val, where, f, 2);
+      if (!lf_require (r, &f[0], seg->root_pos, where))
+        return;
+    }
+  else
+    {
+      /* the short form: the address alone */
+      f[0].key = rootf->key;
+      f[0].val = rootf->val;
+      f[0].name = "root";
+    }
+  aux->root_addr_pos = lf_val_pos (r, &f[0]);
+  addr_ok = get_address (r, &f[0], true, &p, &has_len)
+            && check_segment_addr (r, s, &p, has_len, aux->root_addr_pos);
+  if (f[1].key)
+    {
+      const char *ifn = lf_get_string (r, &f[1], "an interface name");
+      if (ifn && check_ifname (r, ifn, lf_pos_of (r, f[1].val)))
+        {
+          strcpy (seg->root_ifname, ifn);
+          aux->root_ifname_ok = true;
+        }
+    }
+  else if (lab->name && lab_name_ok (lab->name) && strlen (lab->name) <= LABO_NAME_MAX
+           && ifname_chars_ok (seg->name) && strlen (seg->name) <= IFNAME_MAX)
+    {
+      /* derived only from valid names, not to report their mistakes twice */
+      size_t n = strlen (lab->name) + 1 + strlen (seg->name);
+      if (n > IFNAME_MAX)
+        lf_error (&r->c, seg->root_pos,
+                  "root interface name '%s-%s' (<lab>-<segment>) is %zu bytes long, more "
+                  "than IFNAMSIZ-1 (%d): set root.ifname or shorten the lab or segment name",
+                  lab->name, seg->name, n, IFNAME_MAX);
+      else
+        {
+          snprintf (seg->root_ifname, sizeof seg->root_ifname, "%s-%s", lab->name, seg->name);
+          aux->root_ifname_ok = true;
+        }
+    }
+  if (addr_ok)
+    {
+      seg->has_root = true;
+      seg->root_addr = p.addr;
+    }
+}
+
+static void
+read_segment (struct lf_reader *r, size_t s, yaml_node_t *k, yaml_node_t *v)
+{
+  struct labo_segment *seg = &r->c.lab->segments[s];
+  cleanup_free char *where = xasprintf ("in segment '%s'", seg->name);
+  cleanup_free char *label = xasprintf ("segment '%s'", seg->name);
+  struct lf_field f[]
+    = { { "subnet", NULL, NULL }, { "mtu", NULL, NULL }, { "root", NULL, NULL } };
+  struct lf_field self = { seg->name, k, v };
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, &self, label, &ok);
+  if (!ok)
+    return;
+  if (map)
+    lf_read_fields (r, map, where, f, 3);
+  if (lf_require (r, &f[0], seg->pos, where))
+    r->c.seg_aux[s].subnet_ok
+      = get_network (r, &f[0], "subnet", "an IPv4 network like 203.0.113.0/24", 8, 30,
+                     &seg->subnet);
+  if (f[0].key)
+    seg->subnet_pos = lf_val_pos (r, &f[0]);
+  if (f[1].key)
+    lf_get_int (r, &f[1], 68, 65535, &seg->mtu);
+  if (f[2].key)
+    read_root (r, s, &f[2]);
+}
+
+static void
+read_segments (struct lf_reader *r, const struct lf_field *f)
+{
+  struct labo_lab *lab = r->c.lab;
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, f, "'segments'", &ok);
+  r->segments_broken = !ok;
+  if (map == NULL)
+    return;
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++)
+    {
+      yaml_node_t *k = lf_node (r, p->key), *v = lf_node (r, p->value);
+      const char *name = key_name (r, k, "segment");
+      struct labo_segment *seg;
+      cleanup_free char *shown = NULL;
+      long dup;
+
+      if (name == NULL)
+        continue;
+      shown = lf_disp (name, strlen (name));
+      dup = labo_lab_find_segment (lab, name);
+      if (dup >= 0)
+        {
+          struct labo_pos first = lab->segments[dup].pos;
+          lf_error (&r->c, lf_pos_of (r, k), "duplicate segment '%s' (first defined at %d:%d)",
+                    shown, first.line, first.col);
+          continue;
+        }
+      if (!ifname_chars_ok (name))
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "invalid segment name '%s': segment names are interface names: use "
+                  "letters, digits, '_', '.' and '-', starting with a letter or digit",
+                  shown);
+      else if (strlen (name) > IFNAME_MAX)
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "segment name '%s' is %zu bytes long, more than IFNAMSIZ-1 (%d): it names "
+                  "the segment's bridge interface",
+                  shown, strlen (name), IFNAME_MAX);
+      else if (strcmp (name, "lo") == 0)
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "segment name 'lo' is taken by the loopback interface of the switch "
+                  "namespace, where the segment's bridge lives");
+      seg = labo_array_push (&lab->segments, &lab->n_segments, sizeof *seg);
+      labo_array_push (&r->c.seg_aux, &r->c.n_seg_aux, sizeof *r->c.seg_aux);
+      seg->name = xstrdup (name);
+      seg->pos = lf_pos_of (r, k);
+      seg->mtu = LABO_DEFAULT_MTU;
+      read_segment (r, lab->n_segments - 1, k, v);
+    }
+}
+
+/* ---- hosts ---- */
+
+/* A new link, with its aux record. */
+static struct labo_link *
+new_link (struct lf_reader *r, enum labo_link_kind kind, struct labo_pos pos)
+{
+  struct labo_lab *lab = r->c.lab;
+  struct labo_link *l = labo_array_push (&lab->links, &lab->n_links, sizeof *l);
+  labo_array_push (&r->c.link_aux, &r->c.n_link_aux, sizeof *r->c.link_aux);
+  l->kind = kind;
+  l->pos = pos;
+  l->a.pos = pos;
+  /* unused ends and indexes are out of range rather than plausible */
+  l->a.host = l->b.host = LF_NONE;
+  l->segment = LF_NONE;
+  l->mtu = LABO_DEFAULT_MTU;
+  return l;
+}
+
+/* The optional ifname of end `e` (0 = a, 1 = b) of link number li. */
+static void
+read_link_ifname (struct lf_reader *r, size_t li, int e, const struct lf_field *f)
+{
+  struct labo_link *l = &r->c.lab->links[li];
+  struct lf_link_aux *aux = &r->c.link_aux[li];
+  struct labo_endpoint *ep = e ? &l->b : &l->a;
+  const char *s;
+
+  if (f->key == NULL)
+    return;
+  aux->flags[e] |= LF_EP_IFNAME_GIVEN;
+  aux->ifname_pos[e] = lf_val_pos (r, f);
+  s = lf_get_string (r, f, "an interface name");
+  if (s && check_ifname (r, s, aux->ifname_pos[e]))
+    strcpy (ep->ifname, s);
+  else
+    aux->flags[e] |= LF_EP_IFNAME_BAD;
+}
+
+static void
+read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
+{
+  struct lf_field f[] = { { "segment", NULL, NULL },
+                          { "address", NULL, NULL },
+                          { "ifname", NULL, NULL },
+                          { "mtu", NULL, NULL } };
+  struct labo_pos pos = lf_pos_of (r, item);
+  struct labo_link *l = new_link (r, LABO_LINK_SEGMENT, pos);
+  size_t li = r->c.lab->n_links - 1;
+  struct lf_link_aux *aux = &r->c.link_aux[li];
+  const char *name;
+
+  l->a.host = h;
+  lf_read_fields (r, item, "in link", f, 4);
+  if (lf_require (r, &f[0], pos, "in link")
+      && (name = lf_get_string (r, &f[0], "a segment name")))
+    l->segment = find_segment (r, name, lf_pos_of (r, f[0].val));
+  if (l->segment == LF_NONE)
+    aux->flags[0] |= LF_EP_UNRESOLVED;
+  else
+    l->mtu = r->c.lab->segments[l->segment].mtu;
+  read_link_ifname (r, li, 0, &f[2]);
+  if (f[3].key)
+    lf_get_int (r, &f[3], 68, 65535, &l->mtu);
+  if (f[1].key)
+    {
+      struct labo_prefix p;
+      bool has_len;
+      l->a.addr_pos = lf_val_pos (r, &f[1]);
+      if (get_address (r, &f[1], true, &p, &has_len) && l->segment != LF_NONE
+          && check_segment_addr (r, l->segment, &p, has_len, l->a.addr_pos))
+        {
+          l->a.has_addr = true;
+          l->a.addr = p;
+        }
+      else
+        aux->flags[0] |= LF_EP_ADDR_BAD;
+    }
+}
+
+static void
+read_route (struct lf_reader *r, size_t h, yaml_node_t *item)
+{
+  struct labo_host *host = &r->c.lab->hosts[h];
+  static const char to_want[] = "'default' or an IPv4 network like 198.51.100.0/24";
+  struct lf_field f[] = { { "to", NULL, NULL }, { "via", NULL, NULL } };
+  struct labo_pos pos = lf_pos_of (r, item);
+  struct labo_route rt = { .pos = pos };
+  struct lf_route_aux *aux;
+  bool ok = true, has_len;
+  const char *s;
+
+  lf_read_fields (r, item, "in route", f, 2);
+  ok &= lf_require (r, &f[0], pos, "in route");
+  ok &= lf_require (r, &f[1], pos, "in route");
+  if (f[0].key && (s = lf_get_string (r, &f[0], to_want)))
+    {
+      if (strcmp (s, "default") != 0)
+        ok &= get_network (r, &f[0], "route destination", to_want, 0, 32, &rt.dst);
+    }
+  else
+    ok = false;
+  if (f[1].key)
+    {
+      struct labo_prefix via;
+      if (get_address (r, &f[1], false, &via, &has_len))
+        rt.via = via.addr;
+      else
+        ok = false;
+    }
+  if (!ok)
+    return;
+  *(struct labo_route *) labo_array_push (&host->routes, &host->n_routes, sizeof rt) = rt;
+  aux = labo_array_push (&r->c.route_aux, &r->c.n_route_aux, sizeof *aux);
+  aux->host = h;
+  aux->route = host->n_routes - 1;
+  aux->to_pos = lf_val_pos (r, &f[0]);
+  aux->via_pos = lf_val_pos (r, &f[1]);
+}
+
+/* Reads the items of the sequence in field f, each a mapping, with fn. */
+static void
+read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char *what,
+            void (*fn) (struct lf_reader *, size_t, yaml_node_t *))
+{
+  bool ok;
+  yaml_node_t *seq = lf_get_sequence (r, f, &ok);
+  if (seq == NULL)
+    return;
+  for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top;
+       i++)
+    {
+      yaml_node_t *item = lf_node (r, *i);
+      if (item->type != YAML_MAPPING_NODE)
+        {
+          cleanup_free char *found = lf_describe (item);
+          lf_error (&r->c, lf_pos_of (r, item), "expected a mapping for %s, found %s", what,
+                    found);
+          continue;
+        }
+      fn (r, h, item);
+    }
+}
+
+static void
+read_host (struct lf_reader *r, size_t h, yaml_node_t *k, yaml_node_t *v)
+{
+  cleanup_free char *where = xasprintf ("in host '%s'", r->c.lab->hosts[h].name);
+  cleanup_free char *label = xasprintf ("host '%s'", r->c.lab->hosts[h].name);
+  struct lf_field f[]
+    = { { "links", NULL, NULL }, { "routes", NULL, NULL }, { "forward", NULL, NULL } };
+  struct lf_field self = { r->c.lab->hosts[h].name, k, v };
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, &self, label, &ok);
+  if (map == NULL)
+    return; /* a host with no links */
+  lf_read_fields (r, map, where, f, 3);
+  if (f[0].key)
+    read_items (r, h, &f[0], "a link", read_host_link);
+  if (f[1].key)
+    read_items (r, h, &f[1], "a route", read_route);
+  if (f[2].key)
+    lf_get_bool (r, &f[2], &r->c.lab->hosts[h].forward);
+}
+
+static void
+read_hosts (struct lf_reader *r, const struct lf_field *f)
+{
+  struct labo_lab *lab = r->c.lab;
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, f, "'hosts'", &ok);
+  r->hosts_broken = !ok;
+  if (!ok)
+    return;
+  if (map == NULL || map->data.mapping.pairs.start == map->data.mapping.pairs.top)
+    {
+      lf_error (&r->c, lf_pos_of (r, f->key),
+                "'hosts' is empty: a lab needs at least one host");
+      return;
+    }
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++)
+    {
+      yaml_node_t *k = lf_node (r, p->key), *v = lf_node (r, p->value);
+      const char *name = key_name (r, k, "host");
+      struct labo_host *host;
+      cleanup_free char *shown = NULL;
+      long dup;
+
+      if (name == NULL)
+        continue;
+      shown = lf_disp (name, strlen (name));
+      dup = labo_lab_find_host (lab, name);
+      if (dup >= 0)
+        {
+          struct labo_pos first = lab->hosts[dup].pos;
+          lf_error (&r->c, lf_pos_of (r, k), "duplicate host '%s' (first defined at %d:%d)",
+                    shown, first.line, first.col);
+          continue;
+        }
+      if (!hostname_ok (name))
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "invalid host name '%s': host names are DNS labels: use letters, digits "
+                  "and '-', starting and ending with a letter or digit",
+                  shown);
+      else if (strlen (name) > LABO_HOSTNAME_MAX)
+        lf_error (&r->c, lf_pos_of (r, k), "host name '%s' is %zu bytes long, more than %d",
+                  shown, strlen (name), LABO_HOSTNAME_MAX);
+      host = labo_array_push (&lab->hosts, &lab->n_hosts, sizeof *host);
+      host->name = xstrdup (name);
+      host->pos = lf_pos_of (r, k);
+      read_host (r, lab->n_hosts - 1, k, v);
+    }
+}
+
+/* ---- point-to-point links ---- */
+
+static void
+read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
+{
+  struct lf_field f[]
+    = { { "host", NULL, NULL }, { "ifname", NULL, NULL }, { "address", NULL, NULL } };
+  struct labo_link *l = &r->c.lab->links[li];
+  struct lf_link_aux *aux = &r->c.link_aux[li];
+  struct labo_endpoint *ep = e ? &l->b : &l->a;
+  struct labo_pos pos = lf_pos_of (r, item);
+  const char *name;
+
+  ep->pos = pos;
+  lf_read_fields (r, item, "in endpoint", f, 3);
+  if (lf_require (r, &f[0], pos, "in endpoint")
+      && (name = lf_get_string (r, &f[0], "a host name")))
+    {
+      aux->host_pos[e] = lf_pos_of (r, f[0].val);
+      ep->host = find_host (r, name, aux->host_pos[e]);
+    }
+  if (ep->host == LF_NONE)
+    aux->flags[e] |= LF_EP_UNRESOLVED;
+  read_link_ifname (r, li, e, &f[1]);
+  if (f[2].key)
+    {
+      struct labo_prefix p;
+      bool has_len;
+      char b[20];
+      uint32_t mask;
+      const char *s = lf_get_string (r, &f[2], "an IPv4 address like 10.0.0.1/30");
+
+      ep->addr_pos = lf_val_pos (r, &f[2]);
+      aux->flags[e] |= LF_EP_ADDR_BAD; /* until proven good */
+      if (s == NULL)
+        return;
+      if (labo_prefix_parse (s, &p, &has_len) < 0)
+        {
+          cleanup_free char *shown = lf_disp (s, strlen (s));
+          lf_error (&r->c, ep->addr_pos,
+                    "expected an IPv4 address with prefix length like 10.0.0.1/30, got '%s'",
+                    shown);
+          return;
+        }
+      if (!has_len)
+        {
+          lf_error (&r->c, ep->addr_pos,
+                    "p2p endpoint address %s needs a prefix length, as in 10.0.0.1/30", s);
+          return;
+        }
+      if (p.len < 8 || p.len > 31)
+        {
+          lf_error (&r->c, ep->addr_pos, "p2p prefix length /%u is out of range (/8../31)",
+                    (unsigned) p.len);
+          return;
+        }
+      /* /31 has no network or broadcast address (RFC 3021) */
+      mask = labo_prefix_mask (p.len);
+      if (p.len <= 30 && (p.addr == (p.addr & mask) || p.addr == (p.addr | ~mask)))
+        {
+          struct labo_prefix net = { p.addr & mask, p.len };
+          lf_error (&r->c, ep->addr_pos, "address %s is the %s address of %s", s,
+                    p.addr == net.addr ? "network" : "broadcast", labo_prefix_format (&net, b));
+          return;
+        }
+      aux->flags[e] &= ~(unsigned) LF_EP_ADDR_BAD;
+      ep->has_addr = true;
+      ep->addr = p;
+    }
+}
+
+static void
+read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
+{
+  struct lf_field f[] = { { "endpoints", NULL, NULL }, { "mtu", NULL, NULL } };
+  struct labo_pos pos = lf_pos_of (r, item);
+  size_t li;
+  yaml_node_t *eps;
+  size_t n;
+
+  new_link (r, LABO_LINK_P2P, pos);
+  li = r->c.lab->n_links - 1;
+  r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = LF_EP_UNRESOLVED;
+  lf_read_fields (r, item, "in p2p link", f, 2);
+  if (f[1].key)
+    lf_get_int (r, &f[1], 68, 65535, &r->c.lab->links[li].mtu);
+  if (!lf_require (r, &f[0], pos, "in p2p link"))
+    return;
+  if (f[0].val->type != YAML_SEQUENCE_NODE)
+    {
+      lf_wrong_type (r, &f[0], "a sequence of two endpoints");
+      return;
+    }
+  eps = f[0].val;
+  n = (size_t) (eps->data.sequence.items.top - eps->data.sequence.items.start);
+  if (n != 2)
+    {
+      lf_error (&r->c, lf_pos_of (r, eps), "a p2p link needs exactly 2 endpoints, found %zu",
+                n);
+      return;
+    }
+  r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = 0;
+  r->c.link_aux[li].endpoints_ok = true;
+  for (int e = 0; e < 2; e++)
+    {
+      yaml_node_t *item_e = lf_node (r, eps->data.sequence.items.start[e]);
+      if (item_e->type != YAML_MAPPING_NODE)
+        {
+          cleanup_free char *found = lf_describe (item_e);
+          lf_error (&r->c, lf_pos_of (r, item_e),
+                    "expected a mapping for an endpoint, found %s", found);
+          r->c.link_aux[li].flags[e] |= LF_EP_UNRESOLVED;
+          r->c.link_aux[li].endpoints_ok = false;
+          continue;
+        }
+      read_endpoint (r, li, e, item_e);
+    }
+}
+
+/* ---- the document ---- */
+
+static void
+read_lab (struct lf_reader *r, yaml_node_t *root)
+{
+  struct labo_lab *lab = r->c.lab;
+  struct lf_field f[] = { { "lab", NULL, NULL },
+                          { "segments", NULL, NULL },
+                          { "hosts", NULL, NULL },
+                          { "links", NULL, NULL } };
+  struct labo_pos top = lf_pos_of (r, root);
+  const char *name;
+
+  lf_read_fields (r, root, "at the top level", f, 4);
+  if (lf_require (r, &f[0], top, "at the top level")
+      && (name = lf_get_string (r, &f[0], "a lab name")))
+    {
+      cleanup_free char *shown = lf_disp (name, strlen (name));
+      lab->name = xstrdup (name);
+      lab->name_pos = lf_pos_of (r, f[0].val);
+      if (!lab_name_ok (name))
+        lf_error (&r->c, lab->name_pos,
+                  "invalid lab name '%s': use lowercase letters, digits and '-', starting "
+                  "with a letter or digit, without '--' and not ending with '-'",
+                  shown);
+      else if (strlen (name) > LABO_NAME_MAX)
+        lf_error (&r->c, lab->name_pos, "lab name '%s' is %zu bytes long, more than %d", shown,
+                  strlen (name), LABO_NAME_MAX);
+    }
+  /* in this order whatever the file's, so that references resolve */
+  if (f[1].key)
+    read_segments (r, &f[1]);
+  if (lf_require (r, &f[2], top, "at the top level"))
+    read_hosts (r, &f[2]);
+  else
+    r->hosts_broken = true;
+  if (f[3].key)
+    read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+}
+
+/* Reports libyaml's error. */
+static void
+yaml_failed (struct lf_ctx *c, const yaml_parser_t *p, const char *text, size_t len)
+{
+  struct labo_pos pos
+    = { c->lab->file, (int) p->problem_mark.line + 1, (int) p->problem_mark.column + 1 };
+  const char *problem = p->problem ? p->problem : "unknown error";
+
+  if (p->error == YAML_MEMORY_ERROR)
+    abort (); /* see xmalloc */
+  if (p->error == YAML_READER_ERROR)
+    {
+      /* reader errors come with a byte offset only */
+      pos.line = 1;
+      pos.col = 1;
+      for (size_t i = 0; i < p->problem_offset && i < len; i++)
+        {
+          pos.col++;
+          if (text[i] == '\n')
+            {
+              pos.line++;
+              pos.col = 1;
+            }
+        }
+      if (p->problem_value != -1)
+        lf_error (c, pos, "invalid YAML: %s (byte 0x%02x)", problem, p->problem_value);
+      else
+        lf_error (c, pos, "invalid YAML: %s", problem);
+      return;
+    }
+  if (p->problem_mark.index < len && text[p->problem_mark.index] == '\t')
+    lf_error (c, pos, "invalid YAML: found a tab character: indent with spaces");
+  else if (p->context)
+    lf_error (c, pos, "invalid YAML: %s (%s at %d:%d)", problem, p->context,
+              (int) p->context_mark.line + 1, (int) p->context_mark.column + 1);
+  else
+    lf_error (c, pos, "invalid YAML: %s", problem);
+}
+
+struct yaml_input
+{
+  yaml_parser_t parser;
+  yaml_document_t doc, next;
+  bool have_parser, have_doc, have_next;
+};
+
+static void
+yaml_input_release (struct yaml_input *y)
+{
+  if (y->have_next)
+    yaml_document_delete (&y->next);
+  if (y->have_doc)
+    yaml_document_delete (&y->doc);
+  if (y->have_parser)
+    yaml_parser_delete (&y->parser);
+}
+
+/* Loads the one document of `text` and reads it into the model.  Returns
+ * false when there was nothing to validate. */
+static bool
+read_text (struct lf_reader *r, const char *text, size_t len)
+{
+  __attribute__ ((cleanup (yaml_input_release))) struct yaml_input y = { 0 };
+  struct labo_pos start = { r->c.lab->file, 1, 1 };
+  yaml_node_t *root;
+
+  if (!yaml_parser_initialize (&y.parser))
+    abort ();
+  y.have_parser = true;
+  yaml_parser_set_input_string (&y.parser, (const unsigned char *) text, len);
+  /* yaml_parser_load() frees the document itself when it fails */
+  if (!yaml_parser_load (&y.parser, &y.doc))
+    {
+      yaml_failed (&r->c, &y.parser, text, len);
+      return false;
+    }
+  y.have_doc = true;
+  root = yaml_document_get_root_node (&y.doc);
+  if (root == NULL || lf_is_null (root))
+    {
+      lf_error (&r->c, start, "empty lab file: expected a mapping with 'lab' and 'hosts'");
+      return false;
+    }
+  if (!yaml_parser_load (&y.parser, &y.next))
+    {
+      yaml_failed (&r->c, &y.parser, text, len);
+      return false;
+    }
+  y.have_next = true;
+  if (yaml_document_get_root_node (&y.next))
+    {
+      start.line = (int) y.next.start_mark.line + 1;
+      start.col = (int) y.next.start_mark.column + 1;
+      lf_error (&r->c, start, "a lab file holds one YAML document, found another here");
+      return false;
+    }
+  if (root->type != YAML_MAPPING_NODE)
+    {
+      cleanup_free char *found = lf_describe (root);
+      lf_error (&r->c, lf_pos_of (r, root),
+                "expected a mapping with 'lab' and 'hosts' at the top level, found %s", found);
+      return false;
+    }
+  r->doc = &y.doc;
+  read_lab (r, root);
+  r->doc = NULL;
+  return true;
+}
+
+struct labo_lab *
+labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_diags *diags)
+{
+  struct labo_diags scratch = { NULL, 0 };
+  cleanup_lab struct labo_lab *lab = xcalloc (1, sizeof *lab);
+  struct lf_reader r = { { 0 }, NULL, false, false };
+  size_t first;
+
+  if (diags == NULL)
+    diags = &scratch;
+  first = diags->n;
+  lab->file = xstrdup (file);
+  r.c.lab = lab;
+  r.c.diags = diags;
+  if (read_text (&r, text, len))
+    lf_validate (&r.c);
+  free (r.c.link_aux);
+  free (r.c.seg_aux);
+  free (r.c.route_aux);
+  lf_diags_sort (diags, first);
+  labo_diags_free (&scratch);
+  if (r.c.n_errors > 0)
+    return NULL;
+  return steal_ptr (&lab);
+}
+
+struct labo_lab *
+labo_labfile_load (const char *path, struct labo_diags *diags)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+
+  text = labo_read_file (path, &len);
+  if (text == NULL)
+    {
+      if (diags)
+        lf_diag_add (diags, path, 0, 0,
+                     xasprintf ("cannot read lab file: %s", strerror (errno)));
+      return NULL;
+    }
+  return labo_labfile_parse (path, text, len, diags);
+}

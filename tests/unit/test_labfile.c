@@ -1,0 +1,552 @@
+/* Unit tests for lab files (src/lab/labfile.c, validate.c, lab.c): the
+ * corpora of bad and good files under tests/labfiles, the seed lab, and the
+ * details of the model the reader builds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/labfile.h"
+#include "labo/util.h"
+
+/* ---- helpers ---- */
+
+static const char *
+testdata (void)
+{
+  const char *d = getenv ("LABO_TESTDATA");
+  return d && *d ? d : "tests";
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The paths of dir's *.yaml files, sorted (readdir's order is arbitrary). */
+static char **
+list_yaml (const char *dir, size_t *n)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  char **v = NULL;
+
+  *n = 0;
+  if (d == NULL)
+    fail_msg ("cannot open %s", dir);
+  while ((e = readdir (d)))
+    {
+      size_t len = strlen (e->d_name);
+      if (len > 5 && strcmp (e->d_name + len - 5, ".yaml") == 0)
+        *(char **) labo_array_push (&v, n, sizeof *v) = xasprintf ("%s/%s", dir, e->d_name);
+    }
+  closedir (d);
+  if (*n > 1)
+    qsort (v, *n, sizeof *v, cmp_str);
+  return v;
+}
+
+static void
+free_list (char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+static uint32_t
+A (const char *s)
+{
+  uint32_t a = 0;
+  assert_int_equal (labo_ipv4_parse (s, &a), 0);
+  return a;
+}
+
+static struct labo_lab *
+parse (const char *text, struct labo_diags *d)
+{
+  return labo_labfile_parse ("t.yaml", text, strlen (text), d);
+}
+
+/* Parses text that must be valid. */
+static struct labo_lab *
+parse_ok (const char *text)
+{
+  struct labo_diags d = { NULL, 0 };
+  struct labo_lab *lab = parse (text, &d);
+  if (lab == NULL)
+    {
+      labo_diags_print (&d, stderr);
+      labo_diags_free (&d);
+      fail_msg ("lab did not parse");
+    }
+  assert_int_equal (d.n, 0);
+  return lab;
+}
+
+/* ---- corpora ---- */
+
+/* "# expect: LINE:COL: MESSAGE" */
+static int
+parse_expect (const char *text, int *line, int *col, char **msg)
+{
+  const char *p, *eol;
+  char *end;
+
+  if (strncmp (text, "# expect: ", 10) != 0)
+    return -1;
+  p = text + 10;
+  *line = (int) strtol (p, &end, 10);
+  if (*end != ':')
+    return -1;
+  *col = (int) strtol (end + 1, &end, 10);
+  if (strncmp (end, ": ", 2) != 0)
+    return -1;
+  p = end + 2;
+  eol = strchr (p, '\n');
+  *msg = strndup (p, eol ? (size_t) (eol - p) : strlen (p));
+  return 0;
+}
+
+static void
+test_bad_corpus (void **state)
+{
+  cleanup_free char *dir = xasprintf ("%s/labfiles/bad", testdata ());
+  size_t n, failures = 0;
+  char **files = list_yaml (dir, &n);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *text = NULL, *msg = NULL;
+      struct labo_diags d = { NULL, 0 };
+      struct labo_lab *lab;
+      size_t len;
+      int line, col;
+
+      text = labo_read_file (files[i], &len);
+      assert_non_null (text);
+      if (parse_expect (text, &line, &col, &msg) < 0)
+        {
+          print_error ("%s: first line is not '# expect: LINE:COL: MESSAGE'\n", files[i]);
+          failures++;
+          continue;
+        }
+      lab = labo_labfile_parse (files[i], text, len, &d);
+      if (lab != NULL || d.n != 1 || d.v[0].line != line || d.v[0].col != col
+          || strcmp (d.v[0].msg, msg) != 0 || strcmp (d.v[0].file, files[i]) != 0)
+        {
+          print_error ("%s: expected %d:%d: %s\n  got %zu diagnostic(s)%s:\n", files[i], line,
+                       col, msg, d.n, lab ? " and a lab" : "");
+          labo_diags_print (&d, stderr);
+          failures++;
+        }
+      labo_lab_free (lab);
+      labo_diags_free (&d);
+    }
+  free_list (files, n);
+  assert_int_equal (failures, 0);
+  assert_true (n >= 30);
+}
+
+static void
+test_good_corpus (void **state)
+{
+  cleanup_free char *dir = xasprintf ("%s/labfiles/good", testdata ());
+  size_t n, failures = 0;
+  char **files = list_yaml (dir, &n);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      struct labo_diags d = { NULL, 0 };
+      struct labo_lab *lab = labo_labfile_load (files[i], &d);
+      if (lab == NULL || d.n != 0)
+        {
+          print_error ("%s: should be valid:\n", files[i]);
+          labo_diags_print (&d, stderr);
+          failures++;
+        }
+      labo_lab_free (lab);
+      labo_diags_free (&d);
+    }
+  free_list (files, n);
+  assert_int_equal (failures, 0);
+  assert_true (n >= 4);
+}
+
+/* The labs shipped in netns/ must stay valid. */
+static void
+test_shipped_labs (void **state)
+{
+  size_t n;
+  char **files = list_yaml ("netns", &n);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct labo_diags d = { NULL, 0 };
+      struct labo_lab *lab = labo_labfile_load (files[i], &d);
+      labo_diags_print (&d, stderr);
+      assert_non_null (lab);
+      labo_lab_free (lab);
+      labo_diags_free (&d);
+    }
+  free_list (files, n);
+  assert_true (n >= 3);
+}
+
+/* ---- the seed lab ---- */
+
+static void
+check_seed (const struct labo_lab *lab)
+{
+  const struct labo_segment *s;
+  const struct labo_link *l;
+
+  assert_string_equal (lab->name, "seed");
+  assert_int_equal (lab->name_pos.line, 8);
+  assert_int_equal (lab->name_pos.col, 6);
+  assert_ptr_equal (lab->name_pos.file, lab->file);
+
+  assert_int_equal (lab->n_segments, 1);
+  s = &lab->segments[0];
+  assert_string_equal (s->name, "internet");
+  assert_int_equal (s->pos.line, 11);
+  assert_int_equal (s->pos.col, 3);
+  assert_int_equal (s->subnet.addr, A ("198.51.100.0"));
+  assert_int_equal (s->subnet.len, 24);
+  assert_int_equal (s->subnet_pos.line, 12);
+  assert_int_equal (s->subnet_pos.col, 13);
+  assert_int_equal (s->mtu, 1500);
+  assert_true (s->has_root);
+  assert_int_equal (s->root_addr, A ("198.51.100.1"));
+  assert_string_equal (s->root_ifname, "seed-internet");
+  assert_int_equal (s->root_pos.line, 14);
+  assert_int_equal (s->root_pos.col, 5);
+
+  assert_int_equal (lab->n_hosts, 2);
+  assert_string_equal (lab->hosts[0].name, "mida-clm1");
+  assert_int_equal (lab->hosts[0].pos.line, 17);
+  assert_int_equal (lab->hosts[0].pos.col, 3);
+  assert_string_equal (lab->hosts[1].name, "mida-clm2");
+  assert_int_equal (lab->hosts[1].pos.line, 21);
+  for (size_t h = 0; h < 2; h++)
+    {
+      assert_int_equal (lab->hosts[h].n_routes, 0);
+      assert_false (lab->hosts[h].forward);
+    }
+
+  assert_int_equal (lab->n_links, 2);
+  for (size_t i = 0; i < 2; i++)
+    {
+      l = &lab->links[i];
+      assert_int_equal (l->kind, LABO_LINK_SEGMENT);
+      assert_int_equal (l->a.host, i);
+      assert_int_equal (l->segment, 0);
+      assert_string_equal (l->a.ifname, "eth0");
+      assert_true (l->a.has_addr);
+      assert_int_equal (l->a.addr.len, 24);
+      assert_int_equal (l->mtu, 1500);
+      assert_int_equal (l->pos.col, 9);
+      assert_int_equal (l->a.addr_pos.col, 18);
+    }
+  assert_int_equal (lab->links[0].a.addr.addr, A ("198.51.100.198"));
+  assert_int_equal (lab->links[0].pos.line, 19);
+  assert_int_equal (lab->links[0].a.addr_pos.line, 20);
+  assert_int_equal (lab->links[1].a.addr.addr, A ("198.51.100.101"));
+  assert_int_equal (lab->links[1].pos.line, 23);
+}
+
+static void
+test_seed_file (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_lab struct labo_lab *lab = labo_labfile_load ("netns/seed.yaml", &d);
+
+  labo_diags_print (&d, stderr);
+  assert_non_null (lab);
+  assert_int_equal (d.n, 0);
+  assert_string_equal (lab->file, "netns/seed.yaml");
+  check_seed (lab);
+}
+
+static void
+pos_equal (struct labo_pos a, struct labo_pos b)
+{
+  assert_int_equal (a.line, b.line);
+  assert_int_equal (a.col, b.col);
+}
+
+static void
+endpoint_equal (const struct labo_endpoint *a, const struct labo_endpoint *b)
+{
+  assert_int_equal (a->host, b->host);
+  assert_string_equal (a->ifname, b->ifname);
+  assert_int_equal (a->has_addr, b->has_addr);
+  assert_int_equal (a->addr.addr, b->addr.addr);
+  assert_int_equal (a->addr.len, b->addr.len);
+  pos_equal (a->pos, b->pos);
+  pos_equal (a->addr_pos, b->addr_pos);
+}
+
+/* Same model, file name aside. */
+static void
+lab_equal (const struct labo_lab *a, const struct labo_lab *b)
+{
+  assert_string_equal (a->name, b->name);
+  pos_equal (a->name_pos, b->name_pos);
+  assert_int_equal (a->n_segments, b->n_segments);
+  for (size_t i = 0; i < a->n_segments; i++)
+    {
+      const struct labo_segment *x = &a->segments[i], *y = &b->segments[i];
+      assert_string_equal (x->name, y->name);
+      pos_equal (x->pos, y->pos);
+      assert_int_equal (x->subnet.addr, y->subnet.addr);
+      assert_int_equal (x->subnet.len, y->subnet.len);
+      pos_equal (x->subnet_pos, y->subnet_pos);
+      assert_int_equal (x->mtu, y->mtu);
+      assert_int_equal (x->has_root, y->has_root);
+      assert_int_equal (x->root_addr, y->root_addr);
+      assert_string_equal (x->root_ifname, y->root_ifname);
+      pos_equal (x->root_pos, y->root_pos);
+    }
+  assert_int_equal (a->n_hosts, b->n_hosts);
+  for (size_t i = 0; i < a->n_hosts; i++)
+    {
+      const struct labo_host *x = &a->hosts[i], *y = &b->hosts[i];
+      assert_string_equal (x->name, y->name);
+      pos_equal (x->pos, y->pos);
+      assert_int_equal (x->forward, y->forward);
+      assert_int_equal (x->n_routes, y->n_routes);
+      for (size_t r = 0; r < x->n_routes; r++)
+        {
+          assert_int_equal (x->routes[r].dst.addr, y->routes[r].dst.addr);
+          assert_int_equal (x->routes[r].dst.len, y->routes[r].dst.len);
+          assert_int_equal (x->routes[r].via, y->routes[r].via);
+          pos_equal (x->routes[r].pos, y->routes[r].pos);
+        }
+    }
+  assert_int_equal (a->n_links, b->n_links);
+  for (size_t i = 0; i < a->n_links; i++)
+    {
+      const struct labo_link *x = &a->links[i], *y = &b->links[i];
+      assert_int_equal (x->kind, y->kind);
+      assert_int_equal (x->segment, y->segment);
+      assert_int_equal (x->mtu, y->mtu);
+      pos_equal (x->pos, y->pos);
+      endpoint_equal (&x->a, &y->a);
+      if (x->kind == LABO_LINK_P2P)
+        endpoint_equal (&x->b, &y->b);
+    }
+}
+
+static void
+test_seed_builtin (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_lab struct labo_lab *file = labo_labfile_load ("netns/seed.yaml", &d);
+  cleanup_lab struct labo_lab *builtin
+    = labo_labfile_parse (LABO_SEED_FILE, labo_seed_yaml, labo_seed_yaml_len, &d);
+
+  labo_diags_print (&d, stderr);
+  assert_int_equal (d.n, 0);
+  assert_non_null (file);
+  assert_non_null (builtin);
+  assert_string_equal (builtin->file, LABO_SEED_FILE);
+  assert_ptr_equal (builtin->segments[0].pos.file, builtin->file);
+  check_seed (builtin);
+  lab_equal (file, builtin);
+}
+
+/* ---- the model's details ---- */
+
+static void
+test_defaults_and_order (void **state)
+{
+  /* links come before hosts in the file: the model's order stays
+   * host links (in host order) then p2p links */
+  cleanup_lab struct labo_lab *lab
+    = parse_ok ("lab: order\n"
+                "links:\n"
+                "  - endpoints:\n"
+                "      - {host: b, address: 10.1.0.1/31}\n"
+                "      - {host: a, address: 10.1.0.0/31}\n"
+                "    mtu: 9000\n"
+                "  - endpoints: [{host: a, ifname: x}, {host: b}]\n"
+                "segments:\n"
+                "  s1: {subnet: 192.0.2.0/24, mtu: 1400, root: 192.0.2.1/24}\n"
+                "  s2:\n"
+                "    subnet: 198.51.100.0/24\n"
+                "    root: {address: 198.51.100.1, ifname: up0}\n"
+                "hosts:\n"
+                "  a:\n"
+                "    links:\n"
+                "      - {segment: s2, address: 198.51.100.7}\n"
+                "      - {segment: s1, mtu: 1300, ifname: lan}\n"
+                "      - {segment: s1, address: 192.0.2.9/24}\n"
+                "    routes:\n"
+                "      - {to: default, via: 198.51.100.1}\n"
+                "      - {to: 203.0.113.0/24, via: 10.1.0.1}\n"
+                "    forward: True\n"
+                "  b: ~\n");
+  const struct labo_link *l = lab->links;
+
+  assert_int_equal (lab->n_links, 5);
+  assert_int_equal (lab->n_hosts, 2);
+  assert_string_equal (lab->hosts[0].name, "a");
+  assert_true (lab->hosts[0].forward);
+  assert_false (lab->hosts[1].forward);
+
+  assert_string_equal (lab->segments[0].root_ifname, "order-s1");
+  assert_int_equal (lab->segments[0].root_addr, A ("192.0.2.1"));
+  assert_int_equal (lab->segments[0].mtu, 1400);
+  assert_string_equal (lab->segments[1].root_ifname, "up0");
+  assert_int_equal (lab->segments[1].mtu, 1500);
+
+  /* host a: eth0 (s2), lan (s1, index 1), eth2 (s1), then p2p ends */
+  assert_int_equal (l[0].kind, LABO_LINK_SEGMENT);
+  assert_int_equal (l[0].segment, 1);
+  assert_string_equal (l[0].a.ifname, "eth0");
+  assert_int_equal (l[0].a.addr.addr, A ("198.51.100.7"));
+  assert_int_equal (l[0].a.addr.len, 24); /* the subnet's */
+  assert_int_equal (l[0].mtu, 1500);
+  assert_string_equal (l[1].a.ifname, "lan");
+  assert_false (l[1].a.has_addr);
+  assert_int_equal (l[1].mtu, 1300);
+  assert_string_equal (l[2].a.ifname, "eth2");
+  assert_int_equal (l[2].mtu, 1400); /* the segment's */
+  assert_int_equal (l[2].a.addr.addr, A ("192.0.2.9"));
+
+  assert_int_equal (l[3].kind, LABO_LINK_P2P);
+  assert_int_equal (l[3].a.host, 1);
+  assert_int_equal (l[3].b.host, 0);
+  assert_string_equal (l[3].a.ifname, "eth0"); /* b's first interface */
+  assert_string_equal (l[3].b.ifname, "eth3");
+  assert_int_equal (l[3].a.addr.addr, A ("10.1.0.1"));
+  assert_int_equal (l[3].a.addr.len, 31);
+  assert_int_equal (l[3].mtu, 9000);
+  assert_int_equal (l[3].pos.line, 3);
+  assert_int_equal (l[3].pos.col, 5);
+  assert_int_equal (l[3].a.pos.line, 4);
+  assert_int_equal (l[3].a.pos.col, 9);
+  assert_int_equal (l[3].b.addr_pos.line, 5);
+  assert_int_equal (l[3].b.addr_pos.col, 28);
+
+  assert_int_equal (l[4].a.host, 0);
+  assert_string_equal (l[4].a.ifname, "x");
+  assert_string_equal (l[4].b.ifname, "eth1");
+  assert_false (l[4].a.has_addr);
+  assert_false (l[4].b.has_addr);
+  assert_int_equal (l[4].mtu, 1500);
+
+  assert_int_equal (lab->hosts[0].n_routes, 2);
+  assert_int_equal (lab->hosts[0].routes[0].dst.addr, 0);
+  assert_int_equal (lab->hosts[0].routes[0].dst.len, 0);
+  assert_int_equal (lab->hosts[0].routes[0].via, A ("198.51.100.1"));
+  assert_int_equal (lab->hosts[0].routes[0].pos.line, 20);
+  assert_int_equal (lab->hosts[0].routes[0].pos.col, 9);
+  assert_int_equal (lab->hosts[0].routes[1].dst.addr, A ("203.0.113.0"));
+  assert_int_equal (lab->hosts[0].routes[1].dst.len, 24);
+  assert_int_equal (lab->hosts[0].routes[1].via, A ("10.1.0.1"));
+
+  assert_int_equal (labo_lab_find_host (lab, "b"), 1);
+  assert_int_equal (labo_lab_find_host (lab, "c"), -1);
+  assert_int_equal (labo_lab_find_segment (lab, "s2"), 1);
+  assert_int_equal (labo_lab_find_segment (lab, "a"), -1);
+}
+
+/* Several problems in one file: all reported, in file order. */
+static void
+test_several_errors (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  struct labo_lab *lab = parse ("lab: Bad\n"
+                                "links:\n"
+                                "  - endpoints: [{host: a}, {host: zz}]\n"
+                                "hosts:\n"
+                                "  a:\n"
+                                "    links: [{segment: nowhere, adress: 1.2.3.4}]\n"
+                                "    forward: yes\n",
+                                &d);
+  assert_null (lab);
+  assert_int_equal (d.n, 5);
+  assert_int_equal (d.v[0].line, 1);
+  assert_string_equal (d.v[0].file, "t.yaml");
+  assert_int_equal (d.v[1].line, 3);
+  assert_string_equal (d.v[1].msg, "undefined host 'zz' (defined: 'a')");
+  assert_int_equal (d.v[2].line, 6);
+  assert_string_equal (d.v[2].msg, "undefined segment 'nowhere' (the lab defines no segment)");
+  assert_int_equal (d.v[3].line, 6);
+  assert_int_equal (d.v[3].col, 32);
+  assert_string_equal (d.v[3].msg, "unknown key 'adress' in link (did you mean 'address'?)");
+  assert_int_equal (d.v[4].line, 7);
+  assert_string_equal (d.v[4].msg, "expected true or false for 'forward', got 'yes'");
+  labo_diags_free (&d);
+
+  /* diagnostics accumulate; a NULL diags is allowed */
+  assert_null (parse ("lab: x\n", NULL));
+}
+
+static void
+test_load_and_print (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_free char *out = NULL;
+  size_t out_len = 0;
+  FILE *f;
+
+  assert_null (labo_labfile_load ("/nonexistent/lab.yaml", &d));
+  assert_int_equal (d.n, 1);
+  assert_int_equal (d.v[0].line, 0);
+  assert_string_equal (d.v[0].msg, "cannot read lab file: No such file or directory");
+  assert_null (parse ("lab: x\nhosts: {a: {forward: 1}}\n", &d));
+  assert_int_equal (d.n, 2);
+
+  f = open_memstream (&out, &out_len);
+  assert_non_null (f);
+  labo_diags_print (&d, f);
+  fclose (f);
+  assert_string_equal (out,
+                       "/nonexistent/lab.yaml: error: cannot read lab file: No such "
+                       "file or directory\n"
+                       "t.yaml:2:22: error: expected true or false for 'forward', got '1'\n");
+  labo_diags_free (&d);
+  assert_int_equal (d.n, 0);
+  labo_diags_free (&d); /* twice is harmless */
+}
+
+/* Text that is not NUL-terminated, or holds NULs, is read by its length. */
+static void
+test_lengths (void **state)
+{
+  static const char text[] = "lab: x\nhosts: {a: }\nGARBAGE";
+  struct labo_diags d = { NULL, 0 };
+  cleanup_lab struct labo_lab *lab = labo_labfile_parse ("t", text, 20, &d);
+  struct labo_lab *bad;
+
+  assert_non_null (lab);
+  static const char nul[] = "lab: \"a\\0b\"\nhosts: {a: }\n";
+  bad = labo_labfile_parse ("t", nul, strlen (nul), &d);
+  assert_null (bad);
+  assert_int_equal (d.n, 1);
+  assert_string_equal (d.v[0].msg, "unexpected NUL character in 'lab'");
+  labo_diags_free (&d);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_bad_corpus),     cmocka_unit_test (test_good_corpus),
+    cmocka_unit_test (test_shipped_labs),   cmocka_unit_test (test_seed_file),
+    cmocka_unit_test (test_seed_builtin),   cmocka_unit_test (test_defaults_and_order),
+    cmocka_unit_test (test_several_errors), cmocka_unit_test (test_load_and_print),
+    cmocka_unit_test (test_lengths),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
