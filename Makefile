@@ -56,7 +56,11 @@ $(BA)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC+SAN  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
-$(B)/%.o $(BA)/%.o: %.S netns/seed.yaml
+# One rule per build directory: a two-target pattern rule would build only one.
+$(B)/%.o: %.S netns/seed.yaml
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -DSEED_FILE='"netns/seed.yaml"' -c -o $@ $<
+$(BA)/%.o: %.S netns/seed.yaml
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -DSEED_FILE='"netns/seed.yaml"' -c -o $@ $<
 

@@ -7,9 +7,10 @@
  * labo_down() after a crash or kill -9 at any point removes it all.
  *
  * Contract of labo_down(): idempotent; removes exactly what the lab owns
- * (its journal's namespaces, names carrying its mark "labo.<lab>[.host]",
- * root interfaces aliased "labo:<lab>"), after killing every process that
- * runs in the lab's namespaces. */
+ * (its journal's namespaces and names carrying its mark "labo.<lab>[.host]";
+ * root interfaces through their peers in the lab's switch namespace), after
+ * killing every process that runs in the lab's namespaces. The alias
+ * "labo:<lab>" on root interfaces is for people reading `ip link`. */
 #ifndef LABO_ENGINE_H
 #define LABO_ENGINE_H
 

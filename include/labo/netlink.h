@@ -25,6 +25,7 @@ struct labo_nl_tag
   const char *op;  /* "creating veth" */
   const char *obj; /* "eth0" */
   const char *ns;  /* "labo.seed.mida-clm1" */
+  const char *peer, *peer_ns; /* veths: the other end, or NULL */
 };
 
 struct labo_nl

@@ -2,7 +2,8 @@
  *   lock      flock()ed by whoever changes the lab (up, down): released by
  *             the kernel if that process dies, even by kill -9
  *   journal   one line per object, written BEFORE the object is made:
- *             "netns <name>" or "link <name>"; teardown walks it backwards,
+ *             "netns <name>", or "rootlink <switch port> <root ifname>" for a
+ *             veth from the root namespace; teardown walks it backwards,
  *             so whatever point `up` died at, `down` finds what it made
  *   lab.yaml  the lab file as it was brought up (status reads it back)
  *   meta      "file=...\ncreated=...\npid=...\nstate=building|up\n"

@@ -1,5 +1,9 @@
 /* Tearing a lab down, also after a crash: see include/labo/engine.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,44 +41,53 @@ labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt
   p->t = now;
 }
 
-/* The alias labo gives the root namespace's interfaces of a lab: reading it
- * from sysfs is the ownership check before deleting anything by name there. */
-static bool
-root_link_is_ours (const char *lab, const char *ifname)
-{
-  char path[64 + IFNAMSIZ];
-  cleanup_free char *want = xasprintf (LABO_ALIAS_PREFIX "%s", lab);
-  cleanup_free char *alias = NULL;
-
-  snprintf (path, sizeof (path), "/sys/class/net/%s/ifalias", ifname);
-  alias = labo_read_file (path, NULL);
-  if (alias == NULL)
-    return false;
-  alias[strcspn (alias, "\n")] = '\0';
-  return strcmp (alias, want) == 0;
-}
-
+/* The root namespace's links into the lab are veths whose other end is a
+ * port in the lab's switch namespace. Deleting that port, from inside the
+ * switch namespace (everything there is the lab's), deletes both ends at
+ * once: no ownership guess in the root namespace, and nothing outlives
+ * `down` while the kernel frees the namespace in the background. The journal
+ * line is "rootlink <port> <root ifname>". */
 static int
-delete_root_links (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
+delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
+                   labo_error_t *err)
 {
-  struct labo_nl nl;
-  int queued = 0;
+  cleanup_close int sw = -1, self = -1;
+  struct labo_nl nl = { 0 };
+  int queued = 0, ret = 0;
 
-  if (labo_nl_open (&nl, "the root namespace", err) < 0)
+  for (size_t i = 0; i < n; i++)
+    queued += strcmp (kinds[i], "rootlink") == 0;
+  if (queued == 0 || !labo_netns_exists (switch_ns))
+    return 0;
+  self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  sw = labo_netns_open (switch_ns, err);
+  if (self < 0 || sw < 0)
+    return self < 0 ? labo_error_errno (err, "opening the current network namespace") : -1;
+  if (labo_netns_enter_fd (sw, switch_ns, err) < 0)
     return -1;
-  for (size_t i = n; i-- > 0;)
-    if (strcmp (kinds[i], "link") == 0 && root_link_is_ours (lab, names[i]))
-      {
-        labo_nl_link_del (&nl, 0, names[i]);
-        queued++;
-      }
-  if (queued && labo_nl_flush (&nl, err) < 0)
+  ret = labo_nl_open (&nl, switch_ns, err);
+  if (setns (self, CLONE_NEWNET) < 0)
     {
-      labo_nl_close (&nl);
-      return -1;
+      perror ("labo: returning to the root network namespace");
+      abort (); /* every later step would act on the wrong namespace */
+    }
+  if (ret < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (kinds[i], "rootlink") == 0)
+      {
+        names[i][strcspn (names[i], " ")] = '\0'; /* the port's name */
+        labo_nl_link_del (&nl, 0, names[i]);
+      }
+  ret = labo_nl_flush (&nl, err);
+  if (ret < 0 && (*err)->status == ENODEV)
+    {
+      /* made and journalled, or journalled and never made: either way gone */
+      labo_error_release (err);
+      ret = 0;
     }
   labo_nl_close (&nl);
-  return 0;
+  return ret;
 }
 
 /* Called with the lab's state locked. */
@@ -118,7 +131,7 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
     goto out;
   labo_progress_stage (&pr, "processes", "%d killed", killed);
 
-  if (delete_root_links (st->lab, kinds, names, n, err) < 0)
+  if (delete_root_links (exact, kinds, names, n, err) < 0)
     goto out;
   for (size_t i = 0; i < n_all; i++)
     if (labo_netns_delete (all[i], err) < 0)

@@ -324,7 +324,8 @@ build_links (struct build *b, struct labo_progress *pr, labo_error_t *err)
         continue; /* made with its host */
       if (v->ns_b == LABO_NS_ROOT)
         {
-          if (labo_state_record (b->st, "link", v->ifname_b, err) < 0)
+          cleanup_free char *both = xasprintf ("%s %s", v->ifname_a, v->ifname_b);
+          if (labo_state_record (b->st, "rootlink", both, err) < 0)
             return -1;
           fd = dup (b->root_fd);
           n_root++;
@@ -501,6 +502,8 @@ out_rollback:
     labo_nl_close (&b.root);
     for (size_t h = 0; b.host && h < lab->n_hosts; h++)
       labo_nl_close (&b.host[h]);
+    if (b.switch_fd >= 0)
+      close (steal_fd (&b.switch_fd));
     if (labo_down_locked (&st, opts->quiet, &down_err) < 0)
       {
         fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);

@@ -87,6 +87,7 @@ begin (struct labo_nl *nl, uint16_t type, uint16_t flags, const char *op, const 
   tag->op = op;
   tag->obj = obj;
   tag->ns = ns ? ns : nl->ns_name;
+  tag->peer = tag->peer_ns = NULL;
   return nlh;
 }
 
@@ -139,6 +140,9 @@ labo_nl_veth_add (struct labo_nl *nl, const struct labo_nl_veth_end *a,
                                 a->ifname, a->ns_name);
   struct nlattr *info, *data, *peer;
   struct nlmsghdr *peer_hdr;
+
+  nl->tags[nl->n_tags - 1].peer = b->ifname;
+  nl->tags[nl->n_tags - 1].peer_ns = b->ns_name;
 
   put_ifinfo (nlh, a->ifindex, IFF_UP, IFF_UP);
   mnl_attr_put_strz (nlh, IFLA_IFNAME, a->ifname);
@@ -302,11 +306,11 @@ labo_nl_flush (struct labo_nl *nl, labo_error_t *err)
             {
               const struct labo_nl_tag *t = &nl->tags[i];
               const char *why = extack_msg (nlh);
-              if (why)
-                labo_error_make (err, -e->error, "%s %s in %s (kernel: %s)", t->op, t->obj,
-                                 t->ns, why);
-              else
-                labo_error_make (err, -e->error, "%s %s in %s", t->op, t->obj, t->ns);
+              cleanup_free char *peer
+                  = t->peer ? xasprintf (" with peer %s in %s", t->peer, t->peer_ns) : NULL;
+              labo_error_make (err, -e->error, "%s %s in %s%s%s%s%s", t->op, t->obj, t->ns,
+                               peer ? peer : "", why ? " (kernel: " : "", why ? why : "",
+                               why ? ")" : "");
               ret = -1;
             }
         }

@@ -1,0 +1,483 @@
+# tests/integration/lib.sh: sourced by every tests/integration/t-*.sh.
+#
+# Gives each test:
+#   - $LABO (the binary under test; default ./labo at the repo root), $REPO,
+#     $TMP (a private temp dir, removed at exit), $RUN_DIR (labo's state dir)
+#   - new_lab VAR: a fresh lab name ("t" + 6 hex digits) in VAR, registered so
+#     that the EXIT trap runs `$LABO down` on it whatever happens
+#   - lab_file LAB: writes stdin to $TMP/LAB.yaml and prints the path
+#   - run CMD...: runs CMD, stdout in $OUT, stderr in $ERR, status in $RC
+#   - assertions that print what was expected and what came: expect_rc,
+#     assert_eq, assert_contains, assert_not_contains, assert_match
+#   - assert_lab_gone LAB: nothing of the lab is left on the machine
+#   - defer CMD: run CMD (eval'ed) at exit, after the labs are down
+#
+# Assertions are "soft": a failed one is counted and the test goes on (so one
+# run shows every problem); the test exits 1 at the end if any failed. Use
+# `|| die ...` where carrying on makes no sense. Every test sends traffic only
+# to its own labs' addresses, in small subnets of 198.51.100.0/24 (the machine
+# itself may sit on 192.0.2.0/24 and 203.0.113.0/24, see netns/seed.yaml).
+
+set -u
+set -o pipefail
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$TESTS_DIR/../.." && pwd)
+LABO=${LABO:-$REPO/labo}
+RUN_DIR=${LABO_RUN_DIR:-/run/labo}
+TEST_NAME=$(basename "$0" .sh)
+export LC_ALL=C
+
+_LABS=()
+_DEFERRED=()
+_FAILS=0
+declare -A _NS_INODES=()
+declare -A _INO_SEEN=()
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+declare -A _FOREIGN_IFS=()
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/labo-it.$TEST_NAME.XXXXXX") || {
+	echo "FATAL: mktemp failed"
+	exit 1
+}
+
+# ---- reporting ----
+
+say() { printf '%s\n' "$*"; }
+ok() { printf 'ok: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	_FAILS=$((_FAILS + 1))
+	return 1
+}
+die() {
+	printf 'FATAL: %s\n' "$*"
+	_FAILS=$((_FAILS + 1))
+	exit 1
+}
+
+# Indents stdin for readable reports.
+indent() { sed 's/^/    | /'; }
+
+# ---- cleanup ----
+
+defer() { _DEFERRED+=("$1"); }
+
+_cleanup() {
+	local rc=$? lab i
+	trap - EXIT INT TERM HUP
+	set +e
+	# Our own background jobs first (a backgrounded `labo up` holds the lab's
+	# lock, and `down` would find the lab busy).
+	local pids
+	pids=$(jobs -p)
+	if [ -n "$pids" ]; then
+		kill -9 $pids 2>/dev/null
+		wait $pids 2>/dev/null
+	fi
+	for lab in "${_LABS[@]}"; do
+		if ! timeout 60 "$LABO" down -q "$lab" >"$TMP/cleanup.out" 2>&1; then
+			echo "cleanup: \`labo down -q $lab\` failed:"
+			indent <"$TMP/cleanup.out"
+			[ "$rc" -ne 0 ] || rc=1
+		fi
+	done
+	for ((i = ${#_DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${_DEFERRED[i]}" >/dev/null 2>&1
+	done
+	rm -rf "$TMP"
+	if [ "$_FAILS" -gt 0 ] && [ "$rc" -eq 0 ]; then
+		rc=1
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'echo "interrupted (SIGINT)"; exit 130' INT
+trap 'echo "terminated (SIGTERM)"; exit 143' TERM
+trap 'echo "hung up (SIGHUP)"; exit 129' HUP
+
+# Ends the test: exit status 1 if any assertion failed.
+finish() {
+	if [ "$_FAILS" -gt 0 ]; then
+		echo "$TEST_NAME: $_FAILS assertion(s) failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---- prerequisites ----
+
+# need_cmd CMD PACKAGE: a missing tool is a failure, never a skip.
+need_cmd() {
+	command -v "$1" >/dev/null 2>&1 || die "this test needs '$1' (Debian package $2)"
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || die "this test must run as root"
+	[ -x "$LABO" ] || die "LABO=$LABO is not an executable (build it: make labo build/asan/labo)"
+}
+
+# ---- labs ----
+
+_register_lab() {
+	_LABS+=("$1")
+	if [ -n "${LABO_TEST_LABS:-}" ]; then
+		echo "$1" >>"$LABO_TEST_LABS"
+	fi
+}
+
+# new_lab VAR: VAR gets a new lab name, torn down at exit.
+new_lab() {
+	local hex
+	hex=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+	printf -v "$1" 't%s' "$hex"
+	_register_lab "${!1}"
+}
+
+# use_lab NAME: registers an existing name (made by a parent) for teardown.
+use_lab() { _register_lab "$1"; }
+
+# lab_file NAME: stdin to $TMP/NAME.yaml; prints the path.
+lab_file() {
+	cat >"$TMP/$1.yaml"
+	echo "$TMP/$1.yaml"
+}
+
+# Names in /run/netns belonging to LAB: labo.LAB and labo.LAB.*
+lab_netns() {
+	local lab=$1
+	ls -A /run/netns 2>/dev/null | grep -E "^labo\\.${lab}(\\..+)?\$"
+}
+
+# Clock ticks since boot (the unit of a process's start time in /proc).
+now_ticks() { awk -v hz="$CLK_TCK" '{ printf "%d\n", $1 * hz }' /proc/uptime; }
+
+# Start time of PID in clock ticks since boot (field 22 of /proc/PID/stat).
+start_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	echo "${20}"
+}
+
+# Records the inodes of the lab's namespaces, for the process check of
+# assert_lab_gone, and when they were last seen. `run` calls it before every
+# labo command, so the last record is taken just before a `down`.
+#
+# Namespace inode numbers are reused once a namespace is freed: a process of
+# some other program (on a busy machine) may later sit in a namespace with a
+# recorded number. A process that started after the lab's namespaces were
+# last seen cannot be one of the lab's, and is not held against it.
+# (_INO_SEEN: inode -> clock tick it was last seen as one of our labs'.)
+record_ns() {
+	local lab=$1 ns ino now paths=()
+	for ns in $(lab_netns "$lab"); do
+		paths+=("/run/netns/$ns")
+	done
+	[ ${#paths[@]} -gt 0 ] || return 0
+	now=$(now_ticks)
+	for ino in $(stat -L -c %i "${paths[@]}" 2>/dev/null); do
+		case " ${_NS_INODES[$lab]:-} " in
+		*" $ino "*) ;;
+		*) _NS_INODES[$lab]="${_NS_INODES[$lab]:-} $ino" ;;
+		esac
+		_INO_SEEN[$ino]=$now
+	done
+}
+
+_record_all() {
+	local lab
+	for lab in "${_LABS[@]}"; do
+		record_ns "$lab"
+	done
+}
+
+# Lets assert_lab_gone accept a root interface named like the lab's own
+# (LAB-seg) that the TEST made (e.g. to provoke a collision).
+foreign_if() { _FOREIGN_IFS[$1]=1; }
+
+# ---- running commands ----
+
+# run CMD...: stdin from /dev/null; $OUT, $ERR, $RC.
+run() {
+	say "+ $*"
+	[ "$1" != "$LABO" ] || _record_all
+	"$@" </dev/null >"$TMP/.out" 2>"$TMP/.err"
+	RC=$?
+	OUT=$(cat "$TMP/.out")
+	ERR=$(cat "$TMP/.err")
+}
+
+# run_in FILE CMD...: as run, stdin from FILE.
+run_in() {
+	local in=$1
+	shift
+	say "+ $* < $in"
+	[ "$1" != "$LABO" ] || _record_all
+	"$@" <"$in" >"$TMP/.out" 2>"$TMP/.err"
+	RC=$?
+	OUT=$(cat "$TMP/.out")
+	ERR=$(cat "$TMP/.err")
+}
+
+show_run() {
+	echo "  exit status: $RC"
+	echo "  stdout:"
+	printf '%s\n' "$OUT" | indent
+	echo "  stderr:"
+	printf '%s\n' "$ERR" | indent
+}
+
+# ---- assertions ----
+
+# expect_rc N WHAT: the last run's exit status is N.
+expect_rc() {
+	local want=$1
+	shift
+	if [ "$RC" -eq "$want" ]; then
+		ok "$*: exit status $want"
+		return 0
+	fi
+	fail "$*: expected exit status $want, got $RC"
+	show_run
+	return 1
+}
+
+# assert_eq EXPECTED GOT WHAT
+assert_eq() {
+	if [ "$1" == "$2" ]; then
+		ok "$3"
+		return 0
+	fi
+	fail "$3"
+	echo "  expected:"
+	printf '%s\n' "$1" | indent
+	echo "  got:"
+	printf '%s\n' "$2" | indent
+	return 1
+}
+
+# assert_contains TEXT NEEDLE WHAT (fixed string)
+assert_contains() {
+	if [[ "$1" == *"$2"* ]]; then
+		ok "$3"
+		return 0
+	fi
+	fail "$3"
+	echo "  expected to contain: $2"
+	echo "  got:"
+	printf '%s\n' "$1" | indent
+	return 1
+}
+
+assert_not_contains() {
+	if [[ "$1" != *"$2"* ]]; then
+		ok "$3"
+		return 0
+	fi
+	fail "$3"
+	echo "  expected NOT to contain: $2"
+	echo "  got:"
+	printf '%s\n' "$1" | indent
+	return 1
+}
+
+# assert_match TEXT ERE WHAT: some line of TEXT matches the extended regex.
+assert_match() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok "$3"
+		return 0
+	fi
+	fail "$3"
+	echo "  expected a line matching: $2"
+	echo "  got:"
+	printf '%s\n' "$1" | indent
+	return 1
+}
+
+# ---- JSON (jq, else python3) ----
+
+# status_summary: reads `labo status --json` on stdin, prints one fact a line:
+#   schema N / lab NAME / state S / hosts N
+#   segment NAME STATE ports N
+#   root SEGMENT IFNAME STATE ADDRESS
+#   host NAME STATE NETNS
+#   iface HOST IFNAME STATE MTU ADDR,ADDR
+# Invalid JSON makes it fail (exit non-zero).
+status_summary() {
+	if command -v jq >/dev/null 2>&1; then
+		jq -r '
+		  "schema \(.schema)", "lab \(.lab)", "state \(.state)",
+		  "hosts \(.hosts | length)",
+		  (.segments[] | "segment \(.name) \(.state) ports \(.ports)",
+		     (select(.root != null) | "root \(.name) \(.root.ifname) \(.root.state) \(.root.address)")),
+		  (.hosts[] | "host \(.name) \(.state) \(.netns)",
+		     (.name as $h | .interfaces[] |
+		      "iface \($h) \(.ifname) \(.state) \(.mtu) \(.addresses | join(","))"))'
+	else
+		python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("schema %s" % d["schema"]); print("lab %s" % d["lab"]); print("state %s" % d["state"])
+print("hosts %d" % len(d["hosts"]))
+for s in d["segments"]:
+    print("segment %s %s ports %s" % (s["name"], s["state"], s["ports"]))
+    r = s.get("root")
+    if r is not None:
+        print("root %s %s %s %s" % (s["name"], r["ifname"], r["state"], r["address"]))
+for h in d["hosts"]:
+    print("host %s %s %s" % (h["name"], h["state"], h["netns"]))
+    for i in h["interfaces"]:
+        print("iface %s %s %s %s %s" % (h["name"], i["ifname"], i["state"], i["mtu"], ",".join(i["addresses"])))
+'
+	fi
+}
+
+# ls_summary: `labo ls --json` on stdin -> "LAB STATE HOSTS" lines.
+ls_summary() {
+	if command -v jq >/dev/null 2>&1; then
+		jq -r '.[] | "\(.lab) \(.state) \(.hosts)"'
+	else
+		python3 -c '
+import json, sys
+for l in json.load(sys.stdin):
+    print("%s %s %s" % (l["lab"], l["state"], l["hosts"]))
+'
+	fi
+}
+
+need_json() {
+	command -v jq >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 ||
+		die "this test needs jq (Debian package jq) or python3"
+}
+
+# ---- the machine's firewall ----
+
+# The root namespace's rules, counters removed.
+fw_snapshot() {
+	if command -v iptables-save >/dev/null 2>&1; then
+		echo "## iptables-save"
+		iptables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//g'
+	fi
+	if command -v nft >/dev/null 2>&1; then
+		echo "## nft list ruleset"
+		nft list ruleset 2>&1 | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/g'
+	fi
+}
+fw_snapshot_reset() { fw_snapshot >"$TMP/.fw.before"; }
+fw_snapshot_reset
+
+# ---- nothing of a lab left ----
+
+# assert_lab_gone LAB: no /run/netns entry labo.LAB or labo.LAB.*, no root
+# interface aliased labo:LAB (or named LAB-*, except those passed to
+# foreign_if), no $RUN_DIR/LAB, no process in one of the lab's namespaces
+# (as recorded by record_ns), no mount mentioning labo.LAB, and the root
+# firewall as it was when the test started. Returns 1 if anything is left.
+assert_lab_gone() {
+	local lab=$1 bad=0 x f ifn
+	# a namespace still named?
+	x=$(lab_netns "$lab")
+	if [ -n "$x" ]; then
+		fail "$lab: /run/netns still has:"
+		printf '%s\n' "$x" | indent
+		bad=1
+	fi
+	# a root interface with the lab's alias, or its default name
+	x=$(ip -o link show 2>&1 | grep -E "alias labo:${lab}([^a-z0-9-]|\$)")
+	for f in /sys/class/net/*/ifalias; do
+		[ -r "$f" ] || continue
+		if [ "$(cat "$f" 2>/dev/null)" = "labo:$lab" ]; then
+			x+=$'\n'"$f: labo:$lab"
+		fi
+	done
+	for ifn in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		case $ifn in
+		"$lab"-*) [ -n "${_FOREIGN_IFS[$ifn]:-}" ] || x+=$'\n'"interface $ifn" ;;
+		esac
+	done
+	x=$(printf '%s\n' "$x" | grep -v '^$')
+	if [ -n "$x" ]; then
+		fail "$lab: root namespace interfaces of the lab are left:"
+		printf '%s\n' "$x" | indent
+		sleep 0.5
+		if ip -o link show | grep -qE "alias labo:${lab}([^a-z0-9-]|\$)|^[0-9]+: ${lab}-"; then
+			echo "  (still there 0.5 s later)"
+		else
+			echo "  (gone 0.5 s later: removed by the kernel's asynchronous cleanup of a"
+			echo "   namespace labo still held, not by labo before it returned)"
+		fi
+		bad=1
+	fi
+	# the state directory
+	if [ -e "$RUN_DIR/$lab" ]; then
+		fail "$lab: $RUN_DIR/$lab is left:"
+		ls -la "$RUN_DIR/$lab" 2>&1 | indent
+		bad=1
+	fi
+	# processes in the lab's namespaces
+	if [ -n "${_NS_INODES[$lab]:-}" ]; then
+		local ino pat=""
+		for ino in ${_NS_INODES[$lab]}; do
+			pat+="${pat:+|}net:\\[$ino\\]"
+		done
+		x=$(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%l %p\n' 2>/dev/null |
+			grep -E "^($pat) ")
+		local pid start ns alive left=""
+		while read -r ns f; do
+			[ -n "$f" ] || continue
+			pid=${f#/proc/}
+			pid=${pid%%/*}
+			ino=${ns#net:[}
+			ino=${ino%]}
+			alive=${_INO_SEEN[$ino]:-0}
+			start=$(start_ticks "$pid") || continue
+			if [ "$start" -gt $((alive + 1)) ]; then
+				say "note: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) is in a namespace numbered $ino, but started after that number was last seen as the lab's: a reused number, not the lab's"
+				continue
+			fi
+			left+="pid $pid in net:[$ino] (started at tick $start, the namespace last seen as the lab's at tick $alive): $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"$'\n'
+		done <<<"$x"
+		if [ -n "$left" ]; then
+			fail "$lab: processes still run in the lab's namespaces:"
+			printf '%s' "$left" | indent
+			bad=1
+		fi
+	fi
+	# mounts
+	x=$(grep -E "labo\\.${lab}([. ]|\$)" /proc/self/mountinfo)
+	if [ -n "$x" ]; then
+		fail "$lab: mounts are left:"
+		printf '%s\n' "$x" | indent
+		bad=1
+	fi
+	# the firewall
+	fw_snapshot >"$TMP/.fw.after"
+	if ! cmp -s "$TMP/.fw.before" "$TMP/.fw.after"; then
+		fail "$lab: the root namespace's firewall changed:"
+		diff -u "$TMP/.fw.before" "$TMP/.fw.after" | indent
+		bad=1
+	fi
+	[ "$bad" -eq 0 ] && ok "$lab: nothing of the lab is left"
+	return "$bad"
+}
+
+# up_lab FILE LAB: `labo up FILE` must succeed (else the test stops); records
+# the lab's namespace inodes.
+up_lab() {
+	run "$LABO" up "$1"
+	expect_rc 0 "labo up $(basename "$1")" || die "cannot go on without the lab"
+	record_ns "$2"
+}
+
+# ping1 IFACE ADDR: one ping from the root namespace, 2 s at most, bound to
+# the lab's root interface IFACE (so that, whatever happens, nothing is sent
+# anywhere but into the lab).
+ping1() { ping -n -c 1 -W 2 -I "$1" "$2"; }
+
+# A root-namespace interface that is not labo's: dummy if the kernel has it,
+# else a bridge (no ports, no address: inert).
+make_foreign_if() {
+	ip link add "$1" type dummy 2>/dev/null || ip link add "$1" type bridge
+}
