@@ -214,6 +214,27 @@ enable_forwarding (const char *ns, labo_error_t *err)
   return 0;
 }
 
+/* Labs are IPv4. Left on, IPv6 gives every interface link-local addresses,
+ * router solicitations and MLD reports, which a bridge floods to all its
+ * ports: O(N^2) packets that keep a 1000-host lab's CPUs busy for seconds
+ * after `up`. Set in the namespace's defaults before any interface exists;
+ * the caller is inside the namespace (see enable_forwarding). */
+static int
+disable_ipv6 (const char *ns, labo_error_t *err)
+{
+  static const char *const knobs[] = { "/proc/sys/net/ipv6/conf/default/disable_ipv6",
+                                       "/proc/sys/net/ipv6/conf/all/disable_ipv6" };
+  for (size_t i = 0; i < sizeof (knobs) / sizeof (knobs[0]); i++)
+    {
+      cleanup_close int fd = open (knobs[i], O_WRONLY | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        return 0; /* a kernel without IPv6 */
+      if (fd < 0 || write (fd, "1\n", 2) != 2)
+        return labo_error_errno (err, "disabling IPv6 in %s (%s)", ns, knobs[i]);
+    }
+  return 0;
+}
+
 static struct labo_nl *
 nl_of (struct build *b, int ns)
 {
@@ -255,7 +276,7 @@ build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
       labo_error_errno (err, "opening namespace %s", p->switch_ns);
       goto back;
     }
-  if (labo_nl_open (&b->sw, p->switch_ns, err) < 0)
+  if (disable_ipv6 (p->switch_ns, err) < 0 || labo_nl_open (&b->sw, p->switch_ns, err) < 0)
     goto back;
   labo_nl_link_up (&b->sw, 1, "lo");
   for (size_t i = 0; i < p->n_bridges; i++)
@@ -272,7 +293,7 @@ build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
         goto back;
       if (labo_netns_create_and_enter (p->host_ns[h], err) < 0)
         goto back;
-      if (labo_nl_open (nl, p->host_ns[h], err) < 0)
+      if (disable_ipv6 (p->host_ns[h], err) < 0 || labo_nl_open (nl, p->host_ns[h], err) < 0)
         goto back;
       if (b->lab->hosts[h].forward && enable_forwarding (p->host_ns[h], err) < 0)
         goto back;
@@ -368,9 +389,16 @@ configure (struct build *b, struct labo_progress *pr, labo_error_t *err)
       int ifindex = a->ifindex;
       if (a->ns == LABO_NS_ROOT)
         {
+          cleanup_free char *knob = NULL;
+          cleanup_close int fd = -1;
           ifindex = (int) if_nametoindex (a->ifname);
           if (ifindex == 0)
             return labo_error_errno (err, "finding %s in the root namespace", a->ifname);
+          /* the lab's own interface: IPv4 only, like the rest of the lab */
+          knob = xasprintf ("/proc/sys/net/ipv6/conf/%s/disable_ipv6", a->ifname);
+          fd = open (knob, O_WRONLY | O_CLOEXEC);
+          if (fd >= 0 && write (fd, "1\n", 2) != 2)
+            return labo_error_errno (err, "disabling IPv6 on %s", a->ifname);
           labo_nl_set_alias (&b->root, ifindex, a->ifname, alias);
           labo_nl_link_up (&b->root, ifindex, a->ifname);
         }
