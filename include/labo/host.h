@@ -6,15 +6,24 @@
 #ifndef LABO_HOST_H
 #define LABO_HOST_H
 
+#include <sys/types.h>
+
 #include "labo/error.h"
 
 /* Moves the calling (single-threaded) process into host `host` of lab
- * `lab`. On failure the process may be half-entered: callers exit. */
-int labo_host_enter (const char *lab, const char *host, labo_error_t *err);
+ * `lab`. When run_dir is not NULL it is bound over /run (a Docker host's
+ * private /run, where the CLI finds /run/docker.sock). On failure the
+ * process may be half-entered: callers exit. */
+int labo_host_enter (const char *lab, const char *host, const char *run_dir, labo_error_t *err);
 
 /* Enters the host and execs argv (PATH searched). Returns only on failure;
  * *exit_code is then 126 (cannot execute), 127 (not found) or 1. */
-int labo_host_exec (const char *lab, const char *host, char *const argv[], int *exit_code,
-                    labo_error_t *err);
+int labo_host_exec (const char *lab, const char *host, const char *run_dir, char *const argv[],
+                    int *exit_code, labo_error_t *err);
+
+/* Runs argv in all the namespaces of process `pid` (a container's init:
+ * its network, mount, UTS, IPC and PID namespaces), waits for it, and
+ * returns its exit status (128+signal when killed), or -1. */
+int labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err);
 
 #endif

@@ -76,6 +76,13 @@ struct labo_route
   struct labo_pos pos;
 };
 
+enum labo_docker_role
+{
+  LABO_DOCKER_NONE = 0, /* no Docker daemon on this host */
+  LABO_DOCKER_MANAGER,  /* runs dockerd; the Swarm manager (exactly one per lab) */
+  LABO_DOCKER_WORKER,   /* runs dockerd; joins the Swarm as a worker */
+};
+
 struct labo_host
 {
   char *name;
@@ -83,6 +90,65 @@ struct labo_host
   struct labo_route *routes;
   size_t n_routes;
   bool forward; /* IPv4 forwarding on (a router host); default off */
+  enum labo_docker_role docker;
+  struct labo_pos docker_pos;
+  /* The seed's per-host Docker API on TCP 2375, bound to the host's lab
+   * address only, UNAUTHENTICATED (anyone who reaches it is root in the
+   * host). Off by default. */
+  bool docker_tcp;
+  /* The host's address for Swarm (advertise/listen) and published ports:
+   * its first addressed link, filled by validation when docker != NONE. */
+  uint32_t lab_address;
+};
+
+/* Swarm settings (all hosts with a Docker daemon form one Swarm). */
+struct labo_swarm
+{
+  struct labo_prefix address_pool; /* default 10.128.0.0/16 */
+  uint8_t subnet_size;             /* default 24 */
+  struct labo_pos pos;
+};
+
+/* The overlay standing in for Weave: a Swarm attachable overlay network.
+ * Docker takes its gateway (the subnet's last usable address) and the
+ * load-balancer endpoints from ip_range (the subnet's upper half), so that
+ * nodes' fixed addresses in the lower half (10.0.0.1, .2) stay free. */
+struct labo_overlay
+{
+  bool present;
+  char *name;                  /* "weave" */
+  struct labo_prefix subnet;   /* 10.0.0.0/24 */
+  uint32_t gateway;            /* 10.0.0.254 */
+  struct labo_prefix ip_range; /* 10.0.0.128/25 */
+  struct labo_pos pos;
+};
+
+struct labo_port
+{
+  uint16_t host_port;      /* published on the host's lab address */
+  uint16_t container_port;
+  struct labo_pos pos;
+};
+
+enum labo_service
+{
+  LABO_SERVICE_ZOOKEEPER = 1, /* image labo/zookeeper, built offline (images/zookeeper) */
+};
+
+/* A container on a host, with a fixed overlay address, a name the other
+ * nodes resolve (Docker's embedded DNS), and published ports. */
+struct labo_node
+{
+  char *name; /* container name and hostname */
+  struct labo_pos pos;
+  size_t host;      /* index into lab->hosts; that host runs Docker */
+  uint32_t address; /* on the overlay */
+  struct labo_pos address_pos;
+  enum labo_service service;
+  struct labo_port *ports;
+  size_t n_ports;
+  int myid;        /* ZooKeeper server id, 1..255: default position among zookeeper nodes + 1 */
+  int client_port; /* 2181 */
 };
 
 struct labo_lab
@@ -96,6 +162,10 @@ struct labo_lab
   size_t n_segments;
   struct labo_link *links; /* host links first (in host order), then p2p */
   size_t n_links;
+  struct labo_swarm swarm;
+  struct labo_overlay overlay;
+  struct labo_node *nodes;
+  size_t n_nodes;
 };
 
 void labo_lab_free (struct labo_lab *lab);
@@ -105,5 +175,8 @@ void labo_lab_freep (struct labo_lab **lab);
 /* Lookups by name; -1 when absent. */
 long labo_lab_find_host (const struct labo_lab *lab, const char *name);
 long labo_lab_find_segment (const struct labo_lab *lab, const char *name);
+long labo_lab_find_node (const struct labo_lab *lab, const char *name);
+/* Number of hosts running Docker. */
+size_t labo_lab_docker_hosts (const struct labo_lab *lab);
 
 #endif

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "labo/caps.h"
+#include "labo/daemon.h"
+#include "labo/docker.h"
 #include "labo/engine.h"
 #include "labo/host.h"
 #include "labo/labfile.h"
@@ -40,7 +42,8 @@ static const char usage_text[]
       "  up [FILE] [-q] [--dry-run]   bring a lab up (default: the built-in seed lab)\n"
       "  down [LAB|FILE] [-q]         tear a lab down (idempotent)\n"
       "  status [LAB|FILE] [--json]   hosts, links, addresses and their state\n"
-      "  exec [-l LAB] HOST -- CMD... run CMD inside HOST\n"
+      "  exec [-l LAB] HOST|NODE -- CMD...  run CMD inside a host or a node's container\n"
+      "  logs [-l LAB] HOST|NODE      a host's dockerd log, or a node's container log\n"
       "  ls [--json]                  the labs that are up\n"
       "  validate [FILE]              check a lab file (no privileges needed)\n"
       "  version\n"
@@ -342,9 +345,27 @@ cmd_ls (int argc, char **argv)
   return EXIT_OK;
 }
 
-/* The lab holding HOST: the one named, or the only one up that has it. */
+/* The lab as it was brought up (its saved lab file), or NULL. */
+static struct labo_lab *
+state_lab (const char *name)
+{
+  size_t len = 0;
+  cleanup_free char *text = labo_state_get (name, "lab.yaml", &len);
+  cleanup_free char *file = labo_state_meta (name, "file");
+  struct labo_diags diags = { NULL, 0 };
+  struct labo_lab *lab;
+
+  if (text == NULL)
+    return NULL;
+  lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
+  labo_diags_free (&diags);
+  return lab;
+}
+
+/* Labs (up) that have a host or a node named `name`: the one named with
+ * -l, or every lab up. */
 static int
-find_host_lab (const char *lab_opt, const char *host, char **lab)
+find_target (const char *lab_opt, const char *name, char **lab, bool *is_node)
 {
   char **labs = NULL;
   size_t n = 0, found = 0;
@@ -353,26 +374,23 @@ find_host_lab (const char *lab_opt, const char *host, char **lab)
   *lab = NULL;
   if (lab_opt)
     {
-      cleanup_free char *ns = labo_host_netns_name (lab_opt, host);
-      if (!labo_netns_exists (ns))
-        {
-          fprintf (stderr, "labo: lab %s has no host %s running (`labo status %s`)\n", lab_opt,
-                   host, lab_opt);
-          return EXIT_NOTFOUND;
-        }
-      *lab = xstrdup (lab_opt);
-      return EXIT_OK;
+      labs = xcalloc (1, sizeof (char *));
+      labs[0] = xstrdup (lab_opt);
+      n = 1;
     }
-  if (labo_state_list (&labs, &n, &err) < 0)
+  else if (labo_state_list (&labs, &n, &err) < 0)
     return fail (&err, EXIT_FAIL);
   for (size_t i = 0; i < n; i++)
     {
-      cleanup_free char *ns = labo_host_netns_name (labs[i], host);
-      if (labo_netns_exists (ns))
+      struct labo_lab *l = state_lab (labs[i]);
+      bool host = l && labo_lab_find_host (l, name) >= 0;
+      bool node = l && labo_lab_find_node (l, name) >= 0;
+      if ((host || node) && found++ == 0)
         {
-          if (found++ == 0)
-            *lab = xstrdup (labs[i]);
+          *lab = xstrdup (labs[i]);
+          *is_node = node && !host;
         }
+      labo_lab_free (l);
     }
   labo_strv_free (labs, n);
   if (found == 1)
@@ -381,11 +399,47 @@ find_host_lab (const char *lab_opt, const char *host, char **lab)
   *lab = NULL;
   if (found == 0)
     {
-      fprintf (stderr, "labo: no lab that is up has a host named %s (`labo ls`)\n", host);
+      if (lab_opt)
+        fprintf (stderr, "labo: lab %s has no host or node named %s (`labo status %s`)\n",
+                 lab_opt, name, lab_opt);
+      else
+        fprintf (stderr, "labo: no lab that is up has a host or node named %s (`labo ls`)\n",
+                 name);
       return EXIT_NOTFOUND;
     }
-  fprintf (stderr, "labo: %zu labs have a host named %s: choose one with -l LAB\n", found, host);
+  fprintf (stderr, "labo: %zu labs have a host or node named %s: choose one with -l LAB\n", found,
+           name);
   return EXIT_INPUT;
+}
+
+/* A node's container init pid, from its host's daemon. */
+static pid_t
+node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
+{
+  struct labo_daemon_paths p;
+  struct labo_docker d = { 0 };
+  json_t *info = NULL;
+  bool found = false;
+  pid_t pid = -1;
+
+  labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
+  if (labo_docker_open (&d, p.socket, lab->hosts[node->host].name, err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0)
+    {
+      json_t *jp = json_object_get (json_object_get (info, "State"), "Pid");
+      if (!found)
+        labo_error_make (err, 0, "node %s: no such container on %s", node->name,
+                         lab->hosts[node->host].name);
+      else if (!json_is_integer (jp) || json_integer_value (jp) <= 0)
+        labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name,
+                         lab->name);
+      else
+        pid = (pid_t) json_integer_value (jp);
+    }
+  json_decref (info);
+  labo_docker_close (&d);
+  labo_daemon_paths_free (&p);
+  return pid;
 }
 
 static int
@@ -393,9 +447,11 @@ cmd_exec (int argc, char **argv)
 {
   static const struct option opts[]
       = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
-  const char *lab_opt = NULL, *host;
-  cleanup_free char *lab = NULL;
+  const char *lab_opt = NULL, *target;
+  cleanup_free char *lab_name = NULL;
   labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool is_node = false;
   int c, r, code;
 
   while ((c = getopt_long (argc, argv, "+l:", opts, NULL)) != -1)
@@ -405,18 +461,129 @@ cmd_exec (int argc, char **argv)
       return usage (NULL, NULL);
   if (optind >= argc)
     return usage ("exec needs a host and a command: labo exec HOST -- CMD...", NULL);
-  host = argv[optind++];
+  target = argv[optind++];
   if (optind < argc && strcmp (argv[optind], "--") == 0)
     optind++;
   if (optind >= argc)
-    return usage ("exec needs a command after the host: labo exec %s -- CMD...", host);
+    return usage ("exec needs a command after the host: labo exec %s -- CMD...", target);
   if (labo_caps_require ("exec", &err) < 0)
     return fail (&err, EXIT_PRIV);
-  if ((r = find_host_lab (lab_opt, host, &lab)) != EXIT_OK)
+  if ((r = find_target (lab_opt, target, &lab_name, &is_node)) != EXIT_OK)
     return r;
+  lab = state_lab (lab_name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", lab_name);
+      return EXIT_NOTFOUND;
+    }
   fflush (NULL);
-  labo_host_exec (lab, host, argv + optind, &code, &err);
+  if (is_node)
+    {
+      const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, target)];
+      cleanup_free char *what = xasprintf ("node %s", target);
+      pid_t pid = node_pid (lab, node, &err);
+      labo_lab_free (lab);
+      if (pid < 0)
+        return fail (&err, EXIT_FAIL);
+      code = labo_pid_exec (pid, what, argv + optind, &err);
+      return code < 0 ? fail (&err, EXIT_FAIL) : code;
+    }
+  {
+    size_t h = (size_t) labo_lab_find_host (lab, target);
+    struct labo_daemon_paths p;
+    labo_daemon_paths (lab->name, h, target, &p);
+    /* a Docker host: its private /run, so `docker ps` finds the daemon */
+    labo_host_exec (lab_name, target,
+                    lab->hosts[h].docker != LABO_DOCKER_NONE && access (p.socket, F_OK) == 0
+                        ? p.run : NULL,
+                    argv + optind, &code, &err);
+    labo_daemon_paths_free (&p);
+    labo_lab_free (lab);
+  }
   return fail (&err, code);
+}
+
+/* Prints a Docker json-file log (one {"log", "stream", "time"} per line). */
+static void
+print_json_log (const char *path)
+{
+  cleanup_free char *text = labo_read_file (path, NULL);
+  char *line, *save = NULL;
+  for (line = text ? strtok_r (text, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
+    {
+      json_t *o = json_loads (line, 0, NULL);
+      const char *msg = json_string_value (json_object_get (o, "log"));
+      if (msg)
+        fputs (msg, strcmp (json_string_value (json_object_get (o, "stream")) ?: "", "stderr") == 0
+                        ? stderr : stdout);
+      json_decref (o);
+    }
+}
+
+static int
+cmd_logs (int argc, char **argv)
+{
+  const char *lab_opt = NULL;
+  cleanup_free char *lab_name = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool is_node = false;
+  int c, r;
+
+  while ((c = getopt (argc, argv, "l:")) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else
+      return usage (NULL, NULL);
+  if (optind + 1 != argc)
+    return usage ("logs takes one host or node: labo logs HOST|NODE", NULL);
+  if ((r = find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
+    return r;
+  lab = state_lab (lab_name);
+  if (lab == NULL)
+    return EXIT_NOTFOUND;
+  if (is_node)
+    {
+      const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, argv[optind])];
+      struct labo_daemon_paths p;
+      struct labo_docker d = { 0 };
+      json_t *info = NULL;
+      bool found = false;
+      labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
+      if (labo_docker_open (&d, p.socket, lab->hosts[node->host].name, &err) == 0
+          && labo_docker_container_inspect (&d, node->name, &info, &found, &err) == 0 && found)
+        {
+          /* the daemon's path is inside its mount namespace, where the
+           * host's state dir is bound over /var/lib/docker */
+          const char *lp = json_string_value (json_object_get (info, "LogPath"));
+          if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
+            {
+              cleanup_free char *path = xasprintf ("%s/docker/%s", p.state, lp + 16);
+              print_json_log (path);
+            }
+        }
+      json_decref (info);
+      labo_docker_close (&d);
+      labo_daemon_paths_free (&p);
+      labo_lab_free (lab);
+      if (err)
+        return fail (&err, EXIT_FAIL);
+      return found ? EXIT_OK : EXIT_NOTFOUND;
+    }
+  {
+    size_t h = (size_t) labo_lab_find_host (lab, argv[optind]);
+    struct labo_daemon_paths p;
+    cleanup_free char *text = NULL;
+    labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+    text = labo_read_file (p.log, NULL);
+    if (text)
+      fputs (text, stdout);
+    else
+      fprintf (stderr, "labo: %s has no daemon log (%s)\n", lab->hosts[h].name, p.log);
+    labo_daemon_paths_free (&p);
+    labo_lab_free (lab);
+    return text ? EXIT_OK : EXIT_NOTFOUND;
+  }
 }
 
 int
@@ -429,6 +596,7 @@ main (int argc, char **argv)
   } cmds[] = {
     { "up", cmd_up },         { "down", cmd_down }, { "status", cmd_status },
     { "exec", cmd_exec },     { "ls", cmd_ls },     { "validate", cmd_validate },
+    { "logs", cmd_logs },
   };
   const char *cmd;
 

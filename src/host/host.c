@@ -7,6 +7,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 
 #include "labo/netns.h"
 #include "labo/plan.h"
@@ -39,7 +43,7 @@ remount_sysfs (const char *aside, labo_error_t *err)
 }
 
 int
-labo_host_enter (const char *lab, const char *host, labo_error_t *err)
+labo_host_enter (const char *lab, const char *host, const char *run_dir, labo_error_t *err)
 {
   cleanup_free char *ns = labo_host_netns_name (lab, host);
   cleanup_free char *dir = labo_state_dir (lab);
@@ -60,19 +64,80 @@ labo_host_enter (const char *lab, const char *host, labo_error_t *err)
     return labo_error_wrap (err, "entering %s", host);
   if (access (hosts, R_OK) == 0 && mount (hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
     return labo_error_errno (err, "bind-mounting the lab's hosts file in %s", host);
+  if (run_dir && mount (run_dir, "/run", NULL, MS_BIND, NULL) < 0)
+    return labo_error_errno (err, "binding %s over /run in %s", run_dir, host);
   if (sethostname (host, strlen (host)) < 0)
     return labo_error_errno (err, "setting the hostname of %s", host);
   return 0;
 }
 
 int
-labo_host_exec (const char *lab, const char *host, char *const argv[], int *exit_code,
-                labo_error_t *err)
+labo_host_exec (const char *lab, const char *host, const char *run_dir, char *const argv[],
+                int *exit_code, labo_error_t *err)
 {
   *exit_code = 1;
-  if (labo_host_enter (lab, host, err) < 0)
+  if (labo_host_enter (lab, host, run_dir, err) < 0)
     return -1;
   execvp (argv[0], argv);
   *exit_code = errno == ENOENT ? 127 : 126;
   return labo_error_errno (err, "running %s in %s", argv[0], host);
+}
+
+int
+labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err)
+{
+  /* user and cgroup namespaces stay ours; mnt last: after it, /proc paths
+   * of the old root would not resolve */
+  static const struct
+  {
+    const char *name;
+    int type;
+  } kinds[] = { { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+                { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS } };
+  int fds[5];
+  pid_t child;
+  int status;
+
+  for (size_t i = 0; i < 5; i++)
+    {
+      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, kinds[i].name);
+      fds[i] = open (path, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          for (size_t j = 0; j < i; j++)
+            close (fds[j]);
+          return labo_error_errno (err, "opening the %s namespace of %s", kinds[i].name, what);
+        }
+    }
+  for (size_t i = 0; i < 5; i++)
+    {
+      if (setns (fds[i], kinds[i].type) < 0)
+        {
+          int saved = errno;
+          for (size_t j = 0; j < 5; j++)
+            close (fds[j]);
+          return labo_error_make (err, saved, "entering the %s namespace of %s", kinds[i].name,
+                                  what);
+        }
+      close (fds[i]);
+    }
+  if (chdir ("/") < 0)
+    return labo_error_errno (err, "chdir / in %s", what);
+  fflush (NULL);
+  /* a PID namespace applies to children only */
+  child = fork ();
+  if (child < 0)
+    return labo_error_errno (err, "fork");
+  if (child == 0)
+    {
+      setenv ("PATH", "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+              1);
+      execvp (argv[0], argv);
+      fprintf (stderr, "labo: running %s in %s: %s\n", argv[0], what, strerror (errno));
+      _exit (errno == ENOENT ? 127 : 126);
+    }
+  while (waitpid (child, &status, 0) < 0)
+    if (errno != EINTR)
+      return labo_error_errno (err, "waiting for %s", argv[0]);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "labo/docker_up.h"
 #include "labo/engine.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
@@ -126,6 +127,10 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
     }
   had = had || n_all > 0;
 
+  /* Docker first: its containers run in namespaces of their own, which
+   * only the hosts' cgroups reach. */
+  if (labo_down_docker (st->lab, kinds, names, n, err) < 0)
+    goto out;
   killed = labo_netns_kill_all (all, n_all, err);
   if (killed < 0)
     goto out;

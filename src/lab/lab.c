@@ -16,6 +16,13 @@ labo_lab_free (struct labo_lab *lab)
     }
   for (size_t i = 0; i < lab->n_segments; i++)
     free (lab->segments[i].name);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      free (lab->nodes[i].name);
+      free (lab->nodes[i].ports);
+    }
+  free (lab->nodes);
+  free (lab->overlay.name);
   free (lab->hosts);
   free (lab->segments);
   free (lab->links);
@@ -49,4 +56,23 @@ labo_lab_find_segment (const struct labo_lab *lab, const char *name)
     if (strcmp (lab->segments[i].name, name) == 0)
       return (long) i;
   return -1;
+}
+
+long
+labo_lab_find_node (const struct labo_lab *lab, const char *name)
+{
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (strcmp (lab->nodes[i].name, name) == 0)
+      return (long) i;
+  return -1;
+}
+
+size_t
+labo_lab_docker_hosts (const struct labo_lab *lab)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < lab->n_hosts; i++)
+    if (lab->hosts[i].docker != LABO_DOCKER_NONE)
+      n++;
+  return n;
 }

@@ -40,6 +40,21 @@ struct lf_segment_aux
   struct labo_pos root_addr_pos;   /* the root address value */
 };
 
+/* What the reader knows about a host beyond the model (same index). */
+struct lf_host_aux
+{
+  bool docker_bad;                 /* 'docker' given but invalid (reported) */
+};
+
+/* What the reader knows about a node beyond the model (same index). */
+struct lf_node_aux
+{
+  struct labo_pos host_pos;        /* the host value */
+  bool addr_ok;                    /* address read and inside the overlay */
+  bool myid_given;                 /* myid came from the file */
+  struct labo_pos myid_pos;        /* the myid value, when given */
+};
+
 /* A route as read, with positions of its parts (host index, route index). */
 struct lf_route_aux
 {
@@ -58,6 +73,15 @@ struct lf_ctx
   size_t n_seg_aux;
   struct lf_route_aux *route_aux;  /* every route of every host */
   size_t n_route_aux;
+  struct lf_host_aux *host_aux;    /* parallel to lab->hosts */
+  size_t n_host_aux;
+  struct lf_node_aux *node_aux;    /* parallel to lab->nodes */
+  size_t n_node_aux;
+  bool swarm_given;                /* the file has a 'swarm' key */
+  bool pool_bad;                   /* swarm.address_pool given but invalid */
+  struct labo_pos pool_pos;        /* the address_pool value, when given */
+  bool overlay_ok;                 /* overlay present with a valid subnet */
+  struct labo_pos overlay_subnet_pos;
 };
 
 /* The reader of one document (labfile.c). */
@@ -75,7 +99,11 @@ struct lf_field
 {
   const char *name;
   yaml_node_t *key, *val; /* NULL when absent */
+  /* an unknown key reported as a likely typo of this one ("did you mean"):
+   * then a missing required key is not reported a second time */
+  yaml_node_t *guess;
 };
+#define LF_FIELD(n) { (n), NULL, NULL, NULL }
 
 /* ---- diagnostics (labfile-yaml.c) ---- */
 
@@ -111,7 +139,8 @@ const char *lf_suggest (const char *s, const char *const *cand, size_t n);
  * are reported; `where` names the mapping ("in link"). */
 void lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where,
                      struct lf_field *f, size_t nf);
-/* False after reporting that f is missing, at `at`. */
+/* False after reporting that f is missing, at `at` (or silently, when an
+ * unknown key was reported as a typo of it). */
 bool lf_require (struct lf_reader *r, const struct lf_field *f, struct labo_pos at,
                  const char *where);
 /* Typed values of f; NULL or false after reporting.  `want` and `label`
@@ -124,8 +153,10 @@ bool lf_get_int (struct lf_reader *r, const struct lf_field *f, int min, int max
 bool lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out);
 
 /* The checks that compare objects with each other: overlapping subnets,
- * duplicate addresses and interface names, p2p addressing, routes.  Also
- * gives unnamed interfaces their default names. */
+ * duplicate addresses and interface names, p2p addressing, routes, the
+ * Swarm's manager, node addresses, published ports and myids.  Also gives
+ * unnamed interfaces their default names, Docker hosts their lab address
+ * and zookeeper nodes their default myid. */
 void lf_validate (struct lf_ctx *c);
 
 #endif

@@ -253,8 +253,13 @@ lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct
         }
       sugg = lf_suggest (lf_text (k), names, nf);
       if (sugg)
-        lf_error (&r->c, lf_pos_of (r, k), "unknown key '%s' %s (did you mean '%s'?)", shown,
-                  where, sugg);
+        {
+          lf_error (&r->c, lf_pos_of (r, k), "unknown key '%s' %s (did you mean '%s'?)", shown,
+                    where, sugg);
+          for (size_t i = 0; i < nf; i++)
+            if (f[i].name == sugg && f[i].guess == NULL)
+              f[i].guess = k;
+        }
       else
         {
           cleanup_free char *list = xstrdup (f[0].name);
@@ -278,7 +283,9 @@ lf_require (struct lf_reader *r, const struct lf_field *f, struct labo_pos at,
 {
   if (f->key)
     return true;
-  lf_error (&r->c, at, "missing required key '%s' %s", f->name, where);
+  /* "unknown key 'nmae' (did you mean 'name'?)" said it already */
+  if (f->guess == NULL)
+    lf_error (&r->c, at, "missing required key '%s' %s", f->name, where);
   return false;
 }
 

@@ -289,7 +289,7 @@ read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
   struct labo_segment *seg = &lab->segments[s];
   struct lf_segment_aux *aux = &r->c.seg_aux[s];
   cleanup_free char *where = xasprintf ("in root of segment '%s'", seg->name);
-  struct lf_field f[] = { { "address", NULL, NULL }, { "ifname", NULL, NULL } };
+  struct lf_field f[] = { LF_FIELD ("address"), LF_FIELD ("ifname") };
   struct labo_prefix p;
   bool has_len = false, addr_ok;
 
@@ -349,8 +349,8 @@ read_segment (struct lf_reader *r, size_t s, yaml_node_t *k, yaml_node_t *v)
   cleanup_free char *where = xasprintf ("in segment '%s'", seg->name);
   cleanup_free char *label = xasprintf ("segment '%s'", seg->name);
   struct lf_field f[]
-    = { { "subnet", NULL, NULL }, { "mtu", NULL, NULL }, { "root", NULL, NULL } };
-  struct lf_field self = { seg->name, k, v };
+    = { LF_FIELD ("subnet"), LF_FIELD ("mtu"), LF_FIELD ("root") };
+  struct lf_field self = { seg->name, k, v, NULL };
   yaml_node_t *map;
   bool ok;
 
@@ -467,10 +467,10 @@ read_link_ifname (struct lf_reader *r, size_t li, int e, const struct lf_field *
 static void
 read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
 {
-  struct lf_field f[] = { { "segment", NULL, NULL },
-                          { "address", NULL, NULL },
-                          { "ifname", NULL, NULL },
-                          { "mtu", NULL, NULL } };
+  struct lf_field f[] = { LF_FIELD ("segment"),
+                          LF_FIELD ("address"),
+                          LF_FIELD ("ifname"),
+                          LF_FIELD ("mtu") };
   struct labo_pos pos = lf_pos_of (r, item);
   struct labo_link *l = new_link (r, LABO_LINK_SEGMENT, pos);
   size_t li = r->c.lab->n_links - 1;
@@ -510,7 +510,7 @@ read_route (struct lf_reader *r, size_t h, yaml_node_t *item)
 {
   struct labo_host *host = &r->c.lab->hosts[h];
   static const char to_want[] = "'default' or an IPv4 network like 198.51.100.0/24";
-  struct lf_field f[] = { { "to", NULL, NULL }, { "via", NULL, NULL } };
+  struct lf_field f[] = { LF_FIELD ("to"), LF_FIELD ("via") };
   struct labo_pos pos = lf_pos_of (r, item);
   struct labo_route rt = { .pos = pos };
   struct lf_route_aux *aux;
@@ -569,27 +569,83 @@ read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char 
     }
 }
 
+/* The host's Docker daemon: `docker: manager|worker`, or the mapping
+ * {role, api_tcp}. */
+static void
+read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
+{
+  static const char *const roles[] = { "manager", "worker" };
+  static const char want[] = "'manager' or 'worker'";
+  struct labo_host *host = &r->c.lab->hosts[h];
+  cleanup_free char *where = xasprintf ("in docker of host '%s'", host->name);
+  struct lf_field g[] = { LF_FIELD ("role"), LF_FIELD ("api_tcp") };
+  const struct lf_field *role = f;
+  cleanup_free char *shown = NULL;
+  const char *s, *sugg;
+
+  r->c.host_aux[h].docker_bad = true; /* until proven good */
+  if (f->val->type == YAML_MAPPING_NODE)
+    {
+      lf_read_fields (r, f->val, where, g, 2);
+      if (g[1].key)
+        lf_get_bool (r, &g[1], &host->docker_tcp);
+      if (!lf_require (r, &g[0], lf_pos_of (r, f->key), where))
+        return;
+      role = &g[0];
+    }
+  else if (f->val->type != YAML_SCALAR_NODE || lf_is_null (f->val))
+    {
+      lf_wrong_type (r, f, "'manager', 'worker' or a mapping");
+      return;
+    }
+  s = lf_get_string (r, role, want);
+  if (s == NULL)
+    return;
+  host->docker_pos = lf_pos_of (r, role->val);
+  if (strcmp (s, "manager") == 0)
+    host->docker = LABO_DOCKER_MANAGER;
+  else if (strcmp (s, "worker") == 0)
+    host->docker = LABO_DOCKER_WORKER;
+  else
+    {
+      shown = lf_disp (s, strlen (s));
+      sugg = lf_suggest (s, roles, 2);
+      if (sugg)
+        lf_error (&r->c, host->docker_pos,
+                  "invalid docker role '%s' for host '%s' (did you mean '%s'?)", shown,
+                  host->name, sugg);
+      else
+        lf_error (&r->c, host->docker_pos,
+                  "invalid docker role '%s' for host '%s': expected %s", shown, host->name,
+                  want);
+      return;
+    }
+  r->c.host_aux[h].docker_bad = false;
+}
+
 static void
 read_host (struct lf_reader *r, size_t h, yaml_node_t *k, yaml_node_t *v)
 {
   cleanup_free char *where = xasprintf ("in host '%s'", r->c.lab->hosts[h].name);
   cleanup_free char *label = xasprintf ("host '%s'", r->c.lab->hosts[h].name);
-  struct lf_field f[]
-    = { { "links", NULL, NULL }, { "routes", NULL, NULL }, { "forward", NULL, NULL } };
-  struct lf_field self = { r->c.lab->hosts[h].name, k, v };
+  struct lf_field f[] = { LF_FIELD ("links"), LF_FIELD ("routes"), LF_FIELD ("forward"),
+                          LF_FIELD ("docker") };
+  struct lf_field self = { r->c.lab->hosts[h].name, k, v, NULL };
   yaml_node_t *map;
   bool ok;
 
   map = lf_get_mapping (r, &self, label, &ok);
   if (map == NULL)
     return; /* a host with no links */
-  lf_read_fields (r, map, where, f, 3);
+  lf_read_fields (r, map, where, f, 4);
   if (f[0].key)
     read_items (r, h, &f[0], "a link", read_host_link);
   if (f[1].key)
     read_items (r, h, &f[1], "a route", read_route);
   if (f[2].key)
     lf_get_bool (r, &f[2], &r->c.lab->hosts[h].forward);
+  if (f[3].key)
+    read_docker (r, h, &f[3]);
 }
 
 static void
@@ -638,6 +694,7 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
         lf_error (&r->c, lf_pos_of (r, k), "host name '%s' is %zu bytes long, more than %d",
                   shown, strlen (name), LABO_HOSTNAME_MAX);
       host = labo_array_push (&lab->hosts, &lab->n_hosts, sizeof *host);
+      labo_array_push (&r->c.host_aux, &r->c.n_host_aux, sizeof *r->c.host_aux);
       host->name = xstrdup (name);
       host->pos = lf_pos_of (r, k);
       read_host (r, lab->n_hosts - 1, k, v);
@@ -650,7 +707,7 @@ static void
 read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
 {
   struct lf_field f[]
-    = { { "host", NULL, NULL }, { "ifname", NULL, NULL }, { "address", NULL, NULL } };
+    = { LF_FIELD ("host"), LF_FIELD ("ifname"), LF_FIELD ("address") };
   struct labo_link *l = &r->c.lab->links[li];
   struct lf_link_aux *aux = &r->c.link_aux[li];
   struct labo_endpoint *ep = e ? &l->b : &l->a;
@@ -718,7 +775,7 @@ read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
 static void
 read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
 {
-  struct lf_field f[] = { { "endpoints", NULL, NULL }, { "mtu", NULL, NULL } };
+  struct lf_field f[] = { LF_FIELD ("endpoints"), LF_FIELD ("mtu") };
   struct labo_pos pos = lf_pos_of (r, item);
   size_t li;
   yaml_node_t *eps;
@@ -763,20 +820,345 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
     }
 }
 
+/* ---- Swarm, the overlay, nodes ---- */
+
+static void
+read_swarm (struct lf_reader *r, const struct lf_field *f)
+{
+  struct labo_swarm *sw = &r->c.lab->swarm;
+  struct lf_field g[] = { LF_FIELD ("address_pool"), LF_FIELD ("subnet_size") };
+  struct labo_prefix pool;
+  yaml_node_t *map;
+  bool ok;
+  int size;
+
+  r->c.swarm_given = true;
+  sw->pos = lf_pos_of (r, f->key);
+  map = lf_get_mapping (r, f, "'swarm'", &ok);
+  if (map)
+    lf_read_fields (r, map, "in swarm", g, 2);
+  if (g[0].key)
+    {
+      r->c.pool_pos = lf_val_pos (r, &g[0]);
+      if (get_network (r, &g[0], "address pool", "an IPv4 network like 10.128.0.0/16", 8, 28,
+                       &pool))
+        sw->address_pool = pool;
+      else
+        r->c.pool_bad = true;
+    }
+  if (g[1].key && lf_get_int (r, &g[1], 9, 29, &size))
+    {
+      char b[20];
+      if (!r->c.pool_bad && size <= sw->address_pool.len)
+        lf_error (&r->c, lf_pos_of (r, g[1].val),
+                  "subnet_size %d must be more than the address pool's prefix length (%s): "
+                  "Swarm cuts subnets of that size out of the pool",
+                  size, labo_prefix_format (&sw->address_pool, b));
+      else
+        sw->subnet_size = (uint8_t) size;
+    }
+}
+
+/* Overlay names are Docker network names, [A-Za-z0-9][A-Za-z0-9_.-]*: the
+ * characters of interface names, without their length limit. */
+static bool
+overlay_name_ok (const char *s)
+{
+  return ifname_chars_ok (s);
+}
+
+static void
+read_overlay (struct lf_reader *r, const struct lf_field *f)
+{
+  struct labo_overlay *ov = &r->c.lab->overlay;
+  struct lf_field g[] = { LF_FIELD ("name"), LF_FIELD ("subnet") };
+  yaml_node_t *map;
+  const char *name;
+  bool ok;
+
+  ov->present = true;
+  ov->pos = lf_pos_of (r, f->key);
+  map = lf_get_mapping (r, f, "'overlay'", &ok);
+  if (!ok)
+    return;
+  if (map)
+    lf_read_fields (r, map, "in overlay", g, 2);
+  if (lf_require (r, &g[0], ov->pos, "in overlay")
+      && (name = lf_get_string (r, &g[0], "an overlay name")))
+    {
+      cleanup_free char *shown = lf_disp (name, strlen (name));
+      if (!overlay_name_ok (name))
+        lf_error (&r->c, lf_pos_of (r, g[0].val),
+                  "invalid overlay name '%s': use letters, digits, '_', '.' and '-', "
+                  "starting with a letter or digit",
+                  shown);
+      else if (strlen (name) > LABO_HOSTNAME_MAX)
+        lf_error (&r->c, lf_pos_of (r, g[0].val),
+                  "overlay name '%s' is %zu bytes long, more than %d", shown, strlen (name),
+                  LABO_HOSTNAME_MAX);
+      else
+        ov->name = xstrdup (name);
+    }
+  if (lf_require (r, &g[1], ov->pos, "in overlay"))
+    {
+      r->c.overlay_subnet_pos = lf_val_pos (r, &g[1]);
+      if (get_network (r, &g[1], "overlay subnet", "an IPv4 network like 10.0.0.0/24", 8, 28,
+                       &ov->subnet))
+        {
+          /* Docker's part: the upper half, whose last usable address is the
+           * gateway; nodes have the lower half */
+          uint32_t bcast = ov->subnet.addr | ~labo_prefix_mask (ov->subnet.len);
+          ov->gateway = bcast - 1;
+          ov->ip_range.len = (uint8_t) (ov->subnet.len + 1);
+          ov->ip_range.addr = ov->subnet.addr | (1u << (31 - ov->subnet.len));
+          r->c.overlay_ok = true;
+        }
+    }
+}
+
+/* Checks that node address p (length optional) may be given on the overlay:
+ * inside its subnet's lower half, not the network address. */
+static bool
+check_overlay_addr (struct lf_reader *r, const struct labo_prefix *p, bool has_len,
+                    struct labo_pos pos)
+{
+  const struct labo_overlay *ov = &r->c.lab->overlay;
+  const char *name = ov->name ? ov->name : "";
+  char a[16], n[20], tmp[20], lo[16], hi[16], gw[16];
+
+  labo_ipv4_format (p->addr, a);
+  labo_prefix_format (&ov->subnet, n);
+  if (has_len && p->len != ov->subnet.len)
+    {
+      lf_error (&r->c, pos,
+                "address %s has prefix length /%u but overlay '%s' is %s (write %s or %s/%u)",
+                labo_prefix_format (p, tmp), (unsigned) p->len, name, n, a, a,
+                (unsigned) ov->subnet.len);
+      return false;
+    }
+  if (!labo_prefix_contains (&ov->subnet, p->addr))
+    {
+      lf_error (&r->c, pos, "address %s is outside overlay '%s' (%s)", a, name, n);
+      return false;
+    }
+  if (p->addr == ov->subnet.addr)
+    {
+      lf_error (&r->c, pos, "address %s is the network address of overlay '%s' (%s)", a, name,
+                n);
+      return false;
+    }
+  if (labo_prefix_contains (&ov->ip_range, p->addr))
+    {
+      lf_error (&r->c, pos,
+                "address %s is in the upper half of overlay '%s' (%s), which Docker keeps for "
+                "its gateway %s and its load balancers: give nodes addresses %s to %s",
+                a, name, labo_prefix_format (&ov->ip_range, tmp),
+                labo_ipv4_format (ov->gateway, gw), labo_ipv4_format (ov->subnet.addr + 1, lo),
+                labo_ipv4_format (ov->ip_range.addr - 1, hi));
+      return false;
+    }
+  return true;
+}
+
+/* A decimal port number: 1 to 5 digits, no leading zero. */
+static bool
+port_digits (const char *s, size_t n, long *out)
+{
+  if (n == 0 || n > 5 || strspn (s, "0123456789") < n || (n > 1 && s[0] == '0'))
+    return false;
+  *out = strtol (s, NULL, 10);
+  return true;
+}
+
+/* One item of `ports`: "HOSTPORT:CONTAINERPORT".  Unquoted, 32181:2181 is a
+ * sexagesimal integer to YAML 1.1, but libyaml hands over the scalar's text,
+ * which is what is read here. */
+static void
+read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
+{
+  static const char want[] = "a port mapping HOSTPORT:CONTAINERPORT like 32181:2181";
+  struct labo_pos pos = lf_pos_of (r, item);
+  cleanup_free char *shown = NULL;
+  struct labo_port *port;
+  const char *s, *colon;
+  long hp, cp;
+  size_t n;
+
+  if (item->type != YAML_SCALAR_NODE || lf_is_null (item))
+    {
+      cleanup_free char *found = lf_describe (item);
+      lf_error (&r->c, pos, "expected %s, found %s", want, found);
+      return;
+    }
+  s = lf_text (item);
+  n = item->data.scalar.length;
+  shown = lf_disp (s, n);
+  colon = memchr (s, ':', n);
+  if (colon == NULL || !port_digits (s, (size_t) (colon - s), &hp)
+      || !port_digits (colon + 1, n - (size_t) (colon - s) - 1, &cp))
+    {
+      lf_error (&r->c, pos, "expected %s, got '%s'", want, shown);
+      return;
+    }
+  if (hp < 1 || hp > 65535 || cp < 1 || cp > 65535)
+    {
+      bool host_bad = hp < 1 || hp > 65535;
+      lf_error (&r->c, pos, "%s port %ld in '%s' is out of range (1..65535)",
+                host_bad ? "host" : "container", host_bad ? hp : cp, shown);
+      return;
+    }
+  port = labo_array_push (&node->ports, &node->n_ports, sizeof *port);
+  port->host_port = (uint16_t) hp;
+  port->container_port = (uint16_t) cp;
+  port->pos = pos;
+}
+
+static void
+read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
+{
+  static const char *const services[] = { "zookeeper" };
+  struct labo_lab *lab = r->c.lab;
+  struct labo_node *node = &lab->nodes[i];
+  struct lf_node_aux *aux = &r->c.node_aux[i];
+  cleanup_free char *where = xasprintf ("in node '%s'", node->name);
+  cleanup_free char *label = xasprintf ("node '%s'", node->name);
+  struct lf_field f[] = { LF_FIELD ("host"),  LF_FIELD ("address"), LF_FIELD ("service"),
+                          LF_FIELD ("ports"), LF_FIELD ("myid"),    LF_FIELD ("client_port") };
+  struct lf_field self = { node->name, k, v, NULL };
+  yaml_node_t *map;
+  const char *s;
+  bool ok;
+
+  map = lf_get_mapping (r, &self, label, &ok);
+  if (!ok)
+    return;
+  if (map)
+    lf_read_fields (r, map, where, f, 6);
+  if (lf_require (r, &f[0], node->pos, where) && (s = lf_get_string (r, &f[0], "a host name")))
+    {
+      aux->host_pos = lf_pos_of (r, f[0].val);
+      node->host = find_host (r, s, aux->host_pos);
+      if (node->host != LF_NONE && lab->hosts[node->host].docker == LABO_DOCKER_NONE
+          && !r->c.host_aux[node->host].docker_bad)
+        lf_error (&r->c, aux->host_pos,
+                  "node '%s' is on host '%s', which does not run Docker (give the host "
+                  "'docker: worker' or 'docker: manager')",
+                  node->name, lab->hosts[node->host].name);
+    }
+  if (lf_require (r, &f[1], node->pos, where))
+    {
+      struct labo_prefix p;
+      bool has_len;
+      node->address_pos = lf_val_pos (r, &f[1]);
+      if (get_address (r, &f[1], true, &p, &has_len))
+        {
+          node->address = p.addr;
+          aux->addr_ok
+            = r->c.overlay_ok && check_overlay_addr (r, &p, has_len, node->address_pos);
+        }
+    }
+  if (lf_require (r, &f[2], node->pos, where) && (s = lf_get_string (r, &f[2], "a service")))
+    {
+      if (strcmp (s, "zookeeper") == 0)
+        node->service = LABO_SERVICE_ZOOKEEPER;
+      else
+        {
+          cleanup_free char *shown = lf_disp (s, strlen (s));
+          const char *sugg = lf_suggest (s, services, 1);
+          if (sugg)
+            lf_error (&r->c, lf_pos_of (r, f[2].val),
+                      "unknown service '%s' (did you mean '%s'?)", shown, sugg);
+          else
+            lf_error (&r->c, lf_pos_of (r, f[2].val),
+                      "unknown service '%s' (the only service is 'zookeeper')", shown);
+        }
+    }
+  if (f[3].key)
+    {
+      yaml_node_t *seq = lf_get_sequence (r, &f[3], &ok);
+      if (seq)
+        for (yaml_node_item_t *it = seq->data.sequence.items.start;
+             it < seq->data.sequence.items.top; it++)
+          read_port (r, node, lf_node (r, *it));
+    }
+  if (f[4].key && lf_get_int (r, &f[4], 1, 255, &node->myid))
+    {
+      aux->myid_given = true;
+      aux->myid_pos = lf_pos_of (r, f[4].val);
+    }
+  if (f[5].key)
+    lf_get_int (r, &f[5], 1, 65535, &node->client_port);
+}
+
+static void
+read_nodes (struct lf_reader *r, const struct lf_field *f)
+{
+  struct labo_lab *lab = r->c.lab;
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, f, "'nodes'", &ok);
+  if (map == NULL)
+    return;
+  if (!lab->overlay.present && map->data.mapping.pairs.start < map->data.mapping.pairs.top)
+    lf_error (&r->c, lf_pos_of (r, f->key),
+              "'nodes' needs an 'overlay': each node has its address on it");
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++)
+    {
+      yaml_node_t *k = lf_node (r, p->key), *v = lf_node (r, p->value);
+      const char *name = key_name (r, k, "node");
+      struct labo_node *node;
+      cleanup_free char *shown = NULL;
+      long dup;
+
+      if (name == NULL)
+        continue;
+      shown = lf_disp (name, strlen (name));
+      dup = labo_lab_find_node (lab, name);
+      if (dup >= 0)
+        {
+          struct labo_pos first = lab->nodes[dup].pos;
+          lf_error (&r->c, lf_pos_of (r, k), "duplicate node '%s' (first defined at %d:%d)",
+                    shown, first.line, first.col);
+          continue;
+        }
+      if (!hostname_ok (name))
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "invalid node name '%s': node names are DNS labels: use letters, digits "
+                  "and '-', starting and ending with a letter or digit",
+                  shown);
+      else if (strlen (name) > LABO_HOSTNAME_MAX)
+        lf_error (&r->c, lf_pos_of (r, k), "node name '%s' is %zu bytes long, more than %d",
+                  shown, strlen (name), LABO_HOSTNAME_MAX);
+      else if ((dup = labo_lab_find_host (lab, name)) >= 0)
+        lf_error (&r->c, lf_pos_of (r, k),
+                  "node name '%s' is also a host name (defined at %d:%d): 'labo exec' takes "
+                  "both, so they must differ",
+                  shown, lab->hosts[dup].pos.line, lab->hosts[dup].pos.col);
+      node = labo_array_push (&lab->nodes, &lab->n_nodes, sizeof *node);
+      labo_array_push (&r->c.node_aux, &r->c.n_node_aux, sizeof *r->c.node_aux);
+      node->name = xstrdup (name);
+      node->pos = lf_pos_of (r, k);
+      node->host = LF_NONE;
+      node->client_port = 2181;
+      read_node (r, lab->n_nodes - 1, k, v);
+    }
+}
+
 /* ---- the document ---- */
 
 static void
 read_lab (struct lf_reader *r, yaml_node_t *root)
 {
   struct labo_lab *lab = r->c.lab;
-  struct lf_field f[] = { { "lab", NULL, NULL },
-                          { "segments", NULL, NULL },
-                          { "hosts", NULL, NULL },
-                          { "links", NULL, NULL } };
+  struct lf_field f[] = { LF_FIELD ("lab"),   LF_FIELD ("segments"), LF_FIELD ("hosts"),
+                          LF_FIELD ("links"), LF_FIELD ("swarm"),    LF_FIELD ("overlay"),
+                          LF_FIELD ("nodes") };
   struct labo_pos top = lf_pos_of (r, root);
   const char *name;
 
-  lf_read_fields (r, root, "at the top level", f, 4);
+  lf_read_fields (r, root, "at the top level", f, 7);
   if (lf_require (r, &f[0], top, "at the top level")
       && (name = lf_get_string (r, &f[0], "a lab name")))
     {
@@ -801,6 +1183,12 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
     r->hosts_broken = true;
   if (f[3].key)
     read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+  if (f[4].key)
+    read_swarm (r, &f[4]);
+  if (f[5].key)
+    read_overlay (r, &f[5]);
+  if (f[6].key) /* after the hosts and the overlay, which nodes refer to */
+    read_nodes (r, &f[6]);
 }
 
 /* Reports libyaml's error. */
@@ -924,6 +1312,12 @@ labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_
     diags = &scratch;
   first = diags->n;
   lab->file = xstrdup (file);
+  /* Swarm's defaults, whether the file has 'swarm' or not.  Docker's own
+   * default pool, 10.0.0.0/8, would put its ingress network on 10.0.0.0/24,
+   * the seed's overlay: see docs/labfile.md */
+  lab->swarm.address_pool = (struct labo_prefix){ 0x0a800000, 16 }; /* 10.128.0.0/16 */
+  lab->swarm.subnet_size = 24;
+  lab->swarm.pos = (struct labo_pos){ lab->file, 0, 0 };
   r.c.lab = lab;
   r.c.diags = diags;
   if (read_text (&r, text, len))
@@ -931,6 +1325,8 @@ labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_
   free (r.c.link_aux);
   free (r.c.seg_aux);
   free (r.c.route_aux);
+  free (r.c.host_aux);
+  free (r.c.node_aux);
   lf_diags_sort (diags, first);
   labo_diags_free (&scratch);
   if (r.c.n_errors > 0)

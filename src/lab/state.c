@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -173,27 +174,28 @@ labo_state_meta (const char *lab, const char *key)
   return NULL;
 }
 
+static int
+remove_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+  (void) sb;
+  (void) ftw;
+  if (flag == FTW_DP)
+    rmdir (path);
+  else
+    unlink (path);
+  return 0;
+}
+
 int
 labo_state_remove (struct labo_state *st, labo_error_t *err)
 {
-  DIR *d;
-  struct dirent *de;
-
   if (st->dir == NULL)
     return 0;
-  d = opendir (st->dir);
-  if (d == NULL)
-    return errno == ENOENT ? 0 : labo_error_errno (err, "opening %s", st->dir);
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno == EISDIR)
-        unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR);
-    }
-  closedir (d);
-  if (rmdir (st->dir) < 0 && errno != ENOENT)
-    return labo_error_errno (err, "removing %s", st->dir);
+  /* Daemons' run dirs (sockets, containerd state) live below: depth first,
+   * never crossing into a mount. */
+  nftw (st->dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (access (st->dir, F_OK) == 0)
+    return labo_error_make (err, 0, "could not remove %s entirely", st->dir);
   return 0;
 }
 

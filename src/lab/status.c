@@ -7,7 +7,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <signal.h>
+#include <stdlib.h>
 
+#include "labo/daemon.h"
+#include "labo/docker.h"
+#include "labo/docker_up.h"
 #include "labo/inspect.h"
 #include "labo/labfile.h"
 #include "labo/netns.h"
@@ -98,6 +103,152 @@ interface_json (const struct labo_lab *lab, const struct labo_link *l, const str
   json_object_set_new (o, "state", json_string (if_state (i)));
   json_object_set_new (o, "addresses", addrs_json (i));
   return o;
+}
+
+static const char *str (json_t *o, const char *key);
+
+static long
+read_pid (const char *path)
+{
+  cleanup_free char *t = labo_read_file (path, NULL);
+  return t ? atol (t) : 0;
+}
+
+/* Docker, Swarm, nodes and the ensemble, added to the status object;
+ * returns true if something is not as the lab file says. */
+static bool
+docker_status (const struct labo_lab *lab, json_t *out)
+{
+  json_t *hosts = json_object_get (out, "hosts"), *nodes = json_array (), *swarm_nodes = NULL;
+  struct labo_docker *d = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*d));
+  size_t leaders = 0, serving = 0, n_zk = 0;
+  const char *leader = NULL;
+  bool degraded = false;
+  char buf[20];
+
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      const struct labo_host *host = &lab->hosts[h];
+      struct labo_daemon_paths p;
+      json_t *o, *jh = json_array_get (hosts, h);
+      labo_error_t e = NULL;
+      long pid;
+      bool alive;
+
+      if (host->docker == LABO_DOCKER_NONE)
+        {
+          json_object_set_new (jh, "docker", json_null ());
+          continue;
+        }
+      labo_daemon_paths (lab->name, h, host->name, &p);
+      pid = read_pid (p.pidfile);
+      alive = pid > 0 && kill ((pid_t) pid, 0) == 0
+              && labo_docker_open (&d[h], p.socket, host->name, &e) == 0
+              && labo_docker_ping (&d[h], &e) == 0;
+      labo_error_release (&e);
+      degraded |= !alive;
+      o = json_object ();
+      json_object_set_new (o, "role", json_string (host->docker == LABO_DOCKER_MANAGER
+                                                       ? "manager" : "worker"));
+      json_object_set_new (o, "state", json_string (alive ? "running" : "down"));
+      json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
+      json_object_set_new (o, "socket", json_string (p.socket));
+      json_object_set_new (o, "log", json_string (p.log));
+      if (host->docker_tcp)
+        {
+          cleanup_free char *tcp = xasprintf ("tcp://%s:2375",
+                                              labo_ipv4_format (host->lab_address, buf));
+          json_object_set_new (o, "tcp", json_string (tcp));
+        }
+      if (alive && host->docker == LABO_DOCKER_MANAGER && swarm_nodes == NULL
+          && labo_docker_swarm_nodes (&d[h], &swarm_nodes, &e) < 0)
+        labo_error_release (&e);
+      json_object_set_new (jh, "docker", o);
+      labo_daemon_paths_free (&p);
+    }
+  /* Swarm membership as the manager sees it, by node (host) name */
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      json_t *o = json_object_get (json_array_get (hosts, h), "docker"), *sn;
+      size_t i;
+      if (!json_is_object (o))
+        continue;
+      json_t *sw = json_object ();
+      json_object_set_new (sw, "state", json_string ("unknown"));
+      json_array_foreach (swarm_nodes, i, sn)
+        if (strcmp (str (sn, "name"), lab->hosts[h].name) == 0)
+          {
+            json_object_set_new (sw, "role", json_string (str (sn, "role")));
+            json_object_set_new (sw, "state", json_string (str (sn, "state")));
+            json_object_set (sw, "leader", json_object_get (sn, "leader"));
+          }
+      degraded |= strcmp (str (sw, "state"), "ready") != 0;
+      json_object_set_new (o, "swarm", sw);
+    }
+  json_decref (swarm_nodes);
+
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      json_t *o = json_object (), *ports = json_array (), *info = NULL;
+      struct labo_zk_srvr z;
+      labo_error_t e = NULL;
+      bool found = false;
+      const char *cstate = "missing";
+
+      if (d[node->host].curl
+          && labo_docker_container_inspect (&d[node->host], node->name, &info, &found, &e) == 0
+          && found)
+        cstate = json_string_value (
+            json_object_get (json_object_get (info, "State"), "Status"));
+      labo_error_release (&e);
+      labo_node_probe (lab, node, 500, &z);
+      json_object_set_new (o, "name", json_string (node->name));
+      json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
+      json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
+      json_object_set_new (o, "service", json_string ("zookeeper"));
+      json_object_set_new (o, "myid", json_integer (node->myid));
+      json_object_set_new (o, "container", json_string (cstate ? cstate : "unknown"));
+      for (size_t k = 0; k < node->n_ports; k++)
+        {
+          cleanup_free char *pp = xasprintf ("%s:%u->%u",
+                                             labo_ipv4_format (lab->hosts[node->host].lab_address, buf),
+                                             node->ports[k].host_port, node->ports[k].container_port);
+          json_array_append_new (ports, json_string (pp));
+        }
+      json_object_set_new (o, "ports", ports);
+      json_object_set_new (o, "mode", json_string (labo_zk_mode_name (z.mode)));
+      if (z.mode >= LABO_ZK_LEADER)
+        {
+          cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) z.zxid);
+          json_object_set_new (o, "zxid", json_string (zx));
+          json_object_set_new (o, "znodes", json_integer (z.node_count));
+          json_object_set_new (o, "outstanding", json_integer (z.outstanding));
+          serving++;
+        }
+      if (z.mode == LABO_ZK_LEADER)
+        leaders++, leader = node->name;
+      n_zk++;
+      degraded |= z.mode < LABO_ZK_LEADER;
+      json_decref (info);
+      json_array_append_new (nodes, o);
+    }
+  json_object_set_new (out, "nodes", nodes);
+  if (n_zk > 0)
+    {
+      json_t *en = json_object ();
+      bool quorum = leaders == 1 && serving > n_zk / 2;
+      json_object_set_new (en, "servers", json_integer ((json_int_t) n_zk));
+      json_object_set_new (en, "quorum", json_boolean (quorum));
+      json_object_set_new (en, "leader", leader && quorum ? json_string (leader) : json_null ());
+      /* a majority must survive: n servers tolerate (n-1)/2 failures */
+      json_object_set_new (en, "tolerates", json_integer ((json_int_t) ((n_zk - 1) / 2)));
+      json_object_set_new (out, "ensemble", en);
+    }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    labo_docker_close (&d[h]);
+  free (d);
+  return degraded;
 }
 
 json_t *
@@ -219,6 +370,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
       free (ifs);
     }
   json_object_set_new (out, "hosts", hosts);
+  degraded |= docker_status (lab, out);
   if (strcmp (state, "up") == 0 && degraded)
     json_object_set_new (out, "state", json_string ("degraded"));
   else
@@ -272,5 +424,46 @@ labo_status_print (json_t *st, FILE *out)
         }
       json_array_foreach (json_object_get (host, "routes"), j, r)
         fprintf (out, "  route %s via %s\n", str (r, "to"), str (r, "via"));
+      {
+        json_t *dk = json_object_get (host, "docker"), *sw;
+        if (json_is_object (dk))
+          {
+            sw = json_object_get (dk, "swarm");
+            fprintf (out, "  docker %-7s %-8s pid %-7lld swarm %s%s  socket %s\n",
+                     str (dk, "role"), str (dk, "state"),
+                     json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
+                     json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "",
+                     str (dk, "socket"));
+          }
+      }
     }
+  json_array_foreach (json_object_get (st, "nodes"), i, host)
+    {
+      size_t k;
+      json_t *pt;
+      fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (host, "name"),
+               str (host, "container"), str (host, "host"), str (host, "address"),
+               json_integer_value (json_object_get (host, "myid")), str (host, "mode"));
+      if (json_object_get (host, "zxid"))
+        fprintf (out, " (zxid %s, %lld znodes)", str (host, "zxid"),
+                 json_integer_value (json_object_get (host, "znodes")));
+      fputc ('\n', out);
+      fputs ("  ports", out);
+      json_array_foreach (json_object_get (host, "ports"), k, pt)
+        fprintf (out, " %s", json_string_value (pt));
+      fputc ('\n', out);
+    }
+  {
+    json_t *en = json_object_get (st, "ensemble");
+    if (json_is_object (en))
+      {
+        long long n = json_integer_value (json_object_get (en, "servers"));
+        long long tol = json_integer_value (json_object_get (en, "tolerates"));
+        fprintf (out, "ensemble: %lld servers, quorum %s, leader %s; survives %lld failure%s%s\n",
+                 n, json_is_true (json_object_get (en, "quorum")) ? "yes" : "NO",
+                 json_is_string (json_object_get (en, "leader")) ? str (en, "leader") : "none",
+                 tol, tol == 1 ? "" : "s",
+                 tol == 0 ? " (warning: with two servers, losing either stops the ensemble)" : "");
+      }
+  }
 }

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "labo/docker_up.h"
 #include "labo/engine.h"
 #include "labo/inspect.h"
 #include "labo/netlink.h"
@@ -511,6 +512,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       || build_links (&b, &pr, err) < 0
       || inject_failure ("addresses", err) < 0
       || configure (&b, &pr, err) < 0
+      || labo_up_docker (lab, &st, &pr, opts->quiet, err) < 0
       || write_meta (&b, "up", err) < 0)
     goto out_rollback;
   ret = 0;

@@ -1,7 +1,8 @@
 /* Lab file checks that compare objects with each other, once the whole file
  * is read: p2p addressing, overlapping subnets, duplicate addresses and
- * interface names, routes.  Objects the reader already found faulty (see
- * the LF_EP_* flags) are left out, so that one mistake is reported once. */
+ * interface names, routes, the Swarm's manager and the nodes.  Objects the
+ * reader already found faulty (see the LF_EP_* flags and the aux records)
+ * are left out, so that one mistake is reported once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,59 +61,119 @@ check_p2p (struct lf_ctx *c)
 }
 
 /* A subnet of the lab, for the overlap check. */
+enum net_kind
+{
+  NET_LAB,     /* a segment or p2p link */
+  NET_POOL,    /* the Swarm address pool */
+  NET_OVERLAY, /* the overlay */
+  NET_DOCKER,  /* a bridge every Docker daemon makes */
+};
+
 struct net
 {
   struct labo_prefix p;
-  struct labo_pos pos;
+  struct labo_pos pos; /* line 0: not in the file (defaults, Docker's own) */
   char *who;
+  enum net_kind kind;
+  const char *why; /* for those not in the file: what they are */
 };
 
+static struct net *
+add_net (struct net **nets, size_t *n, enum net_kind kind, struct labo_prefix p,
+         struct labo_pos pos, char *who, const char *why)
+{
+  struct net *x = labo_array_push (nets, n, sizeof *x);
+  x->kind = kind;
+  x->p = p;
+  x->pos = pos;
+  x->who = who;
+  x->why = why;
+  return x;
+}
+
+/* Subnets must not overlap: the segments' and p2p links' with each other;
+ * with Docker, the overlay's and the Swarm address pool's with each other,
+ * with those, and with the bridges every Docker daemon makes. */
 static void
 check_overlaps (struct lf_ctx *c)
 {
+  static const struct labo_pos nowhere = { NULL, 0, 0 };
   struct labo_lab *lab = c->lab;
   cleanup_free struct net *nets = NULL;
+  cleanup_free bool *said = NULL;
   size_t n = 0;
 
   for (size_t i = 0; i < lab->n_segments; i++)
     if (c->seg_aux[i].subnet_ok)
-      {
-        struct net *x = labo_array_push (&nets, &n, sizeof *x);
-        x->p = lab->segments[i].subnet;
-        x->pos = lab->segments[i].subnet_pos;
-        x->who = xasprintf ("segment '%s'", lab->segments[i].name);
-      }
+      add_net (&nets, &n, NET_LAB, lab->segments[i].subnet, lab->segments[i].subnet_pos,
+               xasprintf ("segment '%s'", lab->segments[i].name), NULL);
   for (size_t i = 0; i < lab->n_links; i++)
     {
       const struct labo_link *l = &lab->links[i];
-      struct net *x;
       /* only consistent p2p addressing has a subnet (see check_p2p) */
       if (l->kind != LABO_LINK_P2P || !l->a.has_addr || !l->b.has_addr
           || l->a.addr.len != l->b.addr.len
           || labo_prefix_network (&l->a.addr) != labo_prefix_network (&l->b.addr))
         continue;
-      x = labo_array_push (&nets, &n, sizeof *x);
-      x->p = (struct labo_prefix){ labo_prefix_network (&l->a.addr), l->a.addr.len };
-      x->pos = l->a.addr_pos;
-      x->who = xstrdup ("a p2p link");
+      add_net (&nets, &n, NET_LAB,
+               (struct labo_prefix){ labo_prefix_network (&l->a.addr), l->a.addr.len },
+               l->a.addr_pos, xstrdup ("a p2p link"), NULL);
     }
+  if (c->overlay_ok)
+    add_net (&nets, &n, NET_OVERLAY, lab->overlay.subnet, c->overlay_subnet_pos,
+             lab->overlay.name ? xasprintf ("overlay '%s'", lab->overlay.name)
+                               : xstrdup ("the overlay"),
+             NULL);
+  if (labo_lab_docker_hosts (lab) > 0)
+    {
+      if (!c->pool_bad)
+        add_net (&nets, &n, NET_POOL, lab->swarm.address_pool,
+                 c->pool_pos.line ? c->pool_pos : nowhere,
+                 xstrdup ("the Swarm address pool"),
+                 "(the default: set swarm.address_pool elsewhere)");
+      add_net (&nets, &n, NET_DOCKER, (struct labo_prefix){ 0xac110000, 16 }, nowhere,
+               xstrdup ("docker0"), "(Docker's default bridge, on every host running Docker)");
+      add_net (&nets, &n, NET_DOCKER, (struct labo_prefix){ 0xac120000, 16 }, nowhere,
+               xstrdup ("docker_gwbridge"),
+               "(the bridge Docker gives overlay containers, on every host running Docker)");
+    }
+  said = xcalloc (n + 1, sizeof *said);
   for (size_t j = 0; j < n; j++)
     for (size_t i = 0; i < j; i++)
-      if (labo_prefix_overlap (&nets[i].p, &nets[j].p))
-        {
-          /* reported at the one further down the file */
-          const struct net *later = &nets[j], *first = &nets[i];
-          char b1[20], b2[20];
-          if (lf_pos_cmp (first->pos, later->pos) > 0)
-            {
-              later = &nets[i];
-              first = &nets[j];
-            }
-          lf_error (c, later->pos, "subnet %s of %s overlaps %s of %s (defined at %d:%d)",
-                    labo_prefix_format (&later->p, b1), later->who,
-                    labo_prefix_format (&first->p, b2), first->who, first->pos.line,
-                    first->pos.col);
-        }
+      {
+        /* reported at the one further down the file */
+        const struct net *later = &nets[j], *first = &nets[i];
+        size_t li = j;
+        char b1[20], b2[20];
+        cleanup_free char *at = NULL;
+
+        if (nets[i].kind == NET_DOCKER && nets[j].kind == NET_DOCKER)
+          continue;
+        if ((nets[i].kind == NET_DOCKER && nets[j].kind == NET_LAB)
+            || (nets[i].kind == NET_LAB && nets[j].kind == NET_DOCKER))
+          continue; /* Docker moves its bridges off addresses the host uses */
+        if (!labo_prefix_overlap (&nets[i].p, &nets[j].p))
+          continue;
+        if (lf_pos_cmp (first->pos, later->pos) > 0)
+          {
+            later = &nets[i];
+            first = &nets[j];
+            li = i;
+          }
+        if (first->pos.line == 0)
+          {
+            /* once per subnet: a pool over both Docker bridges is one mistake */
+            if (said[li])
+              continue;
+            said[li] = true;
+            at = xstrdup (first->why);
+          }
+        else
+          at = xasprintf ("(defined at %d:%d)", first->pos.line, first->pos.col);
+        lf_error (c, later->pos, "subnet %s of %s overlaps %s of %s %s",
+                  labo_prefix_format (&later->p, b1), later->who,
+                  labo_prefix_format (&first->p, b2), first->who, at);
+      }
   for (size_t i = 0; i < n; i++)
     free (nets[i].who);
 }
@@ -349,14 +410,190 @@ check_route (struct lf_ctx *c, size_t ri)
     }
 }
 
+/* The hosts running Docker: exactly one Swarm manager, and an address to
+ * advertise; 'swarm' and 'overlay' need them. */
+static void
+check_docker (struct lf_ctx *c)
+{
+  struct labo_lab *lab = c->lab;
+  size_t n_docker = labo_lab_docker_hosts (lab), manager = LF_NONE, first = LF_NONE;
+  bool any_bad = false;
+
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    any_bad |= c->host_aux[h].docker_bad;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct labo_host *host = &lab->hosts[h];
+      bool unsure = false, found = false;
+
+      if (host->docker == LABO_DOCKER_NONE)
+        continue;
+      if (first == LF_NONE)
+        first = h;
+      if (host->docker == LABO_DOCKER_MANAGER)
+        {
+          if (manager == LF_NONE)
+            manager = h;
+          else
+            lf_error (c, host->docker_pos,
+                      "host '%s' cannot be a second Swarm manager: host '%s' is the manager "
+                      "(at %d:%d), and a lab has exactly one",
+                      host->name, lab->hosts[manager].name, lab->hosts[manager].docker_pos.line,
+                      lab->hosts[manager].docker_pos.col);
+        }
+      /* its first addressed interface, in the order of lab->links */
+      for (size_t i = 0; i < lab->n_links && !found; i++)
+        for (int e = 0; e < 2 && !found; e++)
+          {
+            const struct labo_endpoint *ep = end_of (&lab->links[i], e);
+            if (!is_iface_of (&lab->links[i], e, h))
+              continue;
+            if (c->link_aux[i].flags[e] & LF_EP_ADDR_BAD)
+              unsure = true;
+            if (ep->has_addr && !unsure)
+              {
+                host->lab_address = ep->addr.addr;
+                found = true;
+              }
+          }
+      if (!found && !unsure)
+        lf_error (c, host->docker_pos,
+                  "docker host '%s' needs an address on a segment or link: Swarm advertises it",
+                  host->name);
+    }
+  if (any_bad)
+    return; /* the host whose role is invalid may be the manager, or the Docker host */
+  if (n_docker > 0 && manager == LF_NONE)
+    lf_error (c, lab->hosts[first].docker_pos,
+              "no Swarm manager: of the hosts running Docker, exactly one must be "
+              "'docker: manager'");
+  if (n_docker == 0 && c->swarm_given)
+    lf_error (c, lab->swarm.pos,
+              "'swarm' is set but no host runs Docker: give hosts 'docker: manager' or "
+              "'docker: worker', or remove 'swarm'");
+  if (n_docker == 0 && lab->overlay.present)
+    lf_error (c, lab->overlay.pos,
+              "'overlay' needs a Swarm manager, and no host runs Docker: give one host "
+              "'docker: manager'");
+}
+
+/* Ports a host running Docker has in use already, on its lab address. */
+static const char *
+port_taken (const struct labo_host *host, unsigned port)
+{
+  if (host->docker_tcp && port == 2375)
+    return "the Docker API (api_tcp)";
+  if (host->docker == LABO_DOCKER_MANAGER && port == 2377)
+    return "the Swarm manager (cluster management)";
+  if (host->docker != LABO_DOCKER_NONE && port == 7946)
+    return "Swarm (communication between nodes)";
+  return NULL;
+}
+
+/* Nodes: distinct addresses, distinct published ports on each host, and
+ * distinct myids (given or default). */
+static void
+check_nodes (struct lf_ctx *c)
+{
+  struct labo_lab *lab = c->lab;
+  int k = 0;
+  char b[16];
+
+  for (size_t j = 0; j < lab->n_nodes; j++)
+    {
+      struct labo_node *x = &lab->nodes[j];
+
+      /* addresses */
+      for (size_t i = 0; i < j && c->node_aux[j].addr_ok; i++)
+        if (c->node_aux[i].addr_ok && lab->nodes[i].address == x->address)
+          {
+            lf_error (c, x->address_pos, "address %s is already used by node '%s' (at %d:%d)",
+                      labo_ipv4_format (x->address, b), lab->nodes[i].name,
+                      lab->nodes[i].address_pos.line, lab->nodes[i].address_pos.col);
+            break;
+          }
+
+      /* published ports: against the host's own, then earlier ones */
+      for (size_t q = 0; q < x->n_ports && x->host != LF_NONE; q++)
+        {
+          const struct labo_port *pq = &x->ports[q];
+          const struct labo_host *host = &lab->hosts[x->host];
+          const char *taken = port_taken (host, pq->host_port);
+          bool done = false;
+
+          if (taken)
+            {
+              lf_error (c, pq->pos, "host port %u is taken on host '%s' by %s",
+                        (unsigned) pq->host_port, host->name, taken);
+              continue;
+            }
+          for (size_t i = 0; i <= j && !done; i++)
+            {
+              const struct labo_node *y = &lab->nodes[i];
+              if (y->host != x->host)
+                continue;
+              for (size_t p = 0; p < (i == j ? q : y->n_ports) && !done; p++)
+                if (y->ports[p].host_port == pq->host_port)
+                  {
+                    lf_error (c, pq->pos,
+                              "host port %u is already published on host '%s' by node '%s' "
+                              "(at %d:%d)",
+                              (unsigned) pq->host_port, host->name, y->name,
+                              y->ports[p].pos.line, y->ports[p].pos.col);
+                    done = true;
+                  }
+            }
+        }
+
+      /* myid: by default 1 + the node's position among zookeeper nodes */
+      if (x->service != LABO_SERVICE_ZOOKEEPER)
+        continue;
+      k++;
+      if (!c->node_aux[j].myid_given)
+        {
+          if (k > 255)
+            {
+              lf_error (c, x->pos,
+                        "node '%s' has no myid, and its default, %d (1 + its position among "
+                        "zookeeper nodes), is over 255: give it a myid",
+                        x->name, k);
+              continue;
+            }
+          x->myid = k;
+        }
+      for (size_t i = 0; i < j; i++)
+        {
+          const struct labo_node *y = &lab->nodes[i];
+          const struct lf_node_aux *ya = &c->node_aux[i];
+          struct labo_pos ypos = ya->myid_given ? ya->myid_pos : y->pos;
+          cleanup_free char *theirs = NULL;
+
+          if (y->service != LABO_SERVICE_ZOOKEEPER || y->myid != x->myid)
+            continue;
+          theirs = xasprintf ("node '%s' has it%s (at %d:%d)", y->name,
+                              ya->myid_given ? "" : " by default", ypos.line, ypos.col);
+          if (c->node_aux[j].myid_given)
+            lf_error (c, c->node_aux[j].myid_pos, "duplicate myid %d: %s", x->myid, theirs);
+          else
+            lf_error (c, x->pos,
+                      "node '%s' has myid %d by default (1 + its position among zookeeper "
+                      "nodes), but %s: give it a myid",
+                      x->name, x->myid, theirs);
+          break;
+        }
+    }
+}
+
 void
 lf_validate (struct lf_ctx *c)
 {
   check_p2p (c);
+  check_docker (c);
   check_overlaps (c);
   check_addresses (c);
   check_ifnames (c); /* before the routes, whose messages name interfaces */
   check_root_ifnames (c);
   for (size_t i = 0; i < c->n_route_aux; i++)
     check_route (c, i);
+  check_nodes (c);
 }

@@ -153,7 +153,7 @@ test_bad_corpus (void **state)
     }
   free_list (files, n);
   assert_int_equal (failures, 0);
-  assert_true (n >= 30);
+  assert_true (n >= 160);
 }
 
 static void
@@ -178,7 +178,7 @@ test_good_corpus (void **state)
     }
   free_list (files, n);
   assert_int_equal (failures, 0);
-  assert_true (n >= 4);
+  assert_true (n >= 7);
 }
 
 /* The labs shipped in netns/ must stay valid. */
@@ -197,7 +197,7 @@ test_shipped_labs (void **state)
       labo_diags_free (&d);
     }
   free_list (files, n);
-  assert_true (n >= 3);
+  assert_true (n >= 5);
 }
 
 /* ---- the seed lab ---- */
@@ -231,15 +231,25 @@ check_seed (const struct labo_lab *lab)
 
   assert_int_equal (lab->n_hosts, 2);
   assert_string_equal (lab->hosts[0].name, "mida-clm1");
-  assert_int_equal (lab->hosts[0].pos.line, 17);
+  assert_int_equal (lab->hosts[0].pos.line, 25);
   assert_int_equal (lab->hosts[0].pos.col, 3);
   assert_string_equal (lab->hosts[1].name, "mida-clm2");
-  assert_int_equal (lab->hosts[1].pos.line, 21);
+  assert_int_equal (lab->hosts[1].pos.line, 30);
   for (size_t h = 0; h < 2; h++)
     {
       assert_int_equal (lab->hosts[h].n_routes, 0);
       assert_false (lab->hosts[h].forward);
+      assert_false (lab->hosts[h].docker_tcp);
+      assert_int_equal (lab->hosts[h].docker_pos.col, 13);
     }
+  /* swarm join + swarm manager on mida-clm1, swarm join on mida-clm2 */
+  assert_int_equal (lab->hosts[0].docker, LABO_DOCKER_MANAGER);
+  assert_int_equal (lab->hosts[0].docker_pos.line, 26);
+  assert_int_equal (lab->hosts[0].lab_address, A ("198.51.100.198"));
+  assert_int_equal (lab->hosts[1].docker, LABO_DOCKER_WORKER);
+  assert_int_equal (lab->hosts[1].docker_pos.line, 31);
+  assert_int_equal (lab->hosts[1].lab_address, A ("198.51.100.101"));
+  assert_int_equal (labo_lab_docker_hosts (lab), 2);
 
   assert_int_equal (lab->n_links, 2);
   for (size_t i = 0; i < 2; i++)
@@ -256,10 +266,60 @@ check_seed (const struct labo_lab *lab)
       assert_int_equal (l->a.addr_pos.col, 18);
     }
   assert_int_equal (lab->links[0].a.addr.addr, A ("198.51.100.198"));
-  assert_int_equal (lab->links[0].pos.line, 19);
-  assert_int_equal (lab->links[0].a.addr_pos.line, 20);
+  assert_int_equal (lab->links[0].pos.line, 28);
+  assert_int_equal (lab->links[0].a.addr_pos.line, 29);
   assert_int_equal (lab->links[1].a.addr.addr, A ("198.51.100.101"));
-  assert_int_equal (lab->links[1].pos.line, 23);
+  assert_int_equal (lab->links[1].pos.line, 33);
+
+  /* no 'swarm' key: the defaults, off Docker's 10.0.0.0/8 */
+  assert_int_equal (lab->swarm.address_pool.addr, A ("10.128.0.0"));
+  assert_int_equal (lab->swarm.address_pool.len, 16);
+  assert_int_equal (lab->swarm.subnet_size, 24);
+  assert_int_equal (lab->swarm.pos.line, 0);
+
+  /* weave launch: the overlay, Docker's part in its upper half */
+  assert_true (lab->overlay.present);
+  assert_string_equal (lab->overlay.name, "weave");
+  assert_int_equal (lab->overlay.subnet.addr, A ("10.0.0.0"));
+  assert_int_equal (lab->overlay.subnet.len, 24);
+  assert_int_equal (lab->overlay.gateway, A ("10.0.0.254"));
+  assert_int_equal (lab->overlay.ip_range.addr, A ("10.0.0.128"));
+  assert_int_equal (lab->overlay.ip_range.len, 25);
+  assert_int_equal (lab->overlay.pos.line, 41);
+  assert_int_equal (lab->overlay.pos.col, 1);
+
+  /* weave run 10.0.0.N/24 --name namenodeN -p 32181:2181 -p 33888:3888
+   * -p 22888:2888; echo N > myid */
+  assert_int_equal (lab->n_nodes, 2);
+  for (size_t i = 0; i < 2; i++)
+    {
+      static const uint16_t hp[] = { 32181, 33888, 22888 }, cp[] = { 2181, 3888, 2888 };
+      static const int col[] = { 13, 25, 37 };
+      const struct labo_node *n = &lab->nodes[i];
+      assert_int_equal (n->host, i);
+      assert_int_equal (n->service, LABO_SERVICE_ZOOKEEPER);
+      assert_int_equal (n->myid, (int) i + 1);
+      assert_int_equal (n->client_port, 2181);
+      assert_int_equal (n->pos.col, 3);
+      assert_int_equal (n->address_pos.col, 14);
+      assert_int_equal (n->n_ports, 3);
+      for (size_t p = 0; p < 3; p++)
+        {
+          assert_int_equal (n->ports[p].host_port, hp[p]);
+          assert_int_equal (n->ports[p].container_port, cp[p]);
+          assert_int_equal (n->ports[p].pos.line, i ? 60 : 54);
+          assert_int_equal (n->ports[p].pos.col, col[p]);
+        }
+    }
+  assert_string_equal (lab->nodes[0].name, "namenode1");
+  assert_int_equal (lab->nodes[0].pos.line, 50);
+  assert_int_equal (lab->nodes[0].address, A ("10.0.0.1"));
+  assert_int_equal (lab->nodes[0].address_pos.line, 52);
+  assert_string_equal (lab->nodes[1].name, "namenode2");
+  assert_int_equal (lab->nodes[1].pos.line, 56);
+  assert_int_equal (lab->nodes[1].address, A ("10.0.0.2"));
+  assert_int_equal (labo_lab_find_node (lab, "namenode2"), 1);
+  assert_int_equal (labo_lab_find_node (lab, "mida-clm1"), -1);
 }
 
 static void
@@ -322,6 +382,10 @@ lab_equal (const struct labo_lab *a, const struct labo_lab *b)
       assert_string_equal (x->name, y->name);
       pos_equal (x->pos, y->pos);
       assert_int_equal (x->forward, y->forward);
+      assert_int_equal (x->docker, y->docker);
+      pos_equal (x->docker_pos, y->docker_pos);
+      assert_int_equal (x->docker_tcp, y->docker_tcp);
+      assert_int_equal (x->lab_address, y->lab_address);
       assert_int_equal (x->n_routes, y->n_routes);
       for (size_t r = 0; r < x->n_routes; r++)
         {
@@ -342,6 +406,41 @@ lab_equal (const struct labo_lab *a, const struct labo_lab *b)
       endpoint_equal (&x->a, &y->a);
       if (x->kind == LABO_LINK_P2P)
         endpoint_equal (&x->b, &y->b);
+    }
+  assert_int_equal (a->swarm.address_pool.addr, b->swarm.address_pool.addr);
+  assert_int_equal (a->swarm.address_pool.len, b->swarm.address_pool.len);
+  assert_int_equal (a->swarm.subnet_size, b->swarm.subnet_size);
+  pos_equal (a->swarm.pos, b->swarm.pos);
+  assert_int_equal (a->overlay.present, b->overlay.present);
+  if (a->overlay.present)
+    {
+      assert_string_equal (a->overlay.name, b->overlay.name);
+      assert_int_equal (a->overlay.subnet.addr, b->overlay.subnet.addr);
+      assert_int_equal (a->overlay.subnet.len, b->overlay.subnet.len);
+      assert_int_equal (a->overlay.gateway, b->overlay.gateway);
+      assert_int_equal (a->overlay.ip_range.addr, b->overlay.ip_range.addr);
+      assert_int_equal (a->overlay.ip_range.len, b->overlay.ip_range.len);
+      pos_equal (a->overlay.pos, b->overlay.pos);
+    }
+  assert_int_equal (a->n_nodes, b->n_nodes);
+  for (size_t i = 0; i < a->n_nodes; i++)
+    {
+      const struct labo_node *x = &a->nodes[i], *y = &b->nodes[i];
+      assert_string_equal (x->name, y->name);
+      pos_equal (x->pos, y->pos);
+      assert_int_equal (x->host, y->host);
+      assert_int_equal (x->address, y->address);
+      pos_equal (x->address_pos, y->address_pos);
+      assert_int_equal (x->service, y->service);
+      assert_int_equal (x->myid, y->myid);
+      assert_int_equal (x->client_port, y->client_port);
+      assert_int_equal (x->n_ports, y->n_ports);
+      for (size_t p = 0; p < x->n_ports; p++)
+        {
+          assert_int_equal (x->ports[p].host_port, y->ports[p].host_port);
+          assert_int_equal (x->ports[p].container_port, y->ports[p].container_port);
+          pos_equal (x->ports[p].pos, y->ports[p].pos);
+        }
     }
 }
 
@@ -460,6 +559,186 @@ test_defaults_and_order (void **state)
   assert_int_equal (labo_lab_find_segment (lab, "a"), -1);
 }
 
+/* Docker hosts, the Swarm, the overlay and nodes, every key used. */
+static void
+test_docker_model (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_free char *path = xasprintf ("%s/labfiles/good/docker-swarm.yaml", testdata ());
+  cleanup_lab struct labo_lab *lab = labo_labfile_load (path, &d);
+  const struct labo_node *n;
+
+  labo_diags_print (&d, stderr);
+  assert_non_null (lab);
+  assert_int_equal (lab->n_hosts, 4);
+  assert_int_equal (labo_lab_docker_hosts (lab), 3);
+
+  assert_int_equal (lab->hosts[0].docker, LABO_DOCKER_MANAGER);
+  assert_true (lab->hosts[0].docker_tcp);
+  assert_int_equal (lab->hosts[0].docker_pos.line, 9);
+  assert_int_equal (lab->hosts[0].docker_pos.col, 20); /* the role's value */
+  assert_int_equal (lab->hosts[0].lab_address, A ("198.51.100.10"));
+  assert_int_equal (lab->hosts[1].docker, LABO_DOCKER_WORKER);
+  assert_false (lab->hosts[1].docker_tcp);
+  /* the first addressed link, not the first link */
+  assert_int_equal (lab->hosts[1].lab_address, A ("198.51.100.11"));
+  assert_int_equal (lab->hosts[2].docker, LABO_DOCKER_WORKER);
+  assert_int_equal (lab->hosts[2].docker_pos.line, 18);
+  assert_int_equal (lab->hosts[2].docker_pos.col, 13);
+  assert_int_equal (lab->hosts[2].lab_address, A ("198.51.100.12"));
+  assert_int_equal (lab->hosts[3].docker, LABO_DOCKER_NONE);
+  assert_int_equal (lab->hosts[3].lab_address, 0);
+
+  assert_int_equal (lab->swarm.address_pool.addr, A ("10.200.0.0"));
+  assert_int_equal (lab->swarm.address_pool.len, 16);
+  assert_int_equal (lab->swarm.subnet_size, 26);
+  assert_int_equal (lab->swarm.pos.line, 22);
+  assert_int_equal (lab->swarm.pos.col, 1);
+
+  assert_true (lab->overlay.present);
+  assert_string_equal (lab->overlay.name, "zk.net_1");
+  assert_int_equal (lab->overlay.gateway, A ("10.0.0.254"));
+  assert_int_equal (lab->overlay.ip_range.addr, A ("10.0.0.128"));
+  assert_int_equal (lab->overlay.ip_range.len, 25);
+
+  assert_int_equal (lab->n_nodes, 4);
+  n = &lab->nodes[0];
+  assert_string_equal (n->name, "zoo1");
+  assert_int_equal (n->pos.line, 29);
+  assert_int_equal (n->host, 0);
+  assert_int_equal (n->address, A ("10.0.0.1"));
+  assert_int_equal (n->address_pos.line, 31);
+  assert_int_equal (n->address_pos.col, 14);
+  assert_int_equal (n->myid, 1); /* default: first zookeeper node */
+  assert_int_equal (n->client_port, 2182);
+  assert_int_equal (n->n_ports, 3); /* double-quoted, single-quoted, plain */
+  assert_int_equal (n->ports[0].host_port, 32181);
+  assert_int_equal (n->ports[0].container_port, 2181);
+  assert_int_equal (n->ports[0].pos.line, 34);
+  assert_int_equal (n->ports[0].pos.col, 9);
+  assert_int_equal (n->ports[1].host_port, 33888);
+  assert_int_equal (n->ports[2].host_port, 22888);
+  assert_int_equal (n->ports[2].container_port, 2888);
+  n = &lab->nodes[1];
+  assert_int_equal (n->host, 1);
+  assert_int_equal (n->address, A ("10.0.0.127"));
+  assert_int_equal (n->myid, 9);
+  assert_int_equal (n->client_port, 2181);
+  assert_int_equal (n->ports[1].host_port, 2375);
+  assert_int_equal (n->ports[1].container_port, 2376);
+  n = &lab->nodes[2];
+  assert_int_equal (n->host, 2);
+  assert_int_equal (n->myid, 3); /* default: its position, whatever the others' */
+  assert_int_equal (n->n_ports, 0);
+  assert_null (n->ports);
+  assert_int_equal (lab->nodes[3].myid, 4);
+  assert_int_equal (lab->nodes[3].host, 0);
+
+  assert_int_equal (labo_lab_find_node (lab, "zoo3"), 2);
+  assert_int_equal (labo_lab_find_node (lab, "m"), -1);
+  assert_int_equal (labo_lab_find_host (lab, "zoo3"), -1);
+}
+
+/* Defaults with no 'swarm'; a lab address from a p2p link; a small
+ * overlay; port scalars YAML 1.1 would read as sexagesimal integers. */
+static void
+test_docker_defaults (void **state)
+{
+  cleanup_lab struct labo_lab *lab
+    = parse_ok ("lab: d\n"
+                "hosts:\n"
+                "  a: {docker: manager}\n"
+                "  b: {docker: worker}\n"
+                "  c:\n"
+                "links:\n"
+                "  - endpoints: [{host: c}, {host: a}]\n"
+                "  - endpoints:\n"
+                "      - {host: a, address: 192.0.2.0/31}\n"
+                "      - {host: b, address: 192.0.2.1/31}\n"
+                "overlay: {name: o, subnet: 10.9.0.0/28}\n"
+                "nodes:\n"
+                "  n1: {host: b, address: 10.9.0.7, service: zookeeper, ports: [1:30, 2:2]}\n");
+  cleanup_lab struct labo_lab *plain = parse_ok ("lab: p\nhosts: {a: }\n");
+
+  assert_int_equal (lab->hosts[0].lab_address, A ("192.0.2.0"));
+  assert_int_equal (lab->hosts[1].lab_address, A ("192.0.2.1"));
+  assert_int_equal (labo_lab_docker_hosts (lab), 2);
+  assert_int_equal (lab->swarm.address_pool.addr, A ("10.128.0.0"));
+  assert_int_equal (lab->swarm.address_pool.len, 16);
+  assert_int_equal (lab->swarm.subnet_size, 24);
+  assert_int_equal (lab->overlay.gateway, A ("10.9.0.14"));
+  assert_int_equal (lab->overlay.ip_range.addr, A ("10.9.0.8"));
+  assert_int_equal (lab->overlay.ip_range.len, 29);
+  assert_int_equal (lab->nodes[0].myid, 1);
+  assert_int_equal (lab->nodes[0].n_ports, 2);
+  assert_int_equal (lab->nodes[0].ports[0].host_port, 1); /* not 90 */
+  assert_int_equal (lab->nodes[0].ports[0].container_port, 30);
+
+  /* a lab without Docker: the Swarm defaults all the same, no overlay */
+  assert_int_equal (labo_lab_docker_hosts (plain), 0);
+  assert_int_equal (plain->swarm.address_pool.addr, A ("10.128.0.0"));
+  assert_int_equal (plain->swarm.subnet_size, 24);
+  assert_false (plain->overlay.present);
+  assert_null (plain->overlay.name);
+  assert_int_equal (plain->n_nodes, 0);
+  assert_int_equal (labo_lab_find_node (plain, "a"), -1);
+}
+
+/* One mistake, one diagnostic: what follows from an invalid role, overlay
+ * subnet or address pool is not reported again. */
+static void
+test_docker_cascades (void **state)
+{
+  static const char *const texts[] = {
+    /* the manager's role is misspelt: no "no manager", no "host b does not
+     * run Docker" for the node on it */
+    "lab: x\n"
+    "hosts:\n"
+    "  a: {docker: manger, links: [{segment: s, address: 198.51.100.5}]}\n"
+    "  b: {docker: worker, links: [{segment: s, address: 198.51.100.6}]}\n"
+    "segments: {s: {subnet: 198.51.100.0/24}}\n"
+    "overlay: {name: o, subnet: 10.0.0.0/24}\n"
+    "nodes: {n: {host: a, address: 10.0.0.1, service: zookeeper}}\n",
+    /* the overlay's subnet is invalid: node addresses are not checked */
+    "lab: x\n"
+    "hosts: {a: {docker: manager, links: [{segment: s, address: 198.51.100.5}]}}\n"
+    "segments: {s: {subnet: 198.51.100.0/24}}\n"
+    "overlay: {name: o, subnet: 10.0.0.0/33}\n"
+    "nodes: {n: {host: a, address: 10.0.9.200, service: zookeeper}}\n",
+    /* the docker host's only address is invalid: it is not "without address" */
+    "lab: x\n"
+    "hosts: {a: {docker: manager, links: [{segment: s, address: 198.51.200.5}]}}\n"
+    "segments: {s: {subnet: 198.51.100.0/24}}\n",
+    /* an invalid pool is not compared with anything */
+    "lab: x\n"
+    "hosts: {a: {docker: manager, links: [{segment: s, address: 198.51.100.5}]}}\n"
+    "segments: {s: {subnet: 198.51.100.0/24}}\n"
+    "swarm: {address_pool: 10.0.0.0/7, subnet_size: 12}\n",
+    /* 'name' misspelt: the typo is reported, not a missing 'name' too */
+    "lab: x\n"
+    "hosts: {a: {docker: {rle: manager}, links: [{segment: s, address: 198.51.100.5}]}}\n"
+    "segments: {s: {subnet: 198.51.100.0/24}}\n",
+  };
+  static const char *const msgs[] = {
+    "invalid docker role 'manger' for host 'a' (did you mean 'manager'?)",
+    "expected an IPv4 network like 10.0.0.0/24 for 'subnet', got '10.0.0.0/33'",
+    "address 198.51.200.5 is outside segment 's' (198.51.100.0/24)",
+    "address pool prefix length /7 is out of range (/8../28)",
+    "unknown key 'rle' in docker of host 'a' (did you mean 'role'?)",
+  };
+
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    {
+      struct labo_diags d = { NULL, 0 };
+      assert_null (parse (texts[i], &d));
+      if (d.n != 1)
+        labo_diags_print (&d, stderr);
+      assert_int_equal (d.n, 1);
+      assert_string_equal (d.v[0].msg, msgs[i]);
+      labo_diags_free (&d);
+    }
+}
+
 /* Several problems in one file: all reported, in file order. */
 static void
 test_several_errors (void **state)
@@ -546,7 +825,8 @@ main (void)
     cmocka_unit_test (test_shipped_labs),   cmocka_unit_test (test_seed_file),
     cmocka_unit_test (test_seed_builtin),   cmocka_unit_test (test_defaults_and_order),
     cmocka_unit_test (test_several_errors), cmocka_unit_test (test_load_and_print),
-    cmocka_unit_test (test_lengths),
+    cmocka_unit_test (test_lengths),        cmocka_unit_test (test_docker_model),
+    cmocka_unit_test (test_docker_defaults), cmocka_unit_test (test_docker_cascades),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,65 @@
+/* One Docker daemon per lab host, started inside the host as if on its own
+ * machine, and stopped so that nothing of it survives.
+ *
+ * Each daemon runs in the host's network and UTS namespaces and in a mount
+ * namespace of its own where four machine paths are private per host: /run
+ * (its socket, containerd, shims), /etc/docker (key.json), /var/lib/docker
+ * (data-root; libnetwork also writes there whatever --data-root says) and
+ * /opt/containerd. The daemon, its containerd, shims and every container
+ * live in one cgroup per host, "labo.<lab>.<host>" in every hierarchy, so
+ * one write to the unified hierarchy's cgroup.kill ends all of it, even the
+ * container processes that sit in namespaces of their own.
+ *
+ * Paths: run dir   $LABO_RUN_DIR/<lab>/h<index>/   (socket: docker.sock;
+ *                   kept short: a unix socket path fits 107 bytes)
+ *        state dir /var/lib/labo/<lab>/<host>/{docker,etc,opt}
+ *        log       <run dir>/dockerd.log */
+#ifndef LABO_DAEMON_H
+#define LABO_DAEMON_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "labo/error.h"
+#include "labo/lab.h"
+
+#define LABO_STATE_ROOT "/var/lib/labo"
+
+struct labo_daemon_paths
+{
+  char *run;    /* $LABO_RUN_DIR/<lab>/h<index> */
+  char *socket; /* <run>/docker.sock */
+  char *log;    /* <run>/dockerd.log */
+  char *pidfile;/* <run>/docker.pid */
+  char *state;  /* /var/lib/labo/<lab>/<host> */
+  char *cgroup; /* "labo.<lab>.<host>" */
+};
+
+void labo_daemon_paths (const char *lab, size_t index, const char *host,
+                        struct labo_daemon_paths *p);
+void labo_daemon_paths_free (struct labo_daemon_paths *p);
+
+/* Prepares the directories (and the machine's mount points, recorded so the
+ * last lab's down removes them if labo made them), then forks a child that
+ * enters the host and execs dockerd. Returns the daemon's pid. */
+pid_t labo_daemon_start (const struct labo_lab *lab, size_t host, labo_error_t *err);
+
+/* Waits until the daemon answers GET /_ping, or dies, or timeout_s passes:
+ * the socket's appearance is watched with inotify and the daemon with a
+ * pidfd, so nothing sleeps. */
+int labo_daemon_wait_ready (const struct labo_lab *lab, size_t host, pid_t pid,
+                            double timeout_s, labo_error_t *err);
+
+/* Kills everything in the host's cgroup (daemon, containerd, shims,
+ * containers), waits until it is empty, and removes the cgroups. Idempotent;
+ * a host that never ran Docker is not an error. */
+int labo_daemon_kill (const char *lab, const char *host, labo_error_t *err);
+
+/* Removes the lab's daemon state (/var/lib/labo/<lab>) and, when no lab is
+ * left, the machine mount points labo made. */
+int labo_daemon_remove_state (const char *lab, labo_error_t *err);
+
+/* Is dockerd installed (on PATH)? */
+bool labo_daemon_available (void);
+
+#endif

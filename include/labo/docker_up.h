@@ -1,0 +1,26 @@
+/* The Docker stages of up and down (src/lab/docker_up.c). */
+#ifndef LABO_DOCKER_UP_H
+#define LABO_DOCKER_UP_H
+
+#include <stdbool.h>
+
+#include "labo/engine.h"
+#include "labo/lab.h"
+#include "labo/state.h"
+#include "labo/zk.h"
+
+/* Daemons, Swarm, overlay, image, containers, quorum. Every daemon is
+ * journalled ("docker <host>") before it starts. */
+int labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
+                    bool quiet, labo_error_t *err);
+/* Kills the daemons (and everything in their cgroups) the journal names,
+ * and removes their state. */
+int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err);
+
+/* The host port a node's client port is published on, or -1. */
+int labo_node_client_port (const struct labo_node *node);
+/* `srvr` through the node's published client port, from inside its host. */
+int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int timeout_ms,
+                     struct labo_zk_srvr *out);
+
+#endif

@@ -1,0 +1,46 @@
+/* Offline images: built from what the machine has installed, by a recipe in
+ * images/<name>/, cached by content, imported into each daemon through the
+ * Engine API.
+ *
+ * The cache key hashes what images/<name>/inputs.sh prints: the recipe's
+ * own files and the versions of the Debian packages the image is cut from
+ * (a package version pins its files), so a key is computed in milliseconds
+ * without reading the 45 MB the image is made of. The tag is the key:
+ * labo/zookeeper:<key>. Tars live in /var/cache/labo/images/ (a cache:
+ * `labo image prune` empties it). */
+#ifndef LABO_IMAGE_H
+#define LABO_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labo/docker.h"
+#include "labo/error.h"
+
+#define LABO_IMAGE_CACHE "/var/cache/labo/images"
+
+struct labo_image
+{
+  char *name;     /* "zookeeper" */
+  char *recipe;   /* images/zookeeper */
+  char *key;      /* 16 hex digits */
+  char *ref;      /* "labo/zookeeper:<key>" */
+  char *tar;      /* LABO_IMAGE_CACHE/zookeeper-<key>.tar */
+  bool built;     /* this call built it (not from the cache) */
+  long long size; /* bytes of the tar */
+};
+
+/* Finds the recipe directory (LABO_IMAGES_DIR, next to the binary, or the
+ * installed share dir) and computes the key. */
+int labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err);
+/* Builds the tar unless the cache has it. */
+int labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err);
+/* Imports into each daemon that lacks it; *imported counts them. */
+int labo_image_import (struct labo_image *img, struct labo_docker *daemons, size_t n,
+                       size_t *imported, labo_error_t *err);
+void labo_image_free (struct labo_image *img);
+
+/* 64-bit FNV-1a, hex: the cache key of a text (pure). */
+void labo_image_key (const char *text, size_t len, char out[17]);
+
+#endif

@@ -1,0 +1,57 @@
+/* ZooKeeper: configuration generated from the lab, and the four-letter-word
+ * probes (ruok, srvr, mntr) that tell who leads.
+ *
+ * The probes are plain TCP to a node's published client port on its host's
+ * lab address, made from inside the host's network namespace (the socket is
+ * opened there, so no route from the machine is needed). Parsing is pure
+ * and unit-tested (tests/unit/test_zk.c). */
+#ifndef LABO_ZK_H
+#define LABO_ZK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "labo/error.h"
+#include "labo/lab.h"
+
+enum labo_zk_mode
+{
+  LABO_ZK_DOWN = 0,        /* no answer */
+  LABO_ZK_NOT_SERVING,     /* answers, but "not currently serving requests" (no quorum) */
+  LABO_ZK_LEADER,
+  LABO_ZK_FOLLOWER,
+  LABO_ZK_OBSERVER,
+  LABO_ZK_STANDALONE,
+};
+
+const char *labo_zk_mode_name (enum labo_zk_mode m); /* "leader", "not serving", "down", ... */
+
+struct labo_zk_srvr
+{
+  enum labo_zk_mode mode;
+  uint64_t zxid;
+  long node_count;
+  long outstanding;
+  char version[64];
+};
+
+/* Parses a `srvr` reply. Returns 0, or -1 if it is not one. */
+int labo_zk_parse_srvr (const char *text, struct labo_zk_srvr *out);
+/* Value of key in a `mntr` reply ("zk_server_state" -> "leader"); NULL if
+ * absent. Caller frees. */
+char *labo_zk_mntr_get (const char *text, const char *key);
+
+/* The environment of a node's container for the image's entrypoint (the
+ * official image's variables): ZOO_MY_ID, ZOO_SERVERS ("server.N=name:2888:3888;2181"
+ * for every zookeeper node of the lab, space-separated), ZOO_4LW_COMMANDS_WHITELIST.
+ * NULL-terminated; free with labo_zk_env_free. */
+char **labo_zk_env (const struct labo_lab *lab, const struct labo_node *node);
+void labo_zk_env_free (char **env);
+
+/* Sends a four-letter word to addr:port from inside network namespace
+ * `netns_fd` (-1: the current one) and reads the reply to EOF, within
+ * timeout_ms. *reply is NUL-terminated; caller frees. */
+int labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int timeout_ms,
+                 char **reply, labo_error_t *err);
+
+#endif

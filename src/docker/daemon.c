@@ -1,0 +1,512 @@
+/* A Docker daemon per lab host: see include/labo/daemon.h. */
+#include "labo/daemon.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "labo/docker.h"
+#include "labo/host.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+/* Machine paths that dockerd and containerd write to whatever their flags
+ * say: each gets a private directory bound over it inside the host, which
+ * needs the mount point to exist on the machine. */
+static const struct
+{
+  const char *point; /* on the machine */
+  const char *sub;   /* under the host's state dir ("" = the run dir) */
+} private_dirs[] = {
+  { "/run", NULL },
+  { "/etc/docker", "etc" },
+  { "/var/lib/docker", "docker" },
+  { "/opt/containerd", "opt" },
+};
+
+#define MADE_DIRS_FILE ".machine-dirs" /* in the run dir root */
+
+void
+labo_daemon_paths (const char *lab, size_t index, const char *host, struct labo_daemon_paths *p)
+{
+  p->run = xasprintf ("%s/%s/h%zu", labo_run_dir (), lab, index);
+  p->socket = xasprintf ("%s/docker.sock", p->run);
+  p->log = xasprintf ("%s/dockerd.log", p->run);
+  p->pidfile = xasprintf ("%s/docker.pid", p->run);
+  p->state = xasprintf (LABO_STATE_ROOT "/%s/%s", lab, host);
+  p->cgroup = xasprintf ("labo.%s.%s", lab, host);
+}
+
+void
+labo_daemon_paths_free (struct labo_daemon_paths *p)
+{
+  free (p->run);
+  free (p->socket);
+  free (p->log);
+  free (p->pidfile);
+  free (p->state);
+  free (p->cgroup);
+  memset (p, 0, sizeof (*p));
+}
+
+bool
+labo_daemon_available (void)
+{
+  const char *path = getenv ("PATH");
+  cleanup_free char *copy = xstrdup (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+  char *dir, *save = NULL;
+
+  for (dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *f = xasprintf ("%s/dockerd", dir);
+      if (access (f, X_OK) == 0)
+        return true;
+    }
+  return false;
+}
+
+static int
+mkdir_p (const char *path, mode_t mode)
+{
+  cleanup_free char *p = xstrdup (path);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        if (mkdir (p, mode) < 0 && errno != EEXIST)
+          return -1;
+        *s = '/';
+      }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+/* Creates a machine mount point if missing and remembers that labo made it. */
+static int
+ensure_machine_dir (const char *point, labo_error_t *err)
+{
+  cleanup_free char *record = NULL;
+  cleanup_close int fd = -1;
+  cleanup_free char *line = NULL;
+
+  if (access (point, F_OK) == 0)
+    return 0;
+  if (mkdir_p (point, 0755) < 0)
+    return labo_error_errno (err, "creating the mount point %s", point);
+  record = xasprintf ("%s/" MADE_DIRS_FILE, labo_run_dir ());
+  fd = open (record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  line = xasprintf ("%s\n", point);
+  if (fd < 0 || write (fd, line, strlen (line)) != (ssize_t) strlen (line))
+    return labo_error_errno (err, "recording %s in %s", point, record);
+  return 0;
+}
+
+/* The cgroup directories of the calling process, one per hierarchy, with
+ * `name` appended: "/sys/fs/cgroup/<controller><path>/<name>". The unified
+ * (v2) hierarchy is "unified" on a hybrid machine, the root on a pure v2 one. */
+static char **
+cgroup_dirs (const char *name, size_t *n)
+{
+  cleanup_free char *self = labo_read_file ("/proc/self/cgroup", NULL);
+  char **v = NULL, *line, *save = NULL;
+  bool hybrid = access ("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0;
+
+  *n = 0;
+  for (line = self ? strtok_r (self, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      const char *ctrl, *path;
+      char **slot;
+      if (c2 == NULL)
+        continue;
+      *c2 = '\0';
+      ctrl = c1 + 1;
+      path = c2 + 1;
+      if (strcmp (path, "/") == 0)
+        path = "";
+      slot = labo_array_push (&v, n, sizeof (char *));
+      if (*ctrl == '\0')
+        *slot = xasprintf ("/sys/fs/cgroup%s%s/%s", hybrid ? "/unified" : "", path, name);
+      else
+        {
+          if (strncmp (ctrl, "name=", 5) == 0)
+            ctrl += 5;
+          *slot = xasprintf ("/sys/fs/cgroup/%.*s%s/%s", (int) strcspn (ctrl, ","), ctrl, path,
+                             name);
+        }
+    }
+  return v;
+}
+
+static int
+write_str (const char *path, const char *s)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  return write (fd, s, strlen (s)) == (ssize_t) strlen (s) ? 0 : -1;
+}
+
+/* Moves the calling process into `name` in every hierarchy (the child,
+ * before it execs dockerd). */
+static int
+join_cgroups (const char *name, labo_error_t *err)
+{
+  size_t n;
+  char **dirs = cgroup_dirs (name, &n);
+  int ret = 0;
+
+  for (size_t i = 0; i < n && ret == 0; i++)
+    {
+      cleanup_free char *procs = xasprintf ("%s/cgroup.procs", dirs[i]);
+      if (mkdir (dirs[i], 0755) < 0 && errno != EEXIST)
+        ret = labo_error_errno (err, "creating cgroup %s", dirs[i]);
+      else if (strstr (dirs[i], "/cpuset/"))
+        {
+          /* a v1 cpuset takes no task before it has cpus and mems */
+          for (const char *const *k = (const char *const[]){ "cpuset.cpus", "cpuset.mems", NULL };
+               *k; k++)
+            {
+              cleanup_free char *parent = xasprintf ("%s/../%s", dirs[i], *k);
+              cleanup_free char *mine = xasprintf ("%s/%s", dirs[i], *k);
+              cleanup_free char *val = labo_read_file (parent, NULL);
+              if (val && write_str (mine, val) < 0)
+                ret = labo_error_errno (err, "setting %s", mine);
+            }
+        }
+      if (ret == 0 && write_str (procs, "0\n") < 0)
+        ret = labo_error_errno (err, "joining cgroup %s", dirs[i]);
+    }
+  labo_strv_free (dirs, n);
+  return ret;
+}
+
+/* In the child: the host, the cgroup, the private directories, then dockerd. */
+static void __attribute__ ((noreturn))
+child_exec (const struct labo_lab *lab, size_t h, const struct labo_daemon_paths *p)
+{
+  labo_error_t err = NULL;
+  int log;
+  char host_arg[32];
+  const char *tcp = NULL;
+
+  if (labo_host_enter (lab->name, lab->hosts[h].name, NULL, &err) < 0)
+    goto fail;
+  if (join_cgroups (p->cgroup, &err) < 0)
+    goto fail;
+  for (size_t i = 0; i < sizeof (private_dirs) / sizeof (private_dirs[0]); i++)
+    {
+      cleanup_free char *src = private_dirs[i].sub
+                                   ? xasprintf ("%s/%s", p->state, private_dirs[i].sub)
+                                   : xstrdup (p->run);
+      if (mount (src, private_dirs[i].point, NULL, MS_BIND, NULL) < 0)
+        {
+          labo_error_errno (&err, "binding %s over %s in %s", src, private_dirs[i].point,
+                            lab->hosts[h].name);
+          goto fail;
+        }
+    }
+  log = open ("/run/dockerd.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (log < 0)
+    {
+      labo_error_errno (&err, "opening %s", p->log);
+      goto fail;
+    }
+  setsid ();
+  dup2 (log, 1);
+  dup2 (log, 2);
+  {
+    int null = open ("/dev/null", O_RDONLY);
+    if (null >= 0)
+      dup2 (null, 0);
+  }
+  if (lab->hosts[h].docker_tcp)
+    {
+      char a[16];
+      snprintf (host_arg, sizeof (host_arg), "tcp://%s:2375",
+                labo_ipv4_format (lab->hosts[h].lab_address, a));
+      tcp = host_arg;
+    }
+  {
+    const char *argv[] = { "dockerd",
+                           "--data-root", "/var/lib/docker",
+                           "--exec-root", "/run/docker",
+                           "--pidfile", "/run/docker.pid",
+                           "-H", "unix:///run/docker.sock",
+                           "--cgroup-parent", p->cgroup,
+                           tcp ? "-H" : NULL, tcp, NULL };
+    execvp ("dockerd", (char **) argv);
+    labo_error_errno (&err, "running dockerd in %s", lab->hosts[h].name);
+  }
+fail:
+  fprintf (stderr, "labo: %s\n", err ? err->msg : "starting dockerd failed");
+  _exit (127);
+}
+
+pid_t
+labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
+{
+  struct labo_daemon_paths p;
+  pid_t pid = -1;
+
+  labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+  if (strlen (p.socket) >= 108)
+    {
+      labo_error_make (err, 0, "the socket path %s is longer than a unix socket allows (107 "
+                               "bytes): shorten LABO_RUN_DIR or the lab's name", p.socket);
+      goto out;
+    }
+  for (size_t i = 0; i < sizeof (private_dirs) / sizeof (private_dirs[0]); i++)
+    {
+      cleanup_free char *dir = private_dirs[i].sub
+                                   ? xasprintf ("%s/%s", p.state, private_dirs[i].sub)
+                                   : xstrdup (p.run);
+      if (mkdir_p (dir, 0700) < 0)
+        {
+          labo_error_errno (err, "creating %s", dir);
+          goto out;
+        }
+      if (ensure_machine_dir (private_dirs[i].point, err) < 0)
+        goto out;
+    }
+  fflush (NULL);
+  pid = fork ();
+  if (pid < 0)
+    labo_error_errno (err, "forking the dockerd of %s", lab->hosts[h].name);
+  else if (pid == 0)
+    child_exec (lab, h, &p);
+out:
+  labo_daemon_paths_free (&p);
+  return pid;
+}
+
+static char *
+log_tail (const char *path, size_t max)
+{
+  size_t len = 0;
+  char *text = labo_read_file (path, &len);
+  char *start;
+  if (text == NULL)
+    return xstrdup ("(no log)");
+  start = len > max ? text + len - max : text;
+  memmove (text, start, strlen (start) + 1);
+  return text;
+}
+
+int
+labo_daemon_wait_ready (const struct labo_lab *lab, size_t h, pid_t pid, double timeout_s,
+                        labo_error_t *err)
+{
+  struct labo_daemon_paths p;
+  cleanup_close int ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  cleanup_close int pfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  double deadline = labo_now () + timeout_s;
+  struct labo_docker d = { 0 };
+  int ret = -1;
+
+  labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+  if (ino < 0 || inotify_add_watch (ino, p.run, IN_CREATE | IN_ATTRIB) < 0)
+    {
+      labo_error_errno (err, "watching %s", p.run);
+      goto out;
+    }
+  if (labo_docker_open (&d, p.socket, lab->hosts[h].name, err) < 0)
+    goto out;
+  for (;;)
+    {
+      labo_error_t perr = NULL;
+      struct pollfd fds[2] = { { ino, POLLIN, 0 }, { pfd, POLLIN, 0 } };
+      double left = deadline - labo_now ();
+      char buf[4096];
+
+      if (access (p.socket, F_OK) == 0 && labo_docker_ping (&d, &perr) == 0)
+        {
+          ret = 0;
+          break;
+        }
+      labo_error_release (&perr);
+      if (left <= 0)
+        {
+          cleanup_free char *tail = log_tail (p.log, 600);
+          labo_error_make (err, 0, "the dockerd of %s did not answer /_ping within %.0f s; "
+                                   "the end of %s:\n%s", lab->hosts[h].name, timeout_s, p.log, tail);
+          break;
+        }
+      /* The socket appears (inotify), or the daemon dies (pidfd); once the
+       * socket exists but refuses, the API is seconds from serving: ask
+       * again every 20 ms. */
+      poll (fds, pfd >= 0 ? 2 : 1, access (p.socket, F_OK) == 0 ? 20 : (int) (left * 1000) + 1);
+      while (read (ino, buf, sizeof (buf)) > 0)
+        ;
+      if (pfd >= 0 && (fds[1].revents & POLLIN))
+        {
+          cleanup_free char *tail = log_tail (p.log, 600);
+          int status = 0;
+          waitpid (pid, &status, WNOHANG);
+          labo_error_make (err, 0, "the dockerd of %s exited (status %d) before answering; the "
+                                   "end of %s:\n%s", lab->hosts[h].name,
+                           WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status),
+                           p.log, tail);
+          break;
+        }
+    }
+out:
+  labo_docker_close (&d);
+  labo_daemon_paths_free (&p);
+  return ret;
+}
+
+static int
+rm_cgroup_tree (const char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : -1;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      {
+        cleanup_free char *sub = xasprintf ("%s/%s", dir, de->d_name);
+        rm_cgroup_tree (sub);
+      }
+  closedir (d);
+  return rmdir (dir) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Waits until the v2 cgroup `dir` has no process left. */
+static void
+wait_unpopulated (const char *dir, int timeout_ms)
+{
+  cleanup_free char *events = xasprintf ("%s/cgroup.events", dir);
+  cleanup_close int fd = open (events, O_RDONLY | O_CLOEXEC);
+  double deadline = labo_now () + timeout_ms / 1e3;
+
+  while (fd >= 0 && labo_now () < deadline)
+    {
+      char buf[256];
+      ssize_t n = pread (fd, buf, sizeof (buf) - 1, 0);
+      struct pollfd p = { fd, POLLPRI, 0 };
+      if (n <= 0)
+        return;
+      buf[n] = '\0';
+      if (strstr (buf, "populated 0"))
+        return;
+      /* cgroup.events notifies a change with POLLPRI */
+      poll (&p, 1, (int) ((deadline - labo_now ()) * 1e3) + 1);
+    }
+}
+
+int
+labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
+{
+  cleanup_free char *name = xasprintf ("labo.%s.%s", lab, host);
+  size_t n;
+  char **dirs = cgroup_dirs (name, &n);
+  /* runc places containers under --cgroup-parent relative to the root of
+   * the unified hierarchy: that one too. */
+  cleanup_free char *v2root = xasprintf ("/sys/fs/cgroup%s/%s",
+                                         access ("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+                                             ? "/unified" : "",
+                                         name);
+  char **slot = labo_array_push (&dirs, &n, sizeof (char *));
+  *slot = xstrdup (v2root);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *kill_file = xasprintf ("%s/cgroup.kill", dirs[i]);
+      if (access (dirs[i], F_OK) < 0)
+        continue;
+      if (access (kill_file, F_OK) == 0)
+        {
+          if (write_str (kill_file, "1") < 0)
+            labo_error_errno (err, "killing cgroup %s", dirs[i]);
+          wait_unpopulated (dirs[i], 5000);
+        }
+      else
+        {
+          /* v1 or an old kernel: kill each process listed, twice over */
+          for (int round = 0; round < 2; round++)
+            {
+              cleanup_free char *procs_path = xasprintf ("%s/cgroup.procs", dirs[i]);
+              cleanup_free char *procs = labo_read_file (procs_path, NULL);
+              char *line, *save = NULL;
+              for (line = procs ? strtok_r (procs, "\n", &save) : NULL; line;
+                   line = strtok_r (NULL, "\n", &save))
+                kill ((pid_t) atoi (line), SIGKILL);
+            }
+        }
+    }
+  /* Processes killed in v2 leave the v1 cgroups as they exit; rmdir retries
+   * cover the last ones still going. */
+  for (int attempt = 0; attempt < 50; attempt++)
+    {
+      bool left = false;
+      for (size_t i = 0; i < n; i++)
+        if (rm_cgroup_tree (dirs[i]) < 0)
+          left = true;
+      if (!left)
+        break;
+      struct pollfd none = { -1, 0, 0 };
+      poll (&none, 0, 20);
+    }
+  for (size_t i = 0; i < n; i++)
+    if (access (dirs[i], F_OK) == 0 && (err == NULL || *err == NULL))
+      labo_error_make (err, 0, "cgroup %s still has processes after SIGKILL", dirs[i]);
+  labo_strv_free (dirs, n);
+  return err && *err ? -1 : 0;
+}
+
+static int
+rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) st;
+  (void) ftw;
+  if (flag == FTW_DP)
+    rmdir (path);
+  else
+    unlink (path);
+  return 0;
+}
+
+int
+labo_daemon_remove_state (const char *lab, labo_error_t *err)
+{
+  cleanup_free char *dir = xasprintf (LABO_STATE_ROOT "/%s", lab);
+  char **labs = NULL;
+  size_t n_labs = 0;
+
+  if (access (dir, F_OK) == 0)
+    {
+      /* FTW_MOUNT: never cross into a mount, should one have been left */
+      nftw (dir, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+      if (access (dir, F_OK) == 0)
+        return labo_error_make (err, 0, "could not remove %s entirely", dir);
+    }
+  rmdir (LABO_STATE_ROOT); /* only if empty */
+
+  /* The machine's mount points labo made go with the last lab. */
+  if (labo_state_list (&labs, &n_labs, NULL) == 0 && (n_labs == 0 || (n_labs == 1 && strcmp (labs[0], lab) == 0)))
+    {
+      cleanup_free char *record = xasprintf ("%s/" MADE_DIRS_FILE, labo_run_dir ());
+      cleanup_free char *text = labo_read_file (record, NULL);
+      char *line, *save = NULL;
+      for (line = text ? strtok_r (text, "\n", &save) : NULL; line;
+           line = strtok_r (NULL, "\n", &save))
+        rmdir (line); /* only if empty: never anything of anyone else's */
+      unlink (record);
+    }
+  labo_strv_free (labs, n_labs);
+  return 0;
+}

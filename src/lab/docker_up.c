@@ -1,0 +1,264 @@
+/* The Docker half of `up` and `down`: a daemon per Docker host, the Swarm,
+ * the overlay, the image, the nodes' containers, and the wait for the
+ * ZooKeeper ensemble to serve. Runs after the network is built (up.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "labo/daemon.h"
+#include "labo/docker.h"
+#include "labo/docker_up.h"
+#include "labo/image.h"
+#include "labo/plan.h"
+#include "labo/netns.h"
+#include "labo/util.h"
+#include "labo/zk.h"
+
+static long
+manager_of (const struct labo_lab *lab)
+{
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker == LABO_DOCKER_MANAGER)
+      return (long) h;
+  return -1;
+}
+
+static int
+start_daemons (const struct labo_lab *lab, struct labo_state *st, struct labo_docker *d,
+               labo_error_t *err)
+{
+  cleanup_free pid_t *pids = xcalloc (lab->n_hosts, sizeof (pid_t));
+
+  if (!labo_daemon_available ())
+    return labo_error_make (err, 0, "the lab runs Docker but dockerd is not installed "
+                                    "(apt-get install docker.io)");
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      if (labo_state_record (st, "docker", lab->hosts[h].name, err) < 0)
+        return -1;
+      pids[h] = labo_daemon_start (lab, h, err);
+      if (pids[h] < 0)
+        return -1;
+    }
+  /* all started at once; now wait for each (they come up in parallel) */
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct labo_daemon_paths p;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      if (labo_daemon_wait_ready (lab, h, pids[h], 60, err) < 0)
+        return -1;
+      labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+      if (labo_docker_open (&d[h], p.socket, lab->hosts[h].name, err) < 0)
+        {
+          labo_daemon_paths_free (&p);
+          return -1;
+        }
+      labo_daemon_paths_free (&p);
+    }
+  return 0;
+}
+
+static int
+form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err)
+{
+  long m = manager_of (lab);
+  cleanup_free char *token = NULL;
+
+  if (labo_docker_swarm_init (&d[m], lab->hosts[m].lab_address, &lab->swarm, err) < 0
+      || labo_docker_swarm_worker_token (&d[m], &token, err) < 0)
+    return -1;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker == LABO_DOCKER_WORKER
+        && labo_docker_swarm_join (&d[h], lab->hosts[h].lab_address, lab->hosts[m].lab_address,
+                                   token, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *image,
+             labo_error_t *err)
+{
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      char **env = labo_zk_env (lab, node);
+      json_t *spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
+      int r = labo_docker_container_create (&d[node->host], node->name, spec, NULL, err);
+      json_decref (spec);
+      labo_zk_env_free (env);
+      if (r < 0)
+        return -1;
+    }
+  /* started together: ZooKeeper servers look for each other from the start */
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (labo_docker_container_start (&d[lab->nodes[i].host], lab->nodes[i].name, err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+labo_node_client_port (const struct labo_node *node)
+{
+  for (size_t p = 0; p < node->n_ports; p++)
+    if (node->ports[p].container_port == node->client_port)
+      return node->ports[p].host_port;
+  return -1;
+}
+
+int
+labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int timeout_ms,
+                 struct labo_zk_srvr *out)
+{
+  cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
+  cleanup_free char *reply = NULL;
+  cleanup_close int fd = -1;
+  labo_error_t err = NULL;
+  int port = labo_node_client_port (node);
+
+  memset (out, 0, sizeof (*out));
+  out->mode = LABO_ZK_DOWN;
+  if (port < 0)
+    return -1;
+  fd = labo_netns_open (ns, &err);
+  if (fd < 0 || labo_zk_4lw (fd, lab->hosts[node->host].lab_address, (uint16_t) port, "srvr",
+                             timeout_ms, &reply, &err) < 0
+      || labo_zk_parse_srvr (reply, out) < 0)
+    {
+      labo_error_release (&err);
+      out->mode = LABO_ZK_DOWN;
+      return -1;
+    }
+  return 0;
+}
+
+/* Until one leader and every other server a follower (or observer). */
+static int
+wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader, labo_error_t *err)
+{
+  double deadline = labo_now () + timeout_s;
+  size_t n = lab->n_nodes;
+  cleanup_free struct labo_zk_srvr *s = xcalloc (n ? n : 1, sizeof (*s));
+
+  for (;;)
+    {
+      size_t leaders = 0, followers = 0;
+      long lead = -1;
+      for (size_t i = 0; i < n; i++)
+        {
+          labo_node_probe (lab, &lab->nodes[i], 500, &s[i]);
+          if (s[i].mode == LABO_ZK_LEADER)
+            leaders++, lead = (long) i;
+          else if (s[i].mode == LABO_ZK_FOLLOWER || s[i].mode == LABO_ZK_OBSERVER)
+            followers++;
+          else if (s[i].mode == LABO_ZK_STANDALONE && n == 1)
+            leaders++, lead = (long) i;
+        }
+      if (leaders == 1 && leaders + followers == n)
+        {
+          *leader = xstrdup (lab->nodes[lead].name);
+          return 0;
+        }
+      if (labo_now () > deadline)
+        {
+          char detail[1024] = "";
+          for (size_t i = 0; i < n; i++)
+            {
+              size_t l = strlen (detail);
+              snprintf (detail + l, sizeof (detail) - l, "%s%s: %s", i ? ", " : "",
+                        lab->nodes[i].name, labo_zk_mode_name (s[i].mode));
+            }
+          return labo_error_make (err, 0,
+                                  "the ZooKeeper ensemble did not elect a leader within %.0f s "
+                                  "(%s); see `labo logs NODE`",
+                                  timeout_s, detail);
+        }
+      /* the probe timer: elections take a few hundred ms once the JVMs run */
+      poll (NULL, 0, 100);
+    }
+}
+
+int
+labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
+                bool quiet, labo_error_t *err)
+{
+  size_t n_docker = labo_lab_docker_hosts (lab), imported = 0;
+  struct labo_docker *d = xcalloc (lab->n_hosts, sizeof (*d));
+  struct labo_image img = { 0 };
+  cleanup_free char *leader = NULL;
+  int ret = -1;
+
+  if (n_docker == 0)
+    {
+      free (d);
+      return 0;
+    }
+  if (start_daemons (lab, st, d, err) < 0)
+    goto out;
+  labo_progress_stage (pr, "daemons", "%zu dockerd answering /_ping", n_docker);
+  if (form_swarm (lab, d, err) < 0)
+    goto out;
+  labo_progress_stage (pr, "swarm", "%zu nodes joined", n_docker);
+  if (lab->overlay.present)
+    {
+      long m = manager_of (lab);
+      char b[20];
+      if (labo_docker_network_create (&d[m], &lab->overlay, lab->name, err) < 0)
+        goto out;
+      labo_progress_stage (pr, "overlay", "%s %s", lab->overlay.name,
+                           labo_prefix_format (&lab->overlay.subnet, b));
+    }
+  if (lab->n_nodes > 0)
+    {
+      cleanup_free struct labo_docker *targets = xcalloc (n_docker, sizeof (*targets));
+      size_t k = 0;
+      if (labo_image_resolve ("zookeeper", &img, err) < 0 || labo_image_build (&img, quiet, err) < 0)
+        goto out;
+      for (size_t h = 0; h < lab->n_hosts; h++)
+        if (lab->hosts[h].docker != LABO_DOCKER_NONE)
+          targets[k++] = d[h]; /* shallow: the handles stay owned by d */
+      if (labo_image_import (&img, targets, k, &imported, err) < 0)
+        goto out;
+      labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s)", img.ref,
+                           img.size / 1e6, img.built ? "built" : "cached", imported,
+                           imported == 1 ? "" : "s");
+      if (start_nodes (lab, d, img.ref, err) < 0)
+        goto out;
+      labo_progress_stage (pr, "containers", "%zu started", lab->n_nodes);
+      if (wait_quorum (lab, 90, &leader, err) < 0)
+        goto out;
+      labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
+                           lab->n_nodes == 1 ? "" : "s");
+    }
+  ret = 0;
+out:
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    labo_docker_close (&d[h]);
+  free (d);
+  labo_image_free (&img);
+  return ret;
+}
+
+int
+labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
+{
+  int ret = 0;
+  bool any = false;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (kinds[i], "docker") == 0)
+      {
+        any = true;
+        if (labo_daemon_kill (lab, names[i], err) < 0)
+          ret = -1;
+      }
+  if (any && labo_daemon_remove_state (lab, ret < 0 ? NULL : err) < 0)
+    ret = -1;
+  return ret;
+}
