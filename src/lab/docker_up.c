@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -82,6 +83,90 @@ form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err
   return 0;
 }
 
+/* Work on every Docker host at once, one thread per host (each host has
+ * its own daemon connection, so nothing is shared): imports and container
+ * starts take about a second each, mostly waiting on the daemon. */
+struct host_job
+{
+  const struct labo_lab *lab;
+  struct labo_docker *d;
+  size_t h;
+  const void *arg;
+  int (*fn) (struct host_job *job, labo_error_t *err);
+  labo_error_t err;
+  int ret;
+  size_t count;
+};
+
+static void *
+host_job_run (void *p)
+{
+  struct host_job *job = p;
+  job->ret = job->fn (job, &job->err);
+  return NULL;
+}
+
+static int
+on_docker_hosts (const struct labo_lab *lab, struct labo_docker *d, const void *arg,
+                 int (*fn) (struct host_job *, labo_error_t *), size_t *count, labo_error_t *err)
+{
+  struct host_job *jobs = xcalloc (lab->n_hosts, sizeof (*jobs));
+  pthread_t *threads = xcalloc (lab->n_hosts, sizeof (*threads));
+  bool *started = xcalloc (lab->n_hosts, sizeof (bool));
+  int ret = 0;
+
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      jobs[h] = (struct host_job){ lab, &d[h], h, arg, fn, NULL, 0, 0 };
+      if (pthread_create (&threads[h], NULL, host_job_run, &jobs[h]) == 0)
+        started[h] = true;
+      else
+        host_job_run (&jobs[h]); /* no thread to be had: do it here */
+    }
+  if (count)
+    *count = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      if (started[h])
+        pthread_join (threads[h], NULL);
+      if (count)
+        *count += jobs[h].count;
+      if (jobs[h].ret < 0 && ret == 0)
+        {
+          *err = jobs[h].err; /* the first failure, by host order */
+          jobs[h].err = NULL;
+          ret = -1;
+        }
+      labo_error_release (&jobs[h].err);
+    }
+  free (jobs);
+  free (threads);
+  free (started);
+  return ret;
+}
+
+static int
+import_job (struct host_job *job, labo_error_t *err)
+{
+  struct labo_image *img = (struct labo_image *) job->arg;
+  size_t n = 0;
+  int r = labo_image_import (img, job->d, 1, &n, err);
+  job->count = n;
+  return r;
+}
+
+static int
+start_job (struct host_job *job, labo_error_t *err)
+{
+  for (size_t i = 0; i < job->lab->n_nodes; i++)
+    if (job->lab->nodes[i].host == job->h
+        && labo_docker_container_start (job->d, job->lab->nodes[i].name, err) < 0)
+      return -1;
+  return 0;
+}
+
 static int
 start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *image,
              labo_error_t *err)
@@ -98,10 +183,7 @@ start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *imag
         return -1;
     }
   /* started together: ZooKeeper servers look for each other from the start */
-  for (size_t i = 0; i < lab->n_nodes; i++)
-    if (labo_docker_container_start (&d[lab->nodes[i].host], lab->nodes[i].name, err) < 0)
-      return -1;
-  return 0;
+  return on_docker_hosts (lab, d, NULL, start_job, NULL, err);
 }
 
 int
@@ -217,14 +299,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
     }
   if (lab->n_nodes > 0)
     {
-      cleanup_free struct labo_docker *targets = xcalloc (n_docker, sizeof (*targets));
-      size_t k = 0;
-      if (labo_image_resolve ("zookeeper", &img, err) < 0 || labo_image_build (&img, quiet, err) < 0)
-        goto out;
-      for (size_t h = 0; h < lab->n_hosts; h++)
-        if (lab->hosts[h].docker != LABO_DOCKER_NONE)
-          targets[k++] = d[h]; /* shallow: the handles stay owned by d */
-      if (labo_image_import (&img, targets, k, &imported, err) < 0)
+      if (labo_image_resolve ("zookeeper", &img, err) < 0 || labo_image_build (&img, quiet, err) < 0
+          || on_docker_hosts (lab, d, &img, import_job, &imported, err) < 0)
         goto out;
       labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s)", img.ref,
                            img.size / 1e6, img.built ? "built" : "cached", imported,
