@@ -157,33 +157,36 @@ import_job (struct host_job *job, labo_error_t *err)
   return r;
 }
 
+/* Creates and starts a host's nodes (job->arg: the image reference). */
 static int
 start_job (struct host_job *job, labo_error_t *err)
 {
-  for (size_t i = 0; i < job->lab->n_nodes; i++)
-    if (job->lab->nodes[i].host == job->h
-        && labo_docker_container_start (job->d, job->lab->nodes[i].name, err) < 0)
-      return -1;
+  const struct labo_lab *lab = job->lab;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      char **env;
+      json_t *spec;
+      int r;
+      if (node->host != job->h)
+        continue;
+      env = labo_zk_env (lab, node);
+      spec = labo_docker_container_body (lab, node, job->arg, (const char *const *) env);
+      r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
+      json_decref (spec);
+      labo_zk_env_free (env);
+      if (r < 0 || labo_docker_container_start (job->d, node->name, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
+/* All hosts at once: ZooKeeper servers look for each other from the start. */
 static int
 start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *image,
              labo_error_t *err)
 {
-  for (size_t i = 0; i < lab->n_nodes; i++)
-    {
-      const struct labo_node *node = &lab->nodes[i];
-      char **env = labo_zk_env (lab, node);
-      json_t *spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
-      int r = labo_docker_container_create (&d[node->host], node->name, spec, NULL, err);
-      json_decref (spec);
-      labo_zk_env_free (env);
-      if (r < 0)
-        return -1;
-    }
-  /* started together: ZooKeeper servers look for each other from the start */
-  return on_docker_hosts (lab, d, NULL, start_job, NULL, err);
+  return on_docker_hosts (lab, d, image, start_job, NULL, err);
 }
 
 int
@@ -267,24 +270,75 @@ wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader, labo_e
     }
 }
 
+/* The image is built (once) and imported while the Swarm forms: neither
+ * needs the other, and importing 45 MB into each daemon takes about as long
+ * as the Swarm does. The worker has daemon connections of its own. */
+struct image_worker
+{
+  const struct labo_lab *lab;
+  struct labo_image img;
+  struct labo_docker *d; /* its own, one per host */
+  bool quiet;
+  size_t imported;
+  labo_error_t err;
+  int ret;
+};
+
+static void *
+image_worker_run (void *p)
+{
+  struct image_worker *w = p;
+  const struct labo_lab *lab = w->lab;
+
+  w->ret = -1;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker != LABO_DOCKER_NONE)
+      {
+        struct labo_daemon_paths dp;
+        int r;
+        labo_daemon_paths (lab->name, h, lab->hosts[h].name, &dp);
+        r = labo_docker_open (&w->d[h], dp.socket, lab->hosts[h].name, &w->err);
+        labo_daemon_paths_free (&dp);
+        if (r < 0)
+          return NULL;
+      }
+  if (labo_image_build (&w->img, w->quiet, &w->err) < 0
+      || on_docker_hosts (lab, w->d, &w->img, import_job, &w->imported, &w->err) < 0)
+    return NULL;
+  w->ret = 0;
+  return NULL;
+}
+
 int
 labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
                 bool quiet, labo_error_t *err)
 {
-  size_t n_docker = labo_lab_docker_hosts (lab), imported = 0;
+  size_t n_docker = labo_lab_docker_hosts (lab);
   struct labo_docker *d = xcalloc (lab->n_hosts, sizeof (*d));
-  struct labo_image img = { 0 };
+  struct image_worker w = { .lab = lab, .quiet = quiet };
+  pthread_t worker;
+  bool worker_running = false;
   cleanup_free char *leader = NULL;
   int ret = -1;
 
+  w.d = xcalloc (lab->n_hosts, sizeof (*w.d));
   if (n_docker == 0)
     {
-      free (d);
-      return 0;
+      ret = 0;
+      goto out;
     }
+  if (lab->n_nodes > 0 && labo_image_resolve ("zookeeper", &w.img, err) < 0)
+    goto out;
   if (start_daemons (lab, st, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "daemons", "%zu dockerd answering /_ping", n_docker);
+  if (lab->n_nodes > 0)
+    {
+      if (pthread_create (&worker, NULL, image_worker_run, &w) == 0)
+        worker_running = true;
+      else
+        image_worker_run (&w);
+    }
   if (form_swarm (lab, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "swarm", "%zu nodes joined", n_docker);
@@ -299,13 +353,20 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
     }
   if (lab->n_nodes > 0)
     {
-      if (labo_image_resolve ("zookeeper", &img, err) < 0 || labo_image_build (&img, quiet, err) < 0
-          || on_docker_hosts (lab, d, &img, import_job, &imported, err) < 0)
-        goto out;
-      labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s)", img.ref,
-                           img.size / 1e6, img.built ? "built" : "cached", imported,
-                           imported == 1 ? "" : "s");
-      if (start_nodes (lab, d, img.ref, err) < 0)
+      if (worker_running)
+        pthread_join (worker, NULL);
+      worker_running = false;
+      if (w.ret < 0)
+        {
+          *err = w.err;
+          w.err = NULL;
+          goto out;
+        }
+      labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s, beside "
+                                        "the swarm)", w.img.ref, w.img.size / 1e6,
+                           w.img.built ? "built" : "cached", w.imported,
+                           w.imported == 1 ? "" : "s");
+      if (start_nodes (lab, d, w.img.ref, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started", lab->n_nodes);
       if (wait_quorum (lab, 90, &leader, err) < 0)
@@ -315,10 +376,17 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
     }
   ret = 0;
 out:
+  if (worker_running)
+    pthread_join (worker, NULL);
+  labo_error_release (&w.err);
   for (size_t h = 0; h < lab->n_hosts; h++)
-    labo_docker_close (&d[h]);
+    {
+      labo_docker_close (&d[h]);
+      labo_docker_close (&w.d[h]);
+    }
   free (d);
-  labo_image_free (&img);
+  free (w.d);
+  labo_image_free (&w.img);
   return ret;
 }
 
