@@ -22,8 +22,9 @@ int labo_host_exec (const char *lab, const char *host, const char *run_dir, char
                     int *exit_code, labo_error_t *err);
 
 /* Runs argv in all the namespaces of process `pid` (a container's init:
- * its network, mount, UTS, IPC and PID namespaces), waits for it, and
- * returns its exit status (128+signal when killed), or -1. */
+ * its network, mount, UTS, IPC and PID namespaces), from a child, waits for
+ * it, and returns its exit status (128+signal when killed; 125 when the
+ * namespaces could not be entered, the reason on stderr), or -1. */
 int labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err);
 
 #endif

@@ -83,8 +83,14 @@ labo_host_exec (const char *lab, const char *host, const char *run_dir, char *co
   return labo_error_errno (err, "running %s in %s", argv[0], host);
 }
 
-int
-labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err)
+/* In a child: enter every namespace of `pid` (exit 125 if that fails,
+ * after saying why), then fork again (a PID
+ * namespace applies to children only) and exec. Returns the grandchild's
+ * status as an exit code. The caller's own namespaces never change, which
+ * also keeps LeakSanitizer's exit-time thread stop (a clone in the caller's
+ * PID namespace) working in sanitized builds. */
+static int __attribute__ ((noreturn))
+enter_and_run (pid_t pid, const char *what, char *const argv[])
 {
   /* user and cgroup namespaces stay ours; mnt last: after it, /proc paths
    * of the old root would not resolve */
@@ -100,34 +106,28 @@ labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *er
 
   for (size_t i = 0; i < 5; i++)
     {
-      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int) pid, kinds[i].name);
+      char path[64];
+      snprintf (path, sizeof (path), "/proc/%d/ns/%s", (int) pid, kinds[i].name);
       fds[i] = open (path, O_RDONLY | O_CLOEXEC);
       if (fds[i] < 0)
         {
-          for (size_t j = 0; j < i; j++)
-            close (fds[j]);
-          return labo_error_errno (err, "opening the %s namespace of %s", kinds[i].name, what);
+          fprintf (stderr, "labo: opening the %s namespace of %s: %s\n", kinds[i].name, what,
+                   strerror (errno));
+          _exit (125);
         }
     }
   for (size_t i = 0; i < 5; i++)
-    {
-      if (setns (fds[i], kinds[i].type) < 0)
-        {
-          int saved = errno;
-          for (size_t j = 0; j < 5; j++)
-            close (fds[j]);
-          return labo_error_make (err, saved, "entering the %s namespace of %s", kinds[i].name,
-                                  what);
-        }
-      close (fds[i]);
-    }
+    if (setns (fds[i], kinds[i].type) < 0)
+      {
+        fprintf (stderr, "labo: entering the %s namespace of %s: %s\n", kinds[i].name, what,
+                 strerror (errno));
+        _exit (125);
+      }
   if (chdir ("/") < 0)
-    return labo_error_errno (err, "chdir / in %s", what);
-  fflush (NULL);
-  /* a PID namespace applies to children only */
+    _exit (125);
   child = fork ();
   if (child < 0)
-    return labo_error_errno (err, "fork");
+    _exit (125);
   if (child == 0)
     {
       setenv ("PATH", "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -138,6 +138,25 @@ labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *er
     }
   while (waitpid (child, &status, 0) < 0)
     if (errno != EINTR)
-      return labo_error_errno (err, "waiting for %s", argv[0]);
+      _exit (125);
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+}
+
+int
+labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err)
+{
+  pid_t child;
+  int status;
+
+  fflush (NULL);
+  child = fork ();
+  if (child < 0)
+    return labo_error_errno (err, "fork");
+  if (child == 0)
+    enter_and_run (pid, what, argv);
+  while (waitpid (child, &status, 0) < 0)
+    if (errno != EINTR)
+      return labo_error_errno (err, "waiting for %s in %s", argv[0], what);
+  /* 125: the child could not enter (it said why on stderr), as env(1) */
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
