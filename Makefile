@@ -20,7 +20,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
 CFLAGS  ?= -O2 -g
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
-              -DLABO_VERSION='"$(VERSION)"' $(CFLAGS)
+              -DLABO_VERSION='"$(VERSION)"' -DLABO_DATADIR='"$(PREFIX)/share/labo"' $(CFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -38,7 +38,7 @@ LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/%.o) $(ASM_SRC:%.S=$(BA)/%.o)
 CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all check unit integration bench install clean
+.PHONY: all check unit integration bench bench-seed install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -85,12 +85,18 @@ check: $(UNIT_BIN) $(BA)/labo labo
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
+# Both need root: the lab engine against ip -batch and Mininet, then the seed.
 bench: labo
 	bench/run.sh
+	bench/seed.sh
+
+bench-seed: labo
+	bench/seed.sh
 
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
 	install -D -m 0644 netns/seed.yaml $(DESTDIR)$(PREFIX)/share/labo/netns/seed.yaml
+	for f in images/zookeeper/*; do install -D -m 0755 $$f $(DESTDIR)$(PREFIX)/share/labo/$$f; done
 
 clean:
 	rm -rf build labo
