@@ -51,8 +51,10 @@ int labo_daemon_wait_ready (const struct labo_lab *lab, size_t host, pid_t pid,
                             double timeout_s, labo_error_t *err);
 
 /* Kills everything in the host's cgroup (daemon, containerd, shims,
- * containers), waits until it is empty, and removes the cgroups. Idempotent;
- * a host that never ran Docker is not an error. */
+ * containers), waits until it is empty, and removes the cgroups: those
+ * recorded at start (`up` may have run from another cgroup than `down`).
+ * Idempotent; a host that never ran Docker is not an error. Returns the
+ * number of processes killed, or -1. */
 int labo_daemon_kill (const char *lab, const char *host, labo_error_t *err);
 
 /* Removes the lab's daemon state (/var/lib/labo/<lab>) and, when no lab is

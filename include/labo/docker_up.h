@@ -14,7 +14,7 @@
 int labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
                     bool quiet, labo_error_t *err);
 /* Kills the daemons (and everything in their cgroups) the journal names,
- * and removes their state. */
+ * and removes their state. Returns the number of processes killed, or -1. */
 int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err);
 
 /* The host port a node's client port is published on, or -1. */

@@ -281,6 +281,27 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
       if (ensure_machine_dir (private_dirs[i].point, err) < 0)
         goto out;
     }
+  {
+    /* The cgroups are named after labo's own at `up` (the child joins them
+     * under its inherited ones): write them down, since `down` may run
+     * from another cgroup (another login session). */
+    size_t n;
+    char **dirs = cgroup_dirs (p.cgroup, &n);
+    size_t len = 0;
+    cleanup_free char *text = NULL;
+    cleanup_free char *file = xasprintf ("%s/cgroups", p.state);
+    for (size_t i = 0; i < n; i++)
+      len += strlen (dirs[i]) + 1;
+    text = xcalloc (len + 1, 1);
+    for (size_t i = 0; i < n; i++)
+      strcat (strcat (text, dirs[i]), "\n");
+    labo_strv_free (dirs, n);
+    if (labo_write_file (file, text, strlen (text), 0600) < 0)
+      {
+        labo_error_errno (err, "writing %s", file);
+        goto out;
+      }
+  }
   fflush (NULL);
   pid = fork ();
   if (pid < 0)
@@ -412,8 +433,23 @@ int
 labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
 {
   cleanup_free char *name = xasprintf ("labo.%s.%s", lab, host);
-  size_t n;
-  char **dirs = cgroup_dirs (name, &n);
+  cleanup_free char *record = xasprintf (LABO_STATE_ROOT "/%s/%s/cgroups", lab, host);
+  cleanup_free char *recorded = labo_read_file (record, NULL);
+  size_t n = 0;
+  char **dirs = NULL;
+  int killed = 0;
+
+  /* the cgroups written down at `up`; computed again only if that record is
+   * gone (a crash between the record and the fork leaves no daemon) */
+  if (recorded)
+    {
+      char *line, *save = NULL;
+      for (line = strtok_r (recorded, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+        if (strstr (line, name) != NULL) /* never anything but the host's own */
+          *(char **) labo_array_push (&dirs, &n, sizeof (char *)) = xstrdup (line);
+    }
+  else
+    dirs = cgroup_dirs (name, &n);
   /* runc places containers under --cgroup-parent relative to the root of
    * the unified hierarchy: that one too. */
   cleanup_free char *v2root = xasprintf ("/sys/fs/cgroup%s/%s",
@@ -428,6 +464,15 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
       cleanup_free char *kill_file = xasprintf ("%s/cgroup.kill", dirs[i]);
       if (access (dirs[i], F_OK) < 0)
         continue;
+      {
+        cleanup_free char *procs_path = xasprintf ("%s/cgroup.procs", dirs[i]);
+        cleanup_free char *procs = labo_read_file (procs_path, NULL);
+        int here = 0;
+        for (char *c = procs; c && *c; c++)
+          here += *c == '\n';
+        if (here > killed)
+          killed = here; /* every hierarchy lists the same processes */
+      }
       if (access (kill_file, F_OK) == 0)
         {
           if (write_str (kill_file, "1") < 0)
@@ -465,7 +510,7 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
     if (access (dirs[i], F_OK) == 0 && (err == NULL || *err == NULL))
       labo_error_make (err, 0, "cgroup %s still has processes after SIGKILL", dirs[i]);
   labo_strv_free (dirs, n);
-  return err && *err ? -1 : 0;
+  return err && *err ? -1 : killed;
 }
 
 static int

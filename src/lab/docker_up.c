@@ -393,16 +393,19 @@ out:
 int
 labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
 {
-  int ret = 0;
+  int ret = 0, killed = 0;
   bool any = false;
   for (size_t i = 0; i < n; i++)
     if (strcmp (kinds[i], "docker") == 0)
       {
+        int k = labo_daemon_kill (lab, names[i], err);
         any = true;
-        if (labo_daemon_kill (lab, names[i], err) < 0)
+        if (k < 0)
           ret = -1;
+        else
+          killed += k;
       }
   if (any && labo_daemon_remove_state (lab, ret < 0 ? NULL : err) < 0)
     ret = -1;
-  return ret;
+  return ret < 0 ? -1 : killed;
 }

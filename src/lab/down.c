@@ -104,7 +104,7 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
   cleanup_free char **all = NULL;
   size_t n_all = 0;
   struct labo_progress pr;
-  int killed, ret = -1;
+  int killed, docker_killed, ret = -1;
   bool had = st->dir != NULL;
 
   labo_progress_start (&pr, quiet);
@@ -129,12 +129,13 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
 
   /* Docker first: its containers run in namespaces of their own, which
    * only the hosts' cgroups reach. */
-  if (labo_down_docker (st->lab, kinds, names, n, err) < 0)
+  docker_killed = labo_down_docker (st->lab, kinds, names, n, err);
+  if (docker_killed < 0)
     goto out;
   killed = labo_netns_kill_all (all, n_all, err);
   if (killed < 0)
     goto out;
-  labo_progress_stage (&pr, "processes", "%d killed", killed);
+  labo_progress_stage (&pr, "processes", "%d killed", killed + docker_killed);
 
   if (delete_root_links (exact, kinds, names, n, err) < 0)
     goto out;

@@ -3,13 +3,15 @@
 # Gives each test:
 #   - $LABO (the binary under test; default ./labo at the repo root), $REPO,
 #     $TMP (a private temp dir, removed at exit), $RUN_DIR (labo's state dir)
-#   - new_lab VAR: a fresh lab name ("t" + 6 hex digits) in VAR, registered so
-#     that the EXIT trap runs `$LABO down` on it whatever happens
+#   - new_lab VAR [LEN]: a fresh lab name ("t" + 6 hex digits, or LEN
+#     characters in all) in VAR, registered so that the EXIT trap runs
+#     `$LABO down` on it whatever happens
 #   - lab_file LAB: writes stdin to $TMP/LAB.yaml and prints the path
 #   - run CMD...: runs CMD, stdout in $OUT, stderr in $ERR, status in $RC
 #   - assertions that print what was expected and what came: expect_rc,
 #     assert_eq, assert_contains, assert_not_contains, assert_match
 #   - assert_lab_gone LAB: nothing of the lab is left on the machine
+#   - status_summary, docker_summary, ls_summary: JSON output as lines
 #   - defer CMD: run CMD (eval'ed) at exit, after the labs are down
 #
 # Assertions are "soft": a failed one is counted and the test goes on (so one
@@ -126,11 +128,15 @@ _register_lab() {
 	fi
 }
 
-# new_lab VAR: VAR gets a new lab name, torn down at exit.
+# new_lab VAR [LEN]: VAR gets a new lab name, "t" and random hex digits,
+# LEN characters in all (2 to 9, default 7), torn down at exit. Labs with
+# long segment names need short names: the root interface "<lab>-<segment>"
+# must fit in 15 bytes (the seed's "internet" leaves 6 for the lab).
 new_lab() {
-	local hex
-	hex=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-	printf -v "$1" 't%s' "$hex"
+	local len=${2:-7} hex
+	[ "$len" -ge 2 ] && [ "$len" -le 9 ] || die "new_lab: length $len is not within 2..9"
+	hex=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+	printf -v "$1" 't%s' "${hex:0:len-1}"
 	_register_lab "${!1}"
 }
 
@@ -343,6 +349,50 @@ ls_summary() {
 import json, sys
 for l in json.load(sys.stdin):
     print("%s %s %s" % (l["lab"], l["state"], l["hosts"]))
+'
+	fi
+}
+
+# docker_summary: reads `labo status --json` on stdin, prints the Docker and
+# ZooKeeper facts one a line (fields separated by single spaces; null as
+# "null"):
+#   state S
+#   docker HOST ROLE STATE pid PID socket PATH log PATH swarm STATE ROLE leader BOOL
+#   node NAME HOST ADDRESS CONTAINER MODE ports P,P,...
+#   ensemble servers N quorum BOOL leader NAME tolerates N
+# Hosts without Docker are left out; so is the ensemble line if the lab has
+# no nodes. Invalid JSON makes it fail (exit non-zero).
+docker_summary() {
+	if command -v jq >/dev/null 2>&1; then
+		jq -r '
+		  "state \(.state)",
+		  (.hosts[] | select(.docker != null) | .docker as $d |
+		   "docker \(.name) \($d.role) \($d.state) pid \($d.pid) socket \($d.socket) log \($d.log) swarm \($d.swarm.state) \($d.swarm.role) leader \($d.swarm.leader)"),
+		  ((.nodes // [])[] | "node \(.name) \(.host) \(.address) \(.container) \(.mode) ports \(.ports | join(","))"),
+		  (select(.ensemble != null) | .ensemble |
+		   "ensemble servers \(.servers) quorum \(.quorum) leader \(.leader) tolerates \(.tolerates)")'
+	else
+		python3 -c '
+import json, sys
+def j(v):
+    return v if isinstance(v, str) else json.dumps(v)
+d = json.load(sys.stdin)
+print("state %s" % d["state"])
+for h in d["hosts"]:
+    k = h.get("docker")
+    if k is None:
+        continue
+    s = k.get("swarm") or {}
+    print("docker %s %s %s pid %s socket %s log %s swarm %s %s leader %s" % (h["name"], j(k.get("role")),
+          j(k.get("state")), j(k.get("pid")), j(k.get("socket")), j(k.get("log")), j(s.get("state")),
+          j(s.get("role")), j(s.get("leader"))))
+for n in d.get("nodes") or []:
+    print("node %s %s %s %s %s ports %s" % (n["name"], n["host"], n["address"], j(n.get("container")),
+          j(n.get("mode")), ",".join(n.get("ports") or [])))
+e = d.get("ensemble")
+if e is not None:
+    print("ensemble servers %s quorum %s leader %s tolerates %s" % (j(e.get("servers")), j(e.get("quorum")),
+          j(e.get("leader")), j(e.get("tolerates"))))
 '
 	fi
 }
