@@ -18,7 +18,8 @@ LABO=${LABO:-./labo}
 [ -x "$LABO" ] || make -s labo
 OUT=build/bench; mkdir -p "$OUT"
 T=$(mktemp -d); LAB=bs$$; ONE=bo$$
-cleanup() { "$LABO" down -q "$LAB" >/dev/null 2>&1 || true; "$LABO" down -q "$ONE" >/dev/null 2>&1 || true
+cleanup() { [ -z "${ZK_PID:-}" ] || kill -9 "$ZK_PID" 2>/dev/null || true
+            "$LABO" down -q "$LAB" >/dev/null 2>&1 || true; "$LABO" down -q "$ONE" >/dev/null 2>&1 || true
             umount -R "$T/rootfs/dev" "$T/rootfs/proc" 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
 
@@ -67,10 +68,15 @@ for i in $(seq "$R"); do
     mount --bind /dev "$r/dev"; mount -t proc proc "$r/proc"; ip link set lo up
     t0=$(date +%s.%N)
     chroot "$r" /docker-entrypoint.sh zkServer >/dev/null 2>&1 &
-    until echo srvr | chroot "$r" /bin/nc 127.0.0.1 2181 2>/dev/null | grep -q "Mode: standalone"; do
+    # a connection accepted while the server starts can be left unanswered:
+    # each probe gets half a second
+    until echo srvr | timeout 0.5 chroot "$r" /bin/nc 127.0.0.1 2181 2>/dev/null |
+          grep -q "Mode: standalone"; do
       sleep 0.01
     done
-    echo "$(date +%s.%N) - $t0" | bc' _ "$T/rootfs" >> "$T/floor.zk"
+    echo "$(date +%s.%N) - $t0" | bc' _ "$T/rootfs" >> "$T/floor.zk" &
+  ZK_PID=$!   # unshare: killing it takes its whole PID namespace along
+  wait "$ZK_PID"; ZK_PID=
   umount -R "$T/rootfs/dev" "$T/rootfs/proc" 2>/dev/null || true
 done
 
