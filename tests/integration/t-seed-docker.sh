@@ -45,8 +45,11 @@ fi
 # ---- the lab: the seed under a name of its own ----
 # "<lab>-internet" must fit IFNAMSIZ-1 = 15 bytes: 6 characters for the name.
 new_lab LAB 6
-F=$(sed "s/^lab: seed\$/lab: $LAB/" "$REPO/netns/seed.yaml" | lab_file "$LAB")
+# mida-clm1 also gets the seed's Docker API on TCP 2375 (api_tcp).
+F=$(sed -e "s/^lab: seed\$/lab: $LAB/" -e 's/^\( *\)docker: manager\(.*\)$/\1docker: {role: manager, api_tcp: true}\2/' \
+	"$REPO/netns/seed.yaml" | lab_file "$LAB")
 grep -qx "lab: $LAB" "$F" || die "netns/seed.yaml has no line 'lab: seed' to rename"
+grep -q "api_tcp: true" "$F" || die "netns/seed.yaml has no line 'docker: manager' to extend"
 
 # secs_since T0: seconds since $EPOCHREALTIME was T0, one decimal.
 secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
@@ -303,6 +306,16 @@ for hx in "$H1 $A1" "$H2 $A2"; do
 		done
 	fi
 done
+# ---- the seed's Docker API on TCP, mida-clm1 only, its lab address only ----
+run ip netns exec "labo.$LAB.$H1" ss -Hltn
+assert_eq "$A1:2375" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':2375$')" \
+	"$H1: the Docker API listens on $A1:2375 only"
+run ip netns exec "labo.$LAB.$H2" ss -Hltn
+assert_eq "" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':2375$')" \
+	"$H2 (no api_tcp): nothing listens on 2375"
+run timeout 5 bash -c 'exec 3<>/dev/tcp/$0/2375 && printf "GET /_ping HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$A1"
+assert_contains "$OUT" "OK" "the root namespace reaches $H1's Docker API on tcp://$A1:2375 (/_ping)"
+
 x=$(ss -Hltn | awk '{ print $4 }' | grep -E ":(${PORTS// /|})\$")
 assert_eq "" "$x" "the root namespace listens on none of the published ports"
 fw_snapshot >"$TMP/.fw.up"
