@@ -42,6 +42,12 @@ void labo_progress_start (struct labo_progress *p, bool quiet);
 void labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* A test hook: with LABO_FAIL_AT=<stage> in the environment, `up` fails at
+ * that stage (hosts: after half of them; links, addresses; swarm,
+ * containers, quorum: with the daemons running), so tests can prove the
+ * rollback. Returns -1 with err set when it fires. */
+int labo_inject_failure (const char *stage, labo_error_t *err);
+
 #define LABO_ALIAS_PREFIX "labo:"
 
 #endif

@@ -54,6 +54,12 @@ size_t labo_edit_distance (const char *a, const char *b);
 
 /* Reads a whole file; returns NULL and sets errno on failure. */
 char *labo_read_file (const char *path, size_t *len);
+/* mkdir -p. Returns 0 or -1/errno. */
+int labo_mkdir_p (const char *path, int mode);
+/* rm -rf, depth first, never following a link nor crossing into a mount.
+ * Returns 0 if path is gone afterwards, else -1. */
+int labo_rm_rf (const char *path);
+
 /* Writes a whole file atomically (tmp + rename). Returns 0 or -1/errno. */
 int labo_write_file (const char *path, const char *data, size_t len, int mode);
 

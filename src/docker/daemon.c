@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,23 +75,6 @@ labo_daemon_available (void)
   return false;
 }
 
-static int
-mkdir_p (const char *path, mode_t mode)
-{
-  cleanup_free char *p = xstrdup (path);
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/')
-      {
-        *s = '\0';
-        if (mkdir (p, mode) < 0 && errno != EEXIST)
-          return -1;
-        *s = '/';
-      }
-  if (mkdir (p, mode) < 0 && errno != EEXIST)
-    return -1;
-  return 0;
-}
-
 /* Creates a machine mount point if missing and remembers that labo made it. */
 static int
 ensure_machine_dir (const char *point, labo_error_t *err)
@@ -103,7 +85,7 @@ ensure_machine_dir (const char *point, labo_error_t *err)
 
   if (access (point, F_OK) == 0)
     return 0;
-  if (mkdir_p (point, 0755) < 0)
+  if (labo_mkdir_p (point, 0755) < 0)
     return labo_error_errno (err, "creating the mount point %s", point);
   record = xasprintf ("%s/" MADE_DIRS_FILE, labo_run_dir ());
   fd = open (record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -276,7 +258,7 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
       cleanup_free char *dir = private_dirs[i].sub
                                    ? xasprintf ("%s/%s", p.state, private_dirs[i].sub)
                                    : xstrdup (p.run);
-      if (mkdir_p (dir, 0700) < 0)
+      if (labo_mkdir_p (dir, 0700) < 0)
         {
           labo_error_errno (err, "creating %s", dir);
           goto out;
@@ -516,18 +498,6 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
   return err && *err ? -1 : killed;
 }
 
-static int
-rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void) st;
-  (void) ftw;
-  if (flag == FTW_DP)
-    rmdir (path);
-  else
-    unlink (path);
-  return 0;
-}
-
 int
 labo_daemon_remove_state (const char *lab, labo_error_t *err)
 {
@@ -535,13 +505,8 @@ labo_daemon_remove_state (const char *lab, labo_error_t *err)
   char **labs = NULL;
   size_t n_labs = 0;
 
-  if (access (dir, F_OK) == 0)
-    {
-      /* FTW_MOUNT: never cross into a mount, should one have been left */
-      nftw (dir, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-      if (access (dir, F_OK) == 0)
-        return labo_error_make (err, 0, "could not remove %s entirely", dir);
-    }
+  if (labo_rm_rf (dir) < 0)
+    return labo_error_make (err, 0, "could not remove %s entirely", dir);
   rmdir (LABO_STATE_ROOT); /* only if empty */
 
   /* The machine's mount points labo made go with the last lab. */

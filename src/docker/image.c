@@ -157,19 +157,8 @@ labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err)
       img->size = (long long) st.st_size;
       return 0;
     }
-  {
-    /* mkdir -p of the cache */
-    cleanup_free char *d = xstrdup (LABO_IMAGE_CACHE);
-    for (char *s = d + 1; *s; s++)
-      if (*s == '/')
-        {
-          *s = '\0';
-          mkdir (d, 0755);
-          *s = '/';
-        }
-    if (mkdir (d, 0755) < 0 && errno != EEXIST)
-      return labo_error_errno (err, "creating %s", LABO_IMAGE_CACHE);
-  }
+  if (labo_mkdir_p (LABO_IMAGE_CACHE, 0755) < 0)
+    return labo_error_errno (err, "creating %s", LABO_IMAGE_CACHE);
   if (!quiet)
     {
       printf ("  building image %s from %s (once; cached in %s)\n", img->ref, img->recipe,

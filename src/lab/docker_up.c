@@ -339,7 +339,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       else
         image_worker_run (&w);
     }
-  if (form_swarm (lab, d, err) < 0)
+  if (labo_inject_failure ("swarm", err) < 0 || form_swarm (lab, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "swarm", "%zu nodes joined", n_docker);
   if (lab->overlay.present)
@@ -366,10 +366,10 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
                                         "the swarm)", w.img.ref, w.img.size / 1e6,
                            w.img.built ? "built" : "cached", w.imported,
                            w.imported == 1 ? "" : "s");
-      if (start_nodes (lab, d, w.img.ref, err) < 0)
+      if (labo_inject_failure ("containers", err) < 0 || start_nodes (lab, d, w.img.ref, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started", lab->n_nodes);
-      if (wait_quorum (lab, 90, &leader, err) < 0)
+      if (labo_inject_failure ("quorum", err) < 0 || wait_quorum (lab, 90, &leader, err) < 0)
         goto out;
       labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                            lab->n_nodes == 1 ? "" : "s");

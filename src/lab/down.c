@@ -17,6 +17,15 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
+int
+labo_inject_failure (const char *stage, labo_error_t *err)
+{
+  const char *at = getenv ("LABO_FAIL_AT");
+  if (at && strcmp (at, stage) == 0)
+    return labo_error_make (err, 0, "injected failure at stage '%s' (LABO_FAIL_AT)", stage);
+  return 0;
+}
+
 void
 labo_progress_start (struct labo_progress *p, bool quiet)
 {

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -174,27 +173,13 @@ labo_state_meta (const char *lab, const char *key)
   return NULL;
 }
 
-static int
-remove_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-  (void) sb;
-  (void) ftw;
-  if (flag == FTW_DP)
-    rmdir (path);
-  else
-    unlink (path);
-  return 0;
-}
-
 int
 labo_state_remove (struct labo_state *st, labo_error_t *err)
 {
   if (st->dir == NULL)
     return 0;
-  /* Daemons' run dirs (sockets, containerd state) live below: depth first,
-   * never crossing into a mount. */
-  nftw (st->dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  if (access (st->dir, F_OK) == 0)
+  /* Daemons' run dirs (sockets, containerd state) live below. */
+  if (labo_rm_rf (st->dir) < 0)
     return labo_error_make (err, 0, "could not remove %s entirely", st->dir);
   return 0;
 }

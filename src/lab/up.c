@@ -34,17 +34,6 @@ struct build
   struct labo_nl *host; /* one per host, in its namespace */
 };
 
-/* A test hook: LABO_FAIL_AT=<stage> makes `up` fail at that point (after
- * half the hosts for "hosts"), so tests can prove the rollback. */
-static int
-inject_failure (const char *stage, labo_error_t *err)
-{
-  const char *at = getenv ("LABO_FAIL_AT");
-  if (at && strcmp (at, stage) == 0)
-    return labo_error_make (err, 0, "injected failure at stage '%s' (LABO_FAIL_AT)", stage);
-  return 0;
-}
-
 /* Addresses the machine itself talks to, by file: a nameserver or an
  * /etc/hosts entry inside a segment's subnet would be cut off from the
  * machine once the lab's root address routes that subnet into the lab (on
@@ -312,7 +301,7 @@ build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
         }
       if (labo_nl_flush (nl, err) < 0 || labo_nl_maybe_flush (&b->sw, err) < 0)
         goto back;
-      if (h == p->n_hosts / 2 && inject_failure ("hosts", err) < 0)
+      if (h == p->n_hosts / 2 && labo_inject_failure ("hosts", err) < 0)
         goto back;
     }
   ret = 0;
@@ -508,9 +497,9 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   made = true;
   if (labo_nl_open (&b.root, "the root namespace", err) < 0
       || build_namespaces (&b, &pr, err) < 0
-      || inject_failure ("links", err) < 0
+      || labo_inject_failure ("links", err) < 0
       || build_links (&b, &pr, err) < 0
-      || inject_failure ("addresses", err) < 0
+      || labo_inject_failure ("addresses", err) < 0
       || configure (&b, &pr, err) < 0
       || labo_up_docker (lab, &st, &pr, opts->quiet, err) < 0
       || write_meta (&b, "up", err) < 0)

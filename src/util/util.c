@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -205,4 +206,44 @@ labo_write_file (const char *path, const char *data, size_t len, int mode)
       return -1;
     }
   return 0;
+}
+
+int
+labo_mkdir_p (const char *path, int mode)
+{
+  char *p = xstrdup (path);
+  int ret = 0;
+  for (char *s = p + 1; *s && ret == 0; s++)
+    if (*s == '/')
+      {
+        *s = '\0';
+        if (mkdir (p, (mode_t) mode) < 0 && errno != EEXIST)
+          ret = -1;
+        *s = '/';
+      }
+  if (ret == 0 && mkdir (p, (mode_t) mode) < 0 && errno != EEXIST)
+    ret = -1;
+  free (p);
+  return ret;
+}
+
+static int
+rm_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+  (void) sb;
+  (void) ftw;
+  if (flag == FTW_DP)
+    rmdir (path);
+  else
+    unlink (path);
+  return 0;
+}
+
+int
+labo_rm_rf (const char *path)
+{
+  if (access (path, F_OK) < 0)
+    return 0;
+  nftw (path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  return access (path, F_OK) == 0 ? -1 : 0;
 }

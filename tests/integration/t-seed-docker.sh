@@ -345,5 +345,17 @@ assert_contains "$OUT$ERR" "/: rc = 0" "second up: cli_mt lists / through $A2:32
 # ==== down again ====
 down_seed second
 
+# ==== a failure with the daemons, Swarm and containers running: rolled back ====
+for stage in swarm quorum; do
+	t0=$EPOCHREALTIME
+	run env LABO_FAIL_AT=$stage "$LABO" up "$F"
+	expect_rc 1 "up failing at $stage (LABO_FAIL_AT) exits 1"
+	assert_contains "$ERR" "injected failure at stage '$stage'" "up says what failed ($stage)"
+	assert_contains "$OUT" "rolling back" "up says it rolls back ($stage)"
+	say "timing: up failing at $stage, rolled back, in $(secs_since "$t0") s"
+	assert_lab_gone "$LAB"
+	assert_docker_gone "$LAB"
+done
+
 say "timings: ${TIMINGS[*]/%/;} whole test $(secs_since "$T_TEST") s"
 finish
