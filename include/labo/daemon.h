@@ -57,9 +57,10 @@ int labo_daemon_wait_ready (const struct labo_lab *lab, size_t host, pid_t pid,
  * number of processes killed, or -1. */
 int labo_daemon_kill (const char *lab, const char *host, labo_error_t *err);
 
-/* Removes the lab's daemon state (/var/lib/labo/<lab>) and, when no lab is
- * left, the machine mount points labo made. */
-int labo_daemon_remove_state (const char *lab, labo_error_t *err);
+/* Removes the lab's daemon state (/var/lib/labo/<lab>; with keep_data,
+ * all of it but the nodes' data in _data/) and, when no lab is left, the
+ * machine mount points labo made. */
+int labo_daemon_remove_state (const char *lab, bool keep_data, labo_error_t *err);
 
 /* Is dockerd installed (on PATH)? */
 bool labo_daemon_available (void);

@@ -14,8 +14,16 @@
 int labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
                     bool quiet, labo_error_t *err);
 /* Kills the daemons (and everything in their cgroups) the journal names,
- * and removes their state. Returns the number of processes killed, or -1. */
-int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err);
+ * and removes their state; the nodes' data too unless keep_data. Returns
+ * the number of processes killed, or -1. */
+int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, bool keep_data,
+                      labo_error_t *err);
+
+/* Where a node's ZooKeeper data lives (bound over the container's /data):
+ * /var/lib/labo/<lab>/_data/<node>. Caller frees. */
+char *labo_node_data_dir (const char *lab, const char *node);
+/* Did a `down --keep-data` leave this lab's data? */
+bool labo_lab_has_kept_data (const char *lab);
 
 /* The host port a node's client port is published on, or -1. */
 int labo_node_client_port (const struct labo_node *node);

@@ -29,8 +29,10 @@ struct labo_up_opts
 int labo_up (const struct labo_lab *lab, const char *text, size_t len,
              const struct labo_up_opts *opts, labo_error_t *err);
 
-/* Returns 1 if something was removed, 0 if the lab was not there, -1. */
-int labo_down (const char *lab, bool quiet, labo_error_t *err);
+/* Returns 1 if something was removed, 0 if the lab was not there, -1.
+ * keep_data keeps the nodes' data (ZooKeeper's snapshots and logs) for a
+ * later `up` of the same lab to resume. */
+int labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err);
 
 /* Progress lines: "  <stage>  <ms>  <detail>" on stdout. */
 struct labo_progress

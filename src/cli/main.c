@@ -14,6 +14,7 @@
 #include "labo/caps.h"
 #include "labo/daemon.h"
 #include "labo/docker.h"
+#include "labo/docker_up.h"
 #include "labo/engine.h"
 #include "labo/host.h"
 #include "labo/labfile.h"
@@ -40,7 +41,7 @@ static const char usage_text[]
     = "usage: labo <command> [options]\n"
       "\n"
       "  up [FILE] [-q] [--dry-run]   bring a lab up (default: the built-in seed lab)\n"
-      "  down [LAB|FILE] [-q]         tear a lab down (idempotent)\n"
+      "  down [LAB|FILE] [-q] [--keep-data]  tear a lab down (idempotent); keep the nodes' data\n"
       "  status [LAB|FILE] [--json]   hosts, links, addresses and their state\n"
       "  exec [-l LAB] HOST|NODE -- CMD...  run CMD inside a host or a node's container\n"
       "  logs [-l LAB] HOST|NODE      a host's dockerd log, or a node's container log\n"
@@ -224,14 +225,19 @@ cmd_up (int argc, char **argv)
 static int
 cmd_down (int argc, char **argv)
 {
+  static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                        { "keep-data", no_argument, NULL, 'k' },
+                                        { NULL, 0, NULL, 0 } };
   cleanup_free char *name = NULL;
   labo_error_t err = NULL;
-  bool quiet = false;
+  bool quiet = false, keep_data = false;
   int c, r;
 
-  while ((c = getopt (argc, argv, "q")) != -1)
+  while ((c = getopt_long (argc, argv, "qk", opts, NULL)) != -1)
     if (c == 'q')
       quiet = true;
+    else if (c == 'k')
+      keep_data = true;
     else
       return usage (NULL, NULL);
   if (argc - optind > 1)
@@ -247,11 +253,14 @@ cmd_down (int argc, char **argv)
     return fail (&err, EXIT_PRIV);
   if (!quiet)
     printf ("labo: down %s\n", name);
-  r = labo_down (name, quiet, &err);
+  r = labo_down (name, quiet, keep_data, &err);
   if (r < 0)
     return fail (&err, EXIT_FAIL);
   if (!quiet)
     printf (r ? "labo: lab %s is down\n" : "labo: lab %s was not up; nothing to do\n", name);
+  if (!quiet && keep_data && labo_lab_has_kept_data (name))
+    printf ("labo: the nodes' data is kept in /var/lib/labo/%s/_data: `labo up` of %s resumes "
+            "it, `labo down %s` removes it\n", name, name, name);
   return EXIT_OK;
 }
 

@@ -499,13 +499,32 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
 }
 
 int
-labo_daemon_remove_state (const char *lab, labo_error_t *err)
+labo_daemon_remove_state (const char *lab, bool keep_data, labo_error_t *err)
 {
   cleanup_free char *dir = xasprintf (LABO_STATE_ROOT "/%s", lab);
   char **labs = NULL;
   size_t n_labs = 0;
 
-  if (labo_rm_rf (dir) < 0)
+  if (keep_data)
+    {
+      /* every host's daemon state, but not the nodes' data ("_data") */
+      DIR *d = opendir (dir);
+      struct dirent *de;
+      while (d && (de = readdir (d)) != NULL)
+        {
+          cleanup_free char *sub = NULL;
+          if (de->d_name[0] == '.' || strcmp (de->d_name, "_data") == 0)
+            continue;
+          sub = xasprintf ("%s/%s", dir, de->d_name);
+          if (labo_rm_rf (sub) < 0)
+            labo_error_make (err, 0, "could not remove %s entirely", sub);
+        }
+      if (d)
+        closedir (d);
+      if (err && *err)
+        return -1;
+    }
+  else if (labo_rm_rf (dir) < 0)
     return labo_error_make (err, 0, "could not remove %s entirely", dir);
   rmdir (LABO_STATE_ROOT); /* only if empty */
 

@@ -170,8 +170,15 @@ start_job (struct host_job *job, labo_error_t *err)
       int r;
       if (node->host != job->h)
         continue;
+      cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
+      cleanup_free char *bind = xasprintf ("%s:/data", data);
+      if (labo_mkdir_p (data, 0700) < 0)
+        return labo_error_errno (err, "creating %s", data);
       env = labo_zk_env (lab, node);
       spec = labo_docker_container_body (lab, node, job->arg, (const char *const *) env);
+      /* the node's data outlives its container: a restart, or `down
+       * --keep-data` then `up`, finds every committed znode */
+      json_object_set_new (json_object_get (spec, "HostConfig"), "Binds", json_pack ("[s]", bind));
       r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
       json_decref (spec);
       labo_zk_env_free (env);
@@ -317,7 +324,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   struct labo_docker *d = xcalloc (lab->n_hosts, sizeof (*d));
   struct image_worker w = { .lab = lab, .quiet = quiet };
   pthread_t worker;
-  bool worker_running = false;
+  bool worker_running = false, resumed = false;
   cleanup_free char *leader = NULL;
   int ret = -1;
 
@@ -329,6 +336,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
     }
   if (lab->n_nodes > 0 && labo_image_resolve ("zookeeper", &w.img, err) < 0)
     goto out;
+  resumed = labo_lab_has_kept_data (lab->name);
   if (start_daemons (lab, st, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "daemons", "%zu dockerd answering /_ping", n_docker);
@@ -368,7 +376,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
                            w.imported == 1 ? "" : "s");
       if (labo_inject_failure ("containers", err) < 0 || start_nodes (lab, d, w.img.ref, err) < 0)
         goto out;
-      labo_progress_stage (pr, "containers", "%zu started", lab->n_nodes);
+      labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
+                           resumed ? ", on the data kept by `down --keep-data`" : "");
       if (labo_inject_failure ("quorum", err) < 0 || wait_quorum (lab, 90, &leader, err) < 0)
         goto out;
       labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
@@ -390,8 +399,23 @@ out:
   return ret;
 }
 
+char *
+labo_node_data_dir (const char *lab, const char *node)
+{
+  /* "_data" cannot be a host's name (hostnames have no underscore) */
+  return xasprintf (LABO_STATE_ROOT "/%s/_data/%s", lab, node);
+}
+
+bool
+labo_lab_has_kept_data (const char *lab)
+{
+  cleanup_free char *dir = xasprintf (LABO_STATE_ROOT "/%s/_data", lab);
+  return access (dir, F_OK) == 0;
+}
+
 int
-labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
+labo_down_docker (const char *lab, char **kinds, char **names, size_t n, bool keep_data,
+                  labo_error_t *err)
 {
   int ret = 0, killed = 0;
   bool any = false;
@@ -405,7 +429,7 @@ labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_er
         else
           killed += k;
       }
-  if (any && labo_daemon_remove_state (lab, ret < 0 ? NULL : err) < 0)
+  if (any && labo_daemon_remove_state (lab, keep_data, ret < 0 ? NULL : err) < 0)
     ret = -1;
   return ret < 0 ? -1 : killed;
 }

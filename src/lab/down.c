@@ -9,6 +9,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "labo/daemon.h"
 #include "labo/docker_up.h"
 #include "labo/engine.h"
 #include "labo/netlink.h"
@@ -101,10 +102,10 @@ delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
 }
 
 /* Called with the lab's state locked. */
-int labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err);
+int labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err);
 
 int
-labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
+labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err)
 {
   char **kinds = NULL, **names = NULL, **found = NULL;
   size_t n = 0, n_found = 0;
@@ -138,7 +139,7 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
 
   /* Docker first: its containers run in namespaces of their own, which
    * only the hosts' cgroups reach. */
-  docker_killed = labo_down_docker (st->lab, kinds, names, n, err);
+  docker_killed = labo_down_docker (st->lab, kinds, names, n, keep_data, err);
   if (docker_killed < 0)
     goto out;
   killed = labo_netns_kill_all (all, n_all, err);
@@ -153,6 +154,13 @@ labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err)
       goto out;
   labo_progress_stage (&pr, "namespaces", "%zu removed", n_all);
 
+  /* data a previous `down --keep-data` left, now that it is not wanted */
+  if (!keep_data && labo_lab_has_kept_data (st->lab))
+    {
+      if (labo_daemon_remove_state (st->lab, false, err) < 0)
+        goto out;
+      had = true;
+    }
   if (labo_state_remove (st, err) < 0)
     goto out;
   ret = had ? 1 : 0;
@@ -164,7 +172,7 @@ out:
 }
 
 int
-labo_down (const char *lab, bool quiet, labo_error_t *err)
+labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err)
 {
   struct labo_state st;
   int r;
@@ -176,7 +184,7 @@ labo_down (const char *lab, bool quiet, labo_error_t *err)
     }
   if (st.dir == NULL)
     st.lab = st.lab ? st.lab : xstrdup (lab);
-  r = labo_down_locked (&st, quiet, err);
+  r = labo_down_locked (&st, quiet, keep_data, err);
   labo_state_close (&st);
   return r;
 }

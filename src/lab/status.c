@@ -226,7 +226,8 @@ docker_status (const struct labo_lab *lab, json_t *out)
           json_object_set_new (o, "outstanding", json_integer (z.outstanding));
           serving++;
         }
-      if (z.mode == LABO_ZK_LEADER)
+      /* a lone server serves as "standalone": it leads itself */
+      if (z.mode == LABO_ZK_LEADER || (z.mode == LABO_ZK_STANDALONE && lab->n_nodes == 1))
         leaders++, leader = node->name;
       n_zk++;
       degraded |= z.mode < LABO_ZK_LEADER;
@@ -237,12 +238,15 @@ docker_status (const struct labo_lab *lab, json_t *out)
   if (n_zk > 0)
     {
       json_t *en = json_object ();
-      bool quorum = leaders == 1 && serving > n_zk / 2;
+      size_t majority = n_zk / 2 + 1;
+      bool quorum = leaders == 1 && serving >= majority;
       json_object_set_new (en, "servers", json_integer ((json_int_t) n_zk));
+      json_object_set_new (en, "serving", json_integer ((json_int_t) serving));
       json_object_set_new (en, "quorum", json_boolean (quorum));
       json_object_set_new (en, "leader", leader && quorum ? json_string (leader) : json_null ());
-      /* a majority must survive: n servers tolerate (n-1)/2 failures */
-      json_object_set_new (en, "tolerates", json_integer ((json_int_t) ((n_zk - 1) / 2)));
+      /* a majority must stay: the failures it can still take, now */
+      json_object_set_new (en, "tolerates",
+                           json_integer (quorum ? (json_int_t) (serving - majority) : 0));
       json_object_set_new (out, "ensemble", en);
     }
   for (size_t h = 0; h < lab->n_hosts; h++)
@@ -458,12 +462,20 @@ labo_status_print (json_t *st, FILE *out)
     if (json_is_object (en))
       {
         long long n = json_integer_value (json_object_get (en, "servers"));
+        long long up = json_integer_value (json_object_get (en, "serving"));
         long long tol = json_integer_value (json_object_get (en, "tolerates"));
-        fprintf (out, "ensemble: %lld servers, quorum %s, leader %s; survives %lld failure%s%s\n",
-                 n, json_is_true (json_object_get (en, "quorum")) ? "yes" : "NO",
+        bool q = json_is_true (json_object_get (en, "quorum"));
+        const char *warn = "";
+        if (q && n == 2)
+          warn = " (warning: with two servers, losing either stops the ensemble)";
+        else if (q && n == 1)
+          warn = " (a single server: no failure survives it)";
+        else if (q && tol == 0)
+          warn = " (warning: one more failure stops the ensemble)";
+        fprintf (out, "ensemble: %lld of %lld servers serving, quorum %s, leader %s; survives %lld "
+                 "more failure%s%s\n", up, n, q ? "yes" : "NO",
                  json_is_string (json_object_get (en, "leader")) ? str (en, "leader") : "none",
-                 tol, tol == 1 ? "" : "s",
-                 tol == 0 ? " (warning: with two servers, losing either stops the ensemble)" : "");
+                 tol, tol == 1 ? "" : "s", warn);
       }
   }
 }

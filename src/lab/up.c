@@ -20,7 +20,7 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
-int labo_down_locked (struct labo_state *st, bool quiet, labo_error_t *err);
+int labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err);
 
 struct build
 {
@@ -440,7 +440,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   struct labo_progress pr;
   cleanup_free char *hosts = NULL;
   int ret = -1;
-  bool made = false;
+  bool made = false, had_data = labo_lab_has_kept_data (lab->name);
 
   if (opts->dry_run)
     {
@@ -523,7 +523,8 @@ out_rollback:
       labo_nl_close (&b.host[h]);
     if (b.switch_fd >= 0)
       close (steal_fd (&b.switch_fd));
-    if (labo_down_locked (&st, opts->quiet, &down_err) < 0)
+    /* data kept by an earlier `down --keep-data` is not this up's to lose */
+    if (labo_down_locked (&st, opts->quiet, had_data, &down_err) < 0)
       {
         fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
         labo_error_release (&down_err);

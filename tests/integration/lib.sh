@@ -11,6 +11,9 @@
 #   - assertions that print what was expected and what came: expect_rc,
 #     assert_eq, assert_contains, assert_not_contains, assert_match
 #   - assert_lab_gone LAB: nothing of the lab is left on the machine
+#   - assert_docker_gone LAB: nothing of the lab's Docker hosts is left (no
+#     process, cgroup, state directory or mount)
+#   - secs_since T0: seconds since $EPOCHREALTIME was T0, one decimal
 #   - status_summary, docker_summary, ls_summary: JSON output as lines
 #   - defer CMD: run CMD (eval'ed) at exit, after the labs are down
 #
@@ -154,6 +157,9 @@ lab_netns() {
 	local lab=$1
 	ls -A /run/netns 2>/dev/null | grep -E "^labo\\.${lab}(\\..+)?\$"
 }
+
+# secs_since T0: seconds since $EPOCHREALTIME was T0, one decimal.
+secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Clock ticks since boot (the unit of a process's start time in /proc).
 now_ticks() { awk -v hz="$CLK_TCK" '{ printf "%d\n", $1 * hz }' /proc/uptime; }
@@ -511,6 +517,57 @@ assert_lab_gone() {
 	fi
 	[ "$bad" -eq 0 ] && ok "$lab: nothing of the lab is left"
 	return "$bad"
+}
+
+# assert_docker_gone LAB: no live process of the lab's Docker hosts (by
+# cgroup or command line), no cgroup, no state or run directory, no mount.
+assert_docker_gone() {
+	local lab=$1 p cg st comm cmd left="" zombies=0 x
+	for p in /proc/[0-9]*; do
+		cg=$(cat "$p/cgroup" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)
+		case "$cg $cmd" in
+		*"labo.$lab."*) ;;
+		*) continue ;;
+		esac
+		st=$(cat "$p/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		st=${st%% *}
+		comm=$(cat "$p/comm" 2>/dev/null)
+		if [ "$st" = Z ]; then
+			zombies=$((zombies + 1))
+			continue
+		fi
+		left+="pid ${p#/proc/} ($comm, state $st): $cmd"$'\n'"  cgroup: $(printf '%s\n' "$cg" | grep -m1 "labo\\.$lab\\.")"$'\n'
+	done
+	if [ -n "$left" ]; then
+		fail "$lab: processes of the lab's Docker hosts still run:"
+		printf '%s' "$left" | indent
+	else
+		ok "$lab: no live process in the lab's cgroups ($zombies zombie(s) awaiting PID 1's wait, allowed)"
+	fi
+	x=$(find /sys/fs/cgroup -type d -name "labo.$lab.*" 2>/dev/null)
+	if [ -n "$x" ]; then
+		fail "$lab: cgroups are left:"
+		printf '%s\n' "$x" | indent
+	else
+		ok "$lab: no cgroup labo.$lab.* under /sys/fs/cgroup"
+	fi
+	for x in "/var/lib/labo/$lab" "$RUN_DIR/$lab"; do
+		if [ -e "$x" ]; then
+			fail "$lab: $x is left:"
+			find "$x" -maxdepth 3 2>&1 | head -20 | indent
+		else
+			ok "$lab: no $x"
+		fi
+	done
+	x=$(grep -E "labo[./]$lab([./ ]|\$)" /proc/self/mountinfo)
+	if [ -n "$x" ]; then
+		fail "$lab: mounts mentioning the lab are left:"
+		printf '%s\n' "$x" | indent
+	else
+		ok "$lab: no mount mentions the lab"
+	fi
 }
 
 # up_lab FILE LAB: `labo up FILE` must succeed (else the test stops); records

@@ -51,8 +51,6 @@ F=$(sed -e "s/^lab: seed\$/lab: $LAB/" -e 's/^\( *\)docker: manager\(.*\)$/\1doc
 grep -qx "lab: $LAB" "$F" || die "netns/seed.yaml has no line 'lab: seed' to rename"
 grep -q "api_tcp: true" "$F" || die "netns/seed.yaml has no line 'docker: manager' to extend"
 
-# secs_since T0: seconds since $EPOCHREALTIME was T0, one decimal.
-secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 TIMINGS=()
 T_TEST=$EPOCHREALTIME
 
@@ -149,57 +147,6 @@ zk_roundtrip() {
 	done
 	assert_match "$OUT$ERR" "^[[:space:]]*${znode#/}\$" "$1: cli_mt lists ${znode#/} through $A2:32181" || show_run
 	ZNODE=$znode
-}
-
-# assert_docker_gone LAB: no live process of the lab's Docker hosts (by
-# cgroup or command line), no cgroup, no state or run directory, no mount.
-assert_docker_gone() {
-	local lab=$1 p cg st comm cmd left="" zombies=0 x
-	for p in /proc/[0-9]*; do
-		cg=$(cat "$p/cgroup" 2>/dev/null) || continue
-		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)
-		case "$cg $cmd" in
-		*"labo.$lab."*) ;;
-		*) continue ;;
-		esac
-		st=$(cat "$p/stat" 2>/dev/null) || continue
-		st=${st##*) }
-		st=${st%% *}
-		comm=$(cat "$p/comm" 2>/dev/null)
-		if [ "$st" = Z ]; then
-			zombies=$((zombies + 1))
-			continue
-		fi
-		left+="pid ${p#/proc/} ($comm, state $st): $cmd"$'\n'"  cgroup: $(printf '%s\n' "$cg" | grep -m1 "labo\\.$lab\\.")"$'\n'
-	done
-	if [ -n "$left" ]; then
-		fail "$lab: processes of the lab's Docker hosts still run:"
-		printf '%s' "$left" | indent
-	else
-		ok "$lab: no live process in the lab's cgroups ($zombies zombie(s) awaiting PID 1's wait, allowed)"
-	fi
-	x=$(find /sys/fs/cgroup -type d -name "labo.$lab.*" 2>/dev/null)
-	if [ -n "$x" ]; then
-		fail "$lab: cgroups are left:"
-		printf '%s\n' "$x" | indent
-	else
-		ok "$lab: no cgroup labo.$lab.* under /sys/fs/cgroup"
-	fi
-	for x in "/var/lib/labo/$lab" "$RUN_DIR/$lab"; do
-		if [ -e "$x" ]; then
-			fail "$lab: $x is left:"
-			find "$x" -maxdepth 3 2>&1 | head -20 | indent
-		else
-			ok "$lab: no $x"
-		fi
-	done
-	x=$(grep -E "labo[./]$lab([./ ]|\$)" /proc/self/mountinfo)
-	if [ -n "$x" ]; then
-		fail "$lab: mounts mentioning the lab are left:"
-		printf '%s\n' "$x" | indent
-	else
-		ok "$lab: no mount mentions the lab"
-	fi
 }
 
 # down_seed WHICH: `labo down`, quick, leaving nothing.
@@ -342,7 +289,23 @@ run timeout 20 "$CLI_MT" "$A2:32181" "cmd:ls /"
 assert_contains "$OUT$ERR" "/: rc = 0" "second up: cli_mt lists / through $A2:32181" &&
 	assert_not_contains "$OUT$ERR" "${ZNODE1#/}" "second up: a fresh ensemble (the first up's ${ZNODE1#/} went with down)"
 
-# ==== down again ====
+# ==== down --keep-data, then up: the ensemble resumes with its znodes ====
+ZNODE2=$ZNODE
+run "$LABO" down --keep-data "$LAB"
+expect_rc 0 "down --keep-data"
+assert_contains "$OUT" "_data" "down --keep-data says where the data is"
+assert_lab_gone "$LAB"
+assert_eq "_data" "$(ls /var/lib/labo/$LAB 2>&1 | tr '\n' ' ' | sed 's/ $//')" \
+	"down --keep-data keeps /var/lib/labo/$LAB/_data and nothing else"
+assert_eq "" "$(find /sys/fs/cgroup -type d -name "labo.$LAB.*" 2>/dev/null)" "down --keep-data: no cgroup left"
+up_seed third
+assert_contains "$OUT" "on the data kept by" "third up: the containers stage says it resumes kept data"
+check_status "third up"
+run timeout 20 "$CLI_MT" "$A2:32181" "cmd:ls /"
+assert_match "$OUT$ERR" "^[[:space:]]*${ZNODE2#/}\$" \
+	"third up: ${ZNODE2#/}, written before down --keep-data, is still there"
+
+# ==== down again: the data goes too ====
 down_seed second
 
 # ==== a failure with the daemons, Swarm and containers running: rolled back ====
