@@ -588,3 +588,26 @@ ping1() { ping -n -c 1 -W 2 -I "$1" "$2"; }
 make_foreign_if() {
 	ip link add "$1" type dummy 2>/dev/null || ip link add "$1" type bridge
 }
+
+# need_docker_lab_tools WHAT: everything a lab with real Docker and
+# ZooKeeper needs, all missing pieces reported at once with their Debian
+# packages; a failure, never a skip. Uses $CLI_MT.
+need_docker_lab_tools() {
+	local missing=() x
+	for x in "dockerd docker.io" "docker docker.io" "java default-jdk-headless" \
+		"jlink default-jdk-headless" "ss iproute2" "iptables-save iptables"; do
+		set -- $x
+		command -v "$1" >/dev/null 2>&1 || missing+=("'$1' (Debian package $2)")
+	done
+	case $(dpkg-query -W -f '${db:Status-Abbrev}' busybox-static 2>/dev/null) in
+	ii*) ;;
+	*) missing+=("a static busybox (Debian package busybox-static)") ;;
+	esac
+	[ -x "$CLI_MT" ] || missing+=("$CLI_MT, a ZooKeeper client (Debian package zookeeper-bin)")
+	if [ ${#missing[@]} -gt 0 ]; then
+		for x in "${missing[@]}"; do
+			say "missing: $x"
+		done
+		die "this test runs $1 with real Docker and ZooKeeper and needs all of the above (apt-get install docker.io default-jdk-headless busybox-static zookeeper-bin)"
+	fi
+}

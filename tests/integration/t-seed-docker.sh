@@ -24,23 +24,7 @@ H2=mida-clm2 A2=198.51.100.101
 PORTS="32181 33888 22888"
 
 # ---- prerequisites, all reported at once ----
-missing=()
-for x in "dockerd docker.io" "docker docker.io" "java default-jdk-headless" \
-	"jlink default-jdk-headless" "ss iproute2" "iptables-save iptables"; do
-	set -- $x
-	command -v "$1" >/dev/null 2>&1 || missing+=("'$1' (Debian package $2)")
-done
-case $(dpkg-query -W -f '${db:Status-Abbrev}' busybox-static 2>/dev/null) in
-ii*) ;;
-*) missing+=("a static busybox (Debian package busybox-static)") ;;
-esac
-[ -x "$CLI_MT" ] || missing+=("$CLI_MT, a ZooKeeper client (Debian package zookeeper-bin)")
-if [ ${#missing[@]} -gt 0 ]; then
-	for x in "${missing[@]}"; do
-		say "missing: $x"
-	done
-	die "this test runs the seed lab with real Docker and ZooKeeper and needs all of the above (apt-get install docker.io default-jdk-headless busybox-static zookeeper-bin)"
-fi
+need_docker_lab_tools "the seed lab"
 
 # ---- the lab: the seed under a name of its own ----
 # "<lab>-internet" must fit IFNAMSIZ-1 = 15 bytes: 6 characters for the name.

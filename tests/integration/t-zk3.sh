@@ -25,23 +25,7 @@ CLI_MT=/usr/lib/zookeeper/bin/cli_mt
 SEGMENT=net # zk3.yaml's one segment: the root interface is "<lab>-net"
 
 # ---- prerequisites, all reported at once ----
-missing=()
-for x in "dockerd docker.io" "docker docker.io" "java default-jdk-headless" \
-	"jlink default-jdk-headless" "iptables-save iptables"; do
-	set -- $x
-	command -v "$1" >/dev/null 2>&1 || missing+=("'$1' (Debian package $2)")
-done
-case $(dpkg-query -W -f '${db:Status-Abbrev}' busybox-static 2>/dev/null) in
-ii*) ;;
-*) missing+=("a static busybox (Debian package busybox-static)") ;;
-esac
-[ -x "$CLI_MT" ] || missing+=("$CLI_MT, a ZooKeeper client (Debian package zookeeper-bin)")
-if [ ${#missing[@]} -gt 0 ]; then
-	for x in "${missing[@]}"; do
-		say "missing: $x"
-	done
-	die "this test runs netns/zk3.yaml with real Docker and ZooKeeper and needs all of the above (apt-get install docker.io default-jdk-headless busybox-static zookeeper-bin)"
-fi
+need_docker_lab_tools "netns/zk3.yaml"
 
 # ---- the lab: zk3 under a name of its own ----
 # The root interface "<lab>-net" must fit IFNAMSIZ-1 = 15 bytes: new_lab's
