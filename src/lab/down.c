@@ -182,8 +182,6 @@ labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err)
       labo_state_close (&st);
       return -1;
     }
-  if (st.dir == NULL)
-    st.lab = st.lab ? st.lab : xstrdup (lab);
   r = labo_down_locked (&st, quiet, keep_data, err);
   labo_state_close (&st);
   return r;

@@ -440,7 +440,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   struct labo_progress pr;
   cleanup_free char *hosts = NULL;
   int ret = -1;
-  bool made = false, had_data = labo_lab_has_kept_data (lab->name);
+  bool had_data = labo_lab_has_kept_data (lab->name);
 
   if (opts->dry_run)
     {
@@ -494,7 +494,6 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       goto out_rollback;
     }
   b.host = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*b.host));
-  made = true;
   if (labo_nl_open (&b.root, "the root namespace", err) < 0
       || build_namespaces (&b, &pr, err) < 0
       || labo_inject_failure ("links", err) < 0
@@ -529,7 +528,6 @@ out_rollback:
         fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
         labo_error_release (&down_err);
       }
-    (void) made;
   }
   goto out_close;
 out_clean_dir:
