@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "labo/docker.h"
 #include "labo/error.h"
 #include "labo/lab.h"
 
@@ -38,6 +39,10 @@ struct labo_daemon_paths
 void labo_daemon_paths (const char *lab, size_t index, const char *host,
                         struct labo_daemon_paths *p);
 void labo_daemon_paths_free (struct labo_daemon_paths *p);
+
+/* Opens an Engine API connection to host h's daemon (its socket). */
+int labo_daemon_connect (const struct labo_lab *lab, size_t h, struct labo_docker *d,
+                         labo_error_t *err);
 
 /* Prepares the directories (and the machine's mount points, recorded so the
  * last lab's down removes them if labo made them), then forks a child that

@@ -34,14 +34,6 @@ int labo_docker_open (struct labo_docker *d, const char *socket, const char *hos
                       labo_error_t *err);
 void labo_docker_close (struct labo_docker *d);
 
-/* A request: method, path under /v1.41 (or absolute when it starts with
- * "/_"), an optional JSON body. *reply gets the parsed JSON reply (NULL if
- * the reply is empty or not JSON; may be NULL to ignore it). Non-2xx
- * replies fail as described above. `op` names the operation for messages
- * ("creating network weave"). */
-int labo_docker_call (struct labo_docker *d, const char *op, const char *method, const char *path,
-                      json_t *body, json_t **reply, labo_error_t *err);
-
 /* GET /_ping answers "OK". Fails fast (no retry) when the socket does not
  * accept connections yet: the caller decides when to ask again. */
 int labo_docker_ping (struct labo_docker *d, labo_error_t *err);

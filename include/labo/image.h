@@ -35,9 +35,10 @@ struct labo_image
 int labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err);
 /* Builds the tar unless the cache has it. */
 int labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err);
-/* Imports into each daemon that lacks it; *imported counts them. */
-int labo_image_import (struct labo_image *img, struct labo_docker *daemons, size_t n,
-                       size_t *imported, labo_error_t *err);
+/* Imports into the daemon unless it has the image already (*imported
+ * says which). */
+int labo_image_import (struct labo_image *img, struct labo_docker *d, bool *imported,
+                       labo_error_t *err);
 void labo_image_free (struct labo_image *img);
 
 /* 64-bit FNV-1a, hex: the cache key of a text (pure). */

@@ -421,33 +421,36 @@ find_target (const char *lab_opt, const char *name, char **lab, bool *is_node)
   return EXIT_INPUT;
 }
 
-/* A node's container init pid, from its host's daemon. */
-static pid_t
-node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
+/* A node's container, as its host's daemon describes it (GET
+ * /containers/{name}/json). Fails naming the node when it has none. */
+static json_t *
+node_info (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
 {
-  struct labo_daemon_paths p;
   struct labo_docker d = { 0 };
   json_t *info = NULL;
   bool found = false;
+
+  if (labo_daemon_connect (lab, node->host, &d, err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0 && !found)
+    labo_error_make (err, 0, "node %s: no such container on %s", node->name,
+                     lab->hosts[node->host].name);
+  labo_docker_close (&d);
+  return info;
+}
+
+/* A node's container init pid. */
+static pid_t
+node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
+{
+  json_t *info = node_info (lab, node, err);
+  json_t *jp = json_object_get (json_object_get (info, "State"), "Pid");
   pid_t pid = -1;
 
-  labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
-  if (labo_docker_open (&d, p.socket, lab->hosts[node->host].name, err) == 0
-      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0)
-    {
-      json_t *jp = json_object_get (json_object_get (info, "State"), "Pid");
-      if (!found)
-        labo_error_make (err, 0, "node %s: no such container on %s", node->name,
-                         lab->hosts[node->host].name);
-      else if (!json_is_integer (jp) || json_integer_value (jp) <= 0)
-        labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name,
-                         lab->name);
-      else
-        pid = (pid_t) json_integer_value (jp);
-    }
+  if (info && (!json_is_integer (jp) || json_integer_value (jp) <= 0))
+    labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name, lab->name);
+  else if (info)
+    pid = (pid_t) json_integer_value (jp);
   json_decref (info);
-  labo_docker_close (&d);
-  labo_daemon_paths_free (&p);
   return pid;
 }
 
@@ -554,30 +557,22 @@ cmd_logs (int argc, char **argv)
   if (is_node)
     {
       const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, argv[optind])];
-      struct labo_daemon_paths p;
-      struct labo_docker d = { 0 };
-      json_t *info = NULL;
-      bool found = false;
-      labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
-      if (labo_docker_open (&d, p.socket, lab->hosts[node->host].name, &err) == 0
-          && labo_docker_container_inspect (&d, node->name, &info, &found, &err) == 0 && found)
+      json_t *info = node_info (lab, node, &err);
+      /* the daemon's path is inside its mount namespace, where the host's
+       * state dir is bound over /var/lib/docker */
+      const char *lp = json_string_value (json_object_get (info, "LogPath"));
+      if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
         {
-          /* the daemon's path is inside its mount namespace, where the
-           * host's state dir is bound over /var/lib/docker */
-          const char *lp = json_string_value (json_object_get (info, "LogPath"));
-          if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
-            {
-              cleanup_free char *path = xasprintf ("%s/docker/%s", p.state, lp + 16);
-              print_json_log (path);
-            }
+          struct labo_daemon_paths p;
+          cleanup_free char *path = NULL;
+          labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
+          path = xasprintf ("%s/docker/%s", p.state, lp + 16);
+          print_json_log (path);
+          labo_daemon_paths_free (&p);
         }
       json_decref (info);
-      labo_docker_close (&d);
-      labo_daemon_paths_free (&p);
       labo_lab_free (lab);
-      if (err)
-        return fail (&err, EXIT_FAIL);
-      return found ? EXIT_OK : EXIT_NOTFOUND;
+      return err ? fail (&err, EXIT_FAIL) : EXIT_OK;
     }
   {
     size_t h = (size_t) labo_lab_find_host (lab, argv[optind]);

@@ -261,13 +261,6 @@ call (struct labo_docker *d, const char *op, const char *method, const char *pat
 }
 
 int
-labo_docker_call (struct labo_docker *d, const char *op, const char *method, const char *path,
-                  json_t *body, json_t **reply, labo_error_t *err)
-{
-  return call (d, op, method, path, body, LONG_TIMEOUT_MS, 0, NULL, reply, err);
-}
-
-int
 labo_docker_ping (struct labo_docker *d, labo_error_t *err)
 {
   static const char op[] = "pinging the Docker daemon";

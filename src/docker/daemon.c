@@ -59,6 +59,18 @@ labo_daemon_paths_free (struct labo_daemon_paths *p)
   memset (p, 0, sizeof (*p));
 }
 
+int
+labo_daemon_connect (const struct labo_lab *lab, size_t h, struct labo_docker *d,
+                     labo_error_t *err)
+{
+  struct labo_daemon_paths p;
+  int r;
+  labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+  r = labo_docker_open (d, p.socket, lab->hosts[h].name, err);
+  labo_daemon_paths_free (&p);
+  return r;
+}
+
 bool
 labo_daemon_available (void)
 {
@@ -328,7 +340,7 @@ labo_daemon_wait_ready (const struct labo_lab *lab, size_t h, pid_t pid, double 
       labo_error_errno (err, "watching %s", p.run);
       goto out;
     }
-  if (labo_docker_open (&d, p.socket, lab->hosts[h].name, err) < 0)
+  if (labo_daemon_connect (lab, h, &d, err) < 0)
     goto out;
   for (;;)
     {

@@ -74,7 +74,15 @@ run (char *const argv[], char **out, labo_error_t *err)
   fflush (NULL);
   pid = fork ();
   if (pid < 0)
-    return labo_error_errno (err, "fork");
+    {
+      int saved = errno;
+      if (out)
+        {
+          close (pipefd[0]);
+          close (pipefd[1]);
+        }
+      return labo_error_make (err, saved, "forking %s", argv[0]);
+    }
   if (pid == 0)
     {
       if (out)
@@ -182,8 +190,8 @@ labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err)
 }
 
 int
-labo_image_import (struct labo_image *img, struct labo_docker *daemons, size_t n,
-                   size_t *imported, labo_error_t *err)
+labo_image_import (struct labo_image *img, struct labo_docker *d, bool *imported,
+                   labo_error_t *err)
 {
   static const char *const changes[] = {
     "ENTRYPOINT [\"/docker-entrypoint.sh\"]", "CMD [\"zkServer\"]",
@@ -191,19 +199,16 @@ labo_image_import (struct labo_image *img, struct labo_docker *daemons, size_t n
     "EXPOSE 2181/tcp 2888/tcp 3888/tcp", NULL
   };
   cleanup_free char *repo = xasprintf ("labo/%s", img->name);
+  bool have = false;
 
-  *imported = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      bool have = false;
-      if (labo_docker_image_exists (&daemons[i], img->ref, &have, err) < 0)
-        return -1;
-      if (have)
-        continue;
-      if (labo_docker_image_import (&daemons[i], img->tar, repo, img->key, changes, err) < 0)
-        return -1;
-      (*imported)++;
-    }
+  *imported = false;
+  if (labo_docker_image_exists (d, img->ref, &have, err) < 0)
+    return -1;
+  if (have)
+    return 0;
+  if (labo_docker_image_import (d, img->tar, repo, img->key, changes, err) < 0)
+    return -1;
+  *imported = true;
   return 0;
 }
 

@@ -49,20 +49,10 @@ start_daemons (const struct labo_lab *lab, struct labo_state *st, struct labo_do
     }
   /* all started at once; now wait for each (they come up in parallel) */
   for (size_t h = 0; h < lab->n_hosts; h++)
-    {
-      struct labo_daemon_paths p;
-      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
-        continue;
-      if (labo_daemon_wait_ready (lab, h, pids[h], 60, err) < 0)
-        return -1;
-      labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
-      if (labo_docker_open (&d[h], p.socket, lab->hosts[h].name, err) < 0)
-        {
-          labo_daemon_paths_free (&p);
-          return -1;
-        }
-      labo_daemon_paths_free (&p);
-    }
+    if (lab->hosts[h].docker != LABO_DOCKER_NONE
+        && (labo_daemon_wait_ready (lab, h, pids[h], 60, err) < 0
+            || labo_daemon_connect (lab, h, &d[h], err) < 0))
+      return -1;
   return 0;
 }
 
@@ -151,9 +141,9 @@ static int
 import_job (struct host_job *job, labo_error_t *err)
 {
   struct labo_image *img = (struct labo_image *) job->arg;
-  size_t n = 0;
-  int r = labo_image_import (img, job->d, 1, &n, err);
-  job->count = n;
+  bool imported = false;
+  int r = labo_image_import (img, job->d, &imported, err);
+  job->count = imported;
   return r;
 }
 
@@ -299,16 +289,9 @@ image_worker_run (void *p)
 
   w->ret = -1;
   for (size_t h = 0; h < lab->n_hosts; h++)
-    if (lab->hosts[h].docker != LABO_DOCKER_NONE)
-      {
-        struct labo_daemon_paths dp;
-        int r;
-        labo_daemon_paths (lab->name, h, lab->hosts[h].name, &dp);
-        r = labo_docker_open (&w->d[h], dp.socket, lab->hosts[h].name, &w->err);
-        labo_daemon_paths_free (&dp);
-        if (r < 0)
-          return NULL;
-      }
+    if (lab->hosts[h].docker != LABO_DOCKER_NONE
+        && labo_daemon_connect (lab, h, &w->d[h], &w->err) < 0)
+      return NULL;
   if (labo_image_build (&w->img, w->quiet, &w->err) < 0
       || on_docker_hosts (lab, w->d, &w->img, import_job, &w->imported, &w->err) < 0)
     return NULL;

@@ -143,7 +143,7 @@ docker_status (const struct labo_lab *lab, json_t *out)
       labo_daemon_paths (lab->name, h, host->name, &p);
       pid = read_pid (p.pidfile);
       alive = pid > 0 && kill ((pid_t) pid, 0) == 0
-              && labo_docker_open (&d[h], p.socket, host->name, &e) == 0
+              && labo_daemon_connect (lab, h, &d[h], &e) == 0
               && labo_docker_ping (&d[h], &e) == 0;
       labo_error_release (&e);
       degraded |= !alive;
