@@ -24,7 +24,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/lab/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/lab/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/super/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 ASM_SRC := src/lab/seed.S
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -135,6 +135,47 @@ enum labo_service
   LABO_SERVICE_ZOOKEEPER = 1, /* image labo/zookeeper, built offline (images/zookeeper) */
 };
 
+/* How the supervisor keeps a lab's daemons and nodes alive, after s6's
+ * supervise: a minimum gap between two starts of one thing, a backoff that
+ * doubles with each quick death up to a cap, and a give-up after `deaths`
+ * deaths within `within`. Nodes are also probed (ZooKeeper's ruok, srvr,
+ * mntr) every `probe_interval`; one that has not answered `probe_failures`
+ * probes in a row (or at all within `probe_grace` of its start) is hung and
+ * is restarted. Times in milliseconds; docs/labfile.md, "Supervision". */
+struct labo_supervise
+{
+  bool restart;           /* false: watch and report, never restart */
+  int min_gap_ms;         /* 1000 */
+  int backoff_ms;         /* 500: the delay after the second quick death in a row */
+  int backoff_max_ms;     /* 30000 */
+  int backoff_reset_ms;   /* 10000: a run this long ends the series of quick deaths */
+  int give_up_deaths;     /* 5 ... */
+  int give_up_within_ms;  /* ... within 60000 */
+  int probe_interval_ms;  /* 2000; 0: no probes */
+  int probe_timeout_ms;   /* 1000 */
+  int probe_failures;     /* 3 */
+  int probe_grace_ms;     /* 60000 */
+};
+#define LABO_SUPERVISE_MAX_DEATHS 100
+
+/* The defaults above. */
+struct labo_supervise labo_supervise_defaults (void);
+
+/* Where the nodes run: in a Docker daemon per host, or as processes of the
+ * hosts themselves (no Docker needed; the overlay is then a bridge, and
+ * published ports are DNAT rules). `auto` is docker when dockerd is
+ * installed, else process; labo_runtime_resolve() decides. */
+enum labo_runtime
+{
+  LABO_RUNTIME_AUTO = 0,
+  LABO_RUNTIME_DOCKER,
+  LABO_RUNTIME_PROCESS,
+};
+
+const char *labo_runtime_name (enum labo_runtime r); /* "auto", "docker", "process" */
+/* Parses a runtime name; -1 if it is none. */
+int labo_runtime_parse (const char *s, enum labo_runtime *out);
+
 /* A container on a host, with a fixed overlay address, a name the other
  * nodes resolve (Docker's embedded DNS), and published ports. */
 struct labo_node
@@ -149,6 +190,7 @@ struct labo_node
   size_t n_ports;
   int myid;        /* ZooKeeper server id, 1..255: default position among zookeeper nodes + 1 */
   int client_port; /* 2181 */
+  struct labo_supervise supervise; /* the lab's, with the node's own keys over it */
 };
 
 struct labo_lab
@@ -166,6 +208,9 @@ struct labo_lab
   struct labo_overlay overlay;
   struct labo_node *nodes;
   size_t n_nodes;
+  enum labo_runtime runtime; /* as the file says; resolved at `up` */
+  struct labo_pos runtime_pos;
+  struct labo_supervise supervise; /* daemons use it; nodes start from it */
 };
 
 void labo_lab_free (struct labo_lab *lab);

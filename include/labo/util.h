@@ -49,6 +49,15 @@ void *labo_array_push (void *arr_p, size_t *n, size_t elem_size);
 /* Seconds on the monotonic clock. */
 double labo_now (void);
 
+/* Durations as lab files write them: a decimal number and a unit, "250ms",
+ * "1s", "1.5s", "2m", "1h" (a bare "0" too). Returns 0 and the value in
+ * milliseconds (rounded down to a whole one), or -1 (no unit, an unknown
+ * unit, not a number, or more than a day). Pure. */
+int labo_duration_parse (const char *s, size_t len, long long *ms);
+/* "250ms", "1s", "1.5s", "2m": the shortest exact form, into buf (>= 24
+ * bytes). Returns buf. */
+char *labo_duration_format (long long ms, char *buf);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t labo_edit_distance (const char *a, const char *b);
 

@@ -67,6 +67,46 @@ labo_lab_find_node (const struct labo_lab *lab, const char *name)
   return -1;
 }
 
+struct labo_supervise
+labo_supervise_defaults (void)
+{
+  /* A first restart at once (the benchmark's "serving again" is mostly
+   * Docker's and the JVM's), then 0.5, 1, 2... s while deaths come quick;
+   * five deaths in a minute is a thing that will not run. */
+  return (struct labo_supervise){ .restart = true,
+                                  .min_gap_ms = 1000,
+                                  .backoff_ms = 500,
+                                  .backoff_max_ms = 30000,
+                                  .backoff_reset_ms = 10000,
+                                  .give_up_deaths = 5,
+                                  .give_up_within_ms = 60000,
+                                  .probe_interval_ms = 2000,
+                                  .probe_timeout_ms = 1000,
+                                  .probe_failures = 3,
+                                  .probe_grace_ms = 60000 };
+}
+
+static const char *const runtime_names[] = { "auto", "docker", "process" };
+
+const char *
+labo_runtime_name (enum labo_runtime r)
+{
+  return (size_t) r < sizeof (runtime_names) / sizeof (runtime_names[0]) ? runtime_names[r]
+                                                                           : "unknown";
+}
+
+int
+labo_runtime_parse (const char *s, enum labo_runtime *out)
+{
+  for (size_t i = 0; i < sizeof (runtime_names) / sizeof (runtime_names[0]); i++)
+    if (strcmp (s, runtime_names[i]) == 0)
+      {
+        *out = (enum labo_runtime) i;
+        return 0;
+      }
+  return -1;
+}
+
 size_t
 labo_lab_docker_hosts (const struct labo_lab *lab)
 {

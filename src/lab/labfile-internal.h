@@ -151,6 +151,10 @@ yaml_node_t *lf_get_mapping (struct lf_reader *r, const struct lf_field *f, cons
 yaml_node_t *lf_get_sequence (struct lf_reader *r, const struct lf_field *f, bool *ok);
 bool lf_get_int (struct lf_reader *r, const struct lf_field *f, int min, int max, int *out);
 bool lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out);
+/* A duration ("500ms", "2s", "1m"; labo_duration_parse) within [min_ms,
+ * max_ms], in milliseconds. */
+bool lf_get_duration (struct lf_reader *r, const struct lf_field *f, int min_ms, int max_ms,
+                      int *out);
 
 /* The checks that compare objects with each other: overlapping subnets,
  * duplicate addresses and interface names, p2p addressing, routes, the

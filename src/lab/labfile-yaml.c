@@ -213,9 +213,9 @@ void
 lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct lf_field *f,
                 size_t nf)
 {
-  const char *names[8];
+  const char *names[16];
 
-  if (nf > 8)
+  if (nf > 16)
     abort (); /* no mapping of the format has more keys */
   for (size_t i = 0; i < nf; i++)
     names[i] = f[i].name;
@@ -419,4 +419,36 @@ lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out)
   lf_error (&r->c, lf_pos_of (r, v), "expected true or false for '%s', got '%s'", f->name,
             shown);
   return false;
+}
+
+bool
+lf_get_duration (struct lf_reader *r, const struct lf_field *f, int min_ms, int max_ms, int *out)
+{
+  const yaml_node_t *v = f->val;
+  cleanup_free char *shown = NULL;
+  char lo[24], hi[24];
+  long long ms;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      lf_wrong_type (r, f, "a duration like 500ms, 2s or 1m");
+      return false;
+    }
+  shown = lf_disp (lf_text (v), v->data.scalar.length);
+  if (labo_duration_parse (lf_text (v), v->data.scalar.length, &ms) < 0)
+    {
+      lf_error (&r->c, lf_pos_of (r, v),
+                "expected a duration like 500ms, 2s or 1m for '%s', got '%s'%s", f->name, shown,
+                strspn (shown, "0123456789") == strlen (shown) ? " (give a unit: ms, s, m or h)"
+                                                                : "");
+      return false;
+    }
+  if (ms < min_ms || ms > max_ms)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "%s %s is out of range (%s..%s)", f->name, shown,
+                labo_duration_format (min_ms, lo), labo_duration_format (max_ms, hi));
+      return false;
+    }
+  *out = (int) ms;
+  return true;
 }

@@ -859,6 +859,100 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
     }
 }
 
+/* ---- supervision ---- */
+
+#define MINUTES(m) ((m) * 60000)
+
+/* `supervise` (at the top level, or in a node): every key optional, each
+ * one given overriding *sv; `where` names the mapping ("in supervise"). */
+static void
+read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where,
+                struct labo_supervise *sv)
+{
+  struct lf_field g[] = { LF_FIELD ("restart"), LF_FIELD ("min_gap"), LF_FIELD ("backoff"),
+                          LF_FIELD ("give_up"), LF_FIELD ("probe") };
+  struct lf_field b[] = { LF_FIELD ("initial"), LF_FIELD ("max"), LF_FIELD ("reset") };
+  struct lf_field gu[] = { LF_FIELD ("deaths"), LF_FIELD ("within") };
+  struct lf_field pr[] = { LF_FIELD ("interval"), LF_FIELD ("timeout"), LF_FIELD ("failures"),
+                           LF_FIELD ("grace") };
+  cleanup_free char *in_backoff = xasprintf ("%s.backoff", where);
+  cleanup_free char *in_give_up = xasprintf ("%s.give_up", where);
+  cleanup_free char *in_probe = xasprintf ("%s.probe", where);
+  yaml_node_t *map;
+  bool ok;
+
+  map = lf_get_mapping (r, f, "'supervise'", &ok);
+  if (map == NULL)
+    return;
+  lf_read_fields (r, map, where, g, 5);
+  if (g[0].key)
+    lf_get_bool (r, &g[0], &sv->restart);
+  if (g[1].key)
+    lf_get_duration (r, &g[1], 0, MINUTES (10), &sv->min_gap_ms);
+  if (g[2].key && (map = lf_get_mapping (r, &g[2], "'backoff'", &ok)))
+    {
+      lf_read_fields (r, map, in_backoff, b, 3);
+      if (b[0].key)
+        lf_get_duration (r, &b[0], 0, MINUTES (10), &sv->backoff_ms);
+      if (b[1].key)
+        lf_get_duration (r, &b[1], 0, MINUTES (60), &sv->backoff_max_ms);
+      if (b[2].key)
+        lf_get_duration (r, &b[2], 0, MINUTES (60), &sv->backoff_reset_ms);
+      if (b[1].key && sv->backoff_max_ms < sv->backoff_ms)
+        {
+          char a[24], c[24];
+          lf_error (&r->c, lf_pos_of (r, b[1].val),
+                    "backoff max %s is less than its initial delay %s", 
+                    labo_duration_format (sv->backoff_max_ms, a),
+                    labo_duration_format (sv->backoff_ms, c));
+        }
+    }
+  if (g[3].key && (map = lf_get_mapping (r, &g[3], "'give_up'", &ok)))
+    {
+      lf_read_fields (r, map, in_give_up, gu, 2);
+      if (gu[0].key)
+        lf_get_int (r, &gu[0], 1, LABO_SUPERVISE_MAX_DEATHS, &sv->give_up_deaths);
+      if (gu[1].key)
+        lf_get_duration (r, &gu[1], 1000, MINUTES (24 * 60), &sv->give_up_within_ms);
+    }
+  if (g[4].key && (map = lf_get_mapping (r, &g[4], "'probe'", &ok)))
+    {
+      lf_read_fields (r, map, in_probe, pr, 4);
+      if (pr[0].key && lf_get_duration (r, &pr[0], 0, MINUTES (10), &sv->probe_interval_ms)
+          && sv->probe_interval_ms > 0 && sv->probe_interval_ms < 100)
+        lf_error (&r->c, lf_pos_of (r, pr[0].val),
+                  "probe interval %dms is under 100ms: give 0s (no probes) or 100ms or more",
+                  sv->probe_interval_ms);
+      if (pr[1].key)
+        lf_get_duration (r, &pr[1], 10, MINUTES (1), &sv->probe_timeout_ms);
+      if (pr[2].key)
+        lf_get_int (r, &pr[2], 1, 100, &sv->probe_failures);
+      if (pr[3].key)
+        lf_get_duration (r, &pr[3], 0, MINUTES (60), &sv->probe_grace_ms);
+    }
+}
+
+static void
+read_runtime (struct lf_reader *r, const struct lf_field *f)
+{
+  static const char *const names[] = { "auto", "docker", "process" };
+  struct labo_lab *lab = r->c.lab;
+  const char *s = lf_get_string (r, f, "'auto', 'docker' or 'process'");
+  cleanup_free char *shown = NULL;
+  const char *sugg;
+
+  lab->runtime_pos = lf_val_pos (r, f);
+  if (s == NULL || labo_runtime_parse (s, &lab->runtime) == 0)
+    return;
+  shown = lf_disp (s, strlen (s));
+  sugg = lf_suggest (s, names, 3);
+  if (sugg)
+    lf_error (&r->c, lab->runtime_pos, "unknown runtime '%s' (did you mean '%s'?)", shown, sugg);
+  else
+    lf_error (&r->c, lab->runtime_pos,
+              "unknown runtime '%s': expected 'auto', 'docker' or 'process'", shown);
+}
+
 /* Overlay names are Docker network names, [A-Za-z0-9][A-Za-z0-9_.-]*: the
  * characters of interface names, without their length limit. */
 static bool
@@ -1023,7 +1117,9 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   cleanup_free char *where = xasprintf ("in node '%s'", node->name);
   cleanup_free char *label = xasprintf ("node '%s'", node->name);
   struct lf_field f[] = { LF_FIELD ("host"),  LF_FIELD ("address"), LF_FIELD ("service"),
-                          LF_FIELD ("ports"), LF_FIELD ("myid"),    LF_FIELD ("client_port") };
+                          LF_FIELD ("ports"), LF_FIELD ("myid"),    LF_FIELD ("client_port"),
+                          LF_FIELD ("supervise") };
+  cleanup_free char *in_supervise = xasprintf ("in nodes.%s.supervise", node->name);
   struct lf_field self = { node->name, k, v, NULL };
   yaml_node_t *map;
   const char *s;
@@ -1033,7 +1129,10 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   if (!ok)
     return;
   if (map)
-    lf_read_fields (r, map, where, f, 6);
+    lf_read_fields (r, map, where, f, 7);
+  node->supervise = lab->supervise;
+  if (f[6].key)
+    read_supervise (r, &f[6], in_supervise, &node->supervise);
   if (lf_require (r, &f[0], node->pos, where) && (s = lf_get_string (r, &f[0], "a host name")))
     {
       aux->host_pos = lf_pos_of (r, f[0].val);
@@ -1152,13 +1251,13 @@ static void
 read_lab (struct lf_reader *r, yaml_node_t *root)
 {
   struct labo_lab *lab = r->c.lab;
-  struct lf_field f[] = { LF_FIELD ("lab"),   LF_FIELD ("segments"), LF_FIELD ("hosts"),
-                          LF_FIELD ("links"), LF_FIELD ("swarm"),    LF_FIELD ("overlay"),
-                          LF_FIELD ("nodes") };
+  struct lf_field f[] = { LF_FIELD ("lab"),     LF_FIELD ("segments"), LF_FIELD ("hosts"),
+                          LF_FIELD ("links"),   LF_FIELD ("swarm"),    LF_FIELD ("overlay"),
+                          LF_FIELD ("nodes"),   LF_FIELD ("runtime"),  LF_FIELD ("supervise") };
   struct labo_pos top = lf_pos_of (r, root);
   const char *name;
 
-  lf_read_fields (r, root, "at the top level", f, 7);
+  lf_read_fields (r, root, "at the top level", f, 9);
   if (lf_require (r, &f[0], top, "at the top level")
       && (name = lf_get_string (r, &f[0], "a lab name")))
     {
@@ -1187,6 +1286,10 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
     read_swarm (r, &f[4]);
   if (f[5].key)
     read_overlay (r, &f[5]);
+  if (f[7].key)
+    read_runtime (r, &f[7]);
+  if (f[8].key) /* before the nodes, which start from it */
+    read_supervise (r, &f[8], "in supervise", &lab->supervise);
   if (f[6].key) /* after the hosts and the overlay, which nodes refer to */
     read_nodes (r, &f[6]);
 }
@@ -1318,6 +1421,7 @@ labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_
   lab->swarm.address_pool = (struct labo_prefix){ 0x0a800000, 16 }; /* 10.128.0.0/16 */
   lab->swarm.subnet_size = 24;
   lab->swarm.pos = (struct labo_pos){ lab->file, 0, 0 };
+  lab->supervise = labo_supervise_defaults ();
   r.c.lab = lab;
   r.c.diags = diags;
   if (read_text (&r, text, len))

@@ -247,3 +247,61 @@ labo_rm_rf (const char *path)
   nftw (path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   return access (path, F_OK) == 0 ? -1 : 0;
 }
+
+int
+labo_duration_parse (const char *s, size_t len, long long *ms)
+{
+  static const struct
+  {
+    const char *unit;
+    long long ms;
+  } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+  long long whole = 0, frac = 0, scale = 1;
+  size_t i = 0, digits = 0;
+
+  while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 9)
+    whole = whole * 10 + (s[i++] - '0'), digits++;
+  if (digits == 0 || (i < len && s[i] >= '0' && s[i] <= '9'))
+    return -1;
+  if (i < len && s[i] == '.')
+    {
+      size_t fd = 0;
+      for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, fd++)
+        if (fd < 6)
+          frac = frac * 10 + (s[i] - '0'), scale *= 10;
+      if (fd == 0)
+        return -1;
+    }
+  if (i == len)
+    {
+      /* a bare number is ambiguous, but for zero */
+      if (whole != 0 || frac != 0)
+        return -1;
+      *ms = 0;
+      return 0;
+    }
+  for (size_t u = 0; u < sizeof (units) / sizeof (units[0]); u++)
+    if (len - i == strlen (units[u].unit) && memcmp (s + i, units[u].unit, len - i) == 0)
+      {
+        long long v = whole * units[u].ms + frac * units[u].ms / scale;
+        if (v > 24LL * 3600000)
+          return -1;
+        *ms = v;
+        return 0;
+      }
+  return -1;
+}
+
+char *
+labo_duration_format (long long ms, char *buf)
+{
+  if (ms % 60000 == 0 && ms >= 60000)
+    snprintf (buf, 24, "%lldm", ms / 60000);
+  else if (ms % 1000 == 0 && ms >= 1000)
+    snprintf (buf, 24, "%llds", ms / 1000);
+  else if (ms >= 1000 && ms % 100 == 0)
+    snprintf (buf, 24, "%lld.%llds", ms / 1000, (ms % 1000) / 100);
+  else
+    snprintf (buf, 24, "%lldms", ms);
+  return buf;
+}
