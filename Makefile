@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libcap libcurl jansson yaml-0.1
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 

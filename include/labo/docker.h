@@ -80,6 +80,9 @@ json_t *labo_docker_container_body (const struct labo_lab *lab, const struct lab
                                     const char *image, const char *const *env);
 /* "fromSrc=-&repo=R&tag=T&changes=...": URL-encoded; caller frees. */
 char *labo_docker_import_query (const char *repo, const char *tag, const char *const *changes);
+/* "/events?filters=..." for the containers of one lab (label labo.lab):
+ * the supervisor's stream of their start, die, oom and destroy. Caller frees. */
+char *labo_docker_events_path (const char *lab);
 /* Docker's error text from a non-2xx reply body ({"message": "..."}), or
  * the body itself trimmed when it is not that JSON. Caller frees. */
 char *labo_docker_error_message (const char *body, size_t len);

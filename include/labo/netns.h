@@ -33,6 +33,14 @@ bool labo_netns_exists (const char *name);
 int labo_netns_enter (const char *name, labo_error_t *err);
 int labo_netns_enter_fd (int fd, const char *what, labo_error_t *err);
 
+/* A socket of the network namespace netns_fd (-1: the current one):
+ * sockets stay in the namespace they were made in, so the calling thread
+ * steps in for socket() alone and back (it aborts if it cannot come back:
+ * everything after would act in the wrong place). `what` names the
+ * namespace in messages. */
+int labo_netns_socket (int netns_fd, const char *what, int domain, int type, int protocol,
+                       labo_error_t *err);
+
 /* Names in /run/netns that are exactly `exact` or start with `prefix`,
  * sorted. Caller frees each and the array. */
 int labo_netns_list (const char *exact, const char *prefix, char ***names, size_t *n,

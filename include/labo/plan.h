@@ -70,6 +70,7 @@ struct labo_plan_route
 struct labo_plan
 {
   char *switch_ns;        /* "labo.<lab>" */
+  char overlay_bridge[16]; /* the process runtime's overlay bridge, or "" */
   char **host_ns;         /* n_hosts names "labo.<lab>.<host>" */
   size_t n_hosts;
   struct labo_plan_bridge *bridges;
@@ -82,7 +83,12 @@ struct labo_plan
   size_t n_routes;
 };
 
-/* Builds the plan for a validated lab. Never fails (allocation aborts). */
+/* The interface name of the process runtime's overlay: its bridge in the
+ * switch namespace (h == (size_t)-1) or its interface in host h. */
+void labo_plan_overlay_ifname (const struct labo_lab *lab, size_t h, char out[16]);
+
+/* Builds the plan for a validated lab (whose runtime is resolved: the
+ * process runtime adds the overlay's bridge). Never fails (allocation aborts). */
 struct labo_plan *labo_plan_build (const struct labo_lab *lab);
 void labo_plan_free (struct labo_plan *plan);
 void labo_plan_freep (struct labo_plan **plan);

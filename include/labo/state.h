@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "labo/error.h"
+#include "labo/lab.h"
 
 struct labo_state
 {
@@ -45,10 +46,18 @@ int labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n
 /* Writes a file into the lab's directory. */
 int labo_state_put (struct labo_state *st, const char *file, const char *data, size_t len,
                     labo_error_t *err);
+/* Makes a file of the lab's directory readable by all (the hosts file,
+ * which processes of the lab read as unprivileged users). */
+int labo_state_share (struct labo_state *st, const char *file, labo_error_t *err);
 /* Reads a file from a lab's directory (NULL if absent). */
 char *labo_state_get (const char *lab, const char *file, size_t *len);
 /* Value of key in the meta file, or NULL. Caller frees. */
 char *labo_state_meta (const char *lab, const char *key);
+
+/* The lab as it was brought up: its saved lab file, parsed, with the
+ * runtime `up` chose (meta "runtime"; docker for labs from before it was
+ * recorded). NULL if the lab is not up or its file no longer parses. */
+struct labo_lab *labo_state_load_lab (const char *lab);
 
 /* Removes the directory and everything in it. */
 int labo_state_remove (struct labo_state *st, labo_error_t *err);

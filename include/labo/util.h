@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 void labo_freep (void *p);   /* free(*(void **)p) */
@@ -46,8 +47,25 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
  * return a pointer to it. */
 void *labo_array_push (void *arr_p, size_t *n, size_t elem_size);
 
+/* In a freshly forked child, before exec: every signal unblocked and
+ * SIGPIPE back to its default. A mask and ignored signals survive exec,
+ * and the supervisor blocks the signals its loop reads: without this, a
+ * dockerd it restarts would never see SIGTERM. */
+void labo_child_reset_signals (void);
+
 /* Seconds on the monotonic clock. */
 double labo_now (void);
+/* Seconds on the wall clock (CLOCK_REALTIME). */
+double labo_wall (void);
+/* "2026-12-01T18:43:51.348Z" into buf (at least 32 bytes). Returns buf. */
+char *labo_iso_time (double wall, char *buf);
+
+/* Start of process pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat: with the pid, what tells a process from a later one
+ * given the same number), or 0 if it is gone. */
+unsigned long long labo_proc_start_ticks (pid_t pid);
+/* The same on the wall clock (seconds), or 0. */
+double labo_proc_start_wall (pid_t pid);
 
 /* Durations as lab files write them: a decimal number and a unit, "250ms",
  * "1s", "1.5s", "2m", "1h" (a bare "0" too). Returns 0 and the value in

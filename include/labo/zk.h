@@ -48,10 +48,38 @@ char *labo_zk_mntr_get (const char *text, const char *key);
 char **labo_zk_env (const struct labo_lab *lab, const struct labo_node *node);
 void labo_zk_env_free (char **env);
 
+/* The zoo.cfg of a node of the process runtime, where ZooKeeper runs as a
+ * process of its host: every server line by name (the lab's hosts file
+ * maps node names to their overlay addresses), the client port bound to
+ * the node's own address so that two nodes on one host do not collide,
+ * dataDir as given. Pure; caller frees. */
+char *labo_zk_config (const struct labo_lab *lab, const struct labo_node *node,
+                      const char *data_dir);
+
 /* Sends a four-letter word to addr:port from inside network namespace
  * `netns_fd` (-1: the current one) and reads the reply to EOF, within
  * timeout_ms. *reply is NUL-terminated; caller frees. */
 int labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int timeout_ms,
                  char **reply, labo_error_t *err);
+
+/* ---- the same probes inside an event loop (the supervisor's) ---- */
+
+struct labo_loop;
+struct labo_zk_probe;
+
+/* Called once: reply (NUL-terminated) or error ("probing A:P (word):
+ * Connection refused"), never both. */
+typedef void (*labo_zk_probe_done) (void *data, const char *reply, const char *error);
+
+/* Starts sending `word` to addr:port from a socket made in netns_fd (-1:
+ * the current namespace), reading the reply to EOF within timeout_ms, all
+ * of it driven by `loop`; done runs from the loop, never from here. NULL
+ * with err set when not even the socket could be made. */
+struct labo_zk_probe *labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr,
+                                           uint16_t port, const char *word, int timeout_ms,
+                                           labo_zk_probe_done done, void *data,
+                                           labo_error_t *err);
+/* Stops it; done is not called. */
+void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
 
 #endif

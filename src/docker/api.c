@@ -24,27 +24,7 @@
  * message: the stream itself is parsed as it arrives. */
 #define STREAM_KEEP (64 * 1024)
 
-struct reply
-{
-  char *data; /* NUL-terminated */
-  size_t len, cap;
-  struct labo_ndjson *stream; /* also fed, when set */
-};
-
-/* An HTTP exchange, before the body is judged. */
-struct request
-{
-  const char *op;
-  const char *method;
-  const char *path;         /* under /v1.41, or absolute when it starts with "/_" */
-  const char *content_type; /* of the body; NULL without one */
-  const char *body;         /* in memory... */
-  size_t body_len;
-  FILE *upload;             /* ...or streamed from a file */
-  curl_off_t upload_len;
-  long timeout_ms;
-  struct labo_ndjson *stream;
-};
+#include "api-internal.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
@@ -58,14 +38,22 @@ curl_init (void)
 }
 
 int
-labo_docker_open (struct labo_docker *d, const char *socket, const char *host,
-                  labo_error_t *err)
+labo_docker_curl_init (const char *host, labo_error_t *err)
 {
-  memset (d, 0, sizeof (*d));
   pthread_once (&curl_once, curl_init);
   if (curl_init_result != CURLE_OK)
     return labo_error_make (err, 0, "%s: initialising libcurl: %s", host,
                             curl_easy_strerror (curl_init_result));
+  return 0;
+}
+
+int
+labo_docker_open (struct labo_docker *d, const char *socket, const char *host,
+                  labo_error_t *err)
+{
+  memset (d, 0, sizeof (*d));
+  if (labo_docker_curl_init (host, err) < 0)
+    return -1;
   d->curl = curl_easy_init ();
   if (d->curl == NULL)
     return labo_error_make (err, 0, "%s: initialising libcurl failed", host);
@@ -84,8 +72,8 @@ labo_docker_close (struct labo_docker *d)
   memset (d, 0, sizeof (*d));
 }
 
-static size_t
-write_cb (char *ptr, size_t size, size_t nmemb, void *userdata)
+size_t
+labo_docker_write_cb (char *ptr, size_t size, size_t nmemb, void *userdata)
 {
   struct reply *r = userdata;
   size_t n = size * nmemb, keep = n;
@@ -122,39 +110,42 @@ read_cb (char *buf, size_t size, size_t nitems, void *userdata)
 
 /* curl's own words, made specific where it would only say "Couldn't
  * connect" (ENOENT: no daemon yet; ECONNREFUSED: a stale socket). */
+char *
+labo_docker_transport_message (void *curl, const char *host, const char *socket, const char *op,
+                               int code, const char *errbuf)
+{
+  CURLcode rc = (CURLcode) code;
+  long os_errno = 0;
+
+  if (rc == CURLE_COULDNT_CONNECT
+      && curl_easy_getinfo ((CURL *) curl, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK
+      && os_errno != 0)
+    return xasprintf ("%s: %s: %s: %s (socket %s)", host, op, curl_easy_strerror (rc),
+                      strerror ((int) os_errno), socket);
+  return xasprintf ("%s: %s: %s (socket %s)", host, op,
+                    errbuf && errbuf[0] ? errbuf : curl_easy_strerror (rc), socket);
+}
+
 static int
 transport_error (struct labo_docker *d, const char *op, CURLcode rc, const char *errbuf,
                  labo_error_t *err)
 {
-  long os_errno = 0;
-
-  if (rc == CURLE_COULDNT_CONNECT
-      && curl_easy_getinfo (d->curl, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno != 0)
-    return labo_error_make (err, 0, "%s: %s: %s: %s (socket %s)", d->host, op,
-                            curl_easy_strerror (rc), strerror ((int) os_errno), d->socket);
-  return labo_error_make (err, 0, "%s: %s: %s (socket %s)", d->host, op,
-                          errbuf[0] ? errbuf : curl_easy_strerror (rc), d->socket);
+  cleanup_free char *msg = labo_docker_transport_message (d->curl, d->host, d->socket, op, rc,
+                                                          errbuf);
+  return labo_error_make (err, 0, "%s", msg);
 }
 
-/* Performs one exchange on the daemon's connection (kept alive between
- * calls). Fails only when there is no HTTP reply; *status and *r tell the
- * rest. */
-static int
-perform (struct labo_docker *d, const struct request *rq, struct reply *r, long *status,
-         labo_error_t *err)
+struct curl_slist *
+labo_docker_setup (void *curl, const char *socket, const struct request *rq, struct reply *r,
+                   char *errbuf)
 {
-  CURL *c = d->curl;
-  char errbuf[CURL_ERROR_SIZE] = "";
+  CURL *c = curl;
   struct curl_slist *headers = NULL;
   cleanup_free char *url = NULL;
-  CURLcode rc;
 
   url = xasprintf ("http://localhost%s%s", strncmp (rq->path, "/_", 2) == 0 ? "" : LABO_DOCKER_API,
                    rq->path);
-  /* A reset drops the previous call's options (upload, method, headers)
-   * but keeps the connection cache, so the connection is reused. */
-  curl_easy_reset (c);
-  curl_easy_setopt (c, CURLOPT_UNIX_SOCKET_PATH, d->socket);
+  curl_easy_setopt (c, CURLOPT_UNIX_SOCKET_PATH, socket);
   curl_easy_setopt (c, CURLOPT_URL, url);
   /* The socket is the whole route: an http_proxy in the environment must
    * not catch "localhost". */
@@ -163,7 +154,7 @@ perform (struct labo_docker *d, const struct request *rq, struct reply *r, long 
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
   curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
   curl_easy_setopt (c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, labo_docker_write_cb);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, r);
 
   if (rq->upload != NULL)
@@ -196,7 +187,25 @@ perform (struct labo_docker *d, const struct request *rq, struct reply *r, long 
       headers = curl_slist_append (headers, "Expect:");
       curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
     }
+  return headers;
+}
 
+/* Performs one exchange on the daemon's connection (kept alive between
+ * calls). Fails only when there is no HTTP reply; *status and *r tell the
+ * rest. */
+static int
+perform (struct labo_docker *d, const struct request *rq, struct reply *r, long *status,
+         labo_error_t *err)
+{
+  CURL *c = d->curl;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  struct curl_slist *headers;
+  CURLcode rc;
+
+  /* A reset drops the previous call's options (upload, method, headers)
+   * but keeps the connection cache, so the connection is reused. */
+  curl_easy_reset (c);
+  headers = labo_docker_setup (c, d->socket, rq, r, errbuf);
   rc = curl_easy_perform (c);
   curl_slist_free_all (headers);
   /* errbuf lives on this stack frame: curl must not keep it. */

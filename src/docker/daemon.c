@@ -196,6 +196,7 @@ child_exec (const struct labo_lab *lab, size_t h, const struct labo_daemon_paths
   char host_arg[32];
   const char *tcp = NULL;
 
+  labo_child_reset_signals ();
   if (labo_host_enter (lab->name, lab->hosts[h].name, NULL, &err) < 0)
     goto fail;
   if (join_cgroups (p->cgroup, &err) < 0)

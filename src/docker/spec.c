@@ -339,3 +339,16 @@ labo_ndjson_free (struct labo_ndjson *s)
   free (s->status);
   memset (s, 0, sizeof (*s));
 }
+
+char *
+labo_docker_events_path (const char *lab)
+{
+  /* lab names are [a-z0-9-]: nothing to escape inside the JSON */
+  cleanup_free char *filters
+      = xasprintf ("{\"type\":[\"container\"],\"label\":[\"labo.lab=%s\"]}", lab);
+  char *out = xstrdup ("/events?filters=");
+  size_t len = strlen (out), cap = len + 1;
+
+  append_encoded (&out, &len, &cap, filters);
+  return out;
+}

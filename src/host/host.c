@@ -130,7 +130,11 @@ enter_and_run (pid_t pid, const char *what, char *const argv[])
     _exit (125);
   if (child == 0)
     {
-      setenv ("PATH", "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      /* the image's JRE, and Debian's zookeeper scripts for a node of the
+       * process runtime (zkServer.sh status, zkCli.sh) */
+      setenv ("PATH",
+              "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:"
+              "/usr/share/zookeeper/bin",
               1);
       execvp (argv[0], argv);
       fprintf (stderr, "labo: running %s in %s: %s\n", argv[0], what, strerror (errno));

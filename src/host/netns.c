@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -113,6 +114,37 @@ labo_netns_enter (const char *name, labo_error_t *err)
   if (fd < 0)
     return -1;
   return labo_netns_enter_fd (fd, name, err);
+}
+
+int
+labo_netns_socket (int netns_fd, const char *what, int domain, int type, int protocol,
+                   labo_error_t *err)
+{
+  cleanup_close int self = -1;
+  int fd, saved;
+
+  if (netns_fd < 0)
+    {
+      fd = socket (domain, type, protocol);
+      if (fd < 0)
+        return labo_error_errno (err, "creating a socket");
+      return fd;
+    }
+  self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0)
+    return labo_error_errno (err, "opening the current network namespace");
+  if (setns (netns_fd, CLONE_NEWNET) < 0)
+    return labo_error_errno (err, "entering %s", what);
+  fd = socket (domain, type, protocol);
+  saved = errno;
+  if (setns (self, CLONE_NEWNET) < 0)
+    {
+      perror ("labo: returning to the original network namespace");
+      abort ();
+    }
+  if (fd < 0)
+    return labo_error_make (err, saved, "creating a socket in %s", what);
+  return fd;
 }
 
 static int

@@ -147,6 +147,29 @@ import_job (struct host_job *job, labo_error_t *err)
   return r;
 }
 
+json_t *
+labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
+                          const char *image, labo_error_t *err)
+{
+  cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
+  cleanup_free char *bind = xasprintf ("%s:/data", data);
+  char **env;
+  json_t *spec;
+
+  if (labo_mkdir_p (data, 0700) < 0)
+    {
+      labo_error_errno (err, "creating %s", data);
+      return NULL;
+    }
+  env = labo_zk_env (lab, node);
+  spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
+  /* the node's data outlives its container: a restart, or `down
+   * --keep-data` then `up`, finds every committed znode */
+  json_object_set_new (json_object_get (spec, "HostConfig"), "Binds", json_pack ("[s]", bind));
+  labo_zk_env_free (env);
+  return spec;
+}
+
 /* Creates and starts a host's nodes (job->arg: the image reference). */
 static int
 start_job (struct host_job *job, labo_error_t *err)
@@ -155,23 +178,15 @@ start_job (struct host_job *job, labo_error_t *err)
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
-      char **env;
       json_t *spec;
       int r;
       if (node->host != job->h)
         continue;
-      cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
-      cleanup_free char *bind = xasprintf ("%s:/data", data);
-      if (labo_mkdir_p (data, 0700) < 0)
-        return labo_error_errno (err, "creating %s", data);
-      env = labo_zk_env (lab, node);
-      spec = labo_docker_container_body (lab, node, job->arg, (const char *const *) env);
-      /* the node's data outlives its container: a restart, or `down
-       * --keep-data` then `up`, finds every committed znode */
-      json_object_set_new (json_object_get (spec, "HostConfig"), "Binds", json_pack ("[s]", bind));
+      spec = labo_node_container_spec (lab, node, job->arg, err);
+      if (spec == NULL)
+        return -1;
       r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
       json_decref (spec);
-      labo_zk_env_free (env);
       if (r < 0 || labo_docker_container_start (job->d, node->name, err) < 0)
         return -1;
     }
@@ -222,8 +237,8 @@ labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int t
 }
 
 /* Until one leader and every other server a follower (or observer). */
-static int
-wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader, labo_error_t *err)
+int
+labo_wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader, labo_error_t *err)
 {
   double deadline = labo_now () + timeout_s;
   size_t n = lab->n_nodes;
@@ -317,7 +332,9 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       ret = 0;
       goto out;
     }
-  if (lab->n_nodes > 0 && labo_image_resolve ("zookeeper", &w.img, err) < 0)
+  if (lab->n_nodes > 0
+      && (labo_image_resolve ("zookeeper", &w.img, err) < 0
+          || labo_state_put (st, "image", w.img.ref, strlen (w.img.ref), err) < 0))
     goto out;
   resumed = labo_lab_has_kept_data (lab->name);
   if (start_daemons (lab, st, d, err) < 0)
@@ -361,7 +378,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");
-      if (labo_inject_failure ("quorum", err) < 0 || wait_quorum (lab, 90, &leader, err) < 0)
+      if (labo_inject_failure ("quorum", err) < 0 || labo_wait_quorum (lab, 90, &leader, err) < 0)
         goto out;
       labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                            lab->n_nodes == 1 ? "" : "s");
@@ -397,22 +414,17 @@ labo_lab_has_kept_data (const char *lab)
 }
 
 int
-labo_down_docker (const char *lab, char **kinds, char **names, size_t n, bool keep_data,
-                  labo_error_t *err)
+labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_error_t *err)
 {
   int ret = 0, killed = 0;
-  bool any = false;
   for (size_t i = 0; i < n; i++)
     if (strcmp (kinds[i], "docker") == 0)
       {
         int k = labo_daemon_kill (lab, names[i], err);
-        any = true;
         if (k < 0)
           ret = -1;
         else
           killed += k;
       }
-  if (any && labo_daemon_remove_state (lab, keep_data, ret < 0 ? NULL : err) < 0)
-    ret = -1;
   return ret < 0 ? -1 : killed;
 }

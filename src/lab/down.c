@@ -9,6 +9,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "labo/control.h"
 #include "labo/daemon.h"
 #include "labo/docker_up.h"
 #include "labo/engine.h"
@@ -118,6 +119,17 @@ labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_
   bool had = st->dir != NULL;
 
   labo_progress_start (&pr, quiet);
+  /* the supervisor first, or it would restart what is being removed */
+  switch (labo_supervisor_stop (st->lab, 5, err))
+    {
+    case 1:
+      labo_progress_stage (&pr, "supervisor", "stopped");
+      break;
+    case 0:
+      break;
+    default:
+      goto out;
+    }
   if (labo_state_journal (st->lab, &kinds, &names, &n, err) < 0)
     goto out;
   /* The journal is the record; the names are the mark. Take the union, so
@@ -139,7 +151,7 @@ labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_
 
   /* Docker first: its containers run in namespaces of their own, which
    * only the hosts' cgroups reach. */
-  docker_killed = labo_down_docker (st->lab, kinds, names, n, keep_data, err);
+  docker_killed = labo_down_docker (st->lab, kinds, names, n, err);
   if (docker_killed < 0)
     goto out;
   killed = labo_netns_kill_all (all, n_all, err);
@@ -154,13 +166,18 @@ labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_
       goto out;
   labo_progress_stage (&pr, "namespaces", "%zu removed", n_all);
 
-  /* data a previous `down --keep-data` left, now that it is not wanted */
-  if (!keep_data && labo_lab_has_kept_data (st->lab))
-    {
-      if (labo_daemon_remove_state (st->lab, false, err) < 0)
-        goto out;
-      had = true;
-    }
+  /* the state of the daemons and nodes (the process runtime's have no
+   * journal line), and the data a previous `down --keep-data` left when it
+   * is not wanted now */
+  {
+    cleanup_free char *state = xasprintf (LABO_STATE_ROOT "/%s", st->lab);
+    if (access (state, F_OK) == 0)
+      {
+        if (labo_daemon_remove_state (st->lab, keep_data, err) < 0)
+          goto out;
+        had = had || !keep_data;
+      }
+  }
   if (labo_state_remove (st, err) < 0)
     goto out;
   ret = had ? 1 : 0;

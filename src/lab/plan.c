@@ -19,6 +19,33 @@ labo_switch_netns_name (const char *lab)
   return xasprintf (LABO_NETNS_PREFIX "%s", lab);
 }
 
+/* The overlay's name where it fits an interface name (15 bytes) and is
+ * not taken: by a segment (for the bridge, h == -1) or by an interface of
+ * host h; else "overlay", "overlay1"... */
+void
+labo_plan_overlay_ifname (const struct labo_lab *lab, size_t h, char out[IFNAMSIZ])
+{
+  for (int k = 0;; k++)
+    {
+      bool taken = false;
+      if (k == 0 && strlen (lab->overlay.name) < IFNAMSIZ)
+        snprintf (out, IFNAMSIZ, "%s", lab->overlay.name);
+      else if (k == 0)
+        continue;
+      else
+        snprintf (out, IFNAMSIZ, k == 1 ? "overlay" : "overlay%d", k - 1);
+      if (h == (size_t) -1)
+        taken = labo_lab_find_segment (lab, out) >= 0;
+      else
+        for (size_t l = 0; l < lab->n_links && !taken; l++)
+          taken = (lab->links[l].a.host == h && strcmp (lab->links[l].a.ifname, out) == 0)
+                  || (lab->links[l].kind == LABO_LINK_P2P && lab->links[l].b.host == h
+                      && strcmp (lab->links[l].b.ifname, out) == 0);
+      if (!taken)
+        return;
+    }
+}
+
 struct labo_plan *
 labo_plan_build (const struct labo_lab *lab)
 {
@@ -108,6 +135,49 @@ labo_plan_build (const struct labo_lab *lab)
       a->ifname = seg->root_ifname;
       a->addr.addr = seg->root_addr;
       a->addr.len = seg->subnet.len;
+    }
+
+  /* The process runtime's overlay: no Docker to make one, so a bridge of
+   * its own, as Weave's `weave` bridge is, and an interface on each host
+   * that carries nodes, with their addresses. */
+  if (lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present)
+    {
+      struct labo_plan_bridge *b = labo_array_push (&p->bridges, &p->n_bridges, sizeof (*b));
+      int bridge = LABO_BRIDGE_IFINDEX0 + (int) lab->n_segments;
+      labo_plan_overlay_ifname (lab, (size_t) -1, p->overlay_bridge);
+      b->ifname = p->overlay_bridge;
+      b->ifindex = bridge;
+      b->mtu = LABO_DEFAULT_MTU;
+      for (size_t h = 0; h < lab->n_hosts; h++)
+        {
+          struct labo_plan_veth *v = NULL;
+          for (size_t i = 0; i < lab->n_nodes; i++)
+            {
+              struct labo_plan_addr *a;
+              if (lab->nodes[i].host != h)
+                continue;
+              if (v == NULL)
+                {
+                  v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
+                  v->link = (size_t) -1;
+                  v->mtu = LABO_DEFAULT_MTU;
+                  v->ns_a = (int) h;
+                  labo_plan_overlay_ifname (lab, h, v->ifname_a);
+                  v->ifindex_a = next_ifindex[h]++;
+                  v->ns_b = LABO_NS_SWITCH;
+                  snprintf (v->ifname_b, sizeof (v->ifname_b), "p%d",
+                            next_port - LABO_PORT_IFINDEX0);
+                  v->ifindex_b = next_port++;
+                  v->master_b = bridge;
+                }
+              a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
+              a->ns = (int) h;
+              a->ifindex = v->ifindex_a;
+              a->ifname = lab->nodes[i].name; /* for messages: whose address it is */
+              a->addr.addr = lab->nodes[i].address;
+              a->addr.len = lab->overlay.subnet.len;
+            }
+        }
     }
 
   for (size_t h = 0; h < lab->n_hosts; h++)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labo/labfile.h"
 #include "labo/util.h"
 
 const char *
@@ -144,6 +145,15 @@ labo_state_put (struct labo_state *st, const char *file, const char *data, size_
   return 0;
 }
 
+int
+labo_state_share (struct labo_state *st, const char *file, labo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", st->dir, file);
+  if (chmod (path, 0644) < 0)
+    return labo_error_errno (err, "making %s readable", path);
+  return 0;
+}
+
 char *
 labo_state_get (const char *lab, const char *file, size_t *len)
 {
@@ -171,6 +181,26 @@ labo_state_meta (const char *lab, const char *key)
         return r;
       }
   return NULL;
+}
+
+struct labo_lab *
+labo_state_load_lab (const char *name)
+{
+  size_t len = 0;
+  cleanup_free char *text = labo_state_get (name, "lab.yaml", &len);
+  cleanup_free char *file = labo_state_meta (name, "file");
+  cleanup_free char *runtime = labo_state_meta (name, "runtime");
+  struct labo_diags diags = { NULL, 0 };
+  struct labo_lab *lab;
+
+  if (text == NULL)
+    return NULL;
+  lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
+  labo_diags_free (&diags);
+  if (lab && (runtime == NULL || labo_runtime_parse (runtime, &lab->runtime) < 0
+              || lab->runtime == LABO_RUNTIME_AUTO))
+    lab->runtime = LABO_RUNTIME_DOCKER;
+  return lab;
 }
 
 int

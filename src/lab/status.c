@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "labo/control.h"
 #include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/docker_up.h"
@@ -18,7 +19,9 @@
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/state.h"
+#include "labo/supervisor.h"
 #include "labo/util.h"
+#include "labo/zkproc.h"
 
 char *
 labo_status_state (const char *lab)
@@ -114,15 +117,99 @@ read_pid (const char *path)
   return t ? atol (t) : 0;
 }
 
-/* Docker, Swarm, nodes and the ensemble, added to the status object;
- * returns true if something is not as the lab file says. */
-static bool
-docker_status (const struct labo_lab *lab, json_t *out)
+/* The element of array `arr` whose `key` is `val`, or NULL. */
+static json_t *
+find_by (json_t *arr, const char *key, const char *val)
 {
-  json_t *hosts = json_object_get (out, "hosts"), *nodes = json_array (), *swarm_nodes = NULL;
-  struct labo_docker *d = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*d));
-  size_t leaders = 0, serving = 0, n_zk = 0;
-  const char *leader = NULL;
+  size_t i;
+  json_t *o;
+  json_array_foreach (arr, i, o)
+    if (strcmp (str (o, key), val) == 0)
+      return o;
+  return NULL;
+}
+
+/* The supervisor's own record of a unit (restarts, its state under
+ * supervision, the last death), copied into `into`; `up_since` comes from
+ * the kernel (the process's start) when the supervisor is not there. */
+static void
+supervision (json_t *into, json_t *unit, json_t *tallies, pid_t pid)
+{
+  char when[32];
+  double start = pid > 0 ? labo_proc_start_wall (pid) : 0;
+
+  json_object_set_new (into, "up_since", start > 0 ? json_string (labo_iso_time (start, when))
+                                                   : json_null ());
+  if (unit)
+    {
+      json_object_set (into, "restarts", json_object_get (unit, "restarts"));
+      json_object_set_new (
+          into, "supervision",
+          json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O}", "state", json_object_get (unit, "state"),
+                     "deaths", json_object_get (unit, "deaths"), "last_exit",
+                     json_object_get (unit, "last_exit"), "cause",
+                     json_object_get (unit, "cause"), "restart_in_ms",
+                     json_object_get (unit, "restart_in_ms"), "log_tail",
+                     json_object_get (unit, "log_tail")));
+    }
+  else
+    {
+      /* the tallies a dead supervisor left, as they stood */
+      json_int_t starts = json_integer_value (json_object_get (tallies, "starts"));
+      json_object_set_new (into, "restarts",
+                           tallies ? json_integer (starts > 0 ? starts - 1 : 0) : json_null ());
+      json_object_set_new (into, "supervision", json_null ());
+    }
+}
+
+/* The supervisor: its own status when it answers. Adds "supervisor" to
+ * out; returns its reply (a new reference) or NULL. */
+static json_t *
+supervisor_view (const struct labo_lab *lab, json_t *out, bool *degraded)
+{
+  bool died = false;
+  pid_t pid = labo_supervisor_alive (lab->name, &died);
+  labo_error_t e = NULL;
+  json_t *req, *reply = NULL;
+
+  if (!labo_supervisor_needed (lab, lab->runtime))
+    {
+      json_object_set_new (out, "supervisor", json_null ());
+      return NULL;
+    }
+  if (pid <= 0)
+    {
+      json_object_set_new (out, "supervisor",
+                           json_pack ("{s:s, s:n}", "state", died ? "dead" : "not running", "pid"));
+      *degraded = true;
+      return NULL;
+    }
+  req = json_pack ("{s:s}", "cmd", "status");
+  if (labo_control_call (lab->name, req, 3000, &reply, &e) < 0)
+    {
+      json_object_set_new (out, "supervisor",
+                           json_pack ("{s:s, s:i, s:s}", "state", "not answering", "pid",
+                                      (int) pid, "error", e->msg));
+      labo_error_release (&e);
+      *degraded = true;
+    }
+  else
+    json_object_set_new (out, "supervisor",
+                         json_pack ("{s:s, s:i, s:O, s:O, s:O}", "state", "running", "pid",
+                                    (int) pid, "since", json_object_get (reply, "since"), "rss_kb",
+                                    json_object_get (reply, "rss_kb"), "wakeups",
+                                    json_object_get (reply, "wakeups")));
+  json_decref (req);
+  return reply;
+}
+
+/* Docker daemons and Swarm membership (hosts[].docker); true if something
+ * is not as the lab file says. */
+static bool
+daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, json_t *sv,
+                json_t *tallies)
+{
+  json_t *hosts = json_object_get (out, "hosts"), *swarm_nodes = NULL;
   bool degraded = false;
   char buf[20];
 
@@ -135,7 +222,7 @@ docker_status (const struct labo_lab *lab, json_t *out)
       long pid;
       bool alive;
 
-      if (host->docker == LABO_DOCKER_NONE)
+      if (host->docker == LABO_DOCKER_NONE || lab->runtime != LABO_RUNTIME_DOCKER)
         {
           json_object_set_new (jh, "docker", json_null ());
           continue;
@@ -152,6 +239,9 @@ docker_status (const struct labo_lab *lab, json_t *out)
                                                        ? "manager" : "worker"));
       json_object_set_new (o, "state", json_string (alive ? "running" : "down"));
       json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
+      supervision (o, find_by (json_object_get (sv, "daemons"), "host", host->name),
+                   json_object_get (json_object_get (tallies, "daemons"), host->name),
+                   alive ? (pid_t) pid : 0);
       json_object_set_new (o, "socket", json_string (p.socket));
       json_object_set_new (o, "log", json_string (p.log));
       if (host->docker_tcp)
@@ -186,29 +276,60 @@ docker_status (const struct labo_lab *lab, json_t *out)
       json_object_set_new (o, "swarm", sw);
     }
   json_decref (swarm_nodes);
+  return degraded;
+}
+
+/* Nodes (their container or process, ZooKeeper's mode from `srvr`, the
+ * supervisor's tallies) and the ensemble; true if any is not serving. */
+static bool
+nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, json_t *sv,
+              json_t *tallies)
+{
+  json_t *nodes = json_array ();
+  size_t leaders = 0, serving = 0, n_zk = 0;
+  const char *leader = NULL;
+  bool degraded = false;
+  char buf[20];
 
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
       json_t *o = json_object (), *ports = json_array (), *info = NULL;
+      json_t *svn = find_by (json_object_get (sv, "nodes"), "name", node->name);
       struct labo_zk_srvr z;
-      labo_error_t e = NULL;
-      bool found = false;
-      const char *cstate = "missing";
+      const char *state = "missing";
+      pid_t pid = 0;
 
-      if (d[node->host].curl
-          && labo_docker_container_inspect (&d[node->host], node->name, &info, &found, &e) == 0
-          && found)
-        cstate = json_string_value (
-            json_object_get (json_object_get (info, "State"), "Status"));
-      labo_error_release (&e);
+      if (lab->runtime == LABO_RUNTIME_PROCESS)
+        {
+          pid = labo_zkproc_running (lab->name, i, node->name);
+          state = pid > 0 ? "running" : "exited";
+        }
+      else
+        {
+          labo_error_t e = NULL;
+          bool found = false;
+          if (d[node->host].curl
+              && labo_docker_container_inspect (&d[node->host], node->name, &info, &found, &e) == 0
+              && found)
+            {
+              json_t *st = json_object_get (info, "State");
+              state = json_string_value (json_object_get (st, "Status"));
+              pid = (pid_t) json_integer_value (json_object_get (st, "Pid"));
+            }
+          labo_error_release (&e);
+        }
       labo_node_probe (lab, node, 500, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
       json_object_set_new (o, "service", json_string ("zookeeper"));
       json_object_set_new (o, "myid", json_integer (node->myid));
-      json_object_set_new (o, "container", json_string (cstate ? cstate : "unknown"));
+      if (lab->runtime == LABO_RUNTIME_DOCKER)
+        json_object_set_new (o, "container", json_string (state ? state : "unknown"));
+      else
+        json_object_set_new (o, "process", json_string (state));
+      json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
       for (size_t k = 0; k < node->n_ports; k++)
         {
           cleanup_free char *pp = xasprintf ("%s:%u->%u",
@@ -226,6 +347,8 @@ docker_status (const struct labo_lab *lab, json_t *out)
           json_object_set_new (o, "outstanding", json_integer (z.outstanding));
           serving++;
         }
+      supervision (o, svn, json_object_get (json_object_get (tallies, "nodes"), node->name),
+                   pid);
       /* a lone server serves as "standalone": it leads itself */
       if (z.mode == LABO_ZK_LEADER || (z.mode == LABO_ZK_STANDALONE && lab->n_nodes == 1))
         leaders++, leader = node->name;
@@ -240,6 +363,7 @@ docker_status (const struct labo_lab *lab, json_t *out)
       json_t *en = json_object ();
       size_t majority = n_zk / 2 + 1;
       bool quorum = leaders == 1 && serving >= majority;
+      const char *warning = NULL;
       json_object_set_new (en, "servers", json_integer ((json_int_t) n_zk));
       json_object_set_new (en, "serving", json_integer ((json_int_t) serving));
       json_object_set_new (en, "quorum", json_boolean (quorum));
@@ -247,24 +371,47 @@ docker_status (const struct labo_lab *lab, json_t *out)
       /* a majority must stay: the failures it can still take, now */
       json_object_set_new (en, "tolerates",
                            json_integer (quorum ? (json_int_t) (serving - majority) : 0));
+      if (n_zk == 2)
+        warning = "two servers survive no failure: losing either stops the ensemble";
+      else if (n_zk == 1)
+        warning = "a single server: no failure survives it";
+      else if (quorum && serving == majority)
+        warning = "one more failure stops the ensemble";
+      json_object_set_new (en, "warning", warning ? json_string (warning) : json_null ());
       json_object_set_new (out, "ensemble", en);
     }
+  return degraded;
+}
+
+/* Docker, Swarm, nodes, the ensemble and the supervisor, added to the
+ * status object; returns true if something is not as the lab file says. */
+static bool
+runtime_status (const struct labo_lab *lab, json_t *out)
+{
+  struct labo_docker *d = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*d));
+  cleanup_free char *tally_file = labo_control_path (lab->name, "supervisor.json");
+  json_t *tallies = json_load_file (tally_file, 0, NULL);
+  bool degraded = false;
+  json_t *sv = supervisor_view (lab, out, &degraded);
+
+  degraded |= daemons_status (lab, out, d, sv, tallies);
+  degraded |= nodes_status (lab, out, d, sv, tallies);
   for (size_t h = 0; h < lab->n_hosts; h++)
     labo_docker_close (&d[h]);
   free (d);
+  json_decref (sv);
+  json_decref (tallies);
   return degraded;
 }
 
 json_t *
 labo_status_json (const char *lab_name, labo_error_t *err)
 {
-  size_t len = 0;
-  cleanup_free char *text = labo_state_get (lab_name, "lab.yaml", &len);
+  cleanup_free char *text = labo_state_get (lab_name, "lab.yaml", NULL);
   cleanup_free char *file = labo_state_meta (lab_name, "file");
   cleanup_free char *created = labo_state_meta (lab_name, "created");
   cleanup_free char *state = NULL;
   cleanup_free char *switch_ns = labo_switch_netns_name (lab_name);
-  struct labo_diags diags = { NULL, 0 };
   struct labo_lab *lab;
   struct labo_ifinfo *sw_ifs = NULL, *root_ifs = NULL;
   size_t n_sw = 0, n_root = 0;
@@ -279,8 +426,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
                        labo_run_dir (), lab_name);
       return NULL;
     }
-  lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
-  labo_diags_free (&diags);
+  lab = labo_state_load_lab (lab_name);
   if (lab == NULL)
     {
       labo_error_make (err, 0, "lab '%s': its saved lab file no longer parses", lab_name);
@@ -297,6 +443,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
   json_object_set_new (out, "file", json_string (file ? file : ""));
   json_object_set_new (out, "created", json_string (created ? created : ""));
   json_object_set_new (out, "switch_netns", json_string (switch_ns));
+  json_object_set_new (out, "runtime", json_string (labo_runtime_name (lab->runtime)));
 
   segs = json_array ();
   for (size_t s = 0; s < lab->n_segments; s++)
@@ -374,7 +521,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
       free (ifs);
     }
   json_object_set_new (out, "hosts", hosts);
-  degraded |= docker_status (lab, out);
+  degraded |= runtime_status (lab, out);
   if (strcmp (state, "up") == 0 && degraded)
     json_object_set_new (out, "state", json_string ("degraded"));
   else
@@ -393,14 +540,67 @@ str (json_t *o, const char *key)
   return s ? s : "";
 }
 
+/* "up since ..., 2 restarts", and what the supervisor says when the
+ * thing is not up: restarting, given up (with the end of its log). */
+static void
+print_supervision (json_t *o, const char *indent, FILE *out)
+{
+  json_t *sv = json_object_get (o, "supervision");
+  json_t *restarts = json_object_get (o, "restarts");
+  json_t *in = json_object_get (sv, "restart_in_ms");
+  const char *state = str (sv, "state"), *tail = str (sv, "log_tail");
+  char count[48], d[24];
+
+  if (json_is_integer (restarts))
+    snprintf (count, sizeof (count), "%lld restart%s", (long long) json_integer_value (restarts),
+              json_integer_value (restarts) == 1 ? "" : "s");
+  else
+    snprintf (count, sizeof (count), "restarts not known");
+  fprintf (out, "%s  up since %s, %s", indent,
+           json_is_string (json_object_get (o, "up_since")) ? str (o, "up_since") : "-", count);
+  if (json_is_object (sv) && strcmp (state, "up") != 0)
+    {
+      fprintf (out, "; %s", strcmp (state, "given up") == 0 ? "GIVEN UP" : state);
+      if (json_is_integer (in))
+        fprintf (out, " in %s",
+                 labo_duration_format (json_integer_value (in) > 0 ? json_integer_value (in) : 0,
+                                       d));
+    }
+  if (json_is_object (sv) && json_is_string (json_object_get (sv, "last_exit")))
+    fprintf (out, "; last death: %s (%s)", str (sv, "cause"), str (sv, "last_exit"));
+  fputc ('\n', out);
+  if (tail[0] && strcmp (state, "given up") == 0)
+    {
+      cleanup_free char *copy = xstrdup (tail);
+      fprintf (out, "%s  the end of its log (`labo logs %s`):\n", indent, str (o, "name")[0]
+                                                                           ? str (o, "name")
+                                                                           : "HOST");
+      for (char *line = strtok (copy, "\n"); line; line = strtok (NULL, "\n"))
+        fprintf (out, "%s  | %s\n", indent, line);
+    }
+}
+
 void
 labo_status_print (json_t *st, FILE *out)
 {
   size_t i, j;
   json_t *seg, *host, *ifc, *a, *r;
 
-  fprintf (out, "lab %s: %s  (from %s, up since %s)\n", str (st, "lab"), str (st, "state"),
-           str (st, "file"), str (st, "created"));
+  fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
+           str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
+  {
+    json_t *sv = json_object_get (st, "supervisor");
+    if (json_is_object (sv) && strcmp (str (sv, "state"), "running") == 0)
+      fprintf (out, "supervisor: running, pid %lld, since %s, %lld kB resident\n",
+               json_integer_value (json_object_get (sv, "pid")), str (sv, "since"),
+               json_integer_value (json_object_get (sv, "rss_kb")));
+    else if (json_is_object (sv))
+      fprintf (out, "supervisor: %s%s; nothing restarts what dies (`labo up` of the lab's "
+                    "file starts a new one, `labo down` still removes everything)\n",
+               strcmp (str (sv, "state"), "dead") == 0 ? "NOT RUNNING (it died)"
+                                                       : str (sv, "state"),
+               json_is_string (json_object_get (sv, "error")) ? "" : "");
+  }
   json_array_foreach (json_object_get (st, "segments"), i, seg)
     {
       json_t *root = json_object_get (seg, "root");
@@ -438,6 +638,7 @@ labo_status_print (json_t *st, FILE *out)
                      json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
                      json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "",
                      str (dk, "socket"));
+            print_supervision (dk, "  ", out);
           }
       }
     }
@@ -446,12 +647,16 @@ labo_status_print (json_t *st, FILE *out)
       size_t k;
       json_t *pt;
       fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (host, "name"),
-               str (host, "container"), str (host, "host"), str (host, "address"),
+               json_is_string (json_object_get (host, "container")) ? str (host, "container")
+                                                                      : str (host, "process"),
+               str (host, "host"), str (host, "address"),
                json_integer_value (json_object_get (host, "myid")), str (host, "mode"));
       if (json_object_get (host, "zxid"))
-        fprintf (out, " (zxid %s, %lld znodes)", str (host, "zxid"),
-                 json_integer_value (json_object_get (host, "znodes")));
+        fprintf (out, " (zxid %s, %lld znodes, %lld outstanding)", str (host, "zxid"),
+                 json_integer_value (json_object_get (host, "znodes")),
+                 json_integer_value (json_object_get (host, "outstanding")));
       fputc ('\n', out);
+      print_supervision (host, "  ", out);
       fputs ("  ports", out);
       json_array_foreach (json_object_get (host, "ports"), k, pt)
         fprintf (out, " %s", json_string_value (pt));
@@ -466,9 +671,9 @@ labo_status_print (json_t *st, FILE *out)
         long long tol = json_integer_value (json_object_get (en, "tolerates"));
         bool q = json_is_true (json_object_get (en, "quorum"));
         const char *warn = "";
-        if (q && n == 2)
+        if (n == 2)
           warn = " (warning: with two servers, losing either stops the ensemble)";
-        else if (q && n == 1)
+        else if (n == 1)
           warn = " (a single server: no failure survives it)";
         else if (q && tol == 0)
           warn = " (warning: one more failure stops the ensemble)";

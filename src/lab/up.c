@@ -174,6 +174,15 @@ hosts_file (const struct labo_lab *lab)
                                   labo_ipv4_format (ep->addr.addr, buf),
                                   lab->hosts[ep->host].name);
       }
+  /* the process runtime has no Docker DNS: the nodes' names are here */
+  for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && i < lab->n_nodes; i++)
+    {
+      size_t need = strlen (lab->nodes[i].name) + 32;
+      if (len + need >= cap)
+        s = xrealloc (s, cap = cap * 2 + need);
+      len += (size_t) snprintf (s + len, cap - len, "%s\t%s\n",
+                                labo_ipv4_format (lab->nodes[i].address, buf), lab->nodes[i].name);
+    }
   return s;
 }
 
@@ -188,8 +197,9 @@ write_meta (struct build *b, const char *state, labo_error_t *err)
   cleanup_free char *abs = realpath (b->lab->file, NULL); /* NULL for the built-in seed */
 
   strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
-  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\n",
-                    abs ? abs : b->lab->file, when, (int) getpid (), state, b->lab->n_hosts);
+  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\nruntime=%s\n",
+                    abs ? abs : b->lab->file, when, (int) getpid (), state, b->lab->n_hosts,
+                    labo_runtime_name (b->lab->runtime));
   return labo_state_put (b->st, "meta", meta, strlen (meta), err);
 }
 
@@ -484,6 +494,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   if (write_meta (&b, "building", err) < 0
       || labo_state_put (&st, "lab.yaml", text, len, err) < 0
       || labo_state_put (&st, "hosts", hosts, strlen (hosts), err) < 0
+      || labo_state_share (&st, "hosts", err) < 0
       || labo_netns_prepare (err) < 0)
     goto out_rollback;
 
@@ -500,7 +511,9 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       || build_links (&b, &pr, err) < 0
       || labo_inject_failure ("addresses", err) < 0
       || configure (&b, &pr, err) < 0
-      || labo_up_docker (lab, &st, &pr, opts->quiet, err) < 0
+      || (lab->runtime == LABO_RUNTIME_PROCESS
+              ? labo_up_process (lab, &st, &pr, opts->quiet, err)
+              : labo_up_docker (lab, &st, &pr, opts->quiet, err)) < 0
       || write_meta (&b, "up", err) < 0)
     goto out_rollback;
   ret = 0;

@@ -2,6 +2,7 @@
 #include "labo/util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -304,4 +305,78 @@ labo_duration_format (long long ms, char *buf)
   else
     snprintf (buf, 24, "%lldms", ms);
   return buf;
+}
+
+unsigned long long
+labo_proc_start_ticks (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *stat = NULL;
+  char *p;
+  unsigned long long start = 0;
+
+  snprintf (path, sizeof (path), "/proc/%d/stat", (int) pid);
+  stat = labo_read_file (path, NULL);
+  /* after the command name, which may hold spaces and parentheses */
+  p = stat ? strrchr (stat, ')') : NULL;
+  if (p == NULL)
+    return 0;
+  /* field 3 (state) is p+2; start time is field 22 */
+  p += 2;
+  for (int field = 3; field < 22 && p; field++)
+    {
+      p = strchr (p, ' ');
+      if (p)
+        p++;
+    }
+  if (p == NULL || sscanf (p, "%llu", &start) != 1)
+    return 0;
+  return start;
+}
+
+double
+labo_proc_start_wall (pid_t pid)
+{
+  unsigned long long ticks = labo_proc_start_ticks (pid);
+  struct timespec boot;
+
+  if (ticks == 0)
+    return 0;
+  /* start ticks count from boot: now on the wall clock, minus how long
+   * ago that was on the boot clock (btime in /proc/stat is whole seconds) */
+  clock_gettime (CLOCK_BOOTTIME, &boot);
+  return labo_wall ()
+         - ((double) boot.tv_sec + (double) boot.tv_nsec / 1e9
+            - (double) ticks / (double) sysconf (_SC_CLK_TCK));
+}
+
+char *
+labo_iso_time (double wall, char *buf)
+{
+  time_t t = (time_t) wall;
+  struct tm tm;
+  int ms = (int) ((wall - (double) t) * 1000);
+  size_t n;
+
+  gmtime_r (&t, &tm);
+  n = strftime (buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
+  return buf;
+}
+
+double
+labo_wall (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void
+labo_child_reset_signals (void)
+{
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL);
 }

@@ -2,14 +2,13 @@
 #include "labo/zk.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "labo/netns.h"
 #include "labo/util.h"
 
 /* The election and quorum ports inside every container; only the client port
@@ -271,6 +270,40 @@ labo_zk_env (const struct labo_lab *lab, const struct labo_node *node)
   return env;
 }
 
+char *
+labo_zk_config (const struct labo_lab *lab, const struct labo_node *node, const char *data_dir)
+{
+  char a[16];
+  char *cfg = xasprintf ("# written by labo for node %s of lab %s\n"
+                         "dataDir=%s\n"
+                         "tickTime=2000\n"
+                         "initLimit=10\n"
+                         "syncLimit=5\n"
+                         "clientPort=%d\n"
+                         "clientPortAddress=%s\n"
+                         "4lw.commands.whitelist=" ZK_4LW_WHITELIST "\n"
+                         "admin.enableServer=false\n",
+                         node->name, lab->name, data_dir,
+                         node->client_port > 0 ? node->client_port : ZK_DEFAULT_CLIENT_PORT,
+                         labo_ipv4_format (node->address, a));
+
+  /* The 3.4 form (no ";client" part): the client address is the one above.
+   * quorumListenOnAllIPs stays off: each server binds its election and
+   * quorum ports on its own line's address. */
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *n = &lab->nodes[i];
+      char *s;
+      if (n->service != LABO_SERVICE_ZOOKEEPER)
+        continue;
+      s = xasprintf ("%sserver.%d=%s:%d:%d\n", cfg, n->myid, n->name, ZK_QUORUM_PORT,
+                     ZK_ELECTION_PORT);
+      free (cfg);
+      cfg = s;
+    }
+  return cfg;
+}
+
 void
 labo_zk_env_free (char **env)
 {
@@ -313,39 +346,11 @@ wait_for (int fd, short events, double deadline)
     }
 }
 
-/* A TCP socket of the namespace netns_fd: sockets stay in the namespace they
- * were created in, so stepping in for socket() alone is enough, and the
- * thread goes back before anything else can run in the wrong place. */
 static int
 socket_in (int netns_fd, labo_error_t *err)
 {
-  cleanup_close int self = -1;
-  int fd, saved;
-
-  if (netns_fd < 0)
-    {
-      fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0)
-        return labo_error_errno (err, "creating a socket");
-      return fd;
-    }
-  self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (self < 0)
-    return labo_error_errno (err, "opening the current network namespace");
-  if (setns (netns_fd, CLONE_NEWNET) < 0)
-    return labo_error_errno (err, "entering the host's network namespace");
-  fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  saved = errno;
-  if (setns (self, CLONE_NEWNET) < 0)
-    {
-      /* Staying in the lab's namespace would send every later request to
-       * the wrong place: nothing sane can follow. */
-      perror ("labo: returning to the original network namespace");
-      abort ();
-    }
-  if (fd < 0)
-    return labo_error_make (err, saved, "creating a socket in the host's network namespace");
-  return fd;
+  return labo_netns_socket (netns_fd, "the host's network namespace", AF_INET,
+                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, err);
 }
 
 /* Every failure of a probe reads "probing A:P (word): what: strerror". */

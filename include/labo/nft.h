@@ -1,0 +1,48 @@
+/* nf_tables port forwarding (TCP DNAT) in a network namespace, written
+ * through netlink with libnftnl and libmnl (never the nft program).
+ *
+ * labo owns one table per namespace, "ip labo". This module owns two of its
+ * chains, the NAT base chains "dnat-pre" (prerouting: packets arriving from
+ * other namespaces) and "dnat-out" (output: connections made from inside the
+ * namespace itself, to its own addresses), and rewrites them whole on every
+ * call; any other chain of the table belongs to someone else and is left
+ * alone. Every change is one nfnetlink batch, which the kernel applies
+ * atomically: a failure leaves the namespace's ruleset as it was. The socket
+ * is opened inside the target namespace (a netlink socket stays tied to the
+ * namespace it was created in), and the calling thread is back in its own
+ * namespace on return. Errors name the namespace, the request that failed,
+ * the errno and the kernel's extended ack message when it gives one. */
+#ifndef LABO_NFT_H
+#define LABO_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "labo/error.h"
+
+/* One port forwarding rule: TCP to match_addr:match_port is sent to to_addr:to_port.
+ * Addresses in host byte order (as struct labo_prefix keeps them). */
+struct labo_nft_dnat
+{
+  uint32_t match_addr;
+  uint16_t match_port;
+  uint32_t to_addr;
+  uint16_t to_port;
+};
+
+/* In the network namespace netns_fd (-1: the calling thread's own), makes sure
+ * table "ip labo" exists with two NAT chains, "dnat-pre" (hook prerouting, priority
+ * -100, type nat) and "dnat-out" (hook output, priority -100, type nat), flushes
+ * those two chains only (other chains of the table, which later code will add for
+ * packet filtering, are left alone), and fills both with one rule per entry of v
+ * ("ip daddr A tcp dport P dnat to B:Q"), in v's order. All of it in ONE nfnetlink
+ * batch, so it is atomic: on any failure nothing changes. n == 0 leaves the chains empty.
+ * ns_name is for messages only. Errors name the namespace and the kernel's reason.
+ * A port of 0 in an entry is refused (EINVAL) before anything is sent. */
+int labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_dnat *v,
+                       size_t n, labo_error_t *err);
+
+/* Deletes table "ip labo" in that namespace; absent is not an error. */
+int labo_nft_delete (int netns_fd, const char *ns_name, labo_error_t *err);
+
+#endif

@@ -1,0 +1,57 @@
+/* Shared by the command line's files (src/cli/): exit codes, usage,
+ * finding the lab and the host or node a verb names. One file per group
+ * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
+ * inspect.c (status, events), exec.c (exec, logs, restart). */
+#ifndef LABO_CLI_H
+#define LABO_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "labo/error.h"
+#include "labo/lab.h"
+
+/* The documented exit codes (README, `labo --help`). */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAIL = 1,
+  EXIT_INPUT = 2,
+  EXIT_PRIV = 3,
+  EXIT_NOTFOUND = 4,
+};
+
+extern const char cli_usage_text[];
+
+/* Prints "labo: <fmt with arg>", then the usage; returns EXIT_INPUT. */
+int cli_usage (const char *fmt, const char *arg);
+/* Prints and releases err; returns code. */
+int cli_fail (labo_error_t *err, int code);
+
+/* Loads FILE, or the built-in seed when path is NULL; prints diagnostics
+ * and returns NULL on any. *text is the file's text (caller frees). */
+struct labo_lab *cli_load_lab (const char *path, char **text, size_t *len);
+/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */
+int cli_resolve_lab (const char *arg, bool none_ok, char **name);
+/* The lab as it was brought up (its saved lab file, its runtime), or NULL. */
+struct labo_lab *cli_state_lab (const char *name);
+/* The lab (named with -l, or the only one up having it) that has a host or
+ * node named `name`. */
+int cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node);
+
+/* A node's container as its daemon describes it; its init's pid. */
+json_t *cli_node_info (const struct labo_lab *lab, const struct labo_node *node,
+                       labo_error_t *err);
+pid_t cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err);
+
+int cmd_up (int argc, char **argv);
+int cmd_down (int argc, char **argv);
+int cmd_status (int argc, char **argv);
+int cmd_events (int argc, char **argv);
+int cmd_exec (int argc, char **argv);
+int cmd_logs (int argc, char **argv);
+int cmd_restart (int argc, char **argv);
+
+#endif

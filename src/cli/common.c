@@ -1,0 +1,246 @@
+/* The command line's shared helpers: see src/cli/cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "labo/daemon.h"
+#include "labo/docker.h"
+#include "labo/labfile.h"
+#include "labo/state.h"
+#include "labo/util.h"
+#include "labo/zkproc.h"
+
+const char cli_usage_text[]
+    = "usage: labo <command> [options]\n"
+      "\n"
+      "  up [FILE] [-q] [--dry-run] [--foreground] [--runtime docker|process]\n"
+      "                               bring a lab up (default: the built-in seed lab) and\n"
+      "                               leave its supervisor running; on a lab that is up,\n"
+      "                               start a new supervisor if its own died\n"
+      "  down [LAB|FILE] [-q] [--keep-data]  tear a lab down (idempotent); keep the nodes' data\n"
+      "  status [LAB|FILE] [--json]   hosts, daemons, nodes, who leads, restarts, supervisor\n"
+      "  events [LAB] [--json] [-n N] [--no-follow]  what the supervisor sees and does, live\n"
+      "  exec [-l LAB] HOST|NODE -- CMD...  run CMD inside a host or a node\n"
+      "  logs [-l LAB] [-f] HOST|NODE a host's dockerd log, or a node's ZooKeeper log\n"
+      "  restart [-l LAB] NODE|HOST   restart a node or daemon now (also one given up)\n"
+      "  ls [--json]                  the labs that are up\n"
+      "  validate [FILE]              check a lab file (no privileges needed)\n"
+      "  version\n"
+      "\n"
+      "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host\n"
+      "docs: README.md, docs/labfile.md, docs/status.md\n";
+
+int
+cli_usage (const char *fmt, const char *arg)
+{
+  if (fmt)
+    {
+      fputs ("labo: ", stderr);
+      fprintf (stderr, fmt, arg);
+      fputs ("\n\n", stderr);
+    }
+  fputs (cli_usage_text, stderr);
+  return EXIT_INPUT;
+}
+
+int
+cli_fail (labo_error_t *err, int code)
+{
+  labo_error_print (*err);
+  labo_error_release (err);
+  return code;
+}
+
+static bool
+looks_like_file (const char *arg)
+{
+  struct stat st;
+  size_t l = strlen (arg);
+  return strchr (arg, '/') || (l > 5 && strcmp (arg + l - 5, ".yaml") == 0)
+         || (l > 4 && strcmp (arg + l - 4, ".yml") == 0) || stat (arg, &st) == 0;
+}
+
+/* Loads FILE, or the built-in seed when path is NULL; prints diagnostics. */
+struct labo_lab *
+cli_load_lab (const char *path, char **text, size_t *len)
+{
+  struct labo_diags diags = { NULL, 0 };
+  struct labo_lab *lab;
+
+  if (path == NULL)
+    {
+      *len = labo_seed_yaml_len;
+      *text = xmalloc (*len + 1);
+      memcpy (*text, labo_seed_yaml, *len);
+      (*text)[*len] = '\0';
+      lab = labo_labfile_parse (LABO_SEED_FILE, *text, *len, &diags);
+    }
+  else
+    {
+      *text = labo_read_file (path, len);
+      if (*text == NULL)
+        {
+          fprintf (stderr, "labo: reading lab file %s: %s\n", path, strerror (errno));
+          return NULL;
+        }
+      lab = labo_labfile_parse (path, *text, *len, &diags);
+    }
+  if (lab == NULL)
+    {
+      labo_diags_print (&diags, stderr);
+      fprintf (stderr, "labo: %zu error%s; nothing was created\n", diags.n,
+               diags.n == 1 ? "" : "s");
+      free (*text);
+      *text = NULL;
+    }
+  labo_diags_free (&diags);
+  return lab;
+}
+
+/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */
+int
+cli_resolve_lab (const char *arg, bool none_ok, char **name)
+{
+  char **labs = NULL;
+  size_t n = 0;
+  labo_error_t err = NULL;
+
+  *name = NULL;
+  if (arg && looks_like_file (arg))
+    {
+      cleanup_free char *text = NULL;
+      size_t len;
+      struct labo_lab *lab = cli_load_lab (arg, &text, &len);
+      if (lab == NULL)
+        return EXIT_INPUT;
+      *name = xstrdup (lab->name);
+      labo_lab_free (lab);
+      return EXIT_OK;
+    }
+  if (arg)
+    {
+      *name = xstrdup (arg);
+      return EXIT_OK;
+    }
+  if (labo_state_list (&labs, &n, &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  if (n == 1)
+    *name = xstrdup (labs[0]);
+  else if (n == 0 && !none_ok)
+    fprintf (stderr, "labo: no lab is up (`labo up` brings up the seed lab)\n");
+  else if (n > 1)
+    {
+      fprintf (stderr, "labo: %zu labs are up, name one:", n);
+      for (size_t i = 0; i < n; i++)
+        fprintf (stderr, " %s", labs[i]);
+      fputc ('\n', stderr);
+    }
+  labo_strv_free (labs, n);
+  if (*name == NULL && !(n == 0 && none_ok))
+    return n > 1 ? EXIT_INPUT : EXIT_NOTFOUND;
+  return EXIT_OK;
+}
+
+/* The lab as it was brought up (its saved lab file), or NULL. */
+struct labo_lab *
+cli_state_lab (const char *name)
+{
+  return labo_state_load_lab (name);
+}
+
+/* Labs (up) that have a host or a node named `name`: the one named with
+ * -l, or every lab up. */
+int
+cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node)
+{
+  char **labs = NULL;
+  size_t n = 0, found = 0;
+  labo_error_t err = NULL;
+
+  *lab = NULL;
+  if (lab_opt)
+    {
+      labs = xcalloc (1, sizeof (char *));
+      labs[0] = xstrdup (lab_opt);
+      n = 1;
+    }
+  else if (labo_state_list (&labs, &n, &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct labo_lab *l = cli_state_lab (labs[i]);
+      bool host = l && labo_lab_find_host (l, name) >= 0;
+      bool node = l && labo_lab_find_node (l, name) >= 0;
+      if ((host || node) && found++ == 0)
+        {
+          *lab = xstrdup (labs[i]);
+          *is_node = node && !host;
+        }
+      labo_lab_free (l);
+    }
+  labo_strv_free (labs, n);
+  if (found == 1)
+    return EXIT_OK;
+  free (*lab);
+  *lab = NULL;
+  if (found == 0)
+    {
+      if (lab_opt)
+        fprintf (stderr, "labo: lab %s has no host or node named %s (`labo status %s`)\n",
+                 lab_opt, name, lab_opt);
+      else
+        fprintf (stderr, "labo: no lab that is up has a host or node named %s (`labo ls`)\n",
+                 name);
+      return EXIT_NOTFOUND;
+    }
+  fprintf (stderr, "labo: %zu labs have a host or node named %s: choose one with -l LAB\n", found,
+           name);
+  return EXIT_INPUT;
+}
+
+/* A node's container, as its host's daemon describes it (GET
+ * /containers/{name}/json). Fails naming the node when it has none. */
+json_t *
+cli_node_info (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
+{
+  struct labo_docker d = { 0 };
+  json_t *info = NULL;
+  bool found = false;
+
+  if (labo_daemon_connect (lab, node->host, &d, err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0 && !found)
+    labo_error_make (err, 0, "node %s: no such container on %s", node->name,
+                     lab->hosts[node->host].name);
+  labo_docker_close (&d);
+  return info;
+}
+
+/* A node's container init pid. */
+pid_t
+cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
+{
+  json_t *info;
+
+  if (lab->runtime == LABO_RUNTIME_PROCESS)
+    {
+      pid_t pid = labo_zkproc_running (lab->name, (size_t) (node - lab->nodes), node->name);
+      if (pid <= 0)
+        labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name,
+                         lab->name);
+      return pid > 0 ? pid : -1;
+    }
+  info = cli_node_info (lab, node, err);
+  json_t *jp = json_object_get (json_object_get (info, "State"), "Pid");
+  pid_t pid = -1;
+
+  if (info && (!json_is_integer (jp) || json_integer_value (jp) <= 0))
+    labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name, lab->name);
+  else if (info)
+    pid = (pid_t) json_integer_value (jp);
+  json_decref (info);
+  return pid;
+}

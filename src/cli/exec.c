@@ -1,0 +1,300 @@
+/* `labo exec`, `labo logs` and `labo restart`. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/caps.h"
+#include "labo/control.h"
+#include "labo/daemon.h"
+#include "labo/host.h"
+#include "labo/util.h"
+#include "labo/zkproc.h"
+
+int
+cmd_exec (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL, *target;
+  cleanup_free char *lab_name = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool is_node = false;
+  int c, r, code;
+
+  while ((c = getopt_long (argc, argv, "+l:", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else
+      return cli_usage (NULL, NULL);
+  if (optind >= argc)
+    return cli_usage ("exec needs a host and a command: labo exec HOST -- CMD...", NULL);
+  target = argv[optind++];
+  if (optind < argc && strcmp (argv[optind], "--") == 0)
+    optind++;
+  if (optind >= argc)
+    return cli_usage ("exec needs a command after the host: labo exec %s -- CMD...", target);
+  if (labo_caps_require ("exec", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if ((r = cli_find_target (lab_opt, target, &lab_name, &is_node)) != EXIT_OK)
+    return r;
+  lab = cli_state_lab (lab_name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", lab_name);
+      return EXIT_NOTFOUND;
+    }
+  fflush (NULL);
+  if (is_node)
+    {
+      const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, target)];
+      cleanup_free char *what = xasprintf ("node %s", target);
+      pid_t pid = cli_node_pid (lab, node, &err);
+      labo_lab_free (lab);
+      if (pid < 0)
+        return cli_fail (&err, EXIT_FAIL);
+      code = labo_pid_exec (pid, what, argv + optind, &err);
+      return code < 0 ? cli_fail (&err, EXIT_FAIL) : code;
+    }
+  {
+    size_t h = (size_t) labo_lab_find_host (lab, target);
+    struct labo_daemon_paths p;
+    labo_daemon_paths (lab->name, h, target, &p);
+    /* a Docker host: its private /run, so `docker ps` finds the daemon */
+    labo_host_exec (lab_name, target,
+                    lab->hosts[h].docker != LABO_DOCKER_NONE && access (p.socket, F_OK) == 0
+                        ? p.run : NULL,
+                    argv + optind, &code, &err);
+    labo_daemon_paths_free (&p);
+    labo_lab_free (lab);
+  }
+  return cli_fail (&err, code);
+}
+
+/* Prints lines of a log from `off` on: Docker's json-file form (one
+ * {"log", "stream", "time"} a line) or plain text. Returns the offset of
+ * the first byte not printed (a line not yet complete). */
+static off_t
+print_log (int fd, off_t off, bool json)
+{
+  char buf[65536];
+  size_t have = 0;
+
+  for (;;)
+    {
+      ssize_t n = pread (fd, buf + have, sizeof (buf) - have - 1, off + (off_t) have);
+      char *line, *nl;
+      if (n <= 0)
+        break;
+      have += (size_t) n;
+      buf[have] = '\0';
+      line = buf;
+      while ((nl = memchr (line, '\n', have - (size_t) (line - buf))) != NULL)
+        {
+          *nl = '\0';
+          if (json)
+            {
+              json_t *o = json_loads (line, 0, NULL);
+              const char *msg = json_string_value (json_object_get (o, "log"));
+              const char *st = json_string_value (json_object_get (o, "stream"));
+              if (msg)
+                fputs (msg, st && strcmp (st, "stderr") == 0 ? stderr : stdout);
+              json_decref (o);
+            }
+          else
+            {
+              fputs (line, stdout);
+              fputc ('\n', stdout);
+            }
+          line = nl + 1;
+        }
+      off += line - buf;
+      have -= (size_t) (line - buf);
+      memmove (buf, line, have);
+      if (have == sizeof (buf) - 1)
+        {
+          /* a line longer than the buffer: out as it is */
+          fwrite (buf, 1, have, stdout);
+          off += (off_t) have;
+          have = 0;
+        }
+    }
+  fflush (stdout);
+  fflush (stderr);
+  return off;
+}
+
+/* Prints the log at path; with follow, then what is appended, as it is
+ * (inotify), until the file goes away (the lab is down). A file that
+ * shrinks was rotated or rewritten: read again from its start. */
+static int
+show_log (const char *path, bool json, bool follow)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int ino = -1;
+  off_t off = 0;
+
+  if (fd < 0)
+    {
+      fprintf (stderr, "labo: no log at %s yet: %s\n", path, strerror (errno));
+      return EXIT_NOTFOUND;
+    }
+  off = print_log (fd, 0, json);
+  if (!follow)
+    return EXIT_OK;
+  ino = inotify_init1 (IN_CLOEXEC);
+  if (ino < 0 || inotify_add_watch (ino, path, IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF
+                                                   | IN_ATTRIB) < 0)
+    {
+      fprintf (stderr, "labo: watching %s: %s\n", path, strerror (errno));
+      return EXIT_FAIL;
+    }
+  for (;;)
+    {
+      char ev[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+      ssize_t n = read (ino, ev, sizeof (ev));
+      struct stat st;
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return EXIT_FAIL;
+      for (char *p = ev; p < ev + n;)
+        {
+          struct inotify_event *e = (struct inotify_event *) p;
+          if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+            {
+              print_log (fd, off, json);
+              return EXIT_OK;
+            }
+          p += sizeof (*e) + e->len;
+        }
+      if (fstat (fd, &st) == 0 && st.st_size < off)
+        off = 0;
+      off = print_log (fd, off, json);
+    }
+}
+
+int
+cmd_logs (int argc, char **argv)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "follow", no_argument, NULL, 'f' },
+                                        { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL;
+  cleanup_free char *lab_name = NULL;
+  cleanup_free char *path = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool is_node = false, follow = false, json = false;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "l:f", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else if (c == 'f')
+      follow = true;
+    else
+      return cli_usage (NULL, NULL);
+  if (optind + 1 != argc)
+    return cli_usage ("logs takes one host or node: labo logs [-f] HOST|NODE", NULL);
+  if ((r = cli_find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
+    return r;
+  lab = cli_state_lab (lab_name);
+  if (lab == NULL)
+    return EXIT_NOTFOUND;
+  if (is_node && lab->runtime == LABO_RUNTIME_PROCESS)
+    {
+      size_t i = (size_t) labo_lab_find_node (lab, argv[optind]);
+      struct labo_zkproc_paths p;
+      labo_zkproc_paths (lab->name, i, lab->nodes[i].name, &p);
+      path = xstrdup (p.log);
+      labo_zkproc_paths_free (&p);
+    }
+  else if (is_node)
+    {
+      const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, argv[optind])];
+      json_t *info = cli_node_info (lab, node, &err);
+      /* the daemon's path is inside its mount namespace, where the host's
+       * state dir is bound over /var/lib/docker */
+      const char *lp = json_string_value (json_object_get (info, "LogPath"));
+      if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
+        {
+          struct labo_daemon_paths p;
+          labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
+          path = xasprintf ("%s/docker/%s", p.state, lp + 16);
+          labo_daemon_paths_free (&p);
+          json = true;
+        }
+      json_decref (info);
+      if (path == NULL)
+        {
+          labo_lab_free (lab);
+          return err ? cli_fail (&err, EXIT_FAIL) : EXIT_NOTFOUND;
+        }
+    }
+  else
+    {
+      size_t h = (size_t) labo_lab_find_host (lab, argv[optind]);
+      struct labo_daemon_paths p;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE || lab->runtime != LABO_RUNTIME_DOCKER)
+        {
+          fprintf (stderr, "labo: host %s runs no Docker daemon%s; `labo logs NODE` shows a "
+                           "node's log\n", lab->hosts[h].name,
+                   lab->runtime == LABO_RUNTIME_PROCESS ? " (the lab uses the process runtime)"
+                                                        : "");
+          labo_lab_free (lab);
+          return EXIT_NOTFOUND;
+        }
+      labo_daemon_paths (lab->name, h, lab->hosts[h].name, &p);
+      path = xstrdup (p.log);
+      labo_daemon_paths_free (&p);
+    }
+  labo_lab_free (lab);
+  return show_log (path, json, follow);
+}
+
+int
+cmd_restart (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL;
+  cleanup_free char *lab_name = NULL;
+  labo_error_t err = NULL;
+  json_t *req, *reply = NULL;
+  bool is_node = false;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else
+      return cli_usage (NULL, NULL);
+  if (optind + 1 != argc)
+    return cli_usage ("restart takes one node or host: labo restart NODE|HOST", NULL);
+  if (labo_caps_require ("restart", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if ((r = cli_find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
+    return r;
+  if (labo_supervisor_alive (lab_name, NULL) <= 0)
+    {
+      fprintf (stderr, "labo: lab %s has no supervisor running: `labo up` of its lab file "
+                       "starts one\n", lab_name);
+      return EXIT_FAIL;
+    }
+  req = json_pack ("{s:s, s:s}", "cmd", "restart", "name", argv[optind]);
+  r = labo_control_call (lab_name, req, 5000, &reply, &err);
+  json_decref (req);
+  json_decref (reply);
+  if (r < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  printf ("labo: %s is restarting (`labo events %s`)\n", argv[optind], lab_name);
+  return EXIT_OK;
+}

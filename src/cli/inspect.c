@@ -1,0 +1,137 @@
+/* `labo status` and `labo events`. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "labo/caps.h"
+#include "labo/control.h"
+#include "labo/state.h"
+#include "labo/status.h"
+#include "labo/util.h"
+
+int
+cmd_status (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+  cleanup_free char *name = NULL;
+  labo_error_t err = NULL;
+  bool as_json = false;
+  json_t *st;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "j", opts, NULL)) != -1)
+    if (c == 'j')
+      as_json = true;
+    else
+      return cli_usage (NULL, NULL);
+  if (argc - optind > 1)
+    return cli_usage ("status takes at most one lab", NULL);
+  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
+    return r;
+  {
+    cleanup_free char *dir = labo_state_dir (name);
+    if (access (dir, F_OK) < 0)
+      {
+        fprintf (stderr, "labo: lab '%s' is not up (`labo ls` lists the labs that are)\n", name);
+        return EXIT_NOTFOUND;
+      }
+  }
+  if (labo_caps_require ("status", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  st = labo_status_json (name, &err);
+  if (st == NULL)
+    return cli_fail (&err, EXIT_FAIL);
+  if (as_json)
+    {
+      json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      putchar ('\n');
+    }
+  else
+    labo_status_print (st, stdout);
+  json_decref (st);
+  return EXIT_OK;
+}
+
+struct events_out
+{
+  bool json, follow;
+};
+
+static int
+print_one (json_t *ev, void *data)
+{
+  struct events_out *o = data;
+  const char *t;
+
+  if (json_is_true (json_object_get (ev, "backlog_end")))
+    return !o->follow;
+  if (o->json)
+    {
+      json_dumpf (ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      putchar ('\n');
+    }
+  else
+    {
+      t = json_string_value (json_object_get (ev, "time"));
+      printf ("%s  %-10s %-14s %s\n", t ? t : "", json_string_value (json_object_get (ev, "kind")),
+              json_string_value (json_object_get (ev, "subject")),
+              json_string_value (json_object_get (ev, "message")));
+    }
+  fflush (stdout);
+  return 0;
+}
+
+int
+cmd_events (int argc, char **argv)
+{
+  static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                        { "no-follow", no_argument, NULL, 'N' },
+                                        { NULL, 0, NULL, 0 } };
+  struct events_out o = { false, true };
+  cleanup_free char *name = NULL;
+  labo_error_t err = NULL;
+  long backlog = 20;
+  json_t *req;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "jn:N", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'j':
+        o.json = true;
+        break;
+      case 'n':
+        {
+          char *end;
+          backlog = strtol (optarg, &end, 10);
+          if (*end || backlog < 0)
+            return cli_usage ("-n takes a number of past events, not '%s'", optarg);
+          break;
+        }
+      case 'N':
+        o.follow = false;
+        break;
+      default:
+        return cli_usage (NULL, NULL);
+      }
+  if (argc - optind > 1)
+    return cli_usage ("events takes at most one lab", NULL);
+  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
+    return r;
+  if (labo_supervisor_alive (name, NULL) <= 0)
+    {
+      fprintf (stderr, "labo: lab %s has no supervisor running%s\n", name,
+               labo_state_meta (name, "state") ? " (`labo up` of its lab file starts a new one)"
+                                               : ": it is not up");
+      return EXIT_FAIL;
+    }
+  req = json_pack ("{s:s, s:i}", "cmd", "events", "backlog", (int) backlog);
+  r = labo_control_stream (name, req, print_one, &o, &err);
+  json_decref (req);
+  return r < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
+}

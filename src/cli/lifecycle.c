@@ -1,0 +1,348 @@
+/* `labo up` and `labo down`. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "labo/caps.h"
+#include "labo/control.h"
+#include "labo/daemon.h"
+#include "labo/docker_up.h"
+#include "labo/engine.h"
+#include "labo/state.h"
+#include "labo/supervisor.h"
+#include "labo/util.h"
+
+/* The runtime a fresh `up` uses: --runtime, else the lab file's, else
+ * docker where dockerd is installed, else process. */
+static enum labo_runtime
+choose_runtime (const struct labo_lab *lab, enum labo_runtime asked)
+{
+  if (asked != LABO_RUNTIME_AUTO)
+    return asked;
+  if (lab->runtime != LABO_RUNTIME_AUTO)
+    return lab->runtime;
+  return labo_daemon_available () ? LABO_RUNTIME_DOCKER : LABO_RUNTIME_PROCESS;
+}
+
+/* In the process that will supervise: its output goes to the lab's
+ * supervisor.log and it leaves the caller's session, so that closing the
+ * terminal, or a caller waiting for `up`'s output to end, does not touch
+ * it. */
+static void
+detach (const char *lab)
+{
+  cleanup_free char *log = labo_control_path (lab, LABO_SUPERVISOR_LOG);
+  int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  fflush (NULL);
+  if (fd >= 0)
+    {
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+      close (fd);
+    }
+  if (null >= 0)
+    {
+      dup2 (null, 0);
+      close (null);
+    }
+  setsid ();
+  if (chdir ("/") < 0)
+    {
+      /* nothing depends on the working directory */
+    }
+}
+
+/* Runs the supervisor in this process (after detaching, unless in the
+ * foreground); `ready` is told once it listens. */
+static int
+supervise (struct labo_lab *lab, bool foreground, bool adopt, int ready)
+{
+  struct labo_supervisor_opts so = { .foreground = foreground, .adopt = adopt, .ready_fd = ready };
+  labo_error_t err = NULL;
+
+  if (!foreground)
+    detach (lab->name);
+  if (labo_supervise (lab, lab->runtime, &so, &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  return EXIT_OK;
+}
+
+/* Forks; the child runs fn and writes its first result (an exit code
+ * byte) to the pipe, the parent waits for that byte and returns it. The
+ * child carries on (as the supervisor) after writing it. */
+static int
+in_child (int (*fn) (void *data, int ready), void *data, pid_t *child)
+{
+  int p[2];
+  unsigned char code;
+  ssize_t n;
+  int status;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    {
+      perror ("labo: pipe");
+      return EXIT_FAIL;
+    }
+  fflush (NULL);
+  *child = fork ();
+  if (*child < 0)
+    {
+      perror ("labo: fork");
+      return EXIT_FAIL;
+    }
+  if (*child == 0)
+    {
+      close (p[0]);
+      exit (fn (data, p[1]));
+    }
+  close (p[1]);
+  while ((n = read (p[0], &code, 1)) < 0 && errno == EINTR)
+    ;
+  close (p[0]);
+  if (n == 1)
+    return code;
+  /* it ended without a word: say how */
+  if (waitpid (*child, &status, 0) == *child)
+    {
+      if (WIFSIGNALED (status))
+        fprintf (stderr, "labo: the lab's process was killed by signal %d\n", WTERMSIG (status));
+      return WIFEXITED (status) && WEXITSTATUS (status) ? WEXITSTATUS (status) : EXIT_FAIL;
+    }
+  return EXIT_FAIL;
+}
+
+struct up_job
+{
+  struct labo_lab *lab;
+  const char *text;
+  size_t len;
+  struct labo_up_opts o;
+  bool foreground;
+};
+
+static void
+tell (int ready, int code)
+{
+  unsigned char c = (unsigned char) code;
+  if (ready >= 0 && write (ready, &c, 1) < 0)
+    {
+      /* the parent is gone: nobody to tell */
+    }
+}
+
+/* The child of a fresh `up`: the lab, then its supervisor. */
+static int
+up_then_supervise (void *data, int ready)
+{
+  struct up_job *j = data;
+  labo_error_t err = NULL;
+
+  if (labo_up (j->lab, j->text, j->len, &j->o, &err) < 0)
+    {
+      int code = cli_fail (&err, EXIT_FAIL);
+      tell (ready, code);
+      return code;
+    }
+  if (!labo_supervisor_needed (j->lab, j->lab->runtime))
+    {
+      tell (ready, EXIT_OK);
+      return EXIT_OK;
+    }
+  if (!j->o.quiet)
+    printf ("labo: supervisor %d keeps it running (`labo events`; its log: %s/%s/%s)\n",
+            (int) getpid (), labo_run_dir (), j->lab->name, LABO_SUPERVISOR_LOG);
+  return supervise (j->lab, false, false, ready);
+}
+
+static int
+adopt (void *data, int ready)
+{
+  struct up_job *j = data;
+  return supervise (j->lab, false, true, ready);
+}
+
+/* `up` of a lab that is up: the same file re-attaches a supervisor if its
+ * own died (nothing is made again), another file is an error. */
+static int
+up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime asked)
+{
+  size_t saved_len = 0;
+  cleanup_free char *saved = labo_state_get (lab->name, "lab.yaml", &saved_len);
+  struct labo_lab *running = labo_state_load_lab (lab->name);
+  struct up_job j = { .lab = running };
+  bool died = false;
+  pid_t pid, child = 0;
+  int code;
+
+  if (running == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is up but its saved lab file cannot be read: `labo down "
+                       "%s`, then `labo up`\n", lab->name, lab->name);
+      return EXIT_FAIL;
+    }
+  if (saved == NULL || saved_len != len || memcmp (saved, text, len) != 0)
+    {
+      fprintf (stderr, "labo: lab %s is up, from another version of this lab file: `labo down "
+                       "%s` first to bring this one up\n", lab->name, lab->name);
+      labo_lab_free (running);
+      return EXIT_FAIL;
+    }
+  if (asked != LABO_RUNTIME_AUTO && asked != running->runtime)
+    {
+      fprintf (stderr, "labo: lab %s is up with the %s runtime: `labo down %s` first to use "
+                       "the %s runtime\n", lab->name, labo_runtime_name (running->runtime),
+               lab->name, labo_runtime_name (asked));
+      labo_lab_free (running);
+      return EXIT_FAIL;
+    }
+  pid = labo_supervisor_alive (lab->name, &died);
+  if (pid > 0 || !labo_supervisor_needed (running, running->runtime))
+    {
+      if (pid > 0)
+        printf ("labo: lab %s is up; its supervisor %d runs (`labo status %s`)\n", lab->name,
+                (int) pid, lab->name);
+      else
+        printf ("labo: lab %s is up (`labo status %s`)\n", lab->name, lab->name);
+      labo_lab_free (running);
+      return EXIT_OK;
+    }
+  code = in_child (adopt, &j, &child);
+  if (code == EXIT_OK)
+    printf ("labo: lab %s is up; its supervisor %s, supervisor %d took over what runs "
+            "(`labo status %s`, `labo events %s`)\n",
+            lab->name, died ? "had died" : "was not running", (int) child, lab->name, lab->name);
+  else
+    fprintf (stderr, "labo: no supervisor could take over lab %s: see %s/%s/%s\n", lab->name,
+             labo_run_dir (), lab->name, LABO_SUPERVISOR_LOG);
+  labo_lab_free (running);
+  return code;
+}
+
+int
+cmd_up (int argc, char **argv)
+{
+  static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                        { "dry-run", no_argument, NULL, 'n' },
+                                        { "foreground", no_argument, NULL, 'f' },
+                                        { "runtime", required_argument, NULL, 'r' },
+                                        { NULL, 0, NULL, 0 } };
+  struct labo_up_opts o = { false, false };
+  enum labo_runtime asked = LABO_RUNTIME_AUTO;
+  bool foreground = false;
+  cleanup_free char *text = NULL;
+  cleanup_free char *state = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  size_t len;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "qnfr:", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'q':
+        o.quiet = true;
+        break;
+      case 'n':
+        o.dry_run = true;
+        break;
+      case 'f':
+        foreground = true;
+        break;
+      case 'r':
+        if (labo_runtime_parse (optarg, &asked) < 0)
+          return cli_usage ("--runtime takes docker, process or auto, not '%s'", optarg);
+        break;
+      default:
+        return cli_usage (NULL, NULL);
+      }
+  if (argc - optind > 1)
+    return cli_usage ("up takes at most one lab file", NULL);
+  lab = cli_load_lab (optind < argc ? argv[optind] : NULL, &text, &len);
+  if (lab == NULL)
+    return EXIT_INPUT;
+  lab->runtime = choose_runtime (lab, asked);
+  if (!o.dry_run && labo_caps_require ("up", &err) < 0)
+    {
+      labo_lab_free (lab);
+      return cli_fail (&err, EXIT_PRIV);
+    }
+  state = labo_state_meta (lab->name, "state");
+  if (!o.dry_run && state && strcmp (state, "up") == 0)
+    {
+      r = up_again (lab, text, len, asked);
+      labo_lab_free (lab);
+      return r;
+    }
+  if (o.dry_run)
+    {
+      r = labo_up (lab, text, len, &o, &err);
+      labo_lab_free (lab);
+      return r < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
+    }
+  {
+    struct up_job j = { lab, text, len, o, foreground };
+    pid_t child = 0;
+    if (foreground)
+      {
+        /* this very process: the lab, then the supervisor, attached */
+        r = labo_up (lab, text, len, &o, &err) < 0 ? cli_fail (&err, EXIT_FAIL)
+            : labo_supervisor_needed (lab, lab->runtime) ? supervise (lab, true, false, -1)
+                                                         : EXIT_OK;
+      }
+    else
+      r = in_child (up_then_supervise, &j, &child);
+  }
+  labo_lab_free (lab);
+  return r;
+}
+
+int
+cmd_down (int argc, char **argv)
+{
+  static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                        { "keep-data", no_argument, NULL, 'k' },
+                                        { NULL, 0, NULL, 0 } };
+  cleanup_free char *name = NULL;
+  labo_error_t err = NULL;
+  bool quiet = false, keep_data = false;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "qk", opts, NULL)) != -1)
+    if (c == 'q')
+      quiet = true;
+    else if (c == 'k')
+      keep_data = true;
+    else
+      return cli_usage (NULL, NULL);
+  if (argc - optind > 1)
+    return cli_usage ("down takes at most one lab", NULL);
+  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, true, &name)) != EXIT_OK)
+    return r;
+  if (name == NULL)
+    {
+      printf ("labo: no lab is up; nothing to do\n");
+      return EXIT_OK;
+    }
+  if (labo_caps_require ("down", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if (!quiet)
+    printf ("labo: down %s\n", name);
+  r = labo_down (name, quiet, keep_data, &err);
+  if (r < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  if (!quiet)
+    printf (r ? "labo: lab %s is down\n" : "labo: lab %s was not up; nothing to do\n", name);
+  if (!quiet && keep_data && labo_lab_has_kept_data (name))
+    printf ("labo: the nodes' data is kept in /var/lib/labo/%s/_data: `labo up` of %s resumes "
+            "it, `labo down %s` removes it\n", name, name, name);
+  return EXIT_OK;
+}

@@ -1,0 +1,80 @@
+/* The process runtime's half of `up`: no Docker. Each host's published
+ * ports become DNAT rules in its own namespace (nf_tables, as Docker does
+ * with iptables), each node a ZooKeeper process of its host (zkproc.h),
+ * started together, then the wait for the ensemble to serve. Runs after
+ * the network, whose plan gave the nodes their overlay addresses. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "labo/docker_up.h"
+#include "labo/netns.h"
+#include "labo/nft.h"
+#include "labo/plan.h"
+#include "labo/util.h"
+#include "labo/zkproc.h"
+
+static int
+publish_ports (const struct labo_lab *lab, size_t *n_rules, labo_error_t *err)
+{
+  *n_rules = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[h].name);
+      cleanup_free struct labo_nft_dnat *v = NULL;
+      cleanup_close int fd = -1;
+      size_t n = 0;
+      int r;
+
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        for (size_t k = 0; lab->nodes[i].host == h && k < lab->nodes[i].n_ports; k++)
+          {
+            struct labo_nft_dnat *d = labo_array_push (&v, &n, sizeof (*d));
+            d->match_addr = lab->hosts[h].lab_address;
+            d->match_port = lab->nodes[i].ports[k].host_port;
+            d->to_addr = lab->nodes[i].address;
+            d->to_port = lab->nodes[i].ports[k].container_port;
+          }
+      if (n == 0)
+        continue;
+      fd = labo_netns_open (ns, err);
+      if (fd < 0)
+        return -1;
+      r = labo_nft_set_dnat (fd, ns, v, n, err);
+      if (r < 0)
+        return labo_error_wrap (err, "publishing the ports of %s", lab->hosts[h].name);
+      *n_rules += n;
+    }
+  return 0;
+}
+
+int
+labo_up_process (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
+                 bool quiet, labo_error_t *err)
+{
+  cleanup_free char *why = NULL;
+  cleanup_free char *leader = NULL;
+  size_t n_rules;
+  bool resumed = labo_lab_has_kept_data (lab->name);
+
+  if (lab->n_nodes == 0)
+    return 0;
+  if (!labo_zkproc_available (&why))
+    return labo_error_make (err, 0, "%s", why);
+  if (publish_ports (lab, &n_rules, err) < 0)
+    return -1;
+  labo_progress_stage (pr, "ports", "%zu published (DNAT in each host)", n_rules);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (labo_zkproc_start (lab, i, err) < 0)
+      return -1;
+  labo_progress_stage (pr, "nodes", "%zu ZooKeeper process%s started%s", lab->n_nodes,
+                       lab->n_nodes == 1 ? "" : "es",
+                       resumed ? ", on the data kept by `down --keep-data`" : "");
+  if (labo_inject_failure ("quorum", err) < 0 || labo_wait_quorum (lab, 90, &leader, err) < 0)
+    return -1;
+  labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
+                       lab->n_nodes == 1 ? "" : "s");
+  (void) st;
+  (void) quiet;
+  return 0;
+}

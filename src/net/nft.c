@@ -1,0 +1,604 @@
+/* nf_tables DNAT rules through libnftnl and libmnl, one batch per call: see include/labo/nft.h. */
+#include "labo/nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <limits.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "labo/ipv4.h"
+#include "labo/util.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+#define TABLE "labo"
+#define CHAIN_PRE "dnat-pre"
+#define CHAIN_OUT "dnat-out"
+/* NF_IP_PRI_NAT_DST: where iptables' nat PREROUTING and OUTPUT sit, so a
+ * namespace that also has iptables rules sees the usual order. */
+#define NAT_PRIORITY (-100)
+
+/* The largest message built here is a rule, 460 bytes; the libnftnl
+ * builders do not check the room they write into, so each message gets
+ * this much zeroed space and is checked against it once built. */
+#define MSG_ROOM 2048
+/* Every request is acknowledged, and each ack is accounted at its skb's true
+ * size (about 1 KiB) against the receive buffer: twice that per request keeps
+ * the kernel from dropping any (ENOBUFS) however many rules the batch holds. */
+#define ACK_ROOM 2048
+
+enum op
+{
+  OP_NEWTABLE,
+  OP_NEWCHAIN,
+  OP_FLUSH,
+  OP_NEWRULE,
+  OP_DELTABLE,
+};
+
+/* What a request of the batch was for, to say which one the kernel refused. */
+struct tag
+{
+  enum op op;
+  const char *chain;
+  const struct labo_nft_dnat *entry;
+  bool absent_ok; /* ENOENT is the state asked for */
+};
+
+/* One nfnetlink batch: BATCH_BEGIN (seq first_seq), the requests (seq
+ * first_seq + 1 + i, described by tags[i]), BATCH_END. */
+struct batch
+{
+  char *buf;
+  size_t len, cap;
+  struct tag *tags;
+  size_t n_tags;
+  uint32_t first_seq, seq;
+};
+
+static char *
+room (struct batch *b)
+{
+  if (b->len + MSG_ROOM > b->cap)
+    {
+      b->cap = b->cap ? b->cap * 2 : 8 * MSG_ROOM;
+      b->buf = xrealloc (b->buf, b->cap);
+    }
+  memset (b->buf + b->len, 0, MSG_ROOM);
+  return b->buf + b->len;
+}
+
+static void
+end (struct batch *b, struct nlmsghdr *nlh)
+{
+  /* Past MSG_ROOM the builders have already written over what follows. */
+  if (nlh->nlmsg_len > MSG_ROOM)
+    abort ();
+  b->len += NLMSG_ALIGN (nlh->nlmsg_len);
+}
+
+static void
+batch_begin (struct batch *b)
+{
+  memset (b, 0, sizeof (*b));
+  b->first_seq = (uint32_t) time (NULL);
+  b->seq = b->first_seq;
+  /* Without NLM_F_ACK: kernels before 6.10 never acknowledge the batch's
+   * delimiters and later ones do only when asked, so not asking keeps the
+   * count of acks the same everywhere. */
+  end (b, nftnl_batch_begin (room (b), b->seq++));
+}
+
+static void
+batch_end (struct batch *b)
+{
+  end (b, nftnl_batch_end (room (b), b->seq++));
+}
+
+static void
+batch_free (struct batch *b)
+{
+  free (b->buf);
+  free (b->tags);
+  memset (b, 0, sizeof (*b));
+}
+
+/* Starts a request for nf_tables, family ip, acknowledged. */
+static struct nlmsghdr *
+begin (struct batch *b, uint16_t type, uint16_t flags, enum op op, const char *chain,
+       const struct labo_nft_dnat *entry)
+{
+  struct tag *t = labo_array_push (&b->tags, &b->n_tags, sizeof (*t));
+
+  t->op = op;
+  t->chain = chain;
+  t->entry = entry;
+  t->absent_ok = false;
+  return nftnl_nlmsg_build_hdr (room (b), type, NFPROTO_IPV4, NLM_F_ACK | flags, b->seq++);
+}
+
+/* libnftnl fails only to allocate, which labo treats as fatal everywhere. */
+static void
+check_alloc (const void *p)
+{
+  if (p == NULL)
+    abort ();
+}
+
+static void
+check_set (int r)
+{
+  if (r < 0)
+    abort ();
+}
+
+static void
+table_freep (struct nftnl_table **t)
+{
+  if (*t)
+    nftnl_table_free (*t);
+}
+static void
+chain_freep (struct nftnl_chain **c)
+{
+  if (*c)
+    nftnl_chain_free (*c);
+}
+static void
+rule_freep (struct nftnl_rule **r)
+{
+  if (*r)
+    nftnl_rule_free (*r);
+}
+#define cleanup_table __attribute__ ((cleanup (table_freep)))
+#define cleanup_chain __attribute__ ((cleanup (chain_freep)))
+#define cleanup_rule __attribute__ ((cleanup (rule_freep)))
+
+static void
+put_table (struct batch *b, uint16_t type, uint16_t flags, enum op op)
+{
+  cleanup_table struct nftnl_table *t = nftnl_table_alloc ();
+  struct nlmsghdr *nlh;
+
+  check_alloc (t);
+  check_set (nftnl_table_set_str (t, NFTNL_TABLE_NAME, TABLE));
+  nlh = begin (b, type, flags, op, NULL, NULL);
+  nftnl_table_nlmsg_build_payload (nlh, t);
+  end (b, nlh);
+}
+
+/* Without NLM_F_EXCL an existing chain is kept as long as its type, hook and
+ * priority are these (the kernel answers EEXIST otherwise): a chain someone
+ * made differently under our name is a conflict to report, not to paper
+ * over. */
+static void
+put_nat_chain (struct batch *b, const char *name, uint32_t hook)
+{
+  cleanup_chain struct nftnl_chain *c = nftnl_chain_alloc ();
+  struct nlmsghdr *nlh;
+
+  check_alloc (c);
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, TABLE));
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name));
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, "nat"));
+  nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, hook);
+  nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, NAT_PRIORITY);
+  nlh = begin (b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, OP_NEWCHAIN, name, NULL);
+  nftnl_chain_nlmsg_build_payload (nlh, c);
+  end (b, nlh);
+}
+
+/* A DELRULE naming a chain and no rule handle deletes every rule of that
+ * chain: nft's "flush chain". */
+static void
+put_flush (struct batch *b, const char *chain)
+{
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  struct nlmsghdr *nlh;
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain));
+  nlh = begin (b, NFT_MSG_DELRULE, 0, OP_FLUSH, chain, NULL);
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
+static struct nftnl_expr *
+expr_new (struct nftnl_rule *r, const char *name)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc (name);
+
+  check_alloc (e);
+  nftnl_rule_add_expr (r, e); /* the rule owns it from here */
+  return e;
+}
+
+/* Register 1 = len bytes at offset of the packet's header `base`. */
+static void
+put_payload (struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len)
+{
+  struct nftnl_expr *e = expr_new (r, "payload");
+
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_BASE, base);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_LEN, len);
+}
+
+/* Stops the rule unless register 1 holds these bytes. */
+static void
+put_cmp_eq (struct nftnl_rule *r, const void *data, uint32_t len)
+{
+  struct nftnl_expr *e = expr_new (r, "cmp");
+
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_CMP_DATA, data, len));
+}
+
+static void
+put_immediate (struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len)
+{
+  struct nftnl_expr *e = expr_new (r, "immediate");
+
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, reg);
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_IMM_DATA, data, len));
+}
+
+/* "ip daddr A tcp dport P dnat to B:Q", as nft compiles it: the protocol
+ * check comes before the transport header is read, since the port's offset
+ * means something only for TCP. */
+static void
+put_dnat_rule (struct batch *b, const char *chain, const struct labo_nft_dnat *d)
+{
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  struct nftnl_expr *e;
+  struct nlmsghdr *nlh;
+  uint8_t proto = IPPROTO_TCP;
+  uint32_t match_addr = htonl (d->match_addr), to_addr = htonl (d->to_addr);
+  uint16_t match_port = htons (d->match_port), to_port = htons (d->to_port);
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain));
+
+  e = expr_new (r, "meta");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+  put_cmp_eq (r, &proto, sizeof (proto));
+
+  put_payload (r, NFT_PAYLOAD_NETWORK_HEADER, offsetof (struct iphdr, daddr), sizeof (match_addr));
+  put_cmp_eq (r, &match_addr, sizeof (match_addr));
+
+  put_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, offsetof (struct tcphdr, th_dport),
+               sizeof (match_port));
+  put_cmp_eq (r, &match_port, sizeof (match_port));
+
+  /* The nat expression reads the new address and port from registers. */
+  put_immediate (r, NFT_REG_1, &to_addr, sizeof (to_addr));
+  put_immediate (r, NFT_REG_2, &to_port, sizeof (to_port));
+  e = expr_new (r, "nat");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, chain, d);
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
+/* "adding rule 'ip daddr 198.51.100.198 tcp dport 32181 dnat to 10.0.0.1:2181'
+ * to chain dnat-pre of table ip labo" and the like. */
+static char *
+describe (const struct tag *t)
+{
+  char a[16], c[16];
+
+  switch (t->op)
+    {
+    case OP_NEWTABLE:
+      return xstrdup ("creating table ip " TABLE);
+    case OP_NEWCHAIN:
+      return xasprintf ("creating chain %s of table ip " TABLE, t->chain);
+    case OP_FLUSH:
+      return xasprintf ("flushing chain %s of table ip " TABLE, t->chain);
+    case OP_NEWRULE:
+      return xasprintf ("adding rule 'ip daddr %s tcp dport %u dnat to %s:%u' to chain %s of "
+                        "table ip " TABLE,
+                        labo_ipv4_format (t->entry->match_addr, a), (unsigned) t->entry->match_port,
+                        labo_ipv4_format (t->entry->to_addr, c), (unsigned) t->entry->to_port,
+                        t->chain);
+    case OP_DELTABLE:
+      return xstrdup ("deleting table ip " TABLE);
+    default:
+      return xstrdup ("an nf_tables request");
+    }
+}
+
+/* The kernel's extended-ack text, if it sent one. Every offset is checked
+ * against the message's own length before it is followed. */
+static const char *
+extack_msg (const struct nlmsghdr *nlh)
+{
+  const struct nlmsgerr *e = mnl_nlmsg_get_payload (nlh);
+  size_t payload = mnl_nlmsg_get_payload_len (nlh);
+  size_t off = sizeof (*e);
+  const char *tail = (const char *) nlh + nlh->nlmsg_len;
+  const struct nlattr *attr;
+
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+    return NULL;
+  if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+    {
+      /* The request was echoed after the header: skip it. */
+      if (e->msg.nlmsg_len < sizeof (struct nlmsghdr))
+        return NULL;
+      off += e->msg.nlmsg_len - sizeof (struct nlmsghdr);
+    }
+  if (MNL_ALIGN (off) >= payload)
+    return NULL;
+  for (attr = (const struct nlattr *) ((const char *) e + MNL_ALIGN (off));
+       mnl_attr_ok (attr, (int) (tail - (const char *) attr)); attr = mnl_attr_next (attr))
+    if (mnl_attr_get_type (attr) == NLMSGERR_ATTR_MSG
+        && mnl_attr_validate (attr, MNL_TYPE_NUL_STRING) >= 0)
+      return mnl_attr_get_str (attr);
+  return NULL;
+}
+
+/* Raises a socket buffer to at least `want` bytes, past the system limit if
+ * we may (SO_*BUFFORCE needs CAP_NET_ADMIN). Best effort: a buffer still too
+ * small shows up as EMSGSIZE or ENOBUFS, reported as such. */
+static void
+grow_buffer (int fd, int opt, int opt_force, size_t want)
+{
+  int cur = 0, v;
+  socklen_t sl = sizeof (cur);
+
+  if (want > INT_MAX / 2)
+    want = INT_MAX / 2;
+  if (getsockopt (fd, SOL_SOCKET, opt, &cur, &sl) == 0 && cur >= 0 && (size_t) cur >= want)
+    return;
+  v = (int) want;
+  if (setsockopt (fd, SOL_SOCKET, opt_force, &v, sizeof (v)) < 0)
+    (void) setsockopt (fd, SOL_SOCKET, opt, &v, sizeof (v));
+}
+
+/* A netfilter netlink socket in the namespace netns_fd (-1: ours). The
+ * kernel ties a netlink socket to the namespace it is created in, so the
+ * thread enters the target just for socket(), and comes back. */
+static int
+nfnl_open (int netns_fd, const char *ns_name, struct mnl_socket **out, labo_error_t *err)
+{
+  cleanup_close int self = -1;
+  struct mnl_socket *sock;
+  int one = 1, saved;
+
+  if (netns_fd >= 0)
+    {
+      self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+      if (self < 0)
+        return labo_error_errno (err, "opening the current network namespace");
+      if (setns (netns_fd, CLONE_NEWNET) < 0)
+        return labo_error_errno (err, "entering the network namespace of %s", ns_name);
+    }
+  /* Non-blocking: see read_acks. */
+  sock = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  saved = errno;
+  if (self >= 0 && setns (self, CLONE_NEWNET) < 0)
+    {
+      /* Staying in the lab's namespace would send every later request to
+       * the wrong place: nothing sane can follow. */
+      perror ("labo: returning to the original network namespace");
+      abort ();
+    }
+  if (sock == NULL)
+    return labo_error_make (err, saved, "opening a netfilter netlink socket in %s", ns_name);
+  /* Acks without the request echoed back, but with the kernel's reason. */
+  mnl_socket_setsockopt (sock, NETLINK_CAP_ACK, &one, sizeof (one));
+  mnl_socket_setsockopt (sock, NETLINK_EXT_ACK, &one, sizeof (one));
+  if (mnl_socket_bind (sock, 0, MNL_SOCKET_AUTOPID) < 0)
+    {
+      saved = errno;
+      mnl_socket_close (sock);
+      return labo_error_make (err, saved, "binding a netfilter netlink socket in %s", ns_name);
+    }
+  *out = sock;
+  return 0;
+}
+
+/* Reads the acknowledgement of every request of the batch and turns the
+ * first refusal into an error. nfnetlink processes a batch inside the
+ * sendmsg() that carries it and queues all its answers before returning, so
+ * everything is already in the socket: reading without blocking cannot miss
+ * an answer, and cannot hang on one that never comes (a batch the kernel
+ * rejects as a whole is answered once, on the BATCH_BEGIN's sequence number,
+ * or not at all). */
+static int
+read_acks (struct mnl_socket *sock, const struct batch *b, const char *ns_name, labo_error_t *err)
+{
+  char rbuf[16384];
+  cleanup_free bool *acked = xcalloc (b->n_tags ? b->n_tags : 1, sizeof (bool));
+  size_t got = 0;
+  uint32_t end_seq = b->first_seq + 1 + (uint32_t) b->n_tags;
+  /* The refusal with the lowest sequence number: later requests often fail
+   * only because an earlier one did. */
+  size_t first_bad = SIZE_MAX;
+  int first_errno = 0, batch_errno = 0;
+  cleanup_free char *why = NULL, *batch_why = NULL;
+
+  while (got < b->n_tags && batch_errno == 0)
+    {
+      ssize_t n = mnl_socket_recvfrom (sock, rbuf, sizeof (rbuf));
+      const struct nlmsghdr *nlh;
+      int len;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      if (n < 0)
+        return labo_error_errno (err, "reading nf_tables acknowledgements in %s", ns_name);
+      len = (int) n;
+      for (nlh = (const struct nlmsghdr *) rbuf; mnl_nlmsg_ok (nlh, len);
+           nlh = mnl_nlmsg_next (nlh, &len))
+        {
+          const struct nlmsgerr *e;
+          const char *msg;
+          uint32_t seq = nlh->nlmsg_seq;
+          size_t i;
+
+          if (nlh->nlmsg_type != NLMSG_ERROR
+              || nlh->nlmsg_len < mnl_nlmsg_size (sizeof (struct nlmsgerr)))
+            continue;
+          e = mnl_nlmsg_get_payload (nlh);
+          msg = extack_msg (nlh);
+          if (seq == b->first_seq || seq == end_seq)
+            {
+              /* About the batch as a whole (its commit, or its framing). */
+              if (e->error != 0 && batch_errno == 0)
+                {
+                  batch_errno = -e->error;
+                  batch_why = msg ? xstrdup (msg) : NULL;
+                }
+              continue;
+            }
+          i = seq - (b->first_seq + 1);
+          if (i >= b->n_tags)
+            continue; /* not ours */
+          if (!acked[i])
+            {
+              acked[i] = true;
+              got++;
+            }
+          if (e->error == -ENOENT && b->tags[i].absent_ok)
+            continue;
+          if (e->error != 0 && i < first_bad)
+            {
+              first_bad = i;
+              first_errno = -e->error;
+              free (why);
+              why = msg ? xstrdup (msg) : NULL;
+            }
+        }
+    }
+
+  if (first_bad != SIZE_MAX)
+    {
+      const struct tag *t = &b->tags[first_bad];
+      cleanup_free char *what = describe (t);
+      /* nf_tables points at the attribute rather than explaining; this
+       * one is common enough (someone else's chain under our name) to say. */
+      const char *hint = t->op == OP_NEWCHAIN && first_errno == EEXIST
+                             ? " (it exists with another type, hook or priority)"
+                             : "";
+      return labo_error_make (err, first_errno, "%s in %s%s%s%s%s", what, ns_name, hint,
+                              why ? " (kernel: " : "", why ? why : "", why ? ")" : "");
+    }
+  if (batch_errno != 0)
+    return labo_error_make (err, batch_errno, "applying %zu nf_tables requests in %s%s%s%s",
+                            b->n_tags, ns_name, batch_why ? " (kernel: " : "",
+                            batch_why ? batch_why : "", batch_why ? ")" : "");
+  if (got < b->n_tags)
+    return labo_error_make (err, EPROTO, "nf_tables in %s acknowledged %zu of %zu requests",
+                            ns_name, got, b->n_tags);
+  return 0;
+}
+
+/* Sends the whole batch in one sendmsg (what makes it one transaction) and
+ * reads every answer. */
+static int
+run_batch (int netns_fd, const char *ns_name, const struct batch *b, labo_error_t *err)
+{
+  struct mnl_socket *sock = NULL;
+  int fd, ret;
+
+  if (nfnl_open (netns_fd, ns_name, &sock, err) < 0)
+    return -1;
+  fd = mnl_socket_get_fd (sock);
+  grow_buffer (fd, SO_SNDBUF, SO_SNDBUFFORCE, b->len + 4096);
+  grow_buffer (fd, SO_RCVBUF, SO_RCVBUFFORCE, (b->n_tags + 2) * ACK_ROOM);
+  if (mnl_socket_sendto (sock, b->buf, b->len) < 0)
+    ret = labo_error_errno (err, "sending %zu nf_tables requests in %s", b->n_tags, ns_name);
+  else
+    ret = read_acks (sock, b, ns_name, err);
+  mnl_socket_close (sock);
+  return ret;
+}
+
+int
+labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_dnat *v, size_t n,
+                   labo_error_t *err)
+{
+  struct batch b;
+  int ret;
+
+  /* Port 0 is never on the wire: a rule with it would be a silent no-op, or
+   * a rewrite to nowhere. */
+  for (size_t i = 0; i < n; i++)
+    if (v[i].match_port == 0 || v[i].to_port == 0)
+      {
+        char a[16], c[16];
+        return labo_error_make (err, EINVAL, "forwarding %s:%u to %s:%u in %s: port 0",
+                                labo_ipv4_format (v[i].match_addr, a), (unsigned) v[i].match_port,
+                                labo_ipv4_format (v[i].to_addr, c), (unsigned) v[i].to_port,
+                                ns_name);
+      }
+
+  batch_begin (&b);
+  put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
+  put_nat_chain (&b, CHAIN_PRE, NF_INET_PRE_ROUTING);
+  put_nat_chain (&b, CHAIN_OUT, NF_INET_LOCAL_OUT);
+  put_flush (&b, CHAIN_PRE);
+  put_flush (&b, CHAIN_OUT);
+  for (size_t i = 0; i < n; i++)
+    put_dnat_rule (&b, CHAIN_PRE, &v[i]);
+  for (size_t i = 0; i < n; i++)
+    put_dnat_rule (&b, CHAIN_OUT, &v[i]);
+  batch_end (&b);
+
+  ret = run_batch (netns_fd, ns_name, &b, err);
+  batch_free (&b);
+  return ret;
+}
+
+int
+labo_nft_delete (int netns_fd, const char *ns_name, labo_error_t *err)
+{
+  struct batch b;
+  int ret;
+
+  batch_begin (&b);
+  put_table (&b, NFT_MSG_DELTABLE, 0, OP_DELTABLE);
+  /* Not NFT_MSG_DESTROYTABLE, which says nothing when the table is absent:
+   * it is only in kernels from 6.3. */
+  b.tags[0].absent_ok = true;
+  batch_end (&b);
+  ret = run_batch (netns_fd, ns_name, &b, err);
+  batch_free (&b);
+  return ret;
+}

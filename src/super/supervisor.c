@@ -1,0 +1,974 @@
+/* The supervisor process: its loop, signals, control socket, events and
+ * record on disk, and the transitions every unit shares. See
+ * include/labo/supervisor.h and src/super/sv.h. */
+#include "sv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "labo/control.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/util.h"
+#include "labo/zkproc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define HAVE_LSAN 1
+#endif
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define RING_SIZE (sizeof (((struct sv *) 0)->ring) / sizeof (json_t *))
+#define CLIENT_OUT_MAX (1024 * 1024) /* a reader this far behind is dropped */
+#define EVENTS_FILE "events.jsonl"
+#define STATE_FILE "supervisor.json"
+
+struct sv_client
+{
+  struct sv_client *next;
+  struct sv *sv;
+  int fd;
+  char *in;
+  size_t in_len, in_cap;
+  char *out;
+  size_t out_len, out_cap;
+  bool subscribed;
+};
+
+/* ---- time ---- */
+
+bool
+sv_is_child (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *stat = NULL;
+  const char *p;
+  int ppid = 0;
+
+  snprintf (path, sizeof (path), "/proc/%d/stat", (int) pid);
+  stat = labo_read_file (path, NULL);
+  p = stat ? strrchr (stat, ')') : NULL;
+  /* ") S PPID ..." */
+  return p && sscanf (p + 2, "%*c %d", &ppid) == 1 && ppid == (int) getpid ();
+}
+
+void
+sv_exit_text (int code, int si_code, char *buf, size_t len)
+{
+  if (si_code == CLD_EXITED)
+    snprintf (buf, len, "exit %d", code);
+  else if (si_code == CLD_KILLED || si_code == CLD_DUMPED)
+    {
+      const char *abbrev = sigabbrev_np (code);
+      snprintf (buf, len, "SIG%s%s", abbrev ? abbrev : "?",
+                si_code == CLD_DUMPED ? " (core dumped)" : "");
+    }
+  else
+    snprintf (buf, len, "unknown");
+}
+
+const char *
+sv_state_name (enum sv_state s)
+{
+  switch (s)
+    {
+    case SV_STARTING:
+      return "starting";
+    case SV_UP:
+      return "up";
+    case SV_STOPPING:
+      return "stopping";
+    case SV_DOWN:
+      return "restarting";
+    case SV_WAITING:
+      return "waiting for its daemon";
+    case SV_GAVE_UP:
+      return "given up";
+    case SV_LEFT:
+      return "down (restart off)";
+    default:
+      return "unknown";
+    }
+}
+
+char *
+sv_file_tail (const char *path, size_t max, int lines)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  char *buf, *p;
+  ssize_t n;
+  off_t off;
+
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return xstrdup ("");
+  off = st.st_size > (off_t) max ? st.st_size - (off_t) max : 0;
+  buf = xmalloc (max + 1);
+  n = pread (fd, buf, max, off);
+  if (n < 0)
+    n = 0;
+  buf[n] = '\0';
+  /* the last `lines` lines */
+  p = buf + n;
+  if (p > buf && p[-1] == '\n')
+    p--;
+  for (int k = 0; p > buf; p--)
+    if (p[-1] == '\n' && ++k == lines)
+      break;
+  memmove (buf, p, strlen (p) + 1);
+  return buf;
+}
+
+/* ---- events ---- */
+
+static bool client_send (struct sv_client *c, const char *line, size_t len);
+
+static void
+print_event (json_t *ev, FILE *out)
+{
+  const char *t = json_string_value (json_object_get (ev, "time"));
+  fprintf (out, "%s  %-10s %-14s %s\n", t ? t + 11 : "", json_string_value (json_object_get (ev, "kind")),
+           json_string_value (json_object_get (ev, "subject")),
+           json_string_value (json_object_get (ev, "message")));
+  fflush (out);
+}
+
+void
+sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, const char *fmt,
+          ...)
+{
+  json_t *ev = json_object ();
+  char when[32];
+  double now = labo_wall ();
+  cleanup_free char *msg = NULL;
+  cleanup_free char *line = NULL;
+  cleanup_free char *text = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  json_object_set_new (ev, "time", json_string (labo_iso_time (now, when)));
+  json_object_set_new (ev, "t", json_real (now));
+  json_object_set_new (ev, "kind", json_string (kind));
+  json_object_set_new (ev, "subject", json_string (subject));
+  json_object_set_new (ev, "message", json_string (msg ? msg : ""));
+  if (fields)
+    {
+      json_object_update (ev, fields);
+      json_decref (fields);
+    }
+  text = json_dumps (ev, JSON_COMPACT);
+  line = xasprintf ("%s\n", text ? text : "{}");
+  if (sv->events_fd >= 0 && write (sv->events_fd, line, strlen (line)) < 0)
+    {
+      /* the record is a convenience; the stream and the ring go on */
+    }
+  for (struct sv_client *c = sv->clients, *next; c; c = next)
+    {
+      next = c->next; /* a reader that fell behind is dropped here */
+      if (c->subscribed)
+        client_send (c, line, strlen (line));
+    }
+  if (sv->opts.foreground)
+    print_event (ev, stdout);
+  if (sv->ring_len == RING_SIZE)
+    json_decref (sv->ring[sv->ring_next]);
+  else
+    sv->ring_len++;
+  sv->ring[sv->ring_next] = ev;
+  sv->ring_next = (sv->ring_next + 1) % RING_SIZE;
+}
+
+/* ---- units ---- */
+
+static void
+on_pidfd (struct labo_loop *loop, int fd, uint32_t events, void *data)
+{
+  struct sv_unit *u = data;
+  char text[64] = "unknown";
+
+  u->noticed = labo_now ();
+  if (u->child)
+    {
+      siginfo_t si;
+      memset (&si, 0, sizeof (si));
+      if (waitid ((idtype_t) P_PIDFD, (id_t) u->pidfd, &si, WEXITED | WNOHANG) == 0
+          && si.si_pid != 0)
+        sv_exit_text (si.si_status, si.si_code, text, sizeof (text));
+    }
+  sv_unwatch_pid (u);
+  u->exited (u, text);
+}
+
+int
+sv_watch_pid (struct sv_unit *u, pid_t pid, bool child)
+{
+  labo_error_t err = NULL;
+
+  sv_unwatch_pid (u);
+  u->pid = pid;
+  u->child = child;
+  u->pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (u->pidfd < 0)
+    return -1; /* gone already: the caller treats it as a death */
+  if (labo_loop_add (u->sv->loop, u->pidfd, EPOLLIN, on_pidfd, u, &err) < 0)
+    {
+      fprintf (stderr, "labo: %s\n", err->msg);
+      labo_error_release (&err);
+      close (u->pidfd);
+      u->pidfd = -1;
+      return -1;
+    }
+  return 0;
+}
+
+void
+sv_unwatch_pid (struct sv_unit *u)
+{
+  if (u->pidfd >= 0)
+    {
+      labo_loop_del (u->sv->loop, u->pidfd);
+      close (u->pidfd);
+    }
+  u->pidfd = -1;
+}
+
+static void
+restart_due (struct labo_loop *loop, void *data)
+{
+  struct sv_unit *u = data;
+  json_t *f = json_pack ("{s:i}", "restart", labo_policy_restarts (&u->policy) + 1);
+
+  sv_event (u->sv, "start", u->name, f, "starting (restart %u)",
+            labo_policy_restarts (&u->policy) + 1);
+  u->start (u);
+}
+
+void
+sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start)
+{
+  char when[32];
+
+  if (counted_start)
+    labo_policy_started (&u->policy, labo_now ());
+  u->state = SV_UP;
+  u->up_since = up_since_wall;
+  u->kill_sent = false;
+  u->ours = false;
+  free (u->log_tail);
+  u->log_tail = NULL;
+  sv_event (u->sv, "up", u->name,
+            json_pack ("{s:i, s:i}", "pid", (int) u->pid, "restarts",
+                       labo_policy_restarts (&u->policy)),
+            "%s (pid %d, up since %s, %u restart%s)", u->kind, (int) u->pid,
+            up_since_wall > 0 ? labo_iso_time (up_since_wall, when) : "?",
+            labo_policy_restarts (&u->policy),
+            labo_policy_restarts (&u->policy) == 1 ? "" : "s");
+  sv_save (u->sv);
+}
+
+static char *
+unit_log_tail (struct sv_unit *u)
+{
+  if (strcmp (u->kind, "daemon") == 0)
+    return sv_file_tail (((struct sv_daemon *) u)->paths.log, 4096, 12);
+  if (u->sv->runtime == LABO_RUNTIME_DOCKER)
+    return sv_docker_node_log_tail ((struct sv_node *) u);
+  return sv_process_node_log_tail ((struct sv_node *) u);
+}
+
+void
+sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool collateral)
+{
+  double now = labo_now (), at = now, noticed = u->noticed ? u->noticed : now;
+  enum labo_policy_verdict v;
+  char noticed_iso[32], w1[24], w2[24];
+  json_t *f;
+
+  sv_unwatch_pid (u);
+  u->ours = false;
+  snprintf (u->last_exit, sizeof (u->last_exit), "%s", exit_text);
+  snprintf (u->cause, sizeof (u->cause), "%s", cause);
+  u->up_since = 0;
+  u->noticed = 0;
+  f = json_pack ("{s:s, s:s, s:s, s:f}", "exit", exit_text, "cause", cause, "noticed",
+                 labo_iso_time (labo_wall () - (now - noticed), noticed_iso), "noticed_t",
+                 labo_wall () - (now - noticed));
+  if (collateral)
+    {
+      u->policy.deaths++;
+      u->state = SV_WAITING;
+      sv_event (u->sv, "died", u->name, f, "%s (%s); starts again with its daemon", cause,
+                exit_text);
+      sv_save (u->sv);
+      return;
+    }
+  v = labo_policy_died (&u->policy, u->cfg, now, &at);
+  json_object_set_new (f, "deaths", json_integer (u->policy.deaths));
+  switch (v)
+    {
+    case LABO_POLICY_RESTART:
+      u->state = SV_DOWN;
+      u->restart_at = at;
+      json_object_set_new (f, "delay_ms", json_integer ((json_int_t) ((at - now) * 1000)));
+      sv_event (u->sv, "died", u->name, f, "%s (%s); restart %u in %s", cause, exit_text,
+                labo_policy_restarts (&u->policy) + 1,
+                labo_duration_format ((long long) ((at - now) * 1000), w1));
+      labo_timer_arm (u->sv->loop, &u->restart_timer, at);
+      break;
+    case LABO_POLICY_GIVE_UP:
+      u->state = SV_GAVE_UP;
+      free (u->log_tail);
+      u->log_tail = unit_log_tail (u);
+      sv_event (u->sv, "died", u->name, f, "%s (%s)", cause, exit_text);
+      sv_event (u->sv, "gave-up", u->name,
+                json_pack ("{s:s, s:i}", "exit", exit_text, "deaths", u->policy.deaths),
+                "%d deaths within %s: not restarting it (last: %s); `labo logs %s`, then "
+                "`labo restart %s`",
+                u->cfg->give_up_deaths, labo_duration_format (u->cfg->give_up_within_ms, w2),
+                exit_text, u->name, u->name);
+      break;
+    case LABO_POLICY_LEAVE:
+    default:
+      u->state = SV_LEFT;
+      sv_event (u->sv, "died", u->name, f, "%s (%s); restart is off", cause, exit_text);
+      break;
+    }
+  sv_save (u->sv);
+}
+
+void
+sv_unit_start_failed (struct sv_unit *u, const char *why)
+{
+  /* it was counted as started, then did not run: a death for the policy */
+  labo_policy_started (&u->policy, labo_now ());
+  sv_unit_died (u, "not started", why, false);
+}
+
+/* ---- the record a successor reads ---- */
+
+static json_t *
+unit_record (const struct sv_unit *u)
+{
+  json_t *ring = json_array ();
+  for (size_t i = 0; i < u->policy.ring_len; i++)
+    json_array_append_new (ring, json_real (u->policy.death_at[i]));
+  return json_pack ("{s:i, s:i, s:i, s:f, s:b, s:s, s:s, s:o, s:i}", "starts", u->policy.starts,
+                    "deaths", u->policy.deaths, "quick", u->policy.quick, "started_at",
+                    u->policy.started_at, "gave_up", u->policy.gave_up, "last_exit",
+                    u->last_exit, "cause", u->cause, "ring", ring, "ring_next",
+                    (int) u->policy.ring_next);
+}
+
+static void
+unit_restore (struct sv_unit *u, json_t *r)
+{
+  json_t *ring = json_object_get (r, "ring"), *v;
+  size_t i;
+
+  if (!json_is_object (r))
+    return;
+  u->policy.starts = (unsigned) json_integer_value (json_object_get (r, "starts"));
+  u->policy.deaths = (unsigned) json_integer_value (json_object_get (r, "deaths"));
+  u->policy.quick = (unsigned) json_integer_value (json_object_get (r, "quick"));
+  u->policy.started_at = json_number_value (json_object_get (r, "started_at"));
+  u->policy.gave_up = json_is_true (json_object_get (r, "gave_up"));
+  snprintf (u->last_exit, sizeof (u->last_exit), "%s",
+            json_string_value (json_object_get (r, "last_exit")) ?: "");
+  snprintf (u->cause, sizeof (u->cause), "%s",
+            json_string_value (json_object_get (r, "cause")) ?: "");
+  json_array_foreach (ring, i, v)
+    if (i < LABO_SUPERVISE_MAX_DEATHS)
+      u->policy.death_at[u->policy.ring_len++] = json_number_value (v);
+  u->policy.ring_next = (size_t) json_integer_value (json_object_get (r, "ring_next"));
+  if (u->policy.ring_len > 0)
+    u->policy.ring_next %= u->policy.ring_len;
+}
+
+void
+sv_save (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+  json_t *daemons = json_object (), *nodes = json_object ();
+  json_t *all = json_pack ("{s:o, s:o}", "daemons", daemons, "nodes", nodes);
+  cleanup_free char *text = NULL;
+  cleanup_free char *path = labo_control_path (lab->name, STATE_FILE);
+
+  if (sv->daemons)
+    for (size_t h = 0; h < lab->n_hosts; h++)
+      if (sv->daemons[h].u.sv)
+        json_object_set_new (daemons, lab->hosts[h].name, unit_record (&sv->daemons[h].u));
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    json_object_set_new (nodes, lab->nodes[i].name, unit_record (&sv->nodes[i].u));
+  text = json_dumps (all, JSON_COMPACT);
+  json_decref (all);
+  if (text)
+    labo_write_file (path, text, strlen (text), 0600);
+}
+
+static void
+restore (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+  cleanup_free char *path = labo_control_path (lab->name, STATE_FILE);
+  json_t *all = json_load_file (path, 0, NULL);
+
+  if (all == NULL)
+    return;
+  if (sv->daemons)
+    for (size_t h = 0; h < lab->n_hosts; h++)
+      if (sv->daemons[h].u.sv)
+        unit_restore (&sv->daemons[h].u,
+                      json_object_get (json_object_get (all, "daemons"), lab->hosts[h].name));
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    unit_restore (&sv->nodes[i].u,
+                  json_object_get (json_object_get (all, "nodes"), lab->nodes[i].name));
+  json_decref (all);
+}
+
+/* ---- the control socket ---- */
+
+static void
+client_drop (struct sv_client *c)
+{
+  struct sv *sv = c->sv;
+  for (struct sv_client **pp = &sv->clients; *pp; pp = &(*pp)->next)
+    if (*pp == c)
+      {
+        *pp = c->next;
+        break;
+      }
+  labo_loop_del (sv->loop, c->fd);
+  close (c->fd);
+  free (c->in);
+  free (c->out);
+  free (c);
+}
+
+/* Writes what it can; false if the client is gone (and freed). */
+static bool
+client_flush (struct sv_client *c)
+{
+  labo_error_t err = NULL;
+
+  while (c->out_len > 0)
+    {
+      ssize_t n = send (c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          client_drop (c);
+          return false;
+        }
+      memmove (c->out, c->out + n, c->out_len - (size_t) n);
+      c->out_len -= (size_t) n;
+    }
+  labo_loop_mod (c->sv->loop, c->fd, EPOLLIN | (c->out_len ? EPOLLOUT : 0), &err);
+  labo_error_release (&err);
+  return true;
+}
+
+static bool
+client_send (struct sv_client *c, const char *line, size_t len)
+{
+  if (c->out_len + len > CLIENT_OUT_MAX)
+    {
+      /* a reader that does not read would hold the supervisor's memory */
+      client_drop (c);
+      return false;
+    }
+  if (c->out_len + len > c->out_cap)
+    {
+      c->out_cap = (c->out_len + len) * 2;
+      c->out = xrealloc (c->out, c->out_cap);
+    }
+  memcpy (c->out + c->out_len, line, len);
+  c->out_len += len;
+  return client_flush (c);
+}
+
+static bool
+client_reply (struct sv_client *c, json_t *reply)
+{
+  cleanup_free char *text = json_dumps (reply, JSON_COMPACT);
+  cleanup_free char *line = xasprintf ("%s\n", text ? text : "{}");
+  json_decref (reply);
+  return client_send (c, line, strlen (line));
+}
+
+static json_t *
+unit_json (const struct sv_unit *u)
+{
+  char when[32];
+  json_t *o = json_object ();
+
+  json_object_set_new (o, "state", json_string (sv_state_name (u->state)));
+  json_object_set_new (o, "pid", u->pidfd >= 0 ? json_integer (u->pid) : json_null ());
+  json_object_set_new (o, "up_since",
+                       u->up_since > 0 && u->state == SV_UP ? json_string (labo_iso_time (u->up_since, when))
+                                                            : json_null ());
+  json_object_set_new (o, "restarts", json_integer (labo_policy_restarts (&u->policy)));
+  json_object_set_new (o, "deaths", json_integer (u->policy.deaths));
+  json_object_set_new (o, "last_exit", u->last_exit[0] ? json_string (u->last_exit) : json_null ());
+  json_object_set_new (o, "cause", u->cause[0] ? json_string (u->cause) : json_null ());
+  json_object_set_new (o, "restart_in_ms",
+                       u->state == SV_DOWN
+                           ? json_integer ((json_int_t) ((u->restart_at - labo_now ()) * 1000))
+                           : json_null ());
+  json_object_set_new (o, "log_tail", u->log_tail ? json_string (u->log_tail) : json_null ());
+  return o;
+}
+
+static long
+rss_kb (void)
+{
+  cleanup_free char *s = labo_read_file ("/proc/self/status", NULL);
+  const char *p = s ? strstr (s, "VmRSS:") : NULL;
+  return p ? atol (p + 6) : -1;
+}
+
+static json_t *
+status_reply (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+  json_t *daemons = json_array (), *nodes = json_array ();
+  char since[32];
+
+  if (sv->daemons)
+    for (size_t h = 0; h < lab->n_hosts; h++)
+      if (sv->daemons[h].u.sv)
+        {
+          json_t *o = unit_json (&sv->daemons[h].u);
+          json_object_set_new (o, "host", json_string (lab->hosts[h].name));
+          json_array_append_new (daemons, o);
+        }
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      json_t *o = unit_json (&sv->nodes[i].u);
+      json_object_set_new (o, "name", json_string (lab->nodes[i].name));
+      json_object_update (o, sv_node_probe_json (&sv->nodes[i]));
+      json_array_append_new (nodes, o);
+    }
+  return json_pack ("{s:b, s:i, s:s, s:s, s:I, s:I, s:o, s:o, s:{s:o, s:b}}", "ok", 1, "pid",
+                    (int) getpid (), "since", labo_iso_time (sv->started_wall, since), "runtime",
+                    labo_runtime_name (sv->runtime), "wakeups",
+                    (json_int_t) labo_loop_wakeups (sv->loop), "rss_kb", (json_int_t) rss_kb (),
+                    "daemons", daemons, "nodes", nodes, "ensemble", "leader",
+                    sv->leader[0] ? json_string (sv->leader) : json_null (), "quorum",
+                    sv->quorum);
+}
+
+static struct sv_unit *
+find_unit (struct sv *sv, const char *name)
+{
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    if (strcmp (sv->nodes[i].u.name, name) == 0)
+      return &sv->nodes[i].u;
+  if (sv->daemons)
+    for (size_t h = 0; h < sv->lab->n_hosts; h++)
+      if (sv->daemons[h].u.sv && strcmp (sv->daemons[h].u.name, name) == 0)
+        return &sv->daemons[h].u;
+  return NULL;
+}
+
+static json_t *
+restart_request (struct sv *sv, const char *name)
+{
+  struct sv_unit *u = name ? find_unit (sv, name) : NULL;
+
+  if (u == NULL)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no daemon or node named ",
+                      name ? name : "(none)");
+  labo_policy_reset (&u->policy);
+  switch (u->state)
+    {
+    case SV_GAVE_UP:
+    case SV_LEFT:
+    case SV_DOWN:
+      labo_timer_disarm (sv->loop, &u->restart_timer);
+      sv_event (sv, "retry", u->name, NULL, "restart asked for (`labo restart`)");
+      u->state = SV_DOWN;
+      labo_timer_arm (sv->loop, &u->restart_timer, labo_now ());
+      break;
+    case SV_UP:
+      /* down, then up through the usual path: a kill is a death */
+      sv_event (sv, "retry", u->name, NULL, "restart asked for (`labo restart`): killing it");
+      u->kill_sent = true;
+      if (strcmp (u->kind, "daemon") == 0)
+        kill (u->pid, SIGKILL);
+      else if (sv->runtime == LABO_RUNTIME_DOCKER)
+        sv_docker_kill_node ((struct sv_node *) u);
+      else
+        sv_process_kill_node ((struct sv_node *) u);
+      break;
+    default:
+      return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is busy: ",
+                        sv_state_name (u->state));
+    }
+  return json_pack ("{s:b}", "ok", 1);
+}
+
+/* Answers one request; false if the client is gone. */
+static bool
+handle_request (struct sv_client *c, const char *line)
+{
+  bool alive = true;
+  struct sv *sv = c->sv;
+  json_t *req = json_loads (line, 0, NULL);
+  const char *cmd = json_string_value (json_object_get (req, "cmd"));
+
+  if (cmd == NULL)
+    alive = client_reply (c, json_pack ("{s:b, s:s}", "ok", 0, "error", "not a request"));
+  else if (strcmp (cmd, "status") == 0)
+    alive = client_reply (c, status_reply (sv));
+  else if (strcmp (cmd, "events") == 0)
+    {
+      json_int_t backlog = json_integer_value (json_object_get (req, "backlog"));
+      size_t n = backlog < 0 ? 0 : (size_t) backlog > sv->ring_len ? sv->ring_len : (size_t) backlog;
+      for (size_t k = sv->ring_len - n; k < sv->ring_len; k++)
+        {
+          size_t i = (sv->ring_next + RING_SIZE - sv->ring_len + k) % RING_SIZE;
+          cleanup_free char *text = json_dumps (sv->ring[i], JSON_COMPACT);
+          cleanup_free char *l = xasprintf ("%s\n", text ? text : "{}");
+          if (!(alive = client_send (c, l, strlen (l))))
+            break;
+        }
+      /* where the past ends: a client that wants only it stops there */
+      if (alive && (alive = client_send (c, "{\"backlog_end\":true}\n", 21)))
+        c->subscribed = true;
+    }
+  else if (strcmp (cmd, "restart") == 0)
+    alive = client_reply (c, restart_request (sv, json_string_value (json_object_get (req, "name"))));
+  else if (strcmp (cmd, "leakcheck") == 0)
+    {
+#ifdef HAVE_LSAN
+      int leaks = __lsan_do_recoverable_leak_check ();
+      alive = client_reply (c, json_pack ("{s:b, s:b}", "ok", 1, "leaks", leaks != 0));
+#else
+      alive = client_reply (c, json_pack ("{s:b, s:n}", "ok", 1, "leaks"));
+#endif
+    }
+  else if (strcmp (cmd, "stop") == 0)
+    {
+      alive = client_reply (c, json_pack ("{s:b}", "ok", 1));
+      labo_loop_quit (sv->loop, 0);
+    }
+  else
+    alive = client_reply (c, json_pack ("{s:b, s:s+}", "ok", 0, "error", "unknown command ", cmd));
+  json_decref (req);
+  return alive;
+}
+
+static void
+on_client (struct labo_loop *loop, int fd, uint32_t events, void *data)
+{
+  struct sv_client *c = data;
+
+  if ((events & EPOLLOUT) && !client_flush (c))
+    return;
+  if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+    return;
+  for (;;)
+    {
+      ssize_t n;
+      char *nl;
+      if (c->in_cap - c->in_len < 1024)
+        {
+          if (c->in_cap > 64 * 1024)
+            {
+              client_drop (c); /* no request is that long */
+              return;
+            }
+          c->in = xrealloc (c->in, c->in_cap = c->in_cap ? c->in_cap * 2 : 2048);
+        }
+      n = recv (fd, c->in + c->in_len, c->in_cap - c->in_len - 1, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        {
+          client_drop (c);
+          return;
+        }
+      c->in_len += (size_t) n;
+      c->in[c->in_len] = '\0';
+      while ((nl = memchr (c->in, '\n', c->in_len)) != NULL)
+        {
+          *nl = '\0';
+          if (!handle_request (c, c->in))
+            return; /* dropped while answering */
+          c->in_len -= (size_t) (nl + 1 - c->in);
+          memmove (c->in, nl + 1, c->in_len + 1);
+        }
+    }
+}
+
+static void
+on_accept (struct labo_loop *loop, int fd, uint32_t events, void *data)
+{
+  struct sv *sv = data;
+  labo_error_t err = NULL;
+
+  for (;;)
+    {
+      int cfd = accept4 (fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      struct ucred cred;
+      socklen_t len = sizeof (cred);
+      struct sv_client *c;
+
+      if (cfd < 0)
+        return;
+      /* the directory and the socket are root's: this is the second lock */
+      if (getsockopt (cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
+        {
+          close (cfd);
+          continue;
+        }
+      c = xcalloc (1, sizeof (*c));
+      c->sv = sv;
+      c->fd = cfd;
+      if (labo_loop_add (loop, cfd, EPOLLIN, on_client, c, &err) < 0)
+        {
+          labo_error_release (&err);
+          close (cfd);
+          free (c);
+          continue;
+        }
+      c->next = sv->clients;
+      sv->clients = c;
+    }
+}
+
+static int
+listen_control (struct sv *sv, labo_error_t *err)
+{
+  cleanup_free char *path = labo_control_path (sv->lab->name, LABO_CONTROL_SOCKET);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  mode_t old;
+
+  if (strlen (path) >= sizeof (sa.sun_path))
+    return labo_error_make (err, 0, "the control socket path %s is longer than a unix socket "
+                                    "allows", path);
+  strcpy (sa.sun_path, path);
+  unlink (path); /* a dead supervisor's: the pid file's lock says it is dead */
+  sv->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (sv->listen_fd < 0)
+    return labo_error_errno (err, "creating the control socket");
+  old = umask (0077);
+  if (bind (sv->listen_fd, (struct sockaddr *) &sa, sizeof (sa)) < 0)
+    {
+      umask (old);
+      return labo_error_errno (err, "binding the control socket %s", path);
+    }
+  umask (old);
+  if (listen (sv->listen_fd, 16) < 0)
+    return labo_error_errno (err, "listening on %s", path);
+  return labo_loop_add (sv->loop, sv->listen_fd, EPOLLIN, on_accept, sv, err);
+}
+
+/* The pid file, locked for life: two supervisors of one lab never run. */
+static int
+take_pidfile (struct sv *sv, labo_error_t *err)
+{
+  cleanup_free char *path = labo_control_path (sv->lab->name, LABO_SUPERVISOR_PIDFILE);
+  cleanup_free char *pid = xasprintf ("%d\n", (int) getpid ());
+
+  sv->pid_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (sv->pid_fd < 0)
+    return labo_error_errno (err, "opening %s", path);
+  if (flock (sv->pid_fd, LOCK_EX | LOCK_NB) < 0)
+    return labo_error_make (err, errno == EWOULDBLOCK ? EEXIST : errno,
+                            "another supervisor of lab %s runs (%s is locked)", sv->lab->name,
+                            path);
+  if (ftruncate (sv->pid_fd, 0) < 0 || pwrite (sv->pid_fd, pid, strlen (pid), 0) < 0)
+    return labo_error_errno (err, "writing %s", path);
+  return 0;
+}
+
+/* ---- the process ---- */
+
+static void
+on_signal (struct labo_loop *loop, const struct signalfd_siginfo *si, void *data)
+{
+  struct sv *sv = data;
+  if (si->ssi_signo == SIGTERM || si->ssi_signo == SIGINT || si->ssi_signo == SIGHUP)
+    {
+      sv->stopping = true;
+      labo_loop_quit (loop, 0);
+    }
+}
+
+bool
+labo_supervisor_needed (const struct labo_lab *lab, enum labo_runtime runtime)
+{
+  if (lab->n_nodes > 0)
+    return true;
+  return runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) > 0;
+}
+
+static void
+unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
+           const struct labo_supervise *cfg)
+{
+  u->sv = sv;
+  u->name = name;
+  u->kind = kind;
+  u->cfg = cfg;
+  u->pidfd = -1;
+  u->state = SV_STARTING;
+  labo_policy_init (&u->policy);
+  labo_timer_init (&u->restart_timer, restart_due, u);
+}
+
+static void
+teardown (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+
+  while (sv->clients)
+    client_drop (sv->clients);
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      sv_probe_end (&sv->nodes[i]);
+      sv_unwatch_pid (&sv->nodes[i].u);
+      labo_timer_disarm (sv->loop, &sv->nodes[i].u.restart_timer);
+      labo_timer_disarm (sv->loop, &sv->nodes[i].settle_timer);
+      free (sv->nodes[i].u.log_tail);
+    }
+  if (sv->runtime == LABO_RUNTIME_DOCKER)
+    sv_docker_fini (sv);
+  if (sv->daemons)
+    for (size_t h = 0; h < lab->n_hosts; h++)
+      {
+        sv_unwatch_pid (&sv->daemons[h].u);
+        free (sv->daemons[h].u.log_tail);
+        labo_daemon_paths_free (&sv->daemons[h].paths);
+      }
+  labo_dmulti_free (sv->dm);
+  if (sv->listen_fd >= 0)
+    {
+      cleanup_free char *path = labo_control_path (lab->name, LABO_CONTROL_SOCKET);
+      labo_loop_del (sv->loop, sv->listen_fd);
+      close (sv->listen_fd);
+      unlink (path);
+    }
+  for (size_t h = 0; sv->host_ns && h < lab->n_hosts; h++)
+    if (sv->host_ns[h] >= 0)
+      close (sv->host_ns[h]);
+  for (size_t i = 0; i < sv->ring_len; i++)
+    json_decref (sv->ring[(sv->ring_next + RING_SIZE - sv->ring_len + i) % RING_SIZE]);
+  if (sv->events_fd >= 0)
+    close (sv->events_fd);
+  if (sv->pid_fd >= 0)
+    close (sv->pid_fd); /* the lock goes with it */
+  labo_loop_free (sv->loop);
+  free (sv->daemons);
+  free (sv->nodes);
+  free (sv->host_ns);
+  free (sv->image);
+}
+
+int
+labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
+                const struct labo_supervisor_opts *opts, labo_error_t *err)
+{
+  static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 };
+  struct sv sv = { .lab = lab, .runtime = runtime, .opts = *opts, .listen_fd = -1,
+                   .pid_fd = -1, .events_fd = -1 };
+  cleanup_free char *events = labo_control_path (lab->name, EVENTS_FILE);
+  int ret = -1;
+
+  sv.started_wall = labo_wall ();
+  signal (SIGPIPE, SIG_IGN);
+  if (labo_loop_new (&sv.loop, sigs, on_signal, &sv, err) < 0)
+    return -1;
+  if (take_pidfile (&sv, err) < 0 || labo_dmulti_new (sv.loop, &sv.dm, err) < 0)
+    goto out;
+  sv.events_fd = open (events, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  sv.host_ns = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[h].name);
+      sv.host_ns[h] = labo_netns_open (ns, err);
+      if (sv.host_ns[h] < 0)
+        goto out;
+    }
+  sv.n_nodes = lab->n_nodes;
+  sv.nodes = xcalloc (lab->n_nodes ? lab->n_nodes : 1, sizeof (*sv.nodes));
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      struct sv_node *n = &sv.nodes[i];
+      unit_init (&sv, &n->u, lab->nodes[i].name, "node", &lab->nodes[i].supervise);
+      n->index = i;
+      n->node = &lab->nodes[i];
+      n->synced_followers = -1;
+      labo_timer_init (&n->probe_timer, NULL, n);
+      labo_timer_init (&n->settle_timer, NULL, n);
+    }
+  if (runtime == LABO_RUNTIME_DOCKER)
+    {
+      sv.daemons = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*sv.daemons));
+      for (size_t h = 0; h < lab->n_hosts; h++)
+        {
+          struct sv_daemon *d = &sv.daemons[h];
+          d->inotify_fd = -1;
+          d->host = h;
+          if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+            continue;
+          unit_init (&sv, &d->u, lab->hosts[h].name, "daemon", &lab->supervise);
+          labo_daemon_paths (lab->name, h, lab->hosts[h].name, &d->paths);
+        }
+    }
+  restore (&sv);
+  if (listen_control (&sv, err) < 0)
+    goto out;
+  sv_event (&sv, "supervisor", lab->name,
+            json_pack ("{s:i, s:s, s:b}", "pid", (int) getpid (), "runtime",
+                       labo_runtime_name (runtime), "adopted", opts->adopt),
+            "supervisor %d watching %zu daemon%s and %zu node%s (%s runtime%s)", (int) getpid (),
+            runtime == LABO_RUNTIME_DOCKER ? labo_lab_docker_hosts (lab) : 0,
+            runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) == 1 ? "" : "s",
+            lab->n_nodes, lab->n_nodes == 1 ? "" : "s", labo_runtime_name (runtime),
+            opts->adopt ? ", taking over what runs" : "");
+  if ((runtime == LABO_RUNTIME_DOCKER ? sv_docker_init (&sv, err) : sv_process_init (&sv, err))
+      < 0)
+    goto out;
+  if (opts->ready_fd >= 0)
+    {
+      char zero = 0;
+      if (write (opts->ready_fd, &zero, 1) < 0)
+        {
+          /* the parent went away: nobody waits, the lab is still ours */
+        }
+    }
+  ret = labo_loop_run (sv.loop, err);
+  sv_event (&sv, "supervisor", lab->name, NULL, "supervisor %d stopping; the lab stays up",
+            (int) getpid ());
+  sv_save (&sv);
+out:
+  teardown (&sv);
+  return ret < 0 ? -1 : 0;
+}

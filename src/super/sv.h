@@ -1,0 +1,170 @@
+/* The supervisor's insides, shared by its files and by nothing else:
+ *   supervisor.c  the process: loop, signals, control socket, events, the
+ *                 state it keeps on disk, the units' common transitions
+ *   sv_docker.c   the Docker runtime: a daemon per host (a child process,
+ *                 its /events stream) and the nodes as containers
+ *   sv_process.c  the process runtime: the nodes as child processes
+ *   sv_probe.c    four-letter-word probes, hung nodes, roles, the ensemble
+ *
+ * Every daemon and node is a `unit` with the same state machine, after
+ * s6-supervise: STARTING -> UP -> (death) -> DOWN (a timer to the restart
+ * the policy chose) -> STARTING ..., or GAVE_UP, or LEFT (restart off).
+ * STOPPING is a kill the supervisor sent (a hung node) whose death is on
+ * its way; WAITING is a node whose host's daemon is not up. */
+#ifndef LABO_SV_H
+#define LABO_SV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "labo/daemon.h"
+#include "labo/docker_async.h"
+#include "labo/lab.h"
+#include "labo/loop.h"
+#include "labo/policy.h"
+#include "labo/supervisor.h"
+#include "labo/zk.h"
+
+enum sv_state
+{
+  SV_STARTING,
+  SV_UP,
+  SV_STOPPING,
+  SV_DOWN,
+  SV_WAITING,
+  SV_GAVE_UP,
+  SV_LEFT,
+};
+
+struct sv;
+
+struct sv_unit
+{
+  struct sv *sv;
+  const char *name;  /* the lab's */
+  const char *kind;  /* "daemon" or "node", for events */
+  enum sv_state state;
+  const struct labo_supervise *cfg;
+  struct labo_policy policy;
+  struct labo_timer restart_timer;
+  double up_since;    /* wall clock (s) of the current run's start; 0 unknown */
+  double restart_at;  /* monotonic, while DOWN */
+  char last_exit[64]; /* "exit 1", "SIGKILL", "unknown" ("" before any death) */
+  char cause[128];    /* of the last death: "exited", "hung (...)", "its daemon died" */
+  char *log_tail;     /* at the give-up: the end of its log */
+  pid_t pid;          /* its process (daemon, node process, container init) */
+  int pidfd;
+  bool child;         /* ours (waitid gives the exit status) */
+  double noticed;     /* monotonic: the death seen (pidfd), for the figures */
+  bool kill_sent;     /* the death was asked for (hung, restart) */
+  bool ours;          /* the start under way is the supervisor's (counted) */
+  void (*start) (struct sv_unit *u);
+  /* its process ended; exit_text says how ("unknown" when not our child) */
+  void (*exited) (struct sv_unit *u, const char *exit_text);
+};
+
+struct sv_daemon
+{
+  struct sv_unit u;
+  size_t host;
+  struct labo_daemon_paths paths;
+  struct labo_dcall *events;  /* the /events stream */
+  bool events_open;
+  struct labo_dcall *ping;
+  int inotify_fd;             /* while starting: the socket appears */
+  struct labo_timer ready_timer;
+  double ready_deadline;
+};
+
+struct sv_node
+{
+  struct sv_unit u;
+  size_t index;              /* in lab->nodes */
+  const struct labo_node *node;
+  struct sv_daemon *daemon;  /* the Docker runtime: its host's */
+  struct labo_dcall *call;   /* the Docker call in flight for it */
+  struct labo_timer settle_timer; /* pidfd fired, the die event is late */
+  /* probes */
+  struct labo_timer probe_timer;
+  struct labo_zk_probe *probe;
+  int probe_step;            /* 0 ruok, 1 srvr, 2 mntr */
+  int failures;              /* probes unanswered in a row */
+  bool answered;             /* since its start */
+  double started;            /* monotonic, of its start (for the grace) */
+  enum labo_zk_mode mode;
+  struct labo_zk_srvr srvr;
+  long synced_followers;     /* mntr, on a leader; -1 unknown */
+  double probed_at;          /* wall clock of the last answer */
+};
+
+struct sv_client;
+
+struct sv
+{
+  const struct labo_lab *lab;
+  enum labo_runtime runtime;
+  struct labo_supervisor_opts opts;
+  struct labo_loop *loop;
+  struct labo_dmulti *dm;
+  struct sv_daemon *daemons; /* one per host; those without Docker unused */
+  struct sv_node *nodes;
+  size_t n_nodes;
+  int *host_ns;              /* network namespace of each host, for probes */
+  char *image;               /* the nodes' image (Docker runtime) */
+  /* control */
+  int listen_fd;
+  struct sv_client *clients;
+  int pid_fd;                /* supervisor.pid, flocked */
+  /* events */
+  json_t *ring[256];
+  size_t ring_next, ring_len;
+  int events_fd;             /* events.jsonl */
+  /* the ensemble as the probes see it */
+  char leader[LABO_HOSTNAME_MAX + 1];
+  bool quorum, ensemble_known;
+  double started_wall;
+  bool stopping;
+};
+
+/* ---- supervisor.c ---- */
+void sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields,
+               const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+/* A unit's process: watches its pidfd; `child`: waitid will give its status. */
+int sv_watch_pid (struct sv_unit *u, pid_t pid, bool child);
+void sv_unwatch_pid (struct sv_unit *u);
+/* The unit runs (its start worked, or it was found running). */
+void sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start);
+/* The unit died: exit text, cause; applies the policy. collateral: its
+ * daemon took it down (counted, but no backoff and no give-up for it). */
+void sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool collateral);
+/* A start failed before anything ran: a death, for the policy. */
+void sv_unit_start_failed (struct sv_unit *u, const char *why);
+void sv_save (struct sv *sv);
+const char *sv_state_name (enum sv_state s);
+/* Is pid a child of this process? */
+bool sv_is_child (pid_t pid);
+/* "exit 1", "SIGKILL" from a waitid status. */
+void sv_exit_text (int code, int si_code, char *buf, size_t len);
+
+/* ---- sv_docker.c ---- */
+int sv_docker_init (struct sv *sv, labo_error_t *err);
+void sv_docker_fini (struct sv *sv);
+void sv_docker_kill_node (struct sv_node *n);
+char *sv_docker_node_log_tail (struct sv_node *n);
+
+/* ---- sv_process.c ---- */
+int sv_process_init (struct sv *sv, labo_error_t *err);
+void sv_process_kill_node (struct sv_node *n);
+char *sv_process_node_log_tail (struct sv_node *n);
+
+/* ---- sv_probe.c ---- */
+void sv_probe_begin (struct sv_node *n);  /* at its start: probes from now */
+void sv_probe_end (struct sv_node *n);    /* at its death */
+void sv_ensemble_check (struct sv *sv);
+json_t *sv_node_probe_json (const struct sv_node *n);
+
+/* Reads at most `max` bytes of the end of a file; "" if absent. */
+char *sv_file_tail (const char *path, size_t max, int lines);
+
+#endif

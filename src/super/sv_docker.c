@@ -1,0 +1,713 @@
+/* The supervisor's Docker runtime: a dockerd per host, watched through its
+ * pidfd (the supervisor's child, so its exit status is known) and its
+ * /events stream; the nodes are containers, each watched through the pidfd
+ * of its init (the kernel's word that it died, a millisecond after) and the
+ * daemon's "die" event (Docker's word, with the exit code, tens of
+ * milliseconds later: a container is only restarted once Docker knows it
+ * stopped, or it would answer "already started"). */
+#include "sv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/docker.h"
+#include "labo/docker_up.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+#define READY_TIMEOUT_S 60  /* a dockerd that has not answered /_ping by then is stuck */
+#define PING_RETRY_S 0.05   /* the socket exists but refuses: seconds from serving */
+#define SETTLE_S 5.0        /* pidfd said dead, Docker has not: ask it */
+#define CALL_TIMEOUT_MS 60000L
+
+static void node_inspect (struct sv_node *n);
+static void node_start (struct sv_unit *u);
+
+static struct sv_daemon *
+daemon_of (struct sv_unit *u)
+{
+  return (struct sv_daemon *) u;
+}
+
+static struct sv_node *
+node_of (struct sv_unit *u)
+{
+  return (struct sv_node *) u;
+}
+
+/* ---- daemons ---- */
+
+static void
+ready_stop (struct sv_daemon *d)
+{
+  struct sv *sv = d->u.sv;
+  labo_timer_disarm (sv->loop, &d->ready_timer);
+  if (d->ping)
+    labo_dcall_cancel (sv->dm, d->ping);
+  d->ping = NULL;
+  if (d->inotify_fd >= 0)
+    {
+      labo_loop_del (sv->loop, d->inotify_fd);
+      close (d->inotify_fd);
+    }
+  d->inotify_fd = -1;
+}
+
+static void
+events_stop (struct sv_daemon *d)
+{
+  if (d->events)
+    labo_dcall_cancel (d->u.sv->dm, d->events);
+  d->events = NULL;
+  d->events_open = false;
+}
+
+static struct sv_node *
+node_named (struct sv *sv, const char *name)
+{
+  for (size_t i = 0; name && i < sv->n_nodes; i++)
+    if (strcmp (sv->nodes[i].u.name, name) == 0)
+      return &sv->nodes[i];
+  return NULL;
+}
+
+/* "exit 137 (SIGKILL)": Docker's exit code, with the signal it means. */
+static void
+docker_exit_text (long code, char *buf, size_t len)
+{
+  const char *abbrev = code > 128 && code < 128 + 65 ? sigabbrev_np ((int) code - 128) : NULL;
+  if (abbrev)
+    snprintf (buf, len, "exit %ld (SIG%s)", code, abbrev);
+  else
+    snprintf (buf, len, "exit %ld", code);
+}
+
+static void
+node_died (struct sv_node *n, const char *exit_text)
+{
+  const char *cause = "exited";
+  char why[128];
+
+  labo_timer_disarm (n->u.sv->loop, &n->settle_timer);
+  sv_probe_end (n);
+  if (n->u.kill_sent)
+    {
+      snprintf (why, sizeof (why), "%s", n->u.cause[0] ? n->u.cause : "killed by the supervisor");
+      cause = why;
+    }
+  sv_unit_died (&n->u, exit_text, cause, false);
+  sv_ensemble_check (n->u.sv);
+}
+
+static void
+on_event_line (void *data, const char *line, size_t len)
+{
+  struct sv_daemon *d = data;
+  struct sv *sv = d->u.sv;
+  json_t *ev = json_loadb (line, len, 0, NULL);
+  json_t *attrs = json_object_get (json_object_get (ev, "Actor"), "Attributes");
+  const char *action = json_string_value (json_object_get (ev, "Action"));
+  const char *name = json_string_value (json_object_get (attrs, "labo.node"));
+  struct sv_node *n = node_named (sv, name);
+
+  if (n == NULL || action == NULL || n->daemon != d)
+    {
+      json_decref (ev);
+      return;
+    }
+  if (strcmp (action, "die") == 0)
+    {
+      char text[64];
+      const char *code = json_string_value (json_object_get (attrs, "exitCode"));
+      docker_exit_text (code ? atol (code) : -1, text, sizeof (text));
+      if (n->u.state == SV_UP || n->u.state == SV_STOPPING || n->u.state == SV_STARTING)
+        {
+          if (n->u.state == SV_STARTING && n->call)
+            {
+              /* died while its start was being answered: let the call finish */
+              labo_dcall_cancel (sv->dm, n->call);
+              n->call = NULL;
+            }
+          if (n->u.noticed == 0)
+            n->u.noticed = labo_now ();
+          node_died (n, text);
+        }
+    }
+  else if (strcmp (action, "start") == 0)
+    {
+      /* started by someone else (`docker start`): take it as it is */
+      if (n->u.state != SV_UP && n->u.state != SV_STARTING && n->call == NULL)
+        node_inspect (n);
+    }
+  else if (strcmp (action, "oom") == 0)
+    snprintf (n->u.cause, sizeof (n->u.cause), "out of memory");
+  json_decref (ev);
+}
+
+static void
+on_events_opened (void *data)
+{
+  struct sv_daemon *d = data;
+  struct sv *sv = d->u.sv;
+
+  d->events_open = true;
+  /* from now on no event is missed: see what runs */
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    if (sv->nodes[i].daemon == d && sv->nodes[i].call == NULL)
+      node_inspect (&sv->nodes[i]);
+}
+
+static void events_start (struct sv_daemon *d);
+
+static void
+events_retry (struct labo_loop *loop, void *data)
+{
+  struct sv_daemon *d = data;
+  if (d->u.state == SV_UP && d->events == NULL)
+    events_start (d);
+}
+
+static void
+on_events_done (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_daemon *d = data;
+  struct sv *sv = d->u.sv;
+
+  d->events = NULL;
+  d->events_open = false;
+  if (d->u.state != SV_UP)
+    return; /* the daemon's death is told by its pidfd */
+  sv_event (sv, "warning", d->u.name, NULL, "the daemon's event stream ended (%s); reopening",
+            error ? error : "no reason given");
+  d->ready_timer.cb = events_retry;
+  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + 1);
+}
+
+static void
+events_start (struct sv_daemon *d)
+{
+  struct sv *sv = d->u.sv;
+  cleanup_free char *path = labo_docker_events_path (sv->lab->name);
+
+  events_stop (d);
+  d->events = labo_dstream (sv->dm, d->paths.socket, d->u.name, "watching the daemon's events",
+                            path, on_event_line, on_events_opened, on_events_done, d);
+}
+
+static void
+daemon_ready (struct sv_daemon *d, bool counted)
+{
+  ready_stop (d);
+  sv_unit_up (&d->u, labo_proc_start_wall (d->u.pid), counted);
+  events_start (d);
+}
+
+static void ping_now (struct sv_daemon *d);
+
+static void
+ready_tick (struct labo_loop *loop, void *data)
+{
+  struct sv_daemon *d = data;
+
+  if (labo_now () > d->ready_deadline)
+    {
+      /* stuck: kill it, its death goes the usual way */
+      snprintf (d->u.cause, sizeof (d->u.cause), "did not answer /_ping within %d s",
+                READY_TIMEOUT_S);
+      d->u.kill_sent = true;
+      ready_stop (d);
+      kill (d->u.pid, SIGKILL);
+      return;
+    }
+  ping_now (d);
+}
+
+static void
+on_ping (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_daemon *d = data;
+  struct sv *sv = d->u.sv;
+
+  d->ping = NULL;
+  if (status == 200 && len == 2 && memcmp (body, "OK", 2) == 0)
+    {
+      daemon_ready (d, d->u.ours || d->u.policy.starts == 0);
+      return;
+    }
+  d->ready_timer.cb = ready_tick;
+  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + PING_RETRY_S);
+}
+
+static void
+ping_now (struct sv_daemon *d)
+{
+  struct sv *sv = d->u.sv;
+  if (access (d->paths.socket, F_OK) != 0)
+    return; /* inotify tells when it appears */
+  if (d->ping == NULL)
+    d->ping = labo_dcall (sv->dm, d->paths.socket, d->u.name, "pinging the Docker daemon", "GET",
+                          "/_ping", NULL, 2000, on_ping, d);
+}
+
+static void
+on_run_dir (struct labo_loop *loop, int fd, uint32_t events, void *data)
+{
+  struct sv_daemon *d = data;
+  char buf[4096];
+  while (read (fd, buf, sizeof (buf)) > 0)
+    ;
+  ping_now (d);
+}
+
+/* Waits for the daemon to answer: the socket's appearance (inotify), then
+ * /_ping, again every 50 ms while it refuses, 60 s at most. */
+static void
+await_ready (struct sv_daemon *d)
+{
+  struct sv *sv = d->u.sv;
+  labo_error_t err = NULL;
+
+  ready_stop (d);
+  d->ready_deadline = labo_now () + READY_TIMEOUT_S;
+  d->inotify_fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  if (d->inotify_fd >= 0
+      && (inotify_add_watch (d->inotify_fd, d->paths.run, IN_CREATE | IN_ATTRIB) < 0
+          || labo_loop_add (sv->loop, d->inotify_fd, EPOLLIN, on_run_dir, d, &err) < 0))
+    {
+      labo_error_release (&err);
+      close (d->inotify_fd);
+      d->inotify_fd = -1;
+    }
+  /* the deadline, and a retry when inotify could not be had */
+  d->ready_timer.cb = ready_tick;
+  labo_timer_arm (sv->loop, &d->ready_timer,
+                  labo_now () + (d->inotify_fd < 0 ? PING_RETRY_S : READY_TIMEOUT_S));
+  ping_now (d);
+}
+
+static void
+daemon_exited (struct sv_unit *u, const char *exit_text)
+{
+  struct sv_daemon *d = daemon_of (u);
+  struct sv *sv = u->sv;
+  const char *cause = u->kill_sent && u->cause[0] ? u->cause : "exited";
+  char why[128];
+
+  snprintf (why, sizeof (why), "%s", cause);
+  ready_stop (d);
+  events_stop (d);
+  /* its containers are stopped when it starts again: they will start with it */
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      struct sv_node *n = &sv->nodes[i];
+      if (n->daemon != d)
+        continue;
+      if (n->call)
+        labo_dcall_cancel (sv->dm, n->call);
+      n->call = NULL;
+      labo_timer_disarm (sv->loop, &n->settle_timer);
+      labo_timer_disarm (sv->loop, &n->u.restart_timer);
+      if (n->u.state == SV_UP || n->u.state == SV_STARTING || n->u.state == SV_STOPPING)
+        {
+          sv_probe_end (n);
+          sv_unit_died (&n->u, "unknown", "its daemon died", true);
+        }
+      else if (n->u.state == SV_DOWN)
+        n->u.state = SV_WAITING; /* its restart comes with the daemon's */
+    }
+  sv_unit_died (u, exit_text, why, false);
+  sv_ensemble_check (sv);
+}
+
+static void
+daemon_start (struct sv_unit *u)
+{
+  struct sv_daemon *d = daemon_of (u);
+  struct sv *sv = u->sv;
+  labo_error_t err = NULL;
+  pid_t pid;
+
+  u->kill_sent = false;
+  u->ours = true;
+  pid = labo_daemon_start (sv->lab, d->host, &err);
+  if (pid < 0)
+    {
+      sv_unit_start_failed (u, err->msg);
+      labo_error_release (&err);
+      return;
+    }
+  u->state = SV_STARTING;
+  if (sv_watch_pid (u, pid, true) < 0)
+    {
+      /* died already: the policy decides */
+      u->pid = pid;
+      daemon_exited (u, "unknown");
+      return;
+    }
+  await_ready (d);
+}
+
+/* A daemon found at start: its pid file names a live dockerd of this host. */
+static pid_t
+daemon_running (struct sv_daemon *d, struct sv *sv)
+{
+  cleanup_free char *text = labo_read_file (d->paths.pidfile, NULL);
+  char path[64];
+  cleanup_free char *comm = NULL;
+  struct stat mine, theirs;
+  pid_t pid = text ? (pid_t) atol (text) : 0;
+
+  if (pid <= 0)
+    return 0;
+  snprintf (path, sizeof (path), "/proc/%d/comm", (int) pid);
+  comm = labo_read_file (path, NULL);
+  if (comm == NULL || strncmp (comm, "dockerd", 7) != 0)
+    return 0;
+  /* a dockerd, in this very host (pids are reused, hosts have one each) */
+  snprintf (path, sizeof (path), "/proc/%d/ns/net", (int) pid);
+  if (fstat (sv->host_ns[d->host], &mine) < 0 || stat (path, &theirs) < 0
+      || mine.st_ino != theirs.st_ino)
+    return 0;
+  return pid;
+}
+
+/* ---- nodes ---- */
+
+static void
+on_settle (struct labo_loop *loop, void *data)
+{
+  struct sv_node *n = data;
+  /* the kernel said it died; Docker has said nothing for SETTLE_S: ask */
+  if (n->call == NULL)
+    node_inspect (n);
+}
+
+static void
+node_exited (struct sv_unit *u, const char *exit_text)
+{
+  struct sv_node *n = node_of (u);
+  /* the container's init is gone; Docker's "die" event brings the exit
+   * code and makes the restart possible */
+  sv_probe_end (n);
+  labo_timer_arm (u->sv->loop, &n->settle_timer, labo_now () + SETTLE_S);
+}
+
+/* The container as Docker describes it: running (watch its init), exited
+ * (a death, unless it was one already), or missing (create it). */
+static void
+on_inspect (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_node *n = data;
+  struct sv *sv = n->u.sv;
+  json_t *info, *st;
+  const char *s;
+
+  n->call = NULL;
+  if (status == 404)
+    {
+      /* removed: made again, with the spec `up` used */
+      if (n->u.state == SV_UP || n->u.state == SV_STOPPING)
+        node_died (n, "removed");
+      else
+        node_start (&n->u);
+      return;
+    }
+  if (status != 200)
+    {
+      cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+      sv_event (sv, "warning", n->u.name, NULL, "inspecting the container: %s", msg);
+      return;
+    }
+  info = json_loadb (body, len, 0, NULL);
+  st = json_object_get (info, "State");
+  s = json_string_value (json_object_get (st, "Status"));
+  if (s && strcmp (s, "running") == 0)
+    {
+      pid_t pid = (pid_t) json_integer_value (json_object_get (st, "Pid"));
+      if (n->u.state != SV_UP || n->u.pidfd < 0)
+        {
+          /* a start is counted once: the supervisor's own, the first one
+           * (by `up`), or one made by hand while it waited to restart */
+          bool counted = n->u.ours || n->u.policy.starts == 0 || n->u.state == SV_DOWN;
+          if (pid <= 0 || sv_watch_pid (&n->u, pid, false) < 0)
+            {
+              json_decref (info);
+              node_inspect (n); /* it ended between the two: ask again */
+              return;
+            }
+          sv_unit_up (&n->u, labo_proc_start_wall (pid), counted);
+          sv_probe_begin (n);
+        }
+    }
+  else
+    {
+      char text[64];
+      docker_exit_text ((long) json_integer_value (json_object_get (st, "ExitCode")), text,
+                        sizeof (text));
+      if (n->u.state == SV_UP || n->u.state == SV_STOPPING)
+        node_died (n, text);
+      else if (n->u.state == SV_WAITING || n->u.state == SV_STARTING)
+        node_start (&n->u); /* after its daemon's restart, or found stopped */
+    }
+  json_decref (info);
+}
+
+static void
+node_inspect (struct sv_node *n)
+{
+  struct sv *sv = n->u.sv;
+  cleanup_free char *path = xasprintf ("/containers/%s/json", n->u.name);
+
+  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
+                        "inspecting a container", "GET", path, NULL, 20000, on_inspect, n);
+}
+
+static void create_then_start (struct sv_node *n);
+
+static void
+on_started (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_node *n = data;
+
+  n->call = NULL;
+  if (status == 204 || status == 304)
+    {
+      node_inspect (n); /* its pid, and whether it still runs */
+      return;
+    }
+  if (status == 404)
+    {
+      create_then_start (n);
+      return;
+    }
+  {
+    cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+    cleanup_free char *why = xasprintf ("starting the container failed: %s (HTTP %ld)", msg,
+                                        status);
+    sv_unit_start_failed (&n->u, why);
+  }
+}
+
+static void
+start_container (struct sv_node *n)
+{
+  struct sv *sv = n->u.sv;
+  cleanup_free char *path = xasprintf ("/containers/%s/start", n->u.name);
+  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
+                        "starting a container", "POST", path, NULL, CALL_TIMEOUT_MS, on_started,
+                        n);
+}
+
+static void
+on_created (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_node *n = data;
+
+  n->call = NULL;
+  if (status == 201)
+    {
+      start_container (n);
+      return;
+    }
+  {
+    cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+    cleanup_free char *why = xasprintf ("creating the container failed: %s (HTTP %ld)", msg,
+                                        status);
+    sv_unit_start_failed (&n->u, why);
+  }
+}
+
+static void
+create_then_start (struct sv_node *n)
+{
+  struct sv *sv = n->u.sv;
+  labo_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("/containers/create?name=%s", n->u.name);
+  json_t *spec;
+
+  if (sv->image == NULL)
+    {
+      sv_unit_start_failed (&n->u, "the container is gone and the lab's image is not on record");
+      return;
+    }
+  spec = labo_node_container_spec (sv->lab, n->node, sv->image, &err);
+  if (spec == NULL)
+    {
+      sv_unit_start_failed (&n->u, err->msg);
+      labo_error_release (&err);
+      return;
+    }
+  sv_event (sv, "create", n->u.name, NULL, "the container is gone: creating it again from %s",
+            sv->image);
+  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
+                        "creating a container", "POST", path, spec, CALL_TIMEOUT_MS, on_created,
+                        n);
+  json_decref (spec);
+}
+
+static void
+node_start (struct sv_unit *u)
+{
+  struct sv_node *n = node_of (u);
+
+  u->kill_sent = false;
+  if (n->daemon->u.state != SV_UP || !n->daemon->events_open)
+    {
+      /* its daemon is not there: it starts with it */
+      u->state = SV_WAITING;
+      return;
+    }
+  if (n->call)
+    {
+      labo_dcall_cancel (u->sv->dm, n->call);
+      n->call = NULL;
+    }
+  u->state = SV_STARTING;
+  u->ours = true;
+  start_container (n);
+}
+
+static void
+on_killed (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_node *n = data;
+  n->call = NULL;
+  /* 409: not running any more, which is what was wanted; the die event
+   * (or the pidfd) carries on */
+  if (status != 204 && status != 409)
+    {
+      cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+      sv_event (n->u.sv, "warning", n->u.name, NULL, "killing the container: %s", msg);
+    }
+}
+
+void
+sv_docker_kill_node (struct sv_node *n)
+{
+  struct sv *sv = n->u.sv;
+  cleanup_free char *path = xasprintf ("/containers/%s/kill", n->u.name);
+
+  n->u.kill_sent = true;
+  n->u.state = SV_STOPPING;
+  if (n->call)
+    labo_dcall_cancel (sv->dm, n->call);
+  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
+                        "killing a container", "POST", path, NULL, 20000, on_killed, n);
+}
+
+char *
+sv_docker_node_log_tail (struct sv_node *n)
+{
+  /* Docker's json-file log, under the host's data-root (bound over
+   * /var/lib/docker in its daemon's mount namespace) */
+  cleanup_free char *dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
+  cleanup_free char *raw = NULL;
+  char *out = xstrdup ("");
+  DIR *dd = opendir (dir);
+  struct dirent *de;
+
+  /* the container's directory is named by its id; its config names it */
+  while (dd && raw == NULL && (de = readdir (dd)) != NULL)
+    {
+      cleanup_free char *cfg = NULL;
+      cleanup_free char *text = NULL;
+      cleanup_free char *want = xasprintf ("\"Name\":\"/%s\"", n->u.name);
+      if (de->d_name[0] == '.')
+        continue;
+      cfg = xasprintf ("%s/%s/config.v2.json", dir, de->d_name);
+      text = labo_read_file (cfg, NULL);
+      if (text && strstr (text, want))
+        {
+          cleanup_free char *log = xasprintf ("%s/%s/%s-json.log", dir, de->d_name, de->d_name);
+          raw = sv_file_tail (log, 16384, 12);
+        }
+    }
+  if (dd)
+    closedir (dd);
+  for (char *line = raw ? strtok (raw, "\n") : NULL; line; line = strtok (NULL, "\n"))
+    {
+      json_t *o = json_loads (line, 0, NULL);
+      const char *msg = json_string_value (json_object_get (o, "log"));
+      if (msg)
+        {
+          char *t = xasprintf ("%s%s", out, msg);
+          free (out);
+          out = t;
+        }
+      json_decref (o);
+    }
+  return out;
+}
+
+int
+sv_docker_init (struct sv *sv, labo_error_t *err)
+{
+  const struct labo_lab *lab = sv->lab;
+
+  sv->image = labo_state_get (lab->name, "image", NULL);
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct sv_daemon *d = &sv->daemons[h];
+      if (d->u.sv == NULL)
+        continue;
+      d->u.start = daemon_start;
+      d->u.exited = daemon_exited;
+      labo_timer_init (&d->ready_timer, ready_tick, d);
+    }
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      struct sv_node *n = &sv->nodes[i];
+      n->daemon = &sv->daemons[n->node->host];
+      n->u.start = node_start;
+      n->u.exited = node_exited;
+      n->u.state = n->u.policy.gave_up ? SV_GAVE_UP : SV_WAITING;
+      n->settle_timer.cb = on_settle;
+    }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct sv_daemon *d = &sv->daemons[h];
+      pid_t pid;
+      if (d->u.sv == NULL)
+        continue;
+      pid = daemon_running (d, sv);
+      if (d->u.policy.gave_up)
+        d->u.state = SV_GAVE_UP;
+      else if (pid > 0 && sv_watch_pid (&d->u, pid, sv_is_child (pid)) == 0)
+        {
+          d->u.state = SV_STARTING;
+          await_ready (d);
+        }
+      else
+        {
+          /* gone while nobody watched: the policy decides */
+          d->u.state = SV_UP;
+          sv_unit_died (&d->u, "unknown", "found dead", false);
+        }
+    }
+  (void) err;
+  return 0;
+}
+
+void
+sv_docker_fini (struct sv *sv)
+{
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      if (sv->nodes[i].call)
+        labo_dcall_cancel (sv->dm, sv->nodes[i].call);
+      sv->nodes[i].call = NULL;
+    }
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    if (sv->daemons[h].u.sv)
+      {
+        ready_stop (&sv->daemons[h]);
+        events_stop (&sv->daemons[h]);
+      }
+}

@@ -1,0 +1,100 @@
+/* The supervisor's process runtime: every node is a child process of the
+ * supervisor (zkproc.h), watched through its pidfd; waitid on it gives the
+ * exit status the moment the kernel has it. */
+#include "sv.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "labo/util.h"
+#include "labo/zkproc.h"
+
+static void
+proc_exited (struct sv_unit *u, const char *exit_text)
+{
+  struct sv_node *n = (struct sv_node *) u;
+  char why[128];
+
+  snprintf (why, sizeof (why), "%s", u->kill_sent && u->cause[0] ? u->cause : "exited");
+  sv_probe_end (n);
+  sv_unit_died (u, exit_text, why, false);
+  sv_ensemble_check (u->sv);
+}
+
+static void
+proc_start (struct sv_unit *u)
+{
+  struct sv_node *n = (struct sv_node *) u;
+  labo_error_t err = NULL;
+  pid_t pid;
+
+  u->kill_sent = false;
+  u->ours = true;
+  u->state = SV_STARTING;
+  pid = labo_zkproc_start (u->sv->lab, n->index, &err);
+  if (pid < 0)
+    {
+      sv_unit_start_failed (u, err->msg);
+      labo_error_release (&err);
+      return;
+    }
+  if (sv_watch_pid (u, pid, true) < 0)
+    {
+      u->pid = pid;
+      labo_policy_started (&u->policy, labo_now ());
+      proc_exited (u, "unknown");
+      return;
+    }
+  sv_unit_up (u, labo_proc_start_wall (pid), true);
+  sv_probe_begin (n);
+}
+
+void
+sv_process_kill_node (struct sv_node *n)
+{
+  n->u.kill_sent = true;
+  n->u.state = SV_STOPPING;
+  if (n->u.pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, n->u.pidfd, SIGKILL, NULL, 0);
+}
+
+char *
+sv_process_node_log_tail (struct sv_node *n)
+{
+  struct labo_zkproc_paths p;
+  char *tail;
+
+  labo_zkproc_paths (n->u.sv->lab->name, n->index, n->u.name, &p);
+  tail = sv_file_tail (p.log, 4096, 12);
+  labo_zkproc_paths_free (&p);
+  return tail;
+}
+
+int
+sv_process_init (struct sv *sv, labo_error_t *err)
+{
+  for (size_t i = 0; i < sv->n_nodes; i++)
+    {
+      struct sv_node *n = &sv->nodes[i];
+      pid_t pid = labo_zkproc_running (sv->lab->name, i, n->u.name);
+
+      n->u.start = proc_start;
+      n->u.exited = proc_exited;
+      if (n->u.policy.gave_up)
+        n->u.state = SV_GAVE_UP;
+      else if (pid > 0 && sv_watch_pid (&n->u, pid, sv_is_child (pid)) == 0)
+        {
+          sv_unit_up (&n->u, labo_proc_start_wall (pid), n->u.policy.starts == 0);
+          sv_probe_begin (n);
+        }
+      else
+        {
+          n->u.state = SV_UP;
+          sv_unit_died (&n->u, "unknown", "found dead", false);
+        }
+    }
+  (void) err;
+  return 0;
+}

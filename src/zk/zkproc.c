@@ -1,0 +1,303 @@
+/* ZooKeeper as a process of its host (the process runtime): see
+ * include/labo/zkproc.h. */
+#include "labo/zkproc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "labo/docker_up.h"
+#include "labo/host.h"
+#include "labo/state.h"
+#include "labo/util.h"
+#include "labo/zk.h"
+
+/* Debian's places, which the node's own directories are bound over. */
+#define ZK_CONF_POINT "/etc/zookeeper/conf"
+#define ZK_DATA_POINT "/var/lib/zookeeper"
+#define ZK_JAR "/usr/share/java/zookeeper.jar"   /* its manifest names the rest */
+#define SLF4J_SIMPLE "/usr/share/java/slf4j-simple.jar"
+#define SERVICE_USER "zookeeper"
+
+void
+labo_zkproc_paths (const char *lab, size_t index, const char *node, struct labo_zkproc_paths *p)
+{
+  p->dir = xasprintf ("%s/%s/n%zu", labo_run_dir (), lab, index);
+  p->cfg = xasprintf ("%s/zoo.cfg", p->dir);
+  p->log = xasprintf ("%s/zookeeper.log", p->dir);
+  p->pidfile = xasprintf ("%s/pid", p->dir);
+  p->data = labo_node_data_dir (lab, node);
+}
+
+void
+labo_zkproc_paths_free (struct labo_zkproc_paths *p)
+{
+  free (p->dir);
+  free (p->cfg);
+  free (p->log);
+  free (p->pidfile);
+  free (p->data);
+  memset (p, 0, sizeof (*p));
+}
+
+/* The JRE: Debian's default, else the one on PATH. */
+static const char *
+java_path (void)
+{
+  static const char *const candidates[] = { "/usr/lib/jvm/default-java/bin/java",
+                                            "/usr/bin/java" };
+  for (size_t i = 0; i < sizeof (candidates) / sizeof (candidates[0]); i++)
+    if (access (candidates[i], X_OK) == 0)
+      return candidates[i];
+  return NULL;
+}
+
+bool
+labo_zkproc_available (char **why)
+{
+  const char *missing = NULL;
+
+  if (java_path () == NULL)
+    missing = "a Java runtime (default-jre-headless)";
+  else if (access (ZK_JAR, R_OK) != 0 || access (ZK_CONF_POINT, F_OK) != 0
+           || access (ZK_DATA_POINT, F_OK) != 0)
+    missing = "ZooKeeper (zookeeper)";
+  else if (access (SLF4J_SIMPLE, R_OK) != 0)
+    missing = "slf4j-simple for ZooKeeper's log (libslf4j-java)";
+  if (missing && why)
+    *why = xasprintf ("the process runtime runs ZooKeeper from the machine's packages, and %s "
+                      "is not installed (apt-get install zookeeper default-jre-headless)",
+                      missing);
+  return missing == NULL;
+}
+
+static void
+service_user (uid_t *uid, gid_t *gid)
+{
+  struct passwd *pw = getpwnam (SERVICE_USER);
+  if (pw == NULL)
+    pw = getpwnam ("nobody");
+  *uid = pw ? pw->pw_uid : 65534;
+  *gid = pw ? pw->pw_gid : 65534;
+}
+
+
+pid_t
+labo_zkproc_running (const char *lab, size_t index, const char *node)
+{
+  struct labo_zkproc_paths p;
+  cleanup_free char *text = NULL;
+  long pid = 0;
+  unsigned long long start = 0;
+
+  labo_zkproc_paths (lab, index, node, &p);
+  text = labo_read_file (p.pidfile, NULL);
+  labo_zkproc_paths_free (&p);
+  if (text == NULL || sscanf (text, "%ld %llu", &pid, &start) != 2 || pid <= 0)
+    return 0;
+  /* a reused pid has another start time */
+  if (labo_proc_start_ticks ((pid_t) pid) != start)
+    return 0;
+  return (pid_t) pid;
+}
+
+/* Gives path and what is in it (one level: ZooKeeper's version-2/) to the
+ * service user, so that kept data written by a container (as root) is its
+ * own too. */
+static int
+give_to (const char *path, uid_t uid, gid_t gid, labo_error_t *err)
+{
+  cleanup_free char *sub = xasprintf ("%s/version-2", path);
+  if (chown (path, uid, gid) < 0 || chmod (path, 0700) < 0)
+    return labo_error_errno (err, "giving %s to uid %d", path, (int) uid);
+  if (access (sub, F_OK) == 0)
+    {
+      struct stat st;
+      DIR *d;
+      if (chown (sub, uid, gid) < 0)
+        return labo_error_errno (err, "giving %s to uid %d", sub, (int) uid);
+      d = opendir (sub);
+      for (struct dirent *de = d ? readdir (d) : NULL; de; de = readdir (d))
+        {
+          cleanup_free char *f = xasprintf ("%s/%s", sub, de->d_name);
+          if (de->d_name[0] != '.' && lstat (f, &st) == 0 && S_ISREG (st.st_mode))
+            chown (f, uid, gid);
+        }
+      if (d)
+        closedir (d);
+    }
+  {
+    cleanup_free char *myid = xasprintf ("%s/myid", path);
+    if (access (myid, F_OK) == 0 && chown (myid, uid, gid) < 0)
+      return labo_error_errno (err, "giving %s to uid %d", myid, (int) uid);
+  }
+  return 0;
+}
+
+/* Every capability out of every set, for good: the bounding set needs
+ * CAP_SETPCAP, so it goes first, while still root. */
+static int
+drop_privileges (uid_t uid, gid_t gid, labo_error_t *err)
+{
+  cap_t none;
+  int last = (int) cap_max_bits ();
+
+  for (int c = 0; c < last; c++)
+    if (cap_drop_bound ((cap_value_t) c) < 0 && errno != EINVAL)
+      return labo_error_errno (err, "dropping capability %d from the bounding set", c);
+  if (cap_reset_ambient () < 0 && errno != EINVAL)
+    return labo_error_errno (err, "clearing the ambient capabilities");
+  if (setgroups (0, NULL) < 0 || setresgid (gid, gid, gid) < 0 || setresuid (uid, uid, uid) < 0)
+    return labo_error_errno (err, "becoming uid %d gid %d", (int) uid, (int) gid);
+  none = cap_init ();
+  if (none == NULL || cap_set_proc (none) < 0)
+    {
+      cap_free (none);
+      return labo_error_errno (err, "clearing the capability sets");
+    }
+  cap_free (none);
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return labo_error_errno (err, "setting no_new_privs");
+  return 0;
+}
+
+/* In the child: the host, the node's two directories, its log, the user,
+ * then java. Never returns. */
+static void __attribute__ ((noreturn))
+child_exec (const struct labo_lab *lab, const struct labo_node *node,
+            const struct labo_zkproc_paths *p, uid_t uid, gid_t gid)
+{
+  labo_error_t err = NULL;
+  const char *java = java_path ();
+  int log, null;
+  cleanup_free char *cp = xasprintf (ZK_CONF_POINT ":" ZK_JAR ":" SLF4J_SIMPLE);
+
+  labo_child_reset_signals ();
+  log = open (p->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (log >= 0)
+    {
+      dup2 (log, 1);
+      dup2 (log, 2);
+    }
+  null = open ("/dev/null", O_RDONLY);
+  if (null >= 0)
+    dup2 (null, 0);
+  setsid ();
+  if (labo_host_enter (lab->name, lab->hosts[node->host].name, NULL, &err) < 0)
+    goto fail;
+  if (sethostname (node->name, strlen (node->name)) < 0)
+    {
+      labo_error_errno (&err, "setting the hostname %s", node->name);
+      goto fail;
+    }
+  if (mount (p->dir, ZK_CONF_POINT, NULL, MS_BIND, NULL) < 0
+      || mount (p->data, ZK_DATA_POINT, NULL, MS_BIND, NULL) < 0)
+    {
+      labo_error_errno (&err, "binding the node's directories over " ZK_CONF_POINT " and "
+                              ZK_DATA_POINT);
+      goto fail;
+    }
+  if (chdir (ZK_DATA_POINT) < 0)
+    {
+      labo_error_errno (&err, "entering " ZK_DATA_POINT);
+      goto fail;
+    }
+  if (drop_privileges (uid, gid, &err) < 0)
+    goto fail;
+  {
+    /* As the image's entrypoint: a small heap and no perf data in /tmp;
+     * the election retry capped at 500 ms (see labo_zk_env). */
+    const char *argv[] = { "java",
+                           "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xms32m", "-Xmx256m",
+                           "-Dzookeeper.fastleader.maxNotificationInterval=500",
+                           "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                           "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+                           "-cp", cp,
+                           "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                           ZK_CONF_POINT "/zoo.cfg", NULL };
+    const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" ZK_DATA_POINT,
+                           "LANG=C.UTF-8", NULL };
+    execve (java, (char **) argv, (char **) envp);
+    labo_error_errno (&err, "running %s", java);
+  }
+fail:
+  fprintf (stderr, "labo: starting ZooKeeper node %s: %s\n", node->name,
+           err ? err->msg : "failed");
+  _exit (127);
+}
+
+pid_t
+labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
+{
+  const struct labo_node *node = &lab->nodes[index];
+  struct labo_zkproc_paths p;
+  cleanup_free char *cfg = NULL;
+  cleanup_free char *myid = NULL;
+  cleanup_free char *id = NULL;
+  cleanup_free char *pidline = NULL;
+  uid_t uid;
+  gid_t gid;
+  pid_t pid = -1;
+
+  labo_zkproc_paths (lab->name, index, node->name, &p);
+  service_user (&uid, &gid);
+  cfg = labo_zk_config (lab, node, ZK_DATA_POINT);
+  myid = xasprintf ("%s/myid", p.data);
+  id = xasprintf ("%d\n", node->myid);
+  if (labo_mkdir_p (p.dir, 0755) < 0 || chmod (p.dir, 0755) < 0)
+    {
+      labo_error_errno (err, "creating %s", p.dir);
+      goto out;
+    }
+  if (labo_mkdir_p (p.data, 0700) < 0)
+    {
+      labo_error_errno (err, "creating %s", p.data);
+      goto out;
+    }
+  if (labo_write_file (p.cfg, cfg, strlen (cfg), 0644) < 0)
+    {
+      labo_error_errno (err, "writing %s", p.cfg);
+      goto out;
+    }
+  /* kept data has its myid already: ZooKeeper checks it against the file */
+  if (access (myid, F_OK) != 0 && labo_write_file (myid, id, strlen (id), 0644) < 0)
+    {
+      labo_error_errno (err, "writing %s", myid);
+      goto out;
+    }
+  if (give_to (p.data, uid, gid, err) < 0)
+    goto out;
+  fflush (NULL);
+  pid = fork ();
+  if (pid < 0)
+    {
+      labo_error_errno (err, "forking ZooKeeper node %s", node->name);
+      goto out;
+    }
+  if (pid == 0)
+    child_exec (lab, node, &p, uid, gid);
+  pidline = xasprintf ("%d %llu\n", (int) pid, labo_proc_start_ticks (pid));
+  if (labo_write_file (p.pidfile, pidline, strlen (pidline), 0644) < 0)
+    {
+      /* a server nobody can find again is not started */
+      labo_error_errno (err, "writing %s", p.pidfile);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      pid = -1;
+    }
+out:
+  labo_zkproc_paths_free (&p);
+  return pid;
+}
