@@ -41,6 +41,18 @@ int labo_zk_parse_srvr (const char *text, struct labo_zk_srvr *out);
  * absent. Caller frees. */
 char *labo_zk_mntr_get (const char *text, const char *key);
 
+/* What labo adds to ZooKeeper's JVM, in both runtimes:
+ *  - leader election retries a peer it cannot reach yet with a doubling
+ *    interval capped at 60 s by default: servers started together, whose
+ *    peers' names and ports appear a second apart, would sit out several
+ *    seconds; a 500 ms cap costs a few packets and elects at once;
+ *  - ZooKeeper logs every four-letter word at INFO: the supervisor's
+ *    probes (three words a node every probe interval) would be most of a
+ *    node's log, 130,000 lines a day; its connection class logs at WARN. */
+#define LABO_ZK_JVM_FLAGS                                                                      \
+  "-Dzookeeper.fastleader.maxNotificationInterval=500 "                                        \
+  "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn"
+
 /* The environment of a node's container for the image's entrypoint (the
  * official image's variables): ZOO_MY_ID, ZOO_SERVERS ("server.N=name:2888:3888;2181"
  * for every zookeeper node of the lab, space-separated), ZOO_4LW_COMMANDS_WHITELIST.

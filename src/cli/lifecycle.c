@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +45,8 @@ detach (const char *lab)
   int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
 
   fflush (NULL);
+  /* from here on it outlives the `labo up` that waits for it */
+  prctl (PR_SET_PDEATHSIG, 0);
   if (fd >= 0)
     {
       dup2 (fd, 1);
@@ -86,6 +90,7 @@ in_child (int (*fn) (void *data, int ready), void *data, pid_t *child)
   unsigned char code;
   ssize_t n;
   int status;
+  pid_t parent = getpid ();
 
   if (pipe2 (p, O_CLOEXEC) < 0)
     {
@@ -101,6 +106,11 @@ in_child (int (*fn) (void *data, int ready), void *data, pid_t *child)
     }
   if (*child == 0)
     {
+      /* Until it detaches, the child is `labo up` itself: killing the
+       * process the user started (kill -9 included) kills the build, which
+       * `labo down` then removes, as it always could. */
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+        _exit (EXIT_FAIL);
       close (p[0]);
       exit (fn (data, p[1]));
     }
@@ -133,6 +143,8 @@ static void
 tell (int ready, int code)
 {
   unsigned char c = (unsigned char) code;
+  /* all of the output before the word that ends `labo up` */
+  fflush (NULL);
   if (ready >= 0 && write (ready, &c, 1) < 0)
     {
       /* the parent is gone: nobody to tell */

@@ -253,6 +253,30 @@ fail:
   _exit (127);
 }
 
+/* A restarted dockerd reuses the containerd its pid file names if that
+ * pid is alive; the old one died with the old dockerd, but until its
+ * parent's parent reaps it, it is a zombie, which kill(0) calls alive:
+ * dockerd would wait 15 s for it, then fail. A pid file naming a zombie
+ * or nobody is stale. */
+static void
+forget_dead_containerd (const struct labo_daemon_paths *p)
+{
+  cleanup_free char *file = xasprintf ("%s/docker/containerd/containerd.pid", p->run);
+  cleanup_free char *text = labo_read_file (file, NULL);
+  char path[64];
+  cleanup_free char *stat = NULL;
+  const char *st;
+  long pid = text ? atol (text) : 0;
+
+  if (pid <= 0)
+    return;
+  snprintf (path, sizeof (path), "/proc/%ld/stat", pid);
+  stat = labo_read_file (path, NULL);
+  st = stat ? strrchr (stat, ')') : NULL;
+  if (st == NULL || st[1] == '\0' || st[2] == 'Z' || st[2] == 'X')
+    unlink (file);
+}
+
 pid_t
 labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
 {
@@ -300,6 +324,7 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
         goto out;
       }
   }
+  forget_dead_containerd (&p);
   fflush (NULL);
   pid = fork ();
   if (pid < 0)

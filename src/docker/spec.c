@@ -141,6 +141,11 @@ labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *
   /* Restarts are the supervisor's business: a Docker restart policy would
    * race it and hide crashes. */
   json_object_set_new (host_config, "RestartPolicy", json_pack ("{s:s}", "Name", "no"));
+  /* a lab may run for days: Docker's json-file log, rotated (labo logs
+   * reads the current file) */
+  json_object_set_new (host_config, "LogConfig",
+                       json_pack ("{s:s, s:{s:s, s:s}}", "Type", "json-file", "Config", "max-size",
+                                  "10m", "max-file", "3"));
   json_object_set_new (body, "HostConfig", host_config);
 
   if (lab->overlay.present)

@@ -195,10 +195,11 @@ supervisor_view (const struct labo_lab *lab, json_t *out, bool *degraded)
     }
   else
     json_object_set_new (out, "supervisor",
-                         json_pack ("{s:s, s:i, s:O, s:O, s:O}", "state", "running", "pid",
+                         json_pack ("{s:s, s:i, s:O, s:O, s:O, s:O}", "state", "running", "pid",
                                     (int) pid, "since", json_object_get (reply, "since"), "rss_kb",
                                     json_object_get (reply, "rss_kb"), "wakeups",
-                                    json_object_get (reply, "wakeups")));
+                                    json_object_get (reply, "wakeups"), "ensemble",
+                                    json_object_get (reply, "ensemble")));
   json_decref (req);
   return reply;
 }

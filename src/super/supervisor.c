@@ -38,6 +38,7 @@
 #define RING_SIZE (sizeof (((struct sv *) 0)->ring) / sizeof (json_t *))
 #define CLIENT_OUT_MAX (1024 * 1024) /* a reader this far behind is dropped */
 #define EVENTS_FILE "events.jsonl"
+#define EVENTS_MAX (4 << 20)
 #define STATE_FILE "supervisor.json"
 
 struct sv_client
@@ -150,6 +151,24 @@ print_event (json_t *ev, FILE *out)
   fflush (out);
 }
 
+/* events.jsonl, for a lab that runs for weeks: at 4 MiB it becomes
+ * events.jsonl.1 (replacing the one before) and starts again. */
+static void
+rotate_events (struct sv *sv)
+{
+  struct stat st;
+  cleanup_free char *path = NULL;
+  cleanup_free char *old = NULL;
+
+  if (sv->events_fd < 0 || fstat (sv->events_fd, &st) < 0 || st.st_size < EVENTS_MAX)
+    return;
+  path = labo_control_path (sv->lab->name, EVENTS_FILE);
+  old = xasprintf ("%s.1", path);
+  rename (path, old);
+  close (sv->events_fd);
+  sv->events_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
 void
 sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, const char *fmt,
           ...)
@@ -182,6 +201,7 @@ sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, 
     {
       /* the record is a convenience; the stream and the ring go on */
     }
+  rotate_events (sv);
   for (struct sv_client *c = sv->clients, *next; c; c = next)
     {
       next = c->next; /* a reader that fell behind is dropped here */
@@ -269,7 +289,12 @@ sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start)
   char when[32];
 
   if (counted_start)
-    labo_policy_started (&u->policy, labo_now ());
+    {
+      /* when it really started (min_gap and quick deaths count from
+       * there), not when the supervisor first saw it */
+      double now = labo_now (), ago = up_since_wall > 0 ? labo_wall () - up_since_wall : 0;
+      labo_policy_started (&u->policy, now - (ago > 0 ? ago : 0));
+    }
   u->state = SV_UP;
   u->up_since = up_since_wall;
   u->kill_sent = false;
@@ -568,7 +593,9 @@ status_reply (struct sv *sv)
     {
       json_t *o = unit_json (&sv->nodes[i].u);
       json_object_set_new (o, "name", json_string (lab->nodes[i].name));
-      json_object_update (o, sv_node_probe_json (&sv->nodes[i]));
+      json_t *probe = sv_node_probe_json (&sv->nodes[i]);
+      json_object_update (o, probe);
+      json_decref (probe);
       json_array_append_new (nodes, o);
     }
   return json_pack ("{s:b, s:i, s:s, s:s, s:I, s:I, s:o, s:o, s:{s:o, s:b}}", "ok", 1, "pid",
@@ -968,6 +995,11 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
   sv_event (&sv, "supervisor", lab->name, NULL, "supervisor %d stopping; the lab stays up",
             (int) getpid ());
   sv_save (&sv);
+  {
+    /* a stop, not a death: status says "not running" rather than "dead" */
+    cleanup_free char *pidfile = labo_control_path (lab->name, LABO_SUPERVISOR_PIDFILE);
+    unlink (pidfile);
+  }
 out:
   teardown (&sv);
   return ret < 0 ? -1 : 0;

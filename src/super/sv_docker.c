@@ -170,8 +170,11 @@ static void
 events_retry (struct labo_loop *loop, void *data)
 {
   struct sv_daemon *d = data;
-  if (d->u.state == SV_UP && d->events == NULL)
-    events_start (d);
+  if (d->u.state != SV_UP || d->events != NULL)
+    return;
+  sv_event (d->u.sv, "warning", d->u.name, NULL,
+            "the daemon's event stream ended, the daemon runs on: reopening it");
+  events_start (d);
 }
 
 static void
@@ -184,10 +187,10 @@ on_events_done (void *data, long status, const char *body, size_t len, const cha
   d->events_open = false;
   if (d->u.state != SV_UP)
     return; /* the daemon's death is told by its pidfd */
-  sv_event (sv, "warning", d->u.name, NULL, "the daemon's event stream ended (%s); reopening",
-            error ? error : "no reason given");
+  /* a dying process closes its sockets before its pidfd says it is gone:
+   * give the pidfd its moment before reopening (the death disarms this) */
   d->ready_timer.cb = events_retry;
-  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + 1);
+  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + 0.5);
 }
 
 static void

@@ -73,6 +73,11 @@ failed (struct sv_node *n, const char *error)
   double up = labo_now () - n->started;
 
   n->failures++;
+  if (n->mode != LABO_ZK_DOWN)
+    sv_event (n->u.sv, "role", n->u.name,
+              json_pack ("{s:s, s:s, s:s}", "mode", "down", "was", labo_zk_mode_name (n->mode),
+                         "error", error),
+              "down (was %s): %s", labo_zk_mode_name (n->mode), error);
   n->mode = LABO_ZK_DOWN;
   if (n->answered && n->failures >= n->u.cfg->probe_failures)
     {

@@ -264,7 +264,7 @@ labo_zk_env (const struct labo_lab *lab, const struct labo_node *node)
    * interval capped at 60 s by default: servers started together, whose
    * peers' names and ports appear a second apart, would otherwise sit out
    * several seconds. A 500 ms cap costs a few packets and elects at once. */
-  env[3] = xstrdup ("JVMFLAGS=-Dzookeeper.fastleader.maxNotificationInterval=500");
+  env[3] = xstrdup ("JVMFLAGS=" LABO_ZK_JVM_FLAGS);
   env[4] = NULL;
   free (servers);
   return env;

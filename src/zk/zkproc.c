@@ -218,17 +218,28 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
     goto fail;
   {
     /* As the image's entrypoint: a small heap and no perf data in /tmp;
-     * the election retry capped at 500 ms (see labo_zk_env). */
-    const char *argv[] = { "java",
-                           "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xms32m", "-Xmx256m",
-                           "-Dzookeeper.fastleader.maxNotificationInterval=500",
-                           "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                           "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
-                           "-cp", cp,
-                           "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-                           ZK_CONF_POINT "/zoo.cfg", NULL };
+     * then labo's own flags (zk.h), one argument a word */
+    static const char *const head[] = { "java", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                                        "-Xms32m", "-Xmx256m",
+                                        "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                                        "-Dorg.slf4j.simpleLogger.dateTimeFormat="
+                                        "yyyy-MM-dd'T'HH:mm:ss.SSS" };
+    char flags[] = LABO_ZK_JVM_FLAGS;
+    const char *argv[32];
+    size_t n = 0;
     const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" ZK_DATA_POINT,
                            "LANG=C.UTF-8", NULL };
+    char *save = NULL;
+
+    for (size_t i = 0; i < sizeof (head) / sizeof (head[0]); i++)
+      argv[n++] = head[i];
+    for (char *w = strtok_r (flags, " ", &save); w && n < 26; w = strtok_r (NULL, " ", &save))
+      argv[n++] = w;
+    argv[n++] = "-cp";
+    argv[n++] = cp;
+    argv[n++] = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
+    argv[n++] = ZK_CONF_POINT "/zoo.cfg";
+    argv[n] = NULL;
     execve (java, (char **) argv, (char **) envp);
     labo_error_errno (&err, "running %s", java);
   }
@@ -271,6 +282,27 @@ labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
       labo_error_errno (err, "writing %s", p.cfg);
       goto out;
     }
+  {
+    /* Debian's zkEnv.sh is a link to conf/environment: with it, the
+     * package's own zkServer.sh status and zkCli.sh work in the node */
+    static const char env[]
+        = "# written by labo: Debian's zkEnv.sh reads this (zkServer.sh, zkCli.sh)\n"
+          "ZOOMAIN=org.apache.zookeeper.server.quorum.QuorumPeerMain\n"
+          "ZOOCFGDIR=" ZK_CONF_POINT "\n"
+          "ZOOCFG=" ZK_CONF_POINT "/zoo.cfg\n"
+          "ZOO_LOG_DIR=" ZK_DATA_POINT "\n"
+          "ZOO_LOG4J_PROP=INFO,CONSOLE\n"
+          "JMXLOCALONLY=true\n"
+          "JAVA_OPTS=\"\"\n"
+          "JAVA=/usr/bin/java\n"
+          "CLASSPATH=\"" ZK_CONF_POINT ":" ZK_JAR ":" SLF4J_SIMPLE "\"\n";
+    cleanup_free char *path = xasprintf ("%s/environment", p.dir);
+    if (labo_write_file (path, env, strlen (env), 0644) < 0)
+      {
+        labo_error_errno (err, "writing %s", path);
+        goto out;
+      }
+  }
   /* kept data has its myid already: ZooKeeper checks it against the file */
   if (access (myid, F_OK) != 0 && labo_write_file (myid, id, strlen (id), 0644) < 0)
     {

@@ -611,3 +611,89 @@ need_docker_lab_tools() {
 		die "this test runs $1 with real Docker and ZooKeeper and needs all of the above (apt-get install docker.io default-jdk-headless busybox-static zookeeper-bin)"
 	fi
 }
+
+# ---- supervised labs (issue 4) ----
+
+# status_json LAB: `labo status --json LAB` in $JSON; returns 1 if it fails.
+status_json() {
+	JSON=$("$LABO" status --json "$1" 2>"$TMP/.status.err") || {
+		JSON=""
+		return 1
+	}
+}
+
+# jqs EXPR: jq -r EXPR on $JSON.
+jqs() { printf '%s\n' "$JSON" | jq -r "$@"; }
+
+# wait_for LAB SECS WHAT EXPR: polls the status (every 0.2 s, SECS at most)
+# until the jq expression EXPR is true of it; says how long that took.
+# Returns 1 on timeout, with $JSON holding the last status.
+wait_for() {
+	local lab=$1 secs=$2 what=$3 expr=$4 t0=$EPOCHREALTIME
+	say "+ wait until $what (${secs} s at most)"
+	while :; do
+		if status_json "$lab" && printf '%s\n' "$JSON" | jq -e "$expr" >/dev/null 2>&1; then
+			WAITED=$(secs_since "$t0")
+			say "  $what after $WAITED s"
+			return 0
+		fi
+		if awk -v a="$t0" -v s="$secs" -v n="$EPOCHREALTIME" 'BEGIN { exit !(n - a > s) }'; then
+			say "  not $what after $(secs_since "$t0") s; the last status:"
+			printf '%s\n' "$JSON" | jq -c '{state, supervisor, ensemble,
+			  daemons: [.hosts[] | select(.docker != null) | {name, s: .docker.state, pid: .docker.pid, r: .docker.restarts, sv: .docker.supervision.state}],
+			  nodes: [.nodes[] | {name, mode, pid, r: .restarts, sv: .supervision.state, exit: .supervision.last_exit}]}' 2>/dev/null | indent
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# events_of LAB: every event the supervisor still holds, as JSON lines.
+events_of() { "$LABO" events --json -n 1000 --no-follow "$1"; }
+
+# zk_create ADDR:PORT ZNODE / zk_has ADDR:PORT ZNODE: a real ZooKeeper
+# client (Debian's cli_mt, which reports on stderr and always exits 0)
+# through a published client port. zk_has retries for 10 s: a read may
+# reach a server that is still catching up.
+zk_create() {
+	run timeout 20 "$CLI_MT" "$1" "cmd:create $2"
+	assert_contains "$OUT$ERR" "[$2]: rc = 0" "cli_mt creates $2 through $1" || show_run
+}
+zk_has() {
+	local i
+	for i in $(seq 1 20); do
+		run timeout 20 "$CLI_MT" "$1" "cmd:ls /"
+		printf '%s\n' "$OUT$ERR" | grep -qx "[[:space:]]*${2#/}" && break
+		sleep 0.5
+	done
+	assert_match "$OUT$ERR" "^[[:space:]]*${2#/}\$" "${3:-cli_mt} lists $2 through $1" || show_run
+}
+
+# supervised_lab_file LAB BASE: BASE (a file of netns/) renamed LAB, with
+# the quick policy the tests use
+# (so that giving up takes seconds, not minutes), on stdout.
+supervised_lab_file() {
+	sed -e "s/^lab: .*\$/lab: $1/" "$REPO/netns/$2"
+	cat <<'EOP'
+supervise:
+  backoff: {initial: 200ms, max: 2s}
+  give_up: {deaths: 3, within: 1m}
+  probe: {interval: 1s, timeout: 1s, failures: 3, grace: 60s}
+EOP
+}
+
+# assert_no_supervisor_left LAB PID: the supervisor PID is gone (or a
+# zombie awaiting PID 1), and no process holds a file of the lab's run dir.
+assert_no_supervisor_left() {
+	local st x
+	st=$(awk '{ print $3 }' "/proc/$2/stat" 2>/dev/null)
+	case $st in
+	"" | Z) ok "$1: supervisor $2 is gone${st:+ (a zombie awaiting PID 1)}" ;;
+	*) fail "$1: supervisor $2 still runs (state $st): $(tr '\0' ' ' <"/proc/$2/cmdline")" ;;
+	esac
+	x=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$RUN_DIR/$1/*" 2>/dev/null | head -5)
+	if [ -n "$x" ]; then
+		fail "$1: processes still hold files of $RUN_DIR/$1:"
+		printf '%s\n' "$x" | indent
+	fi
+}

@@ -58,7 +58,12 @@ for delay in 0.02 0.05 0.1 0.2 0.3 0.4 finished; do
 		else
 			assert_match "$OUT" "^$LAB +failed " "after the kill, ls shows $LAB as failed"
 		fi
-		if [ -s "$RUN_DIR/$LAB/journal" ]; then
+		if grep -qx "state=up" "$RUN_DIR/$LAB/meta" 2>/dev/null; then
+			# a lab that is up: up of its file again changes nothing
+			run "$LABO" up -q "$F"
+			expect_rc 0 "up of a lab that is up (its own file)"
+			assert_contains "$OUT" "lab $LAB is up" "up says the lab is up already"
+		elif [ -s "$RUN_DIR/$LAB/journal" ]; then
 			run "$LABO" up -q "$F"
 			expect_rc 1 "up over the remains of a killed up is refused"
 			assert_contains "$ERR" "labo down $LAB" "the refusal says to run labo down"

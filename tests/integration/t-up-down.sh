@@ -115,12 +115,19 @@ run "$LABO" ls --json
 expect_rc 0 "ls --json" &&
 	assert_match "$(printf '%s\n' "$OUT" | ls_summary)" "^$LAB up 2\$" "ls --json lists $LAB, up, 2 hosts"
 
-# ---- up again is refused, nothing changes ----
+# ---- up again changes nothing; up of another file of that lab is refused ----
+ino=$(stat -L -c %i "/run/netns/labo.$LAB.h1")
 run "$LABO" up "$F"
-expect_rc 1 "a second up of the same lab"
-assert_contains "$ERR" "already up" "a second up says the lab is already up"
+expect_rc 0 "a second up of the same lab file"
+assert_contains "$OUT" "lab $LAB is up" "a second up says the lab is up"
+assert_eq "$ino" "$(stat -L -c %i "/run/netns/labo.$LAB.h1")" "a second up made nothing again"
+sed 's/^  h1:/  h1x:/' "$F" >"$TMP/other.yaml"
+run "$LABO" up "$TMP/other.yaml"
+expect_rc 1 "up of another version of the lab's file"
+assert_contains "$ERR" "is up, from another version of this lab file" "the refusal says why"
+assert_contains "$ERR" "labo down $LAB" "the refusal says what to do"
 run "$LABO" exec -l "$LAB" h1 -- ping -n -c 1 -W 2 198.51.100.19
-expect_rc 0 "the lab still works after the refused second up"
+expect_rc 0 "the lab still works after the second ups"
 
 # ---- down ----
 run "$LABO" down "$LAB"

@@ -7,6 +7,8 @@
 # client writing through one and reading through the other); the leader
 # killed too: no quorum, the last server "not serving"; down leaving
 # nothing (no namespace, interface, daemon, container, cgroup, state, mount).
+# The lab's supervisor has restart off: it reports the deaths
+# (events, status) and restarts nothing.
 #
 # The containers are killed from the test with the docker CLI on the host's
 # daemon socket, as `labo status --json` gives it (labo itself has no docker
@@ -32,7 +34,9 @@ need_docker_lab_tools "netns/zk3.yaml"
 # default 7 characters leave room ("t1a2b3c-net", 11 bytes).
 new_lab LAB 7
 [ $((${#LAB} + 1 + ${#SEGMENT})) -le 15 ] || die "root interface $LAB-$SEGMENT would not fit 15 bytes"
-F=$(sed -e "s/^lab: zk3\$/lab: $LAB/" "$REPO/netns/zk3.yaml" | lab_file "$LAB")
+# Killed nodes must stay down here: the supervisor watches and reports,
+# and restarts nothing (`restart: false`; t-supervise-* test restarts).
+F=$( (sed -e "s/^lab: zk3\$/lab: $LAB/" "$REPO/netns/zk3.yaml"; printf 'supervise: {restart: false}\n') | lab_file "$LAB")
 grep -qx "lab: $LAB" "$F" || die "netns/zk3.yaml has no line 'lab: zk3' to rename"
 grep -qE "^  $SEGMENT:\$" "$F" || die "netns/zk3.yaml has no segment '$SEGMENT' (the test names the root interface after it)"
 
@@ -235,6 +239,11 @@ expect_rc 0 "status after killing $F1" && {
 	assert_match "$OUT" "^node $F1 +exited .*: down\$" "status: $F1 exited, down"
 }
 zk_write_read "after killing $F1" "$F2" "$LEADER"
+# the supervisor saw it, and (restart: false) left it down
+sup=$("$LABO" status --json "$LAB" | jq -r --arg n "$F1" '.nodes[] | select(.name == $n) | "\(.supervision.state)|\(.supervision.last_exit)|\(.restarts)"')
+assert_eq "down (restart off)|exit 137 (SIGKILL)|0" "$sup" "the supervisor reports $F1 dead, left down (restart off), never restarted"
+assert_match "$("$LABO" events --json -n 100 --no-follow "$LAB")" "\"kind\":\"died\",\"subject\":\"$F1\",\"message\":\"exited \\(exit 137 \\(SIGKILL\\)\\); restart is off\"" \
+	"events: $F1 died, restart is off"
 
 # ==== the leader killed too: no quorum ====
 say "# killing leader $LEADER (on ${HOST_OF[$LEADER]})"

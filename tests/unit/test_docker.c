@@ -186,7 +186,8 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"33888\"}]},"
-      "\"RestartPolicy\":{\"Name\":\"no\"}},"
+      "\"RestartPolicy\":{\"Name\":\"no\"},"
+      "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
       "{\"IPv4Address\":\"10.0.0.1\"},\"Aliases\":[\"namenode1\"]}}}}");
   assert_json (
@@ -199,7 +200,8 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"33888\"}]},"
-      "\"RestartPolicy\":{\"Name\":\"no\"}},"
+      "\"RestartPolicy\":{\"Name\":\"no\"},"
+      "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
       "{\"IPv4Address\":\"10.0.0.2\"},\"Aliases\":[\"namenode2\"]}}}}");
 }
@@ -218,7 +220,8 @@ test_container_body_minimal (void **state)
                "{\"Image\":\"busybox\",\"Hostname\":\"namenode1\","
                "\"Labels\":{\"labo.lab\":\"rsch\",\"labo.host\":\"mida-clm1\","
                "\"labo.node\":\"namenode1\"},\"ExposedPorts\":{},"
-               "\"HostConfig\":{\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\"}}}");
+               "\"HostConfig\":{\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\"},"
+               "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}}}");
   /* An empty env is an empty Env; one port is one binding. */
   r.nodes[0].n_ports = 1;
   r.ports[0][0] = (struct labo_port){ .host_port = 65535, .container_port = 1 };
@@ -227,7 +230,8 @@ test_container_body_minimal (void **state)
                "\"Labels\":{\"labo.lab\":\"rsch\",\"labo.host\":\"mida-clm1\","
                "\"labo.node\":\"namenode1\"},\"ExposedPorts\":{\"1/tcp\":{}},"
                "\"HostConfig\":{\"PortBindings\":{\"1/tcp\":[{\"HostIp\":\"198.51.100.198\","
-               "\"HostPort\":\"65535\"}]},\"RestartPolicy\":{\"Name\":\"no\"}}}");
+               "\"HostPort\":\"65535\"}]},\"RestartPolicy\":{\"Name\":\"no\"},"
+               "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}}}");
 }
 
 /* The body is what json_dumps sends: it must serialise. */

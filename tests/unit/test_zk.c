@@ -267,7 +267,7 @@ env_for_each_node (void **state)
   assert_string_equal (env[1], "ZOO_SERVERS=server.1=namenode1:2888:3888;2181 "
                                "server.2=namenode2:2888:3888;2181");
   assert_string_equal (env[2], "ZOO_4LW_COMMANDS_WHITELIST=ruok,srvr,mntr");
-  assert_string_equal (env[3], "JVMFLAGS=-Dzookeeper.fastleader.maxNotificationInterval=500");
+  assert_string_equal (env[3], "JVMFLAGS=" LABO_ZK_JVM_FLAGS);
   assert_null (env[4]);
   labo_zk_env_free (env);
 
