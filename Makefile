@@ -38,7 +38,7 @@ LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/%.o) $(ASM_SRC:%.S=$(BA)/%.o)
 CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all check unit integration bench bench-seed install clean
+.PHONY: all check unit integration bench bench-seed bench-supervise install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -85,13 +85,18 @@ check: $(UNIT_BIN) $(BA)/labo labo
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
-# Both need root: the lab engine against ip -batch and Mininet, then the seed.
+# All need root: the lab engine against ip -batch and Mininet, the seed,
+# the supervisor.
 bench: labo
 	bench/run.sh
 	bench/seed.sh
+	bench/supervise.sh
 
 bench-seed: labo
 	bench/seed.sh
+
+bench-supervise: labo
+	bench/supervise.sh
 
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo

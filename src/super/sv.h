@@ -77,6 +77,14 @@ struct sv_daemon
   double ready_deadline;
 };
 
+struct sv_node;
+/* A word of a probe round, for its callback: which node, which word. */
+struct sv_word
+{
+  struct sv_node *node;
+  int k; /* 0 ruok, 1 srvr, 2 mntr */
+};
+
 struct sv_node
 {
   struct sv_unit u;
@@ -85,10 +93,13 @@ struct sv_node
   struct sv_daemon *daemon;  /* the Docker runtime: its host's */
   struct labo_dcall *call;   /* the Docker call in flight for it */
   struct labo_timer settle_timer; /* pidfd fired, the die event is late */
-  /* probes */
+  /* probes: the three words of a round are asked at once */
   struct labo_timer probe_timer;
-  struct labo_zk_probe *probe;
-  int probe_step;            /* 0 ruok, 1 srvr, 2 mntr */
+  struct labo_zk_probe *probe[3]; /* ruok, srvr, mntr in flight */
+  struct sv_word word[3];
+  char *reply[3];            /* their answers (NULL: failed, error[k]) */
+  char *error[3];
+  int pending;               /* words of the round not answered yet */
   int failures;              /* probes unanswered in a row */
   bool answered;             /* since its start */
   double started;            /* monotonic, of its start (for the grace) */

@@ -1,13 +1,19 @@
 /* The supervisor's probes: every probe interval, each running node is
- * asked ruok (alive?), then srvr (its mode, zxid, outstanding requests),
- * then mntr (a leader's synced followers). A node that answered once and
- * then misses `failures` probes in a row, or that never answers within
- * `grace` of its start, is hung and killed (its death restarts it). After
- * each answer the ensemble is looked at again: a new leader, a quorum lost
- * or regained is an event. */
+ * asked ruok (alive?) and srvr (its mode, zxid, outstanding requests), and
+ * a leader mntr too (its synced followers), all at once. A node that answered
+ * once and then misses `failures` rounds in a row, or that never answers
+ * within `grace` of its start, is hung and killed (its death restarts it).
+ * After each round the ensemble is looked at again: a new leader, a quorum
+ * lost or regained is an event.
+ *
+ * Rounds fall on multiples of the interval on the monotonic clock, so
+ * nodes with the same interval are probed in the same wake-up of the loop,
+ * and their answers mostly in the next few: the loop's count of wake-ups
+ * is what the benchmark reads. */
 #include "sv.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,17 +22,38 @@
 #include "labo/util.h"
 
 static const char *const words[] = { "ruok", "srvr", "mntr" };
+#define N_WORDS 3
 #define FIRST_PROBE_S 1.0 /* a JVM opens its port about 0.6 s after exec */
 
 static void probe_tick (struct labo_loop *loop, void *data);
 
+/* Arms the next round at least `delay` from now, on the interval's grid. */
 static void
 schedule (struct sv_node *n, double delay)
 {
+  double interval = n->u.cfg->probe_interval_ms / 1e3, at;
+
+  if (interval <= 0)
+    return;
+  at = ceil ((labo_now () + delay) / interval) * interval;
   n->probe_timer.cb = probe_tick;
   n->probe_timer.data = n;
-  if (n->u.cfg->probe_interval_ms > 0)
-    labo_timer_arm (n->u.sv->loop, &n->probe_timer, labo_now () + delay);
+  labo_timer_arm (n->u.sv->loop, &n->probe_timer, at);
+}
+
+static void
+round_clear (struct sv_node *n)
+{
+  for (int k = 0; k < N_WORDS; k++)
+    {
+      if (n->probe[k])
+        labo_zk_probe_cancel (n->u.sv->loop, n->probe[k]);
+      n->probe[k] = NULL;
+      free (n->reply[k]);
+      free (n->error[k]);
+      n->reply[k] = n->error[k] = NULL;
+    }
+  n->pending = 0;
 }
 
 void
@@ -45,9 +72,7 @@ void
 sv_probe_end (struct sv_node *n)
 {
   labo_timer_disarm (n->u.sv->loop, &n->probe_timer);
-  if (n->probe)
-    labo_zk_probe_cancel (n->u.sv->loop, n->probe);
-  n->probe = NULL;
+  round_clear (n);
   n->mode = LABO_ZK_DOWN;
   n->synced_followers = -1;
   memset (&n->srvr, 0, sizeof (n->srvr));
@@ -66,10 +91,12 @@ hung (struct sv_node *n, const char *why)
     sv_process_kill_node (n);
 }
 
-static void
+/* A round with no imok. Returns false if the node was found hung (and
+ * killed: the caller stops there). */
+static bool
 failed (struct sv_node *n, const char *error)
 {
-  char a[24], b[24];
+  char a[24];
   double up = labo_now () - n->started;
 
   n->failures++;
@@ -84,89 +111,87 @@ failed (struct sv_node *n, const char *error)
       cleanup_free char *why = xasprintf ("%d probes in a row unanswered (last: %s)",
                                           n->failures, error);
       hung (n, why);
-      return;
+      return false;
     }
   if (!n->answered && up * 1000 > n->u.cfg->probe_grace_ms)
     {
       cleanup_free char *why = xasprintf ("no answer within %s of its start (last: %s)",
                                           labo_duration_format ((long long) (up * 1000), a),
                                           error);
-      (void) b;
       hung (n, why);
-      return;
+      return false;
     }
-  sv_ensemble_check (n->u.sv);
-  schedule (n, n->u.cfg->probe_interval_ms / 1e3);
+  return true;
 }
 
-static void ask (struct sv_node *n, int step);
-
+/* The three answers are in: what they say. */
 static void
-on_reply (void *data, const char *reply, const char *error)
+round_done (struct sv_node *n)
 {
-  struct sv_node *n = data;
   struct sv *sv = n->u.sv;
-  int step = n->probe_step;
+  const char *ruok = n->reply[0];
 
-  n->probe = NULL;
-  if (error)
+  if (ruok == NULL || strncmp (ruok, "imok", 4) != 0)
     {
-      failed (n, error);
-      return;
+      cleanup_free char *what = ruok ? xasprintf ("ruok answered \"%.32s\"", ruok) : NULL;
+      if (!failed (n, what ? what : n->error[0] ? n->error[0] : "no answer"))
+        return;
     }
-  if (step == 0)
+  else
     {
-      if (strncmp (reply, "imok", 4) != 0)
-        {
-          cleanup_free char *what = xasprintf ("ruok answered \"%.32s\"", reply);
-          failed (n, what);
-          return;
-        }
+      struct labo_zk_srvr st;
+      enum labo_zk_mode before = n->mode;
+
       n->answered = true;
       n->failures = 0;
       n->probed_at = labo_wall ();
-    }
-  else if (step == 1)
-    {
-      struct labo_zk_srvr s;
-      enum labo_zk_mode before = n->mode;
-      if (labo_zk_parse_srvr (reply, &s) == 0)
+      if (n->reply[1] && labo_zk_parse_srvr (n->reply[1], &st) == 0)
         {
-          n->srvr = s;
-          n->mode = s.mode;
+          n->srvr = st;
+          n->mode = st.mode;
           if (before != n->mode)
             sv_event (sv, "role", n->u.name,
                       json_pack ("{s:s, s:s}", "mode", labo_zk_mode_name (n->mode), "was",
                                  labo_zk_mode_name (before)),
                       "%s (was %s)", labo_zk_mode_name (n->mode), labo_zk_mode_name (before));
         }
+      if (n->reply[2])
+        {
+          cleanup_free char *sf = labo_zk_mntr_get (n->reply[2], "zk_synced_followers");
+          n->synced_followers = sf ? atol (sf) : -1;
+        }
     }
-  else
-    {
-      cleanup_free char *sf = labo_zk_mntr_get (reply, "zk_synced_followers");
-      n->synced_followers = sf ? atol (sf) : -1;
-    }
-  if (step < 2)
-    {
-      ask (n, step + 1);
-      return;
-    }
+  round_clear (n);
   sv_ensemble_check (sv);
-  schedule (n, n->u.cfg->probe_interval_ms / 1e3);
+  schedule (n, n->u.cfg->probe_interval_ms / 1e3 / 2);
+}
+
+static void
+on_reply (void *data, const char *reply, const char *error)
+{
+  struct sv_word *w = data;
+  struct sv_node *n = w->node;
+
+  n->probe[w->k] = NULL;
+  if (reply)
+    n->reply[w->k] = xstrdup (reply);
+  else
+    n->error[w->k] = xstrdup (error ? error : "no answer");
+  if (--n->pending == 0)
+    round_done (n);
 }
 
 /* Where to ask: the published client port on the host's lab address, from
  * inside the host (as `labo status` does); without one, the client port
  * inside the container (Docker) or on the node's overlay address (process). */
 static void
-ask (struct sv_node *n, int step)
+ask (struct sv_node *n)
 {
   struct sv *sv = n->u.sv;
   const struct labo_node *node = n->node;
   int port = labo_node_client_port (node), ns = sv->host_ns[node->host];
   uint32_t addr = sv->lab->hosts[node->host].lab_address;
   cleanup_close int own = -1;
-  labo_error_t err = NULL;
 
   if (port < 0)
     {
@@ -182,22 +207,39 @@ ask (struct sv_node *n, int step)
       else
         addr = node->address;
     }
-  n->probe_step = step;
-  n->probe = labo_zk_probe_start (sv->loop, ns, addr, (uint16_t) port, words[step],
-                                  n->u.cfg->probe_timeout_ms, on_reply, n, &err);
-  if (n->probe == NULL)
+  round_clear (n);
+  /* mntr only tells a leader's synced followers: asked of the node the
+   * last round found leading */
+  n->pending = n->mode == LABO_ZK_LEADER ? N_WORDS : N_WORDS - 1;
+  if (n->mode != LABO_ZK_LEADER)
+    n->synced_followers = -1;
+  for (int k = 0; k < n->pending; k++)
     {
-      failed (n, err->msg);
-      labo_error_release (&err);
+      labo_error_t err = NULL;
+      n->word[k] = (struct sv_word){ n, k };
+      n->probe[k] = labo_zk_probe_start (sv->loop, ns, addr, (uint16_t) port, words[k],
+                                         n->u.cfg->probe_timeout_ms, on_reply, &n->word[k],
+                                         &err);
+      if (n->probe[k] == NULL)
+        {
+          n->error[k] = xstrdup (err->msg);
+          labo_error_release (&err);
+        }
     }
+  /* words that could not even be asked are answered already */
+  for (int k = 0; k < N_WORDS; k++)
+    if (n->error[k])
+      n->pending--;
+  if (n->pending <= 0)
+    round_done (n);
 }
 
 static void
 probe_tick (struct labo_loop *loop, void *data)
 {
   struct sv_node *n = data;
-  if (n->u.state == SV_UP && n->probe == NULL)
-    ask (n, 0);
+  if (n->u.state == SV_UP && n->pending == 0)
+    ask (n);
 }
 
 void
