@@ -91,7 +91,28 @@ idle() {
   echo "$(( (w1 - w0 - 1) * 60 / IDLE )) $(( (c1 - c0) * 60 / IDLE )) $(awk '/VmRSS/ { print $2 }' "/proc/$sv/status") $(awk '/VmHWM/ { print $2 }' "/proc/$sv/status")"
 }
 
-declare -A RSS0 IDLE_ON IDLE_OFF
+# soak NAME RUNTIME N: N kills of namenode1 in a row, each once it runs
+# again (a lab with no backoff and no give-up); the supervisor's RSS at
+# the start and after every N/4 kills: "rss0 rss1 rss2 rss3 rss4"
+soak() {
+  local lab=$1 rt=$2 n=$3 sv pid p i line
+  sv=$(sv_pid "$lab")
+  line=$(awk '/VmRSS/ { print $2 }' "/proc/$sv/status")
+  for i in $(seq "$n"); do
+    pid=$("$LABO" status --json "$lab" | jq -r '.nodes[0].pid')
+    "$OUT/zkwait" kill "$pid" > /dev/null
+    while :; do
+      p=$("$LABO" status --json "$lab" | jq -r '.nodes[0].pid')
+      [ "$p" != null ] && [ "$p" != "$pid" ] && break
+      sleep 0.1
+    done
+    [ $((i % (n / 4))) -ne 0 ] || line="$line $(awk '/VmRSS/ { print $2 }' "/proc/$sv/status")"
+  done
+  echo "$line"
+}
+
+declare -A RSS0 IDLE_ON IDLE_OFF SOAK
+SOAK_N=${BENCH_SOAK:-40}
 # six characters at most: the root interface "<lab>-internet" fits 15 bytes
 N=$(( $$ % 9000 + 1000 ))
 for rt in process docker; do
@@ -132,6 +153,13 @@ for rt in process docker; do
   IDLE_OFF[$rt]=$(idle "$l2")
   echo "  idle with probes off: ${IDLE_OFF[$rt]}"
   "$LABO" down -q "$l2"
+  l3=s${rt:0:1}$N
+  lab "$rt" "$l3" 2s | sed 's/^supervise: .*$/supervise: {min_gap: 0s, backoff: {initial: 0s, max: 0s}, give_up: {deaths: 100}}/' > "$T/$l3.yaml"
+  LABS+=("$l3")
+  "$LABO" up -q "$T/$l3.yaml" > /dev/null
+  SOAK[$rt]=$(soak "$l3" "$rt" "$SOAK_N")
+  echo "  soak, $SOAK_N restarts: RSS ${SOAK[$rt]} kB"
+  "$LABO" down -q "$l3"
 done
 
 col() { awk -v c="$2" '{ print $c }' "$T/rounds.$1" | median; }
@@ -153,6 +181,7 @@ LP=bp$N LD=bd$N
   echo "| supervisor resident memory: before the kills / after / peak | $(echo "${RSS0[process]}") / $(fld "${IDLE_ON[process]}" 3) / $(fld "${IDLE_ON[process]}" 4) kB | $(echo "${RSS0[docker]}") / $(fld "${IDLE_ON[docker]}" 3) / $(fld "${IDLE_ON[docker]}" 4) kB |"
   echo "| wake-ups a minute, idle, probes every 2 s (the loop's count / context switches) | $(fld "${IDLE_ON[process]}" 1) / $(fld "${IDLE_ON[process]}" 2) | $(fld "${IDLE_ON[docker]}" 1) / $(fld "${IDLE_ON[docker]}" 2) |"
   echo "| wake-ups a minute, idle, probes off | $(fld "${IDLE_OFF[process]}" 1) / $(fld "${IDLE_OFF[process]}" 2) | $(fld "${IDLE_OFF[docker]}" 1) / $(fld "${IDLE_OFF[docker]}" 2) |"
+  echo "| supervisor resident memory through $SOAK_N restarts in a row (at 0, 1/4... of them) | ${SOAK[process]// / / } kB | ${SOAK[docker]// / / } kB |"
   echo
   echo "Every round (serving again s, noticed ms, share ms, Docker's die ms, running again ms):"
   echo

@@ -505,6 +505,26 @@ labo_status_json (const char *lab_name, labo_error_t *err)
                 json_array_append_new (ifa, i);
               }
         }
+      /* the process runtime's overlay: an interface of the host's own */
+      for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present
+                         && i < lab->n_nodes; i++)
+        if (lab->nodes[i].host == h)
+          {
+            char ifn[IFNAMSIZ];
+            const struct labo_ifinfo *inf;
+            json_t *io = json_object ();
+            labo_plan_overlay_ifname (lab, h, ifn);
+            inf = labo_inspect_find (ifs, n, ifn);
+            json_object_set_new (io, "ifname", json_string (ifn));
+            json_object_set_new (io, "link", json_string ("overlay"));
+            json_object_set_new (io, "peer", json_string (lab->overlay.name));
+            json_object_set_new (io, "mtu", json_integer (inf ? inf->mtu : LABO_DEFAULT_MTU));
+            json_object_set_new (io, "state", json_string (if_state (inf)));
+            json_object_set_new (io, "addresses", addrs_json (inf));
+            degraded |= strcmp (if_state (inf), "up") != 0;
+            json_array_append_new (ifa, io);
+            break;
+          }
       for (size_t r = 0; r < host->n_routes; r++)
         {
           json_t *ro = json_object ();

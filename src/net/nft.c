@@ -1,9 +1,9 @@
 /* nf_tables DNAT rules through libnftnl and libmnl, one batch per call: see include/labo/nft.h. */
 #include "labo/nft.h"
+#include "labo/netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -388,36 +387,27 @@ grow_buffer (int fd, int opt, int opt_force, size_t want)
     (void) setsockopt (fd, SOL_SOCKET, opt, &v, sizeof (v));
 }
 
-/* A netfilter netlink socket in the namespace netns_fd (-1: ours). The
- * kernel ties a netlink socket to the namespace it is created in, so the
- * thread enters the target just for socket(), and comes back. */
+/* A netfilter netlink socket in the namespace netns_fd (-1: ours): made
+ * there (labo_netns_socket), then handed to libmnl. */
 static int
 nfnl_open (int netns_fd, const char *ns_name, struct mnl_socket **out, labo_error_t *err)
 {
-  cleanup_close int self = -1;
+  cleanup_free char *what = xasprintf ("the network namespace of %s", ns_name);
   struct mnl_socket *sock;
   int one = 1, saved;
-
-  if (netns_fd >= 0)
-    {
-      self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-      if (self < 0)
-        return labo_error_errno (err, "opening the current network namespace");
-      if (setns (netns_fd, CLONE_NEWNET) < 0)
-        return labo_error_errno (err, "entering the network namespace of %s", ns_name);
-    }
   /* Non-blocking: see read_acks. */
-  sock = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  saved = errno;
-  if (self >= 0 && setns (self, CLONE_NEWNET) < 0)
-    {
-      /* Staying in the lab's namespace would send every later request to
-       * the wrong place: nothing sane can follow. */
-      perror ("labo: returning to the original network namespace");
-      abort ();
-    }
+  int fd = labo_netns_socket (netns_fd, what, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                              NETLINK_NETFILTER, err);
+
+  if (fd < 0)
+    return -1;
+  sock = mnl_socket_fdopen (fd);
   if (sock == NULL)
-    return labo_error_make (err, saved, "opening a netfilter netlink socket in %s", ns_name);
+    {
+      saved = errno;
+      close (fd);
+      return labo_error_make (err, saved, "opening a netfilter netlink socket in %s", ns_name);
+    }
   /* Acks without the request echoed back, but with the kernel's reason. */
   mnl_socket_setsockopt (sock, NETLINK_CAP_ACK, &one, sizeof (one));
   mnl_socket_setsockopt (sock, NETLINK_EXT_ACK, &one, sizeof (one));
