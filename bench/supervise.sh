@@ -64,12 +64,14 @@ rounds() {
     leader=$("$LABO" status --json "$lab" | jq -r '.nodes[] | select(.mode == "leader") | .name')
     pid=$("$LABO" status --json "$lab" | jq -r --arg n "$leader" '.nodes[] | select(.name == $n) | .pid')
     read -r t0 s < <("$OUT/zkwait" kill "$pid" 90 $A)
-    ev=$("$LABO" events --json -n 60 --no-follow "$lab" | jq -s --arg n "$leader" --argjson t0 "$t0" '
+    # running again: when its new process started (the kernel's start time
+    # of it: for a container, its init), as for the peer below
+    started=$(date -d "$("$LABO" status --json "$lab" | jq -r --arg n "$leader" '.nodes[] | select(.name == $n) | .up_since')" +%s.%N)
+    ev=$("$LABO" events --json -n 60 --no-follow "$lab" | jq -s --arg n "$leader" --argjson t0 "$t0" --argjson st "$started" '
       [.[] | select(.subject == $n and .t >= $t0)] as $e
       | ($e | map(select(.kind == "died")) | first) as $d
       | ($e | map(select(.kind == "start")) | first) as $s
-      | ($e | map(select(.kind == "up")) | first) as $u
-      | "\((($d.noticed_t - $t0) * 1000) | floor) \((($s.t - $d.noticed_t) * 1000 * 10 | floor) / 10) \((($d.t - $d.noticed_t) * 1000) | floor) \(($u.t - $t0) * 1000 | floor)"')
+      | "\((($d.noticed_t - $t0) * 1000) | floor) \((($s.t - $d.noticed_t) * 1000 * 10 | floor) / 10) \((($d.t - $d.noticed_t) * 1000) | floor) \(($st - $t0) * 1000 | floor)"')
     echo "$s ${ev//\"/}" >> "$T/rounds.$lab"
     echo "  $lab round $i: leader $leader, serving again after $s s; noticed/share/docker-die/running ms: ${ev//\"/}"
   done
@@ -140,9 +142,12 @@ for rt in process docker; do
       while :; do
         p=$(curl -s --unix-socket "$sock" http://d/v1.41/containers/labopeer/json | jq -r 'select(.State.Running) | .State.Pid')
         [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$pid" ] && break
-        sleep 0.01
+        sleep 0.05
       done
-      echo "$(now) $t0" | awk '{ printf "%d\n", ($1 - $2) * 1000 }' >> "$T/peer"
+      # when Docker started its new process (StartedAt: the same moment as
+      # the kernel's start time of the container's init)
+      st=$(date -d "$(D inspect -f '{{.State.StartedAt}}' labopeer)" +%s.%N)
+      echo "$st $t0" | awk '{ printf "%d\n", ($1 - $2) * 1000 }' >> "$T/peer"
       echo "  docker --restart always, round $i: running again after $(tail -1 "$T/peer") ms"
     done
     D rm -f labopeer > /dev/null
@@ -176,7 +181,7 @@ LP=bp$N LD=bd$N
   echo "| kill -9 to death noticed (the supervisor's pidfd) | $(col $LP 2) ms | $(col $LD 2) ms |"
   echo "| death noticed to Docker's \`die\` event (a restart waits for it) | - | $(col $LD 4) ms |"
   echo "| **death noticed to restart issued** (the supervisor's share) | $(col $LP 3) ms | $(col $LD 3) ms |"
-  echo "| kill -9 to the node running again (its process started / its container running) | $(col $LP 5) ms | $(col $LD 5) ms |"
+  echo "| kill -9 to the node running again (its new process started: for a container, its init) | $(col $LP 5) ms | $(col $LD 5) ms |"
   echo "| the same for Docker's own \`--restart always\` (the same image, alone on the overlay on its host, as namenode2) | - | $(median < "$T/peer") ms |"
   echo "| supervisor resident memory: before the kills / after / peak | $(echo "${RSS0[process]}") / $(fld "${IDLE_ON[process]}" 3) / $(fld "${IDLE_ON[process]}" 4) kB | $(echo "${RSS0[docker]}") / $(fld "${IDLE_ON[docker]}" 3) / $(fld "${IDLE_ON[docker]}" 4) kB |"
   echo "| wake-ups a minute, idle, probes every 2 s (the loop's count / context switches) | $(fld "${IDLE_ON[process]}" 1) / $(fld "${IDLE_ON[process]}" 2) | $(fld "${IDLE_ON[docker]}" 1) / $(fld "${IDLE_ON[docker]}" 2) |"

@@ -18,6 +18,16 @@
 #include "labo/error.h"
 #include "labo/ipv4.h"
 
+#include <linux/netlink.h>
+
+/* Older kernel headers lack them; the kernel has had both since 4.12. */
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
 struct mnl_socket;
 
 struct labo_nl_tag

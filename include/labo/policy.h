@@ -11,7 +11,10 @@
  *     backoff_max; a run that outlasts backoff_reset ends the series;
  *   - give_up_deaths deaths within give_up_within mean the thing will not
  *     run: the policy says so once and for all (until reset);
- *   - with restart off, deaths are tallied and nothing is restarted. */
+ *   - with restart off, deaths are tallied and nothing is restarted;
+ *   - a start the runtime refuses (nothing ran: Docker's overlay not back
+ *     yet after its daemon restarted, say) is retried with the backoff of
+ *     a quick death, and is no death: giving up is for what runs and dies. */
 #ifndef LABO_POLICY_H
 #define LABO_POLICY_H
 
@@ -24,6 +27,7 @@ struct labo_policy
 {
   unsigned starts;   /* starts made or seen, the first included */
   unsigned deaths;   /* deaths seen */
+  unsigned refused;  /* starts the runtime refused */
   unsigned quick;    /* quick deaths in a row */
   double started_at; /* of the last start; < 0: unknown (found running) */
   bool gave_up;
@@ -46,6 +50,11 @@ void labo_policy_started (struct labo_policy *p, double now);
  * start again. A thing that gave up stays given up. */
 enum labo_policy_verdict labo_policy_died (struct labo_policy *p, const struct labo_supervise *cfg,
                                            double now, double *at);
+/* A start at `now` that failed before anything ran. LABO_POLICY_RESTART
+ * (try again at *at) or LABO_POLICY_LEAVE (restart off). */
+enum labo_policy_verdict labo_policy_refused (struct labo_policy *p,
+                                              const struct labo_supervise *cfg, double now,
+                                              double *at);
 /* Clears the give-up and the series of quick deaths (a user's retry);
  * the tallies stay. */
 void labo_policy_reset (struct labo_policy *p);

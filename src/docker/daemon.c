@@ -253,15 +253,16 @@ fail:
   _exit (127);
 }
 
-/* A restarted dockerd reuses the containerd its pid file names if that
- * pid is alive; the old one died with the old dockerd, but until its
- * parent's parent reaps it, it is a zombie, which kill(0) calls alive:
- * dockerd would wait 15 s for it, then fail. A pid file naming a zombie
- * or nobody is stale. */
+/* A pid file that names a zombie or nobody is stale: removed. A
+ * restarted dockerd refuses to start while its own names a live process
+ * ("pid file found"), and reuses the containerd its containerd's names if
+ * that one lives (it waits 15 s for it, then fails); both old processes
+ * died, but until their parent reaps them they are zombies, which
+ * kill(0) calls alive: an adopted daemon's parent is init, which can be
+ * slow to reap. */
 static void
-forget_dead_containerd (const struct labo_daemon_paths *p)
+forget_if_dead (const char *file)
 {
-  cleanup_free char *file = xasprintf ("%s/docker/containerd/containerd.pid", p->run);
   cleanup_free char *text = labo_read_file (file, NULL);
   char path[64];
   cleanup_free char *stat = NULL;
@@ -324,7 +325,11 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
         goto out;
       }
   }
-  forget_dead_containerd (&p);
+  {
+    cleanup_free char *containerd = xasprintf ("%s/docker/containerd/containerd.pid", p.run);
+    forget_if_dead (p.pidfile);
+    forget_if_dead (containerd);
+  }
   fflush (NULL);
   pid = fork ();
   if (pid < 0)

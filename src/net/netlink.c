@@ -14,12 +14,6 @@
 
 #include "labo/util.h"
 
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
 
 /* The kernel refuses a single sendmsg larger than the socket's send buffer;
  * 64 KiB of requests is several hundred objects, far below it. */

@@ -24,14 +24,9 @@
 #include <time.h>
 
 #include "labo/ipv4.h"
+#include "labo/netlink.h"
 #include "labo/util.h"
 
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
 
 #define TABLE "labo"
 #define CHAIN_PRE "dnat-pre"

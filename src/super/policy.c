@@ -43,11 +43,53 @@ recent (const struct labo_policy *p, double now, double within)
   return n;
 }
 
+/* The delay after the quick-th quick death in a row: none for the first,
+ * then backoff, doubling, up to backoff_max. */
+static double
+backoff (const struct labo_supervise *cfg, unsigned quick)
+{
+  double delay = 0;
+  if (quick >= 2)
+    {
+      delay = cfg->backoff_ms / 1e3;
+      for (unsigned i = 2; i < quick && delay < cfg->backoff_max_ms / 1e3; i++)
+        delay *= 2;
+      if (delay > cfg->backoff_max_ms / 1e3)
+        delay = cfg->backoff_max_ms / 1e3;
+    }
+  return delay;
+}
+
+/* Not before min_gap after the last start. */
+static double
+not_before_gap (const struct labo_policy *p, const struct labo_supervise *cfg, double at)
+{
+  if (p->started_at >= 0 && at < p->started_at + cfg->min_gap_ms / 1e3)
+    return p->started_at + cfg->min_gap_ms / 1e3;
+  return at;
+}
+
+enum labo_policy_verdict
+labo_policy_refused (struct labo_policy *p, const struct labo_supervise *cfg, double now,
+                     double *at)
+{
+  *at = now;
+  p->refused++;
+  p->started_at = now; /* the attempt, for min_gap */
+  if (!cfg->restart)
+    return LABO_POLICY_LEAVE;
+  /* at least the second quick failure in a row: a refusal is never the
+   * first thing to try again at once */
+  p->quick = p->quick < 1 ? 2 : p->quick + 1;
+  *at = not_before_gap (p, cfg, now + backoff (cfg, p->quick));
+  return LABO_POLICY_RESTART;
+}
+
 enum labo_policy_verdict
 labo_policy_died (struct labo_policy *p, const struct labo_supervise *cfg, double now, double *at)
 {
   size_t cap = (size_t) cfg->give_up_deaths;
-  double run, delay = 0;
+  double run;
 
   *at = now;
   p->deaths++;
@@ -79,16 +121,6 @@ labo_policy_died (struct labo_policy *p, const struct labo_supervise *cfg, doubl
     p->quick = 1;
   if (!cfg->restart)
     return LABO_POLICY_LEAVE;
-  if (p->quick >= 2)
-    {
-      delay = cfg->backoff_ms / 1e3;
-      for (unsigned i = 2; i < p->quick && delay < cfg->backoff_max_ms / 1e3; i++)
-        delay *= 2;
-      if (delay > cfg->backoff_max_ms / 1e3)
-        delay = cfg->backoff_max_ms / 1e3;
-    }
-  *at = now + delay;
-  if (p->started_at >= 0 && *at < p->started_at + cfg->min_gap_ms / 1e3)
-    *at = p->started_at + cfg->min_gap_ms / 1e3;
+  *at = not_before_gap (p, cfg, now + backoff (cfg, p->quick));
   return LABO_POLICY_RESTART;
 }

@@ -35,7 +35,7 @@
 #define P_PIDFD 3
 #endif
 
-#define RING_SIZE (sizeof (((struct sv *) 0)->ring) / sizeof (json_t *))
+#define RING_SIZE (sizeof (((struct sv *) 0)->ring) / sizeof (char *))
 #define CLIENT_OUT_MAX (1024 * 1024) /* a reader this far behind is dropped */
 #define EVENTS_FILE "events.jsonl"
 #define EVENTS_MAX (4 << 20)
@@ -177,7 +177,7 @@ sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, 
   char when[32];
   double now = labo_wall ();
   cleanup_free char *msg = NULL;
-  cleanup_free char *line = NULL;
+  char *line = NULL;
   cleanup_free char *text = NULL;
   va_list ap;
 
@@ -210,11 +210,13 @@ sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, 
     }
   if (sv->opts.foreground)
     print_event (ev, stdout);
+  json_decref (ev);
+  /* kept as its line: a fifth of the memory of the object */
   if (sv->ring_len == RING_SIZE)
-    json_decref (sv->ring[sv->ring_next]);
+    free (sv->ring[sv->ring_next]);
   else
     sv->ring_len++;
-  sv->ring[sv->ring_next] = ev;
+  sv->ring[sv->ring_next] = line;
   sv->ring_next = (sv->ring_next + 1) % RING_SIZE;
 }
 
@@ -381,12 +383,51 @@ sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool 
   sv_save (u->sv);
 }
 
+bool
+sv_unit_adopt (struct sv_unit *u, pid_t pid)
+{
+  if (u->policy.gave_up)
+    {
+      u->state = SV_GAVE_UP;
+      return false;
+    }
+  if (pid > 0 && sv_watch_pid (u, pid, sv_is_child (pid)) == 0)
+    return true;
+  /* gone while nobody watched: the policy decides */
+  u->state = SV_UP;
+  sv_unit_died (u, "unknown", "found dead", false);
+  return false;
+}
+
 void
 sv_unit_start_failed (struct sv_unit *u, const char *why)
 {
-  /* it was counted as started, then did not run: a death for the policy */
-  labo_policy_started (&u->policy, labo_now ());
-  sv_unit_died (u, "not started", why, false);
+  double now = labo_now (), at = now;
+  char w[24];
+
+  /* nothing ran: retried with a backoff, never a death (policy.h) */
+  sv_unwatch_pid (u);
+  u->ours = false;
+  u->up_since = 0;
+  snprintf (u->cause, sizeof (u->cause), "%s", why);
+  if (labo_policy_refused (&u->policy, u->cfg, now, &at) == LABO_POLICY_LEAVE)
+    {
+      u->state = SV_LEFT;
+      sv_event (u->sv, "start-failed", u->name, json_pack ("{s:s}", "error", why),
+                "%s; restart is off", why);
+    }
+  else
+    {
+      u->state = SV_DOWN;
+      u->restart_at = at;
+      sv_event (u->sv, "start-failed", u->name,
+                json_pack ("{s:s, s:i, s:I}", "error", why, "refused", u->policy.refused,
+                           "delay_ms", (json_int_t) ((at - now) * 1000)),
+                "%s; trying again in %s", why,
+                labo_duration_format ((long long) ((at - now) * 1000), w));
+      labo_timer_arm (u->sv->loop, &u->restart_timer, at);
+    }
+  sv_save (u->sv);
 }
 
 /* ---- the record a successor reads ---- */
@@ -397,8 +438,9 @@ unit_record (const struct sv_unit *u)
   json_t *ring = json_array ();
   for (size_t i = 0; i < u->policy.ring_len; i++)
     json_array_append_new (ring, json_real (u->policy.death_at[i]));
-  return json_pack ("{s:i, s:i, s:i, s:f, s:b, s:s, s:s, s:o, s:i}", "starts", u->policy.starts,
-                    "deaths", u->policy.deaths, "quick", u->policy.quick, "started_at",
+  return json_pack ("{s:i, s:i, s:i, s:i, s:f, s:b, s:s, s:s, s:o, s:i}", "starts",
+                    u->policy.starts, "deaths", u->policy.deaths, "refused", u->policy.refused,
+                    "quick", u->policy.quick, "started_at",
                     u->policy.started_at, "gave_up", u->policy.gave_up, "last_exit",
                     u->last_exit, "cause", u->cause, "ring", ring, "ring_next",
                     (int) u->policy.ring_next);
@@ -414,6 +456,7 @@ unit_restore (struct sv_unit *u, json_t *r)
     return;
   u->policy.starts = (unsigned) json_integer_value (json_object_get (r, "starts"));
   u->policy.deaths = (unsigned) json_integer_value (json_object_get (r, "deaths"));
+  u->policy.refused = (unsigned) json_integer_value (json_object_get (r, "refused"));
   u->policy.quick = (unsigned) json_integer_value (json_object_get (r, "quick"));
   u->policy.started_at = json_number_value (json_object_get (r, "started_at"));
   u->policy.gave_up = json_is_true (json_object_get (r, "gave_up"));
@@ -556,6 +599,7 @@ unit_json (const struct sv_unit *u)
                                                             : json_null ());
   json_object_set_new (o, "restarts", json_integer (labo_policy_restarts (&u->policy)));
   json_object_set_new (o, "deaths", json_integer (u->policy.deaths));
+  json_object_set_new (o, "refused_starts", json_integer (u->policy.refused));
   json_object_set_new (o, "last_exit", u->last_exit[0] ? json_string (u->last_exit) : json_null ());
   json_object_set_new (o, "cause", u->cause[0] ? json_string (u->cause) : json_null ());
   json_object_set_new (o, "restart_in_ms",
@@ -677,9 +721,7 @@ handle_request (struct sv_client *c, const char *line)
       for (size_t k = sv->ring_len - n; k < sv->ring_len; k++)
         {
           size_t i = (sv->ring_next + RING_SIZE - sv->ring_len + k) % RING_SIZE;
-          cleanup_free char *text = json_dumps (sv->ring[i], JSON_COMPACT);
-          cleanup_free char *l = xasprintf ("%s\n", text ? text : "{}");
-          if (!(alive = client_send (c, l, strlen (l))))
+          if (!(alive = client_send (c, sv->ring[i], strlen (sv->ring[i]))))
             break;
         }
       /* where the past ends: a client that wants only it stops there */
@@ -906,7 +948,7 @@ teardown (struct sv *sv)
     if (sv->host_ns[h] >= 0)
       close (sv->host_ns[h]);
   for (size_t i = 0; i < sv->ring_len; i++)
-    json_decref (sv->ring[(sv->ring_next + RING_SIZE - sv->ring_len + i) % RING_SIZE]);
+    free (sv->ring[(sv->ring_next + RING_SIZE - sv->ring_len + i) % RING_SIZE]);
   if (sv->events_fd >= 0)
     close (sv->events_fd);
   if (sv->pid_fd >= 0)

@@ -92,6 +92,7 @@ struct sv_node
   const struct labo_node *node;
   struct sv_daemon *daemon;  /* the Docker runtime: its host's */
   struct labo_dcall *call;   /* the Docker call in flight for it */
+  char *start_error;         /* a start answered 404: why, until an inspect says whose */
   struct labo_timer settle_timer; /* pidfd fired, the die event is late */
   /* probes: the three words of a round are asked at once */
   struct labo_timer probe_timer;
@@ -128,7 +129,7 @@ struct sv
   struct sv_client *clients;
   int pid_fd;                /* supervisor.pid, flocked */
   /* events */
-  json_t *ring[256];
+  char *ring[256];            /* the last events, as the lines clients get */
   size_t ring_next, ring_len;
   int events_fd;             /* events.jsonl */
   /* the ensemble as the probes see it */
@@ -149,7 +150,12 @@ void sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start);
 /* The unit died: exit text, cause; applies the policy. collateral: its
  * daemon took it down (counted, but no backoff and no give-up for it). */
 void sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool collateral);
-/* A start failed before anything ran: a death, for the policy. */
+/* A unit found when the supervisor starts, running as pid (0: none):
+ * true if it runs (its pid is watched now); false if it was given up by a
+ * predecessor, or is dead (a death, for the policy). */
+bool sv_unit_adopt (struct sv_unit *u, pid_t pid);
+/* A start the runtime refused (nothing ran): tried again after the
+ * policy's backoff; not a death. */
 void sv_unit_start_failed (struct sv_unit *u, const char *why);
 void sv_save (struct sv *sv);
 const char *sv_state_name (enum sv_state s);

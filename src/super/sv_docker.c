@@ -29,6 +29,7 @@
 
 static void node_inspect (struct sv_node *n);
 static void node_start (struct sv_unit *u);
+static void create_then_start (struct sv_node *n);
 
 static struct sv_daemon *
 daemon_of (struct sv_unit *u)
@@ -67,6 +68,18 @@ events_stop (struct sv_daemon *d)
     labo_dcall_cancel (d->u.sv->dm, d->events);
   d->events = NULL;
   d->events_open = false;
+}
+
+/* What went wrong with a call, in Docker's words: "MESSAGE (HTTP N)", or
+ * the transport's error. Caller frees. */
+static char *
+docker_says (long status, const char *body, size_t len, const char *error)
+{
+  cleanup_free char *msg = NULL;
+  if (error)
+    return xstrdup (error);
+  msg = labo_docker_error_message (body, len);
+  return xasprintf ("%s (HTTP %ld)", msg[0] ? msg : "empty reply", status);
 }
 
 static struct sv_node *
@@ -416,15 +429,17 @@ on_inspect (void *data, long status, const char *body, size_t len, const char *e
   if (status == 404)
     {
       /* removed: made again, with the spec `up` used */
+      free (n->start_error);
+      n->start_error = NULL;
       if (n->u.state == SV_UP || n->u.state == SV_STOPPING)
         node_died (n, "removed");
-      else
-        node_start (&n->u);
+      else if (n->u.state == SV_WAITING || n->u.state == SV_STARTING)
+        create_then_start (n);
       return;
     }
   if (status != 200)
     {
-      cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+      cleanup_free char *msg = docker_says (status, body, len, error);
       sv_event (sv, "warning", n->u.name, NULL, "inspecting the container: %s", msg);
       return;
     }
@@ -449,6 +464,15 @@ on_inspect (void *data, long status, const char *body, size_t len, const char *e
           sv_probe_begin (n);
         }
     }
+  else if (n->start_error)
+    {
+      /* the container is there: the 404 of its start was about something
+       * else (a network this daemon does not know yet) */
+      cleanup_free char *why = xasprintf ("starting the container failed: %s", n->start_error);
+      free (n->start_error);
+      n->start_error = NULL;
+      sv_unit_start_failed (&n->u, why);
+    }
   else
     {
       char text[64];
@@ -472,8 +496,6 @@ node_inspect (struct sv_node *n)
                         "inspecting a container", "GET", path, NULL, 20000, on_inspect, n);
 }
 
-static void create_then_start (struct sv_node *n);
-
 static void
 on_started (void *data, long status, const char *body, size_t len, const char *error)
 {
@@ -487,13 +509,15 @@ on_started (void *data, long status, const char *body, size_t len, const char *e
     }
   if (status == 404)
     {
-      create_then_start (n);
+      /* no such container, or no such network yet: the container says */
+      free (n->start_error);
+      n->start_error = docker_says (status, body, len, error);
+      node_inspect (n);
       return;
     }
   {
-    cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
-    cleanup_free char *why = xasprintf ("starting the container failed: %s (HTTP %ld)", msg,
-                                        status);
+    cleanup_free char *msg = docker_says (status, body, len, error);
+    cleanup_free char *why = xasprintf ("starting the container failed: %s", msg);
     sv_unit_start_failed (&n->u, why);
   }
 }
@@ -520,9 +544,8 @@ on_created (void *data, long status, const char *body, size_t len, const char *e
       return;
     }
   {
-    cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
-    cleanup_free char *why = xasprintf ("creating the container failed: %s (HTTP %ld)", msg,
-                                        status);
+    cleanup_free char *msg = docker_says (status, body, len, error);
+    cleanup_free char *why = xasprintf ("creating the container failed: %s", msg);
     sv_unit_start_failed (&n->u, why);
   }
 }
@@ -586,7 +609,7 @@ on_killed (void *data, long status, const char *body, size_t len, const char *er
    * (or the pidfd) carries on */
   if (status != 204 && status != 409)
     {
-      cleanup_free char *msg = error ? xstrdup (error) : labo_docker_error_message (body, len);
+      cleanup_free char *msg = docker_says (status, body, len, error);
       sv_event (n->u.sv, "warning", n->u.name, NULL, "killing the container: %s", msg);
     }
 }
@@ -676,22 +699,12 @@ sv_docker_init (struct sv *sv, labo_error_t *err)
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       struct sv_daemon *d = &sv->daemons[h];
-      pid_t pid;
       if (d->u.sv == NULL)
         continue;
-      pid = daemon_running (d, sv);
-      if (d->u.policy.gave_up)
-        d->u.state = SV_GAVE_UP;
-      else if (pid > 0 && sv_watch_pid (&d->u, pid, sv_is_child (pid)) == 0)
+      if (sv_unit_adopt (&d->u, daemon_running (d, sv)))
         {
           d->u.state = SV_STARTING;
           await_ready (d);
-        }
-      else
-        {
-          /* gone while nobody watched: the policy decides */
-          d->u.state = SV_UP;
-          sv_unit_died (&d->u, "unknown", "found dead", false);
         }
     }
   (void) err;
@@ -706,6 +719,8 @@ sv_docker_fini (struct sv *sv)
       if (sv->nodes[i].call)
         labo_dcall_cancel (sv->dm, sv->nodes[i].call);
       sv->nodes[i].call = NULL;
+      free (sv->nodes[i].start_error);
+      sv->nodes[i].start_error = NULL;
     }
   for (size_t h = 0; h < sv->lab->n_hosts; h++)
     if (sv->daemons[h].u.sv)

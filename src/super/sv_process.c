@@ -82,17 +82,10 @@ sv_process_init (struct sv *sv, labo_error_t *err)
 
       n->u.start = proc_start;
       n->u.exited = proc_exited;
-      if (n->u.policy.gave_up)
-        n->u.state = SV_GAVE_UP;
-      else if (pid > 0 && sv_watch_pid (&n->u, pid, sv_is_child (pid)) == 0)
+      if (sv_unit_adopt (&n->u, pid))
         {
           sv_unit_up (&n->u, labo_proc_start_wall (pid), n->u.policy.starts == 0);
           sv_probe_begin (n);
-        }
-      else
-        {
-          n->u.state = SV_UP;
-          sv_unit_died (&n->u, "unknown", "found dead", false);
         }
     }
   (void) err;

@@ -642,6 +642,9 @@ wait_for() {
 			printf '%s\n' "$JSON" | jq -c '{state, supervisor, ensemble,
 			  daemons: [.hosts[] | select(.docker != null) | {name, s: .docker.state, pid: .docker.pid, r: .docker.restarts, sv: .docker.supervision.state}],
 			  nodes: [.nodes[] | {name, mode, pid, r: .restarts, sv: .supervision.state, exit: .supervision.last_exit}]}' 2>/dev/null | indent
+			say "  the supervisor's last events:"
+			"$LABO" events --json -n 30 --no-follow "$lab" 2>&1 |
+				jq -r '"\(.time) \(.kind) \(.subject) \(.message)"' 2>/dev/null | indent
 			return 1
 		fi
 		sleep 0.2
@@ -672,12 +675,14 @@ zk_has() {
 # supervised_lab_file LAB BASE: BASE (a file of netns/) renamed LAB, with
 # the quick policy the tests use
 # (so that giving up takes seconds, not minutes), on stdout.
+# Five deaths in a minute make a give-up: more than a test's own kills of
+# one node within a minute (so only the node made to fail is given up).
 supervised_lab_file() {
 	sed -e "s/^lab: .*\$/lab: $1/" "$REPO/netns/$2"
 	cat <<'EOP'
 supervise:
   backoff: {initial: 200ms, max: 2s}
-  give_up: {deaths: 3, within: 1m}
+  give_up: {deaths: 5, within: 1m}
   probe: {interval: 1s, timeout: 1s, failures: 3, grace: 60s}
 EOP
 }

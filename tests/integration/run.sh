@@ -9,7 +9,8 @@
 #
 # Without root, or where network namespaces cannot be made, this FAILS: under
 # CI=true or LABO_TEST_REQUIRE_PRIV=1 that is a CI failure, never a skip.
-# LABO_TEST_TIMEOUT (default 180) bounds each test, in seconds.
+# Each test is bounded: 180 s, or its own "# timeout: SECONDS" line, or
+# LABO_TEST_TIMEOUT when set.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
@@ -67,7 +68,10 @@ t_all=$EPOCHREALTIME
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	t0=$EPOCHREALTIME
-	timeout -k 15 "${LABO_TEST_TIMEOUT:-180}" bash "$t" >"$work/log" 2>&1 </dev/null
+	# a test may say it needs longer: "# timeout: SECONDS"
+	limit=$(sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	limit=${LABO_TEST_TIMEOUT:-${limit:-180}}
+	timeout -k 15 "$limit" bash "$t" >"$work/log" 2>&1 </dev/null
 	rc=$?
 	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$rc" -eq 0 ]; then
@@ -75,7 +79,7 @@ for t in "${tests[@]}"; do
 		passed=$((passed + 1))
 	else
 		why=""
-		[ "$rc" -eq 124 ] && why=", timed out after ${LABO_TEST_TIMEOUT:-180}s"
+		[ "$rc" -eq 124 ] && why=", timed out after ${limit}s"
 		echo "FAIL $name (${secs}s, exit status $rc$why)"
 		sed 's/^/    /' "$work/log"
 		failed=$((failed + 1))

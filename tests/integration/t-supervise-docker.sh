@@ -8,7 +8,7 @@
 #   - a znode written by a real client survives a restart of every node
 #     at once, and of every daemon at once;
 #   - a node that cannot start (its myid changed to one not in the
-#     ensemble): backoff, then give-up after 3 deaths, reported in status
+#     ensemble): backoff, then give-up after 5 deaths, reported in status
 #     with the exit code and the end of its log; `labo restart` after the
 #     repair brings it back;
 #   - the supervisor killed with SIGKILL: status says so; `up` of the same
@@ -17,6 +17,7 @@
 #   - down removes everything, the supervisor included.
 # The supervisor runs from the sanitized binary: LeakSanitizer reports
 # into $TMP/lsan.* when it exits (at down), and the test fails on any.
+# timeout: 420
 . "$(dirname "$0")/lib.sh"
 need_root
 need_json
@@ -64,7 +65,7 @@ ZNODE=/labo-sv-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 zk_create "$A1:32181" "$ZNODE"
 
 # ==== a node that can never start ====
-# (first, while namenode1 has no death on record: three deaths in a minute
+# (first, while namenode1 has no death on record: five deaths in a minute
 # are a give-up, and the kills below would count)
 DATA=/var/lib/labo/$LAB/_data/namenode1
 echo 999 >"$DATA/myid" || die "cannot change $DATA/myid"
@@ -76,7 +77,7 @@ assert_eq "exit 1" "$(node_field namenode1 .supervision.last_exit)" "status: the
 assert_contains "$(node_field namenode1 .supervision.log_tail)" "My id 999 not in the peer list" \
 	"status: the end of namenode1's log says why"
 EV=$(events_of "$LAB")
-assert_match "$EV" '"kind":"gave-up","subject":"namenode1".*3 deaths within 1m' "events: gave up after 3 deaths"
+assert_match "$EV" '"kind":"gave-up","subject":"namenode1".*5 deaths within 1m' "events: gave up after 5 deaths"
 delays=$(printf '%s\n' "$EV" | jq -r 'select(.kind == "died" and .subject == "namenode1") | .delay_ms // empty' | tail -2 | tr '\n' ' ')
 say "  the last restart delays of namenode1: $delays ms"
 assert_match "$delays" '^[0-9]+ [0-9]+ $' "events: namenode1's restarts had delays"
@@ -148,6 +149,22 @@ if awk -v w="${WAITED:-999}" 'BEGIN { exit !(w > 30) }'; then
 fi
 zk_has "$A1:32181" "$ZNODE" "after every daemon restarted, cli_mt"
 zk_has "$A2:32181" "$ZNODE" "after every daemon restarted, cli_mt"
+
+# ==== a node that stops answering ====
+# SIGSTOP of its java: alive to the kernel and to Docker, silent to
+# ZooKeeper's clients; the probes find it hung, the supervisor kills the
+# container, and that death restarts it
+HPID=$(node_field namenode1 .pid)
+RH=$(node_field namenode1 .restarts)
+say "# stopping namenode1's server (pid $HPID) with SIGSTOP"
+kill -STOP "$HPID"
+wait_for "$LAB" 60 "namenode1 found hung and restarted" \
+	"$serving and (.nodes[] | select(.name == \"namenode1\") | .restarts == $RH + 1)" ||
+	fail "namenode1, stopped, was not restarted"
+assert_match "$(node_field namenode1 .supervision.cause)" '^hung \(3 probes in a row unanswered' \
+	"status: namenode1's last death was a hang"
+assert_eq "exit 137 (SIGKILL)" "$(node_field namenode1 .supervision.last_exit)" \
+	"status: the supervisor's kill (SIGKILL) ended it"
 
 # ==== the supervisor stopped, then killed ====
 status_json "$LAB"

@@ -3,8 +3,9 @@
 # lab and supervises it, attached, printing the events as they happen; its
 # SIGTERM ends the supervision and leaves the lab up (status says nothing
 # supervises it); `up` again starts a detached supervisor; down removes all.
-# A one-node lab of the process runtime (a standalone ZooKeeper), so it is
-# quick; the supervision itself is t-supervise-process's and -docker's.
+# A one-node lab with no runtime given, brought up with no dockerd on PATH:
+# the process runtime is chosen (a standalone ZooKeeper, so it is quick);
+# the supervision itself is t-supervise-process's and -docker's.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_json
@@ -14,7 +15,6 @@ need_cmd jq jq
 new_lab LAB 7
 F=$(lab_file "$LAB" <<EOF
 lab: $LAB
-runtime: process
 segments: {lan: {subnet: 198.51.100.128/28, root: 198.51.100.129}}
 hosts:
   solo: {docker: manager, links: [{segment: lan, address: 198.51.100.130}]}
@@ -26,12 +26,16 @@ EOF
 )
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TMP/lsan"
 
-"$LABO" up --foreground "$F" >"$TMP/fg.out" 2>"$TMP/fg.err" </dev/null &
+# No runtime in the file, and no dockerd on PATH: `auto` is the process
+# runtime (what a machine without Docker gets)
+NODOCKER=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -x "$d/dockerd" ] || printf '%s:' "$d"; done)
+PATH=${NODOCKER%:} "$LABO" up --foreground "$F" >"$TMP/fg.out" 2>"$TMP/fg.err" </dev/null &
 FG=$!
 wait_for "$LAB" 60 "the lab up, supervised by the foreground process" \
 	".supervisor.state == \"running\" and .supervisor.pid == $FG and .nodes[0].mode == \"standalone\"" ||
 	{ cat "$TMP/fg.out" "$TMP/fg.err" | indent; die "no supervised lab"; }
 assert_eq "$FG" "$(jqs .supervisor.pid)" "the process that ran up --foreground supervises"
+assert_eq process "$(jqs .runtime)" "without dockerd, the runtime is process"
 sleep 1
 assert_match "$(cat "$TMP/fg.out")" "lab $LAB is up in" "it printed up's progress"
 assert_match "$(cat "$TMP/fg.out")" "up +z1 +node \\(pid [0-9]+" "it prints the events as they happen"

@@ -10,7 +10,7 @@
 #     with the roles and 1 restart, the exit status known (the supervisor
 #     is its parent);
 #   - a znode written by a real client survives a restart of every node;
-#   - a node that cannot start: backoff, give-up after 3 deaths, in status;
+#   - a node that cannot start: backoff, give-up after 5 deaths, in status;
 #     `labo restart` after the repair;
 #   - the supervisor stopped and killed: status says so, `up` takes over;
 #   - `labo logs NODE` and `labo exec NODE`; down removes everything.
@@ -81,7 +81,7 @@ zk_create "${ADDR[zoo1]}:32181" "$ZNODE"
 zk_has "${ADDR[zoo3]}:32181" "$ZNODE"
 
 # ==== a node that cannot start ====
-# (first, while zoo3 has no death on record: three deaths in a minute are
+# (first, while zoo3 has no death on record: five deaths in a minute are
 # a give-up, and the kills below would count)
 DATA=/var/lib/labo/$LAB/_data/zoo3
 echo 999 >"$DATA/myid"
@@ -123,6 +123,22 @@ wait_for "$LAB" 40 "every server restarted, serving" "$serving3 and ([.nodes[].r
 zk_has "${ADDR[zoo1]}:32181" "$ZNODE" "after every server restarted, cli_mt"
 zk_has "${ADDR[zoo3]}:32181" "$ZNODE" "after every server restarted, cli_mt"
 
+# ==== a node that stops answering ====
+# SIGSTOP: alive to the kernel, silent to ZooKeeper's clients; the probes
+# (every 1 s, 3 failures) find it hung, and its kill is a death
+HPID=$(node_field zoo2 .pid)
+RH=$(node_field zoo2 .restarts)
+say "# stopping zoo2 (pid $HPID) with SIGSTOP"
+kill -STOP "$HPID"
+wait_for "$LAB" 30 "zoo2 found hung and restarted" \
+	"$serving3 and (.nodes[] | select(.name == \"zoo2\") | .restarts == $RH + 1)" ||
+	fail "zoo2, stopped, was not restarted"
+assert_match "$(node_field zoo2 .supervision.cause)" '^hung \(3 probes in a row unanswered' \
+	"status: zoo2's last death was a hang"
+assert_match "$(events_of "$LAB")" '"kind":"hung","subject":"zoo2"' "events: zoo2 hung"
+[ -e "/proc/$HPID" ] && [ "$(awk '{ print $3 }' "/proc/$HPID/stat")" != Z ] &&
+	fail "the stopped zoo2 ($HPID) still exists" || ok "the stopped zoo2 was killed"
+
 # ==== logs -f ====
 "$LABO" logs -f -l "$LAB" zoo1 >"$TMP/follow.log" 2>&1 &
 FOLLOW=$!
@@ -163,6 +179,19 @@ wait_for "$LAB" 30 "the new supervisor restarted zoo1" \
 	fail "the new supervisor does not restart"
 assert_eq unknown "$(node_field zoo1 .supervision.last_exit)" \
 	"an adopted server's exit status is not known (it is not the new supervisor's child)"
+
+# ==== down --keep-data, up: the data is resumed ====
+run "$LABO" down --keep-data "$LAB"
+expect_rc 0 "down --keep-data"
+assert_no_supervisor_left "$LAB" "$SV3"
+lsan_clean "$SV3" "at down --keep-data"
+[ -s "/var/lib/labo/$LAB/_data/zoo1/myid" ] && ok "the nodes' data is kept" || fail "no kept data"
+run "$LABO" up --runtime process "$F"
+expect_rc 0 "up on the kept data"
+assert_match "$OUT" "on the data kept by \`down --keep-data\`" "up says it resumes the kept data"
+status_json "$LAB"
+SV3=$(jqs .supervisor.pid)
+zk_has "${ADDR[zoo2]}:32181" "$ZNODE" "after down --keep-data and up, cli_mt"
 
 # ==== down ====
 run "$LABO" down "$LAB"

@@ -175,6 +175,37 @@ found_running_counts_as_a_long_run (void **state)
 }
 
 static void
+refused_starts_back_off_but_never_give_up (void **state)
+{
+  struct labo_supervise c = cfg ();
+  struct labo_policy p;
+  double now = 1000, at;
+  /* backoff 0.5, 1, 2, ...; min_gap (1 s) holds between two attempts too */
+  const double want[] = { 1, 1, 2, 4, 8, 16, 30, 30, 30, 30 };
+
+  c.give_up_deaths = 2;
+  labo_policy_init (&p);
+  /* ten refusals in a row: each retried later than the one before, up to
+   * the cap; not one counts as a death */
+  for (size_t i = 0; i < sizeof (want) / sizeof (want[0]); i++)
+    {
+      assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_RESTART);
+      if (at - now < want[i] - 1e-6 || at - now > want[i] + 1e-6)
+        fail_msg ("refusal %zu: retried after %.3f s, expected %.3f s", i + 1, at - now, want[i]);
+      now = at;
+    }
+  assert_int_equal (p.deaths, 0);
+  assert_int_equal (p.refused, 10);
+  assert_false (p.gave_up);
+  /* then it starts and runs long: the next death is a first one again */
+  labo_policy_started (&p, now);
+  assert_int_equal (labo_policy_died (&p, &c, now + 60, &at), LABO_POLICY_RESTART);
+  assert_true (at - (now + 60) < EPS);
+  c.restart = false;
+  assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_LEAVE);
+}
+
+static void
 durations_parse_with_units (void **state)
 {
   static const struct
@@ -295,6 +326,7 @@ main (void)
     cmocka_unit_test (deaths_spread_beyond_the_window_never_give_up),
     cmocka_unit_test (restart_off_leaves_it_down_and_counts),
     cmocka_unit_test (found_running_counts_as_a_long_run),
+    cmocka_unit_test (refused_starts_back_off_but_never_give_up),
     cmocka_unit_test (durations_parse_with_units),
     cmocka_unit_test (durations_format_shortest),
     cmocka_unit_test (labfile_defaults_and_overrides),
