@@ -46,7 +46,6 @@ int labo_wait_quorum (const struct labo_lab *lab, double timeout_s, char **leade
 /* The process runtime's stages of up (src/lab/process_up.c): the DNAT
  * rules publishing the nodes' ports on their hosts' lab addresses, the
  * ZooKeeper processes, the quorum. */
-int labo_up_process (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
-                     bool quiet, labo_error_t *err);
+int labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);
 
 #endif

@@ -49,8 +49,7 @@ publish_ports (const struct labo_lab *lab, size_t *n_rules, labo_error_t *err)
 }
 
 int
-labo_up_process (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
-                 bool quiet, labo_error_t *err)
+labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err)
 {
   cleanup_free char *why = NULL;
   cleanup_free char *leader = NULL;
@@ -74,7 +73,5 @@ labo_up_process (const struct labo_lab *lab, struct labo_state *st, struct labo_
     return -1;
   labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                        lab->n_nodes == 1 ? "" : "s");
-  (void) st;
-  (void) quiet;
   return 0;
 }

@@ -512,7 +512,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       || labo_inject_failure ("addresses", err) < 0
       || configure (&b, &pr, err) < 0
       || (lab->runtime == LABO_RUNTIME_PROCESS
-              ? labo_up_process (lab, &st, &pr, opts->quiet, err)
+              ? labo_up_process (lab, &pr, err)
               : labo_up_docker (lab, &st, &pr, opts->quiet, err)) < 0
       || write_meta (&b, "up", err) < 0)
     goto out_rollback;

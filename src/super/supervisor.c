@@ -1022,9 +1022,10 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
             runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) == 1 ? "" : "s",
             lab->n_nodes, lab->n_nodes == 1 ? "" : "s", labo_runtime_name (runtime),
             opts->adopt ? ", taking over what runs" : "");
-  if ((runtime == LABO_RUNTIME_DOCKER ? sv_docker_init (&sv, err) : sv_process_init (&sv, err))
-      < 0)
-    goto out;
+  if (runtime == LABO_RUNTIME_DOCKER)
+    sv_docker_init (&sv);
+  else
+    sv_process_init (&sv);
   if (opts->ready_fd >= 0)
     {
       char zero = 0;

@@ -165,13 +165,13 @@ bool sv_is_child (pid_t pid);
 void sv_exit_text (int code, int si_code, char *buf, size_t len);
 
 /* ---- sv_docker.c ---- */
-int sv_docker_init (struct sv *sv, labo_error_t *err);
+void sv_docker_init (struct sv *sv);
 void sv_docker_fini (struct sv *sv);
 void sv_docker_kill_node (struct sv_node *n);
 char *sv_docker_node_log_tail (struct sv_node *n);
 
 /* ---- sv_process.c ---- */
-int sv_process_init (struct sv *sv, labo_error_t *err);
+void sv_process_init (struct sv *sv);
 void sv_process_kill_node (struct sv_node *n);
 char *sv_process_node_log_tail (struct sv_node *n);
 

@@ -396,6 +396,25 @@ daemon_running (struct sv_daemon *d, struct sv *sv)
 
 /* ---- nodes ---- */
 
+/* A call about node n to its host's daemon; it is the node's call in flight. */
+static void
+node_call (struct sv_node *n, const char *op, const char *method, const char *path, json_t *body,
+           long timeout_ms, labo_dcall_done done)
+{
+  n->call = labo_dcall (n->u.sv->dm, n->daemon->paths.socket, n->daemon->u.name, op, method, path,
+                        body, timeout_ms, done, n);
+}
+
+/* Docker refused to create or start it: "WHAT failed: ...", to the policy. */
+static void
+refused (struct sv_node *n, const char *what, long status, const char *body, size_t len,
+         const char *error)
+{
+  cleanup_free char *msg = docker_says (status, body, len, error);
+  cleanup_free char *why = xasprintf ("%s failed: %s", what, msg);
+  sv_unit_start_failed (&n->u, why);
+}
+
 static void
 on_settle (struct labo_loop *loop, void *data)
 {
@@ -489,11 +508,9 @@ on_inspect (void *data, long status, const char *body, size_t len, const char *e
 static void
 node_inspect (struct sv_node *n)
 {
-  struct sv *sv = n->u.sv;
   cleanup_free char *path = xasprintf ("/containers/%s/json", n->u.name);
 
-  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
-                        "inspecting a container", "GET", path, NULL, 20000, on_inspect, n);
+  node_call (n, "inspecting a container", "GET", path, NULL, 20000, on_inspect);
 }
 
 static void
@@ -515,21 +532,14 @@ on_started (void *data, long status, const char *body, size_t len, const char *e
       node_inspect (n);
       return;
     }
-  {
-    cleanup_free char *msg = docker_says (status, body, len, error);
-    cleanup_free char *why = xasprintf ("starting the container failed: %s", msg);
-    sv_unit_start_failed (&n->u, why);
-  }
+  refused (n, "starting the container", status, body, len, error);
 }
 
 static void
 start_container (struct sv_node *n)
 {
-  struct sv *sv = n->u.sv;
   cleanup_free char *path = xasprintf ("/containers/%s/start", n->u.name);
-  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
-                        "starting a container", "POST", path, NULL, CALL_TIMEOUT_MS, on_started,
-                        n);
+  node_call (n, "starting a container", "POST", path, NULL, CALL_TIMEOUT_MS, on_started);
 }
 
 static void
@@ -543,11 +553,7 @@ on_created (void *data, long status, const char *body, size_t len, const char *e
       start_container (n);
       return;
     }
-  {
-    cleanup_free char *msg = docker_says (status, body, len, error);
-    cleanup_free char *why = xasprintf ("creating the container failed: %s", msg);
-    sv_unit_start_failed (&n->u, why);
-  }
+  refused (n, "creating the container", status, body, len, error);
 }
 
 static void
@@ -572,9 +578,7 @@ create_then_start (struct sv_node *n)
     }
   sv_event (sv, "create", n->u.name, NULL, "the container is gone: creating it again from %s",
             sv->image);
-  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
-                        "creating a container", "POST", path, spec, CALL_TIMEOUT_MS, on_created,
-                        n);
+  node_call (n, "creating a container", "POST", path, spec, CALL_TIMEOUT_MS, on_created);
   json_decref (spec);
 }
 
@@ -624,8 +628,7 @@ sv_docker_kill_node (struct sv_node *n)
   n->u.state = SV_STOPPING;
   if (n->call)
     labo_dcall_cancel (sv->dm, n->call);
-  n->call = labo_dcall (sv->dm, n->daemon->paths.socket, n->daemon->u.name,
-                        "killing a container", "POST", path, NULL, 20000, on_killed, n);
+  node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
 }
 
 char *
@@ -672,8 +675,8 @@ sv_docker_node_log_tail (struct sv_node *n)
   return out;
 }
 
-int
-sv_docker_init (struct sv *sv, labo_error_t *err)
+void
+sv_docker_init (struct sv *sv)
 {
   const struct labo_lab *lab = sv->lab;
 
@@ -707,8 +710,6 @@ sv_docker_init (struct sv *sv, labo_error_t *err)
           await_ready (d);
         }
     }
-  (void) err;
-  return 0;
 }
 
 void

@@ -72,8 +72,8 @@ sv_process_node_log_tail (struct sv_node *n)
   return tail;
 }
 
-int
-sv_process_init (struct sv *sv, labo_error_t *err)
+void
+sv_process_init (struct sv *sv)
 {
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
@@ -88,6 +88,4 @@ sv_process_init (struct sv *sv, labo_error_t *err)
           sv_probe_begin (n);
         }
     }
-  (void) err;
-  return 0;
 }

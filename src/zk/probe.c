@@ -86,7 +86,10 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
       if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
         soerr = errno;
       if (soerr != 0)
-        { end (loop, p, soerr, NULL); return; }
+        {
+          end (loop, p, soerr, NULL);
+          return;
+        }
       p->connected = true;
     }
   while (p->sent < strlen (p->word))
@@ -95,13 +98,19 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
       if (n < 0 && errno == EAGAIN)
         return;
       if (n < 0)
-        { end (loop, p, errno, "sending"); return; }
+        {
+          end (loop, p, errno, "sending");
+          return;
+        }
       p->sent += (size_t) n;
       if (p->sent == strlen (p->word))
         {
           /* the server answers and closes; half-closing says nothing more comes */
           if (shutdown (fd, SHUT_WR) < 0)
-            { end (loop, p, errno, "shutting down the sending side"); return; }
+            {
+              end (loop, p, errno, "shutting down the sending side");
+              return;
+            }
           if (labo_loop_mod (loop, fd, EPOLLIN, &err) < 0)
             {
               end (loop, p, 0, err->msg);
@@ -124,14 +133,23 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
         {
           p->len += (size_t) n;
           if (p->len > REPLY_MAX)
-            { end (loop, p, EMSGSIZE, "reading the reply"); return; }
+            {
+              end (loop, p, EMSGSIZE, "reading the reply");
+              return;
+            }
           continue;
         }
       if (n == 0 || (errno == ECONNRESET && p->len > 0))
-        { end (loop, p, 0, NULL); return; }
+        {
+          end (loop, p, 0, NULL);
+          return;
+        }
       if (errno == EAGAIN || errno == EINTR)
         return;
-      { end (loop, p, errno, "reading the reply"); return; }
+      {
+        end (loop, p, errno, "reading the reply");
+        return;
+      }
     }
 }
 
