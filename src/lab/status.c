@@ -564,7 +564,7 @@ str (json_t *o, const char *key)
 /* "up since ..., 2 restarts", and what the supervisor says when the
  * thing is not up: restarting, given up (with the end of its log). */
 static void
-print_supervision (json_t *o, const char *indent, FILE *out)
+print_supervision (json_t *o, const char *name, const char *indent, FILE *out)
 {
   json_t *sv = json_object_get (o, "supervision");
   json_t *restarts = json_object_get (o, "restarts");
@@ -593,9 +593,7 @@ print_supervision (json_t *o, const char *indent, FILE *out)
   if (tail[0] && strcmp (state, "given up") == 0)
     {
       cleanup_free char *copy = xstrdup (tail);
-      fprintf (out, "%s  the end of its log (`labo logs %s`):\n", indent, str (o, "name")[0]
-                                                                           ? str (o, "name")
-                                                                           : "HOST");
+      fprintf (out, "%s  the end of its log (`labo logs %s`):\n", indent, name);
       for (char *line = strtok (copy, "\n"); line; line = strtok (NULL, "\n"))
         fprintf (out, "%s  | %s\n", indent, line);
     }
@@ -659,7 +657,7 @@ labo_status_print (json_t *st, FILE *out)
                      json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
                      json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "",
                      str (dk, "socket"));
-            print_supervision (dk, "  ", out);
+            print_supervision (dk, str (host, "name"), "  ", out);
           }
       }
     }
@@ -677,7 +675,7 @@ labo_status_print (json_t *st, FILE *out)
                  json_integer_value (json_object_get (host, "znodes")),
                  json_integer_value (json_object_get (host, "outstanding")));
       fputc ('\n', out);
-      print_supervision (host, "  ", out);
+      print_supervision (host, str (host, "name"), "  ", out);
       fputs ("  ports", out);
       json_array_foreach (json_object_get (host, "ports"), k, pt)
         fprintf (out, " %s", json_string_value (pt));

@@ -688,7 +688,7 @@ restart_request (struct sv *sv, const char *name)
       sv_event (sv, "retry", u->name, NULL, "restart asked for (`labo restart`): killing it");
       u->kill_sent = true;
       if (strcmp (u->kind, "daemon") == 0)
-        kill (u->pid, SIGKILL);
+        syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0); /* this very process */
       else if (sv->runtime == LABO_RUNTIME_DOCKER)
         sv_docker_kill_node ((struct sv_node *) u);
       else
