@@ -12,6 +12,7 @@
 #ifndef LABO_NETLINK_H
 #define LABO_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,8 +51,11 @@ struct labo_nl
   uint32_t first_seq;
 };
 
-/* Opens a socket in the current network namespace. */
+/* Opens a socket in the current network namespace... */
 int labo_nl_open (struct labo_nl *nl, const char *ns_name, labo_error_t *err);
+/* ...or in that of netns_fd (labo_netns_socket: the thread steps in for
+ * socket() alone). */
+int labo_nl_open_in (struct labo_nl *nl, int netns_fd, const char *ns_name, labo_error_t *err);
 void labo_nl_close (struct labo_nl *nl);
 
 /* Sends the queued batch and waits for all its acknowledgements. */
@@ -61,6 +65,7 @@ int labo_nl_maybe_flush (struct labo_nl *nl, labo_error_t *err);
 
 /* Builders: queue one request each (never fail; memory aborts). */
 void labo_nl_link_up (struct labo_nl *nl, int ifindex, const char *ifname);
+void labo_nl_link_set (struct labo_nl *nl, int ifindex, const char *ifname, bool up);
 void labo_nl_bridge_add (struct labo_nl *nl, const char *name, int ifindex, int mtu);
 
 struct labo_nl_veth_end

@@ -42,6 +42,16 @@ struct labo_nft_dnat
 int labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_dnat *v,
                        size_t n, labo_error_t *err);
 
+/* In the namespace netns_fd, the chains "block-in", "block-out" and
+ * "block-fwd" of table ip labo (filter, hooks input, output, forward,
+ * priority -350: before any daemon's own rules) are made to drop every
+ * packet to an address of `to` (sent or forwarded) and every packet from
+ * an address of `from` (received or forwarded), and nothing else: what a
+ * partition between hosts needs. One atomic batch; the DNAT chains and
+ * any other chain are left alone. n_to == n_from == 0 lets all through. */
+int labo_nft_set_blocks (int netns_fd, const char *ns_name, const uint32_t *to, size_t n_to,
+                         const uint32_t *from, size_t n_from, labo_error_t *err);
+
 /* Deletes table "ip labo" in that namespace; absent is not an error. */
 int labo_nft_delete (int netns_fd, const char *ns_name, labo_error_t *err);
 

@@ -1,7 +1,8 @@
 /* Shared by the command line's files (src/cli/): exit codes, usage,
  * finding the lab and the host or node a verb names. One file per group
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
- * inspect.c (status, events), exec.c (exec, logs, restart). */
+ * inspect.c (status, events), exec.c (exec, logs, restart), faults.c
+ * (partition, heal, stop, start, kill). */
 #ifndef LABO_CLI_H
 #define LABO_CLI_H
 
@@ -53,5 +54,10 @@ int cmd_events (int argc, char **argv);
 int cmd_exec (int argc, char **argv);
 int cmd_logs (int argc, char **argv);
 int cmd_restart (int argc, char **argv);
+int cmd_partition (int argc, char **argv);
+int cmd_heal (int argc, char **argv);
+int cmd_stop (int argc, char **argv);
+int cmd_start (int argc, char **argv);
+int cmd_kill (int argc, char **argv);
 
 #endif

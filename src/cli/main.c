@@ -96,6 +96,8 @@ main (int argc, char **argv)
     { "up", cmd_up },         { "down", cmd_down }, { "status", cmd_status },
     { "exec", cmd_exec },     { "ls", cmd_ls },     { "validate", cmd_validate },
     { "logs", cmd_logs },     { "events", cmd_events }, { "restart", cmd_restart },
+    { "partition", cmd_partition }, { "heal", cmd_heal }, { "stop", cmd_stop },
+    { "start", cmd_start },   { "kill", cmd_kill },
   };
   const char *cmd;
 

@@ -14,6 +14,7 @@
 #include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/docker_up.h"
+#include "labo/faults.h"
 #include "labo/inspect.h"
 #include "labo/labfile.h"
 #include "labo/netns.h"
@@ -542,6 +543,20 @@ labo_status_json (const char *lab_name, labo_error_t *err)
       free (ifs);
     }
   json_object_set_new (out, "hosts", hosts);
+  {
+    json_t *faults = labo_faults_json (lab), *off = json_object_get (faults, "powered_off"), *x;
+    size_t i;
+    json_array_foreach (hosts, i, x)
+      {
+        bool is_off = false;
+        size_t k;
+        json_t *y;
+        json_array_foreach (off, k, y)
+          is_off |= strcmp (json_string_value (y), lab->hosts[i].name) == 0;
+        json_object_set_new (x, "power", json_string (is_off ? "off" : "on"));
+      }
+    json_object_set_new (out, "faults", faults);
+  }
   degraded |= runtime_status (lab, out);
   if (strcmp (state, "up") == 0 && degraded)
     json_object_set_new (out, "state", json_string ("degraded"));
@@ -633,8 +648,9 @@ labo_status_print (json_t *st, FILE *out)
     }
   json_array_foreach (json_object_get (st, "hosts"), i, host)
     {
-      fprintf (out, "host %-15s %-8s netns %s%s\n", str (host, "name"), str (host, "state"),
-               str (host, "netns"), json_is_true (json_object_get (host, "forward")) ? ", forwarding" : "");
+      fprintf (out, "host %-15s %-8s netns %s%s%s\n", str (host, "name"), str (host, "state"),
+               str (host, "netns"), json_is_true (json_object_get (host, "forward")) ? ", forwarding" : "",
+               strcmp (str (host, "power"), "off") == 0 ? ", POWERED OFF" : "");
       json_array_foreach (json_object_get (host, "interfaces"), j, ifc)
         {
           size_t k;
@@ -681,6 +697,39 @@ labo_status_print (json_t *st, FILE *out)
         fprintf (out, " %s", json_string_value (pt));
       fputc ('\n', out);
     }
+  {
+    json_t *f = json_object_get (st, "faults"), *p;
+    json_t *parts = json_object_get (f, "partitions"), *off = json_object_get (f, "powered_off");
+    size_t k;
+    if (json_array_size (parts) > 0)
+      {
+        fputs ("partitions:", out);
+        json_array_foreach (parts, k, p)
+          {
+            /* "a <-> b" for a cut both ways, "a -> b" for one way */
+            bool back = false, shown = false;
+            size_t m;
+            json_t *q;
+            json_array_foreach (parts, m, q)
+              {
+                back |= strcmp (str (q, "from"), str (p, "to")) == 0
+                        && strcmp (str (q, "to"), str (p, "from")) == 0;
+                shown |= m < k && strcmp (str (q, "from"), str (p, "to")) == 0
+                         && strcmp (str (q, "to"), str (p, "from")) == 0;
+              }
+            if (!shown)
+              fprintf (out, " %s %s %s;", str (p, "from"), back ? "<-x->" : "-x->", str (p, "to"));
+          }
+        fputs (" (`labo heal`)\n", out);
+      }
+    if (json_array_size (off) > 0)
+      {
+        fputs ("powered off:", out);
+        json_array_foreach (off, k, p)
+          fprintf (out, " %s", json_string_value (p));
+        fputs (" (`labo start HOST`)\n", out);
+      }
+  }
   {
     json_t *en = json_object_get (st, "ensemble");
     if (json_is_object (en))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labo/netns.h"
 #include "labo/util.h"
 
 
@@ -26,13 +27,27 @@
 int
 labo_nl_open (struct labo_nl *nl, const char *ns_name, labo_error_t *err)
 {
-  int one = 1;
+  return labo_nl_open_in (nl, -1, ns_name, err);
+}
+
+int
+labo_nl_open_in (struct labo_nl *nl, int netns_fd, const char *ns_name, labo_error_t *err)
+{
+  int one = 1, fd;
 
   memset (nl, 0, sizeof (*nl));
   nl->ns_name = ns_name;
-  nl->sock = mnl_socket_open2 (NETLINK_ROUTE, SOCK_CLOEXEC);
+  fd = labo_netns_socket (netns_fd, ns_name, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE,
+                          err);
+  if (fd < 0)
+    return labo_error_wrap (err, "opening a netlink socket in %s", ns_name);
+  nl->sock = mnl_socket_fdopen (fd);
   if (nl->sock == NULL)
-    return labo_error_errno (err, "opening a netlink socket in %s", ns_name);
+    {
+      int saved = errno;
+      close (fd);
+      return labo_error_make (err, saved, "opening a netlink socket in %s", ns_name);
+    }
   /* Acks without the request echoed back, but with the kernel's reason. */
   mnl_socket_setsockopt (nl->sock, NETLINK_CAP_ACK, &one, sizeof (one));
   mnl_socket_setsockopt (nl->sock, NETLINK_EXT_ACK, &one, sizeof (one));
@@ -105,8 +120,15 @@ put_ifinfo (struct nlmsghdr *nlh, int ifindex, unsigned flags, unsigned change)
 void
 labo_nl_link_up (struct labo_nl *nl, int ifindex, const char *ifname)
 {
-  struct nlmsghdr *nlh = begin (nl, RTM_NEWLINK, 0, "bringing up", ifname, NULL);
-  put_ifinfo (nlh, ifindex, IFF_UP, IFF_UP);
+  labo_nl_link_set (nl, ifindex, ifname, true);
+}
+
+void
+labo_nl_link_set (struct labo_nl *nl, int ifindex, const char *ifname, bool up)
+{
+  struct nlmsghdr *nlh = begin (nl, RTM_NEWLINK, 0, up ? "bringing up" : "bringing down",
+                                ifname, NULL);
+  put_ifinfo (nlh, ifindex, up ? IFF_UP : 0, IFF_UP);
   end (nl, nlh);
 }
 

@@ -31,6 +31,12 @@
 #define TABLE "labo"
 #define CHAIN_PRE "dnat-pre"
 #define CHAIN_OUT "dnat-out"
+#define CHAIN_BLOCK_IN "block-in"
+#define CHAIN_BLOCK_OUT "block-out"
+#define CHAIN_BLOCK_FWD "block-fwd"
+/* Before anything else that filters (iptables' raw table is -300): a
+ * partition cuts traffic whatever a daemon's own rules would do. */
+#define BLOCK_PRIORITY (-350)
 /* NF_IP_PRI_NAT_DST: where iptables' nat PREROUTING and OUTPUT sit, so a
  * namespace that also has iptables rules sees the usual order. */
 #define NAT_PRIORITY (-100)
@@ -58,7 +64,9 @@ struct tag
 {
   enum op op;
   const char *chain;
-  const struct labo_nft_dnat *entry;
+  const struct labo_nft_dnat *entry; /* a DNAT rule's, or NULL */
+  uint32_t blocked;                   /* a drop rule's address */
+  bool from;                          /* ...as its source, or destination */
   bool absent_ok; /* ENOENT is the state asked for */
 };
 
@@ -189,7 +197,7 @@ put_table (struct batch *b, uint16_t type, uint16_t flags, enum op op)
  * made differently under our name is a conflict to report, not to paper
  * over. */
 static void
-put_nat_chain (struct batch *b, const char *name, uint32_t hook)
+put_chain (struct batch *b, const char *name, const char *type, uint32_t hook, int32_t prio)
 {
   cleanup_chain struct nftnl_chain *c = nftnl_chain_alloc ();
   struct nlmsghdr *nlh;
@@ -197,9 +205,9 @@ put_nat_chain (struct batch *b, const char *name, uint32_t hook)
   check_alloc (c);
   check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, TABLE));
   check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name));
-  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, "nat"));
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, type));
   nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, hook);
-  nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, NAT_PRIORITY);
+  nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, prio);
   nlh = begin (b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, OP_NEWCHAIN, name, NULL);
   nftnl_chain_nlmsg_build_payload (nlh, c);
   end (b, nlh);
@@ -306,6 +314,31 @@ put_dnat_rule (struct batch *b, const char *chain, const struct labo_nft_dnat *d
   end (b, nlh);
 }
 
+/* "ip saddr A drop" or "ip daddr A drop". */
+static void
+put_drop_rule (struct batch *b, const char *chain, uint32_t addr, bool from)
+{
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  struct nftnl_expr *e;
+  struct nlmsghdr *nlh;
+  uint32_t a = htonl (addr);
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain));
+  put_payload (r, NFT_PAYLOAD_NETWORK_HEADER,
+               from ? offsetof (struct iphdr, saddr) : offsetof (struct iphdr, daddr), sizeof (a));
+  put_cmp_eq (r, &a, sizeof (a));
+  e = expr_new (r, "immediate");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, chain, NULL);
+  b->tags[b->n_tags - 1].blocked = addr;
+  b->tags[b->n_tags - 1].from = from;
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
 /* "adding rule 'ip daddr 198.51.100.198 tcp dport 32181 dnat to 10.0.0.1:2181'
  * to chain dnat-pre of table ip labo" and the like. */
 static char *
@@ -322,6 +355,9 @@ describe (const struct tag *t)
     case OP_FLUSH:
       return xasprintf ("flushing chain %s of table ip " TABLE, t->chain);
     case OP_NEWRULE:
+      if (t->entry == NULL)
+        return xasprintf ("adding rule 'ip %s %s drop' to chain %s of table ip " TABLE,
+                          t->from ? "saddr" : "daddr", labo_ipv4_format (t->blocked, a), t->chain);
       return xasprintf ("adding rule 'ip daddr %s tcp dport %u dnat to %s:%u' to chain %s of "
                         "table ip " TABLE,
                         labo_ipv4_format (t->entry->match_addr, a), (unsigned) t->entry->match_port,
@@ -556,8 +592,8 @@ labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_dnat
 
   batch_begin (&b);
   put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
-  put_nat_chain (&b, CHAIN_PRE, NF_INET_PRE_ROUTING);
-  put_nat_chain (&b, CHAIN_OUT, NF_INET_LOCAL_OUT);
+  put_chain (&b, CHAIN_PRE, "nat", NF_INET_PRE_ROUTING, NAT_PRIORITY);
+  put_chain (&b, CHAIN_OUT, "nat", NF_INET_LOCAL_OUT, NAT_PRIORITY);
   put_flush (&b, CHAIN_PRE);
   put_flush (&b, CHAIN_OUT);
   for (size_t i = 0; i < n; i++)
@@ -566,6 +602,37 @@ labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_dnat
     put_dnat_rule (&b, CHAIN_OUT, &v[i]);
   batch_end (&b);
 
+  ret = run_batch (netns_fd, ns_name, &b, err);
+  batch_free (&b);
+  return ret;
+}
+
+int
+labo_nft_set_blocks (int netns_fd, const char *ns_name, const uint32_t *to, size_t n_to,
+                     const uint32_t *from, size_t n_from, labo_error_t *err)
+{
+  struct batch b;
+  int ret;
+
+  batch_begin (&b);
+  put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
+  put_chain (&b, CHAIN_BLOCK_IN, "filter", NF_INET_LOCAL_IN, BLOCK_PRIORITY);
+  put_chain (&b, CHAIN_BLOCK_OUT, "filter", NF_INET_LOCAL_OUT, BLOCK_PRIORITY);
+  put_chain (&b, CHAIN_BLOCK_FWD, "filter", NF_INET_FORWARD, BLOCK_PRIORITY);
+  put_flush (&b, CHAIN_BLOCK_IN);
+  put_flush (&b, CHAIN_BLOCK_OUT);
+  put_flush (&b, CHAIN_BLOCK_FWD);
+  for (size_t i = 0; i < n_to; i++)
+    {
+      put_drop_rule (&b, CHAIN_BLOCK_OUT, to[i], false);
+      put_drop_rule (&b, CHAIN_BLOCK_FWD, to[i], false);
+    }
+  for (size_t i = 0; i < n_from; i++)
+    {
+      put_drop_rule (&b, CHAIN_BLOCK_IN, from[i], true);
+      put_drop_rule (&b, CHAIN_BLOCK_FWD, from[i], true);
+    }
+  batch_end (&b);
   ret = run_batch (netns_fd, ns_name, &b, err);
   batch_free (&b);
   return ret;

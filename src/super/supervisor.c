@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "labo/control.h"
+#include "labo/daemon.h"
+#include "labo/faults.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/state.h"
@@ -73,7 +75,10 @@ sv_is_child (pid_t pid)
 void
 sv_exit_text (int code, int si_code, char *buf, size_t len)
 {
-  if (si_code == CLD_EXITED)
+  if (si_code == CLD_EXITED && code > 128 && code < 128 + 65 && sigabbrev_np (code - 128))
+    /* a shell or a JVM ending on a signal it caught: 128 + its number */
+    snprintf (buf, len, "exit %d (SIG%s)", code, sigabbrev_np (code - 128));
+  else if (si_code == CLD_EXITED)
     snprintf (buf, len, "exit %d", code);
   else if (si_code == CLD_KILLED || si_code == CLD_DUMPED)
     {
@@ -104,6 +109,8 @@ sv_state_name (enum sv_state s)
       return "given up";
     case SV_LEFT:
       return "down (restart off)";
+    case SV_OFF:
+      return "powered off";
     default:
       return "unknown";
     }
@@ -334,9 +341,15 @@ sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool 
   sv_unwatch_pid (u);
   u->ours = false;
   snprintf (u->last_exit, sizeof (u->last_exit), "%s", exit_text);
-  snprintf (u->cause, sizeof (u->cause), "%s", cause);
+  snprintf (u->cause, sizeof (u->cause), "%s", u->state == SV_OFF ? "powered off" : cause);
   u->up_since = 0;
   u->noticed = 0;
+  if (u->state == SV_OFF)
+    {
+      /* its host was powered off: nothing for the policy */
+      sv_save (u->sv);
+      return;
+    }
   f = json_pack ("{s:s, s:s, s:s, s:f}", "exit", exit_text, "cause", cause, "noticed",
                  labo_iso_time (labo_wall () - (now - noticed), noticed_iso), "noticed_t",
                  labo_wall () - (now - noticed));
@@ -701,6 +714,122 @@ restart_request (struct sv *sv, const char *name)
   return json_pack ("{s:b}", "ok", 1);
 }
 
+static struct sv_unit *
+daemon_unit (struct sv *sv, size_t h)
+{
+  return sv->daemons && sv->daemons[h].u.sv ? &sv->daemons[h].u : NULL;
+}
+
+/* A unit of a host that goes off: nothing in flight, nothing restarted. */
+static void
+unit_off (struct sv_unit *u)
+{
+  labo_timer_disarm (u->sv->loop, &u->restart_timer);
+  if (strcmp (u->kind, "node") == 0)
+    sv_probe_end ((struct sv_node *) u);
+  if (u->sv->runtime == LABO_RUNTIME_DOCKER)
+    sv_docker_quiesce (u);
+  u->state = SV_OFF;
+}
+
+/* `labo stop HOST`: every process of the host ends at once (its daemon's
+ * cgroup, then whatever runs in its network namespace), its links go
+ * down. `labo start HOST`: links up, then its daemon, whose nodes start
+ * with it, or (process runtime) its nodes. The kills are waited for here:
+ * the loop pauses while they end (tens of milliseconds). */
+static json_t *
+power_request (struct sv *sv, const char *host, bool on)
+{
+  const struct labo_lab *lab = sv->lab;
+  long h = host ? labo_lab_find_host (lab, host) : -1;
+  cleanup_free bool *off = NULL;
+  cleanup_free char *ns = NULL;
+  labo_error_t err = NULL;
+  struct sv_unit *d;
+  int killed = 0, k;
+
+  if (h < 0)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no host named ", host ? host : "(none)");
+  labo_power_load (lab, &off, NULL);
+  if (off[h] == !on)
+    return json_pack ("{s:b, s:s}", "ok", 1, "note", on ? "it is on already" : "it is off already");
+  d = daemon_unit (sv, (size_t) h);
+  ns = labo_host_netns_name (lab->name, lab->hosts[h].name);
+  if (!on)
+    {
+      if (labo_power_record (lab, (size_t) h, true, &err) < 0)
+        goto fail;
+      if (d)
+        unit_off (d);
+      for (size_t i = 0; i < sv->n_nodes; i++)
+        if (sv->nodes[i].node->host == (size_t) h)
+          unit_off (&sv->nodes[i].u);
+      if (d && (k = labo_daemon_kill (lab->name, lab->hosts[h].name, &err)) < 0)
+        goto fail;
+      killed += d ? k : 0;
+      {
+        char *names[] = { ns };
+        if ((k = labo_netns_kill_all (names, 1, &err)) < 0)
+          goto fail;
+        killed += k;
+      }
+      if (labo_host_links_set (lab, (size_t) h, false, &err) < 0)
+        goto fail;
+      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:b, s:i}", "on", 0, "killed", killed),
+                "powered off: %d process%s ended, links down", killed, killed == 1 ? "" : "es");
+    }
+  else
+    {
+      if (labo_power_record (lab, (size_t) h, false, &err) < 0
+          || labo_host_links_set (lab, (size_t) h, true, &err) < 0)
+        goto fail;
+      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:b}", "on", 1),
+                "powered on: links up, %s", d ? "its daemon starts, then its nodes" : "its nodes start");
+      if (d)
+        {
+          d->state = SV_DOWN;
+          d->start (d);
+        }
+      for (size_t i = 0; i < sv->n_nodes; i++)
+        if (sv->nodes[i].node->host == (size_t) h)
+          {
+            struct sv_unit *u = &sv->nodes[i].u;
+            u->state = sv->runtime == LABO_RUNTIME_DOCKER ? SV_WAITING : SV_DOWN;
+            if (sv->runtime != LABO_RUNTIME_DOCKER)
+              u->start (u);
+          }
+    }
+  sv_save (sv);
+  return json_pack ("{s:b}", "ok", 1);
+fail:
+  {
+    json_t *r = json_pack ("{s:b, s:s}", "ok", 0, "error", err->msg);
+    labo_error_release (&err);
+    return r;
+  }
+}
+
+/* `labo kill NODE [--signal S]`: the signal, as a fault (its death goes
+ * the usual way, restart included). */
+static json_t *
+kill_request (struct sv *sv, const char *name, int sig)
+{
+  struct sv_unit *u = name ? find_unit (sv, name) : NULL;
+
+  if (u == NULL || strcmp (u->kind, "node") != 0)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no node named ", name ? name : "(none)");
+  if (u->state != SV_UP && u->state != SV_STARTING)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is not running: ",
+                      sv_state_name (u->state));
+  sv_event (sv, "kill", name, json_pack ("{s:i}", "signal", sig), "SIG%s sent (`labo kill`)",
+            sigabbrev_np (sig) ? sigabbrev_np (sig) : "?");
+  if (sv->runtime == LABO_RUNTIME_DOCKER)
+    sv_docker_signal_node ((struct sv_node *) u, sig);
+  else if (u->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, u->pidfd, sig, NULL, 0);
+  return json_pack ("{s:b}", "ok", 1);
+}
+
 /* Answers one request; false if the client is gone. */
 static bool
 handle_request (struct sv_client *c, const char *line)
@@ -728,6 +857,12 @@ handle_request (struct sv_client *c, const char *line)
       if (alive && (alive = client_send (c, "{\"backlog_end\":true}\n", 21)))
         c->subscribed = true;
     }
+  else if (strcmp (cmd, "power") == 0)
+    alive = client_reply (c, power_request (sv, json_string_value (json_object_get (req, "host")),
+                                            json_is_true (json_object_get (req, "on"))));
+  else if (strcmp (cmd, "kill") == 0)
+    alive = client_reply (c, kill_request (sv, json_string_value (json_object_get (req, "name")),
+                                           (int) json_integer_value (json_object_get (req, "signal"))));
   else if (strcmp (cmd, "restart") == 0)
     alive = client_reply (c, restart_request (sv, json_string_value (json_object_get (req, "name"))));
   else if (strcmp (cmd, "leakcheck") == 0)
@@ -1012,6 +1147,17 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
         }
     }
   restore (&sv);
+  {
+    /* hosts powered off stay off under a new supervisor */
+    cleanup_free bool *off = NULL;
+    labo_power_load (lab, &off, NULL);
+    for (size_t i = 0; i < sv.n_nodes; i++)
+      if (off[lab->nodes[i].host])
+        sv.nodes[i].u.state = SV_OFF;
+    for (size_t h = 0; sv.daemons && h < lab->n_hosts; h++)
+      if (off[h] && sv.daemons[h].u.sv)
+        sv.daemons[h].u.state = SV_OFF;
+  }
   if (listen_control (&sv, err) < 0)
     goto out;
   sv_event (&sv, "supervisor", lab->name,

@@ -10,7 +10,9 @@
  * s6-supervise: STARTING -> UP -> (death) -> DOWN (a timer to the restart
  * the policy chose) -> STARTING ..., or GAVE_UP, or LEFT (restart off).
  * STOPPING is a kill the supervisor sent (a hung node) whose death is on
- * its way; WAITING is a node whose host's daemon is not up. */
+ * its way; WAITING is a node whose host's daemon is not up; OFF, a unit
+ * whose host is powered off: its death is no event for the policy, and it
+ * starts again only with its host. */
 #ifndef LABO_SV_H
 #define LABO_SV_H
 
@@ -35,6 +37,7 @@ enum sv_state
   SV_WAITING,
   SV_GAVE_UP,
   SV_LEFT,
+  SV_OFF,      /* its host is powered off (`labo stop HOST`) */
 };
 
 struct sv;
@@ -168,6 +171,10 @@ void sv_exit_text (int code, int si_code, char *buf, size_t len);
 void sv_docker_init (struct sv *sv);
 void sv_docker_fini (struct sv *sv);
 void sv_docker_kill_node (struct sv_node *n);
+/* Sends a signal to the node's container (`labo kill`). */
+void sv_docker_signal_node (struct sv_node *n, int sig);
+/* Cancels what a unit has in flight (calls, timers, the daemon's stream). */
+void sv_docker_quiesce (struct sv_unit *u);
 char *sv_docker_node_log_tail (struct sv_node *n);
 
 /* ---- sv_process.c ---- */

@@ -319,6 +319,11 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
   snprintf (why, sizeof (why), "%s", cause);
   ready_stop (d);
   events_stop (d);
+  if (u->state == SV_OFF)
+    {
+      sv_unit_died (u, exit_text, "powered off", false);
+      return; /* its nodes are off with it */
+    }
   /* its containers are stopped when it starts again: they will start with it */
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
@@ -428,6 +433,12 @@ static void
 node_exited (struct sv_unit *u, const char *exit_text)
 {
   struct sv_node *n = node_of (u);
+
+  if (u->state == SV_OFF)
+    {
+      sv_unit_died (u, exit_text, "powered off", false);
+      return;
+    }
   /* the container's init is gone; Docker's "die" event brings the exit
    * code and makes the restart possible */
   sv_probe_end (n);
@@ -631,6 +642,37 @@ sv_docker_kill_node (struct sv_node *n)
   node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
 }
 
+void
+sv_docker_signal_node (struct sv_node *n, int sig)
+{
+  cleanup_free char *path = xasprintf ("/containers/%s/kill?signal=%d", n->u.name, sig);
+  if (n->call)
+    labo_dcall_cancel (n->u.sv->dm, n->call);
+  node_call (n, "signalling a container", "POST", path, NULL, 20000, on_killed);
+}
+
+void
+sv_docker_quiesce (struct sv_unit *u)
+{
+  struct sv *sv = u->sv;
+
+  if (strcmp (u->kind, "daemon") == 0)
+    {
+      ready_stop ((struct sv_daemon *) u);
+      events_stop ((struct sv_daemon *) u);
+      return;
+    }
+  {
+    struct sv_node *n = node_of (u);
+    if (n->call)
+      labo_dcall_cancel (sv->dm, n->call);
+    n->call = NULL;
+    labo_timer_disarm (sv->loop, &n->settle_timer);
+    free (n->start_error);
+    n->start_error = NULL;
+  }
+}
+
 char *
 sv_docker_node_log_tail (struct sv_node *n)
 {
@@ -696,7 +738,8 @@ sv_docker_init (struct sv *sv)
       n->daemon = &sv->daemons[n->node->host];
       n->u.start = node_start;
       n->u.exited = node_exited;
-      n->u.state = n->u.policy.gave_up ? SV_GAVE_UP : SV_WAITING;
+      if (n->u.state != SV_OFF)
+        n->u.state = n->u.policy.gave_up ? SV_GAVE_UP : SV_WAITING;
       n->settle_timer.cb = on_settle;
     }
   for (size_t h = 0; h < lab->n_hosts; h++)
@@ -704,6 +747,8 @@ sv_docker_init (struct sv *sv)
       struct sv_daemon *d = &sv->daemons[h];
       if (d->u.sv == NULL)
         continue;
+      if (d->u.state == SV_OFF)
+        continue; /* its host is powered off */
       if (sv_unit_adopt (&d->u, daemon_running (d, sv)))
         {
           d->u.state = SV_STARTING;

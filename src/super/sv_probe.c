@@ -277,6 +277,13 @@ sv_ensemble_check (struct sv *sv)
               json_pack ("{s:s, s:i, s:i}", "leader", leader, "serving", (int) serving,
                          "servers", (int) n_zk),
               "%s leads; %zu of %zu servers serving", leader, serving, n_zk);
+  else if ((sv->ensemble_known || sv->quorum) && leaders > 1)
+    /* both sides of a partition, for a moment: the old leader has not
+     * noticed yet that it lost its followers */
+    sv_event (sv, "quorum", sv->lab->name,
+              json_pack ("{s:n, s:i, s:i, s:i}", "leader", "leaders", (int) leaders, "serving",
+                         (int) serving, "servers", (int) n_zk),
+              "no single leader: %zu servers say they lead", leaders);
   else if (sv->ensemble_known || sv->quorum)
     sv_event (sv, "quorum", sv->lab->name,
               json_pack ("{s:n, s:i, s:i}", "leader", "serving", (int) serving, "servers",

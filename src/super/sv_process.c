@@ -82,6 +82,8 @@ sv_process_init (struct sv *sv)
 
       n->u.start = proc_start;
       n->u.exited = proc_exited;
+      if (n->u.state == SV_OFF)
+        continue; /* its host is powered off */
       if (sv_unit_adopt (&n->u, pid))
         {
           sv_unit_up (&n->u, labo_proc_start_wall (pid), n->u.policy.starts == 0);

@@ -567,6 +567,44 @@ port_zero_is_refused (void **state)
 /* A: this child's own new namespace. B: a second one, its lo up, joined to
  * A by a veth (vb 10.99.0.2/24 in B, va 10.99.0.1/24 in A). Fresh
  * namespaces hold only lo, so index 2 is free on both sides. */
+/* Partitions: B drops what comes from A's address, then also what it
+ * sends to it; the DNAT chains stay as they were; clearing lets all in. */
+static void
+blocks_cut_and_heal (void **state)
+{
+  labo_error_t err = NULL;
+  uint32_t a = ADDR_A;
+  int lfd, c;
+
+  set_ok (ns_b, &dnat_veth, 1);
+  lfd = listen_on (ADDR_B, PORT_TO);
+  assert_forwarded (ns_a, ADDR_B, lfd);
+
+  /* from A, dropped on arrival: the handshake never completes */
+  assert_int_equal (labo_nft_set_blocks (ns_b, NS_B, NULL, 0, &a, 1, &err), 0);
+  assert_null (err);
+  assert_int_equal (count_rules (ns_b, "block-in"), 1);
+  assert_int_equal (count_rules (ns_b, "block-fwd"), 1);
+  assert_int_equal (count_rules (ns_b, "block-out"), 0);
+  assert_int_equal (count_rules (ns_b, "dnat-pre"), 1);
+  c = connect_from (ns_a, ADDR_B, PORT_IN);
+  if (c >= 0)
+    close (c);
+  assert_true (c == -EINPROGRESS || c == -ETIMEDOUT || c == -EAGAIN);
+
+  /* to A too, and the same again: idempotent, one rule each */
+  assert_int_equal (labo_nft_set_blocks (ns_b, NS_B, &a, 1, &a, 1, &err), 0);
+  assert_int_equal (labo_nft_set_blocks (ns_b, NS_B, &a, 1, &a, 1, &err), 0);
+  assert_int_equal (count_rules (ns_b, "block-out"), 1);
+  assert_int_equal (count_rules (ns_b, "block-fwd"), 2);
+
+  /* healed */
+  assert_int_equal (labo_nft_set_blocks (ns_b, NS_B, NULL, 0, NULL, 0, &err), 0);
+  assert_int_equal (count_rules (ns_b, "block-in") + count_rules (ns_b, "block-out"), 0);
+  assert_forwarded (ns_a, ADDR_B, lfd);
+  close (lfd);
+}
+
 static int
 make_namespaces (void **state)
 {
@@ -650,6 +688,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (forwards_on_loopback),
     cmocka_unit_test (forwards_from_outside),
+    cmocka_unit_test (blocks_cut_and_heal),
     cmocka_unit_test (empty_list_stops_forwarding),
     cmocka_unit_test (same_rules_twice_is_idempotent),
     cmocka_unit_test (other_chains_are_left_alone),

@@ -1,0 +1,361 @@
+/* Partitions and powered-off hosts of a running lab: see
+ * include/labo/faults.h. */
+#include "labo/faults.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/netlink.h"
+#include "labo/netns.h"
+#include "labo/nft.h"
+#include "labo/plan.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+#define CUTS_FILE "partitions"
+#define POWER_FILE "power"
+
+/* A file of the lab's run dir, opened and flocked for a change. */
+static int
+open_locked (const struct labo_lab *lab, const char *file, labo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s/%s", labo_run_dir (), lab->name, file);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return labo_error_errno (err, "opening %s", path);
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        int saved = errno;
+        close (fd);
+        return labo_error_make (err, saved, "locking %s", path);
+      }
+  return fd;
+}
+
+static char *
+read_all (int fd)
+{
+  struct stat st;
+  char *text;
+  ssize_t n;
+
+  if (fstat (fd, &st) < 0)
+    return xstrdup ("");
+  text = xmalloc ((size_t) st.st_size + 1);
+  n = pread (fd, text, (size_t) st.st_size, 0);
+  text[n > 0 ? n : 0] = '\0';
+  return text;
+}
+
+static int
+write_all (int fd, const char *text, const char *what, labo_error_t *err)
+{
+  size_t len = strlen (text);
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, len, 0) != (ssize_t) len)
+    return labo_error_errno (err, "recording the lab's %s", what);
+  return 0;
+}
+
+/* Lines of two host names; unknown names (an edited file) are skipped. */
+static void
+parse_cuts (const struct labo_lab *lab, char *text, struct labo_cut **cuts, size_t *n)
+{
+  char *save = NULL;
+  *cuts = NULL;
+  *n = 0;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char a[LABO_HOSTNAME_MAX + 1], b[LABO_HOSTNAME_MAX + 1];
+      long x, y;
+      struct labo_cut *c;
+      if (sscanf (line, "%63s %63s", a, b) != 2 || (x = labo_lab_find_host (lab, a)) < 0
+          || (y = labo_lab_find_host (lab, b)) < 0)
+        continue;
+      c = labo_array_push (cuts, n, sizeof (*c));
+      c->from = (size_t) x;
+      c->to = (size_t) y;
+    }
+}
+
+static char *
+format_cuts (const struct labo_lab *lab, const struct labo_cut *cuts, size_t n)
+{
+  char *text = xstrdup ("");
+  for (size_t i = 0; i < n; i++)
+    {
+      char *t = xasprintf ("%s%s %s\n", text, lab->hosts[cuts[i].from].name,
+                           lab->hosts[cuts[i].to].name);
+      free (text);
+      text = t;
+    }
+  return text;
+}
+
+int
+labo_cuts_load (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, labo_error_t *err)
+{
+  cleanup_free char *text = labo_state_get (lab->name, CUTS_FILE, NULL);
+  (void) err;
+  parse_cuts (lab, text ? text : (char[]){ "" }, cuts, n);
+  return 0;
+}
+
+size_t
+labo_host_addresses (const struct labo_lab *lab, size_t h, uint32_t **addrs)
+{
+  size_t n = 0;
+
+  *addrs = NULL;
+  for (size_t l = 0; l < lab->n_links; l++)
+    {
+      const struct labo_link *k = &lab->links[l];
+      if (k->a.host == h && k->a.has_addr)
+        *(uint32_t *) labo_array_push (addrs, &n, sizeof (uint32_t)) = k->a.addr.addr;
+      if (k->kind == LABO_LINK_P2P && k->b.host == h && k->b.has_addr)
+        *(uint32_t *) labo_array_push (addrs, &n, sizeof (uint32_t)) = k->b.addr.addr;
+    }
+  for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && i < lab->n_nodes; i++)
+    if (lab->nodes[i].host == h)
+      *(uint32_t *) labo_array_push (addrs, &n, sizeof (uint32_t)) = lab->nodes[i].address;
+  return n;
+}
+
+int
+labo_cuts_apply (const struct labo_lab *lab, const struct labo_cut *cuts, size_t n,
+                 labo_error_t *err)
+{
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      cleanup_free uint32_t *to = NULL;
+      cleanup_free uint32_t *from = NULL;
+      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[h].name);
+      cleanup_close int fd = -1;
+      size_t n_to = 0, n_from = 0;
+
+      for (size_t i = 0; i < n; i++)
+        {
+          cleanup_free uint32_t *a = NULL;
+          size_t k;
+          if (cuts[i].from == h)
+            {
+              k = labo_host_addresses (lab, cuts[i].to, &a);
+              for (size_t j = 0; j < k; j++)
+                *(uint32_t *) labo_array_push (&to, &n_to, sizeof (uint32_t)) = a[j];
+            }
+          else if (cuts[i].to == h)
+            {
+              k = labo_host_addresses (lab, cuts[i].from, &a);
+              for (size_t j = 0; j < k; j++)
+                *(uint32_t *) labo_array_push (&from, &n_from, sizeof (uint32_t)) = a[j];
+            }
+        }
+      fd = labo_netns_open (ns, err);
+      if (fd < 0 || labo_nft_set_blocks (fd, ns, to, n_to, from, n_from, err) < 0)
+        return labo_error_wrap (err, "cutting host %s", lab->hosts[h].name);
+    }
+  return 0;
+}
+
+static bool
+has_cut (const struct labo_cut *cuts, size_t n, size_t from, size_t to)
+{
+  for (size_t i = 0; i < n; i++)
+    if (cuts[i].from == from && cuts[i].to == to)
+      return true;
+  return false;
+}
+
+/* Under the file's lock: reads the cuts, lets `change` edit them, writes
+ * them back and applies them. change returns how many it changed. */
+static int
+edit_cuts (const struct labo_lab *lab,
+           int (*change) (const struct labo_lab *, struct labo_cut **, size_t *, const long *),
+           const long *args, labo_error_t *err)
+{
+  cleanup_close int fd = open_locked (lab, CUTS_FILE, err);
+  cleanup_free char *text = NULL;
+  cleanup_free char *out = NULL;
+  cleanup_free struct labo_cut *cuts = NULL;
+  size_t n = 0;
+  int changed;
+
+  if (fd < 0)
+    return -1;
+  text = read_all (fd);
+  parse_cuts (lab, text, &cuts, &n);
+  changed = change (lab, &cuts, &n, args);
+  out = format_cuts (lab, cuts, n);
+  if (write_all (fd, out, "partitions", err) < 0 || labo_cuts_apply (lab, cuts, n, err) < 0)
+    return -1;
+  return changed;
+}
+
+static int
+add_cut (struct labo_cut **cuts, size_t *n, size_t from, size_t to)
+{
+  struct labo_cut *c;
+  if (from == to || has_cut (*cuts, *n, from, to))
+    return 0;
+  c = labo_array_push (cuts, n, sizeof (*c));
+  c->from = from;
+  c->to = to;
+  return 1;
+}
+
+/* args: a, b, oneway */
+static int
+do_partition (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, const long *args)
+{
+  int changed = add_cut (cuts, n, (size_t) args[0], (size_t) args[1]);
+  if (!args[2])
+    changed += add_cut (cuts, n, (size_t) args[1], (size_t) args[0]);
+  return changed;
+}
+
+static int
+do_isolate (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, const long *args)
+{
+  int changed = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      changed += add_cut (cuts, n, (size_t) args[0], h);
+      changed += add_cut (cuts, n, h, (size_t) args[0]);
+    }
+  return changed;
+}
+
+/* args: a, b (-1: all) */
+static int
+do_heal (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, const long *args)
+{
+  size_t kept = 0;
+  int removed = 0;
+  for (size_t i = 0; i < *n; i++)
+    {
+      const struct labo_cut *c = &(*cuts)[i];
+      bool match = args[0] < 0
+                   || ((long) c->from == args[0] && (long) c->to == args[1])
+                   || ((long) c->from == args[1] && (long) c->to == args[0]);
+      if (match)
+        removed++;
+      else
+        (*cuts)[kept++] = *c;
+    }
+  *n = kept;
+  return removed;
+}
+
+int
+labo_partition (const struct labo_lab *lab, size_t a, size_t b, bool oneway, labo_error_t *err)
+{
+  const long args[] = { (long) a, (long) b, oneway };
+  return edit_cuts (lab, do_partition, args, err);
+}
+
+int
+labo_isolate (const struct labo_lab *lab, size_t a, labo_error_t *err)
+{
+  const long args[] = { (long) a };
+  return edit_cuts (lab, do_isolate, args, err);
+}
+
+int
+labo_heal (const struct labo_lab *lab, long a, long b, labo_error_t *err)
+{
+  const long args[] = { a, b };
+  return edit_cuts (lab, do_heal, args, err);
+}
+
+int
+labo_power_load (const struct labo_lab *lab, bool **off, labo_error_t *err)
+{
+  cleanup_free char *text = labo_state_get (lab->name, POWER_FILE, NULL);
+  char *save = NULL;
+
+  (void) err;
+  *off = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (bool));
+  for (char *l = text ? strtok_r (text, "\n", &save) : NULL; l; l = strtok_r (NULL, "\n", &save))
+    {
+      long h = labo_lab_find_host (lab, l);
+      if (h >= 0)
+        (*off)[h] = true;
+    }
+  return 0;
+}
+
+int
+labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t *err)
+{
+  cleanup_close int fd = open_locked (lab, POWER_FILE, err);
+  cleanup_free char *text = NULL;
+  cleanup_free char *out = xstrdup ("");
+  char *save = NULL;
+
+  if (fd < 0)
+    return -1;
+  text = read_all (fd);
+  for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    if (strcmp (l, lab->hosts[h].name) != 0 && labo_lab_find_host (lab, l) >= 0)
+      {
+        char *t = xasprintf ("%s%s\n", out, l);
+        free (out);
+        out = t;
+      }
+  if (off)
+    {
+      char *t = xasprintf ("%s%s\n", out, lab->hosts[h].name);
+      free (out);
+      out = t;
+    }
+  return write_all (fd, out, "powered-off hosts", err);
+}
+
+int
+labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err)
+{
+  cleanup_plan struct labo_plan *plan = labo_plan_build (lab);
+  cleanup_close int fd = labo_netns_open (plan->host_ns[h], err);
+  struct labo_nl nl;
+  int ret;
+
+  if (fd < 0 || labo_nl_open_in (&nl, fd, plan->host_ns[h], err) < 0)
+    return -1;
+  /* the host's end of every veth: its links, the overlay's (process) */
+  for (size_t i = 0; i < plan->n_veths; i++)
+    {
+      const struct labo_plan_veth *v = &plan->veths[i];
+      if (v->ns_a == (int) h)
+        labo_nl_link_set (&nl, v->ifindex_a, v->ifname_a, up);
+      if (v->ns_b == (int) h)
+        labo_nl_link_set (&nl, v->ifindex_b, v->ifname_b, up);
+    }
+  ret = labo_nl_flush (&nl, err);
+  labo_nl_close (&nl);
+  return ret;
+}
+
+json_t *
+labo_faults_json (const struct labo_lab *lab)
+{
+  cleanup_free struct labo_cut *cuts = NULL;
+  cleanup_free bool *off = NULL;
+  json_t *parts = json_array (), *powered = json_array ();
+  size_t n = 0;
+
+  labo_cuts_load (lab, &cuts, &n, NULL);
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (parts, json_pack ("{s:s, s:s}", "from", lab->hosts[cuts[i].from].name,
+                                             "to", lab->hosts[cuts[i].to].name));
+  labo_power_load (lab, &off, NULL);
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (off[h])
+      json_array_append_new (powered, json_string (lab->hosts[h].name));
+  return json_pack ("{s:o, s:o}", "partitions", parts, "powered_off", powered);
+}
