@@ -7,6 +7,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <string.h>
@@ -257,6 +258,68 @@ labo_nl_link_del (struct labo_nl *nl, int ifindex, const char *ifname)
   put_ifinfo (nlh, ifindex, 0, 0);
   if (ifindex == 0)
     mnl_attr_put_strz (nlh, IFLA_IFNAME, ifname);
+  end (nl, nlh);
+}
+
+void
+labo_nl_set_nomaster (struct labo_nl *nl, int ifindex, const char *ifname)
+{
+  struct nlmsghdr *nlh = begin (nl, RTM_NEWLINK, 0, "releasing from its bridge", ifname, NULL);
+  put_ifinfo (nlh, ifindex, 0, 0);
+  mnl_attr_put_u32 (nlh, IFLA_MASTER, 0);
+  end (nl, nlh);
+}
+
+static struct tcmsg *
+put_tcmsg (struct nlmsghdr *nlh, int ifindex)
+{
+  struct tcmsg *tcm = mnl_nlmsg_put_extra_header (nlh, sizeof (*tcm));
+  tcm->tcm_family = AF_UNSPEC;
+  tcm->tcm_ifindex = ifindex;
+  tcm->tcm_parent = TC_H_ROOT;
+  return tcm;
+}
+
+void
+labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname, uint32_t delay_us,
+               uint32_t jitter_us, uint32_t loss_ppm, uint64_t rate_bps, uint32_t limit)
+{
+  struct nlmsghdr *nlh = begin (nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
+                                "setting netem on", ifname, NULL);
+  struct tc_netem_qopt qopt = { 0 };
+  struct nlattr *opts;
+  uint64_t bytes = rate_bps / 8;
+
+  put_tcmsg (nlh, ifindex)->tcm_handle = 0x10000; /* 1: */
+  mnl_attr_put_strz (nlh, TCA_KIND, "netem");
+  /* the times in the struct are in scheduler ticks; the 64-bit
+   * attributes below, in nanoseconds, take precedence over them */
+  qopt.limit = limit;
+  /* loss: a probability scaled to the u32 range */
+  qopt.loss = loss_ppm >= 1000000 ? UINT32_MAX
+                                  : (uint32_t) ((double) loss_ppm / 1e6 * (double) UINT32_MAX);
+  opts = mnl_nlmsg_get_payload_tail (nlh);
+  mnl_attr_put (nlh, TCA_OPTIONS, sizeof (qopt), &qopt);
+  mnl_attr_put_u64 (nlh, TCA_NETEM_LATENCY64, (uint64_t) delay_us * 1000);
+  mnl_attr_put_u64 (nlh, TCA_NETEM_JITTER64, (uint64_t) jitter_us * 1000);
+  if (bytes)
+    {
+      struct tc_netem_rate rate = { .rate = bytes >= UINT32_MAX ? UINT32_MAX : (uint32_t) bytes };
+      mnl_attr_put (nlh, TCA_NETEM_RATE, sizeof (rate), &rate);
+      if (bytes >= UINT32_MAX)
+        mnl_attr_put_u64 (nlh, TCA_NETEM_RATE64, bytes);
+    }
+  /* TCA_OPTIONS holds the struct and the attributes after it, as the
+   * kernel's netem parses it (not a plain nest: no NLA_F_NESTED) */
+  opts->nla_len = (uint16_t) ((char *) mnl_nlmsg_get_payload_tail (nlh) - (char *) opts);
+  end (nl, nlh);
+}
+
+void
+labo_nl_qdisc_del_root (struct labo_nl *nl, int ifindex, const char *ifname)
+{
+  struct nlmsghdr *nlh = begin (nl, RTM_DELQDISC, 0, "removing the qdisc of", ifname, NULL);
+  put_tcmsg (nlh, ifindex);
   end (nl, nlh);
 }
 

@@ -1,0 +1,671 @@
+/* labo's link emulator: see include/labo/linkemu.h. */
+#include "labo/linkemu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/ethernet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "labo/util.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define VNET_HDR sizeof (struct virtio_net_hdr)
+/* a GSO super-frame, its Ethernet header and its virtio-net header */
+#define FRAME_MAX (65536 + 64 + VNET_HDR)
+#define BATCH 32
+#define UNPACED_LIMIT (32u << 20)
+#define PACED_MIN_LIMIT (128u << 10)
+#define SPIN_S 200e-6
+
+/* ---- settings ---- */
+
+void
+labo_impair_parse (const char *text, struct labo_impair *out)
+{
+  static const char *const keys[] = { "delay_us=", "jitter_us=", "loss_ppm=", "rate_bps=" };
+  memset (out, 0, sizeof (*out));
+  for (const char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    for (size_t k = 0; k < 4; k++)
+      if (strncmp (line, keys[k], strlen (keys[k])) == 0)
+        {
+          unsigned long long v = strtoull (line + strlen (keys[k]), NULL, 10);
+          switch (k)
+            {
+            case 0:
+              out->delay_us = (uint32_t) v;
+              break;
+            case 1:
+              out->jitter_us = (uint32_t) v;
+              break;
+            case 2:
+              out->loss_ppm = v > 1000000 ? 1000000 : (uint32_t) v;
+              break;
+            default:
+              out->rate_bps = v;
+              break;
+            }
+        }
+}
+
+char *
+labo_impair_format (const struct labo_impair *im)
+{
+  return xasprintf ("delay_us=%u\njitter_us=%u\nloss_ppm=%u\nrate_bps=%llu\n", im->delay_us,
+                    im->jitter_us, im->loss_ppm, (unsigned long long) im->rate_bps);
+}
+
+bool
+labo_impair_none (const struct labo_impair *im)
+{
+  return im->delay_us == 0 && im->jitter_us == 0 && im->loss_ppm == 0 && im->rate_bps == 0;
+}
+
+/* A decimal number with an optional fraction, and what follows it. */
+static int
+number (const char *s, double *v, const char **unit)
+{
+  char *end;
+  if (!((*s >= '0' && *s <= '9') || *s == '.'))
+    return -1;
+  errno = 0;
+  *v = strtod (s, &end);
+  if (errno != 0 || end == s || *v < 0)
+    return -1;
+  *unit = end;
+  return 0;
+}
+
+int
+labo_impair_parse_time (const char *s, uint32_t *us, const char **expected)
+{
+  static const struct { const char *unit; double scale; } units[]
+      = { { "", 1000 }, { "us", 1 }, { "ms", 1000 }, { "s", 1e6 } };
+  double v;
+  const char *unit;
+
+  *expected = "a time like 100ms, 250us or 1.5s, at most 60s";
+  if (number (s, &v, &unit) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof (units) / sizeof (units[0]); i++)
+    if (strcasecmp (unit, units[i].unit) == 0)
+      {
+        double x = v * units[i].scale;
+        if (x > 60e6)
+          return -1;
+        *us = (uint32_t) (x + 0.5);
+        return 0;
+      }
+  return -1;
+}
+
+int
+labo_impair_parse_loss (const char *s, uint32_t *ppm, const char **expected)
+{
+  double v;
+  const char *unit;
+
+  *expected = "a percentage like 2% or 0.5%, at most 100%";
+  if (number (s, &v, &unit) < 0 || (strcmp (unit, "%") != 0 && *unit != '\0') || v > 100)
+    return -1;
+  *ppm = (uint32_t) (v * 1e4 + 0.5);
+  return 0;
+}
+
+int
+labo_impair_parse_rate (const char *s, uint64_t *bps, const char **expected)
+{
+  static const struct { const char *unit; double scale; } units[]
+      = { { "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 } };
+  double v;
+  const char *unit;
+
+  *expected = "a rate like 10mbit, 512kbit or 1gbit (bits per second), or 0";
+  if (number (s, &v, &unit) < 0)
+    return -1;
+  if (*unit == '\0' && v == 0)
+    {
+      *bps = 0;
+      return 0;
+    }
+  for (size_t i = 0; i < sizeof (units) / sizeof (units[0]); i++)
+    if (strcasecmp (unit, units[i].unit) == 0)
+      {
+        double x = v * units[i].scale;
+        /* below 8 kbit/s a full frame takes more than a second */
+        if (x > 1e12 || (x > 0 && x < 8000))
+          return -1;
+        *bps = (uint64_t) (x + 0.5);
+        return 0;
+      }
+  return -1;
+}
+
+/* The largest unit that divides v exactly, else a fraction of the best. */
+static char *
+scaled (double v, const char *const *names, const double *scales, size_t n, char *buf)
+{
+  for (size_t i = n; i-- > 0;)
+    if (v >= scales[i] && v / scales[i] == (double) (uint64_t) (v / scales[i]))
+      {
+        snprintf (buf, 32, "%llu%s", (unsigned long long) (v / scales[i]), names[i]);
+        return buf;
+      }
+  for (size_t i = n; i-- > 0;)
+    if (v >= scales[i] || i == 0)
+      {
+        snprintf (buf, 32, "%g%s", v / scales[i], names[i]);
+        return buf;
+      }
+  return buf;
+}
+
+char *
+labo_impair_time_str (uint32_t us, char *buf)
+{
+  static const char *const names[] = { "us", "ms", "s" };
+  static const double scales[] = { 1, 1e3, 1e6 };
+  if (us == 0)
+    return strcpy (buf, "0");
+  return scaled (us, names, scales, 3, buf);
+}
+
+char *
+labo_impair_loss_str (uint32_t ppm, char *buf)
+{
+  snprintf (buf, 32, "%g%%", ppm / 1e4);
+  return buf;
+}
+
+char *
+labo_impair_rate_str (uint64_t bps, char *buf)
+{
+  static const char *const names[] = { "bit", "kbit", "mbit", "gbit" };
+  static const double scales[] = { 1, 1e3, 1e6, 1e9 };
+  if (bps == 0)
+    return strcpy (buf, "0");
+  return scaled ((double) bps, names, scales, 4, buf);
+}
+
+char *
+labo_impair_describe (const struct labo_impair *im)
+{
+  char b[4][32];
+  cleanup_free char *d = NULL, *j = NULL, *l = NULL, *r = NULL;
+
+  if (labo_impair_none (im))
+    return xstrdup ("none");
+  d = im->delay_us ? xasprintf ("delay %s, ", labo_impair_time_str (im->delay_us, b[0])) : xstrdup ("");
+  j = im->jitter_us ? xasprintf ("jitter %s, ", labo_impair_time_str (im->jitter_us, b[1]))
+                    : xstrdup ("");
+  l = im->loss_ppm ? xasprintf ("loss %s, ", labo_impair_loss_str (im->loss_ppm, b[2])) : xstrdup ("");
+  r = im->rate_bps ? xasprintf ("rate %s, ", labo_impair_rate_str (im->rate_bps, b[3])) : xstrdup ("");
+  {
+    char *all = xasprintf ("%s%s%s%s", d, j, l, r);
+    all[strlen (all) - 2] = '\0'; /* the last ", " */
+    return all;
+  }
+}
+
+double
+labo_linkemu_release (const struct labo_impair *im, double now, uint32_t bytes, double u,
+                      double *pace, double *last)
+{
+  double depart = now, hold, release;
+
+  if (im->rate_bps)
+    {
+      /* its last bit leaves at `rate` after the frame before's */
+      depart = (*pace > now ? *pace : now) + (double) bytes * 8 / (double) im->rate_bps;
+      *pace = depart;
+    }
+  hold = im->delay_us / 1e6;
+  if (im->jitter_us)
+    hold += (2 * u - 1) * im->jitter_us / 1e6;
+  if (hold < 0)
+    hold = 0;
+  release = depart + hold;
+  /* a FIFO: never before the frame ahead of it */
+  if (release < *last)
+    release = *last;
+  *last = release;
+  return release;
+}
+
+/* ---- the data path ---- */
+
+struct frame
+{
+  double release;
+  uint32_t len;
+  unsigned char *data; /* virtio-net header, then the frame */
+};
+
+struct dir
+{
+  int k;                /* 0 or 1: its index, for the counters */
+  int in, out;          /* the sockets it reads from and writes to */
+  struct frame *q;      /* a ring */
+  size_t head, n, cap;
+  size_t bytes, limit;
+  double pace, last;
+  unsigned char *rx[BATCH];
+  struct labo_linkemu_stats *st;
+};
+
+struct emu
+{
+  struct labo_impair im;
+  struct labo_linkemu_stats *st; /* mapped, or `local` */
+  struct labo_linkemu_stats local;
+  struct dir d[2];
+  int epfd, tfd, sfd;
+  uint64_t rng;
+  const char *settings;
+  double armed;
+  double active; /* when frames last came */
+};
+
+static double
+now_s (void)
+{
+  return labo_now ();
+}
+
+/* xorshift64*: a uniform sample in [0, 1) */
+static double
+uniform (struct emu *e)
+{
+  e->rng ^= e->rng >> 12;
+  e->rng ^= e->rng << 25;
+  e->rng ^= e->rng >> 27;
+  return (double) ((e->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static void
+set_limits (struct emu *e)
+{
+  size_t paced = (size_t) (e->im.rate_bps / 8 / 4); /* 250 ms of it */
+  for (int i = 0; i < 2; i++)
+    e->d[i].limit = e->im.rate_bps ? (paced > PACED_MIN_LIMIT ? paced : PACED_MIN_LIMIT)
+                                   : UNPACED_LIMIT;
+}
+
+static void
+reload (struct emu *e)
+{
+  cleanup_free char *text = labo_read_file (e->settings, NULL);
+  labo_impair_parse (text ? text : "", &e->im);
+  set_limits (e);
+}
+
+static int
+open_port (int ifindex, labo_error_t *err)
+{
+  struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons (ETH_P_ALL),
+                             .sll_ifindex = ifindex };
+  struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_PROMISC };
+  int one = 1, big = 8 << 20;
+  int fd = socket (AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons (ETH_P_ALL));
+
+  if (fd < 0)
+    return labo_error_errno (err, "opening a packet socket on interface %d", ifindex);
+  /* GSO frames whole; not our own transmissions back; all frames, not
+   * only those for the interface's address; room for bursts */
+  if (setsockopt (fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof (one)) < 0
+      || setsockopt (fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof (one)) < 0
+      || setsockopt (fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof (mr)) < 0
+      || bind (fd, (struct sockaddr *) &sll, sizeof (sll)) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      return labo_error_make (err, saved, "setting up a packet socket on interface %d", ifindex);
+    }
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof (big));
+  setsockopt (fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof (big));
+  return fd;
+}
+
+static void
+enqueue (struct dir *d, const unsigned char *data, uint32_t len, double release)
+{
+  struct frame *f;
+  if (d->n == d->cap)
+    {
+      /* grow the ring, unwrapping it */
+      size_t cap = d->cap ? d->cap * 2 : 1024;
+      struct frame *q = xcalloc (cap, sizeof (*q));
+      for (size_t i = 0; i < d->n; i++)
+        q[i] = d->q[(d->head + i) % d->cap];
+      free (d->q);
+      d->q = q;
+      d->cap = cap;
+      d->head = 0;
+    }
+  f = &d->q[(d->head + d->n) % d->cap];
+  f->release = release;
+  f->len = len;
+  f->data = xmalloc (len);
+  memcpy (f->data, data, len);
+  d->n++;
+  d->bytes += len;
+}
+
+/* Sends what is due at `now`; stops at a full socket (EAGAIN: the next
+ * timer tick retries). */
+static void
+flush (struct dir *d, double now)
+{
+  while (d->n > 0)
+    {
+      struct frame *f = &d->q[d->head];
+      if (f->release > now)
+        return;
+      if (send (d->out, f->data, f->len, MSG_DONTWAIT) < 0)
+        {
+          if (errno == EAGAIN || errno == ENOBUFS)
+            return;
+        }
+      else
+        {
+          d->st->frames[d->k]++;
+          d->st->bytes[d->k] += f->len - VNET_HDR;
+        }
+      d->bytes -= f->len;
+      free (f->data);
+      d->head = (d->head + 1) % d->cap;
+      d->n--;
+    }
+}
+
+/* Reads what arrived on d->in, a batch at a time. */
+static void
+receive (struct emu *e, struct dir *d)
+{
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  struct mmsghdr out[BATCH];
+  struct iovec oiov[BATCH];
+
+  for (;;)
+    {
+      int n, k = 0;
+      double now;
+      memset (msgs, 0, sizeof (msgs));
+      for (int i = 0; i < BATCH; i++)
+        {
+          iov[i].iov_base = d->rx[i];
+          iov[i].iov_len = FRAME_MAX;
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+      n = recvmmsg (d->in, msgs, BATCH, MSG_DONTWAIT, NULL);
+      if (n < 0 && errno == EINVAL)
+        {
+          /* a frame whose offload the virtio-net header cannot say (the
+           * kernel drops it): the next one */
+          d->st->unsupported[d->k]++;
+          continue;
+        }
+      if (n <= 0)
+        return;
+      now = now_s ();
+      for (int i = 0; i < n; i++)
+        {
+          uint32_t len = msgs[i].msg_len;
+          double release;
+          if (len <= VNET_HDR)
+            continue;
+          if (e->im.loss_ppm && uniform (e) * 1e6 < e->im.loss_ppm)
+            {
+              d->st->lost[d->k]++;
+              continue;
+            }
+          if (labo_impair_none (&e->im) && d->n == 0)
+            {
+              /* straight through, from the receive buffer */
+              oiov[k].iov_base = d->rx[i];
+              oiov[k].iov_len = len;
+              memset (&out[k], 0, sizeof (out[k]));
+              out[k].msg_hdr.msg_iov = &oiov[k];
+              out[k].msg_hdr.msg_iovlen = 1;
+              k++;
+              continue;
+            }
+          if (d->bytes + len > d->limit)
+            {
+              d->st->overflow[d->k]++;
+              continue;
+            }
+          release = labo_linkemu_release (&e->im, now, len - (uint32_t) VNET_HDR, uniform (e),
+                                          &d->pace, &d->last);
+          enqueue (d, d->rx[i], len, release);
+        }
+      if (k > 0)
+        {
+          int sent = sendmmsg (d->out, out, (unsigned) k, MSG_DONTWAIT);
+          for (int i = 0; i < sent; i++)
+            {
+              d->st->frames[d->k]++;
+              d->st->bytes[d->k] += out[i].msg_len - VNET_HDR;
+            }
+        }
+      flush (d, now);
+      if (n < BATCH)
+        return;
+    }
+}
+
+static void
+arm (struct emu *e)
+{
+  double next = 0;
+  struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+  for (int i = 0; i < 2; i++)
+    if (e->d[i].n > 0 && (next == 0 || e->d[i].q[e->d[i].head].release < next))
+      next = e->d[i].q[e->d[i].head].release;
+  if (next == e->armed)
+    return;
+  e->armed = next;
+  if (next > 0)
+    {
+      its.it_value.tv_sec = (time_t) next;
+      its.it_value.tv_nsec = (long) ((next - (double) (time_t) next) * 1e9);
+      if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
+    }
+  timerfd_settime (e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int
+labo_linkemu_stats_read (const char *stats_path, struct labo_linkemu_stats *out)
+{
+  cleanup_close int fd = open (stats_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || pread (fd, out, sizeof (*out), 0) != (ssize_t) sizeof (*out)
+      || out->magic != LABO_LINKEMU_MAGIC)
+    return -1;
+  return 0;
+}
+
+/* The counters, in a file mapped shared; in memory if it cannot be. */
+static struct labo_linkemu_stats *
+map_stats (const char *path, struct labo_linkemu_stats *local)
+{
+  cleanup_close int fd = path ? open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+  void *p;
+  if (fd < 0 || ftruncate (fd, sizeof (*local)) < 0)
+    return local;
+  p = mmap (NULL, sizeof (*local), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    return local;
+  ((struct labo_linkemu_stats *) p)->magic = LABO_LINKEMU_MAGIC;
+  return p;
+}
+
+int
+labo_linkemu_run (int ifindex_a, int ifindex_b, const char *settings_path,
+                  const char *stats_path, int ready_fd, labo_error_t *err)
+{
+  struct emu e = { .settings = settings_path, .epfd = -1, .tfd = -1, .sfd = -1 };
+  sigset_t sigs;
+  struct epoll_event ev;
+  int ret = -1;
+  bool stop = false;
+
+  e.st = map_stats (stats_path, &e.local);
+  for (int i = 0; i < 2; i++)
+    {
+      e.d[i].k = i;
+      e.d[i].st = e.st;
+      e.d[i].in = e.d[i].out = -1;
+      for (int k = 0; k < BATCH; k++)
+        e.d[i].rx[k] = xmalloc (FRAME_MAX);
+    }
+  if (getrandom (&e.rng, sizeof (e.rng), 0) != sizeof (e.rng) || e.rng == 0)
+    e.rng = 0x9e3779b97f4a7c15ULL;
+  reload (&e);
+  sigemptyset (&sigs);
+  sigaddset (&sigs, SIGHUP);
+  sigaddset (&sigs, SIGTERM);
+  sigaddset (&sigs, SIGINT);
+  sigprocmask (SIG_BLOCK, &sigs, NULL);
+  e.sfd = signalfd (-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+  e.tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  e.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (e.sfd < 0 || e.tfd < 0 || e.epfd < 0)
+    {
+      labo_error_errno (err, "setting up the link emulator's loop");
+      goto out;
+    }
+  /* d[0]: a to b; d[1]: b to a */
+  e.d[0].in = e.d[1].out = open_port (ifindex_a, err);
+  if (e.d[0].in < 0)
+    goto out;
+  e.d[1].in = e.d[0].out = open_port (ifindex_b, err);
+  if (e.d[1].in < 0)
+    goto out;
+  ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
+  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.d[0].in, &ev);
+  ev.data.u32 = 1;
+  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.d[1].in, &ev);
+  ev.data.u32 = 2;
+  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.tfd, &ev);
+  ev.data.u32 = 3;
+  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.sfd, &ev);
+  if (ready_fd >= 0)
+    {
+      char zero = 0;
+      if (write (ready_fd, &zero, 1) < 0)
+        {
+          /* nobody waits */
+        }
+    }
+  while (!stop)
+    {
+      struct epoll_event evs[8];
+      /* Shortly after a frame, poll instead of sleeping: the answer to
+       * it is often back within tens of microseconds, and waking a
+       * sleeping (virtual) CPU costs as much again, on each crossing. */
+      bool spin = now_s () - e.active < SPIN_S;
+      int n = epoll_wait (e.epfd, evs, 8, spin ? 0 : -1);
+      if (n == 0)
+        continue;
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          labo_error_errno (err, "waiting in the link emulator");
+          goto out;
+        }
+      for (int i = 0; i < n; i++)
+        switch (evs[i].data.u32)
+          {
+          case 0:
+          case 1:
+            receive (&e, &e.d[evs[i].data.u32]);
+            e.active = now_s ();
+            break;
+          case 2:
+            {
+              uint64_t ticks;
+              double now = now_s ();
+              if (read (e.tfd, &ticks, sizeof (ticks)) < 0)
+                {
+                  /* spurious: the flush below decides */
+                }
+              e.armed = 0;
+              flush (&e.d[0], now);
+              flush (&e.d[1], now);
+              break;
+            }
+          default:
+            {
+              struct signalfd_siginfo si;
+              while (read (e.sfd, &si, sizeof (si)) == (ssize_t) sizeof (si))
+                if (si.ssi_signo == SIGHUP)
+                  reload (&e);
+                else
+                  stop = true;
+              break;
+            }
+          }
+      /* a frame queued but its queue's head not due: send what is, then
+       * wait for the earliest */
+      for (int i = 0; i < 2; i++)
+        if (e.d[i].n > 0 && e.d[i].q[e.d[i].head].release <= now_s ())
+          flush (&e.d[i], now_s ());
+      if (e.d[0].n || e.d[1].n)
+        {
+          /* a full socket leaves a due frame at the head: retry soon */
+          for (int i = 0; i < 2; i++)
+            if (e.d[i].n > 0 && e.d[i].q[e.d[i].head].release <= now_s ())
+              e.d[i].q[e.d[i].head].release = now_s () + 0.0005;
+          arm (&e);
+        }
+    }
+  ret = 0;
+out:
+  for (int i = 0; i < 2; i++)
+    {
+      while (e.d[i].n > 0)
+        {
+          free (e.d[i].q[e.d[i].head].data);
+          e.d[i].head = (e.d[i].head + 1) % e.d[i].cap;
+          e.d[i].n--;
+        }
+      free (e.d[i].q);
+      for (int k = 0; k < BATCH; k++)
+        free (e.d[i].rx[k]);
+    }
+  if (e.d[0].in >= 0)
+    close (e.d[0].in);
+  if (e.d[1].in >= 0)
+    close (e.d[1].in);
+  if (e.epfd >= 0)
+    close (e.epfd);
+  if (e.tfd >= 0)
+    close (e.tfd);
+  if (e.sfd >= 0)
+    close (e.sfd);
+  if (e.st != &e.local)
+    munmap (e.st, sizeof (*e.st));
+  return ret;
+}
