@@ -37,6 +37,8 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
 LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/%.o) $(ASM_SRC:%.S=$(BA)/%.o)
 CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
+# Instruments the integration tests and benchmarks run inside the hosts.
+TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration bench bench-seed bench-supervise install clean
 all: labo
@@ -74,14 +76,19 @@ $(BA)/tests/%: tests/unit/%.c $(LIB_OBJ_A)
 	@$(if $(Q),echo "  LD+SAN  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
+build/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $<
+
 # Builds may run in parallel (-j); the suites run one after the other.
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; LABO_TESTDATA=tests $$t; done
 
-integration: $(BA)/labo labo
+integration: $(BA)/labo labo $(TOOLS)
 	LABO=$(CURDIR)/$(BA)/labo tests/integration/run.sh
 
-check: $(UNIT_BIN) $(BA)/labo labo
+check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

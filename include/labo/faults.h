@@ -64,7 +64,8 @@ int labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_erro
  * peers see no carrier. */
 int labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err);
 
-/* {"partitions": [{"from", "to"}...], "powered_off": [...]} for status. */
+/* {"partitions": [{"from", "to"}...], "powered_off": [...], "links":
+ * labo_links_json()} for status. */
 json_t *labo_faults_json (const struct labo_lab *lab);
 
 #endif

@@ -2,7 +2,7 @@
  * finding the lab and the host or node a verb names. One file per group
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
  * inspect.c (status, events), exec.c (exec, logs, restart), faults.c
- * (partition, heal, stop, start, kill). */
+ * (partition, heal, stop, start, kill), link.c (link). */
 #ifndef LABO_CLI_H
 #define LABO_CLI_H
 
@@ -41,6 +41,11 @@ struct labo_lab *cli_state_lab (const char *name);
 /* The lab (named with -l, or the only one up having it) that has a host or
  * node named `name`. */
 int cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node);
+/* The lab (as cli_find_target finds it) of host or node `name`, loaded;
+ * NULL after saying why (*code: the exit code). want_host: a node's name
+ * is an error. */
+struct labo_lab *cli_target_lab (const char *lab_opt, const char *name, bool want_host,
+                                 int *code);
 
 /* A node's container as its daemon describes it; its init's pid. */
 json_t *cli_node_info (const struct labo_lab *lab, const struct labo_node *node,
@@ -59,5 +64,7 @@ int cmd_heal (int argc, char **argv);
 int cmd_stop (int argc, char **argv);
 int cmd_start (int argc, char **argv);
 int cmd_kill (int argc, char **argv);
+int cmd_link (int argc, char **argv);
+int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
 
 #endif

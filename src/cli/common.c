@@ -33,6 +33,13 @@ const char cli_usage_text[]
       "  stop [-l LAB] HOST           power a host off: its processes end, its links go down\n"
       "  start [-l LAB] HOST          power it on: links up, its daemon and nodes start\n"
       "  kill [-l LAB] NODE [--signal S]  send a node a signal (default KILL)\n"
+      "  link [-l LAB] HOST [SEGMENT] [--delay T] [--jitter T] [--loss P%] [--rate R]\n"
+      "       [--down|--up] [--mechanism auto|netem|emulator] [--json]\n"
+      "                               slow, lose, pace (each way) or pull out a host's link;\n"
+      "                               settings not named stay (e.g. --delay 50ms --loss 2%\n"
+      "                               --rate 10mbit; --delay 0 clears the delay)\n"
+      "  link show [LAB] [--json]     the links with settings, and what carries them\n"
+      "  link reset [-l LAB] [HOST [SEGMENT]]  back as `up` made them (all links: no host)\n"
       "\n"
       "  ls [--json]                  the labs that are up\n"
       "  validate [FILE]              check a lab file (no privileges needed)\n"
@@ -250,4 +257,35 @@ cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_err
     pid = (pid_t) json_integer_value (jp);
   json_decref (info);
   return pid;
+}
+
+/* The lab a host or node named `name` belongs to, loaded; NULL after
+ * saying why (*code is the exit code then). want_host: a node name is an
+ * error. */
+struct labo_lab *
+cli_target_lab (const char *lab_opt, const char *name, bool want_host, int *code)
+{
+  cleanup_free char *lab_name = NULL;
+  struct labo_lab *lab;
+  bool is_node = false;
+
+  *code = cli_find_target (lab_opt, name, &lab_name, &is_node);
+  if (*code != EXIT_OK)
+    return NULL;
+  lab = cli_state_lab (lab_name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", lab_name);
+      *code = EXIT_NOTFOUND;
+      return NULL;
+    }
+  if (want_host && is_node)
+    {
+      fprintf (stderr, "labo: %s is a node of lab %s, not a host (its host is %s)\n", name,
+               lab->name, lab->hosts[lab->nodes[labo_lab_find_node (lab, name)].host].name);
+      labo_lab_free (lab);
+      *code = EXIT_INPUT;
+      return NULL;
+    }
+  return lab;
 }

@@ -17,37 +17,6 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
-/* The lab a host or node named `name` belongs to, loaded; NULL after
- * saying why (*code is the exit code then). want_host: a node name is an
- * error. */
-static struct labo_lab *
-lab_of (const char *lab_opt, const char *name, bool want_host, int *code)
-{
-  cleanup_free char *lab_name = NULL;
-  struct labo_lab *lab;
-  bool is_node = false;
-
-  *code = cli_find_target (lab_opt, name, &lab_name, &is_node);
-  if (*code != EXIT_OK)
-    return NULL;
-  lab = cli_state_lab (lab_name);
-  if (lab == NULL)
-    {
-      fprintf (stderr, "labo: lab %s is not up\n", lab_name);
-      *code = EXIT_NOTFOUND;
-      return NULL;
-    }
-  if (want_host && is_node)
-    {
-      fprintf (stderr, "labo: %s is a node of lab %s, not a host (its host is %s)\n", name,
-               lab->name, lab->hosts[lab->nodes[labo_lab_find_node (lab, name)].host].name);
-      labo_lab_free (lab);
-      *code = EXIT_INPUT;
-      return NULL;
-    }
-  return lab;
-}
-
 static size_t
 host_of (const struct labo_lab *lab, const char *name, int *code)
 {
@@ -88,7 +57,7 @@ cmd_partition (int argc, char **argv)
                       "HOST", NULL);
   if (labo_caps_require ("partition", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  lab = lab_of (lab_opt, isolate ? isolate : argv[optind], true, &code);
+  lab = cli_target_lab (lab_opt, isolate ? isolate : argv[optind], true, &code);
   if (lab == NULL)
     return code;
   a = host_of (lab, isolate ? isolate : argv[optind], &code);
@@ -153,7 +122,7 @@ cmd_heal (int argc, char **argv)
     }
   else
     {
-      lab = lab_of (lab_opt, argv[optind], true, &code);
+      lab = cli_target_lab (lab_opt, argv[optind], true, &code);
       if (lab == NULL)
         return code;
       a = (long) host_of (lab, argv[optind], &code);
@@ -211,7 +180,7 @@ power (int argc, char **argv, bool on)
                          : "stop takes one host: labo stop HOST", NULL);
   if (labo_caps_require (on ? "start" : "stop", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  lab = lab_of (lab_opt, argv[optind], true, &code);
+  lab = cli_target_lab (lab_opt, argv[optind], true, &code);
   if (lab == NULL)
     return code;
   req = json_pack ("{s:s, s:s, s:b}", "cmd", "power", "host", argv[optind], "on", on);
@@ -283,7 +252,7 @@ cmd_kill (int argc, char **argv)
     return cli_usage ("kill takes one node: labo kill NODE [--signal S]", NULL);
   if (labo_caps_require ("kill", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  lab = lab_of (lab_opt, argv[optind], false, &code);
+  lab = cli_target_lab (lab_opt, argv[optind], false, &code);
   if (lab == NULL)
     return code;
   if (labo_lab_find_node (lab, argv[optind]) < 0)

@@ -97,7 +97,8 @@ main (int argc, char **argv)
     { "exec", cmd_exec },     { "ls", cmd_ls },     { "validate", cmd_validate },
     { "logs", cmd_logs },     { "events", cmd_events }, { "restart", cmd_restart },
     { "partition", cmd_partition }, { "heal", cmd_heal }, { "stop", cmd_stop },
-    { "start", cmd_start },   { "kill", cmd_kill },
+    { "start", cmd_start },   { "kill", cmd_kill }, { "link", cmd_link },
+    { "__linkemu", cmd_linkemu },
   };
   const char *cmd;
 

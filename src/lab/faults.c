@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labo/links.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/nft.h"
@@ -357,5 +358,6 @@ labo_faults_json (const struct labo_lab *lab)
   for (size_t h = 0; h < lab->n_hosts; h++)
     if (off[h])
       json_array_append_new (powered, json_string (lab->hosts[h].name));
-  return json_pack ("{s:o, s:o}", "partitions", parts, "powered_off", powered);
+  return json_pack ("{s:o, s:o, s:o}", "partitions", parts, "powered_off", powered, "links",
+                    labo_links_json (lab));
 }

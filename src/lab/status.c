@@ -555,6 +555,14 @@ labo_status_json (const char *lab_name, labo_error_t *err)
           is_off |= strcmp (json_string_value (y), lab->hosts[i].name) == 0;
         json_object_set_new (x, "power", json_string (is_off ? "off" : "on"));
       }
+    {
+      /* a spliced link whose emulator died carries nothing */
+      json_t *l, *e;
+      size_t k;
+      json_array_foreach (json_object_get (faults, "links"), i, l)
+        json_array_foreach (json_object_get (l, "emulators"), k, e)
+          degraded |= !json_is_true (json_object_get (e, "running"));
+    }
     json_object_set_new (out, "faults", faults);
   }
   degraded |= runtime_status (lab, out);
@@ -728,6 +736,20 @@ labo_status_print (json_t *st, FILE *out)
         json_array_foreach (off, k, p)
           fprintf (out, " %s", json_string_value (p));
         fputs (" (`labo start HOST`)\n", out);
+      }
+    json_array_foreach (json_object_get (f, "links"), k, p)
+      {
+        json_t *e;
+        size_t m;
+        fprintf (out, "link %s: %s%s, by %s", str (p, "link"), str (p, "settings"),
+                 strcmp (str (p, "state"), "down") == 0 ? ", PULLED OUT (`labo link HOST --up`)"
+                                                        : "",
+                 str (p, "mechanism"));
+        json_array_foreach (json_object_get (p, "emulators"), m, e)
+          if (!json_is_true (json_object_get (e, "running")))
+            fprintf (out, "; its emulator is NOT RUNNING (`labo link %s` starts it)",
+                     str (p, "host"));
+        fputs (" (`labo link reset`)\n", out);
       }
   }
   {

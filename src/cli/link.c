@@ -1,0 +1,342 @@
+/* `labo link`: a link's delay, jitter, loss and rate, pulled out and
+ * plugged back (include/labo/links.h), `labo link show`, `labo link
+ * reset`; and `labo __linkemu`, the emulator process that `labo link`
+ * starts where the kernel has no sch_netem. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/caps.h"
+#include "labo/links.h"
+#include "labo/state.h"
+#include "labo/util.h"
+
+/* The lab of `labo link show|reset [-l LAB]`. */
+static struct labo_lab *
+named_lab (const char *lab_opt, int *code)
+{
+  cleanup_free char *name = NULL;
+  struct labo_lab *lab;
+
+  *code = cli_resolve_lab (lab_opt, false, &name);
+  if (*code != EXIT_OK)
+    return NULL;
+  lab = cli_state_lab (name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", name);
+      *code = EXIT_NOTFOUND;
+    }
+  return lab;
+}
+
+static void
+print_links (json_t *links, FILE *out)
+{
+  size_t i;
+  json_t *o;
+
+  fprintf (out, "%-24s %-9s %-5s %s\n", "LINK", "MECHANISM", "STATE", "SETTINGS (each way)");
+  json_array_foreach (links, i, o)
+    {
+      json_t *emus = json_object_get (o, "emulators"), *e;
+      size_t k;
+      fprintf (out, "%-24s %-9s %-5s %s",
+               json_string_value (json_object_get (o, "link")),
+               json_string_value (json_object_get (o, "mechanism")),
+               json_string_value (json_object_get (o, "state")),
+               json_string_value (json_object_get (o, "settings")));
+      json_array_foreach (emus, k, e)
+        if (json_is_true (json_object_get (e, "running")))
+          {
+            long long fr = 0, lost = 0, over = 0;
+            for (int d = 0; d < 2; d++)
+              {
+                json_t *c = json_object_get (e, d == 0 ? "from_host" : "to_host");
+                fr += json_integer_value (json_object_get (c, "frames"));
+                lost += json_integer_value (json_object_get (c, "lost"));
+                over += json_integer_value (json_object_get (c, "overflow"));
+              }
+            fprintf (out, "%s %semulator pid %lld: %lld frames, %lld lost, %lld over the queue",
+                     k == 0 ? ";" : ",", k == 0 ? "" : "overlay's ",
+                     json_integer_value (json_object_get (e, "pid")), fr, lost, over);
+          }
+        else
+          fprintf (out, "%s EMULATOR NOT RUNNING (`labo link %s` starts it)", k == 0 ? ";" : ",",
+                   json_string_value (json_object_get (o, "host")));
+      fputc ('\n', out);
+    }
+}
+
+static int
+link_show (int argc, char **argv)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "json", no_argument, NULL, 'j' },
+                                        { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL;
+  bool as_json = false;
+  struct labo_lab *lab;
+  json_t *links;
+  int c, code;
+
+  while ((c = getopt_long (argc, argv, "l:j", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else if (c == 'j')
+      as_json = true;
+    else
+      return cli_usage (NULL, NULL);
+  if (optind + 1 == argc && lab_opt == NULL)
+    lab_opt = argv[optind++];
+  if (optind != argc)
+    return cli_usage ("link show takes a lab, at most", NULL);
+  lab = named_lab (lab_opt, &code);
+  if (lab == NULL)
+    return code;
+  links = labo_links_json (lab);
+  if (as_json)
+    {
+      json_dumpf (links, stdout, JSON_INDENT (2));
+      putchar ('\n');
+    }
+  else if (json_array_size (links) == 0)
+    printf ("labo: no link of lab %s has settings\n", lab->name);
+  else
+    print_links (links, stdout);
+  json_decref (links);
+  labo_lab_free (lab);
+  return EXIT_OK;
+}
+
+static int
+link_reset (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  int c, code = EXIT_OK, n = 0;
+
+  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else
+      return cli_usage (NULL, NULL);
+  if (argc - optind > 2)
+    return cli_usage ("link reset takes a host and a segment, at most", NULL);
+  if (labo_caps_require ("link reset", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  lab = optind < argc ? cli_target_lab (lab_opt, argv[optind], true, &code)
+                      : named_lab (lab_opt, &code);
+  if (lab == NULL)
+    return code;
+  if (optind < argc)
+    {
+      size_t l;
+      if (labo_link_lookup (lab, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &l,
+                            &err)
+              < 0
+          || labo_linkset_reset (lab, l, &err) < 0)
+        code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL);
+      else
+        n = 1;
+    }
+  else
+    for (size_t l = 0; l < lab->n_links && code == EXIT_OK; l++)
+      {
+        struct labo_linkset s;
+        labo_linkset_load (lab, l, &s);
+        if (labo_impair_none (&s.im) && !s.down && s.mech == LABO_MECH_NONE)
+          continue;
+        if (labo_linkset_reset (lab, l, &err) < 0)
+          code = cli_fail (&err, EXIT_FAIL);
+        else
+          n++;
+      }
+  if (code == EXIT_OK)
+    printf ("labo: %d link%s of lab %s reset: as `labo up` made %s\n", n, n == 1 ? "" : "s",
+            lab->name, n == 1 ? "it" : "them");
+  labo_lab_free (lab);
+  return code;
+}
+
+static int
+bad_value (const char *opt, const char *value, const char *expected)
+{
+  fprintf (stderr, "labo: link --%s %s: expected %s\n", opt, value, expected);
+  return EXIT_INPUT;
+}
+
+int
+cmd_link (int argc, char **argv)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "delay", required_argument, NULL, 'd' },
+                                        { "jitter", required_argument, NULL, 'j' },
+                                        { "loss", required_argument, NULL, 'o' },
+                                        { "rate", required_argument, NULL, 'r' },
+                                        { "down", no_argument, NULL, 'D' },
+                                        { "up", no_argument, NULL, 'U' },
+                                        { "mechanism", required_argument, NULL, 'm' },
+                                        { "json", no_argument, NULL, 'J' },
+                                        { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL, *expected = NULL;
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  struct labo_linkset want;
+  struct labo_impair im = { 0 };
+  enum labo_link_mech mech = LABO_MECH_NONE;
+  bool set_delay = false, set_jitter = false, set_loss = false, set_rate = false;
+  int down = -1, c, code = EXIT_OK;
+  bool as_json = false;
+  size_t l;
+
+  if (argc >= 2 && strcmp (argv[1], "show") == 0)
+    return link_show (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "reset") == 0)
+    return link_reset (argc - 1, argv + 1);
+  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'l':
+        lab_opt = optarg;
+        break;
+      case 'd':
+        if (labo_impair_parse_time (optarg, &im.delay_us, &expected) < 0)
+          return bad_value ("delay", optarg, expected);
+        set_delay = true;
+        break;
+      case 'j':
+        if (labo_impair_parse_time (optarg, &im.jitter_us, &expected) < 0)
+          return bad_value ("jitter", optarg, expected);
+        set_jitter = true;
+        break;
+      case 'o':
+        if (labo_impair_parse_loss (optarg, &im.loss_ppm, &expected) < 0)
+          return bad_value ("loss", optarg, expected);
+        set_loss = true;
+        break;
+      case 'r':
+        if (labo_impair_parse_rate (optarg, &im.rate_bps, &expected) < 0)
+          return bad_value ("rate", optarg, expected);
+        set_rate = true;
+        break;
+      case 'D':
+      case 'U':
+        if (down >= 0 && down != (c == 'D'))
+          return cli_usage ("link takes --down or --up, not both", NULL);
+        down = c == 'D';
+        break;
+      case 'm':
+        if (labo_link_mech_parse (optarg, &mech) < 0)
+          return bad_value ("mechanism", optarg, "auto, netem or emulator");
+        break;
+      case 'J':
+        as_json = true;
+        break;
+      default:
+        return cli_usage (NULL, NULL);
+      }
+  if (optind == argc || argc - optind > 2)
+    return cli_usage ("link takes a host and, when it has several links, a segment (labo link "
+                      "HOST [SEGMENT] --delay 50ms ...), or show, or reset",
+                      NULL);
+  if (labo_caps_require ("link", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  lab = cli_target_lab (lab_opt, argv[optind], true, &code);
+  if (lab == NULL)
+    return code;
+  if (labo_link_lookup (lab, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &l, &err)
+      < 0)
+    {
+      code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_INPUT);
+      labo_lab_free (lab);
+      return code;
+    }
+  /* what is not named stays as it is */
+  labo_linkset_load (lab, l, &want);
+  if (set_delay)
+    want.im.delay_us = im.delay_us;
+  if (set_jitter)
+    want.im.jitter_us = im.jitter_us;
+  if (set_loss)
+    want.im.loss_ppm = im.loss_ppm;
+  if (set_rate)
+    want.im.rate_bps = im.rate_bps;
+  if (down >= 0)
+    want.down = down;
+  if (want.im.jitter_us > want.im.delay_us && (set_jitter || set_delay))
+    fprintf (stderr, "labo: note: a jitter above the delay is cut at no delay (frames are never "
+                     "sent early, nor out of order)\n");
+  if (!(set_delay || set_jitter || set_loss || set_rate || down >= 0 || mech != LABO_MECH_NONE)
+      && want.mech == LABO_MECH_EMULATOR)
+    {
+      /* nothing named: the settings again, which starts a dead emulator */
+      if (labo_linkset_apply (lab, l, &want, &err) < 0)
+        {
+          code = cli_fail (&err, EXIT_FAIL);
+          labo_lab_free (lab);
+          return code;
+        }
+    }
+  else if (set_delay || set_jitter || set_loss || set_rate || down >= 0 || mech != LABO_MECH_NONE)
+    {
+      if (want.mech != LABO_MECH_NONE && mech != LABO_MECH_NONE && mech != want.mech)
+        fprintf (stderr, "labo: note: link %s already uses %s (`labo link reset` first to "
+                         "change it)\n", argv[optind], labo_link_mech_name (want.mech));
+      want.mech = mech;
+      if (labo_linkset_apply (lab, l, &want, &err) < 0)
+        {
+          code = cli_fail (&err, EXIT_FAIL);
+          labo_lab_free (lab);
+          return code;
+        }
+    }
+  {
+    json_t *links = labo_links_json (lab), *o, *found = NULL;
+    cleanup_free char *name = labo_link_name (lab, l);
+    size_t i;
+    json_array_foreach (links, i, o)
+      if (strcmp (json_string_value (json_object_get (o, "link")), name) == 0)
+        found = o;
+    if (as_json)
+      {
+        json_t *none = json_pack ("{s:s, s:s}", "link", name, "settings", "none");
+        json_dumpf (found ? found : none, stdout, JSON_INDENT (2));
+        putchar ('\n');
+        json_decref (none);
+      }
+    else if (found)
+      {
+        json_t *one = json_array ();
+        json_array_append (one, found);
+        print_links (one, stdout);
+        json_decref (one);
+      }
+    else
+      printf ("labo: link %s has no settings: as `labo up` made it\n", name);
+    json_decref (links);
+  }
+  labo_lab_free (lab);
+  return code;
+}
+
+int
+cmd_linkemu (int argc, char **argv)
+{
+  labo_error_t err = NULL;
+  if (argc != 7)
+    {
+      fprintf (stderr,
+               "labo: __linkemu is labo's own (SWITCH_NS PORT EMU_PORT BASE CONF READY_FD)\n");
+      return EXIT_INPUT;
+    }
+  if (labo_linkemu_serve (argv[1], argv[2], argv[3], argv[4], argv[5], atoi (argv[6]), &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  return EXIT_OK;
+}
