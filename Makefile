@@ -40,7 +40,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration bench bench-seed bench-supervise install clean
+.PHONY: all check unit integration bench bench-seed bench-supervise bench-link install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -93,17 +93,21 @@ check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS)
 	@$(MAKE) --no-print-directory integration
 
 # All need root: the lab engine against ip -batch and Mininet, the seed,
-# the supervisor.
+# the supervisor, the link emulator.
 bench: labo
 	bench/run.sh
 	bench/seed.sh
 	bench/supervise.sh
+	bench/link.sh
 
 bench-seed: labo
 	bench/seed.sh
 
 bench-supervise: labo
 	bench/supervise.sh
+
+bench-link: labo $(TOOLS)
+	bench/link.sh
 
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
