@@ -117,7 +117,24 @@ int lf_pos_cmp (struct labo_pos a, struct labo_pos b);
 /* Sorts d->v[from..] by position, keeping the order of equal ones. */
 void lf_diags_sort (struct labo_diags *d, size_t from);
 
-/* ---- YAML values (labfile-yaml.c) ---- */
+/* ---- YAML documents and values (labfile-yaml.c) ---- */
+
+/* A parser and the document it loaded, released together. */
+struct lf_yaml_input
+{
+  yaml_parser_t parser;
+  yaml_document_t doc, next;
+  bool have_parser, have_doc, have_next;
+};
+void lf_yaml_input_release (struct lf_yaml_input *y);
+/* Loads the one document of `text` (as r->c.lab->file) into y and points
+ * r->doc at it. Returns its root, a mapping, or NULL after reporting why
+ * not (libyaml's error, an empty file, a second document, another kind of
+ * root): `what` names the file ("lab file"), `want` the root expected
+ * ("a mapping with 'lab' and 'hosts'"). */
+yaml_node_t *lf_yaml_load (struct lf_reader *r, struct lf_yaml_input *y, const char *text,
+                           size_t len, const char *what, const char *want);
+
 
 struct labo_pos lf_pos_of (struct lf_reader *r, const yaml_node_t *n);
 yaml_node_t *lf_node (struct lf_reader *r, int id);

@@ -452,3 +452,103 @@ lf_get_duration (struct lf_reader *r, const struct lf_field *f, int min_ms, int 
   *out = (int) ms;
   return true;
 }
+
+/* ---- loading one document ---- */
+
+/* Reports libyaml's error. */
+static void
+yaml_failed (struct lf_ctx *c, const yaml_parser_t *p, const char *text, size_t len)
+{
+  struct labo_pos pos
+    = { c->lab->file, (int) p->problem_mark.line + 1, (int) p->problem_mark.column + 1 };
+  const char *problem = p->problem ? p->problem : "unknown error";
+
+  if (p->error == YAML_MEMORY_ERROR)
+    abort (); /* see xmalloc */
+  if (p->error == YAML_READER_ERROR)
+    {
+      /* reader errors come with a byte offset only */
+      pos.line = 1;
+      pos.col = 1;
+      for (size_t i = 0; i < p->problem_offset && i < len; i++)
+        {
+          pos.col++;
+          if (text[i] == '\n')
+            {
+              pos.line++;
+              pos.col = 1;
+            }
+        }
+      if (p->problem_value != -1)
+        lf_error (c, pos, "invalid YAML: %s (byte 0x%02x)", problem, p->problem_value);
+      else
+        lf_error (c, pos, "invalid YAML: %s", problem);
+      return;
+    }
+  if (p->problem_mark.index < len && text[p->problem_mark.index] == '\t')
+    lf_error (c, pos, "invalid YAML: found a tab character: indent with spaces");
+  else if (p->context)
+    lf_error (c, pos, "invalid YAML: %s (%s at %d:%d)", problem, p->context,
+              (int) p->context_mark.line + 1, (int) p->context_mark.column + 1);
+  else
+    lf_error (c, pos, "invalid YAML: %s", problem);
+}
+
+void
+lf_yaml_input_release (struct lf_yaml_input *y)
+{
+  if (y->have_next)
+    yaml_document_delete (&y->next);
+  if (y->have_doc)
+    yaml_document_delete (&y->doc);
+  if (y->have_parser)
+    yaml_parser_delete (&y->parser);
+}
+
+yaml_node_t *
+lf_yaml_load (struct lf_reader *r, struct lf_yaml_input *y, const char *text, size_t len,
+              const char *what, const char *want)
+{
+  struct labo_pos start = { r->c.lab->file, 1, 1 };
+  yaml_node_t *root;
+
+  if (!yaml_parser_initialize (&y->parser))
+    abort ();
+  y->have_parser = true;
+  yaml_parser_set_input_string (&y->parser, (const unsigned char *) text, len);
+  /* yaml_parser_load() frees the document itself when it fails */
+  if (!yaml_parser_load (&y->parser, &y->doc))
+    {
+      yaml_failed (&r->c, &y->parser, text, len);
+      return NULL;
+    }
+  y->have_doc = true;
+  root = yaml_document_get_root_node (&y->doc);
+  if (root == NULL || lf_is_null (root))
+    {
+      lf_error (&r->c, start, "empty %s: expected %s", what, want);
+      return NULL;
+    }
+  if (!yaml_parser_load (&y->parser, &y->next))
+    {
+      yaml_failed (&r->c, &y->parser, text, len);
+      return NULL;
+    }
+  y->have_next = true;
+  if (yaml_document_get_root_node (&y->next))
+    {
+      start.line = (int) y->next.start_mark.line + 1;
+      start.col = (int) y->next.start_mark.column + 1;
+      lf_error (&r->c, start, "a %s holds one YAML document, found another here", what);
+      return NULL;
+    }
+  if (root->type != YAML_MAPPING_NODE)
+    {
+      cleanup_free char *found = lf_describe (root);
+      lf_error (&r->c, lf_pos_of (r, root), "expected %s at the top level, found %s", want,
+                found);
+      return NULL;
+    }
+  r->doc = &y->doc;
+  return root;
+}

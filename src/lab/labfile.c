@@ -1294,110 +1294,17 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
     read_nodes (r, &f[6]);
 }
 
-/* Reports libyaml's error. */
-static void
-yaml_failed (struct lf_ctx *c, const yaml_parser_t *p, const char *text, size_t len)
-{
-  struct labo_pos pos
-    = { c->lab->file, (int) p->problem_mark.line + 1, (int) p->problem_mark.column + 1 };
-  const char *problem = p->problem ? p->problem : "unknown error";
-
-  if (p->error == YAML_MEMORY_ERROR)
-    abort (); /* see xmalloc */
-  if (p->error == YAML_READER_ERROR)
-    {
-      /* reader errors come with a byte offset only */
-      pos.line = 1;
-      pos.col = 1;
-      for (size_t i = 0; i < p->problem_offset && i < len; i++)
-        {
-          pos.col++;
-          if (text[i] == '\n')
-            {
-              pos.line++;
-              pos.col = 1;
-            }
-        }
-      if (p->problem_value != -1)
-        lf_error (c, pos, "invalid YAML: %s (byte 0x%02x)", problem, p->problem_value);
-      else
-        lf_error (c, pos, "invalid YAML: %s", problem);
-      return;
-    }
-  if (p->problem_mark.index < len && text[p->problem_mark.index] == '\t')
-    lf_error (c, pos, "invalid YAML: found a tab character: indent with spaces");
-  else if (p->context)
-    lf_error (c, pos, "invalid YAML: %s (%s at %d:%d)", problem, p->context,
-              (int) p->context_mark.line + 1, (int) p->context_mark.column + 1);
-  else
-    lf_error (c, pos, "invalid YAML: %s", problem);
-}
-
-struct yaml_input
-{
-  yaml_parser_t parser;
-  yaml_document_t doc, next;
-  bool have_parser, have_doc, have_next;
-};
-
-static void
-yaml_input_release (struct yaml_input *y)
-{
-  if (y->have_next)
-    yaml_document_delete (&y->next);
-  if (y->have_doc)
-    yaml_document_delete (&y->doc);
-  if (y->have_parser)
-    yaml_parser_delete (&y->parser);
-}
-
 /* Loads the one document of `text` and reads it into the model.  Returns
  * false when there was nothing to validate. */
 static bool
 read_text (struct lf_reader *r, const char *text, size_t len)
 {
-  __attribute__ ((cleanup (yaml_input_release))) struct yaml_input y = { 0 };
-  struct labo_pos start = { r->c.lab->file, 1, 1 };
-  yaml_node_t *root;
+  __attribute__ ((cleanup (lf_yaml_input_release))) struct lf_yaml_input y = { 0 };
+  yaml_node_t *root
+      = lf_yaml_load (r, &y, text, len, "lab file", "a mapping with 'lab' and 'hosts'");
 
-  if (!yaml_parser_initialize (&y.parser))
-    abort ();
-  y.have_parser = true;
-  yaml_parser_set_input_string (&y.parser, (const unsigned char *) text, len);
-  /* yaml_parser_load() frees the document itself when it fails */
-  if (!yaml_parser_load (&y.parser, &y.doc))
-    {
-      yaml_failed (&r->c, &y.parser, text, len);
-      return false;
-    }
-  y.have_doc = true;
-  root = yaml_document_get_root_node (&y.doc);
-  if (root == NULL || lf_is_null (root))
-    {
-      lf_error (&r->c, start, "empty lab file: expected a mapping with 'lab' and 'hosts'");
-      return false;
-    }
-  if (!yaml_parser_load (&y.parser, &y.next))
-    {
-      yaml_failed (&r->c, &y.parser, text, len);
-      return false;
-    }
-  y.have_next = true;
-  if (yaml_document_get_root_node (&y.next))
-    {
-      start.line = (int) y.next.start_mark.line + 1;
-      start.col = (int) y.next.start_mark.column + 1;
-      lf_error (&r->c, start, "a lab file holds one YAML document, found another here");
-      return false;
-    }
-  if (root->type != YAML_MAPPING_NODE)
-    {
-      cleanup_free char *found = lf_describe (root);
-      lf_error (&r->c, lf_pos_of (r, root),
-                "expected a mapping with 'lab' and 'hosts' at the top level, found %s", found);
-      return false;
-    }
-  r->doc = &y.doc;
+  if (root == NULL)
+    return false;
   read_lab (r, root);
   r->doc = NULL;
   return true;
