@@ -81,6 +81,8 @@ size_t labo_edit_distance (const char *a, const char *b);
 
 /* Reads a whole file; returns NULL and sets errno on failure. */
 char *labo_read_file (const char *path, size_t *len);
+/* "KILL", "SIGKILL", "9": the signal's number, or -1. */
+int labo_signal_parse (const char *s);
 /* mkdir -p. Returns 0 or -1/errno. */
 int labo_mkdir_p (const char *path, int mode);
 /* rm -rf, depth first, never following a link nor crossing into a mount.

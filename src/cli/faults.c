@@ -209,23 +209,6 @@ cmd_start (int argc, char **argv)
   return power (argc, argv, true);
 }
 
-/* "TERM", "SIGTERM", "15" */
-static int
-signal_number (const char *s)
-{
-  char *end;
-  long n = strtol (s, &end, 10);
-
-  if (*s && *end == '\0')
-    return n > 0 && n < NSIG ? (int) n : -1;
-  if (strncmp (s, "SIG", 3) == 0)
-    s += 3;
-  for (int i = 1; i < NSIG; i++)
-    if (sigabbrev_np (i) && strcmp (sigabbrev_np (i), s) == 0)
-      return i;
-  return -1;
-}
-
 int
 cmd_kill (int argc, char **argv)
 {
@@ -243,7 +226,7 @@ cmd_kill (int argc, char **argv)
       lab_opt = optarg;
     else if (c == 's')
       {
-        if ((sig = signal_number (optarg)) < 0)
+        if ((sig = labo_signal_parse (optarg)) < 0)
           return cli_usage ("unknown signal '%s' (KILL, TERM, STOP, 9...)", optarg);
       }
     else

@@ -213,10 +213,10 @@ void
 lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct lf_field *f,
                 size_t nf)
 {
-  const char *names[16];
+  const char *names[32];
 
-  if (nf > 16)
-    abort (); /* no mapping of the format has more keys */
+  if (nf > 32)
+    abort (); /* no mapping of the formats has more keys (a scenario step has 19) */
   for (size_t i = 0; i < nf; i++)
     names[i] = f[i].name;
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;

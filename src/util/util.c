@@ -380,3 +380,19 @@ labo_child_reset_signals (void)
   sigprocmask (SIG_SETMASK, &none, NULL);
   signal (SIGPIPE, SIG_DFL);
 }
+
+int
+labo_signal_parse (const char *s)
+{
+  char *end;
+  long n = strtol (s, &end, 10);
+
+  if (*s && *end == '\0')
+    return n > 0 && n < NSIG ? (int) n : -1;
+  if (strncmp (s, "SIG", 3) == 0)
+    s += 3;
+  for (int i = 1; i < NSIG; i++)
+    if (sigabbrev_np (i) && strcmp (sigabbrev_np (i), s) == 0)
+      return i;
+  return -1;
+}

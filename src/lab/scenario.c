@@ -1,0 +1,614 @@
+/* Scenario files (include/labo/scenario.h), read with the lab file's YAML
+ * helpers (labfile-yaml.c): the same positions, the same "did you mean",
+ * the same duration syntax. */
+#include "labo/scenario.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labfile-internal.h"
+#include "labo/util.h"
+
+static const char *const kind_names[] = {
+  [LABO_STEP_KILL] = "kill",     [LABO_STEP_PARTITION] = "partition",
+  [LABO_STEP_ISOLATE] = "isolate", [LABO_STEP_HEAL] = "heal",
+  [LABO_STEP_STOP] = "stop",     [LABO_STEP_START] = "start",
+  [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
+};
+#define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
+
+const char *
+labo_step_kind_name (enum labo_step_kind k)
+{
+  return (size_t) k < N_KINDS ? kind_names[k] : "?";
+}
+
+/* The keys of a step: when, one action, and the options of actions. */
+enum
+{
+  K_AT,
+  K_AFTER,
+  K_KILL, /* the actions, in enum labo_step_kind's order */
+  K_PARTITION,
+  K_ISOLATE,
+  K_HEAL,
+  K_STOP,
+  K_START,
+  K_LINK,
+  K_WAIT,
+  K_SIGNAL, /* options */
+  K_ONEWAY,
+  K_SEGMENT,
+  K_DELAY,
+  K_JITTER,
+  K_LOSS,
+  K_RATE,
+  K_DOWN,
+  K_TIMEOUT,
+  N_KEYS
+};
+#define ACTION_KEY(kind) (K_KILL + (int) (kind))
+
+/* Which action an option belongs to. */
+static const struct
+{
+  int key;
+  enum labo_step_kind kind;
+} option_of[] = {
+  { K_SIGNAL, LABO_STEP_KILL }, { K_ONEWAY, LABO_STEP_PARTITION },
+  { K_SEGMENT, LABO_STEP_LINK }, { K_DELAY, LABO_STEP_LINK },
+  { K_JITTER, LABO_STEP_LINK }, { K_LOSS, LABO_STEP_LINK },
+  { K_RATE, LABO_STEP_LINK },   { K_DOWN, LABO_STEP_LINK },
+  { K_TIMEOUT, LABO_STEP_WAIT },
+};
+
+/* The longest a scenario may run: a day. */
+#define MAX_MS (24L * 3600 * 1000)
+
+static bool
+is_role (const char *s)
+{
+  return strcmp (s, "leader") == 0 || strcmp (s, "follower") == 0;
+}
+
+/* A host or node name of step key f, checked against lab. */
+static char *
+read_name (struct lf_reader *r, const struct lf_field *f, const yaml_node_t *v,
+           const struct labo_lab *lab, bool node)
+{
+  cleanup_free char *shown = NULL;
+  const char *s;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      cleanup_free char *found = lf_describe (v);
+      lf_error (&r->c, lf_pos_of (r, v), "expected a %s name, leader or follower for '%s', found %s",
+                node ? "node" : "host", f->name, found);
+      return NULL;
+    }
+  s = lf_text (v);
+  shown = lf_disp (s, v->data.scalar.length);
+  if (strlen (s) != v->data.scalar.length)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "unexpected NUL character in '%s'", f->name);
+      return NULL;
+    }
+  if (lab && !is_role (s) && (node ? labo_lab_find_node (lab, s) : labo_lab_find_host (lab, s)) < 0)
+    {
+      size_t n = node ? lab->n_nodes : lab->n_hosts;
+      cleanup_free const char **cand = xcalloc (n + 2, sizeof (*cand));
+      const char *guess;
+
+      for (size_t i = 0; i < n; i++)
+        cand[i] = node ? lab->nodes[i].name : lab->hosts[i].name;
+      cand[n] = "leader";
+      cand[n + 1] = "follower";
+      guess = lf_suggest (s, cand, n + 2);
+      if (!node && labo_lab_find_node (lab, s) >= 0)
+        lf_error (&r->c, lf_pos_of (r, v),
+                  "'%s' is a node of lab %s: '%s' takes a host (or leader, follower: that "
+                  "node's host)", shown, lab->name, f->name);
+      else if (node && labo_lab_find_host (lab, s) >= 0)
+        lf_error (&r->c, lf_pos_of (r, v),
+                  "'%s' is a host of lab %s: 'kill' takes a node (a host is powered off with "
+                  "'stop')", shown, lab->name);
+      else if (guess)
+        lf_error (&r->c, lf_pos_of (r, v), "lab %s has no %s named '%s' (did you mean '%s'?)",
+                  lab->name, node ? "node" : "host", shown, guess);
+      else
+        lf_error (&r->c, lf_pos_of (r, v), "lab %s has no %s named '%s'", lab->name,
+                  node ? "node" : "host", shown);
+      return NULL;
+    }
+  return xstrdup (s);
+}
+
+/* partition: [A, B]; heal: all | [A, B]. */
+static bool
+read_pair (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+           struct labo_step *st)
+{
+  const yaml_node_t *v = f->val;
+  size_t n;
+
+  if (st->kind == LABO_STEP_HEAL && v->type == YAML_SCALAR_NODE
+      && strcmp (lf_text (v), "all") == 0)
+    return true;
+  if (v->type != YAML_SEQUENCE_NODE)
+    {
+      lf_wrong_type (r, f, st->kind == LABO_STEP_HEAL ? "all, or a sequence of two hosts"
+                                                       : "a sequence of two hosts");
+      return false;
+    }
+  n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+  if (n != 2)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "'%s' takes two hosts, found %zu", f->name, n);
+      return false;
+    }
+  for (size_t i = 0; i < 2; i++)
+    {
+      st->target[i] = read_name (r, f, lf_node (r, v->data.sequence.items.start[i]), lab, false);
+      if (st->target[i] == NULL)
+        return false;
+    }
+  if (strcmp (st->target[0], st->target[1]) == 0 && !is_role (st->target[0]))
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "a host cannot be cut from itself");
+      return false;
+    }
+  return true;
+}
+
+static bool
+read_impair (struct lf_reader *r, const struct lf_field *f, int (*parse) (const char *, void *,
+                                                                          const char **),
+             void *out, const char *want)
+{
+  const yaml_node_t *v = f->val;
+  cleanup_free char *shown = NULL;
+  const char *expected = NULL;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      lf_wrong_type (r, f, want);
+      return false;
+    }
+  shown = lf_disp (lf_text (v), v->data.scalar.length);
+  if (parse (lf_text (v), out, &expected) < 0)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "expected %s for '%s', got '%s'",
+                expected ? expected : want, f->name, shown);
+      return false;
+    }
+  return true;
+}
+
+static int
+parse_time (const char *s, void *out, const char **expected)
+{
+  return labo_impair_parse_time (s, out, expected);
+}
+
+static int
+parse_loss (const char *s, void *out, const char **expected)
+{
+  return labo_impair_parse_loss (s, out, expected);
+}
+
+static int
+parse_rate (const char *s, void *out, const char **expected)
+{
+  return labo_impair_parse_rate (s, out, expected);
+}
+
+static bool
+read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
+           const struct labo_lab *lab)
+{
+  bool ok = true;
+
+  if (f[K_SEGMENT].val)
+    {
+      const char *seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
+      if (seg == NULL)
+        ok = false;
+      else if (lab && labo_lab_find_segment (lab, seg) < 0)
+        {
+          cleanup_free char *shown = lf_disp (seg, strlen (seg));
+          lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
+                    lab->name, shown);
+          ok = false;
+        }
+      else
+        st->segment = xstrdup (seg);
+    }
+  if (f[K_DELAY].val)
+    {
+      ok &= read_impair (r, &f[K_DELAY], parse_time, &st->link.im.delay_us, "a time like 50ms");
+      st->set |= LABO_STEP_SET_DELAY;
+    }
+  if (f[K_JITTER].val)
+    {
+      ok &= read_impair (r, &f[K_JITTER], parse_time, &st->link.im.jitter_us,
+                         "a time like 10ms");
+      st->set |= LABO_STEP_SET_JITTER;
+    }
+  if (f[K_LOSS].val)
+    {
+      ok &= read_impair (r, &f[K_LOSS], parse_loss, &st->link.im.loss_ppm, "a share like 2%");
+      st->set |= LABO_STEP_SET_LOSS;
+    }
+  if (f[K_RATE].val)
+    {
+      ok &= read_impair (r, &f[K_RATE], parse_rate, &st->link.im.rate_bps,
+                         "a rate like 10mbit");
+      st->set |= LABO_STEP_SET_RATE;
+    }
+  if (f[K_DOWN].val)
+    {
+      ok &= lf_get_bool (r, &f[K_DOWN], &st->link.down);
+      st->set |= LABO_STEP_SET_DOWN;
+    }
+  if (ok && st->set == 0)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_LINK].key),
+                "a link step sets something: delay, jitter, loss, rate or down");
+      ok = false;
+    }
+  return ok;
+}
+
+/* One step; its nominal start in *t (ms from the start), which it must not
+ * put before prev. */
+static bool
+read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
+           struct labo_step *st, long *t)
+{
+  struct lf_field f[N_KEYS] = {
+    LF_FIELD ("at"),      LF_FIELD ("after"),   LF_FIELD ("kill"),    LF_FIELD ("partition"),
+    LF_FIELD ("isolate"), LF_FIELD ("heal"),    LF_FIELD ("stop"),    LF_FIELD ("start"),
+    LF_FIELD ("link"),    LF_FIELD ("wait"),    LF_FIELD ("signal"),  LF_FIELD ("oneway"),
+    LF_FIELD ("segment"), LF_FIELD ("delay"),   LF_FIELD ("jitter"),  LF_FIELD ("loss"),
+    LF_FIELD ("rate"),    LF_FIELD ("down"),    LF_FIELD ("timeout"),
+  };
+  struct labo_pos pos = lf_pos_of (r, item);
+  int action = -1, ms = 0;
+  bool ok = true;
+
+  st->pos = pos;
+  st->at_ms = -1;
+  st->signal = SIGKILL;
+  st->timeout_ms = 120000;
+  if (item->type != YAML_MAPPING_NODE)
+    {
+      cleanup_free char *found = lf_describe (item);
+      lf_error (&r->c, pos, "expected a mapping for a step (at: 5s, kill: leader), found %s",
+                found);
+      return false;
+    }
+  lf_read_fields (r, item, "in step", f, N_KEYS);
+  for (int k = K_KILL; k <= K_WAIT; k++)
+    if (f[k].val)
+      {
+        if (action >= 0)
+          {
+            lf_error (&r->c, lf_pos_of (r, f[k].key),
+                      "a step does one thing: '%s' and '%s' in one step (make two steps)",
+                      f[action].name, f[k].name);
+            return false;
+          }
+        action = k;
+      }
+  if (action < 0)
+    {
+      bool guessed = false;
+      for (int k = K_KILL; k <= K_WAIT; k++)
+        guessed |= f[k].guess != NULL;
+      if (!guessed)
+        lf_error (&r->c, pos,
+                  "a step needs an action: kill, partition, isolate, heal, stop, start, link "
+                  "or wait");
+      return false;
+    }
+  st->kind = (enum labo_step_kind) (action - K_KILL);
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (f[option_of[i].key].val && option_of[i].kind != st->kind)
+      {
+        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
+                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
+                  labo_step_kind_name (option_of[i].kind), f[action].name);
+        ok = false;
+      }
+
+  /* when */
+  if (f[K_AT].val && f[K_AFTER].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_AFTER].key),
+                "a step has 'at' (from the start) or 'after' (from the step before), not both");
+      ok = false;
+    }
+  else if (f[K_AT].val)
+    {
+      if (!lf_get_duration (r, &f[K_AT], 0, (int) MAX_MS, &ms))
+        ok = false;
+      else if (ms < *t)
+        {
+          char a[24], b[24];
+          lf_error (&r->c, lf_val_pos (r, &f[K_AT]),
+                    "at %s comes before the step before it (at %s): steps run in order",
+                    labo_duration_format (ms, a), labo_duration_format (*t, b));
+          ok = false;
+        }
+      else
+        *t = st->at_ms = ms;
+    }
+  else if (f[K_AFTER].val)
+    {
+      if (!lf_get_duration (r, &f[K_AFTER], 0, (int) MAX_MS, &ms))
+        ok = false;
+      else
+        {
+          st->after_ms = ms;
+          *t += ms;
+        }
+    }
+
+  /* what */
+  switch (st->kind)
+    {
+    case LABO_STEP_KILL:
+      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, true)) != NULL;
+      if (f[K_SIGNAL].val)
+        {
+          const char *s = lf_get_string (r, &f[K_SIGNAL], "a signal like KILL, TERM or STOP");
+          if (s == NULL)
+            ok = false;
+          else if ((st->signal = labo_signal_parse (s)) < 0)
+            {
+              cleanup_free char *shown = lf_disp (s, strlen (s));
+              lf_error (&r->c, lf_pos_of (r, f[K_SIGNAL].val),
+                        "unknown signal '%s' (KILL, TERM, STOP, 9...)", shown);
+              ok = false;
+            }
+        }
+      break;
+    case LABO_STEP_PARTITION:
+    case LABO_STEP_HEAL:
+      ok &= read_pair (r, &f[action], lab, st);
+      if (f[K_ONEWAY].val)
+        ok &= lf_get_bool (r, &f[K_ONEWAY], &st->oneway);
+      break;
+    case LABO_STEP_ISOLATE:
+    case LABO_STEP_STOP:
+    case LABO_STEP_START:
+      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      break;
+    case LABO_STEP_LINK:
+      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      ok &= read_link (r, f, st, lab);
+      break;
+    case LABO_STEP_WAIT:
+      {
+        const char *s = lf_get_string (r, &f[action], "quorum or all");
+        if (s == NULL)
+          ok = false;
+        else if (strcmp (s, "quorum") != 0 && strcmp (s, "all") != 0)
+          {
+            cleanup_free char *shown = lf_disp (s, strlen (s));
+            lf_error (&r->c, lf_pos_of (r, f[action].val),
+                      "expected quorum (a leader and a majority serving) or all (every node "
+                      "serving) for 'wait', got '%s'", shown);
+            ok = false;
+          }
+        else
+          st->target[0] = xstrdup (s);
+        if (f[K_TIMEOUT].val)
+          {
+            ok &= lf_get_duration (r, &f[K_TIMEOUT], 100, (int) MAX_MS, &ms);
+            st->timeout_ms = ms;
+          }
+        break;
+      }
+    default:
+      abort ();
+    }
+  return ok;
+}
+
+static void
+read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *lab,
+               struct labo_scenario *sc)
+{
+  struct lf_field f[] = { LF_FIELD ("lab"), LF_FIELD ("end"), LF_FIELD ("steps") };
+  struct labo_pos top = { sc->file, 1, 1 };
+  yaml_node_t *seq;
+  bool ok;
+  long t = 0;
+  int ms;
+
+  lf_read_fields (r, root, "in a scenario", f, 3);
+  if (f[0].val)
+    {
+      const char *name = lf_get_string (r, &f[0], "a lab name");
+      if (name && lab && strcmp (name, lab->name) != 0)
+        {
+          cleanup_free char *shown = lf_disp (name, strlen (name));
+          lf_error (&r->c, lf_pos_of (r, f[0].val),
+                    "this scenario is for lab %s, not lab %s (run it with -l %s, or change "
+                    "'lab')", shown, lab->name, shown);
+        }
+      else if (name)
+        sc->lab = xstrdup (name);
+    }
+  if (!lf_require (r, &f[2], top, "in a scenario"))
+    return;
+  seq = lf_get_sequence (r, &f[2], &ok);
+  if (!ok)
+    return;
+  if (seq == NULL || seq->data.sequence.items.top == seq->data.sequence.items.start)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[2]), "a scenario has at least one step");
+      return;
+    }
+  sc->n_steps = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
+  sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
+  for (size_t i = 0; i < sc->n_steps; i++)
+    read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
+  if (f[1].val && lf_get_duration (r, &f[1], 0, (int) MAX_MS, &ms))
+    {
+      if (ms < t)
+        {
+          char a[24], b[24];
+          lf_error (&r->c, lf_val_pos (r, &f[1]),
+                    "end %s comes before the last step (at %s at the earliest)",
+                    labo_duration_format (ms, a), labo_duration_format (t, b));
+        }
+      sc->end_ms = ms;
+    }
+}
+
+void
+labo_scenario_free (struct labo_scenario *s)
+{
+  if (s == NULL)
+    return;
+  for (size_t i = 0; i < s->n_steps; i++)
+    {
+      free (s->steps[i].target[0]);
+      free (s->steps[i].target[1]);
+      free (s->steps[i].segment);
+    }
+  free (s->steps);
+  free (s->lab);
+  free (s->file);
+  free (s);
+}
+
+struct labo_scenario *
+labo_scenario_parse (const char *file, const char *text, size_t len, const struct labo_lab *lab,
+                     struct labo_diags *diags)
+{
+  struct labo_diags scratch = { NULL, 0 };
+  /* the YAML helpers name the file through a lab: this one holds only that */
+  struct labo_lab named = { 0 };
+  struct lf_reader r = { { 0 }, NULL, false, false };
+  struct labo_scenario *sc = xcalloc (1, sizeof (*sc));
+  size_t first;
+
+  if (diags == NULL)
+    diags = &scratch;
+  first = diags->n;
+  sc->file = xstrdup (file);
+  named.file = sc->file;
+  r.c.lab = &named;
+  r.c.diags = diags;
+  {
+    __attribute__ ((cleanup (lf_yaml_input_release))) struct lf_yaml_input y = { 0 };
+    yaml_node_t *root = lf_yaml_load (&r, &y, text, len, "scenario", "a mapping with 'steps'");
+    if (root)
+      read_scenario (&r, root, lab, sc);
+    r.doc = NULL;
+  }
+  lf_diags_sort (diags, first);
+  labo_diags_free (&scratch);
+  if (r.c.n_errors > 0)
+    {
+      labo_scenario_free (sc);
+      return NULL;
+    }
+  return sc;
+}
+
+struct labo_scenario *
+labo_scenario_load (const char *path, const struct labo_lab *lab, struct labo_diags *diags)
+{
+  size_t len;
+  cleanup_free char *text = labo_read_file (path, &len);
+
+  if (text == NULL)
+    {
+      if (diags)
+        lf_diag_add (diags, path, 0, 0,
+                     xasprintf ("cannot read the scenario: %s", strerror (errno)));
+      return NULL;
+    }
+  return labo_scenario_parse (path, text, len, lab, diags);
+}
+
+char *
+labo_step_describe (const struct labo_step *s)
+{
+  switch (s->kind)
+    {
+    case LABO_STEP_KILL:
+      if (s->signal == SIGKILL)
+        return xasprintf ("kill %s", s->target[0]);
+      return xasprintf ("kill %s with SIG%s", s->target[0], sigabbrev_np (s->signal));
+    case LABO_STEP_PARTITION:
+      return xasprintf ("partition %s %s %s", s->target[0], s->oneway ? "->" : "and",
+                        s->target[1]);
+    case LABO_STEP_ISOLATE:
+      return xasprintf ("isolate %s", s->target[0]);
+    case LABO_STEP_HEAL:
+      if (s->target[0] == NULL)
+        return xstrdup ("heal every cut");
+      return xasprintf ("heal %s and %s", s->target[0], s->target[1]);
+    case LABO_STEP_STOP:
+      return xasprintf ("power off %s", s->target[0]);
+    case LABO_STEP_START:
+      return xasprintf ("power on %s", s->target[0]);
+    case LABO_STEP_LINK:
+      {
+        char b[32];
+        cleanup_free char *parts = xstrdup ("");
+        const struct
+        {
+          unsigned bit;
+          const char *name;
+        } keys[] = { { LABO_STEP_SET_DELAY, "delay" },
+                     { LABO_STEP_SET_JITTER, "jitter" },
+                     { LABO_STEP_SET_LOSS, "loss" },
+                     { LABO_STEP_SET_RATE, "rate" },
+                     { LABO_STEP_SET_DOWN, "down" } };
+        for (size_t i = 0; i < sizeof (keys) / sizeof (keys[0]); i++)
+          {
+            const char *v;
+            char *next;
+            if (!(s->set & keys[i].bit))
+              continue;
+            switch (keys[i].bit)
+              {
+              case LABO_STEP_SET_DELAY:
+                v = labo_impair_time_str (s->link.im.delay_us, b);
+                break;
+              case LABO_STEP_SET_JITTER:
+                v = labo_impair_time_str (s->link.im.jitter_us, b);
+                break;
+              case LABO_STEP_SET_LOSS:
+                v = labo_impair_loss_str (s->link.im.loss_ppm, b);
+                break;
+              case LABO_STEP_SET_RATE:
+                v = labo_impair_rate_str (s->link.im.rate_bps, b);
+                break;
+              default:
+                v = s->link.down ? "yes" : "no";
+              }
+            next = xasprintf ("%s%s%s %s", parts, *parts ? ", " : "", keys[i].name, v);
+            free (parts);
+            parts = next;
+          }
+        return xasprintf ("link %s%s%s: %s", s->target[0], s->segment ? "@" : "",
+                          s->segment ? s->segment : "", parts);
+      }
+    case LABO_STEP_WAIT:
+      return xstrdup (strcmp (s->target[0], "all") == 0 ? "wait until every node serves"
+                                                        : "wait for a quorum");
+    default:
+      break;
+    }
+  return xstrdup ("?");
+}

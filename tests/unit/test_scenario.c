@@ -1,0 +1,278 @@
+/* Unit tests for scenario files (src/lab/scenario.c): the corpus of bad
+ * files under tests/scenarios/bad, each checked against netns/zk3.yaml;
+ * the scenarios shipped in netns/scenarios, each against the lab it
+ * names; and what the reader builds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/labfile.h"
+#include "labo/scenario.h"
+#include "labo/util.h"
+
+static const char *
+testdata (void)
+{
+  const char *d = getenv ("LABO_TESTDATA");
+  return d && *d ? d : "tests";
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static char **
+list_yaml (const char *dir, size_t *n)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  char **v = NULL;
+
+  *n = 0;
+  if (d == NULL)
+    fail_msg ("cannot open %s", dir);
+  while ((e = readdir (d)))
+    {
+      size_t len = strlen (e->d_name);
+      if (len > 5 && strcmp (e->d_name + len - 5, ".yaml") == 0)
+        *(char **) labo_array_push (&v, n, sizeof *v) = xasprintf ("%s/%s", dir, e->d_name);
+    }
+  closedir (d);
+  if (*n > 1)
+    qsort (v, *n, sizeof *v, cmp_str);
+  return v;
+}
+
+static void
+free_list (char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+/* netns/NAME.yaml, next to the tests directory. */
+static struct labo_lab *
+load_lab (const char *name)
+{
+  cleanup_free char *path = xasprintf ("%s/../netns/%s.yaml", testdata (), name);
+  struct labo_diags d = { NULL, 0 };
+  struct labo_lab *lab = labo_labfile_load (path, &d);
+
+  if (lab == NULL)
+    {
+      labo_diags_print (&d, stderr);
+      fail_msg ("%s did not load", path);
+    }
+  labo_diags_free (&d);
+  return lab;
+}
+
+static int
+parse_expect (const char *text, int *line, int *col, char **msg)
+{
+  const char *p, *eol;
+  char *end;
+
+  if (strncmp (text, "# expect: ", 10) != 0)
+    return -1;
+  p = text + 10;
+  *line = (int) strtol (p, &end, 10);
+  if (*end != ':')
+    return -1;
+  *col = (int) strtol (end + 1, &end, 10);
+  if (strncmp (end, ": ", 2) != 0)
+    return -1;
+  p = end + 2;
+  eol = strchr (p, '\n');
+  *msg = strndup (p, eol ? (size_t) (eol - p) : strlen (p));
+  return 0;
+}
+
+static void
+test_bad_corpus (void **state)
+{
+  cleanup_free char *dir = xasprintf ("%s/scenarios/bad", testdata ());
+  cleanup_lab struct labo_lab *lab = load_lab ("zk3");
+  size_t n, failures = 0;
+  char **files = list_yaml (dir, &n);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *text = NULL, *msg = NULL;
+      struct labo_diags d = { NULL, 0 };
+      struct labo_scenario *sc;
+      size_t len;
+      int line, col;
+
+      text = labo_read_file (files[i], &len);
+      assert_non_null (text);
+      if (parse_expect (text, &line, &col, &msg) < 0)
+        {
+          print_error ("%s: first line is not '# expect: LINE:COL: MESSAGE'\n", files[i]);
+          failures++;
+          continue;
+        }
+      sc = labo_scenario_parse (files[i], text, len, lab, &d);
+      if (sc != NULL || d.n != 1 || d.v[0].line != line || d.v[0].col != col
+          || strcmp (d.v[0].msg, msg) != 0 || strcmp (d.v[0].file, files[i]) != 0)
+        {
+          print_error ("%s: expected %d:%d: %s\n  got %zu diagnostic(s)%s:\n", files[i], line,
+                       col, msg, d.n, sc ? " and a scenario" : "");
+          labo_diags_print (&d, stderr);
+          failures++;
+        }
+      labo_scenario_free (sc);
+      labo_diags_free (&d);
+    }
+  free_list (files, n);
+  assert_int_equal (failures, 0);
+  assert_true (n >= 25);
+}
+
+/* The shipped scenarios parse against the lab each names. */
+static void
+test_shipped (void **state)
+{
+  cleanup_free char *dir = xasprintf ("%s/../netns/scenarios", testdata ());
+  size_t n, failures = 0;
+  char **files = list_yaml (dir, &n);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      struct labo_diags d = { NULL, 0 };
+      struct labo_scenario *sc = labo_scenario_load (files[i], NULL, &d);
+      if (sc == NULL || sc->lab == NULL)
+        {
+          print_error ("%s: does not parse, or names no lab\n", files[i]);
+          labo_diags_print (&d, stderr);
+          failures++;
+        }
+      else
+        {
+          cleanup_lab struct labo_lab *lab = load_lab (sc->lab);
+          struct labo_scenario *again = labo_scenario_load (files[i], lab, &d);
+          if (again == NULL)
+            {
+              print_error ("%s: does not fit lab %s\n", files[i], sc->lab);
+              labo_diags_print (&d, stderr);
+              failures++;
+            }
+          labo_scenario_free (again);
+        }
+      labo_scenario_free (sc);
+      labo_diags_free (&d);
+    }
+  free_list (files, n);
+  assert_int_equal (failures, 0);
+  assert_true (n >= 2);
+}
+
+static void
+test_model (void **state)
+{
+  static const char text[] = "lab: zk3\n"
+                             "end: 1m\n"
+                             "steps:\n"
+                             "  - {at: 5s, kill: leader, signal: TERM}\n"
+                             "  - {after: 2s, partition: [zk1, zk2], oneway: true}\n"
+                             "  - {after: 500ms, isolate: follower}\n"
+                             "  - {at: 20s, heal: all}\n"
+                             "  - {heal: [zk1, zk2]}\n"
+                             "  - {link: zk3, delay: 100ms, loss: 2%, rate: 10mbit, down: false}\n"
+                             "  - {wait: all, timeout: 30s}\n"
+                             "  - {stop: zk2}\n"
+                             "  - {after: 1s, start: zk2}\n";
+  cleanup_lab struct labo_lab *lab = load_lab ("zk3");
+  struct labo_diags d = { NULL, 0 };
+  struct labo_scenario *sc = labo_scenario_parse ("t.yaml", text, strlen (text), lab, &d);
+  cleanup_free char *d0 = NULL, *d1 = NULL, *d3 = NULL, *d5 = NULL, *d6 = NULL;
+
+  if (sc == NULL)
+    labo_diags_print (&d, stderr);
+  assert_non_null (sc);
+  assert_string_equal (sc->lab, "zk3");
+  assert_int_equal (sc->end_ms, 60000);
+  assert_int_equal (sc->n_steps, 9);
+  assert_int_equal (sc->steps[0].kind, LABO_STEP_KILL);
+  assert_int_equal (sc->steps[0].at_ms, 5000);
+  assert_int_equal (sc->steps[0].signal, SIGTERM);
+  assert_int_equal (sc->steps[1].at_ms, -1);
+  assert_int_equal (sc->steps[1].after_ms, 2000);
+  assert_true (sc->steps[1].oneway);
+  assert_string_equal (sc->steps[2].target[0], "follower");
+  assert_null (sc->steps[3].target[0]);
+  assert_string_equal (sc->steps[4].target[1], "zk2");
+  assert_int_equal (sc->steps[5].link.im.delay_us, 100000);
+  assert_int_equal (sc->steps[5].link.im.loss_ppm, 20000);
+  assert_int_equal (sc->steps[5].link.im.rate_bps, 10000000);
+  assert_int_equal (sc->steps[5].set, LABO_STEP_SET_DELAY | LABO_STEP_SET_LOSS
+                                          | LABO_STEP_SET_RATE | LABO_STEP_SET_DOWN);
+  assert_int_equal (sc->steps[6].timeout_ms, 30000);
+  assert_int_equal (sc->steps[7].kind, LABO_STEP_STOP);
+  assert_int_equal (sc->steps[8].after_ms, 1000);
+
+  d0 = labo_step_describe (&sc->steps[0]);
+  d1 = labo_step_describe (&sc->steps[1]);
+  d3 = labo_step_describe (&sc->steps[3]);
+  d5 = labo_step_describe (&sc->steps[5]);
+  d6 = labo_step_describe (&sc->steps[6]);
+  assert_string_equal (d0, "kill leader with SIGTERM");
+  assert_string_equal (d1, "partition zk1 -> zk2");
+  assert_string_equal (d3, "heal every cut");
+  assert_string_equal (d5, "link zk3: delay 100ms, loss 2%, rate 10mbit, down no");
+  assert_string_equal (d6, "wait until every node serves");
+  labo_scenario_free (sc);
+}
+
+/* Without a lab, names are not checked (the CLI reads `lab:` first). */
+static void
+test_no_lab (void **state)
+{
+  static const char text[] = "steps: [{kill: anyone}, {stop: anywhere}]\n";
+  struct labo_scenario *sc = labo_scenario_parse ("t.yaml", text, strlen (text), NULL, NULL);
+
+  assert_non_null (sc);
+  assert_null (sc->lab);
+  assert_string_equal (sc->steps[0].target[0], "anyone");
+  labo_scenario_free (sc);
+}
+
+/* Several errors are all reported, in file order. */
+static void
+test_several (void **state)
+{
+  static const char text[] = "steps:\n"
+                             "  - {kill: zk1}\n"
+                             "  - {stop: zoo9}\n";
+  cleanup_lab struct labo_lab *lab = load_lab ("zk3");
+  struct labo_diags d = { NULL, 0 };
+
+  assert_null (labo_scenario_parse ("t.yaml", text, strlen (text), lab, &d));
+  assert_int_equal (d.n, 2);
+  assert_int_equal (d.v[0].line, 2);
+  assert_int_equal (d.v[1].line, 3);
+  labo_diags_free (&d);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_bad_corpus), cmocka_unit_test (test_shipped),
+    cmocka_unit_test (test_model),      cmocka_unit_test (test_no_lab),
+    cmocka_unit_test (test_several),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
