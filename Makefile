@@ -10,7 +10,8 @@ DESTDIR ?=
 CC      ?= cc
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
+# libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lzookeeper_mt -lm -pthread
 
 # Warnings are errors: the list follows bubblewrap's.
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \

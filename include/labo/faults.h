@@ -59,6 +59,12 @@ int labo_power_load (const struct labo_lab *lab, bool **off, labo_error_t *err);
 /* Records host h as off (or on again). */
 int labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t *err);
 
+/* Asks the lab's supervisor, which must run, to power host h off or on
+ * (it ends or starts the host's processes, and records it), or to send
+ * signal sig to a node. */
+int labo_power_request (const struct labo_lab *lab, size_t h, bool on, labo_error_t *err);
+int labo_kill_request (const struct labo_lab *lab, size_t node, int sig, labo_error_t *err);
+
 /* Brings host h's interfaces (its links, the process runtime's overlay
  * interface) down or up, from inside its namespace: a powered-off host's
  * peers see no carrier. */

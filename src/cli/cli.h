@@ -2,7 +2,8 @@
  * finding the lab and the host or node a verb names. One file per group
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
  * inspect.c (status, events), exec.c (exec, logs, restart), faults.c
- * (partition, heal, stop, start, kill), link.c (link). */
+ * (partition, heal, stop, start, kill), link.c (link), chaos.c (chaos,
+ * check). */
 #ifndef LABO_CLI_H
 #define LABO_CLI_H
 
@@ -65,6 +66,8 @@ int cmd_stop (int argc, char **argv);
 int cmd_start (int argc, char **argv);
 int cmd_kill (int argc, char **argv);
 int cmd_link (int argc, char **argv);
+int cmd_chaos (int argc, char **argv);
+int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
 
 #endif

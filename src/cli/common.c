@@ -40,12 +40,19 @@ const char cli_usage_text[]
       "                               --rate 10mbit; --delay 0 clears the delay)\n"
       "  link show [LAB] [--json]     the links with settings, and what carries them\n"
       "  link reset [-l LAB] [HOST [SEGMENT]]  back as `up` made them (all links: no host)\n"
+      "  chaos [-l LAB] FILE [--check] [--keep]  play a scenario of timed faults (see\n"
+      "                               netns/scenarios/), saying what happens; the lab is put\n"
+      "                               back at the end unless --keep; --check runs check too\n"
+      "  check [LAB] [--duration D] [--rate N] [--settle D] [--keep] [--json]\n"
+      "                               write through every node (until Ctrl-C or D), then\n"
+      "                               verify no acknowledged write was lost: a timeline\n"
       "\n"
       "  ls [--json]                  the labs that are up\n"
       "  validate [FILE]              check a lab file (no privileges needed)\n"
       "  version\n"
       "\n"
-      "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host\n"
+      "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host,\n"
+      "            5 check: an acknowledged write was lost, altered or reordered\n"
       "docs: README.md, docs/labfile.md, docs/status.md\n";
 
 int

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "labo/caps.h"
-#include "labo/control.h"
 #include "labo/faults.h"
 #include "labo/state.h"
 #include "labo/util.h"
@@ -143,22 +142,6 @@ cmd_heal (int argc, char **argv)
   return code;
 }
 
-/* A request to the lab's supervisor, which must run. */
-static int
-ask_supervisor (const char *lab, json_t *req, labo_error_t *err)
-{
-  json_t *reply = NULL;
-  int r;
-
-  if (labo_supervisor_alive (lab, NULL) <= 0)
-    return labo_error_make (err, 0, "lab %s has no supervisor running, and only it may power "
-                                    "hosts off and on: `labo up` of its lab file starts one",
-                            lab);
-  r = labo_control_call (lab, req, 30000, &reply, err);
-  json_decref (reply);
-  return r;
-}
-
 static int
 power (int argc, char **argv, bool on)
 {
@@ -167,8 +150,8 @@ power (int argc, char **argv, bool on)
   const char *lab_opt = NULL;
   labo_error_t err = NULL;
   struct labo_lab *lab;
-  json_t *req;
   int c, code = EXIT_OK;
+  long h;
 
   while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
     if (c == 'l')
@@ -183,8 +166,8 @@ power (int argc, char **argv, bool on)
   lab = cli_target_lab (lab_opt, argv[optind], true, &code);
   if (lab == NULL)
     return code;
-  req = json_pack ("{s:s, s:s, s:b}", "cmd", "power", "host", argv[optind], "on", on);
-  if (ask_supervisor (lab->name, req, &err) < 0)
+  h = labo_lab_find_host (lab, argv[optind]);
+  if (labo_power_request (lab, (size_t) h, on, &err) < 0)
     code = cli_fail (&err, EXIT_FAIL);
   else
     printf (on ? "labo: %s is powered on; its daemon and nodes start under the supervisor "
@@ -192,7 +175,6 @@ power (int argc, char **argv, bool on)
                : "labo: %s is powered off: its processes ended, its links are down (`labo "
                  "start %s` powers it on)\n",
             argv[optind], on ? lab->name : argv[optind]);
-  json_decref (req);
   labo_lab_free (lab);
   return code;
 }
@@ -219,7 +201,7 @@ cmd_kill (int argc, char **argv)
   labo_error_t err = NULL;
   struct labo_lab *lab;
   int sig = SIGKILL, c, code = EXIT_OK;
-  json_t *req;
+  long node;
 
   while ((c = getopt_long (argc, argv, "l:s:", opts, NULL)) != -1)
     if (c == 'l')
@@ -238,19 +220,17 @@ cmd_kill (int argc, char **argv)
   lab = cli_target_lab (lab_opt, argv[optind], false, &code);
   if (lab == NULL)
     return code;
-  if (labo_lab_find_node (lab, argv[optind]) < 0)
+  if ((node = labo_lab_find_node (lab, argv[optind])) < 0)
     {
       fprintf (stderr, "labo: %s is a host: `labo stop %s` powers it off; kill takes a node\n",
                argv[optind], argv[optind]);
       labo_lab_free (lab);
       return EXIT_INPUT;
     }
-  req = json_pack ("{s:s, s:s, s:i}", "cmd", "kill", "name", argv[optind], "signal", sig);
-  if (ask_supervisor (lab->name, req, &err) < 0)
+  if (labo_kill_request (lab, (size_t) node, sig, &err) < 0)
     code = cli_fail (&err, EXIT_FAIL);
   else
     printf ("labo: SIG%s sent to %s\n", sigabbrev_np (sig), argv[optind]);
-  json_decref (req);
   labo_lab_free (lab);
   return code;
 }

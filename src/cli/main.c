@@ -98,6 +98,7 @@ main (int argc, char **argv)
     { "logs", cmd_logs },     { "events", cmd_events }, { "restart", cmd_restart },
     { "partition", cmd_partition }, { "heal", cmd_heal }, { "stop", cmd_stop },
     { "start", cmd_start },   { "kill", cmd_kill }, { "link", cmd_link },
+    { "chaos", cmd_chaos },   { "check", cmd_check },
     { "__linkemu", cmd_linkemu },
   };
   const char *cmd;

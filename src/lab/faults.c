@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labo/control.h"
 #include "labo/links.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
@@ -360,4 +361,37 @@ labo_faults_json (const struct labo_lab *lab)
       json_array_append_new (powered, json_string (lab->hosts[h].name));
   return json_pack ("{s:o, s:o, s:o}", "partitions", parts, "powered_off", powered, "links",
                     labo_links_json (lab));
+}
+
+/* A request only the supervisor may carry out: it owns the processes, and
+ * must not restart what is powered off. */
+static int
+ask_supervisor (const char *lab, json_t *req, labo_error_t *err)
+{
+  json_t *reply = NULL;
+  int r;
+
+  if (labo_supervisor_alive (lab, NULL) <= 0)
+    r = labo_error_make (err, 0, "lab %s has no supervisor running, and only it may power "
+                                 "hosts off and on or signal nodes: `labo up` of its lab file "
+                                 "starts one", lab);
+  else
+    r = labo_control_call (lab, req, 30000, &reply, err);
+  json_decref (reply);
+  json_decref (req);
+  return r;
+}
+
+int
+labo_power_request (const struct labo_lab *lab, size_t h, bool on, labo_error_t *err)
+{
+  return ask_supervisor (lab->name, json_pack ("{s:s, s:s, s:b}", "cmd", "power", "host",
+                                               lab->hosts[h].name, "on", on), err);
+}
+
+int
+labo_kill_request (const struct labo_lab *lab, size_t node, int sig, labo_error_t *err)
+{
+  return ask_supervisor (lab->name, json_pack ("{s:s, s:s, s:i}", "cmd", "kill", "name",
+                                               lab->nodes[node].name, "signal", sig), err);
 }

@@ -1,0 +1,310 @@
+/* `labo chaos FILE [--check]` plays a scenario (lab/chaos.c); `labo check`
+ * writes through every node and verifies nothing acknowledged was lost
+ * (zk/check.c). Both wait for SIGINT and SIGTERM with sigtimedwait: the
+ * signals are blocked before the client's threads exist, so that none of
+ * those threads takes them. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "labo/caps.h"
+#include "labo/chaos.h"
+#include "labo/check.h"
+#include "labo/control.h"
+#include "labo/scenario.h"
+#include "labo/util.h"
+
+/* check's verdict "lost" */
+#define EXIT_LOST 5
+
+static int
+verdict_code (json_t *rep)
+{
+  const char *v = labo_check_verdict (rep);
+  return strcmp (v, "ok") == 0 ? EXIT_OK : strcmp (v, "lost") == 0 ? EXIT_LOST : EXIT_FAIL;
+}
+
+static int
+parse_duration_arg (const char *name, const char *s, long min_ms, long long *ms)
+{
+  if (labo_duration_parse (s, strlen (s), ms) < 0 || *ms < min_ms)
+    {
+      fprintf (stderr, "labo: --%s takes a duration like 30s, 2m or 500ms, not '%s'\n", name, s);
+      return -1;
+    }
+  return 0;
+}
+
+struct check_args
+{
+  struct labo_check_opts o;
+  bool json;
+};
+
+/* The options the two verbs share; 1 if `c` was one, -1 if bad. */
+static int
+check_option (int c, struct check_args *a)
+{
+  long long ms;
+  char *end;
+  long v;
+
+  switch (c)
+    {
+    case 'r':
+      v = strtol (optarg, &end, 10);
+      if (*optarg == '\0' || *end || v < 1 || v > 1000)
+        {
+          fprintf (stderr, "labo: --rate takes writes a second through each node, 1 to 1000, "
+                           "not '%s'\n", optarg);
+          return -1;
+        }
+      a->o.rate = (int) v;
+      return 1;
+    case 'S':
+      if (parse_duration_arg ("settle", optarg, 1000, &ms) < 0)
+        return -1;
+      a->o.settle_ms = (int) ms;
+      return 1;
+    case 'k':
+      a->o.keep = true;
+      return 1;
+    case 'j':
+      a->json = true;
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+static void
+block_stop_signals (sigset_t *set)
+{
+  sigemptyset (set);
+  sigaddset (set, SIGINT);
+  sigaddset (set, SIGTERM);
+  sigprocmask (SIG_BLOCK, set, NULL);
+}
+
+static struct labo_check *
+start_check (const struct labo_lab *lab, struct check_args *a, char **log_path, int *code)
+{
+  labo_error_t err = NULL;
+  struct labo_check *c;
+
+  *log_path = labo_control_path (lab->name, "check.log");
+  a->o.log_path = *log_path;
+  c = labo_check_start (lab, &a->o, &err);
+  if (c == NULL)
+    {
+      *code = cli_fail (&err, EXIT_FAIL);
+      return NULL;
+    }
+  fprintf (stderr, "check: writing %d znodes a second through each of %zu nodes (the client's "
+                   "log: %s)\n", a->o.rate ? a->o.rate : 10, lab->n_nodes, *log_path);
+  return c;
+}
+
+static int
+end_check (struct labo_check *c, const struct check_args *a)
+{
+  json_t *rep = labo_check_finish (c, stderr);
+  int code = verdict_code (rep);
+
+  if (a->json)
+    {
+      char *s = json_dumps (rep, JSON_COMPACT);
+      puts (s);
+      free (s);
+    }
+  else
+    {
+      putchar ('\n');
+      labo_check_print (rep, stdout);
+      if (json_is_true (json_object_get (rep, "kept")))
+        printf ("the run's znodes are kept under %s (labo exec -l %s NODE -- zkCli.sh ...)\n",
+                json_string_value (json_object_get (rep, "root")),
+                json_string_value (json_object_get (rep, "lab")));
+    }
+  fflush (stdout);
+  json_decref (rep);
+  labo_check_free (c);
+  return code;
+}
+
+static struct labo_lab *
+running_lab (const char *arg, int *code)
+{
+  cleanup_free char *name = NULL;
+  struct labo_lab *lab;
+
+  if ((*code = cli_resolve_lab (arg, false, &name)) != EXIT_OK)
+    return NULL;
+  lab = cli_state_lab (name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", name);
+      *code = EXIT_NOTFOUND;
+    }
+  return lab;
+}
+
+int
+cmd_check (int argc, char **argv)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "duration", required_argument, NULL, 'd' },
+                                        { "rate", required_argument, NULL, 'r' },
+                                        { "settle", required_argument, NULL, 'S' },
+                                        { "keep", no_argument, NULL, 'k' },
+                                        { "json", no_argument, NULL, 'j' },
+                                        { NULL, 0, NULL, 0 } };
+  struct check_args a = { { 0 }, false };
+  const char *lab_opt = NULL, *duration = NULL;
+  cleanup_free char *log_path = NULL;
+  labo_error_t err = NULL;
+  struct labo_check *c;
+  struct labo_lab *lab;
+  long long duration_ms = -1;
+  sigset_t stop;
+  int opt, code = EXIT_OK, r;
+
+  while ((opt = getopt_long (argc, argv, "l:d:", opts, NULL)) != -1)
+    {
+      if (opt == 'l')
+        lab_opt = optarg;
+      else if (opt == 'd')
+        {
+          if (parse_duration_arg ("duration", optarg, 1000, &duration_ms) < 0)
+            return EXIT_INPUT;
+          duration = optarg;
+        }
+      else if ((r = check_option (opt, &a)) < 0)
+        return EXIT_INPUT;
+      else if (r == 0)
+        return cli_usage (NULL, NULL);
+    }
+  if (optind < argc && lab_opt == NULL)
+    lab_opt = argv[optind++];
+  if (optind != argc)
+    return cli_usage ("check takes one lab: labo check [LAB] [--duration D]", NULL);
+  if (labo_caps_require ("check", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if ((lab = running_lab (lab_opt, &code)) == NULL)
+    return code;
+  block_stop_signals (&stop);
+  if ((c = start_check (lab, &a, &log_path, &code)) == NULL)
+    {
+      labo_lab_free (lab);
+      return code;
+    }
+  if (duration_ms > 0)
+    {
+      struct timespec ts = { (time_t) (duration_ms / 1000), (long) (duration_ms % 1000) * 1000000 };
+      fprintf (stderr, "check: for %s (Ctrl-C ends it sooner)\n", duration);
+      sigtimedwait (&stop, NULL, &ts);
+    }
+  else
+    {
+      fprintf (stderr, "check: until Ctrl-C\n");
+      sigwaitinfo (&stop, NULL);
+    }
+  code = end_check (c, &a);
+  labo_lab_free (lab);
+  return code;
+}
+
+int
+cmd_chaos (int argc, char **argv)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "check", no_argument, NULL, 'c' },
+                                        { "rate", required_argument, NULL, 'r' },
+                                        { "settle", required_argument, NULL, 'S' },
+                                        { "keep-znodes", no_argument, NULL, 'k' },
+                                        { "keep", no_argument, NULL, 'K' },
+                                        { "json", no_argument, NULL, 'j' },
+                                        { NULL, 0, NULL, 0 } };
+  struct check_args a = { { 0 }, false };
+  const char *lab_opt = NULL, *file;
+  cleanup_free char *log_path = NULL, *named = NULL;
+  struct labo_diags d = { NULL, 0 };
+  struct labo_scenario *sc;
+  struct labo_chaos_opts co = { stdout, NULL, false, NULL };
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool check = false;
+  sigset_t stop;
+  int opt, code = EXIT_OK, r;
+
+  while ((opt = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+    {
+      if (opt == 'l')
+        lab_opt = optarg;
+      else if (opt == 'c')
+        check = true;
+      else if (opt == 'K')
+        co.keep = true;
+      else if ((r = check_option (opt, &a)) < 0)
+        return EXIT_INPUT;
+      else if (r == 0)
+        return cli_usage (NULL, NULL);
+    }
+  if (optind + 1 != argc)
+    return cli_usage ("chaos takes a scenario file: labo chaos FILE [--check]", NULL);
+  file = argv[optind];
+
+  /* the file names its lab; read it once for that, then against the lab */
+  sc = labo_scenario_load (file, NULL, &d);
+  if (sc == NULL)
+    {
+      labo_diags_print (&d, stderr);
+      labo_diags_free (&d);
+      return EXIT_INPUT;
+    }
+  if (lab_opt == NULL && sc->lab)
+    lab_opt = named = xstrdup (sc->lab);
+  labo_scenario_free (sc);
+  if (labo_caps_require ("chaos", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if ((lab = running_lab (lab_opt, &code)) == NULL)
+    return code;
+  sc = labo_scenario_load (file, lab, &d);
+  if (sc == NULL)
+    {
+      labo_diags_print (&d, stderr);
+      labo_diags_free (&d);
+      labo_lab_free (lab);
+      return EXIT_INPUT;
+    }
+
+  block_stop_signals (&stop);
+  co.stop = &stop;
+  if (a.json)
+    co.out = stderr; /* stdout is the check's report */
+  if (check && (co.check = start_check (lab, &a, &log_path, &code)) == NULL)
+    {
+      labo_scenario_free (sc);
+      labo_lab_free (lab);
+      return code;
+    }
+  r = labo_chaos_play (lab, sc, &co, &err);
+  if (r < 0)
+    code = cli_fail (&err, EXIT_FAIL);
+  else if (r > 0)
+    code = EXIT_FAIL;
+  if (co.check)
+    {
+      int c = end_check (co.check, &a);
+      if (c != EXIT_OK && (code == EXIT_OK || c == EXIT_LOST))
+        code = c;
+    }
+  labo_scenario_free (sc);
+  labo_lab_free (lab);
+  return code;
+}

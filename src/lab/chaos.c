@@ -1,0 +1,517 @@
+/* The scenario player (include/labo/chaos.h). */
+#include "labo/chaos.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "labo/check.h"
+#include "labo/docker_up.h"
+#include "labo/faults.h"
+#include "labo/links.h"
+#include "labo/util.h"
+#include "labo/zk.h"
+
+#define OBSERVE_S 0.5
+#define PROBE_MS 300
+
+struct player
+{
+  const struct labo_lab *lab;
+  const struct labo_chaos_opts *o;
+  double t0;
+  bool interrupted;
+  /* the ensemble as last seen */
+  enum labo_zk_mode *mode;
+  long leader;
+  size_t serving;
+  bool seen;
+  /* the lab before the scenario, for putting it back */
+  struct labo_cut *cuts0;
+  size_t n_cuts0;
+  bool cuts_touched;
+  bool *off0;
+  bool power_touched;
+  struct labo_linkset *links0;
+  bool *link_touched;
+};
+
+static void
+say (struct player *p, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+say (struct player *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf (p->o->out, "%8.1fs  ", labo_now () - p->t0);
+  va_start (ap, fmt);
+  vfprintf (p->o->out, fmt, ap);
+  va_end (ap);
+  fputc ('\n', p->o->out);
+  fflush (p->o->out);
+}
+
+static void
+mark (struct player *p, const char *text)
+{
+  if (p->o->check)
+    labo_check_mark (p->o->check, text);
+}
+
+/* ---- watching the ensemble ---- */
+
+static bool
+serves (enum labo_zk_mode m)
+{
+  return m == LABO_ZK_LEADER || m == LABO_ZK_FOLLOWER || m == LABO_ZK_STANDALONE;
+}
+
+/* Probes every node; prints what changed since the last look. */
+static void
+observe (struct player *p)
+{
+  const struct labo_lab *lab = p->lab;
+  long leader = -1;
+  size_t serving = 0;
+
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      struct labo_zk_srvr s;
+      labo_node_probe (lab, &lab->nodes[i], PROBE_MS, &s);
+      if (p->seen && s.mode != p->mode[i])
+        say (p, "%s: %s -> %s", lab->nodes[i].name, labo_zk_mode_name (p->mode[i]),
+             labo_zk_mode_name (s.mode));
+      p->mode[i] = s.mode;
+      if (s.mode == LABO_ZK_LEADER || (s.mode == LABO_ZK_STANDALONE && lab->n_nodes == 1))
+        leader = (long) i;
+      serving += serves (s.mode);
+    }
+  if (!p->seen || leader != p->leader || serving != p->serving)
+    {
+      if (leader >= 0)
+        say (p, "ensemble: leader %s, %zu of %zu serving%s", lab->nodes[leader].name, serving,
+             lab->n_nodes, serving * 2 > lab->n_nodes ? "" : " (no quorum)");
+      else
+        say (p, "ensemble: no leader, %zu of %zu serving: writes are refused", serving,
+             lab->n_nodes);
+    }
+  p->leader = leader;
+  p->serving = serving;
+  p->seen = true;
+}
+
+/* Watches until monotonic time t (or a stop signal: returns false). */
+static bool
+pause_until (struct player *p, double t)
+{
+  for (;;)
+    {
+      double left = t - labo_now ();
+      struct timespec ts;
+      if (left <= 0)
+        return true;
+      left = fmin (left, OBSERVE_S);
+      ts.tv_sec = (time_t) left;
+      ts.tv_nsec = (long) ((left - (double) ts.tv_sec) * 1e9);
+      if (sigtimedwait (p->o->stop, NULL, &ts) > 0)
+        {
+          p->interrupted = true;
+          say (p, "interrupted");
+          return false;
+        }
+      observe (p);
+    }
+}
+
+/* ---- resolving leader and follower ---- */
+
+static long
+node_by_role (struct player *p, const char *name, labo_error_t *err)
+{
+  long n;
+
+  if (strcmp (name, "leader") != 0 && strcmp (name, "follower") != 0)
+    {
+      n = labo_lab_find_node (p->lab, name);
+      if (n < 0)
+        labo_error_make (err, ENOENT, "lab %s has no node named %s", p->lab->name, name);
+      return n;
+    }
+  observe (p);
+  for (size_t i = 0; i < p->lab->n_nodes; i++)
+    if (p->mode[i] == (strcmp (name, "leader") == 0 ? LABO_ZK_LEADER : LABO_ZK_FOLLOWER))
+      return (long) i;
+  labo_error_make (err, 0, "no node is a %s now", name);
+  return -1;
+}
+
+static long
+host_by_role (struct player *p, const char *name, labo_error_t *err)
+{
+  long n;
+
+  if (strcmp (name, "leader") == 0 || strcmp (name, "follower") == 0)
+    {
+      n = node_by_role (p, name, err);
+      return n < 0 ? -1 : (long) p->lab->nodes[n].host;
+    }
+  n = labo_lab_find_host (p->lab, name);
+  if (n < 0)
+    labo_error_make (err, ENOENT, "lab %s has no host named %s", p->lab->name, name);
+  return n;
+}
+
+/* "zk2", or "zk2 (the leader's host)" when a role named it. */
+static char *
+shown (const char *asked, const char *name, bool host)
+{
+  if (strcmp (asked, name) == 0)
+    return xstrdup (name);
+  return xasprintf ("%s (the %s%s)", name, asked, host ? "'s host" : "");
+}
+
+/* ---- the steps ---- */
+
+/* The nodes that serve with the leader: those whose hosts are on, and
+ * joined to the leader's both ways through hosts without cuts. A server
+ * cut off goes on calling itself leader (or follower) until its timeouts
+ * run out, seconds later (ZooKeeper's syncLimit): a wait for a quorum
+ * must not take that word for it. */
+static size_t
+serving_with_leader (struct player *p)
+{
+  const struct labo_lab *lab = p->lab;
+  cleanup_free struct labo_cut *cuts = NULL;
+  cleanup_free bool *off = NULL, *joined = NULL;
+  size_t n_cuts = 0, count = 0;
+  bool grew = true;
+
+  if (p->leader < 0)
+    return 0;
+  if (labo_cuts_load (lab, &cuts, &n_cuts, NULL) < 0 || labo_power_load (lab, &off, NULL) < 0)
+    return p->serving;
+  joined = xcalloc (lab->n_hosts, sizeof (*joined));
+  joined[lab->nodes[p->leader].host] = true;
+  while (grew)
+    {
+      grew = false;
+      for (size_t a = 0; a < lab->n_hosts; a++)
+        for (size_t b = 0; b < lab->n_hosts; b++)
+          {
+            bool cut = false;
+            if (!joined[a] || joined[b] || off[b])
+              continue;
+            for (size_t c = 0; c < n_cuts && !cut; c++)
+              cut = (cuts[c].from == a && cuts[c].to == b) || (cuts[c].from == b && cuts[c].to == a);
+            if (!cut)
+              joined[b] = grew = true;
+          }
+    }
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    count += joined[lab->nodes[i].host] && !off[lab->nodes[i].host] && serves (p->mode[i]);
+  return count;
+}
+
+static int
+step_wait (struct player *p, const struct labo_step *st, labo_error_t *err)
+{
+  bool all = strcmp (st->target[0], "all") == 0;
+  double start = labo_now (), deadline = start + (double) st->timeout_ms / 1000;
+  size_t n = p->lab->n_nodes;
+
+  for (;;)
+    {
+      size_t with;
+      observe (p);
+      with = serving_with_leader (p);
+      if (p->leader >= 0 && (all ? with == n : with * 2 > n))
+        {
+          say (p, "%s: leader %s, %zu of %zu serving with it, after %.1f s",
+               all ? "every node serves" : "quorum", p->lab->nodes[p->leader].name, with, n,
+               labo_now () - start);
+          return 0;
+        }
+      if (labo_now () >= deadline)
+        {
+          char b[24];
+          return labo_error_make (err, ETIMEDOUT, "%s within %s",
+                                  all ? "not every node serves" : "no quorum",
+                                  labo_duration_format (st->timeout_ms, b));
+        }
+      if (!pause_until (p, fmin (deadline, labo_now () + OBSERVE_S)))
+        return 1;
+    }
+}
+
+static int
+step_link (struct player *p, const struct labo_step *st, labo_error_t *err)
+{
+  long h = host_by_role (p, st->target[0], err);
+  struct labo_linkset want;
+  cleanup_free char *name = NULL, *desc = NULL, *who = NULL;
+  size_t l;
+
+  if (h < 0 || labo_link_lookup (p->lab, p->lab->hosts[h].name, st->segment, &l, err) < 0)
+    return -1;
+  if (!p->link_touched[l])
+    labo_linkset_load (p->lab, l, &p->links0[l]);
+  p->link_touched[l] = true;
+  labo_linkset_load (p->lab, l, &want);
+  if (st->set & LABO_STEP_SET_DELAY)
+    want.im.delay_us = st->link.im.delay_us;
+  if (st->set & LABO_STEP_SET_JITTER)
+    want.im.jitter_us = st->link.im.jitter_us;
+  if (st->set & LABO_STEP_SET_LOSS)
+    want.im.loss_ppm = st->link.im.loss_ppm;
+  if (st->set & LABO_STEP_SET_RATE)
+    want.im.rate_bps = st->link.im.rate_bps;
+  if (st->set & LABO_STEP_SET_DOWN)
+    want.down = st->link.down;
+  want.mech = LABO_MECH_NONE; /* the one in place, or the kernel's choice */
+  if (labo_linkset_apply (p->lab, l, &want, err) < 0)
+    return -1;
+  name = labo_link_name (p->lab, l);
+  desc = labo_impair_describe (&want.im);
+  who = shown (st->target[0], p->lab->hosts[h].name, true);
+  say (p, "link %s%s: %s%s%s%s", who, strchr (name, '@') ? strchr (name, '@') : "", desc,
+       want.down ? ", pulled out" : "", want.mech != LABO_MECH_NONE ? ", by " : "",
+       want.mech != LABO_MECH_NONE ? labo_link_mech_name (want.mech) : "");
+  return 0;
+}
+
+static int
+run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
+{
+  const struct labo_lab *lab = p->lab;
+  cleanup_free char *what = labo_step_describe (st);
+  long a, b;
+  int r;
+
+  switch (st->kind)
+    {
+    case LABO_STEP_KILL:
+      if ((a = node_by_role (p, st->target[0], err)) < 0
+          || labo_kill_request (lab, (size_t) a, st->signal, err) < 0)
+        return -1;
+      {
+        cleanup_free char *who = shown (st->target[0], lab->nodes[a].name, false);
+        say (p, "kill %s: SIG%s sent", who, sigabbrev_np (st->signal));
+      }
+      return 0;
+    case LABO_STEP_PARTITION:
+      if ((a = host_by_role (p, st->target[0], err)) < 0
+          || (b = host_by_role (p, st->target[1], err)) < 0)
+        return -1;
+      if (a == b)
+        return labo_error_make (err, 0, "%s and %s are one host now (%s): nothing to cut",
+                                st->target[0], st->target[1], lab->hosts[a].name);
+      p->cuts_touched = true;
+      if (labo_partition (lab, (size_t) a, (size_t) b, st->oneway, err) < 0)
+        return -1;
+      say (p, "partition: traffic %s %s %s %s dropped", st->oneway ? "from" : "between",
+           lab->hosts[a].name, st->oneway ? "to" : "and", lab->hosts[b].name);
+      return 0;
+    case LABO_STEP_ISOLATE:
+      if ((a = host_by_role (p, st->target[0], err)) < 0)
+        return -1;
+      p->cuts_touched = true;
+      if (labo_isolate (lab, (size_t) a, err) < 0)
+        return -1;
+      {
+        cleanup_free char *who = shown (st->target[0], lab->hosts[a].name, true);
+        say (p, "isolate %s: cut from every other host", who);
+      }
+      return 0;
+    case LABO_STEP_HEAL:
+      a = b = -1;
+      if (st->target[0]
+          && ((a = host_by_role (p, st->target[0], err)) < 0
+              || (b = host_by_role (p, st->target[1], err)) < 0))
+        return -1;
+      p->cuts_touched = true;
+      if ((r = labo_heal (lab, a, b, err)) < 0)
+        return -1;
+      say (p, "heal: %d cut%s removed%s", r, r == 1 ? "" : "s",
+           a < 0 ? ", traffic flows between every host" : "");
+      return 0;
+    case LABO_STEP_STOP:
+    case LABO_STEP_START:
+      {
+        bool on = st->kind == LABO_STEP_START;
+        cleanup_free char *who = NULL;
+        if ((a = host_by_role (p, st->target[0], err)) < 0)
+          return -1;
+        p->power_touched = true;
+        if (labo_power_request (lab, (size_t) a, on, err) < 0)
+          return -1;
+        who = shown (st->target[0], lab->hosts[a].name, true);
+        say (p, on ? "power on %s: its daemon and nodes start under the supervisor"
+                   : "power off %s: its processes ended, its links down", who);
+        return 0;
+      }
+    case LABO_STEP_LINK:
+      return step_link (p, st, err);
+    case LABO_STEP_WAIT:
+      say (p, "%s", what);
+      return step_wait (p, st, err);
+    default:
+      return labo_error_make (err, 0, "unknown step");
+    }
+}
+
+/* ---- putting the lab back ---- */
+
+static bool
+same_cuts (const struct labo_cut *a, size_t na, const struct labo_cut *b, size_t nb)
+{
+  if (na != nb)
+    return false;
+  for (size_t i = 0; i < na; i++)
+    {
+      bool found = false;
+      for (size_t j = 0; j < nb && !found; j++)
+        found = a[i].from == b[j].from && a[i].to == b[j].to;
+      if (!found)
+        return false;
+    }
+  return true;
+}
+
+static bool
+same_linkset (const struct labo_linkset *a, const struct labo_linkset *b)
+{
+  return a->im.delay_us == b->im.delay_us && a->im.jitter_us == b->im.jitter_us
+         && a->im.loss_ppm == b->im.loss_ppm && a->im.rate_bps == b->im.rate_bps
+         && a->down == b->down && a->mech == b->mech;
+}
+
+static int
+restore (struct player *p, labo_error_t *err)
+{
+  const struct labo_lab *lab = p->lab;
+  int failed = 0;
+
+  if (p->cuts_touched)
+    {
+      cleanup_free struct labo_cut *now = NULL;
+      size_t n = 0;
+      if (labo_cuts_load (lab, &now, &n, err) < 0)
+        return -1;
+      if (!same_cuts (now, n, p->cuts0, p->n_cuts0))
+        {
+          int r = labo_heal (lab, -1, -1, err);
+          for (size_t i = 0; r >= 0 && i < p->n_cuts0; i++)
+            r = labo_partition (lab, p->cuts0[i].from, p->cuts0[i].to, true, err);
+          if (r < 0)
+            return -1;
+          if (p->n_cuts0)
+            say (p, "put back: the %zu cut%s there before", p->n_cuts0,
+                 p->n_cuts0 == 1 ? "" : "s");
+          else
+            say (p, "put back: every cut healed");
+        }
+    }
+  if (p->power_touched)
+    {
+      cleanup_free bool *off = NULL;
+      if (labo_power_load (lab, &off, err) < 0)
+        return -1;
+      for (size_t h = 0; h < lab->n_hosts; h++)
+        if (off[h] != p->off0[h])
+          {
+            if (labo_power_request (lab, h, off[h], err) < 0)
+              return -1;
+            say (p, "put back: %s powered %s", lab->hosts[h].name, off[h] ? "on" : "off");
+          }
+    }
+  for (size_t l = 0; l < lab->n_links; l++)
+    {
+      struct labo_linkset now, want = p->links0[l];
+      cleanup_free char *name = NULL;
+      if (!p->link_touched[l])
+        continue;
+      labo_linkset_load (lab, l, &now);
+      if (same_linkset (&now, &want))
+        continue;
+      name = labo_link_name (lab, l);
+      if (labo_impair_none (&want.im) && !want.down && want.mech == LABO_MECH_NONE)
+        failed |= labo_linkset_reset (lab, l, err) < 0;
+      else
+        failed |= labo_linkset_apply (lab, l, &want, err) < 0;
+      if (failed)
+        return -1;
+      say (p, "put back: link %s as it was", name);
+    }
+  return 0;
+}
+
+int
+labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
+                 const struct labo_chaos_opts *o, labo_error_t *err)
+{
+  struct player p = { .lab = lab, .o = o, .leader = -1 };
+  cleanup_free enum labo_zk_mode *mode = xcalloc (lab->n_nodes + 1, sizeof (*mode));
+  cleanup_free struct labo_linkset *links0 = xcalloc (lab->n_links + 1, sizeof (*links0));
+  cleanup_free bool *touched = xcalloc (lab->n_links + 1, sizeof (*touched));
+  cleanup_free struct labo_cut *cuts0 = NULL;
+  cleanup_free bool *off0 = NULL;
+  double next = 0; /* the nominal time of the step, from the start */
+  int r = 0;
+
+  p.mode = mode;
+  p.links0 = links0;
+  p.link_touched = touched;
+  if (labo_cuts_load (lab, &cuts0, &p.n_cuts0, err) < 0 || labo_power_load (lab, &off0, err) < 0)
+    return -1;
+  p.cuts0 = cuts0;
+  p.off0 = off0;
+  p.t0 = labo_now ();
+  say (&p, "scenario %s, %zu step%s, against lab %s", sc->file, sc->n_steps,
+       sc->n_steps == 1 ? "" : "s", lab->name);
+  observe (&p);
+  for (size_t i = 0; i < sc->n_steps && r == 0; i++)
+    {
+      const struct labo_step *st = &sc->steps[i];
+      cleanup_free char *what = labo_step_describe (st);
+      if (st->at_ms >= 0)
+        next = (double) st->at_ms / 1000;
+      else
+        next = fmax (next, labo_now () - p.t0) + (double) st->after_ms / 1000;
+      if (!pause_until (&p, p.t0 + next))
+        {
+          r = 1;
+          break;
+        }
+      if (st->kind != LABO_STEP_WAIT)
+        mark (&p, what);
+      r = run_step (&p, st, err);
+      if (r < 0)
+        {
+          labo_error_wrap (err, "step %zu (%s, %s:%d)", i + 1, what, sc->file, st->pos.line);
+          say (&p, "step %zu failed: %s", i + 1, (*err)->msg);
+        }
+      if (st->kind != LABO_STEP_WAIT)
+        next = fmax (next, labo_now () - p.t0);
+    }
+  if (r == 0 && sc->end_ms > 0 && !pause_until (&p, p.t0 + (double) sc->end_ms / 1000))
+    r = 1;
+  if (!o->keep)
+    {
+      labo_error_t rerr = NULL;
+      if (restore (&p, &rerr) < 0)
+        {
+          say (&p, "putting the lab back failed: %s", rerr->msg);
+          if (r >= 0)
+            {
+              *err = rerr;
+              return -1;
+            }
+          labo_error_release (&rerr);
+        }
+    }
+  say (&p, r == 0 ? "scenario done" : r > 0 ? "scenario stopped" : "scenario failed");
+  return r;
+}

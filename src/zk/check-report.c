@@ -1,0 +1,540 @@
+/* The check's analysis and its report (include/labo/check.h): pure, from
+ * what the client recorded (check.c) to a JSON report, and the report
+ * printed. tests/unit/test_check.c feeds it made-up records with each
+ * kind of loss. */
+#include "check-internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/check.h"
+#include "labo/util.h"
+
+char *
+check_data (uint32_t writer, uint32_t session, uint64_t n)
+{
+  return xasprintf ("w%" PRIu32 " s%" PRIu32 " n%" PRIu64, writer, session, n);
+}
+
+long long
+check_seq (const char *name)
+{
+  const char *dash = strrchr (name, '-');
+  char *end;
+  long long v;
+
+  if (dash == NULL || dash[1] == '\0')
+    return -1;
+  v = strtoll (dash + 1, &end, 10);
+  return *end == '\0' && v >= 0 ? v : -1;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static int
+cmp_cz_name (const void *a, const void *b)
+{
+  return strcmp (((const struct cz *) a)->name, ((const struct cz *) b)->name);
+}
+
+static int
+cmp_cz_seq (const void *a, const void *b)
+{
+  long long x = check_seq ((*(struct cz *const *) a)->name);
+  long long y = check_seq ((*(struct cz *const *) b)->name);
+  return x < y ? -1 : x > y;
+}
+
+/* The znode named `name` on node n (n->z sorted by name), or NULL. */
+static const struct cz *
+find (const struct cnode *n, const char *name)
+{
+  struct cz key = { (char *) name, NULL, 0 };
+  return bsearch (&key, n->z, n->nz, sizeof (*n->z), cmp_cz_name);
+}
+
+/* Keeps the first few examples of a kind of problem. */
+static void
+example (json_t *arr, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+example (json_t *arr, const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+
+  if (json_array_size (arr) >= 10)
+    return;
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  json_array_append_new (arr, json_string (s));
+  free (s);
+}
+
+static const char *
+state_name (enum cw_state s)
+{
+  switch (s)
+    {
+    case CW_ACKED:
+      return "acknowledged";
+    case CW_REFUSED:
+      return "refused";
+    case CW_FAILED:
+      return "failed";
+    case CW_PENDING:
+    case CW_INDETERMINATE:
+    default:
+      return "indeterminate";
+    }
+}
+
+json_t *
+check_analyse (const struct check_record *r)
+{
+  double period = r->rate > 0 ? 1.0 / r->rate : 1.0;
+  long ticks = r->ticks > 0 ? r->ticks : 1;
+  double bucket_s = fmax (1.0, ceil (r->duration_s / 100.0));
+  size_t n_buckets = (size_t) fmax (1.0, ceil (r->duration_s / bucket_s));
+  json_t *rep = json_object (), *nodes = json_array (), *marks = json_array ();
+  json_t *outages = json_array (), *lost_ex = json_array (), *order_ex = json_array ();
+  json_t *div_ex = json_array (), *unverified = json_array (), *verified = json_array ();
+  cleanup_free bool *avail = xcalloc ((size_t) ticks, sizeof (bool));
+  cleanup_free double *lat = xcalloc (r->n_w ? r->n_w : 1, sizeof (double));
+  cleanup_free size_t *first_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
+  cleanup_free size_t *count_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
+  cleanup_free size_t *by_writer = xcalloc (r->n_w ? r->n_w : 1, sizeof (size_t));
+  cleanup_free bool *applied = xcalloc (r->n_w ? r->n_w : 1, sizeof (bool));
+  size_t n_lat = 0, acked = 0, indet = 0, refused = 0, failed = 0, indet_applied = 0;
+  size_t lost = 0, corrupt = 0, order = 0, divergent = 0, unexplained = 0;
+  const struct cnode *ref = NULL;
+  const char *verdict;
+
+  /* ---- what each writer did, and its timeline ---- */
+  for (size_t i = 0; i < r->n_w; i++)
+    {
+      const struct cw *w = &r->w[i];
+      if (w->writer < r->n_nodes)
+        count_of[w->writer]++;
+      if (w->tick >= 0 && w->tick < ticks && w->state == CW_ACKED)
+        avail[w->tick] = true;
+      switch (w->state)
+        {
+        case CW_ACKED:
+          acked++;
+          lat[n_lat++] = w->t1 - w->t0;
+          break;
+        case CW_REFUSED:
+          refused++;
+          break;
+        case CW_FAILED:
+          failed++;
+          break;
+        case CW_PENDING:
+        case CW_INDETERMINATE:
+        default:
+          indet++;
+        }
+    }
+  /* the writes of writer k are by_writer[first_of[k] ..], in attempt order */
+  for (size_t k = 1; k <= r->n_nodes; k++)
+    first_of[k] = first_of[k - 1] + count_of[k - 1];
+  {
+    cleanup_free size_t *fill = xcalloc (r->n_nodes + 1, sizeof (size_t));
+    for (size_t i = 0; i < r->n_w; i++)
+      if (r->w[i].writer < r->n_nodes)
+        by_writer[first_of[r->w[i].writer] + fill[r->w[i].writer]++] = i;
+  }
+
+  for (size_t k = 0; k < r->n_nodes; k++)
+    {
+      const struct cnode *n = &r->nodes[k];
+      cleanup_free char *line = xcalloc (n_buckets + 1, 1);
+      cleanup_free size_t *ok = xcalloc (n_buckets, sizeof (size_t));
+      cleanup_free size_t *bad = xcalloc (n_buckets, sizeof (size_t));
+      cleanup_free size_t *off = xcalloc (n_buckets, sizeof (size_t));
+      size_t c[5] = { 0 }, down_ticks = 0;
+
+      for (size_t j = 0; j < count_of[k]; j++)
+        {
+          const struct cw *w = &r->w[by_writer[first_of[k] + j]];
+          size_t b = (size_t) fmin ((double) (n_buckets - 1), floor (w->t0 / bucket_s));
+          c[w->state]++;
+          if (w->state == CW_ACKED)
+            ok[b]++;
+          else
+            {
+              down_ticks++;
+              if (w->state == CW_REFUSED)
+                off[b]++;
+              else
+                bad[b]++;
+            }
+        }
+      for (size_t b = 0; b < n_buckets; b++)
+        line[b] = ok[b] && !bad[b] && !off[b] ? '#'
+                  : ok[b]                     ? '+'
+                  : bad[b]                    ? 'x'
+                  : off[b]                    ? '.'
+                                              : ' ';
+      json_array_append_new (
+          nodes, json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:b, s:s?, s:I}",
+                            "name", n->name, "endpoint", n->endpoint ? n->endpoint : "",
+                            "writes", (json_int_t) count_of[k], "acknowledged",
+                            (json_int_t) c[CW_ACKED], "indeterminate",
+                            (json_int_t) (c[CW_PENDING] + c[CW_INDETERMINATE]), "refused",
+                            (json_int_t) c[CW_REFUSED], "failed", (json_int_t) c[CW_FAILED],
+                            "unavailable_s", (double) down_ticks * period, "timeline", line,
+                            "verified", n->verified, "why", n->why, "znodes",
+                            (json_int_t) n->nz));
+      if (n->verified)
+        {
+          json_array_append_new (verified, json_string (n->name));
+          if (ref == NULL)
+            ref = n;
+        }
+      else
+        json_array_append_new (unverified, json_pack ("{s:s, s:s}", "name", n->name, "why",
+                                                      n->why ? n->why : "not read"));
+    }
+
+  /* ---- outages: ticks at which no writer got an acknowledgement ---- */
+  for (long t = 0; t < ticks;)
+    {
+      long e;
+      if (avail[t])
+        {
+          t++;
+          continue;
+        }
+      for (e = t; e < ticks && !avail[e]; e++)
+        ;
+      json_array_append_new (outages, json_pack ("{s:f, s:f, s:f}", "from", (double) t * period,
+                                                 "to", (double) e * period, "s",
+                                                 (double) (e - t) * period));
+      t = e;
+    }
+
+  /* ---- verification, against every node read ---- */
+  if (ref)
+    {
+      /* every acknowledged write on every node, with its data, one czxid */
+      for (size_t i = 0; i < r->n_w; i++)
+        {
+          const struct cw *w = &r->w[i];
+          cleanup_free char *want = NULL;
+          const struct cz *at_ref;
+          bool missing = false, altered = false;
+
+          if (w->state != CW_ACKED)
+            continue;
+          want = check_data (w->writer, w->session, w->n);
+          at_ref = w->name ? find (ref, w->name) : NULL;
+          for (size_t k = 0; k < r->n_nodes; k++)
+            {
+              const struct cnode *n = &r->nodes[k];
+              const struct cz *z;
+              if (!n->verified)
+                continue;
+              z = w->name ? find (n, w->name) : NULL;
+              if (z == NULL)
+                {
+                  missing = true;
+                  example (lost_ex, "%s (%s, acknowledged at %.1f s) is not on %s",
+                           w->name ? w->name : "?", want, w->t1, n->name);
+                }
+              else if (strcmp (z->data, want) != 0)
+                {
+                  altered = true;
+                  example (lost_ex, "%s on %s holds '%s', not '%s'", w->name, n->name, z->data,
+                           want);
+                }
+              else if (at_ref && z->czxid != at_ref->czxid)
+                {
+                  divergent++;
+                  example (div_ex, "%s has czxid 0x%" PRIx64 " on %s, 0x%" PRIx64 " on %s",
+                           w->name, (uint64_t) z->czxid, n->name, (uint64_t) at_ref->czxid,
+                           ref->name);
+                }
+            }
+          lost += missing;
+          corrupt += altered && !missing;
+        }
+
+      /* every node holds the same znodes */
+      for (size_t k = 0; k < r->n_nodes; k++)
+        {
+          const struct cnode *n = &r->nodes[k];
+          if (!n->verified || n == ref)
+            continue;
+          for (size_t j = 0; j < n->nz; j++)
+            if (find (ref, n->z[j].name) == NULL)
+              {
+                divergent++;
+                example (div_ex, "%s is on %s, not on %s", n->z[j].name, n->name, ref->name);
+              }
+          for (size_t j = 0; j < ref->nz; j++)
+            if (find (n, ref->z[j].name) == NULL)
+              {
+                divergent++;
+                example (div_ex, "%s is on %s, not on %s", ref->z[j].name, ref->name, n->name);
+              }
+        }
+
+      /* on each node, the sequence order is the zxid order */
+      for (size_t k = 0; k < r->n_nodes; k++)
+        {
+          const struct cnode *n = &r->nodes[k];
+          cleanup_free const struct cz **v = xcalloc (n->nz ? n->nz : 1, sizeof (*v));
+          if (!n->verified)
+            continue;
+          for (size_t j = 0; j < n->nz; j++)
+            v[j] = &n->z[j];
+          qsort (v, n->nz, sizeof (*v), cmp_cz_seq);
+          for (size_t j = 1; j < n->nz; j++)
+            if (v[j]->czxid <= v[j - 1]->czxid)
+              {
+                order++;
+                example (order_ex, "on %s, %s (czxid 0x%" PRIx64 ") comes after %s (0x%" PRIx64
+                                   ") in sequence, before it in zxid order",
+                         n->name, v[j]->name, (uint64_t) v[j]->czxid, v[j - 1]->name,
+                         (uint64_t) v[j - 1]->czxid);
+              }
+        }
+
+      /* one session's acknowledged writes are numbered in their order */
+      for (size_t k = 0; k < r->n_nodes; k++)
+        {
+          const struct cw *prev = NULL;
+          for (size_t j = 0; j < count_of[k]; j++)
+            {
+              const struct cw *w = &r->w[by_writer[first_of[k] + j]];
+              if (w->state != CW_ACKED || w->name == NULL)
+                continue;
+              if (prev && prev->session == w->session
+                  && check_seq (w->name) <= check_seq (prev->name))
+                {
+                  order++;
+                  example (order_ex, "%s's write n%" PRIu64 " was numbered %s, before its "
+                                     "earlier write n%" PRIu64 " (%s)",
+                           r->nodes[k].name, w->n, w->name, prev->n, prev->name);
+                }
+              prev = w;
+            }
+        }
+
+      /* what became of the writes without an answer; nothing else may
+       * be there */
+      for (size_t j = 0; j < ref->nz; j++)
+        {
+          unsigned wr, se;
+          unsigned long long nn;
+          int used = 0;
+          const struct cw *w = NULL;
+
+          if (sscanf (ref->z[j].data, "w%u s%u n%llu%n", &wr, &se, &nn, &used) == 3
+              && ref->z[j].data[used] == '\0' && wr < r->n_nodes && nn < count_of[wr])
+            w = &r->w[by_writer[first_of[wr] + nn]];
+          if (w && w->n == nn && w->session == se
+              && (w->state == CW_PENDING || w->state == CW_INDETERMINATE))
+            {
+              if (!applied[w - r->w])
+                indet_applied++;
+              applied[w - r->w] = true;
+            }
+          else if (w == NULL || w->n != nn || w->session != se || w->state != CW_ACKED)
+            {
+              unexplained++;
+              example (div_ex, "%s on %s holds '%s', a write that was %s", ref->z[j].name,
+                       ref->name, ref->z[j].data, w ? state_name (w->state) : "never made");
+            }
+        }
+    }
+
+  qsort (lat, n_lat, sizeof (*lat), cmp_double);
+  verdict = lost || corrupt || order || divergent || unexplained ? "lost"
+            : json_array_size (unverified) || ref == NULL      ? "unverified"
+                                                               : "ok";
+  for (size_t m = 0; m < r->n_marks; m++)
+    json_array_append_new (marks, json_pack ("{s:f, s:s}", "t", r->marks[m].t, "text",
+                                             r->marks[m].text));
+  json_object_set_new (rep, "lab", json_string (r->lab ? r->lab : ""));
+  json_object_set_new (rep, "root", json_string (r->root ? r->root : ""));
+  json_object_set_new (rep, "rate", json_integer (r->rate));
+  json_object_set_new (rep, "duration_s", json_real (r->duration_s));
+  json_object_set_new (rep, "bucket_s", json_real (bucket_s));
+  json_object_set_new (rep, "nodes", nodes);
+  json_object_set_new (rep, "marks", marks);
+  json_object_set_new (rep, "outages", outages);
+  json_object_set_new (
+      rep, "writes",
+      json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I}", "attempted", (json_int_t) r->n_w,
+                 "acknowledged", (json_int_t) acked, "indeterminate", (json_int_t) indet,
+                 "indeterminate_applied", (json_int_t) indet_applied, "refused",
+                 (json_int_t) refused, "failed", (json_int_t) failed));
+  json_object_set_new (
+      rep, "latency_ms",
+      n_lat ? json_pack ("{s:f, s:f, s:f}", "median", 1000 * lat[n_lat / 2], "p99",
+                         1000 * lat[(size_t) ((double) (n_lat - 1) * 0.99)], "max",
+                         1000 * lat[n_lat - 1])
+            : json_null ());
+  json_object_set_new (rep, "verified", verified);
+  json_object_set_new (rep, "unverified", unverified);
+  json_object_set_new (rep, "lost",
+                       json_pack ("{s:I, s:I, s:o}", "missing", (json_int_t) lost, "altered",
+                                  (json_int_t) corrupt, "examples", lost_ex));
+  json_object_set_new (rep, "order_errors",
+                       json_pack ("{s:I, s:o}", "count", (json_int_t) order, "examples",
+                                  order_ex));
+  json_object_set_new (rep, "divergent",
+                       json_pack ("{s:I, s:o}", "count", (json_int_t) (divergent + unexplained),
+                                  "examples", div_ex));
+  json_object_set_new (rep, "verdict", json_string (verdict));
+  return rep;
+}
+
+const char *
+labo_check_verdict (json_t *report)
+{
+  const char *v = json_string_value (json_object_get (report, "verdict"));
+  return v ? v : "unverified";
+}
+
+static const char mark_glyphs[] = "123456789abcdefghijklmnopqrstuvwxyz";
+
+void
+labo_check_print (json_t *rep, FILE *out)
+{
+  json_t *nodes = json_object_get (rep, "nodes"), *marks = json_object_get (rep, "marks");
+  json_t *w = json_object_get (rep, "writes"), *lat = json_object_get (rep, "latency_ms");
+  json_t *outages = json_object_get (rep, "outages"), *n, *m;
+  double bucket = json_real_value (json_object_get (rep, "bucket_s"));
+  double dur = json_real_value (json_object_get (rep, "duration_s"));
+  const char *verdict = labo_check_verdict (rep);
+  size_t i, width = 0, name_w = 5;
+
+  json_array_foreach (nodes, i, n)
+    {
+      width = strlen (json_string_value (json_object_get (n, "timeline")));
+      name_w = fmax ((double) name_w, (double) strlen (json_string_value (json_object_get (n, "name"))));
+    }
+  fprintf (out, "check of lab %s: %zu nodes, %d writes a second through each, %.1f s\n",
+           json_string_value (json_object_get (rep, "lab")), json_array_size (nodes),
+           (int) json_integer_value (json_object_get (rep, "rate")), dur);
+  fprintf (out, "timeline, %g s a column: # every write acknowledged, + some, x refused or "
+                "unanswered, . no connection\n", bucket);
+  /* a ruler every 10 columns */
+  fprintf (out, "  %-*s ", (int) name_w, "");
+  for (size_t c = 0; c < width; c += 10)
+    {
+      char lbl[16];
+      int len = snprintf (lbl, sizeof (lbl), "%gs", (double) c * bucket);
+      fprintf (out, "%-10s", len <= 10 ? lbl : "");
+    }
+  fputc ('\n', out);
+  json_array_foreach (nodes, i, n)
+    fprintf (out, "  %-*s %s\n", (int) name_w, json_string_value (json_object_get (n, "name")),
+             json_string_value (json_object_get (n, "timeline")));
+  if (json_array_size (marks))
+    {
+      cleanup_free char *row = xcalloc (width + 1, 1);
+      memset (row, ' ', width);
+      json_array_foreach (marks, i, m)
+        {
+          size_t c = (size_t) (json_real_value (json_object_get (m, "t")) / bucket);
+          if (c < width && i < sizeof (mark_glyphs) - 1)
+            row[c] = row[c] == ' ' ? mark_glyphs[i] : '*';
+        }
+      fprintf (out, "  %-*s %s\n", (int) name_w, "steps", row);
+      json_array_foreach (marks, i, m)
+        fprintf (out, "    %c %6.1fs  %s\n", i < sizeof (mark_glyphs) - 1 ? mark_glyphs[i] : '*',
+                 json_real_value (json_object_get (m, "t")),
+                 json_string_value (json_object_get (m, "text")));
+    }
+  if (json_array_size (outages) == 0)
+    fprintf (out, "outages: none (at every tick some node acknowledged a write)\n");
+  else
+    {
+      double total = 0;
+      json_array_foreach (outages, i, m)
+        total += json_real_value (json_object_get (m, "s"));
+      fprintf (out, "outages (no node acknowledged a write): %zu, %.1f s in all",
+               json_array_size (outages), total);
+      json_array_foreach (outages, i, m)
+        {
+          if (i == 5)
+            {
+              fprintf (out, "; ...");
+              break;
+            }
+          fprintf (out, "%s %.1f-%.1f s", i ? ";" : ":",
+                   json_real_value (json_object_get (m, "from")),
+                   json_real_value (json_object_get (m, "to")));
+        }
+      fputc ('\n', out);
+    }
+  fprintf (out, "writes: %" JSON_INTEGER_FORMAT " acknowledged",
+           json_integer_value (json_object_get (w, "acknowledged")));
+  if (json_is_object (lat))
+    fprintf (out, " (median %.1f ms, p99 %.1f ms, max %.0f ms)",
+             json_real_value (json_object_get (lat, "median")),
+             json_real_value (json_object_get (lat, "p99")),
+             json_real_value (json_object_get (lat, "max")));
+  fprintf (out, ", %" JSON_INTEGER_FORMAT " unanswered (%" JSON_INTEGER_FORMAT
+                " of them applied), %" JSON_INTEGER_FORMAT " refused, %" JSON_INTEGER_FORMAT
+                " failed\n",
+           json_integer_value (json_object_get (w, "indeterminate")),
+           json_integer_value (json_object_get (w, "indeterminate_applied")),
+           json_integer_value (json_object_get (w, "refused")),
+           json_integer_value (json_object_get (w, "failed")));
+  json_array_foreach (json_object_get (rep, "unverified"), i, m)
+    fprintf (out, "not verified on %s: %s\n", json_string_value (json_object_get (m, "name")),
+             json_string_value (json_object_get (m, "why")));
+  {
+    json_t *lost = json_object_get (rep, "lost"), *ord = json_object_get (rep, "order_errors");
+    json_t *div = json_object_get (rep, "divergent");
+    json_int_t missing = json_integer_value (json_object_get (lost, "missing"));
+    json_int_t altered = json_integer_value (json_object_get (lost, "altered"));
+    json_int_t orders = json_integer_value (json_object_get (ord, "count"));
+    json_int_t divs = json_integer_value (json_object_get (div, "count"));
+    json_t *names = json_object_get (rep, "verified"), *s;
+    size_t j;
+
+    if (missing || altered)
+      fprintf (out, "LOST: %" JSON_INTEGER_FORMAT " acknowledged write%s missing, %"
+                    JSON_INTEGER_FORMAT " altered\n", missing, missing == 1 ? "" : "s", altered);
+    json_array_foreach (json_object_get (lost, "examples"), j, s)
+      fprintf (out, "  %s\n", json_string_value (s));
+    if (orders)
+      fprintf (out, "OUT OF ORDER: %" JSON_INTEGER_FORMAT "\n", orders);
+    json_array_foreach (json_object_get (ord, "examples"), j, s)
+      fprintf (out, "  %s\n", json_string_value (s));
+    if (divs)
+      fprintf (out, "NODES DISAGREE: %" JSON_INTEGER_FORMAT "\n", divs);
+    json_array_foreach (json_object_get (div, "examples"), j, s)
+      fprintf (out, "  %s\n", json_string_value (s));
+    if (json_array_size (names))
+      {
+        fprintf (out, "verified on");
+        json_array_foreach (names, j, s)
+          fprintf (out, "%s %s", j ? "," : "", json_string_value (s));
+        fputc ('\n', out);
+      }
+  }
+  if (strcmp (verdict, "ok") == 0)
+    fprintf (out, "verdict: ok: every acknowledged write is on every node, in one order, "
+                  "with its data\n");
+  else if (strcmp (verdict, "lost") == 0)
+    fprintf (out, "verdict: LOST: the ensemble lost or reordered what it acknowledged\n");
+  else
+    fprintf (out, "verdict: unverified: not every node could be read\n");
+}

@@ -1,0 +1,739 @@
+/* The check's client (include/labo/check.h): one libzookeeper-mt session a
+ * node, a thread pacing the writes, and the end's sync and read of every
+ * node. What it records goes to check-report.c.
+ *
+ * Locking: c->mu guards the write records, the writers' counters and
+ * states; the client's completion threads take it to record an answer.
+ * It is never held across a call into the client that may wait for one
+ * of those threads (zookeeper_close, the synchronous calls). */
+#include "labo/check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+/* the client's synchronous calls are declared for its threaded build */
+#define THREADED 1
+#include <zookeeper/zookeeper.h>
+
+#include "check-internal.h"
+#include "labo/docker_up.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
+#include "labo/util.h"
+
+#define CONNECT_TIMEOUT_S 15.0
+
+struct writer
+{
+  struct labo_check *c;
+  uint32_t index;
+  const struct labo_node *node;
+  char endpoint[64];
+  char *prefix;           /* "<root>/w<index>-": the leader appends the sequence */
+  int netns_fd;
+  zhandle_t *zh;
+  uint32_t session;       /* of zh, from 1 */
+  atomic_bool expired;    /* zh's session expired: the driver replaces it */
+  size_t outstanding;     /* sent, unanswered (mu) */
+  uint64_t next_n;        /* the next attempt's number (driver) */
+};
+
+struct labo_check
+{
+  pthread_mutex_t mu;
+  pthread_cond_t cv;      /* an answer, a session's state changed */
+  const struct labo_lab *lab;
+  struct labo_check_opts o;
+  struct writer *w;
+  size_t n_w;
+  struct cw *rec;         /* every attempt (mu) */
+  size_t n_rec, cap_rec;
+  struct cmark *marks;    /* (mu) */
+  size_t n_marks;
+  char *root;             /* "/labo-check/<lab>-<time>-<pid>" */
+  double t0;              /* monotonic start of the writes */
+  double t_stop;          /* and their end */
+  long ticks;             /* ticks begun (driver) */
+  pthread_t driver;
+  bool driver_running;
+  atomic_bool quit;       /* the driver stops */
+  FILE *log;
+};
+
+/* ---- the client's callbacks (its completion thread) ---- */
+
+static void
+watcher (zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+  struct writer *w = ctx;
+
+  if (type != ZOO_SESSION_EVENT || w == NULL)
+    return;
+  if (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE)
+    atomic_store (&w->expired, true);
+  pthread_mutex_lock (&w->c->mu);
+  pthread_cond_broadcast (&w->c->cv);
+  pthread_mutex_unlock (&w->c->mu);
+}
+
+/* The answer to write data (its index in c->rec, plus one). */
+static void
+created (int rc, const char *value, const void *data)
+{
+  struct writer *w;
+  struct labo_check *c;
+  size_t i;
+  struct cw *rec;
+
+  /* data is the writer and the index, packed by send_write */
+  w = ((struct writer *const *) data)[0];
+  i = (size_t) ((const uintptr_t *) data)[1];
+  free ((void *) data);
+  c = w->c;
+  pthread_mutex_lock (&c->mu);
+  rec = &c->rec[i];
+  rec->t1 = labo_now () - c->t0;
+  rec->rc = rc;
+  if (rc == ZOK)
+    {
+      const char *slash = value ? strrchr (value, '/') : NULL;
+      rec->state = CW_ACKED;
+      rec->name = xstrdup (slash ? slash + 1 : value ? value : "");
+    }
+  else if (rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT || rc == ZSESSIONEXPIRED
+           || rc == ZCLOSING || rc == ZSESSIONMOVED || rc == ZINVALIDSTATE)
+    rec->state = CW_INDETERMINATE;
+  else
+    rec->state = CW_FAILED;
+  if (w->outstanding > 0)
+    w->outstanding--;
+  pthread_cond_broadcast (&c->cv);
+  pthread_mutex_unlock (&c->mu);
+}
+
+/* ---- sessions ---- */
+
+/* Opens w's session from inside its host: the client's threads, made by
+ * zookeeper_init, are born in this thread's network namespace, and make
+ * their sockets there. */
+static int
+writer_connect (struct writer *w, labo_error_t *err)
+{
+  cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+  if (self < 0)
+    return labo_error_errno (err, "opening this thread's network namespace");
+  if (setns (w->netns_fd, CLONE_NEWNET) < 0)
+    return labo_error_errno (err, "entering the network namespace of host %s",
+                             w->c->lab->hosts[w->node->host].name);
+  atomic_store (&w->expired, false);
+  w->zh = zookeeper_init (w->endpoint, watcher, w->c->o.session_ms, NULL, w, 0);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort (); /* back where this thread was: cannot fail for an fd we opened there */
+  if (w->zh == NULL)
+    return labo_error_errno (err, "starting a ZooKeeper client for %s (%s)", w->node->name,
+                             w->endpoint);
+  w->session++;
+  return 0;
+}
+
+static void
+writer_close (struct writer *w)
+{
+  if (w->zh)
+    zookeeper_close (w->zh);
+  w->zh = NULL;
+}
+
+static bool
+connected (const struct writer *w)
+{
+  return w->zh && zoo_state (w->zh) == ZOO_CONNECTED_STATE;
+}
+
+/* Waits (on c->cv) until pred holds of every writer, or the deadline. */
+static bool
+wait_all (struct labo_check *c, bool (*pred) (const struct writer *), double deadline)
+{
+  bool all = false;
+
+  pthread_mutex_lock (&c->mu);
+  for (;;)
+    {
+      struct timespec ts;
+      double t;
+      all = true;
+      for (size_t i = 0; i < c->n_w; i++)
+        all &= pred (&c->w[i]);
+      if (all || labo_now () >= deadline)
+        break;
+      /* the condition variable runs on the realtime clock; a state change
+       * wakes it, and a short bound covers those nobody signals */
+      clock_gettime (CLOCK_REALTIME, &ts);
+      t = fmin (deadline - labo_now (), 0.2);
+      ts.tv_nsec += (long) (t * 1e9);
+      ts.tv_sec += ts.tv_nsec / 1000000000;
+      ts.tv_nsec %= 1000000000;
+      pthread_cond_timedwait (&c->cv, &c->mu, &ts);
+    }
+  pthread_mutex_unlock (&c->mu);
+  return all;
+}
+
+/* ---- the writes ---- */
+
+static struct cw *
+record (struct labo_check *c, struct writer *w, long tick, enum cw_state state, size_t *index)
+{
+  struct cw *r;
+
+  if (c->n_rec == c->cap_rec)
+    {
+      c->cap_rec = c->cap_rec ? 2 * c->cap_rec : 1024;
+      c->rec = xrealloc (c->rec, c->cap_rec * sizeof (*c->rec));
+    }
+  *index = c->n_rec;
+  r = &c->rec[c->n_rec++];
+  *r = (struct cw){ .writer = w->index, .session = w->session, .n = w->next_n++,
+                    .tick = tick, .t0 = labo_now () - c->t0, .state = state };
+  return r;
+}
+
+static void
+send_write (struct labo_check *c, struct writer *w, long tick)
+{
+  size_t backlog = (size_t) (2 * c->o.rate), i;
+  cleanup_free char *data = NULL;
+  uintptr_t *cookie;
+  struct cw *r;
+  uint64_t n;
+  uint32_t session;
+  int rc;
+
+  pthread_mutex_lock (&c->mu);
+  if (!connected (w) || w->outstanding >= backlog)
+    {
+      record (c, w, tick, CW_REFUSED, &i);
+      pthread_mutex_unlock (&c->mu);
+      return;
+    }
+  r = record (c, w, tick, CW_PENDING, &i);
+  n = r->n;
+  session = r->session;
+  w->outstanding++;
+  pthread_mutex_unlock (&c->mu);
+
+  data = check_data (w->index, session, n);
+  cookie = xcalloc (2, sizeof (uintptr_t));
+  cookie[0] = (uintptr_t) w;
+  cookie[1] = (uintptr_t) i;
+  rc = zoo_acreate (w->zh, w->prefix, data, (int) strlen (data), &ZOO_OPEN_ACL_UNSAFE,
+                    ZOO_SEQUENCE, created, cookie);
+  if (rc != ZOK)
+    {
+      /* never queued: the completion will not run */
+      free (cookie);
+      pthread_mutex_lock (&c->mu);
+      c->rec[i].state = rc == ZINVALIDSTATE || rc == ZCONNECTIONLOSS ? CW_REFUSED : CW_FAILED;
+      c->rec[i].rc = rc;
+      c->rec[i].t1 = labo_now () - c->t0;
+      w->outstanding--;
+      pthread_mutex_unlock (&c->mu);
+    }
+}
+
+/* Replaces the sessions that expired (a server cut off long enough), so
+ * that each writer keeps its node. */
+static void
+renew_expired (struct labo_check *c)
+{
+  for (size_t i = 0; i < c->n_w; i++)
+    {
+      struct writer *w = &c->w[i];
+      labo_error_t err = NULL;
+      if (!atomic_load (&w->expired))
+        continue;
+      writer_close (w);
+      if (writer_connect (w, &err) < 0)
+        {
+          if (c->log)
+            fprintf (c->log, "labo check: %s\n", err->msg);
+          labo_error_release (&err);
+        }
+    }
+}
+
+static void *
+driver (void *arg)
+{
+  struct labo_check *c = arg;
+  long period_ns = 1000000000L / c->o.rate;
+  struct timespec next;
+
+  clock_gettime (CLOCK_MONOTONIC, &next);
+  while (!atomic_load (&c->quit))
+    {
+      renew_expired (c);
+      for (size_t i = 0; i < c->n_w; i++)
+        send_write (c, &c->w[i], c->ticks);
+      c->ticks++;
+      /* a pace, not a wait for an event: the writes are the clock */
+      next.tv_nsec += period_ns;
+      next.tv_sec += next.tv_nsec / 1000000000L;
+      next.tv_nsec %= 1000000000L;
+      while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+        ;
+    }
+  return NULL;
+}
+
+/* ---- start ---- */
+
+static FILE *
+open_log (const char *path)
+{
+  FILE *f = fopen (path ? path : "/dev/null", "ae");
+  if (f)
+    setvbuf (f, NULL, _IOLBF, 0);
+  return f;
+}
+
+void
+labo_check_free (struct labo_check *c)
+{
+  if (c == NULL)
+    return;
+  atomic_store (&c->quit, true);
+  if (c->driver_running)
+    pthread_join (c->driver, NULL);
+  for (size_t i = 0; i < c->n_w; i++)
+    {
+      writer_close (&c->w[i]);
+      free (c->w[i].prefix);
+      if (c->w[i].netns_fd >= 0)
+        close (c->w[i].netns_fd);
+    }
+  for (size_t i = 0; i < c->n_rec; i++)
+    free (c->rec[i].name);
+  for (size_t i = 0; i < c->n_marks; i++)
+    free (c->marks[i].text);
+  free (c->marks);
+  free (c->rec);
+  free (c->w);
+  free (c->root);
+  zoo_set_log_stream (NULL);
+  if (c->log)
+    fclose (c->log);
+  pthread_cond_destroy (&c->cv);
+  pthread_mutex_destroy (&c->mu);
+  free (c);
+}
+
+static void
+check_freep (struct labo_check **c)
+{
+  labo_check_free (*c);
+}
+
+struct labo_check *
+labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts,
+                  labo_error_t *err)
+{
+  __attribute__ ((cleanup (check_freep))) struct labo_check *c = xcalloc (1, sizeof (*c));
+  char stamp[32];
+  time_t now = time (NULL);
+  struct tm tm;
+  int rc;
+
+  c->lab = lab;
+  c->o = *opts;
+  if (c->o.rate <= 0)
+    c->o.rate = 10;
+  if (c->o.session_ms <= 0)
+    c->o.session_ms = 6000;
+  if (c->o.settle_ms <= 0)
+    c->o.settle_ms = 120000;
+  pthread_mutex_init (&c->mu, NULL);
+  pthread_cond_init (&c->cv, NULL);
+  c->log = open_log (c->o.log_path);
+  if (c->log == NULL)
+    {
+      labo_error_errno (err, "opening %s", c->o.log_path);
+      return NULL;
+    }
+  zoo_set_log_stream (c->log);
+  zoo_set_debug_level (ZOO_LOG_LEVEL_WARN);
+  if (lab->n_nodes == 0)
+    {
+      labo_error_make (err, 0, "lab %s has no ZooKeeper node to check", lab->name);
+      return NULL;
+    }
+  c->n_w = lab->n_nodes;
+  c->w = xcalloc (c->n_w, sizeof (*c->w));
+  for (size_t i = 0; i < c->n_w; i++)
+    c->w[i].netns_fd = -1;
+  for (size_t i = 0; i < c->n_w; i++)
+    {
+      struct writer *w = &c->w[i];
+      const struct labo_node *node = &lab->nodes[i];
+      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
+      int port = labo_node_client_port (node);
+      uint32_t addr = lab->hosts[node->host].lab_address;
+      char a[16];
+
+      w->c = c;
+      w->index = (uint32_t) i;
+      w->node = node;
+      if (port < 0)
+        {
+          /* the process runtime binds the client port on the node's own
+           * address; Docker's containers are reached through their host */
+          if (lab->runtime != LABO_RUNTIME_PROCESS)
+            {
+              labo_error_make (err, 0, "node %s publishes no client port (%d): the check "
+                                       "writes through it as a client of host %s would",
+                               node->name, node->client_port, lab->hosts[node->host].name);
+              return NULL;
+            }
+          port = node->client_port;
+          addr = node->address;
+        }
+      labo_ipv4_format (addr, a);
+      snprintf (w->endpoint, sizeof (w->endpoint), "%s:%d", a, port);
+      w->netns_fd = labo_netns_open (ns, err);
+      if (w->netns_fd < 0)
+        return NULL;
+      if (writer_connect (w, err) < 0)
+        return NULL;
+    }
+  if (!wait_all (c, connected, labo_now () + CONNECT_TIMEOUT_S))
+    {
+      cleanup_free char *names = xstrdup ("");
+      for (size_t i = 0; i < c->n_w; i++)
+        if (!connected (&c->w[i]))
+          {
+            char *next = xasprintf ("%s%s%s (%s)", names, *names ? ", " : "",
+                                    c->w[i].node->name, c->w[i].endpoint);
+            free (names);
+            names = next;
+          }
+      labo_error_make (err, 0, "no ZooKeeper session within %.0f s through %s: the check "
+                               "starts against a serving ensemble (`labo status %s`)",
+                       CONNECT_TIMEOUT_S, names, lab->name);
+      return NULL;
+    }
+  localtime_r (&now, &tm);
+  strftime (stamp, sizeof (stamp), "%Y%m%dT%H%M%S", &tm);
+  c->root = xasprintf ("/labo-check/%s-%s-%d", lab->name, stamp, (int) getpid ());
+  rc = zoo_create (c->w[0].zh, "/labo-check", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+  if (rc == ZOK || rc == ZNODEEXISTS)
+    rc = zoo_create (c->w[0].zh, c->root, lab->name, (int) strlen (lab->name),
+                     &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+  if (rc != ZOK)
+    {
+      labo_error_make (err, 0, "creating %s through %s: %s", c->root, c->w[0].node->name,
+                       zerror (rc));
+      return NULL;
+    }
+  for (size_t i = 0; i < c->n_w; i++)
+    c->w[i].prefix = xasprintf ("%s/w%zu-", c->root, i);
+  c->t0 = labo_now ();
+  if ((rc = pthread_create (&c->driver, NULL, driver, c)) != 0)
+    {
+      labo_error_make (err, rc, "starting the check's writer thread");
+      return NULL;
+    }
+  c->driver_running = true;
+  return steal_ptr (&c);
+}
+
+double
+labo_check_elapsed (const struct labo_check *c)
+{
+  return labo_now () - c->t0;
+}
+
+void
+labo_check_mark (struct labo_check *c, const char *text)
+{
+  pthread_mutex_lock (&c->mu);
+  *(struct cmark *) labo_array_push (&c->marks, &c->n_marks, sizeof (*c->marks))
+      = (struct cmark){ labo_now () - c->t0, xstrdup (text) };
+  pthread_mutex_unlock (&c->mu);
+}
+
+/* ---- the end ---- */
+
+static bool
+answered (const struct writer *w)
+{
+  return w->outstanding == 0;
+}
+
+/* Answers of a batch of reads (or deletes) of one node. */
+struct batch
+{
+  struct labo_check *c;
+  size_t done, bad;
+  int last_rc;
+};
+
+struct item
+{
+  struct batch *b;
+  struct cz *z;
+};
+
+static void
+batch_done (struct batch *b, int rc)
+{
+  pthread_mutex_lock (&b->c->mu);
+  b->done++;
+  if (rc != ZOK)
+    {
+      b->bad++;
+      b->last_rc = rc;
+    }
+  pthread_cond_broadcast (&b->c->cv);
+  pthread_mutex_unlock (&b->c->mu);
+}
+
+static void
+got_znode (int rc, const char *value, int value_len, const struct Stat *stat, const void *data)
+{
+  const struct item *it = data;
+
+  if (rc == ZOK)
+    {
+      it->z->data = value && value_len > 0 ? xasprintf ("%.*s", value_len, value) : xstrdup ("");
+      it->z->czxid = stat ? stat->czxid : -1;
+    }
+  batch_done (it->b, rc);
+}
+
+static void
+synced (int rc, const char *value, const void *data)
+{
+  batch_done ((struct batch *) data, rc);
+}
+
+static void
+deleted (int rc, const void *data)
+{
+  batch_done ((struct batch *) data, rc == ZNONODE ? ZOK : rc);
+}
+
+/* Until b has n answers, or the deadline. */
+static bool
+batch_wait (struct batch *b, size_t n, double deadline)
+{
+  bool all;
+
+  pthread_mutex_lock (&b->c->mu);
+  while (!(all = b->done >= n) && labo_now () < deadline)
+    {
+      struct timespec ts;
+      double t = fmin (deadline - labo_now (), 0.2);
+      clock_gettime (CLOCK_REALTIME, &ts);
+      ts.tv_nsec += (long) (t * 1e9);
+      ts.tv_sec += ts.tv_nsec / 1000000000;
+      ts.tv_nsec %= 1000000000;
+      pthread_cond_timedwait (&b->c->cv, &b->c->mu, &ts);
+    }
+  pthread_mutex_unlock (&b->c->mu);
+  return all;
+}
+
+static int
+cmp_cz (const void *a, const void *b)
+{
+  return strcmp (((const struct cz *) a)->name, ((const struct cz *) b)->name);
+}
+
+/* Reads every znode of the run through w's session, after a sync: the
+ * node has then caught up with the leader. */
+static void
+read_node (struct labo_check *c, struct writer *w, struct cnode *out)
+{
+  struct batch sync_b = { c, 0, 0, 0 }, b = { c, 0, 0, 0 };
+  struct String_vector names = { 0, NULL };
+  cleanup_free struct item *items = NULL;
+  int rc;
+
+  out->name = xstrdup (w->node->name);
+  out->endpoint = xstrdup (w->endpoint);
+  rc = zoo_async (w->zh, c->root, synced, &sync_b);
+  if (rc != ZOK || !batch_wait (&sync_b, 1, labo_now () + 30) || sync_b.bad)
+    {
+      if (rc == ZOK && sync_b.done == 0)
+        {
+          /* its answer would come into this frame: end the session first */
+          writer_close (w);
+          batch_wait (&sync_b, 1, labo_now () + 5);
+        }
+      out->why = xasprintf ("sync through %s failed: %s", w->endpoint,
+                            zerror (rc != ZOK ? rc : sync_b.bad ? sync_b.last_rc
+                                                                : ZOPERATIONTIMEOUT));
+      return;
+    }
+  rc = zoo_get_children (w->zh, c->root, 0, &names);
+  if (rc != ZOK)
+    {
+      out->why = xasprintf ("listing %s through %s: %s", c->root, w->endpoint, zerror (rc));
+      return;
+    }
+  out->nz = (size_t) names.count;
+  out->z = xcalloc (out->nz ? out->nz : 1, sizeof (*out->z));
+  items = xcalloc (out->nz ? out->nz : 1, sizeof (*items));
+  for (size_t j = 0; j < out->nz; j++)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", c->root, names.data[j]);
+      out->z[j].name = xstrdup (names.data[j]);
+      out->z[j].czxid = -1;
+      items[j] = (struct item){ &b, &out->z[j] };
+      rc = zoo_aget (w->zh, path, 0, got_znode, &items[j]);
+      if (rc != ZOK)
+        batch_done (&b, rc);
+    }
+  deallocate_String_vector (&names);
+  if (!batch_wait (&b, out->nz, labo_now () + 60))
+    {
+      writer_close (w);
+      if (!batch_wait (&b, out->nz, labo_now () + 5))
+        abort (); /* answers still due into freed memory: the client broke its word */
+      out->why = xasprintf ("reading %zu znodes through %s took over a minute", out->nz,
+                            w->endpoint);
+      return;
+    }
+  if (b.bad)
+    {
+      out->why = xasprintf ("reading %zu of %zu znodes through %s failed: %s", b.bad, out->nz,
+                            w->endpoint, zerror (b.last_rc));
+      return;
+    }
+  qsort (out->z, out->nz, sizeof (*out->z), cmp_cz);
+  out->verified = true;
+}
+
+/* Removes the run's znodes through w, and /labo-check when it is empty. */
+static void
+remove_run (struct labo_check *c, struct writer *w, const struct cnode *n)
+{
+  struct batch b = { c, 0, 0, 0 };
+  size_t sent = 0;
+
+  for (size_t j = 0; j < n->nz; j++)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", c->root, n->z[j].name);
+      if (zoo_adelete (w->zh, path, -1, deleted, &b) == ZOK)
+        sent++;
+    }
+  if (!batch_wait (&b, sent, labo_now () + 30))
+    {
+      writer_close (w);
+      if (!batch_wait (&b, sent, labo_now () + 5))
+        abort ();
+      return;
+    }
+  if (zoo_delete (w->zh, c->root, -1) == ZOK)
+    zoo_delete (w->zh, "/labo-check", -1); /* fails while another run's znodes are there */
+}
+
+static void
+cnodes_free (struct cnode *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      for (size_t j = 0; j < v[i].nz; j++)
+        {
+          free (v[i].z[j].name);
+          free (v[i].z[j].data);
+        }
+      free (v[i].z);
+      free (v[i].name);
+      free (v[i].endpoint);
+      free (v[i].why);
+    }
+  free (v);
+}
+
+json_t *
+labo_check_finish (struct labo_check *c, FILE *progress)
+{
+  double settle_deadline, t_end;
+  struct cnode *nodes;
+  struct check_record r;
+  long ticks = 0;
+  json_t *rep;
+  bool all;
+
+  /* no more writes; then only this thread touches the sessions */
+  atomic_store (&c->quit, true);
+  if (c->driver_running)
+    pthread_join (c->driver, NULL);
+  c->driver_running = false;
+  t_end = labo_now () - c->t0;
+  for (size_t i = 0; i < c->n_rec; i++)
+    if (c->rec[i].tick + 1 > ticks)
+      ticks = c->rec[i].tick + 1;
+  if (progress)
+    fprintf (progress, "check: %ld writes sent in %.1f s; waiting for their answers\n",
+             (long) c->n_rec, t_end);
+  if (!wait_all (c, answered, labo_now () + 2.0 * c->o.session_ms / 1000 + 5))
+    if (progress)
+      fprintf (progress, "check: some writes are still unanswered: counted as such\n");
+
+  settle_deadline = labo_now () + c->o.settle_ms / 1000.0;
+  all = wait_all (c, connected, labo_now ());
+  if (!all && progress)
+    fprintf (progress, "check: waiting up to %d s for every node to serve again\n",
+             c->o.settle_ms / 1000);
+  while (!all && labo_now () < settle_deadline)
+    {
+      renew_expired (c);
+      all = wait_all (c, connected, fmin (settle_deadline, labo_now () + 0.5));
+    }
+  if (progress)
+    fprintf (progress, "check: reading every node after a sync with the leader\n");
+  nodes = xcalloc (c->n_w, sizeof (*nodes));
+  for (size_t i = 0; i < c->n_w; i++)
+    {
+      if (connected (&c->w[i]))
+        read_node (c, &c->w[i], &nodes[i]);
+      else
+        {
+          nodes[i].name = xstrdup (c->w[i].node->name);
+          nodes[i].endpoint = xstrdup (c->w[i].endpoint);
+          nodes[i].why = xasprintf ("no session through %s within %d s: the node does not "
+                                    "serve", c->w[i].endpoint, c->o.settle_ms / 1000);
+        }
+    }
+
+  pthread_mutex_lock (&c->mu);
+  r = (struct check_record){ .lab = c->lab->name, .root = c->root, .rate = c->o.rate,
+                             .duration_s = (double) ticks / c->o.rate, .ticks = ticks,
+                             .w = c->rec, .n_w = c->n_rec, .nodes = nodes,
+                             .n_nodes = c->n_w, .marks = c->marks, .n_marks = c->n_marks };
+  rep = check_analyse (&r);
+  pthread_mutex_unlock (&c->mu);
+
+  if (strcmp (labo_check_verdict (rep), "ok") == 0 && !c->o.keep)
+    for (size_t i = 0; i < c->n_w; i++)
+      if (nodes[i].verified)
+        {
+          remove_run (c, &c->w[i], &nodes[i]);
+          break;
+        }
+  json_object_set_new (rep, "kept", json_boolean (strcmp (labo_check_verdict (rep), "ok") != 0
+                                                  || c->o.keep));
+  cnodes_free (nodes, c->n_w);
+  return rep;
+}
