@@ -74,7 +74,9 @@ int labo_linkset_reset (const struct labo_lab *lab, size_t link, labo_error_t *e
 /* Every link with something on record, for status and `link show`:
  * [{"link", "host", "segment" | "peer", "interface", "port", "mechanism",
  *   "state", "delay_us", "jitter_us", "loss_ppm", "rate_bps", "settings",
- *   "emulator": {"pid", "running"}}]. */
+ *   with the emulator "emulators": [{"between", "running", "pid",
+ *   "from_host", "to_host": {"frames", "bytes", "lost", "overflow",
+ *   "unsupported"}}]}] (docs/status.md). */
 json_t *labo_links_json (const struct labo_lab *lab);
 
 /* The emulator process (`labo __linkemu`, which labo_linkset_apply

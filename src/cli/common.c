@@ -53,7 +53,7 @@ const char cli_usage_text[]
       "\n"
       "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host,\n"
       "            5 check: an acknowledged write was lost, altered or reordered\n"
-      "docs: README.md, docs/labfile.md, docs/status.md\n";
+      "docs: README.md, docs/labfile.md, docs/scenarios.md, docs/status.md\n";
 
 int
 cli_usage (const char *fmt, const char *arg)

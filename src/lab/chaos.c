@@ -175,6 +175,15 @@ shown (const char *asked, const char *name, bool host)
 
 /* ---- the steps ---- */
 
+#define KILL_SEEN_S 5.0
+
+static bool
+ends_or_stops (int sig)
+{
+  return sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGABRT
+         || sig == SIGSTOP;
+}
+
 /* The nodes that serve with the leader: those whose hosts are on, and
  * joined to the leader's both ways through hosts without cuts. A server
  * cut off goes on calling itself leader (or follower) until its timeouts
@@ -276,9 +285,13 @@ step_link (struct player *p, const struct labo_step *st, labo_error_t *err)
   name = labo_link_name (p->lab, l);
   desc = labo_impair_describe (&want.im);
   who = shown (st->target[0], p->lab->hosts[h].name, true);
-  say (p, "link %s%s: %s%s%s%s", who, strchr (name, '@') ? strchr (name, '@') : "", desc,
-       want.down ? ", pulled out" : "", want.mech != LABO_MECH_NONE ? ", by " : "",
-       want.mech != LABO_MECH_NONE ? labo_link_mech_name (want.mech) : "");
+  if (labo_impair_none (&want.im) && !want.down)
+    say (p, "link %s%s: no impairment left%s", who, strchr (name, '@') ? strchr (name, '@') : "",
+         want.mech != LABO_MECH_NONE ? "" : ", as `up` made it");
+  else
+    say (p, "link %s%s: %s%s%s%s", who, strchr (name, '@') ? strchr (name, '@') : "", desc,
+         want.down ? ", pulled out" : "", want.mech != LABO_MECH_NONE ? ", by " : "",
+         want.mech != LABO_MECH_NONE ? labo_link_mech_name (want.mech) : "");
   return 0;
 }
 
@@ -298,7 +311,24 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
         return -1;
       {
         cleanup_free char *who = shown (st->target[0], lab->nodes[a].name, false);
+        enum labo_zk_mode was = p->mode[a];
+        double until = labo_now () + KILL_SEEN_S;
         say (p, "kill %s: SIG%s sent", who, sigabbrev_np (st->signal));
+        /* a signal that ends or stops the node: the step lasts until the
+         * node is seen to go, so that a `wait` after it does not take the
+         * word of a node not dead yet (Docker takes tens of ms) */
+        if (ends_or_stops (st->signal))
+          while (p->mode[a] == was && labo_now () < until)
+            {
+              struct timespec ts = { 0, 100 * 1000000L };
+              if (sigtimedwait (p->o->stop, NULL, &ts) > 0)
+                {
+                  p->interrupted = true;
+                  say (p, "interrupted");
+                  return 1;
+                }
+              observe (p);
+            }
       }
       return 0;
     case LABO_STEP_PARTITION:
