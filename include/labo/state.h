@@ -51,6 +51,10 @@ int labo_state_put (struct labo_state *st, const char *file, const char *data, s
 int labo_state_share (struct labo_state *st, const char *file, labo_error_t *err);
 /* Reads a file from a lab's directory (NULL if absent). */
 char *labo_state_get (const char *lab, const char *file, size_t *len);
+/* Opens path (made 0600 if missing) and takes an exclusive flock on it,
+ * waiting for whoever holds it: one change of a record at a time. Returns
+ * the descriptor (closing it releases the lock), or -1. */
+int labo_state_lock (const char *path, labo_error_t *err);
 /* Value of key in the meta file, or NULL. Caller frees. */
 char *labo_state_meta (const char *lab, const char *key);
 

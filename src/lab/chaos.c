@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "labo/check.h"
+#include "labo/control.h"
 #include "labo/docker_up.h"
 #include "labo/faults.h"
 #include "labo/links.h"
@@ -494,6 +495,17 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   p.mode = mode;
   p.links0 = links0;
   p.link_touched = touched;
+  /* a step only the supervisor can carry out fails now, not halfway */
+  for (size_t i = 0; i < sc->n_steps; i++)
+    {
+      enum labo_step_kind k = sc->steps[i].kind;
+      if ((k == LABO_STEP_KILL || k == LABO_STEP_STOP || k == LABO_STEP_START)
+          && labo_supervisor_alive (lab->name, NULL) <= 0)
+        return labo_error_make (err, 0, "step %zu (%s, %s:%d) needs the lab's supervisor, "
+                                        "which is not running: `labo up` of the lab's file "
+                                        "starts one", i + 1, labo_step_kind_name (k), sc->file,
+                                sc->steps[i].pos.line);
+    }
   if (labo_cuts_load (lab, &cuts0, &p.n_cuts0, err) < 0 || labo_power_load (lab, &off0, err) < 0)
     return -1;
   p.cuts0 = cuts0;

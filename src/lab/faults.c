@@ -27,18 +27,8 @@ static int
 open_locked (const struct labo_lab *lab, const char *file, labo_error_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/%s/%s", labo_run_dir (), lab->name, file);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-  if (fd < 0)
-    return labo_error_errno (err, "opening %s", path);
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        int saved = errno;
-        close (fd);
-        return labo_error_make (err, saved, "locking %s", path);
-      }
-  return fd;
+  return labo_state_lock (path, err);
 }
 
 static char *

@@ -279,21 +279,10 @@ lock_links (const struct labo_lab *lab, labo_error_t *err)
 {
   cleanup_free char *dir = links_dir (lab);
   cleanup_free char *path = xasprintf ("%s/.lock", dir);
-  int fd;
 
   if (labo_mkdir_p (dir, 0700) < 0)
     return labo_error_errno (err, "creating %s", dir);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return labo_error_errno (err, "opening %s", path);
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        int saved = errno;
-        close (fd);
-        return labo_error_make (err, saved, "locking %s", path);
-      }
-  return fd;
+  return labo_state_lock (path, err);
 }
 
 /* ---- the emulator process ---- */

@@ -243,3 +243,20 @@ labo_state_list (char ***labs, size_t *n, labo_error_t *err)
     qsort (*labs, *n, sizeof (char *), cmp_str);
   return 0;
 }
+
+int
+labo_state_lock (const char *path, labo_error_t *err)
+{
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return labo_error_errno (err, "opening %s", path);
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        int saved = errno;
+        close (fd);
+        return labo_error_make (err, saved, "locking %s", path);
+      }
+  return fd;
+}

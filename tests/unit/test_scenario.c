@@ -19,48 +19,7 @@
 #include "labo/scenario.h"
 #include "labo/util.h"
 
-static const char *
-testdata (void)
-{
-  const char *d = getenv ("LABO_TESTDATA");
-  return d && *d ? d : "tests";
-}
-
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static char **
-list_yaml (const char *dir, size_t *n)
-{
-  DIR *d = opendir (dir);
-  struct dirent *e;
-  char **v = NULL;
-
-  *n = 0;
-  if (d == NULL)
-    fail_msg ("cannot open %s", dir);
-  while ((e = readdir (d)))
-    {
-      size_t len = strlen (e->d_name);
-      if (len > 5 && strcmp (e->d_name + len - 5, ".yaml") == 0)
-        *(char **) labo_array_push (&v, n, sizeof *v) = xasprintf ("%s/%s", dir, e->d_name);
-    }
-  closedir (d);
-  if (*n > 1)
-    qsort (v, *n, sizeof *v, cmp_str);
-  return v;
-}
-
-static void
-free_list (char **v, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free (v[i]);
-  free (v);
-}
+#include "corpus.h"
 
 /* netns/NAME.yaml, next to the tests directory. */
 static struct labo_lab *
@@ -77,27 +36,6 @@ load_lab (const char *name)
     }
   labo_diags_free (&d);
   return lab;
-}
-
-static int
-parse_expect (const char *text, int *line, int *col, char **msg)
-{
-  const char *p, *eol;
-  char *end;
-
-  if (strncmp (text, "# expect: ", 10) != 0)
-    return -1;
-  p = text + 10;
-  *line = (int) strtol (p, &end, 10);
-  if (*end != ':')
-    return -1;
-  *col = (int) strtol (end + 1, &end, 10);
-  if (strncmp (end, ": ", 2) != 0)
-    return -1;
-  p = end + 2;
-  eol = strchr (p, '\n');
-  *msg = strndup (p, eol ? (size_t) (eol - p) : strlen (p));
-  return 0;
 }
 
 static void

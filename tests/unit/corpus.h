@@ -1,0 +1,80 @@
+/* Shared by the unit tests that read corpora of files (test_labfile.c,
+ * test_scenario.c): where the test data is, the sorted *.yaml files of a
+ * folder, and each bad file's first line, "# expect: LINE:COL: MESSAGE".
+ * Static, so each test binary keeps its one source file. */
+#ifndef LABO_TESTS_CORPUS_H
+#define LABO_TESTS_CORPUS_H
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/util.h"
+
+static inline const char *
+testdata (void)
+{
+  const char *d = getenv ("LABO_TESTDATA");
+  return d && *d ? d : "tests";
+}
+
+static inline int
+corpus_cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The paths of dir's *.yaml files, sorted (readdir's order is arbitrary). */
+static inline char **
+list_yaml (const char *dir, size_t *n)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  char **v = NULL;
+
+  *n = 0;
+  if (d == NULL)
+    fail_msg ("cannot open %s", dir);
+  while ((e = readdir (d)))
+    {
+      size_t len = strlen (e->d_name);
+      if (len > 5 && strcmp (e->d_name + len - 5, ".yaml") == 0)
+        *(char **) labo_array_push (&v, n, sizeof *v) = xasprintf ("%s/%s", dir, e->d_name);
+    }
+  closedir (d);
+  if (*n > 1)
+    qsort (v, *n, sizeof *v, corpus_cmp_str);
+  return v;
+}
+
+static inline void
+free_list (char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+/* "# expect: LINE:COL: MESSAGE"; *msg is the caller's. */
+static inline int
+parse_expect (const char *text, int *line, int *col, char **msg)
+{
+  const char *p, *eol;
+  char *end;
+
+  if (strncmp (text, "# expect: ", 10) != 0)
+    return -1;
+  p = text + 10;
+  *line = (int) strtol (p, &end, 10);
+  if (*end != ':')
+    return -1;
+  *col = (int) strtol (end + 1, &end, 10);
+  if (strncmp (end, ": ", 2) != 0)
+    return -1;
+  p = end + 2;
+  eol = strchr (p, '\n');
+  *msg = strndup (p, eol ? (size_t) (eol - p) : strlen (p));
+  return 0;
+}
+
+#endif
