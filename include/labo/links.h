@@ -83,7 +83,10 @@ json_t *labo_links_json (const struct labo_lab *lab);
  * starts): takes the lock of <base>.pid, enters the switch namespace and
  * forwards between `port` and `emu_port` with the settings of conf (the
  * link's record, which the overlay's emulator shares), counting in
- * <base>.stats. Writes a byte to ready_fd once it forwards. */
+ * <base>.stats. The forwarding runs in a child it restarts when it dies
+ * (the supervisor's default policy; each death is a line of the log).
+ * Writes a byte to ready_fd once the first child forwards; returns -1 if
+ * that child could not start, or when it gave up. */
 int labo_linkemu_serve (const char *switch_ns, const char *port, const char *emu_port,
                         const char *base, const char *conf, int ready_fd, labo_error_t *err);
 

@@ -19,6 +19,7 @@
 #include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
+#include "labo/policy.h"
 #include "labo/state.h"
 #include "labo/util.h"
 
@@ -418,6 +419,137 @@ start_emulator (const struct where *w, const struct splice *s, labo_error_t *err
   return 0;
 }
 
+/* The forwarder runs in a child of the emulator process, which restarts
+ * it when it dies, after s6-supervise: with the supervisor's default
+ * policy (a minimum gap, a doubling backoff, giving up after too many
+ * deaths in a while), logging each death. The parent holds the pid file's
+ * lock and does nothing else, so what kills the forwarder (a bug, the OOM
+ * killer) does not leave the link cut; the parent's own death takes the
+ * forwarder with it (PR_SET_PDEATHSIG) and shows in status. SIGTERM and
+ * SIGINT stop both, SIGHUP (new settings) is passed on. Returns 0 when
+ * stopped, -1 when the first forwarder could not start, or it gave up. */
+static int
+supervise_forwarder (int a, int b, const char *conf, const char *stats, int ready_fd,
+                     labo_error_t *err)
+{
+  struct labo_supervise cfg = labo_supervise_defaults ();
+  struct labo_policy pol;
+  sigset_t sigs;
+  pid_t parent = getpid ();
+  bool ever_ready = false;
+
+  labo_policy_init (&pol);
+  sigemptyset (&sigs);
+  sigaddset (&sigs, SIGTERM);
+  sigaddset (&sigs, SIGINT);
+  sigaddset (&sigs, SIGHUP);
+  sigaddset (&sigs, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &sigs, NULL);
+  for (;;)
+    {
+      siginfo_t si;
+      double at;
+      int status = 0, rp[2];
+      struct pollfd pf;
+      char byte;
+      pid_t w;
+
+      if (pipe2 (rp, O_CLOEXEC) < 0)
+        return labo_error_errno (err, "starting the forwarder");
+      labo_policy_started (&pol, labo_now ());
+      w = fork ();
+      if (w < 0)
+        {
+          close (rp[0]);
+          close (rp[1]);
+          return labo_error_errno (err, "starting the forwarder");
+        }
+      if (w == 0)
+        {
+          labo_error_t werr = NULL;
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          if (getppid () != parent)
+            _exit (1);
+          prctl (PR_SET_NAME, "labo-linkemu-fw");
+          close (rp[0]);
+          if (labo_linkemu_run (a, b, conf, stats, rp[1], &werr) < 0)
+            {
+              fprintf (stderr, "labo-linkemu %d: %s\n", (int) getpid (), werr->msg);
+              _exit (1);
+            }
+          _exit (0);
+        }
+      close (rp[1]);
+      /* A forwarder is ready once its sockets are bound. The first one
+       * that is not has nothing to restart: labo link reports it (from
+       * the log). The first ready one tells labo link, once. */
+      pf = (struct pollfd){ .fd = rp[0], .events = POLLIN };
+      if (poll (&pf, 1, READY_TIMEOUT_MS) == 1 && read (rp[0], &byte, 1) == 1)
+        {
+          ever_ready = true;
+          if (ready_fd >= 0)
+            {
+              if (write (ready_fd, &byte, 1) < 0)
+                {
+                  /* labo link stopped waiting: it will say so */
+                }
+              close (ready_fd);
+              ready_fd = -1;
+            }
+        }
+      else if (!ever_ready)
+        {
+          close (rp[0]);
+          kill (w, SIGKILL);
+          while (waitpid (w, NULL, 0) < 0 && errno == EINTR)
+            ;
+          return labo_error_make (err, 0, "the forwarder did not start (see above)");
+        }
+      close (rp[0]);
+      for (;;)
+        {
+          if (sigwaitinfo (&sigs, &si) < 0)
+            continue;
+          if (si.si_signo == SIGHUP)
+            kill (w, SIGHUP);
+          else if (si.si_signo == SIGTERM || si.si_signo == SIGINT)
+            {
+              kill (w, SIGTERM);
+              while (waitpid (w, NULL, 0) < 0 && errno == EINTR)
+                ;
+              return 0;
+            }
+          else if (waitpid (w, &status, WNOHANG) == w)
+            break;
+        }
+      if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+        return 0; /* stopped on its own: told to */
+      {
+        char what[64];
+        if (WIFSIGNALED (status))
+          snprintf (what, sizeof (what), "killed by SIG%s", sigabbrev_np (WTERMSIG (status)));
+        else
+          snprintf (what, sizeof (what), "exit %d", WEXITSTATUS (status));
+        if (labo_policy_died (&pol, &cfg, labo_now (), &at) != LABO_POLICY_RESTART)
+          {
+            fprintf (stderr, "labo-linkemu %d: the forwarder died (%s), %u deaths: giving up\n",
+                     (int) getpid (), what, pol.deaths);
+            return labo_error_make (err, 0, "the forwarder died %u times: gave up", pol.deaths);
+          }
+        fprintf (stderr, "labo-linkemu %d: the forwarder died (%s); restarting it in %.0f ms\n",
+                 (int) getpid (), what, 1000 * (at - labo_now () > 0 ? at - labo_now () : 0));
+      }
+      while (labo_now () < at)
+        {
+          double left = at - labo_now ();
+          struct timespec ts = { (time_t) left, (long) ((left - (double) (time_t) left) * 1e9) };
+          int sig = sigtimedwait (&sigs, &si, &ts);
+          if (sig == SIGTERM || sig == SIGINT)
+            return 0;
+        }
+    }
+}
+
 int
 labo_linkemu_serve (const char *switch_ns, const char *port, const char *emu_port,
                     const char *base, const char *conf, int ready_fd, labo_error_t *err)
@@ -444,7 +576,7 @@ labo_linkemu_serve (const char *switch_ns, const char *port, const char *emu_por
     return labo_error_errno (err, "finding %s in %s", a == 0 ? port : emu_port, switch_ns);
   fprintf (stderr, "labo-linkemu %d: forwarding between %s and %s in %s\n", (int) getpid (), port,
            emu_port, switch_ns);
-  r = labo_linkemu_run (a, b, conf, stats, ready_fd, err);
+  r = supervise_forwarder (a, b, conf, stats, ready_fd, err);
   fprintf (stderr, "labo-linkemu %d: stopped\n", (int) getpid ());
   unlink (pidf);
   return r;

@@ -10,6 +10,8 @@
 #   - the mechanism is netem where the kernel has it, labo's emulator where
 #     not (this machine), and `link show` and `status` say which;
 #   - --down: no carrier at h1, nothing passes; --up: it passes again;
+#   - the emulator's forwarder killed: the emulator restarts it (backoff,
+#     give-up: the supervisor's policy), traffic passes again;
 #   - an emulator killed: status degraded; `labo link HOST SEG` restarts it;
 #   - bad values and a host with two links named alone: exit 2, nothing
 #     changed; a host-to-host link without netem: a clear refusal;
@@ -191,8 +193,27 @@ sleep 1.5
 run "$LABO" exec -l "$LAB" h2 -- ping -c 2 -i 0.2 -W 3 "$H1"
 expect_rc 0 "it passes again with the link up"
 
-# ---- an emulator that dies ----
+# ---- a forwarder that dies is restarted; an emulator that dies is reported ----
 if [ "$WANT_MECH" = emulator ]; then
+	link_json
+	P=$(jqs '.[0].emulators[0].pid')
+	W=$(pgrep -P "$P" | head -1)
+	[ -n "$W" ] || fail "the emulator $P runs no forwarder"
+	kill -9 "$W"
+	W2=""
+	for _ in $(seq 1 50); do
+		W2=$(pgrep -P "$P" | head -1)
+		[ -n "$W2" ] && [ "$W2" != "$W" ] && break
+		sleep 0.1
+	done
+	[ -n "$W2" ] && [ "$W2" != "$W" ] && ok "the emulator restarts its forwarder killed with SIGKILL ($W, then $W2)" ||
+		fail "the emulator did not restart its forwarder ($W)"
+	assert_contains "$(cat "$RUN_DIR/$LAB/links/h1@wan.log")" "the forwarder died (killed by SIGKILL); restarting it" \
+		"its log says so"
+	run "$LABO" exec -l "$LAB" h2 -- ping -c 1 -W 3 "$H1"
+	expect_rc 0 "traffic passes through the restarted forwarder"
+	status_json "$LAB"
+	assert_eq up "$(jqs .state)" "status is up: the emulator runs"
 	link_json
 	P=$(jqs '.[0].emulators[0].pid')
 	kill -9 "$P"
