@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labo/labfile.h"
 #include "labo/util.h"
 
 static inline const char *
@@ -75,6 +76,51 @@ parse_expect (const char *text, int *line, int *col, char **msg)
   eol = strchr (p, '\n');
   *msg = strndup (p, eol ? (size_t) (eol - p) : strlen (p));
   return 0;
+}
+
+/* Parses one file of a bad corpus into d; true if it produced an object
+ * (it must not), which it releases. */
+typedef bool (*corpus_parse_fn) (const char *file, const char *text, size_t len,
+                                 struct labo_diags *d, void *ctx);
+
+/* Every file of dir must give exactly its expected diagnostic, and
+ * nothing else. Prints each mismatch; returns how many, and in *n how many
+ * files there were. */
+static inline size_t
+run_bad_corpus (const char *dir, corpus_parse_fn parse, void *ctx, size_t *n)
+{
+  size_t failures = 0;
+  char **files = list_yaml (dir, n);
+
+  for (size_t i = 0; i < *n; i++)
+    {
+      cleanup_free char *text = NULL, *msg = NULL;
+      struct labo_diags d = { NULL, 0 };
+      size_t len;
+      int line, col;
+      bool made;
+
+      text = labo_read_file (files[i], &len);
+      assert_non_null (text);
+      if (parse_expect (text, &line, &col, &msg) < 0)
+        {
+          print_error ("%s: first line is not '# expect: LINE:COL: MESSAGE'\n", files[i]);
+          failures++;
+          continue;
+        }
+      made = parse (files[i], text, len, &d, ctx);
+      if (made || d.n != 1 || d.v[0].line != line || d.v[0].col != col
+          || strcmp (d.v[0].msg, msg) != 0 || strcmp (d.v[0].file, files[i]) != 0)
+        {
+          print_error ("%s: expected %d:%d: %s\n  got %zu diagnostic(s)%s:\n", files[i], line,
+                       col, msg, d.n, made ? " and no error" : "");
+          labo_diags_print (&d, stderr);
+          failures++;
+        }
+      labo_diags_free (&d);
+    }
+  free_list (files, *n);
+  return failures;
 }
 
 #endif
