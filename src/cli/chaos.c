@@ -137,23 +137,6 @@ end_check (struct labo_check *c, const struct check_args *a)
   return code;
 }
 
-static struct labo_lab *
-running_lab (const char *arg, int *code)
-{
-  cleanup_free char *name = NULL;
-  struct labo_lab *lab;
-
-  if ((*code = cli_resolve_lab (arg, false, &name)) != EXIT_OK)
-    return NULL;
-  lab = cli_state_lab (name);
-  if (lab == NULL)
-    {
-      fprintf (stderr, "labo: lab %s is not up\n", name);
-      *code = EXIT_NOTFOUND;
-    }
-  return lab;
-}
-
 int
 cmd_check (int argc, char **argv)
 {
@@ -195,7 +178,7 @@ cmd_check (int argc, char **argv)
     return cli_usage ("check takes one lab: labo check [LAB] [--duration D]", NULL);
   if (labo_caps_require ("check", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  if ((lab = running_lab (lab_opt, &code)) == NULL)
+  if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
     return code;
   block_stop_signals (&stop);
   if ((c = start_check (lab, &a, &log_path, &code)) == NULL)
@@ -272,7 +255,7 @@ cmd_chaos (int argc, char **argv)
   labo_scenario_free (sc);
   if (labo_caps_require ("chaos", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  if ((lab = running_lab (lab_opt, &code)) == NULL)
+  if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
     return code;
   sc = labo_scenario_load (file, lab, &d);
   if (sc == NULL)

@@ -39,6 +39,9 @@ struct labo_lab *cli_load_lab (const char *path, char **text, size_t *len);
 int cli_resolve_lab (const char *arg, bool none_ok, char **name);
 /* The lab as it was brought up (its saved lab file, its runtime), or NULL. */
 struct labo_lab *cli_state_lab (const char *name);
+/* The lab named by arg (as cli_resolve_lab takes it), as it was brought
+ * up; NULL after saying why (*code: the exit code). */
+struct labo_lab *cli_running_lab (const char *arg, int *code);
 /* The lab (named with -l, or the only one up having it) that has a host or
  * node named `name`. */
 int cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node);

@@ -270,6 +270,23 @@ cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_err
  * saying why (*code is the exit code then). want_host: a node name is an
  * error. */
 struct labo_lab *
+cli_running_lab (const char *arg, int *code)
+{
+  cleanup_free char *name = NULL;
+  struct labo_lab *lab;
+
+  if ((*code = cli_resolve_lab (arg, false, &name)) != EXIT_OK)
+    return NULL;
+  lab = cli_state_lab (name);
+  if (lab == NULL)
+    {
+      fprintf (stderr, "labo: lab %s is not up\n", name);
+      *code = EXIT_NOTFOUND;
+    }
+  return lab;
+}
+
+struct labo_lab *
 cli_target_lab (const char *lab_opt, const char *name, bool want_host, int *code)
 {
   cleanup_free char *lab_name = NULL;

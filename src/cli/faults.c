@@ -93,7 +93,6 @@ cmd_heal (int argc, char **argv)
   static const struct option opts[]
       = { { "lab", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
   const char *lab_opt = NULL;
-  cleanup_free char *lab_name = NULL;
   labo_error_t err = NULL;
   struct labo_lab *lab;
   long a = -1, b = -1;
@@ -110,14 +109,8 @@ cmd_heal (int argc, char **argv)
     return cli_fail (&err, EXIT_PRIV);
   if (optind == argc)
     {
-      if ((code = cli_resolve_lab (lab_opt, false, &lab_name)) != EXIT_OK)
+      if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
         return code;
-      lab = cli_state_lab (lab_name);
-      if (lab == NULL)
-        {
-          fprintf (stderr, "labo: lab %s is not up\n", lab_name);
-          return EXIT_NOTFOUND;
-        }
     }
   else
     {

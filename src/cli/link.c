@@ -14,25 +14,6 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
-/* The lab of `labo link show|reset [-l LAB]`. */
-static struct labo_lab *
-named_lab (const char *lab_opt, int *code)
-{
-  cleanup_free char *name = NULL;
-  struct labo_lab *lab;
-
-  *code = cli_resolve_lab (lab_opt, false, &name);
-  if (*code != EXIT_OK)
-    return NULL;
-  lab = cli_state_lab (name);
-  if (lab == NULL)
-    {
-      fprintf (stderr, "labo: lab %s is not up\n", name);
-      *code = EXIT_NOTFOUND;
-    }
-  return lab;
-}
-
 static void
 print_links (json_t *links, FILE *out)
 {
@@ -94,7 +75,7 @@ link_show (int argc, char **argv)
     lab_opt = argv[optind++];
   if (optind != argc)
     return cli_usage ("link show takes a lab, at most", NULL);
-  lab = named_lab (lab_opt, &code);
+  lab = cli_running_lab (lab_opt, &code);
   if (lab == NULL)
     return code;
   links = labo_links_json (lab);
@@ -132,7 +113,7 @@ link_reset (int argc, char **argv)
   if (labo_caps_require ("link reset", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
   lab = optind < argc ? cli_target_lab (lab_opt, argv[optind], true, &code)
-                      : named_lab (lab_opt, &code);
+                      : cli_running_lab (lab_opt, &code);
   if (lab == NULL)
     return code;
   if (optind < argc)
