@@ -78,4 +78,11 @@ void labo_check_free (struct labo_check *c);
 const char *labo_check_verdict (json_t *report);
 void labo_check_print (json_t *report, FILE *out);
 
+/* Whether node `node` serves now, as a client of its host finds out: a
+ * session (a server without a quorum refuses clients), then a sync (which
+ * a server cut from its leader cannot answer, though it may go on calling
+ * itself a follower for seconds) and, with `write`, an ephemeral znode
+ * created (which only a quorum commits). 1 or 0, within timeout_ms. */
+int labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout_ms);
+
 #endif

@@ -225,10 +225,27 @@ serving_with_leader (struct player *p)
   return count;
 }
 
+/* What the nodes say, as a client finds it: a write commits through the
+ * leader, and (all) every other node syncs with it. A server a partition
+ * cut off says it leads or follows until ZooKeeper's timeouts run out;
+ * one just healed says it follows before it has caught up. */
+#define CONFIRM_MS 2000
+
+static bool
+confirmed (struct player *p, bool all)
+{
+  if (!labo_zk_serves (p->lab, (size_t) p->leader, true, CONFIRM_MS))
+    return false;
+  for (size_t i = 0; all && i < p->lab->n_nodes; i++)
+    if ((long) i != p->leader && !labo_zk_serves (p->lab, i, false, CONFIRM_MS))
+      return false;
+  return true;
+}
+
 static int
 step_wait (struct player *p, const struct labo_step *st, labo_error_t *err)
 {
-  bool all = strcmp (st->target[0], "all") == 0;
+  bool all = strcmp (st->target[0], "all") == 0, told = false;
   double start = labo_now (), deadline = start + (double) st->timeout_ms / 1000;
   size_t n = p->lab->n_nodes;
 
@@ -237,7 +254,14 @@ step_wait (struct player *p, const struct labo_step *st, labo_error_t *err)
       size_t with;
       observe (p);
       with = serving_with_leader (p);
-      if (p->leader >= 0 && (all ? with == n : with * 2 > n))
+      if (p->leader >= 0 && (all ? with == n : with * 2 > n) && !confirmed (p, all))
+        {
+          if (!told)
+            say (p, "the nodes say %s, but a client's %s does not go through yet",
+                 all ? "they all serve" : "there is a quorum", all ? "write or sync" : "write");
+          told = true;
+        }
+      else if (p->leader >= 0 && (all ? with == n : with * 2 > n))
         {
           say (p, "%s: leader %s, %zu of %zu serving with it, after %.1f s",
                all ? "every node serves" : "quorum", p->lab->nodes[p->leader].name, with, n,

@@ -121,26 +121,66 @@ created (int rc, const char *value, const void *data)
 
 /* ---- sessions ---- */
 
-/* Opens w's session from inside its host: the client's threads, made by
- * zookeeper_init, are born in this thread's network namespace, and make
- * their sockets there. */
+/* Where a client of node's host reaches it: the published client port on
+ * the host's lab address; in the process runtime, without one, the
+ * node's own address, which it binds. */
+static int
+node_endpoint (const struct labo_lab *lab, const struct labo_node *node, char *buf, size_t len,
+               labo_error_t *err)
+{
+  int port = labo_node_client_port (node);
+  uint32_t addr = lab->hosts[node->host].lab_address;
+  char a[16];
+
+  if (port < 0)
+    {
+      if (lab->runtime != LABO_RUNTIME_PROCESS)
+        return labo_error_make (err, 0, "node %s publishes no client port (%d): labo talks to "
+                                        "it as a client of host %s would",
+                                node->name, node->client_port, lab->hosts[node->host].name);
+      port = node->client_port;
+      addr = node->address;
+    }
+  labo_ipv4_format (addr, a);
+  snprintf (buf, len, "%s:%d", a, port);
+  return 0;
+}
+
+/* A client session from inside network namespace netns_fd: the client's
+ * threads, made by zookeeper_init, are born in this thread's network
+ * namespace, and make their sockets there. */
+static zhandle_t *
+client_in (int netns_fd, const char *endpoint, watcher_fn fn, int session_ms, void *ctx,
+           labo_error_t *err)
+{
+  cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  zhandle_t *zh;
+
+  if (self < 0)
+    {
+      labo_error_errno (err, "opening this thread's network namespace");
+      return NULL;
+    }
+  if (setns (netns_fd, CLONE_NEWNET) < 0)
+    {
+      labo_error_errno (err, "entering a host's network namespace for %s", endpoint);
+      return NULL;
+    }
+  zh = zookeeper_init (endpoint, fn, session_ms, NULL, ctx, 0);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort (); /* back where this thread was: cannot fail for an fd we opened there */
+  if (zh == NULL)
+    labo_error_errno (err, "starting a ZooKeeper client for %s", endpoint);
+  return zh;
+}
+
 static int
 writer_connect (struct writer *w, labo_error_t *err)
 {
-  cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-
-  if (self < 0)
-    return labo_error_errno (err, "opening this thread's network namespace");
-  if (setns (w->netns_fd, CLONE_NEWNET) < 0)
-    return labo_error_errno (err, "entering the network namespace of host %s",
-                             w->c->lab->hosts[w->node->host].name);
   atomic_store (&w->expired, false);
-  w->zh = zookeeper_init (w->endpoint, watcher, w->c->o.session_ms, NULL, w, 0);
-  if (setns (self, CLONE_NEWNET) < 0)
-    abort (); /* back where this thread was: cannot fail for an fd we opened there */
+  w->zh = client_in (w->netns_fd, w->endpoint, watcher, w->c->o.session_ms, w, err);
   if (w->zh == NULL)
-    return labo_error_errno (err, "starting a ZooKeeper client for %s (%s)", w->node->name,
-                             w->endpoint);
+    return labo_error_wrap (err, "node %s", w->node->name);
   w->session++;
   return 0;
 }
@@ -306,6 +346,24 @@ open_log (const char *path)
   return f;
 }
 
+/* The client library's log is one stream for the process: the check's
+ * file while a check runs, else nowhere (it would write on stderr). */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static FILE *quiet_log;
+static bool check_log_set;
+
+static void
+client_log_quiet (void)
+{
+  pthread_mutex_lock (&log_mu);
+  if (!check_log_set && quiet_log == NULL && (quiet_log = open_log (NULL)) != NULL)
+    {
+      zoo_set_log_stream (quiet_log);
+      zoo_set_debug_level (ZOO_LOG_LEVEL_ERROR);
+    }
+  pthread_mutex_unlock (&log_mu);
+}
+
 void
 labo_check_free (struct labo_check *c)
 {
@@ -329,7 +387,11 @@ labo_check_free (struct labo_check *c)
   free (c->rec);
   free (c->w);
   free (c->root);
-  zoo_set_log_stream (NULL);
+  pthread_mutex_lock (&log_mu);
+  if (check_log_set)
+    zoo_set_log_stream (quiet_log ? quiet_log : NULL);
+  check_log_set = false;
+  pthread_mutex_unlock (&log_mu);
   if (c->log)
     fclose (c->log);
   pthread_cond_destroy (&c->cv);
@@ -369,8 +431,11 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
       labo_error_errno (err, "opening %s", c->o.log_path);
       return NULL;
     }
+  pthread_mutex_lock (&log_mu);
   zoo_set_log_stream (c->log);
   zoo_set_debug_level (ZOO_LOG_LEVEL_WARN);
+  check_log_set = true;
+  pthread_mutex_unlock (&log_mu);
   if (lab->n_nodes == 0)
     {
       labo_error_make (err, 0, "lab %s has no ZooKeeper node to check", lab->name);
@@ -385,29 +450,12 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
       struct writer *w = &c->w[i];
       const struct labo_node *node = &lab->nodes[i];
       cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
-      int port = labo_node_client_port (node);
-      uint32_t addr = lab->hosts[node->host].lab_address;
-      char a[16];
 
       w->c = c;
       w->index = (uint32_t) i;
       w->node = node;
-      if (port < 0)
-        {
-          /* the process runtime binds the client port on the node's own
-           * address; Docker's containers are reached through their host */
-          if (lab->runtime != LABO_RUNTIME_PROCESS)
-            {
-              labo_error_make (err, 0, "node %s publishes no client port (%d): the check "
-                                       "writes through it as a client of host %s would",
-                               node->name, node->client_port, lab->hosts[node->host].name);
-              return NULL;
-            }
-          port = node->client_port;
-          addr = node->address;
-        }
-      labo_ipv4_format (addr, a);
-      snprintf (w->endpoint, sizeof (w->endpoint), "%s:%d", a, port);
+      if (node_endpoint (lab, node, w->endpoint, sizeof (w->endpoint), err) < 0)
+        return NULL;
       w->netns_fd = labo_netns_open (ns, err);
       if (w->netns_fd < 0)
         return NULL;
@@ -736,4 +784,135 @@ labo_check_finish (struct labo_check *c, FILE *progress)
                                                   || c->o.keep));
   cnodes_free (nodes, c->n_w);
   return rep;
+}
+
+/* ---- is a node serving, as a client finds out ---- */
+
+struct serves
+{
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int state;     /* of the session */
+  int answers;   /* sync, create */
+  int rc[2];
+};
+
+static void
+serves_watcher (zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+  struct serves *s = ctx;
+
+  if (type != ZOO_SESSION_EVENT)
+    return;
+  pthread_mutex_lock (&s->mu);
+  s->state = state;
+  pthread_cond_broadcast (&s->cv);
+  pthread_mutex_unlock (&s->mu);
+}
+
+static void
+serves_answer (struct serves *s, int rc)
+{
+  pthread_mutex_lock (&s->mu);
+  if (s->answers < 2)
+    s->rc[s->answers] = rc;
+  s->answers++;
+  pthread_cond_broadcast (&s->cv);
+  pthread_mutex_unlock (&s->mu);
+}
+
+static void
+serves_synced (int rc, const char *value, const void *data)
+{
+  serves_answer ((struct serves *) data, rc);
+}
+
+static void
+serves_created (int rc, const char *value, const void *data)
+{
+  serves_answer ((struct serves *) data, rc);
+}
+
+/* Until pred (under s->mu) or the deadline (monotonic). */
+static bool
+serves_wait (struct serves *s, bool (*pred) (const struct serves *), double deadline)
+{
+  bool ok;
+
+  pthread_mutex_lock (&s->mu);
+  while (!(ok = pred (s)) && labo_now () < deadline)
+    {
+      struct timespec ts;
+      double t = fmin (deadline - labo_now (), 0.1);
+      clock_gettime (CLOCK_REALTIME, &ts);
+      ts.tv_nsec += (long) (t * 1e9);
+      ts.tv_sec += ts.tv_nsec / 1000000000;
+      ts.tv_nsec %= 1000000000;
+      pthread_cond_timedwait (&s->cv, &s->mu, &ts);
+    }
+  pthread_mutex_unlock (&s->mu);
+  return ok;
+}
+
+static bool
+s_connected (const struct serves *s)
+{
+  return s->state == ZOO_CONNECTED_STATE;
+}
+
+static bool
+s_synced (const struct serves *s)
+{
+  return s->answers >= 1;
+}
+
+static bool
+s_created (const struct serves *s)
+{
+  return s->answers >= 2;
+}
+
+int
+labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout_ms)
+{
+  const struct labo_node *n = &lab->nodes[node];
+  cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[n->host].name);
+  cleanup_close int fd = -1;
+  double deadline = labo_now () + timeout_ms / 1000.0;
+  struct serves *s = xcalloc (1, sizeof (*s));
+  labo_error_t err = NULL;
+  char endpoint[64];
+  zhandle_t *zh = NULL;
+  int ok = 0;
+
+  pthread_mutex_init (&s->mu, NULL);
+  pthread_cond_init (&s->cv, NULL);
+  client_log_quiet ();
+  if (node_endpoint (lab, n, endpoint, sizeof (endpoint), &err) < 0
+      || (fd = labo_netns_open (ns, &err)) < 0
+      || (zh = client_in (fd, endpoint, serves_watcher, 4000, s, &err)) == NULL)
+    goto out;
+  /* connected: the server serves clients (one out of the quorum refuses
+   * them); synced: it is joined to a leader (sync goes through it); with a
+   * write: a quorum commits (an ephemeral znode, gone with the session) */
+  if (!serves_wait (s, s_connected, deadline)
+      || zoo_async (zh, "/", serves_synced, s) != ZOK || !serves_wait (s, s_synced, deadline)
+      || s->rc[0] != ZOK)
+    goto out;
+  if (write
+      && (zoo_acreate (zh, "/labo-serves-", "", 0, &ZOO_OPEN_ACL_UNSAFE,
+                       ZOO_EPHEMERAL | ZOO_SEQUENCE, serves_created, s)
+              != ZOK
+          || !serves_wait (s, s_created, deadline) || s->rc[1] != ZOK))
+    goto out;
+  ok = 1;
+out:
+  labo_error_release (&err);
+  /* closing ends the client's threads: no answer can come after it */
+  if (zh)
+    zookeeper_close (zh);
+  pthread_cond_destroy (&s->cv);
+  pthread_mutex_destroy (&s->mu);
+  free (s);
+  return ok;
 }
