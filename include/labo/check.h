@@ -40,9 +40,11 @@
 #include "labo/error.h"
 #include "labo/lab.h"
 
+#define LABO_CHECK_DEFAULT_RATE 10
+
 struct labo_check_opts
 {
-  int rate;             /* writes a second through each node (default 10) */
+  int rate;             /* writes a second through each node (0: the default) */
   int session_ms;       /* the client's session timeout (default 6000) */
   int settle_ms;        /* how long the end waits for every node to serve
                            again before verifying (default 120000) */

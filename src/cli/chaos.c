@@ -106,7 +106,7 @@ start_check (const struct labo_lab *lab, struct check_args *a, char **log_path, 
       return NULL;
     }
   fprintf (stderr, "check: writing %d znodes a second through each of %zu nodes (the client's "
-                   "log: %s)\n", a->o.rate ? a->o.rate : 10, lab->n_nodes, *log_path);
+                   "log: %s)\n", a->o.rate ? a->o.rate : LABO_CHECK_DEFAULT_RATE, lab->n_nodes, *log_path);
   return c;
 }
 

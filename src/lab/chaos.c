@@ -104,27 +104,31 @@ observe (struct player *p)
   p->seen = true;
 }
 
+/* Waits `secs` for a stop signal, then looks at the ensemble; false (and
+ * said) when stopped. */
+static bool
+watch (struct player *p, double secs)
+{
+  struct timespec ts = { (time_t) secs, (long) ((secs - floor (secs)) * 1e9) };
+
+  if (sigtimedwait (p->o->stop, NULL, &ts) > 0)
+    {
+      p->interrupted = true;
+      say (p, "interrupted");
+      return false;
+    }
+  observe (p);
+  return true;
+}
+
 /* Watches until monotonic time t (or a stop signal: returns false). */
 static bool
 pause_until (struct player *p, double t)
 {
-  for (;;)
-    {
-      double left = t - labo_now ();
-      struct timespec ts;
-      if (left <= 0)
-        return true;
-      left = fmin (left, OBSERVE_S);
-      ts.tv_sec = (time_t) left;
-      ts.tv_nsec = (long) ((left - (double) ts.tv_sec) * 1e9);
-      if (sigtimedwait (p->o->stop, NULL, &ts) > 0)
-        {
-          p->interrupted = true;
-          say (p, "interrupted");
-          return false;
-        }
-      observe (p);
-    }
+  for (double left; (left = t - labo_now ()) > 0;)
+    if (!watch (p, fmin (left, OBSERVE_S)))
+      return false;
+  return true;
 }
 
 /* ---- resolving leader and follower ---- */
@@ -344,16 +348,8 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
          * word of a node not dead yet (Docker takes tens of ms) */
         if (ends_or_stops (st->signal))
           while (p->mode[a] == was && labo_now () < until)
-            {
-              struct timespec ts = { 0, 100 * 1000000L };
-              if (sigtimedwait (p->o->stop, NULL, &ts) > 0)
-                {
-                  p->interrupted = true;
-                  say (p, "interrupted");
-                  return 1;
-                }
-              observe (p);
-            }
+            if (!watch (p, 0.1))
+              return 1;
       }
       return 0;
     case LABO_STEP_PARTITION:

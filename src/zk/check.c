@@ -68,6 +68,32 @@ struct labo_check
   FILE *log;
 };
 
+/* ---- waiting on a condition variable, against the monotonic clock ---- */
+
+/* Condition variables of the check wait on the monotonic clock, as every
+ * deadline here is (labo_now). */
+static void
+cond_init (pthread_cond_t *cv)
+{
+  pthread_condattr_t a;
+
+  pthread_condattr_init (&a);
+  pthread_condattr_setclock (&a, CLOCK_MONOTONIC);
+  pthread_cond_init (cv, &a);
+  pthread_condattr_destroy (&a);
+}
+
+/* One wait on cv (mu held) until a signal or the deadline; at most 0.2 s,
+ * so that a change nobody signals is seen soon too. */
+static void
+cond_wait_until (pthread_cond_t *cv, pthread_mutex_t *mu, double deadline)
+{
+  double t = labo_now () + fmax (0.0, fmin (deadline - labo_now (), 0.2));
+  struct timespec ts = { (time_t) t, (long) ((t - floor (t)) * 1e9) };
+
+  pthread_cond_timedwait (cv, mu, &ts);
+}
+
 /* ---- the client's callbacks (its completion thread) ---- */
 
 static void
@@ -208,21 +234,12 @@ wait_all (struct labo_check *c, bool (*pred) (const struct writer *), double dea
   pthread_mutex_lock (&c->mu);
   for (;;)
     {
-      struct timespec ts;
-      double t;
       all = true;
       for (size_t i = 0; i < c->n_w; i++)
         all &= pred (&c->w[i]);
       if (all || labo_now () >= deadline)
         break;
-      /* the condition variable runs on the realtime clock; a state change
-       * wakes it, and a short bound covers those nobody signals */
-      clock_gettime (CLOCK_REALTIME, &ts);
-      t = fmin (deadline - labo_now (), 0.2);
-      ts.tv_nsec += (long) (t * 1e9);
-      ts.tv_sec += ts.tv_nsec / 1000000000;
-      ts.tv_nsec %= 1000000000;
-      pthread_cond_timedwait (&c->cv, &c->mu, &ts);
+      cond_wait_until (&c->cv, &c->mu, deadline);
     }
   pthread_mutex_unlock (&c->mu);
   return all;
@@ -418,13 +435,13 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
   c->lab = lab;
   c->o = *opts;
   if (c->o.rate <= 0)
-    c->o.rate = 10;
+    c->o.rate = LABO_CHECK_DEFAULT_RATE;
   if (c->o.session_ms <= 0)
     c->o.session_ms = 6000;
   if (c->o.settle_ms <= 0)
     c->o.settle_ms = 120000;
   pthread_mutex_init (&c->mu, NULL);
-  pthread_cond_init (&c->cv, NULL);
+  cond_init (&c->cv);
   c->log = open_log (c->o.log_path);
   if (c->log == NULL)
     {
@@ -587,15 +604,7 @@ batch_wait (struct batch *b, size_t n, double deadline)
 
   pthread_mutex_lock (&b->c->mu);
   while (!(all = b->done >= n) && labo_now () < deadline)
-    {
-      struct timespec ts;
-      double t = fmin (deadline - labo_now (), 0.2);
-      clock_gettime (CLOCK_REALTIME, &ts);
-      ts.tv_nsec += (long) (t * 1e9);
-      ts.tv_sec += ts.tv_nsec / 1000000000;
-      ts.tv_nsec %= 1000000000;
-      pthread_cond_timedwait (&b->c->cv, &b->c->mu, &ts);
-    }
+    cond_wait_until (&b->c->cv, &b->c->mu, deadline);
   pthread_mutex_unlock (&b->c->mu);
   return all;
 }
@@ -841,15 +850,7 @@ serves_wait (struct serves *s, bool (*pred) (const struct serves *), double dead
 
   pthread_mutex_lock (&s->mu);
   while (!(ok = pred (s)) && labo_now () < deadline)
-    {
-      struct timespec ts;
-      double t = fmin (deadline - labo_now (), 0.1);
-      clock_gettime (CLOCK_REALTIME, &ts);
-      ts.tv_nsec += (long) (t * 1e9);
-      ts.tv_sec += ts.tv_nsec / 1000000000;
-      ts.tv_nsec %= 1000000000;
-      pthread_cond_timedwait (&s->cv, &s->mu, &ts);
-    }
+    cond_wait_until (&s->cv, &s->mu, deadline);
   pthread_mutex_unlock (&s->mu);
   return ok;
 }
@@ -886,7 +887,7 @@ labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout
   int ok = 0;
 
   pthread_mutex_init (&s->mu, NULL);
-  pthread_cond_init (&s->cv, NULL);
+  cond_init (&s->cv);
   client_log_quiet ();
   if (node_endpoint (lab, n, endpoint, sizeof (endpoint), &err) < 0
       || (fd = labo_netns_open (ns, &err)) < 0
