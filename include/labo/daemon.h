@@ -12,7 +12,7 @@
  *
  * Paths: run dir   $LABO_RUN_DIR/<lab>/h<index>/   (socket: docker.sock;
  *                   kept short: a unix socket path fits 107 bytes)
- *        state dir /var/lib/labo/<lab>/<host>/{docker,etc,opt}
+ *        state dir $LABO_STATE_DIR (/var/lib/labo) /<lab>/<host>/{docker,etc,opt}
  *        log       <run dir>/dockerd.log */
 #ifndef LABO_DAEMON_H
 #define LABO_DAEMON_H
@@ -24,15 +24,13 @@
 #include "labo/error.h"
 #include "labo/lab.h"
 
-#define LABO_STATE_ROOT "/var/lib/labo"
-
 struct labo_daemon_paths
 {
   char *run;    /* $LABO_RUN_DIR/<lab>/h<index> */
   char *socket; /* <run>/docker.sock */
   char *log;    /* <run>/dockerd.log */
   char *pidfile;/* <run>/docker.pid */
-  char *state;  /* /var/lib/labo/<lab>/<host> */
+  char *state;  /* $LABO_STATE_DIR/<lab>/<host> */
   char *cgroup; /* "labo.<lab>.<host>" */
 };
 

@@ -25,12 +25,6 @@ int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, lab
 json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                                   const char *image, labo_error_t *err);
 
-/* Where a node's ZooKeeper data lives (bound over the container's /data):
- * /var/lib/labo/<lab>/_data/<node>. Caller frees. */
-char *labo_node_data_dir (const char *lab, const char *node);
-/* Did a `down --keep-data` leave this lab's data? */
-bool labo_lab_has_kept_data (const char *lab);
-
 /* The host port a node's client port is published on, or -1. */
 int labo_node_client_port (const struct labo_node *node);
 /* `srvr` through the node's published client port, from inside its host. */

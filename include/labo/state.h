@@ -27,19 +27,28 @@ struct labo_state
   int journal_fd;
 };
 
+/* $LABO_RUN_DIR, default /run/labo: the labs' run state. */
 const char *labo_run_dir (void);
+/* $LABO_STATE_DIR, default /var/lib/labo: the daemons' and nodes' data. */
+const char *labo_state_root (void);
+/* Both are safe homes for root's state (labo_fs_check_secure): the
+ * command line checks this before any verb that writes there. */
+int labo_state_check_env (labo_error_t *err);
 char *labo_state_dir (const char *lab);
 
 /* Opens (create: making) the lab's directory and takes its lock, waiting
  * for nobody: a busy lock is an error naming the holder. Without create, a
- * missing directory returns 0 with st->dir == NULL. */
+ * missing directory returns 0 with st->dir == NULL. A name that is not a
+ * lab's (labo_lab_name_check) is an error before any path is made. */
 int labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error_t *err);
 void labo_state_close (struct labo_state *st);
 
 /* Appends "kind name\n" to the journal. */
 int labo_state_record (struct labo_state *st, const char *kind, const char *name,
                        labo_error_t *err);
-/* Reads the journal: parallel arrays of kinds and names, in order. */
+/* Reads the journal: parallel arrays of kinds and names, in order. Only
+ * lines as `up` writes them for this lab are returned (a netns line names
+ * labo.<lab> or labo.<lab>.<host>, ...): anything else is ignored. */
 int labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n,
                         labo_error_t *err);
 
@@ -49,7 +58,8 @@ int labo_state_put (struct labo_state *st, const char *file, const char *data, s
 /* Makes a file of the lab's directory readable by all (the hosts file,
  * which processes of the lab read as unprivileged users). */
 int labo_state_share (struct labo_state *st, const char *file, labo_error_t *err);
-/* Reads a file from a lab's directory (NULL if absent). */
+/* Reads a file from a lab's directory (NULL if absent, or if lab is not a
+ * valid lab name). */
 char *labo_state_get (const char *lab, const char *file, size_t *len);
 /* Opens path (made 0600 if missing) and takes an exclusive flock on it,
  * waiting for whoever holds it: one change of a record at a time. Returns
@@ -63,10 +73,10 @@ char *labo_state_meta (const char *lab, const char *key);
  * recorded). NULL if the lab is not up or its file no longer parses. */
 struct labo_lab *labo_state_load_lab (const char *lab);
 
-/* Removes the directory and everything in it. */
+/* Removes the directory and everything in it (labo_fs_remove_tree). */
 int labo_state_remove (struct labo_state *st, labo_error_t *err);
 
-/* Labs with a directory in the run dir, sorted. */
+/* Labs with a directory in the run dir, sorted: only valid lab names. */
 int labo_state_list (char ***labs, size_t *n, labo_error_t *err);
 
 void labo_strv_free (char **v, size_t n);

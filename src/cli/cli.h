@@ -31,11 +31,14 @@ extern const char cli_usage_text[];
 int cli_usage (const char *fmt, const char *arg);
 /* Prints and releases err; returns code. */
 int cli_fail (labo_error_t *err, int code);
+/* EXIT_OK for a valid lab name; else says why and returns EXIT_INPUT. */
+int cli_check_lab_name (const char *name);
 
 /* Loads FILE, or the built-in seed when path is NULL; prints diagnostics
  * and returns NULL on any. *text is the file's text (caller frees). */
 struct labo_lab *cli_load_lab (const char *path, char **text, size_t *len);
-/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */
+/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned.
+ * A LAB that is not a valid lab name is bad input (EXIT_INPUT). */
 int cli_resolve_lab (const char *arg, bool none_ok, char **name);
 /* The lab as it was brought up (its saved lab file, its runtime), or NULL. */
 struct labo_lab *cli_state_lab (const char *name);

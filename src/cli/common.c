@@ -10,6 +10,7 @@
 #include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/labfile.h"
+#include "labo/names.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkproc.h"
@@ -76,13 +77,25 @@ cli_fail (labo_error_t *err, int code)
   return code;
 }
 
+/* A lab file rather than a lab's name: a path, a YAML file's name, or a
+ * regular file whose name could not be a lab's. */
 static bool
 looks_like_file (const char *arg)
 {
   struct stat st;
   size_t l = strlen (arg);
   return strchr (arg, '/') || (l > 5 && strcmp (arg + l - 5, ".yaml") == 0)
-         || (l > 4 && strcmp (arg + l - 4, ".yml") == 0) || stat (arg, &st) == 0;
+         || (l > 4 && strcmp (arg + l - 4, ".yml") == 0)
+         || (!labo_lab_name_valid (arg) && stat (arg, &st) == 0 && S_ISREG (st.st_mode));
+}
+
+int
+cli_check_lab_name (const char *name)
+{
+  labo_error_t err = NULL;
+  if (labo_lab_name_check (name, &err) < 0)
+    return cli_fail (&err, EXIT_INPUT);
+  return EXIT_OK;
 }
 
 /* Loads FILE, or the built-in seed when path is NULL; prints diagnostics. */
@@ -105,7 +118,8 @@ cli_load_lab (const char *path, char **text, size_t *len)
       *text = labo_read_file (path, len);
       if (*text == NULL)
         {
-          fprintf (stderr, "labo: reading lab file %s: %s\n", path, strerror (errno));
+          cleanup_free char *shown = labo_name_display (path, 200);
+          fprintf (stderr, "labo: reading lab file '%s': %s\n", shown, strerror (errno));
           return NULL;
         }
       lab = labo_labfile_parse (path, *text, *len, &diags);
@@ -144,8 +158,11 @@ cli_resolve_lab (const char *arg, bool none_ok, char **name)
     }
   if (arg)
     {
-      *name = xstrdup (arg);
-      return EXIT_OK;
+      /* it becomes a path and a namespace prefix: checked first */
+      int r = cli_check_lab_name (arg);
+      if (r == EXIT_OK)
+        *name = xstrdup (arg);
+      return r;
     }
   if (labo_state_list (&labs, &n, &err) < 0)
     return cli_fail (&err, EXIT_FAIL);
@@ -183,6 +200,8 @@ cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_nod
   labo_error_t err = NULL;
 
   *lab = NULL;
+  if (lab_opt && cli_check_lab_name (lab_opt) != EXIT_OK)
+    return EXIT_INPUT;
   if (lab_opt)
     {
       labs = xcalloc (1, sizeof (char *));

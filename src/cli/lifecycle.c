@@ -20,6 +20,7 @@
 #include "labo/state.h"
 #include "labo/supervisor.h"
 #include "labo/util.h"
+#include "labo/zkdata.h"
 
 /* The runtime a fresh `up` uses: --runtime, else the lab file's, else
  * docker where dockerd is installed, else process. */
@@ -41,7 +42,7 @@ static void
 detach (const char *lab)
 {
   cleanup_free char *log = labo_control_path (lab, LABO_SUPERVISOR_LOG);
-  int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
 
   fflush (NULL);

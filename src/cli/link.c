@@ -11,6 +11,7 @@
 
 #include "labo/caps.h"
 #include "labo/links.h"
+#include "labo/names.h"
 #include "labo/state.h"
 #include "labo/util.h"
 
@@ -315,6 +316,15 @@ cmd_linkemu (int argc, char **argv)
     {
       fprintf (stderr,
                "labo: __linkemu is labo's own (SWITCH_NS PORT EMU_PORT BASE CONF READY_FD)\n");
+      return EXIT_INPUT;
+    }
+  /* labo starts it with its lab's switch namespace and a file of the lab's
+   * run dir: anything else is not labo's doing */
+  if (strncmp (argv[1], "labo.", 5) != 0 || !labo_lab_name_valid (argv[1] + 5)
+      || strncmp (argv[5], labo_run_dir (), strlen (labo_run_dir ())) != 0
+      || strstr (argv[5], "/..") != NULL)
+    {
+      fprintf (stderr, "labo: __linkemu: not a lab's switch namespace and run dir\n");
       return EXIT_INPUT;
     }
   if (labo_linkemu_serve (argv[1], argv[2], argv[3], argv[4], argv[5], atoi (argv[6]), &err) < 0)

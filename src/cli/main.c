@@ -119,6 +119,10 @@ main (int argc, char **argv)
   for (size_t i = 0; i < sizeof (cmds) / sizeof (cmds[0]); i++)
     if (strcmp (cmd, cmds[i].name) == 0)
       {
+        labo_error_t err = NULL;
+        /* every verb but validate reads or writes root's state there */
+        if (cmds[i].fn != cmd_validate && labo_state_check_env (&err) < 0)
+          return cli_fail (&err, EXIT_INPUT);
         optind = 1;
         return cmds[i].fn (argc - 1, argv + 1);
       }

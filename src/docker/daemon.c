@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "labo/docker.h"
+#include "labo/fs.h"
 #include "labo/host.h"
 #include "labo/state.h"
 #include "labo/util.h"
@@ -43,7 +44,7 @@ labo_daemon_paths (const char *lab, size_t index, const char *host, struct labo_
   p->socket = xasprintf ("%s/docker.sock", p->run);
   p->log = xasprintf ("%s/dockerd.log", p->run);
   p->pidfile = xasprintf ("%s/docker.pid", p->run);
-  p->state = xasprintf (LABO_STATE_ROOT "/%s/%s", lab, host);
+  p->state = xasprintf ("%s/%s/%s", labo_state_root (), lab, host);
   p->cgroup = xasprintf ("labo.%s.%s", lab, host);
 }
 
@@ -100,7 +101,7 @@ ensure_machine_dir (const char *point, labo_error_t *err)
   if (labo_mkdir_p (point, 0755) < 0)
     return labo_error_errno (err, "creating the mount point %s", point);
   record = xasprintf ("%s/" MADE_DIRS_FILE, labo_run_dir ());
-  fd = open (record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  fd = open (record, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   line = xasprintf ("%s\n", point);
   if (fd < 0 || write (fd, line, strlen (line)) != (ssize_t) strlen (line))
     return labo_error_errno (err, "recording %s in %s", point, record);
@@ -213,7 +214,8 @@ child_exec (const struct labo_lab *lab, size_t h, const struct labo_daemon_paths
           goto fail;
         }
     }
-  log = open ("/run/dockerd.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  /* /run is the host's own here, which its processes could write */
+  log = labo_fs_open_log ("/run/dockerd.log", 0600);
   if (log < 0)
     {
       labo_error_errno (&err, "opening %s", p->log);
@@ -457,11 +459,34 @@ wait_unpopulated (const char *dir, int timeout_ms)
     }
 }
 
+/* A line of a host's cgroups record: a directory under /sys/fs/cgroup
+ * whose last component is the host's cgroup, with no "." or ".."
+ * component (so no other cgroup is reached through it). */
+static bool
+cgroup_record_ok (const char *line, const char *name)
+{
+  const char *last = strrchr (line, '/');
+  return strncmp (line, "/sys/fs/cgroup/", 15) == 0 && last && strcmp (last + 1, name) == 0
+         && strstr (line, "/../") == NULL && strstr (line, "/./") == NULL
+         && strstr (line, "//") == NULL;
+}
+
+/* A line of the record of machine mount points labo made: one of those it
+ * makes, and nothing else. */
+static bool
+machine_dir_ok (const char *line)
+{
+  for (size_t i = 0; i < sizeof (private_dirs) / sizeof (private_dirs[0]); i++)
+    if (strcmp (line, private_dirs[i].point) == 0)
+      return true;
+  return false;
+}
+
 int
 labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
 {
   cleanup_free char *name = xasprintf ("labo.%s.%s", lab, host);
-  cleanup_free char *record = xasprintf (LABO_STATE_ROOT "/%s/%s/cgroups", lab, host);
+  cleanup_free char *record = xasprintf ("%s/%s/%s/cgroups", labo_state_root (), lab, host);
   cleanup_free char *recorded = labo_read_file (record, NULL);
   size_t n = 0;
   char **dirs = NULL;
@@ -473,7 +498,7 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
     {
       char *line, *save = NULL;
       for (line = strtok_r (recorded, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-        if (strstr (line, name) != NULL) /* never anything but the host's own */
+        if (cgroup_record_ok (line, name)) /* never anything but the host's own */
           *(char **) labo_array_push (&dirs, &n, sizeof (char *)) = xstrdup (line);
     }
   else
@@ -544,7 +569,7 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
 int
 labo_daemon_remove_state (const char *lab, bool keep_data, labo_error_t *err)
 {
-  cleanup_free char *dir = xasprintf (LABO_STATE_ROOT "/%s", lab);
+  cleanup_free char *dir = xasprintf ("%s/%s", labo_state_root (), lab);
   char **labs = NULL;
   size_t n_labs = 0;
 
@@ -555,21 +580,26 @@ labo_daemon_remove_state (const char *lab, bool keep_data, labo_error_t *err)
       struct dirent *de;
       while (d && (de = readdir (d)) != NULL)
         {
-          cleanup_free char *sub = NULL;
-          if (de->d_name[0] == '.' || strcmp (de->d_name, "_data") == 0)
+          labo_error_t one = NULL;
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0
+              || strcmp (de->d_name, "_data") == 0)
             continue;
-          sub = xasprintf ("%s/%s", dir, de->d_name);
-          if (labo_rm_rf (sub) < 0)
-            labo_error_make (err, 0, "could not remove %s entirely", sub);
+          if (labo_fs_remove_tree (dir, de->d_name, &one) < 0)
+            {
+              if (err && *err == NULL)
+                *err = one;
+              else
+                labo_error_release (&one);
+            }
         }
       if (d)
         closedir (d);
       if (err && *err)
         return -1;
     }
-  else if (labo_rm_rf (dir) < 0)
-    return labo_error_make (err, 0, "could not remove %s entirely", dir);
-  rmdir (LABO_STATE_ROOT); /* only if empty */
+  else if (labo_fs_remove_tree (labo_state_root (), lab, err) < 0)
+    return -1;
+  rmdir (labo_state_root ()); /* only if empty */
 
   /* The machine's mount points labo made go with the last lab. */
   if (labo_state_list (&labs, &n_labs, NULL) == 0 && (n_labs == 0 || (n_labs == 1 && strcmp (labs[0], lab) == 0)))
@@ -579,7 +609,8 @@ labo_daemon_remove_state (const char *lab, bool keep_data, labo_error_t *err)
       char *line, *save = NULL;
       for (line = text ? strtok_r (text, "\n", &save) : NULL; line;
            line = strtok_r (NULL, "\n", &save))
-        rmdir (line); /* only if empty: never anything of anyone else's */
+        if (machine_dir_ok (line))
+          rmdir (line); /* only if empty: never anything of anyone else's */
       unlink (record);
     }
   labo_strv_free (labs, n_labs);

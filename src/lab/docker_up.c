@@ -17,6 +17,7 @@
 #include "labo/plan.h"
 #include "labo/netns.h"
 #include "labo/util.h"
+#include "labo/zkdata.h"
 #include "labo/zk.h"
 
 static long
@@ -153,20 +154,33 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
 {
   cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
   cleanup_free char *bind = xasprintf ("%s:/data", data);
+  cleanup_free char *user = NULL;
+  cleanup_free char *conf = NULL;
   char **env;
-  json_t *spec;
+  json_t *spec, *hc;
+  uid_t uid;
+  gid_t gid;
 
-  if (labo_mkdir_p (data, 0700) < 0)
-    {
-      labo_error_errno (err, "creating %s", data);
-      return NULL;
-    }
+  if (labo_zk_service_user (&uid, &gid, err) < 0
+      || labo_zk_data_prepare (lab->name, node->name, node->myid, uid, gid, err) < 0)
+    return NULL;
   env = labo_zk_env (lab, node);
   spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
+  labo_zk_env_free (env);
+  hc = json_object_get (spec, "HostConfig");
   /* the node's data outlives its container: a restart, or `down
    * --keep-data` then `up`, finds every committed znode */
-  json_object_set_new (json_object_get (spec, "HostConfig"), "Binds", json_pack ("[s]", bind));
-  labo_zk_env_free (env);
+  json_object_set_new (hc, "Binds", json_pack ("[s]", bind));
+  /* ZooKeeper needs no privilege: the machine's zookeeper user (as the
+   * process runtime runs it, so that the data is the same user's under
+   * both), no capability, no way to gain one. The entrypoint writes the
+   * configuration at each start into a tmpfs of that user's. */
+  user = xasprintf ("%d:%d", (int) uid, (int) gid);
+  conf = xasprintf ("uid=%d,gid=%d,mode=0755,size=1m", (int) uid, (int) gid);
+  json_object_set_new (spec, "User", json_string (user));
+  json_object_set_new (hc, "CapDrop", json_pack ("[s]", "ALL"));
+  json_object_set_new (hc, "SecurityOpt", json_pack ("[s]", "no-new-privileges"));
+  json_object_set_new (hc, "Tmpfs", json_pack ("{s:s}", "/conf", conf));
   return spec;
 }
 
@@ -397,20 +411,6 @@ out:
   free (w.d);
   labo_image_free (&w.img);
   return ret;
-}
-
-char *
-labo_node_data_dir (const char *lab, const char *node)
-{
-  /* "_data" cannot be a host's name (hostnames have no underscore) */
-  return xasprintf (LABO_STATE_ROOT "/%s/_data/%s", lab, node);
-}
-
-bool
-labo_lab_has_kept_data (const char *lab)
-{
-  cleanup_free char *dir = xasprintf (LABO_STATE_ROOT "/%s/_data", lab);
-  return access (dir, F_OK) == 0;
 }
 
 int

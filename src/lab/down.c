@@ -170,7 +170,7 @@ labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_
    * journal line), and the data a previous `down --keep-data` left when it
    * is not wanted now */
   {
-    cleanup_free char *state = xasprintf (LABO_STATE_ROOT "/%s", st->lab);
+    cleanup_free char *state = xasprintf ("%s/%s", labo_state_root (), st->lab);
     if (access (state, F_OK) == 0)
       {
         if (labo_daemon_remove_state (st->lab, keep_data, err) < 0)

@@ -355,7 +355,7 @@ start_emulator (const struct where *w, const struct splice *s, labo_error_t *err
 
   memcpy (port, s->if_b, sizeof (port));
   memcpy (emu, s->emu, sizeof (emu));
-  logfd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  logfd = open (log, O_WRONLY | O_CREAT | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
   if (logfd < 0)
     return labo_error_errno (err, "opening %s", log);
   nullfd = open ("/dev/null", O_RDWR | O_CLOEXEC);
@@ -556,7 +556,7 @@ labo_linkemu_serve (const char *switch_ns, const char *port, const char *emu_por
 {
   cleanup_free char *pidf = xasprintf ("%s.pid", base);
   cleanup_free char *stats = xasprintf ("%s.stats", base);
-  cleanup_close int fd = open (pidf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  cleanup_close int fd = open (pidf, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   char buf[32];
   int a, b, r;
 

@@ -12,6 +12,7 @@
 #include "labo/nft.h"
 #include "labo/plan.h"
 #include "labo/util.h"
+#include "labo/zkdata.h"
 #include "labo/zkproc.h"
 
 static int

@@ -8,9 +8,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "labo/fs.h"
 #include "labo/labfile.h"
+#include "labo/names.h"
 #include "labo/util.h"
 
 const char *
@@ -20,10 +23,57 @@ labo_run_dir (void)
   return d && *d ? d : "/run/labo";
 }
 
+const char *
+labo_state_root (void)
+{
+  const char *d = getenv ("LABO_STATE_DIR");
+  return d && *d ? d : "/var/lib/labo";
+}
+
+int
+labo_state_check_env (labo_error_t *err)
+{
+  /* Root keeps journals, sockets and daemons' data there, and `down`
+   * removes trees in them: a directory another user could write, or a
+   * link, would hand that user root's hand. */
+  if (labo_fs_check_secure ("LABO_RUN_DIR", labo_run_dir (), err) < 0
+      || labo_fs_check_secure ("LABO_STATE_DIR", labo_state_root (), err) < 0)
+    return -1;
+  return 0;
+}
+
 char *
 labo_state_dir (const char *lab)
 {
   return xasprintf ("%s/%s", labo_run_dir (), lab);
+}
+
+/* The pid that holds the flock on fd's file, from /proc/locks (the
+ * kernel's own record: right from the moment the lock is taken, before
+ * the holder has written anything), or 0. */
+static long
+lock_holder (int fd)
+{
+  struct stat st;
+  cleanup_free char *locks = NULL;
+  char *line, *save = NULL;
+
+  if (fstat (fd, &st) < 0 || (locks = labo_read_file ("/proc/locks", NULL)) == NULL)
+    return 0;
+  for (line = strtok_r (locks, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char kind[16], mode[16];
+      long pid;
+      unsigned maj, min;
+      unsigned long long ino;
+      /* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF" */
+      if (sscanf (line, "%*d: %15s %*s %15s %ld %x:%x:%llu", kind, mode, &pid, &maj, &min, &ino)
+              == 6
+          && strcmp (kind, "FLOCK") == 0 && ino == (unsigned long long) st.st_ino
+          && makedev (maj, min) == st.st_dev)
+        return pid;
+    }
+  return 0;
 }
 
 int
@@ -34,14 +84,17 @@ labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error
 
   memset (st, 0, sizeof (*st));
   st->lock_fd = st->journal_fd = -1;
+  if (labo_lab_name_check (lab, err) < 0)
+    return -1;
   st->lab = xstrdup (lab);
   st->dir = labo_state_dir (lab);
   if (create)
     {
-      if (mkdir (labo_run_dir (), 0700) < 0 && errno != EEXIST)
-        return labo_error_errno (err, "creating %s", labo_run_dir ());
-      if (mkdir (st->dir, 0700) < 0 && errno != EEXIST)
-        return labo_error_errno (err, "creating %s", st->dir);
+      /* checked on the way down: root's own, and no link */
+      int fd = labo_fs_mkdir (st->dir, 0700, err);
+      if (fd < 0)
+        return -1;
+      close (fd);
     }
   else if (access (st->dir, F_OK) < 0)
     {
@@ -50,23 +103,25 @@ labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error
       return 0;
     }
   lock = xasprintf ("%s/lock", st->dir);
-  st->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  st->lock_fd = open (lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (st->lock_fd < 0)
     return labo_error_errno (err, "opening %s", lock);
   if (flock (st->lock_fd, LOCK_EX | LOCK_NB) < 0)
     {
       if (errno == EWOULDBLOCK)
         {
-          cleanup_free char *pid = labo_state_meta (lab, "pid");
+          long pid = lock_holder (st->lock_fd);
+          cleanup_free char *holder = pid > 0 ? xasprintf ("pid %ld", pid)
+                                              : xstrdup ("which has just let go");
           return labo_error_make (err, 0,
-                                  "lab '%s' is busy: another labo (pid %s) is bringing it up or "
+                                  "lab '%s' is busy: another labo (%s) is bringing it up or "
                                   "down; wait for it, or kill it and run `labo down %s`",
-                                  lab, pid ? pid : "?", lab);
+                                  lab, holder, lab);
         }
       return labo_error_errno (err, "locking %s", lock);
     }
   journal = xasprintf ("%s/journal", st->dir);
-  st->journal_fd = open (journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  st->journal_fd = open (journal, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (st->journal_fd < 0)
     return labo_error_errno (err, "opening %s", journal);
   return 0;
@@ -107,6 +162,31 @@ labo_strv_free (char **v, size_t n)
   free (v);
 }
 
+/* Is a journal line one labo writes, for this lab? Its names become
+ * paths (/run/netns/<netns>) and kernel names: a line that is not exactly
+ * what `up` writes is ignored, never acted on. */
+static bool
+journal_line_ok (const char *lab, const char *kind, char *name)
+{
+  if (strcmp (kind, "netns") == 0)
+    return labo_lab_netns_valid (lab, name);
+  if (strcmp (kind, "docker") == 0)
+    return labo_hostname_valid (name);
+  if (strcmp (kind, "rootlink") == 0)
+    {
+      /* "<switch port> <root ifname>" */
+      char *sp = strchr (name, ' ');
+      bool ok;
+      if (sp == NULL)
+        return false;
+      *sp = '\0';
+      ok = labo_ifname_valid (name) && labo_ifname_valid (sp + 1);
+      *sp = ' ';
+      return ok;
+    }
+  return false;
+}
+
 int
 labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n,
                     labo_error_t *err)
@@ -126,6 +206,8 @@ labo_state_journal (const char *lab, char ***kinds, char ***names, size_t *n,
       if (sp == NULL || sp[1] == '\0')
         continue; /* a torn or foreign line: ignore it rather than guess */
       *sp = '\0';
+      if (!journal_line_ok (lab, line, sp + 1))
+        continue;
       k = labo_array_push (kinds, &nk, sizeof (char *));
       *k = xstrdup (line);
       nm = labo_array_push (names, n, sizeof (char *));
@@ -157,7 +239,14 @@ labo_state_share (struct labo_state *st, const char *file, labo_error_t *err)
 char *
 labo_state_get (const char *lab, const char *file, size_t *len)
 {
-  cleanup_free char *path = xasprintf ("%s/%s/%s", labo_run_dir (), lab, file);
+  cleanup_free char *path = NULL;
+
+  if (!labo_lab_name_valid (lab))
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  path = xasprintf ("%s/%s/%s", labo_run_dir (), lab, file);
   return labo_read_file (path, len);
 }
 
@@ -197,6 +286,12 @@ labo_state_load_lab (const char *name)
     return NULL;
   lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
   labo_diags_free (&diags);
+  if (lab && strcmp (lab->name, name) != 0)
+    {
+      /* a lab file saved under another lab's name is not this lab */
+      labo_lab_free (lab);
+      return NULL;
+    }
   if (lab && (runtime == NULL || labo_runtime_parse (runtime, &lab->runtime) < 0
               || lab->runtime == LABO_RUNTIME_AUTO))
     lab->runtime = LABO_RUNTIME_DOCKER;
@@ -208,10 +303,9 @@ labo_state_remove (struct labo_state *st, labo_error_t *err)
 {
   if (st->dir == NULL)
     return 0;
-  /* Daemons' run dirs (sockets, containerd state) live below. */
-  if (labo_rm_rf (st->dir) < 0)
-    return labo_error_make (err, 0, "could not remove %s entirely", st->dir);
-  return 0;
+  /* Daemons' run dirs (sockets, containerd state) live below: removed on
+   * descriptors, never through a link, never across a mount */
+  return labo_fs_remove_tree (labo_run_dir (), st->lab, err);
 }
 
 static int
@@ -233,7 +327,9 @@ labo_state_list (char ***labs, size_t *n, labo_error_t *err)
   while ((de = readdir (d)) != NULL)
     {
       char **slot;
-      if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+      /* only what could be a lab: a name that is not one never becomes a
+       * path or a namespace's prefix */
+      if (de->d_type != DT_DIR || !labo_lab_name_valid (de->d_name))
         continue;
       slot = labo_array_push (labs, n, sizeof (char *));
       *slot = xstrdup (de->d_name);
@@ -247,7 +343,7 @@ labo_state_list (char ***labs, size_t *n, labo_error_t *err)
 int
 labo_state_lock (const char *path, labo_error_t *err)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
   if (fd < 0)
     return labo_error_errno (err, "opening %s", path);

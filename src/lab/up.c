@@ -19,6 +19,7 @@
 #include "labo/plan.h"
 #include "labo/state.h"
 #include "labo/util.h"
+#include "labo/zkdata.h"
 
 int labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err);
 

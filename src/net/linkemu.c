@@ -509,7 +509,7 @@ labo_linkemu_stats_read (const char *stats_path, struct labo_linkemu_stats *out)
 static struct labo_linkemu_stats *
 map_stats (const char *path, struct labo_linkemu_stats *local)
 {
-  cleanup_close int fd = path ? open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+  cleanup_close int fd = path ? open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_TRUNC | O_CLOEXEC, 0600) : -1;
   void *p;
   if (fd < 0 || ftruncate (fd, sizeof (*local)) < 0)
     return local;

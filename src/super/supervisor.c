@@ -173,7 +173,7 @@ rotate_events (struct sv *sv)
   old = xasprintf ("%s.1", path);
   rename (path, old);
   close (sv->events_fd);
-  sv->events_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  sv->events_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 void
@@ -1000,7 +1000,7 @@ take_pidfile (struct sv *sv, labo_error_t *err)
   cleanup_free char *path = labo_control_path (sv->lab->name, LABO_SUPERVISOR_PIDFILE);
   cleanup_free char *pid = xasprintf ("%d\n", (int) getpid ());
 
-  sv->pid_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  sv->pid_fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (sv->pid_fd < 0)
     return labo_error_errno (err, "opening %s", path);
   if (flock (sv->pid_fd, LOCK_EX | LOCK_NB) < 0)
@@ -1111,7 +1111,7 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
     return -1;
   if (take_pidfile (&sv, err) < 0 || labo_dmulti_new (sv.loop, &sv.dm, err) < 0)
     goto out;
-  sv.events_fd = open (events, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  sv.events_fd = open (events, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   sv.host_ns = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
   for (size_t h = 0; h < lab->n_hosts; h++)
     {

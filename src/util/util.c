@@ -180,7 +180,13 @@ int
 labo_write_file (const char *path, const char *data, size_t len, int mode)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
-  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd;
+
+  /* a file of its own, never opened through whatever stands at tmp (a
+   * crashed writer's leftover, or a link): rename then replaces path's
+   * entry itself, link or not */
+  unlink (tmp);
+  fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0)
     return -1;
   while (len > 0)

@@ -18,10 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/docker_up.h"
+#include "labo/fs.h"
 #include "labo/host.h"
 #include "labo/state.h"
 #include "labo/util.h"
+#include "labo/zkdata.h"
 #include "labo/zk.h"
 
 /* Debian's places, which the node's own directories are bound over. */
@@ -29,7 +30,6 @@
 #define ZK_DATA_POINT "/var/lib/zookeeper"
 #define ZK_JAR "/usr/share/java/zookeeper.jar"   /* its manifest names the rest */
 #define SLF4J_SIMPLE "/usr/share/java/slf4j-simple.jar"
-#define SERVICE_USER "zookeeper"
 
 void
 labo_zkproc_paths (const char *lab, size_t index, const char *node, struct labo_zkproc_paths *p)
@@ -83,17 +83,6 @@ labo_zkproc_available (char **why)
   return missing == NULL;
 }
 
-static void
-service_user (uid_t *uid, gid_t *gid)
-{
-  struct passwd *pw = getpwnam (SERVICE_USER);
-  if (pw == NULL)
-    pw = getpwnam ("nobody");
-  *uid = pw ? pw->pw_uid : 65534;
-  *gid = pw ? pw->pw_gid : 65534;
-}
-
-
 pid_t
 labo_zkproc_running (const char *lab, size_t index, const char *node)
 {
@@ -111,39 +100,6 @@ labo_zkproc_running (const char *lab, size_t index, const char *node)
   if (labo_proc_start_ticks ((pid_t) pid) != start)
     return 0;
   return (pid_t) pid;
-}
-
-/* Gives path and what is in it (one level: ZooKeeper's version-2/) to the
- * service user, so that kept data written by a container (as root) is its
- * own too. */
-static int
-give_to (const char *path, uid_t uid, gid_t gid, labo_error_t *err)
-{
-  cleanup_free char *sub = xasprintf ("%s/version-2", path);
-  if (chown (path, uid, gid) < 0 || chmod (path, 0700) < 0)
-    return labo_error_errno (err, "giving %s to uid %d", path, (int) uid);
-  if (access (sub, F_OK) == 0)
-    {
-      struct stat st;
-      DIR *d;
-      if (chown (sub, uid, gid) < 0)
-        return labo_error_errno (err, "giving %s to uid %d", sub, (int) uid);
-      d = opendir (sub);
-      for (struct dirent *de = d ? readdir (d) : NULL; de; de = readdir (d))
-        {
-          cleanup_free char *f = xasprintf ("%s/%s", sub, de->d_name);
-          if (de->d_name[0] != '.' && lstat (f, &st) == 0 && S_ISREG (st.st_mode))
-            chown (f, uid, gid);
-        }
-      if (d)
-        closedir (d);
-    }
-  {
-    cleanup_free char *myid = xasprintf ("%s/myid", path);
-    if (access (myid, F_OK) == 0 && chown (myid, uid, gid) < 0)
-      return labo_error_errno (err, "giving %s to uid %d", myid, (int) uid);
-  }
-  return 0;
 }
 
 /* Every capability out of every set, for good: the bounding set needs
@@ -185,7 +141,7 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
   cleanup_free char *cp = xasprintf (ZK_CONF_POINT ":" ZK_JAR ":" SLF4J_SIMPLE);
 
   labo_child_reset_signals ();
-  log = open (p->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  log = labo_fs_open_log (p->log, 0640);
   if (log >= 0)
     {
       dup2 (log, 1);
@@ -255,26 +211,19 @@ labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
   const struct labo_node *node = &lab->nodes[index];
   struct labo_zkproc_paths p;
   cleanup_free char *cfg = NULL;
-  cleanup_free char *myid = NULL;
-  cleanup_free char *id = NULL;
   cleanup_free char *pidline = NULL;
   uid_t uid;
   gid_t gid;
   pid_t pid = -1;
 
   labo_zkproc_paths (lab->name, index, node->name, &p);
-  service_user (&uid, &gid);
+  if (labo_zk_service_user (&uid, &gid, err) < 0)
+    goto out;
   cfg = labo_zk_config (lab, node, ZK_DATA_POINT);
-  myid = xasprintf ("%s/myid", p.data);
-  id = xasprintf ("%d\n", node->myid);
+  /* root's, readable by the server: it must not write its own config */
   if (labo_mkdir_p (p.dir, 0755) < 0 || chmod (p.dir, 0755) < 0)
     {
       labo_error_errno (err, "creating %s", p.dir);
-      goto out;
-    }
-  if (labo_mkdir_p (p.data, 0700) < 0)
-    {
-      labo_error_errno (err, "creating %s", p.data);
       goto out;
     }
   if (labo_write_file (p.cfg, cfg, strlen (cfg), 0644) < 0)
@@ -303,13 +252,9 @@ labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
         goto out;
       }
   }
-  /* kept data has its myid already: ZooKeeper checks it against the file */
-  if (access (myid, F_OK) != 0 && labo_write_file (myid, id, strlen (id), 0644) < 0)
-    {
-      labo_error_errno (err, "writing %s", myid);
-      goto out;
-    }
-  if (give_to (p.data, uid, gid, err) < 0)
+  /* the data directory is the server's own: made right once, never
+   * touched through a path at a restart (it may have planted links) */
+  if (labo_zk_data_prepare (lab->name, node->name, node->myid, uid, gid, err) < 0)
     goto out;
   fflush (NULL);
   pid = fork ();
