@@ -85,9 +85,6 @@ char *labo_read_file (const char *path, size_t *len);
 int labo_signal_parse (const char *s);
 /* mkdir -p. Returns 0 or -1/errno. */
 int labo_mkdir_p (const char *path, int mode);
-/* rm -rf, depth first, never following a link nor crossing into a mount.
- * Returns 0 if path is gone afterwards, else -1. */
-int labo_rm_rf (const char *path);
 
 /* Writes a whole file atomically (tmp + rename). Returns 0 or -1/errno. */
 int labo_write_file (const char *path, const char *data, size_t len, int mode);

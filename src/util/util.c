@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -232,27 +231,6 @@ labo_mkdir_p (const char *path, int mode)
     ret = -1;
   free (p);
   return ret;
-}
-
-static int
-rm_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-  (void) sb;
-  (void) ftw;
-  if (flag == FTW_DP)
-    rmdir (path);
-  else
-    unlink (path);
-  return 0;
-}
-
-int
-labo_rm_rf (const char *path)
-{
-  if (access (path, F_OK) < 0)
-    return 0;
-  nftw (path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  return access (path, F_OK) == 0 ? -1 : 0;
 }
 
 int
