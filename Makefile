@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lzookeeper_mt -lm -pthread

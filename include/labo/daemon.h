@@ -31,11 +31,15 @@ struct labo_daemon_paths
   char *log;    /* <run>/dockerd.log */
   char *pidfile;/* <run>/docker.pid */
   char *state;  /* $LABO_STATE_DIR/<lab>/<host> */
+  char *tls;    /* <run>/tls: the TLS API's CA and server key (the host's /run/tls) */
   char *cgroup; /* "labo.<lab>.<host>" */
 };
 
 void labo_daemon_paths (const char *lab, size_t index, const char *host,
                         struct labo_daemon_paths *p);
+/* $LABO_RUN_DIR/<lab>/tls: the client's CA, certificate and key for the
+ * TLS APIs (DOCKER_CERT_PATH). Caller frees. */
+char *labo_daemon_tls_client_dir (const char *lab);
 void labo_daemon_paths_free (struct labo_daemon_paths *p);
 
 /* Opens an Engine API connection to host h's daemon (its socket). */

@@ -27,6 +27,20 @@ struct labo_pos
   int col;          /* 1-based */
 };
 
+/* A range of ports of one protocol: what `root.allow` and `root.expose`
+ * give ("8080/tcp", "53/udp", "8000-8100", "all"). */
+enum labo_proto
+{
+  LABO_PROTO_TCP = 6, /* IPPROTO_TCP */
+  LABO_PROTO_UDP = 17,
+};
+struct labo_portrange
+{
+  uint8_t proto;
+  uint16_t lo, hi;
+  struct labo_pos pos;
+};
+
 struct labo_segment
 {
   char *name; /* also the bridge's interface name: at most IFNAMSIZ-1 bytes */
@@ -40,6 +54,14 @@ struct labo_segment
   uint32_t root_addr;
   char root_ifname[IFNAMSIZ]; /* default "<lab>-<segment>" */
   struct labo_pos root_pos;
+  /* The gate on the root link (in the switch namespace, see
+   * include/labo/gate.h): new connections from the lab's hosts to the
+   * machine only to root_allow; from the machine into the lab only to the
+   * ports the lab publishes (nodes' ports, Docker APIs) and root_expose. */
+  struct labo_portrange *root_allow;
+  size_t n_root_allow;
+  struct labo_portrange *root_expose;
+  size_t n_root_expose;
 };
 
 /* One end of a link, inside a host. */
@@ -83,6 +105,19 @@ enum labo_docker_role
   LABO_DOCKER_WORKER,   /* runs dockerd; joins the Swarm as a worker */
 };
 
+enum labo_api_tcp
+{
+  LABO_API_OFF = 0,
+  /* TLS on 2376 with client certificates (dockerd --tlsverify), a CA of
+   * the lab's own: only who holds the client key (root) gets in */
+  LABO_API_TLS,
+  /* the seed's plain API on 2375, UNAUTHENTICATED: whoever reaches it is
+   * root in the host; only when the lab file says `api_tcp: insecure` */
+  LABO_API_INSECURE,
+};
+#define LABO_API_TLS_PORT 2376
+#define LABO_API_INSECURE_PORT 2375
+
 struct labo_host
 {
   char *name;
@@ -92,10 +127,10 @@ struct labo_host
   bool forward; /* IPv4 forwarding on (a router host); default off */
   enum labo_docker_role docker;
   struct labo_pos docker_pos;
-  /* The seed's per-host Docker API on TCP 2375, bound to the host's lab
-   * address only, UNAUTHENTICATED (anyone who reaches it is root in the
-   * host). Off by default. */
-  bool docker_tcp;
+  /* The per-host Docker API on TCP, bound to the host's lab address only
+   * (the seed's `dockerd -H tcp://0.0.0.0:2375`). Off by default. */
+  enum labo_api_tcp docker_tcp;
+  struct labo_pos docker_tcp_pos;
   /* The host's address for Swarm (advertise/listen) and published ports:
    * its first addressed link, filled by validation when docker != NONE. */
   uint32_t lab_address;
@@ -223,5 +258,7 @@ long labo_lab_find_segment (const struct labo_lab *lab, const char *name);
 long labo_lab_find_node (const struct labo_lab *lab, const char *name);
 /* Number of hosts running Docker. */
 size_t labo_lab_docker_hosts (const struct labo_lab *lab);
+/* The TCP port of a host's Docker API (2376 with TLS, 2375 insecure), or 0. */
+int labo_host_api_port (const struct labo_host *host);
 
 #endif

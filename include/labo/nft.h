@@ -52,6 +52,36 @@ int labo_nft_set_dnat (int netns_fd, const char *ns_name, const struct labo_nft_
 int labo_nft_set_blocks (int netns_fd, const char *ns_name, const uint32_t *to, size_t n_to,
                          const uint32_t *from, size_t n_from, labo_error_t *err);
 
+/* The gate on a root link, in the lab's switch namespace, where the root
+ * namespace's veth is a port of a segment's bridge: table "bridge labo",
+ * chain "root-gate" (filter, hook forward, priority -200), rewritten whole
+ * in one batch. For each gate, frames crossing `port`:
+ *   - a new TCP connection (SYN without ACK) toward the root only to a
+ *     port of `out`, from the root only to a port of `in`; the rest of TCP
+ *     passes (it belongs to connections that were let in);
+ *   - UDP toward the root only to `out`, or from a port of `in` (replies
+ *     of what the root may reach); from the root likewise, mirrored;
+ *   - ICMP, ICMPv6 and ARP pass; every other frame is dropped.
+ * Stateless on purpose: the bridge family's connection tracking
+ * (nf_conntrack_bridge) is missing from many kernels (this project's CI
+ * machines among them), and a TCP connection cannot be opened without
+ * its SYN. n == 0 leaves the chain empty (everything passes). */
+struct labo_nft_range
+{
+  uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
+  uint16_t lo, hi;   /* inclusive */
+};
+struct labo_nft_gate
+{
+  const char *port;  /* the bridge port (veth end) of the root link */
+  const struct labo_nft_range *in;  /* what the root may open in the lab */
+  size_t n_in;
+  const struct labo_nft_range *out; /* what the lab may open on the root */
+  size_t n_out;
+};
+int labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gate *g,
+                        size_t n, labo_error_t *err);
+
 /* Deletes table "ip labo" in that namespace; absent is not an error. */
 int labo_nft_delete (int netns_fd, const char *ns_name, labo_error_t *err);
 

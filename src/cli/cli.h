@@ -37,6 +37,10 @@ int cli_check_lab_name (const char *name);
 /* Loads FILE, or the built-in seed when path is NULL; prints diagnostics
  * and returns NULL on any. *text is the file's text (caller frees). */
 struct labo_lab *cli_load_lab (const char *path, char **text, size_t *len);
+/* Warns (file:line:col: warning: ...) about what a lab exposes to every
+ * user of the machine because its file says so: an insecure Docker API,
+ * a segment exposing all its ports. validate and up say it. */
+void cli_lab_warnings (const struct labo_lab *lab);
 /* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned.
  * A LAB that is not a valid lab name is bad input (EXIT_INPUT). */
 int cli_resolve_lab (const char *arg, bool none_ok, char **name);

@@ -136,6 +136,32 @@ cli_load_lab (const char *path, char **text, size_t *len)
   return lab;
 }
 
+void
+cli_lab_warnings (const struct labo_lab *lab)
+{
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker_tcp == LABO_API_INSECURE)
+      fprintf (stderr,
+               "%s:%d:%d: warning: host '%s' serves the Docker API on TCP port %d with no "
+               "authentication (api_tcp: insecure): whoever reaches its address, any user of "
+               "this machine included, is root in that host and, through its containers' "
+               "mounts, on this machine\n",
+               lab->file, lab->hosts[h].docker_tcp_pos.line, lab->hosts[h].docker_tcp_pos.col,
+               lab->hosts[h].name, LABO_API_INSECURE_PORT);
+  for (size_t s = 0; s < lab->n_segments; s++)
+    for (size_t i = 0; i < lab->segments[s].n_root_expose; i++)
+      if (lab->segments[s].root_expose[i].lo == 1 && lab->segments[s].root_expose[i].hi == 65535)
+        {
+          fprintf (stderr,
+                   "%s:%d:%d: warning: segment '%s' exposes every port of the lab's hosts to "
+                   "this machine (root.expose: all): any user of this machine can reach what "
+                   "listens there, Swarm's own ports included\n",
+                   lab->file, lab->segments[s].root_expose[i].pos.line,
+                   lab->segments[s].root_expose[i].pos.col, lab->segments[s].name);
+          break;
+        }
+}
+
 /* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */
 int
 cli_resolve_lab (const char *arg, bool none_ok, char **name)

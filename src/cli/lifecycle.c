@@ -282,6 +282,7 @@ cmd_up (int argc, char **argv)
   lab = cli_load_lab (optind < argc ? argv[optind] : NULL, &text, &len);
   if (lab == NULL)
     return EXIT_INPUT;
+  cli_lab_warnings (lab);
   lab->runtime = choose_runtime (lab, asked);
   if (!o.dry_run && labo_caps_require ("up", &err) < 0)
     {

@@ -32,6 +32,7 @@ cmd_validate (int argc, char **argv)
   lab = cli_load_lab (argc == 2 ? argv[1] : NULL, &text, &len);
   if (lab == NULL)
     return EXIT_INPUT;
+  cli_lab_warnings (lab);
   printf ("%s: ok: lab %s, %zu host%s, %zu segment%s, %zu link%s\n", lab->file, lab->name,
           lab->n_hosts, lab->n_hosts == 1 ? "" : "s", lab->n_segments,
           lab->n_segments == 1 ? "" : "s", lab->n_links, lab->n_links == 1 ? "" : "s");

@@ -46,6 +46,13 @@ labo_daemon_paths (const char *lab, size_t index, const char *host, struct labo_
   p->pidfile = xasprintf ("%s/docker.pid", p->run);
   p->state = xasprintf ("%s/%s/%s", labo_state_root (), lab, host);
   p->cgroup = xasprintf ("labo.%s.%s", lab, host);
+  p->tls = xasprintf ("%s/tls", p->run);
+}
+
+char *
+labo_daemon_tls_client_dir (const char *lab)
+{
+  return xasprintf ("%s/%s/tls", labo_run_dir (), lab);
 }
 
 void
@@ -57,6 +64,7 @@ labo_daemon_paths_free (struct labo_daemon_paths *p)
   free (p->pidfile);
   free (p->state);
   free (p->cgroup);
+  free (p->tls);
   memset (p, 0, sizeof (*p));
 }
 
@@ -229,24 +237,42 @@ child_exec (const struct labo_lab *lab, size_t h, const struct labo_daemon_paths
     if (null >= 0)
       dup2 (null, 0);
   }
-  if (lab->hosts[h].docker_tcp)
+  if (lab->hosts[h].docker_tcp != LABO_API_OFF)
     {
       char a[16];
-      snprintf (host_arg, sizeof (host_arg), "tcp://%s:2375",
-                labo_ipv4_format (lab->hosts[h].lab_address, a));
+      snprintf (host_arg, sizeof (host_arg), "tcp://%s:%d",
+                labo_ipv4_format (lab->hosts[h].lab_address, a),
+                labo_host_api_port (&lab->hosts[h]));
       tcp = host_arg;
     }
   {
-    const char *argv[] = { "dockerd",
-                           "--data-root", "/var/lib/docker",
-                           "--exec-root", "/run/docker",
-                           "--pidfile", "/run/docker.pid",
-                           "-H", "unix:///run/docker.sock",
-                           "--cgroup-parent", p->cgroup,
-                           /* api_tcp is the lab file's explicit, documented
-                            * choice of an unauthenticated API: say so, or
-                            * dockerd 20.10 stalls its start 15 s to warn */
-                           tcp ? "--tls=false" : NULL, "-H", tcp, NULL };
+    const char *argv[32] = { "dockerd",
+                             "--data-root", "/var/lib/docker",
+                             "--exec-root", "/run/docker",
+                             "--pidfile", "/run/docker.pid",
+                             "-H", "unix:///run/docker.sock",
+                             "--cgroup-parent", p->cgroup };
+    size_t n = 11;
+    if (lab->hosts[h].docker_tcp == LABO_API_TLS)
+      {
+        /* only a client with a certificate of the lab's CA gets in (the
+         * host's /run is its run dir: the certificates are in /run/tls) */
+        static const char *const tls[] = { "--tlsverify", "--tlscacert", "/run/tls/ca.pem",
+                                           "--tlscert", "/run/tls/server-cert.pem",
+                                           "--tlskey", "/run/tls/server-key.pem" };
+        for (size_t i = 0; i < sizeof (tls) / sizeof (tls[0]); i++)
+          argv[n++] = tls[i];
+      }
+    else if (lab->hosts[h].docker_tcp == LABO_API_INSECURE)
+      /* the lab file's explicit choice of an unauthenticated API: say so,
+       * or dockerd 20.10 stalls its start 15 s to warn */
+      argv[n++] = "--tls=false";
+    if (tcp)
+      {
+        argv[n++] = "-H";
+        argv[n++] = tcp;
+      }
+    argv[n] = NULL;
     execvp ("dockerd", (char **) argv);
     labo_error_errno (&err, "running dockerd in %s", lab->hosts[h].name);
   }

@@ -16,6 +16,7 @@
 #include "labo/image.h"
 #include "labo/plan.h"
 #include "labo/netns.h"
+#include "labo/pki.h"
 #include "labo/util.h"
 #include "labo/zkdata.h"
 #include "labo/zk.h"
@@ -29,6 +30,36 @@ manager_of (const struct labo_lab *lab)
   return -1;
 }
 
+/* The lab's CA and the certificates of the Docker APIs served over TLS
+ * (include/labo/pki.h): the client's in $LABO_RUN_DIR/<lab>/tls, each
+ * server's in its host's /run/tls. */
+static int
+issue_certificates (const struct labo_lab *lab, labo_error_t *err)
+{
+  struct labo_pki_server *servers = NULL;
+  struct labo_daemon_paths *paths = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*paths));
+  cleanup_free char *client = labo_daemon_tls_client_dir (lab->name);
+  size_t n = 0;
+  int ret = 0;
+
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker_tcp == LABO_API_TLS)
+      {
+        struct labo_pki_server *s = labo_array_push (&servers, &n, sizeof (*s));
+        labo_daemon_paths (lab->name, h, lab->hosts[h].name, &paths[h]);
+        *s = (struct labo_pki_server) { paths[h].tls, lab->hosts[h].name,
+                                        lab->hosts[h].lab_address };
+      }
+  if (n > 0)
+    ret = labo_pki_issue (lab->name, client, servers, n, err);
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (paths[h].run)
+      labo_daemon_paths_free (&paths[h]);
+  free (paths);
+  free (servers);
+  return ret < 0 ? labo_error_wrap (err, "the Docker API's certificates") : 0;
+}
+
 static int
 start_daemons (const struct labo_lab *lab, struct labo_state *st, struct labo_docker *d,
                labo_error_t *err)
@@ -38,6 +69,8 @@ start_daemons (const struct labo_lab *lab, struct labo_state *st, struct labo_do
   if (!labo_daemon_available ())
     return labo_error_make (err, 0, "the lab runs Docker but dockerd is not installed "
                                     "(apt-get install docker.io)");
+  if (issue_certificates (lab, err) < 0)
+    return -1;
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       if (lab->hosts[h].docker == LABO_DOCKER_NONE)
@@ -354,6 +387,15 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   if (start_daemons (lab, st, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "daemons", "%zu dockerd answering /_ping", n_docker);
+  for (size_t h = 0; !quiet && h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker_tcp == LABO_API_TLS)
+      {
+        char a[16];
+        cleanup_free char *certs = labo_daemon_tls_client_dir (lab->name);
+        printf ("  %-12s %s's Docker API over TLS: DOCKER_HOST=tcp://%s:%d DOCKER_TLS_VERIFY=1 "
+                "DOCKER_CERT_PATH=%s docker info\n", "", lab->hosts[h].name,
+                labo_ipv4_format (lab->hosts[h].lab_address, a), LABO_API_TLS_PORT, certs);
+      }
   if (lab->n_nodes > 0)
     {
       if (pthread_create (&worker, NULL, image_worker_run, &w) == 0)

@@ -15,7 +15,11 @@ labo_lab_free (struct labo_lab *lab)
       free (lab->hosts[i].routes);
     }
   for (size_t i = 0; i < lab->n_segments; i++)
-    free (lab->segments[i].name);
+    {
+      free (lab->segments[i].name);
+      free (lab->segments[i].root_allow);
+      free (lab->segments[i].root_expose);
+    }
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       free (lab->nodes[i].name);
@@ -115,4 +119,19 @@ labo_lab_docker_hosts (const struct labo_lab *lab)
     if (lab->hosts[i].docker != LABO_DOCKER_NONE)
       n++;
   return n;
+}
+
+int
+labo_host_api_port (const struct labo_host *host)
+{
+  switch (host->docker_tcp)
+    {
+    case LABO_API_TLS:
+      return LABO_API_TLS_PORT;
+    case LABO_API_INSECURE:
+      return LABO_API_INSECURE_PORT;
+    case LABO_API_OFF:
+    default:
+      return 0;
+    }
 }

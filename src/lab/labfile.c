@@ -282,6 +282,87 @@ check_segment_addr (struct lf_reader *r, size_t s, struct labo_prefix *p, bool h
 
 /* ---- segments ---- */
 
+static bool port_digits (const char *s, size_t n, long *out);
+
+/* One item of root.allow or root.expose: "8080", "8080/tcp", "53/udp",
+ * "8000-8100/tcp" (TCP when no protocol is named), or "all" (every port of
+ * both). */
+static void
+read_portrange (struct lf_reader *r, yaml_node_t *item, struct labo_portrange **v, size_t *n)
+{
+  static const char want[] = "a port like 8080/tcp, 53/udp, 8000-8100/tcp, or all";
+  struct labo_pos pos = lf_pos_of (r, item);
+  cleanup_free char *shown = NULL;
+  const char *t, *slash, *dash;
+  size_t len, plen;
+  long lo, hi;
+  uint8_t proto = LABO_PROTO_TCP;
+  struct labo_portrange *pr;
+
+  if (item->type != YAML_SCALAR_NODE || lf_is_null (item))
+    {
+      cleanup_free char *found = lf_describe (item);
+      lf_error (&r->c, pos, "expected %s, found %s", want, found);
+      return;
+    }
+  t = lf_text (item);
+  len = item->data.scalar.length;
+  shown = lf_disp (t, len);
+  if (len == 3 && memcmp (t, "all", 3) == 0)
+    {
+      for (int i = 0; i < 2; i++)
+        {
+          pr = labo_array_push (v, n, sizeof (*pr));
+          *pr = (struct labo_portrange) { i ? LABO_PROTO_UDP : LABO_PROTO_TCP, 1, 65535, pos };
+        }
+      return;
+    }
+  slash = memchr (t, '/', len);
+  plen = slash ? (size_t) (slash - t) : len;
+  if (slash)
+    {
+      const char *p = slash + 1;
+      size_t rest = len - plen - 1;
+      if (rest == 3 && memcmp (p, "tcp", 3) == 0)
+        proto = LABO_PROTO_TCP;
+      else if (rest == 3 && memcmp (p, "udp", 3) == 0)
+        proto = LABO_PROTO_UDP;
+      else
+        {
+          lf_error (&r->c, pos, "expected tcp or udp after '/' in '%s'", shown);
+          return;
+        }
+    }
+  dash = memchr (t, '-', plen);
+  if (!port_digits (t, dash ? (size_t) (dash - t) : plen, &lo)
+      || (dash && !port_digits (dash + 1, plen - (size_t) (dash - t) - 1, &hi)))
+    {
+      lf_error (&r->c, pos, "expected %s, got '%s'", want, shown);
+      return;
+    }
+  if (!dash)
+    hi = lo;
+  if (lo < 1 || hi > 65535 || lo > hi)
+    {
+      lf_error (&r->c, pos, "port range '%s' is not within 1..65535, low to high", shown);
+      return;
+    }
+  pr = labo_array_push (v, n, sizeof (*pr));
+  *pr = (struct labo_portrange) { proto, (uint16_t) lo, (uint16_t) hi, pos };
+}
+
+static void
+read_portranges (struct lf_reader *r, const struct lf_field *f, struct labo_portrange **v,
+                 size_t *n)
+{
+  bool ok;
+  yaml_node_t *seq = lf_get_sequence (r, f, &ok);
+  if (seq)
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++)
+      read_portrange (r, lf_node (r, *it), v, n);
+}
+
 static void
 read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
 {
@@ -289,14 +370,19 @@ read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
   struct labo_segment *seg = &lab->segments[s];
   struct lf_segment_aux *aux = &r->c.seg_aux[s];
   cleanup_free char *where = xasprintf ("in root of segment '%s'", seg->name);
-  struct lf_field f[] = { LF_FIELD ("address"), LF_FIELD ("ifname") };
+  struct lf_field f[] = { LF_FIELD ("address"), LF_FIELD ("ifname"), LF_FIELD ("allow"),
+                          LF_FIELD ("expose") };
   struct labo_prefix p;
   bool has_len = false, addr_ok;
 
   seg->root_pos = lf_pos_of (r, rootf->key);
   if (rootf->val->type == YAML_MAPPING_NODE)
     {
-      lf_read_fields (r, rootf->val, where, f, 2);
+      lf_read_fields (r, rootf->val, where, f, 4);
+      if (f[2].key)
+        read_portranges (r, &f[2], &seg->root_allow, &seg->n_root_allow);
+      if (f[3].key)
+        read_portranges (r, &f[3], &seg->root_expose, &seg->n_root_expose);
       if (!lf_require (r, &f[0], seg->root_pos, where))
         return;
     }
@@ -569,6 +655,34 @@ read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char 
     }
 }
 
+/* api_tcp: false, true (TLS with client certificates) or insecure (the
+ * seed's plain API, which must be asked for in those words). */
+static void
+read_api_tcp (struct lf_reader *r, const struct lf_field *f, struct labo_host *host)
+{
+  const char *s = f->val->type == YAML_SCALAR_NODE ? lf_text (f->val) : NULL;
+  bool on;
+
+  host->docker_tcp_pos = lf_pos_of (r, f->val);
+  if (s && strcmp (s, "insecure") == 0)
+    {
+      host->docker_tcp = LABO_API_INSECURE;
+      return;
+    }
+  if (s && (strcmp (s, "true") == 0 || strcmp (s, "false") == 0))
+    {
+      if (lf_get_bool (r, f, &on))
+        host->docker_tcp = on ? LABO_API_TLS : LABO_API_OFF;
+      return;
+    }
+  {
+    cleanup_free char *found = lf_describe (f->val);
+    lf_error (&r->c, lf_val_pos (r, f),
+              "expected true (TLS with client certificates), false or insecure for 'api_tcp', "
+              "got %s", found);
+  }
+}
+
 /* The host's Docker daemon: `docker: manager|worker`, or the mapping
  * {role, api_tcp}. */
 static void
@@ -588,7 +702,7 @@ read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
     {
       lf_read_fields (r, f->val, where, g, 2);
       if (g[1].key)
-        lf_get_bool (r, &g[1], &host->docker_tcp);
+        read_api_tcp (r, &g[1], host);
       if (!lf_require (r, &g[0], lf_pos_of (r, f->key), where))
         return;
       role = &g[0];

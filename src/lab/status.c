@@ -246,11 +246,16 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
                    alive ? (pid_t) pid : 0);
       json_object_set_new (o, "socket", json_string (p.socket));
       json_object_set_new (o, "log", json_string (p.log));
-      if (host->docker_tcp)
+      if (host->docker_tcp != LABO_API_OFF)
         {
-          cleanup_free char *tcp = xasprintf ("tcp://%s:2375",
-                                              labo_ipv4_format (host->lab_address, buf));
+          cleanup_free char *tcp = xasprintf ("tcp://%s:%d",
+                                              labo_ipv4_format (host->lab_address, buf),
+                                              labo_host_api_port (host));
+          cleanup_free char *certs = labo_daemon_tls_client_dir (lab->name);
+          bool tls = host->docker_tcp == LABO_API_TLS;
           json_object_set_new (o, "tcp", json_string (tcp));
+          json_object_set_new (o, "tls", json_boolean (tls));
+          json_object_set_new (o, "cert_path", tls ? json_string (certs) : json_null ());
         }
       if (alive && host->docker == LABO_DOCKER_MANAGER && swarm_nodes == NULL
           && labo_docker_swarm_nodes (&d[h], &swarm_nodes, &e) < 0)
@@ -681,6 +686,17 @@ labo_status_print (json_t *st, FILE *out)
                      json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
                      json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "",
                      str (dk, "socket"));
+            if (json_is_string (json_object_get (dk, "tcp")))
+              {
+                if (json_is_true (json_object_get (dk, "tls")))
+                  fprintf (out, "  docker API %s, TLS with the lab's client certificate: "
+                                "DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n",
+                           str (dk, "tcp"), str (dk, "tcp"), str (dk, "cert_path"));
+                else
+                  fprintf (out, "  docker API %s, UNAUTHENTICATED (api_tcp: insecure): whoever "
+                                "reaches it is root in %s\n",
+                           str (dk, "tcp"), str (host, "name"));
+              }
             print_supervision (dk, str (host, "name"), "  ", out);
           }
       }

@@ -13,6 +13,7 @@
 
 #include "labo/docker_up.h"
 #include "labo/engine.h"
+#include "labo/gate.h"
 #include "labo/inspect.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
@@ -330,6 +331,34 @@ back:
   return ret;
 }
 
+/* The gates on the root links (include/labo/gate.h), before the links
+ * themselves: no moment when the machine and the lab reach each other
+ * unfiltered. */
+static int
+build_gates (struct build *b, struct labo_progress *pr, labo_error_t *err)
+{
+  size_t n = 0;
+  struct labo_gate *g = labo_gates_build (b->lab, b->plan, &n);
+  cleanup_free char *in = NULL;
+  cleanup_free char *out = NULL;
+
+  if (n > 0)
+    {
+      /* the first gate's lists stand for all: only `expose` and `allow`,
+       * per segment, differ */
+      in = labo_gate_ranges_text (g[0].in, g[0].n_in);
+      out = labo_gate_ranges_text (g[0].out, g[0].n_out);
+    }
+  labo_gates_free (g, n);
+  if (n == 0)
+    return 0;
+  if (labo_gates_apply (b->lab, b->plan, b->switch_fd, err) < 0)
+    return labo_error_wrap (err, "filtering the root links");
+  labo_progress_stage (pr, "gate", "%zu root link%s: the machine reaches %s; the lab reaches %s",
+                       n, n == 1 ? "" : "s", in, out);
+  return 0;
+}
+
 static int
 build_links (struct build *b, struct labo_progress *pr, labo_error_t *err)
 {
@@ -508,6 +537,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   b.host = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*b.host));
   if (labo_nl_open (&b.root, "the root namespace", err) < 0
       || build_namespaces (&b, &pr, err) < 0
+      || build_gates (&b, &pr, err) < 0
       || labo_inject_failure ("links", err) < 0
       || build_links (&b, &pr, err) < 0
       || labo_inject_failure ("addresses", err) < 0

@@ -481,7 +481,7 @@ check_docker (struct lf_ctx *c)
 static const char *
 port_taken (const struct labo_host *host, unsigned port)
 {
-  if (host->docker_tcp && port == 2375)
+  if (host->docker_tcp != LABO_API_OFF && (int) port == labo_host_api_port (host))
     return "the Docker API (api_tcp)";
   if (host->docker == LABO_DOCKER_MANAGER && port == 2377)
     return "the Swarm manager (cluster management)";

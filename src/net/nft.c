@@ -11,7 +11,9 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <limits.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -34,6 +36,9 @@
 #define CHAIN_BLOCK_IN "block-in"
 #define CHAIN_BLOCK_OUT "block-out"
 #define CHAIN_BLOCK_FWD "block-fwd"
+#define CHAIN_GATE "root-gate"
+/* NF_BR_PRI_FILTER_BRIDGED: nft's "filter" priority in the bridge family */
+#define GATE_PRIORITY (-200)
 /* Before anything else that filters (iptables' raw table is -300): a
  * partition cuts traffic whatever a daemon's own rules would do. */
 #define BLOCK_PRIORITY (-350)
@@ -68,6 +73,7 @@ struct tag
   uint32_t blocked;                   /* a drop rule's address */
   bool from;                          /* ...as its source, or destination */
   bool absent_ok; /* ENOENT is the state asked for */
+  char text[112];  /* a gate rule, as nft would write it */
 };
 
 /* One nfnetlink batch: BATCH_BEGIN (seq first_seq), the requests (seq
@@ -79,6 +85,7 @@ struct batch
   struct tag *tags;
   size_t n_tags;
   uint32_t first_seq, seq;
+  uint16_t family; /* NFPROTO_IPV4 (table ip labo) or NFPROTO_BRIDGE (bridge labo) */
 };
 
 static char *
@@ -103,15 +110,22 @@ end (struct batch *b, struct nlmsghdr *nlh)
 }
 
 static void
-batch_begin (struct batch *b)
+batch_begin_family (struct batch *b, uint16_t family)
 {
   memset (b, 0, sizeof (*b));
+  b->family = family;
   b->first_seq = (uint32_t) time (NULL);
   b->seq = b->first_seq;
   /* Without NLM_F_ACK: kernels before 6.10 never acknowledge the batch's
    * delimiters and later ones do only when asked, so not asking keeps the
    * count of acks the same everywhere. */
   end (b, nftnl_batch_begin (room (b), b->seq++));
+}
+
+static void
+batch_begin (struct batch *b)
+{
+  batch_begin_family (b, NFPROTO_IPV4);
 }
 
 static void
@@ -128,7 +142,7 @@ batch_free (struct batch *b)
   memset (b, 0, sizeof (*b));
 }
 
-/* Starts a request for nf_tables, family ip, acknowledged. */
+/* Starts a request for nf_tables, in the batch's family, acknowledged. */
 static struct nlmsghdr *
 begin (struct batch *b, uint16_t type, uint16_t flags, enum op op, const char *chain,
        const struct labo_nft_dnat *entry)
@@ -139,7 +153,8 @@ begin (struct batch *b, uint16_t type, uint16_t flags, enum op op, const char *c
   t->chain = chain;
   t->entry = entry;
   t->absent_ok = false;
-  return nftnl_nlmsg_build_hdr (room (b), type, NFPROTO_IPV4, NLM_F_ACK | flags, b->seq++);
+  t->text[0] = '\0';
+  return nftnl_nlmsg_build_hdr (room (b), type, b->family, NLM_F_ACK | flags, b->seq++);
 }
 
 /* libnftnl fails only to allocate, which labo treats as fatal everywhere. */
@@ -342,9 +357,26 @@ put_drop_rule (struct batch *b, const char *chain, uint32_t addr, bool from)
 /* "adding rule 'ip daddr 198.51.100.198 tcp dport 32181 dnat to 10.0.0.1:2181'
  * to chain dnat-pre of table ip labo" and the like. */
 static char *
-describe (const struct tag *t)
+describe (const struct tag *t, uint16_t family)
 {
   char a[16], c[16];
+
+  if (family == NFPROTO_BRIDGE)
+    switch (t->op)
+      {
+      case OP_NEWTABLE:
+        return xstrdup ("creating table bridge " TABLE);
+      case OP_NEWCHAIN:
+        return xasprintf ("creating chain %s of table bridge " TABLE, t->chain);
+      case OP_FLUSH:
+        return xasprintf ("flushing chain %s of table bridge " TABLE, t->chain);
+      case OP_NEWRULE:
+        return xasprintf ("adding rule '%s' to chain %s of table bridge " TABLE, t->text,
+                          t->chain);
+      case OP_DELTABLE:
+      default:
+        return xstrdup ("deleting table bridge " TABLE);
+      }
 
   switch (t->op)
     {
@@ -531,7 +563,7 @@ read_acks (struct mnl_socket *sock, const struct batch *b, const char *ns_name, 
   if (first_bad != SIZE_MAX)
     {
       const struct tag *t = &b->tags[first_bad];
-      cleanup_free char *what = describe (t);
+      cleanup_free char *what = describe (t, b->family);
       /* nf_tables points at the attribute rather than explaining; this
        * one is common enough (someone else's chain under our name) to say. */
       const char *hint = t->op == OP_NEWCHAIN && first_errno == EEXIST
@@ -631,6 +663,229 @@ labo_nft_set_blocks (int netns_fd, const char *ns_name, const uint32_t *to, size
     {
       put_drop_rule (&b, CHAIN_BLOCK_IN, from[i], true);
       put_drop_rule (&b, CHAIN_BLOCK_FWD, from[i], true);
+    }
+  batch_end (&b);
+  ret = run_batch (netns_fd, ns_name, &b, err);
+  batch_free (&b);
+  return ret;
+}
+
+/* ---- the gate on a root link (bridge family) ---- */
+
+static void
+gate_meta (struct nftnl_rule *r, uint32_t key)
+{
+  struct nftnl_expr *e = expr_new (r, "meta");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+}
+
+/* iifname/oifname "<port>": the whole IFNAMSIZ, zero-padded, as nft does */
+static void
+gate_ifname (struct nftnl_rule *r, bool in, const char *port)
+{
+  char name[IFNAMSIZ] = { 0 };
+  snprintf (name, sizeof (name), "%s", port);
+  gate_meta (r, in ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+  put_cmp_eq (r, name, sizeof (name));
+}
+
+static void
+gate_cmp (struct nftnl_rule *r, enum nft_cmp_ops op, const void *data, uint32_t len)
+{
+  struct nftnl_expr *e = expr_new (r, "cmp");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_OP, op);
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_CMP_DATA, data, len));
+}
+
+/* "tcp flags & (syn|ack) == syn": the first packet of a connection */
+static void
+gate_syn_only (struct nftnl_rule *r)
+{
+  uint8_t mask = TH_SYN | TH_ACK, zero = 0, syn = TH_SYN;
+  struct nftnl_expr *e;
+
+  put_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+  e = expr_new (r, "bitwise");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_LEN, 1);
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_BITWISE_MASK, &mask, 1));
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_BITWISE_XOR, &zero, 1));
+  put_cmp_eq (r, &syn, 1);
+}
+
+/* "th dport lo-hi" (dst) or "th sport lo-hi": big-endian, so the
+ * kernel's byte-wise comparison orders ports as numbers */
+static void
+gate_ports (struct nftnl_rule *r, bool dst, uint16_t lo, uint16_t hi)
+{
+  uint16_t l = htons (lo), h = htons (hi);
+  put_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, dst ? 2 : 0, 2);
+  if (lo == hi)
+    put_cmp_eq (r, &l, 2);
+  else
+    {
+      gate_cmp (r, NFT_CMP_GTE, &l, 2);
+      gate_cmp (r, NFT_CMP_LTE, &h, 2);
+    }
+}
+
+/* One rule of the gate: on frames entering (in) or leaving through port,
+ * of L4 protocol proto (0: any), optionally SYN-only, optionally to or
+ * from a port range, with a verdict; ethertype (0: any) for non-IP. */
+struct gate_rule
+{
+  bool in;
+  uint8_t proto;       /* 0: no L4 match */
+  uint16_t ethertype;  /* 0: no ethertype match */
+  bool syn_only;
+  int ports;           /* 0 none, 1 destination, 2 source */
+  uint16_t lo, hi;
+  uint32_t verdict;    /* NF_ACCEPT or NF_DROP */
+};
+
+static void
+put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
+{
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  struct nftnl_expr *e;
+  struct nlmsghdr *nlh;
+  struct tag *t;
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, CHAIN_GATE));
+  gate_ifname (r, g->in, port);
+  if (g->ethertype)
+    {
+      uint16_t et = htons (g->ethertype);
+      gate_meta (r, NFT_META_PROTOCOL);
+      put_cmp_eq (r, &et, 2);
+    }
+  if (g->proto)
+    {
+      gate_meta (r, NFT_META_L4PROTO);
+      put_cmp_eq (r, &g->proto, 1);
+    }
+  if (g->syn_only)
+    gate_syn_only (r);
+  if (g->ports)
+    gate_ports (r, g->ports == 1, g->lo, g->hi);
+  e = expr_new (r, "immediate");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, g->verdict);
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, CHAIN_GATE, NULL);
+  t = &b->tags[b->n_tags - 1];
+  {
+    /* the rule as nft would print it, for an error about it */
+    char *o = t->text;
+    size_t left = sizeof (t->text);
+    const char *l4 = g->proto == IPPROTO_TCP   ? "tcp"
+                     : g->proto == IPPROTO_UDP ? "udp"
+                     : g->proto == IPPROTO_ICMP ? "icmp"
+                                                : "ipv6-icmp";
+    int k = snprintf (o, left, "%s \"%s\"", g->in ? "iifname" : "oifname", port);
+#define GATE_MORE(...)                                                                        \
+  do                                                                                          \
+    {                                                                                         \
+      if (k > 0 && (size_t) k < left)                                                         \
+        o += k, left -= (size_t) k;                                                           \
+      k = snprintf (o, left, __VA_ARGS__);                                                    \
+    }                                                                                         \
+  while (0)
+    if (g->ethertype)
+      GATE_MORE (" meta protocol 0x%04x", (unsigned) g->ethertype);
+    if (g->proto)
+      GATE_MORE (" meta l4proto %s", l4);
+    if (g->syn_only)
+      GATE_MORE (" tcp flags & (syn|ack) == syn");
+    if (g->ports)
+      GATE_MORE (" th %s %u-%u", g->ports == 1 ? "dport" : "sport", (unsigned) g->lo,
+                 (unsigned) g->hi);
+    GATE_MORE (" %s", g->verdict == NF_ACCEPT ? "accept" : "drop");
+#undef GATE_MORE
+  }
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
+/* One direction of a gate: `allow` is what may be opened that way,
+ * `replies` what may be opened the other way (its UDP answers come back
+ * from those ports). */
+static void
+put_gate_direction (struct batch *b, const char *port, bool in,
+                    const struct labo_nft_range *allow, size_t n_allow,
+                    const struct labo_nft_range *replies, size_t n_replies)
+{
+  struct gate_rule g = { .in = in, .verdict = NF_ACCEPT };
+
+  for (size_t i = 0; i < n_allow; i++)
+    if (allow[i].proto == IPPROTO_TCP)
+      {
+        g = (struct gate_rule) { in, IPPROTO_TCP, 0, true, 1, allow[i].lo, allow[i].hi, NF_ACCEPT };
+        put_gate_rule (b, port, &g);
+      }
+  g = (struct gate_rule) { in, IPPROTO_TCP, 0, true, 0, 0, 0, NF_DROP };
+  put_gate_rule (b, port, &g);
+  g = (struct gate_rule) { in, IPPROTO_TCP, 0, false, 0, 0, 0, NF_ACCEPT };
+  put_gate_rule (b, port, &g);
+  for (size_t i = 0; i < n_allow; i++)
+    if (allow[i].proto == IPPROTO_UDP)
+      {
+        g = (struct gate_rule) { in, IPPROTO_UDP, 0, false, 1, allow[i].lo, allow[i].hi, NF_ACCEPT };
+        put_gate_rule (b, port, &g);
+      }
+  for (size_t i = 0; i < n_replies; i++)
+    if (replies[i].proto == IPPROTO_UDP)
+      {
+        g = (struct gate_rule) { in, IPPROTO_UDP, 0, false, 2, replies[i].lo, replies[i].hi,
+                                 NF_ACCEPT };
+        put_gate_rule (b, port, &g);
+      }
+  g = (struct gate_rule) { in, IPPROTO_ICMP, 0, false, 0, 0, 0, NF_ACCEPT };
+  put_gate_rule (b, port, &g);
+  g = (struct gate_rule) { in, IPPROTO_ICMPV6, 0, false, 0, 0, 0, NF_ACCEPT };
+  put_gate_rule (b, port, &g);
+  g = (struct gate_rule) { in, 0, ETH_P_ARP, false, 0, 0, 0, NF_ACCEPT };
+  put_gate_rule (b, port, &g);
+  g = (struct gate_rule) { in, 0, 0, false, 0, 0, 0, NF_DROP };
+  put_gate_rule (b, port, &g);
+}
+
+int
+labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gate *gates,
+                    size_t n, labo_error_t *err)
+{
+  struct batch b;
+  int ret;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      if (gates[i].port == NULL || strlen (gates[i].port) >= IFNAMSIZ)
+        return labo_error_make (err, EINVAL, "a root link's port name in %s", ns_name);
+      for (size_t k = 0; k < gates[i].n_in + gates[i].n_out; k++)
+        {
+          const struct labo_nft_range *x = k < gates[i].n_in ? &gates[i].in[k]
+                                                             : &gates[i].out[k - gates[i].n_in];
+          if ((x->proto != IPPROTO_TCP && x->proto != IPPROTO_UDP) || x->lo == 0 || x->lo > x->hi)
+            return labo_error_make (err, EINVAL, "port range %u-%u for %s in %s",
+                                    (unsigned) x->lo, (unsigned) x->hi, gates[i].port, ns_name);
+        }
+    }
+  batch_begin_family (&b, NFPROTO_BRIDGE);
+  put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
+  put_chain (&b, CHAIN_GATE, "filter", NF_BR_FORWARD, GATE_PRIORITY);
+  put_flush (&b, CHAIN_GATE);
+  for (size_t i = 0; i < n; i++)
+    {
+      /* toward the root: only what `out` allows */
+      put_gate_direction (&b, gates[i].port, false, gates[i].out, gates[i].n_out, gates[i].in,
+                          gates[i].n_in);
+      /* from the root: only what `in` allows */
+      put_gate_direction (&b, gates[i].port, true, gates[i].in, gates[i].n_in, gates[i].out,
+                          gates[i].n_out);
     }
   batch_end (&b);
   ret = run_batch (netns_fd, ns_name, &b, err);

@@ -29,11 +29,15 @@ need_docker_lab_tools "the seed lab"
 # ---- the lab: the seed under a name of its own ----
 # "<lab>-internet" must fit IFNAMSIZ-1 = 15 bytes: 6 characters for the name.
 new_lab LAB 6
-# mida-clm1 also gets the seed's Docker API on TCP 2375 (api_tcp).
+# The seed's Docker API on TCP: mida-clm1 over TLS with client certificates
+# (api_tcp: true), mida-clm2 as the tutorial has it, unauthenticated on 2375,
+# which the lab file must ask for in words (api_tcp: insecure).
 F=$(sed -e "s/^lab: seed\$/lab: $LAB/" -e 's/^\( *\)docker: manager\(.*\)$/\1docker: {role: manager, api_tcp: true}\2/' \
+	-e 's/^\( *\)docker: worker\(.*\)$/\1docker: {role: worker, api_tcp: insecure}\2/' \
 	"$REPO/netns/seed.yaml" | lab_file "$LAB")
 grep -qx "lab: $LAB" "$F" || die "netns/seed.yaml has no line 'lab: seed' to rename"
 grep -q "api_tcp: true" "$F" || die "netns/seed.yaml has no line 'docker: manager' to extend"
+grep -q "api_tcp: insecure" "$F" || die "netns/seed.yaml has no line 'docker: worker' to extend"
 
 TIMINGS=()
 T_TEST=$EPOCHREALTIME
@@ -63,6 +67,7 @@ up_seed() {
 		die "the $1 \`labo up\` of the seed lab ($LAB) failed: cannot go on"
 	fi
 	ok "$1 up of the seed lab ($LAB): exit status 0"
+	UP_ERR=$ERR
 	record_ns "$LAB"
 	for stage in daemons swarm overlay image containers quorum; do
 		assert_match "$OUT" "^  $stage +[0-9.]+ ms" "$1 up prints the '$stage' stage"
@@ -237,15 +242,48 @@ for hx in "$H1 $A1" "$H2 $A2"; do
 		done
 	fi
 done
-# ---- the seed's Docker API on TCP, mida-clm1 only, its lab address only ----
+# ---- the seed's Docker API on TCP, on each host's lab address only ----
 run ip netns exec "labo.$LAB.$H1" ss -Hltn
-assert_eq "$A1:2375" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':2375$')" \
-	"$H1: the Docker API listens on $A1:2375 only"
+assert_eq "$A1:2376" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':237[56]$')" \
+	"$H1 (api_tcp: true): the Docker API listens on $A1:2376 (TLS) only"
 run ip netns exec "labo.$LAB.$H2" ss -Hltn
-assert_eq "" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':2375$')" \
-	"$H2 (no api_tcp): nothing listens on 2375"
-run timeout 5 bash -c 'exec 3<>/dev/tcp/$0/2375 && printf "GET /_ping HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$A1"
-assert_contains "$OUT" "OK" "the root namespace reaches $H1's Docker API on tcp://$A1:2375 (/_ping)"
+assert_eq "$A2:2375" "$(printf '%s\n' "$OUT" | awk '{ print $4 }' | grep -E ':237[56]$')" \
+	"$H2 (api_tcp: insecure): the Docker API listens on $A2:2375 only"
+CERTS=$RUN_DIR/$LAB/tls
+assert_eq "600 root" "$(stat -c '%a %U' "$CERTS/key.pem")" "the client key is root's alone (0600)"
+run curl -s --max-time 5 --cacert "$CERTS/ca.pem" --cert "$CERTS/cert.pem" --key "$CERTS/key.pem" \
+	"https://$A1:2376/_ping"
+assert_eq OK "$OUT" "with the lab's client certificate, the root namespace reaches $H1's API over TLS (/_ping)"
+run env DOCKER_HOST="tcp://$A1:2376" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$CERTS" docker info --format '{{.Name}} {{.Swarm.LocalNodeState}}'
+assert_eq "$H1 active" "$OUT" "docker info as status prints it (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)"
+run curl -s --max-time 5 --cacert "$CERTS/ca.pem" "https://$A1:2376/_ping"
+[ "$RC" -ne 0 ] && [ "$OUT" != OK ] && ok "without a client certificate, the TLS API refuses (curl exit $RC)" ||
+	fail "the TLS API answered without a client certificate: $OUT"
+# as a user of the machine with no privilege: no key, no way in
+run setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$CERTS/key.pem"
+[ "$RC" -ne 0 ] && ok "an unprivileged user cannot read the client key" || fail "nobody read the client key"
+run setpriv --reuid=nobody --regid=nogroup --clear-groups curl -sk --max-time 5 "https://$A1:2376/_ping"
+[ "$RC" -ne 0 ] && [ "$OUT" != OK ] && ok "an unprivileged user is refused by the TLS API (curl exit $RC)" ||
+	fail "an unprivileged user reached the TLS API: $OUT"
+for port in 2377 7946; do
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 3 bash -c 'exec 3<>/dev/tcp/$0/$1' "$A1" "$port"
+	[ "$RC" -ne 0 ] && ok "an unprivileged user cannot reach Swarm's port $port on $H1 (the gate)" ||
+		fail "an unprivileged user reached Swarm's port $port on $H1"
+done
+run timeout 5 bash -c 'exec 3<>/dev/tcp/$0/2375 && printf "GET /_ping HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$A2"
+assert_contains "$OUT" "OK" "the lab file said insecure: the root namespace reaches $H2's plain API on tcp://$A2:2375"
+assert_match "$UP_ERR" "warning: host '$H2' serves the Docker API on TCP port 2375 with no authentication" \
+	"up warned about $H2's insecure API, at its position"
+# a container cannot open a connection to the machine (the gate): a listener
+# of the root namespace on 0.0.0.0, dialled from namenode1 through its host
+busybox nc -l -p 47031 </dev/null >/dev/null 2>&1 &
+LISTENER=$!
+sleep 0.2
+run "$LABO" exec -l "$LAB" namenode1 -- nc -w 2 198.51.100.1 47031
+[ "$RC" -ne 0 ] && ok "namenode1 cannot open a connection to the machine (nc exit $RC)" ||
+	fail "namenode1 reached a listener of the root namespace"
+kill "$LISTENER" 2>/dev/null
+wait "$LISTENER" 2>/dev/null
 
 x=$(ss -Hltn | awk '{ print $4 }' | grep -E ":(${PORTS// /|})\$")
 assert_eq "" "$x" "the root namespace listens on none of the published ports"

@@ -564,6 +564,42 @@ port_zero_is_refused (void **state)
   assert_int_equal (lookup (ns_b, NULL), -ENOENT); /* nothing sent */
 }
 
+/* The gate on a root link (bridge family): accepted by the kernel, the
+ * same twice over, and a bad range refused before anything is sent. */
+static void
+gates_are_accepted (void **state)
+{
+  static const struct labo_nft_range in[] = { { IPPROTO_TCP, 32181, 32181 },
+                                              { IPPROTO_TCP, 2376, 2376 },
+                                              { IPPROTO_UDP, 5000, 5010 } };
+  static const struct labo_nft_range out[] = { { IPPROTO_TCP, 8080, 8080 } };
+  const struct labo_nft_gate g[] = { { "p2", in, 3, out, 1 }, { "p7", NULL, 0, NULL, 0 } };
+  labo_error_t err = NULL;
+
+  for (int i = 0; i < 2; i++)
+    if (labo_nft_set_gates (ns_b, NS_B, g, 2, &err) < 0)
+      fail_msg ("%s", err->msg);
+  assert_in_a ();
+  assert_int_equal (labo_nft_set_gates (ns_b, NS_B, g, 0, &err), 0);
+}
+
+static void
+gate_bad_range_is_refused (void **state)
+{
+  static const struct labo_nft_range bad[] = { { IPPROTO_TCP, 90, 80 } };
+  static const struct labo_nft_range sctp[] = { { 132, 80, 80 } };
+  const struct labo_nft_gate g1[] = { { "p2", bad, 1, NULL, 0 } };
+  const struct labo_nft_gate g2[] = { { "p2", NULL, 0, sctp, 1 } };
+  labo_error_t err = NULL;
+
+  assert_int_equal (labo_nft_set_gates (ns_b, NS_B, g1, 1, &err), -1);
+  assert_int_equal (err->status, EINVAL);
+  labo_error_release (&err);
+  assert_int_equal (labo_nft_set_gates (ns_b, NS_B, g2, 1, &err), -1);
+  assert_int_equal (err->status, EINVAL);
+  labo_error_release (&err);
+}
+
 /* A: this child's own new namespace. B: a second one, its lo up, joined to
  * A by a veth (vb 10.99.0.2/24 in B, va 10.99.0.1/24 in A). Fresh
  * namespaces hold only lo, so index 2 is free on both sides. */
@@ -697,6 +733,8 @@ main (void)
     cmocka_unit_test (own_namespace),
     cmocka_unit_test (bad_netns_fd),
     cmocka_unit_test (port_zero_is_refused),
+    cmocka_unit_test (gates_are_accepted),
+    cmocka_unit_test (gate_bad_range_is_refused),
   };
   const struct CMUnitTest unprivileged[] = {
     cmocka_unit_test (needs_root),

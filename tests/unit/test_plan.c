@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "labo/gate.h"
 #include "labo/labfile.h"
 #include "labo/plan.h"
 #include "labo/util.h"
@@ -126,6 +127,56 @@ two_labs_never_share_a_namespace_name (void **state)
   free (s);
 }
 
+/* The gates: one per root link; the machine reaches what the lab publishes
+ * (nodes' ports, the Docker APIs) and root.expose, merged and sorted; the
+ * lab reaches root.allow, and nothing by default. */
+static void
+gates_let_through_what_the_lab_file_says (void **state)
+{
+  struct labo_lab *lab = parse (
+      "lab: g\n"
+      "segments:\n"
+      "  wan: {subnet: 198.51.100.0/24, root: {address: 198.51.100.1, allow: [53/udp, 8080],\n"
+      "        expose: [80-81, 82, 5000/udp]}}\n"
+      "  lan: {subnet: 203.0.113.0/24, root: 203.0.113.1}\n"
+      "  dark: {subnet: 192.0.2.0/24}\n"
+      "hosts:\n"
+      "  a:\n"
+      "    docker: {role: manager, api_tcp: true}\n"
+      "    links: [{segment: wan, address: 198.51.100.5}, {segment: lan, address: 203.0.113.5},\n"
+      "            {segment: dark, address: 192.0.2.5}]\n"
+      "  b:\n"
+      "    docker: {role: worker, api_tcp: insecure}\n"
+      "    links: [{segment: wan, address: 198.51.100.6}]\n"
+      "overlay: {name: weave, subnet: 10.0.0.0/24}\n"
+      "nodes:\n"
+      "  n1: {host: a, address: 10.0.0.1, service: zookeeper, ports: [32181:2181, 33888:3888]}\n"
+      "  n2: {host: b, address: 10.0.0.2, service: zookeeper, ports: [32181:2181]}\n");
+  struct labo_plan *p = labo_plan_build (lab);
+  size_t n = 0;
+  struct labo_gate *g = labo_gates_build (lab, p, &n);
+  char *in, *out;
+
+  assert_int_equal (n, 2); /* wan and lan; dark has no root link */
+  assert_string_equal (lab->segments[g[0].segment].name, "wan");
+  in = labo_gate_ranges_text (g[0].in, g[0].n_in);
+  out = labo_gate_ranges_text (g[0].out, g[0].n_out);
+  assert_string_equal (in, "80-82/tcp, 2375-2376/tcp, 32181/tcp, 33888/tcp, 5000/udp");
+  assert_string_equal (out, "8080/tcp, 53/udp");
+  free (in);
+  free (out);
+  assert_string_equal (lab->segments[g[1].segment].name, "lan");
+  in = labo_gate_ranges_text (g[1].in, g[1].n_in);
+  out = labo_gate_ranges_text (g[1].out, g[1].n_out);
+  assert_string_equal (in, "2375-2376/tcp, 32181/tcp, 33888/tcp");
+  assert_string_equal (out, "nothing");
+  free (in);
+  free (out);
+  labo_gates_free (g, n);
+  labo_plan_free (p);
+  labo_lab_free (lab);
+}
+
 int
 main (void)
 {
@@ -133,6 +184,7 @@ main (void)
     cmocka_unit_test (plan_of_the_seed_names_everything_after_the_lab),
     cmocka_unit_test (p2p_links_and_routes_get_indexes_after_segment_links),
     cmocka_unit_test (two_labs_never_share_a_namespace_name),
+    cmocka_unit_test (gates_let_through_what_the_lab_file_says),
   };
   return cmocka_run_group_tests_name ("plan", tests, NULL, NULL);
 }
