@@ -450,7 +450,11 @@ labo_status_json (const char *lab_name, labo_error_t *err)
   json_object_set_new (out, "file", json_string (file ? file : ""));
   json_object_set_new (out, "created", json_string (created ? created : ""));
   json_object_set_new (out, "switch_netns", json_string (switch_ns));
-  json_object_set_new (out, "runtime", json_string (labo_runtime_name (lab->runtime)));
+  /* a lab of hosts and links only runs nothing: no runtime to name */
+  json_object_set_new (out, "runtime",
+                       json_string (labo_lab_docker_hosts (lab) == 0 && lab->n_nodes == 0
+                                        ? "none"
+                                        : labo_runtime_name (lab->runtime)));
 
   segs = json_array ();
   for (size_t s = 0; s < lab->n_segments; s++)
@@ -633,8 +637,12 @@ labo_status_print (json_t *st, FILE *out)
   size_t i, j;
   json_t *seg, *host, *ifc, *a, *r;
 
-  fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
-           str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
+  if (strcmp (str (st, "runtime"), "none") == 0)
+    fprintf (out, "lab %s: %s  (from %s, up since %s; hosts and links only)\n", str (st, "lab"),
+             str (st, "state"), str (st, "file"), str (st, "created"));
+  else
+    fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
+             str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
   {
     json_t *sv = json_object_get (st, "supervisor");
     if (json_is_object (sv) && strcmp (str (sv, "state"), "running") == 0)

@@ -82,6 +82,10 @@ up_lab "$(gate_lab "$A" 224)" "$A"
 assert_match "$OUT" "^  gate .* 1 root link: the machine reaches nothing; the lab reaches nothing" \
 	"up says what goes through the gate"
 ROOT=198.51.100.225 H1=198.51.100.226 H2=198.51.100.227
+run "$LABO" status "$A"
+assert_match "$OUT" "^lab $A: up .*hosts and links only\)" "status of a lab with no daemon and no node names no runtime"
+run "$LABO" status --json "$A"
+assert_eq none "$(jq -r .runtime <<<"$OUT")" "status --json: runtime none"
 listen_root 47001
 expect_tcp no h1 "$ROOT" 47001 "$A: h1 cannot open a connection to the root's lab address"
 stop_listener
