@@ -274,6 +274,11 @@ run timeout 5 bash -c 'exec 3<>/dev/tcp/$0/2375 && printf "GET /_ping HTTP/1.0\r
 assert_contains "$OUT" "OK" "the lab file said insecure: the root namespace reaches $H2's plain API on tcp://$A2:2375"
 assert_match "$UP_ERR" "warning: host '$H2' serves the Docker API on TCP port 2375 with no authentication" \
 	"up warned about $H2's insecure API, at its position"
+# the daemons' unix sockets: only root gets there (the run dir is root's, 0700)
+run setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --max-time 5 \
+	--unix-socket "$RUN_DIR/$LAB/h0/docker.sock" http://localhost/_ping
+[ "$RC" -ne 0 ] && [ "$OUT" != OK ] && ok "an unprivileged user cannot reach a daemon's unix socket (curl exit $RC)" ||
+	fail "an unprivileged user reached $H1's daemon through its unix socket"
 # a container cannot open a connection to the machine (the gate): a listener
 # of the root namespace on 0.0.0.0, dialled from namenode1 through its host
 busybox nc -l -p 47031 </dev/null >/dev/null 2>&1 &
