@@ -121,8 +121,11 @@ main (int argc, char **argv)
     if (strcmp (cmd, cmds[i].name) == 0)
       {
         labo_error_t err = NULL;
-        /* every verb but validate reads or writes root's state there */
-        if (cmds[i].fn != cmd_validate && labo_state_check_env (&err) < 0)
+        /* every verb but validate reads or writes root's state there: as
+         * root, never in a place another user could have prepared (without
+         * privileges there is nothing to turn, and each verb says which
+         * capability it misses) */
+        if (cmds[i].fn != cmd_validate && geteuid () == 0 && labo_state_check_env (&err) < 0)
           return cli_fail (&err, EXIT_INPUT);
         optind = 1;
         return cmds[i].fn (argc - 1, argv + 1);
