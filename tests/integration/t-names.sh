@@ -97,6 +97,17 @@ run env LABO_RUN_DIR="$TMP/link" "$LABO" ls
 expect_rc 2 "LABO_RUN_DIR through a link: ls refuses it"
 assert_eq "$BEFORE" "$(snapshot)" "after bad environments, nothing of the decoys changed"
 
+# ==== a lab that someone else holds: the busy message names the holder ====
+flock -o "$LABO_RUN_DIR/$DECOY/lock" sleep 30 &  # -o: the lock is flock's alone, gone when it is killed
+HOLDER=$!
+sleep 0.3
+run "$LABO" down "$DECOY"
+expect_rc 1 "down of a lab whose lock another process holds"
+assert_contains "$ERR" "is busy: another labo (pid $HOLDER)" "the busy message names the holder's pid, from the kernel's record"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+assert_eq "$BEFORE" "$(snapshot)" "a busy lab is left as it was"
+
 # ==== the state files ====
 # a directory in the run dir whose name is no lab's is not a lab
 mkdir "$LABO_RUN_DIR/Not A Lab" "$LABO_RUN_DIR/a--b"
