@@ -41,7 +41,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration bench bench-seed bench-supervise bench-link install clean
+.PHONY: all check unit integration bench bench-seed bench-supervise bench-link bench-gate install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -100,6 +100,7 @@ bench: labo
 	bench/seed.sh
 	bench/supervise.sh
 	bench/link.sh
+	bench/gate.sh
 
 bench-seed: labo
 	bench/seed.sh
@@ -109,6 +110,9 @@ bench-supervise: labo
 
 bench-link: labo $(TOOLS)
 	bench/link.sh
+
+bench-gate: labo $(TOOLS)
+	bench/gate.sh
 
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo

@@ -228,6 +228,21 @@ put_chain (struct batch *b, const char *name, const char *type, uint32_t hook, i
   end (b, nlh);
 }
 
+/* A regular chain (no hook): reached only by a jump. */
+static void
+put_plain_chain (struct batch *b, const char *name)
+{
+  cleanup_chain struct nftnl_chain *c = nftnl_chain_alloc ();
+  struct nlmsghdr *nlh;
+
+  check_alloc (c);
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, TABLE));
+  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name));
+  nlh = begin (b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, OP_NEWCHAIN, name, NULL);
+  nftnl_chain_nlmsg_build_payload (nlh, c);
+  end (b, nlh);
+}
+
 /* A DELRULE naming a chain and no rule handle deletes every rule of that
  * chain: nft's "flush chain". */
 static void
@@ -737,6 +752,9 @@ gate_ports (struct nftnl_rule *r, bool dst, uint16_t lo, uint16_t hi)
  * from a port range, with a verdict; ethertype (0: any) for non-IP. */
 struct gate_rule
 {
+  const char *chain;   /* the rule's chain */
+  const char *jump;    /* a jump to this chain (the verdict then is not used) */
+  const char *port;    /* match iifname/oifname port, or NULL */
   bool in;
   uint8_t proto;       /* 0: no L4 match */
   uint16_t ethertype;  /* 0: no ethertype match */
@@ -747,7 +765,7 @@ struct gate_rule
 };
 
 static void
-put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
+put_gate_rule (struct batch *b, const struct gate_rule *g)
 {
   cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
   struct nftnl_expr *e;
@@ -756,8 +774,9 @@ put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
 
   check_alloc (r);
   check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
-  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, CHAIN_GATE));
-  gate_ifname (r, g->in, port);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, g->chain));
+  if (g->port)
+    gate_ifname (r, g->in, g->port);
   if (g->ethertype)
     {
       uint16_t et = htons (g->ethertype);
@@ -775,8 +794,10 @@ put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
     gate_ports (r, g->ports == 1, g->lo, g->hi);
   e = expr_new (r, "immediate");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, g->verdict);
-  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, CHAIN_GATE, NULL);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, g->jump ? (uint32_t) NFT_JUMP : g->verdict);
+  if (g->jump)
+    check_set (nftnl_expr_set_str (e, NFTNL_EXPR_IMM_CHAIN, g->jump));
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, g->chain, NULL);
   t = &b->tags[b->n_tags - 1];
   {
     /* the rule as nft would print it, for an error about it */
@@ -786,7 +807,8 @@ put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
                      : g->proto == IPPROTO_UDP ? "udp"
                      : g->proto == IPPROTO_ICMP ? "icmp"
                                                 : "ipv6-icmp";
-    int k = snprintf (o, left, "%s \"%s\"", g->in ? "iifname" : "oifname", port);
+    int k = g->port ? snprintf (o, left, "%s \"%s\"", g->in ? "iifname" : "oifname", g->port)
+                    : snprintf (o, left, "%s", g->in ? "from the root:" : "toward the root:");
 #define GATE_MORE(...)                                                                        \
   do                                                                                          \
     {                                                                                         \
@@ -804,54 +826,42 @@ put_gate_rule (struct batch *b, const char *port, const struct gate_rule *g)
     if (g->ports)
       GATE_MORE (" th %s %u-%u", g->ports == 1 ? "dport" : "sport", (unsigned) g->lo,
                  (unsigned) g->hi);
-    GATE_MORE (" %s", g->verdict == NF_ACCEPT ? "accept" : "drop");
+    if (g->jump)
+      GATE_MORE (" jump %s", g->jump);
+    else
+      GATE_MORE (" %s", g->verdict == NF_ACCEPT ? "accept" : "drop");
 #undef GATE_MORE
   }
   nftnl_rule_nlmsg_build_payload (nlh, r);
   end (b, nlh);
 }
 
-/* One direction of a gate: `allow` is what may be opened that way,
- * `replies` what may be opened the other way (its UDP answers come back
- * from those ports). */
+/* One direction of a gate, in its own chain (reached by a jump on the
+ * port, so that the frames of the rest of the lab pay one comparison per
+ * gate): `allow` is what may be opened that way, `replies` what may be
+ * opened the other way (its UDP answers come back from those ports). */
 static void
-put_gate_direction (struct batch *b, const char *port, bool in,
+put_gate_direction (struct batch *b, const char *chain, bool in,
                     const struct labo_nft_range *allow, size_t n_allow,
                     const struct labo_nft_range *replies, size_t n_replies)
 {
-  struct gate_rule g = { .in = in, .verdict = NF_ACCEPT };
-
+#define RULE(...) put_gate_rule (b, &(struct gate_rule) { chain, NULL, NULL, in, __VA_ARGS__ })
   for (size_t i = 0; i < n_allow; i++)
     if (allow[i].proto == IPPROTO_TCP)
-      {
-        g = (struct gate_rule) { in, IPPROTO_TCP, 0, true, 1, allow[i].lo, allow[i].hi, NF_ACCEPT };
-        put_gate_rule (b, port, &g);
-      }
-  g = (struct gate_rule) { in, IPPROTO_TCP, 0, true, 0, 0, 0, NF_DROP };
-  put_gate_rule (b, port, &g);
-  g = (struct gate_rule) { in, IPPROTO_TCP, 0, false, 0, 0, 0, NF_ACCEPT };
-  put_gate_rule (b, port, &g);
+      RULE (IPPROTO_TCP, 0, true, 1, allow[i].lo, allow[i].hi, NF_ACCEPT);
+  RULE (IPPROTO_TCP, 0, true, 0, 0, 0, NF_DROP);
+  RULE (IPPROTO_TCP, 0, false, 0, 0, 0, NF_ACCEPT);
   for (size_t i = 0; i < n_allow; i++)
     if (allow[i].proto == IPPROTO_UDP)
-      {
-        g = (struct gate_rule) { in, IPPROTO_UDP, 0, false, 1, allow[i].lo, allow[i].hi, NF_ACCEPT };
-        put_gate_rule (b, port, &g);
-      }
+      RULE (IPPROTO_UDP, 0, false, 1, allow[i].lo, allow[i].hi, NF_ACCEPT);
   for (size_t i = 0; i < n_replies; i++)
     if (replies[i].proto == IPPROTO_UDP)
-      {
-        g = (struct gate_rule) { in, IPPROTO_UDP, 0, false, 2, replies[i].lo, replies[i].hi,
-                                 NF_ACCEPT };
-        put_gate_rule (b, port, &g);
-      }
-  g = (struct gate_rule) { in, IPPROTO_ICMP, 0, false, 0, 0, 0, NF_ACCEPT };
-  put_gate_rule (b, port, &g);
-  g = (struct gate_rule) { in, IPPROTO_ICMPV6, 0, false, 0, 0, 0, NF_ACCEPT };
-  put_gate_rule (b, port, &g);
-  g = (struct gate_rule) { in, 0, ETH_P_ARP, false, 0, 0, 0, NF_ACCEPT };
-  put_gate_rule (b, port, &g);
-  g = (struct gate_rule) { in, 0, 0, false, 0, 0, 0, NF_DROP };
-  put_gate_rule (b, port, &g);
+      RULE (IPPROTO_UDP, 0, false, 2, replies[i].lo, replies[i].hi, NF_ACCEPT);
+  RULE (IPPROTO_ICMP, 0, false, 0, 0, 0, NF_ACCEPT);
+  RULE (IPPROTO_ICMPV6, 0, false, 0, 0, 0, NF_ACCEPT);
+  RULE (0, ETH_P_ARP, false, 0, 0, 0, NF_ACCEPT);
+  RULE (0, 0, false, 0, 0, 0, NF_DROP);
+#undef RULE
 }
 
 int
@@ -859,6 +869,7 @@ labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gat
                     size_t n, labo_error_t *err)
 {
   struct batch b;
+  char **chains;
   int ret;
 
   for (size_t i = 0; i < n; i++)
@@ -874,22 +885,37 @@ labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gat
                                     (unsigned) x->lo, (unsigned) x->hi, gates[i].port, ns_name);
         }
     }
+  chains = xcalloc (2 * n + 1, sizeof (char *));
   batch_begin_family (&b, NFPROTO_BRIDGE);
   put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
   put_chain (&b, CHAIN_GATE, "filter", NF_BR_FORWARD, GATE_PRIORITY);
   put_flush (&b, CHAIN_GATE);
   for (size_t i = 0; i < n; i++)
     {
+      chains[2 * i] = xasprintf ("to-root-%s", gates[i].port);
+      chains[2 * i + 1] = xasprintf ("from-root-%s", gates[i].port);
+      for (int k = 0; k < 2; k++)
+        {
+          put_plain_chain (&b, chains[2 * i + k]);
+          put_flush (&b, chains[2 * i + k]);
+        }
       /* toward the root: only what `out` allows */
-      put_gate_direction (&b, gates[i].port, false, gates[i].out, gates[i].n_out, gates[i].in,
+      put_gate_direction (&b, chains[2 * i], false, gates[i].out, gates[i].n_out, gates[i].in,
                           gates[i].n_in);
       /* from the root: only what `in` allows */
-      put_gate_direction (&b, gates[i].port, true, gates[i].in, gates[i].n_in, gates[i].out,
+      put_gate_direction (&b, chains[2 * i + 1], true, gates[i].in, gates[i].n_in, gates[i].out,
                           gates[i].n_out);
+      put_gate_rule (&b, &(struct gate_rule) { .chain = CHAIN_GATE, .jump = chains[2 * i],
+                                               .port = gates[i].port, .in = false });
+      put_gate_rule (&b, &(struct gate_rule) { .chain = CHAIN_GATE, .jump = chains[2 * i + 1],
+                                               .port = gates[i].port, .in = true });
     }
   batch_end (&b);
   ret = run_batch (netns_fd, ns_name, &b, err);
   batch_free (&b);
+  for (size_t i = 0; i < 2 * n; i++)
+    free (chains[i]);
+  free (chains);
   return ret;
 }
 
