@@ -141,10 +141,11 @@ labo_edit_distance_max (const char *a, const char *b, size_t max)
   for (size_t i = 1; i <= la; i++)
     {
       size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
-      size_t diag = row[lo - 1], best_in_row = far;
+      size_t diag = row[lo - 1], best_in_row;
 
-      /* the column before the band is out of reach now */
-      row[lo - 1] = i <= max ? i : far;
+      /* column 0 (i deletions), or the column before the band, out of reach */
+      row[lo - 1] = lo == 1 && i <= max ? i : far;
+      best_in_row = row[lo - 1];
       for (size_t j = lo; j <= hi; j++)
         {
           size_t up = row[j];
