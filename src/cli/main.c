@@ -102,7 +102,21 @@ main (int argc, char **argv)
     { "__linkemu", cmd_linkemu },
   };
   const char *cmd;
+  labo_error_t err = NULL;
 
+  /* options of labo itself, before the command: only --limit */
+  cli_limits = labo_limits_default;
+  while (argc >= 3 && strcmp (argv[1], "--limit") == 0)
+    {
+      if (labo_limits_set (&cli_limits, argv[2], &err) < 0)
+        {
+          labo_error_print (err);
+          labo_error_release (&err);
+          return EXIT_INPUT;
+        }
+      argc -= 2;
+      argv += 2;
+    }
   if (argc < 2)
     return cli_usage (NULL, NULL);
   cmd = argv[1];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "labo/labfile.h"
+#include "labo/limits.h"
 #include "labo/util.h"
 
 const char *
@@ -195,7 +196,10 @@ labo_state_load_lab (const char *name)
 
   if (text == NULL)
     return NULL;
-  lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
+  /* labo's own copy, read under the limits of the `up` that saved it:
+   * the limits of this command may be lower */
+  lab = labo_labfile_parse_limited (file ? file : "lab.yaml", text, len, &labo_limits_none,
+                                    &diags);
   labo_diags_free (&diags);
   if (lab && (runtime == NULL || labo_runtime_parse (runtime, &lab->runtime) < 0
               || lab->runtime == LABO_RUNTIME_AUTO))
