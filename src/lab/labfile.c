@@ -130,10 +130,11 @@ undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const cha
       lf_error (&r->c, pos, "undefined %s '%s' (the lab defines no %s)", what, shown, what);
       return;
     }
-  list = xasprintf ("'%s'", names[0]);
-  for (size_t i = 1; i < n && i < 8; i++)
+  for (size_t i = 0; i < n && i < 8; i++)
     {
-      char *l = xasprintf ("%s, '%s'", list, names[i]);
+      /* names as the file gave them, which may be long (and invalid) */
+      cleanup_free char *one = lf_disp (names[i], strlen (names[i]));
+      char *l = list ? xasprintf ("%s, '%s'", list, one) : xasprintf ("'%s'", one);
       free (list);
       list = l;
     }
