@@ -32,6 +32,13 @@ lf_error (struct lf_ctx *c, struct labo_pos pos, const char *fmt, ...)
   if (vasprintf (&msg, fmt, ap) < 0)
     abort (); /* out of memory: see xmalloc */
   va_end (ap);
+  /* one line each, whatever the names in it: a name from the file (a host
+   * "a\nb:1:1: error: ..." is a valid quoted key) must not start a line
+   * of its own in labo's output. lf_disp escapes what it shows; this
+   * catches the names shown whole. */
+  for (char *p = msg; *p; p++)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      *p = '?';
   lf_diag_add (c->diags, c->lab->file, pos.line, pos.col, msg);
   c->n_errors++;
 }
@@ -89,11 +96,12 @@ void
 lf_diags_sort (struct labo_diags *d, size_t from)
 {
   size_t n = d->n > from ? d->n - from : 0;
-  struct labo_diag *v = d->v + from;
+  struct labo_diag *v;
   cleanup_free struct labo_diag *tmp = NULL;
 
   if (n < 2)
-    return;
+    return; /* d->v may be NULL: not even d->v + 0 then */
+  v = d->v + from;
   tmp = xmalloc (n * sizeof *tmp);
   /* bottom-up: runs of width w merged into tmp, then copied back */
   for (size_t w = 1; w < n; w *= 2)

@@ -155,7 +155,7 @@ name_list (const char ***names, size_t *n_names, const void *objects, size_t n, 
   free (*names);
   *names = xcalloc (n + 1, sizeof **names);
   for (size_t i = 0; i < n; i++)
-    (*names)[i] = *(char *const *) ((const char *) objects + i * size);
+    memcpy (&(*names)[i], (const char *) objects + i * size, sizeof **names);
   *n_names = n;
 }
 

@@ -72,7 +72,8 @@ labo_limits_set (struct labo_limits *l, const char *assignment, labo_error_t *er
     if (strlen (names[i].name) == (size_t) (eq - assignment)
         && strncmp (names[i].name, assignment, (size_t) (eq - assignment)) == 0)
       {
-        *(size_t *) ((char *) l + names[i].offset) = (size_t) (n << shift);
+        size_t value = (size_t) (n << shift);
+        memcpy ((char *) l + names[i].offset, &value, sizeof value);
         return 0;
       }
   return labo_error_make (err, 0,
