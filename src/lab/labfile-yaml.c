@@ -294,18 +294,20 @@ lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct
         if (strcmp (lf_text (k), f[i].name) == 0
             && strlen (lf_text (k)) == k->data.scalar.length)
           hit = &f[i];
+      if (hit && hit->key == NULL)
+        {
+          hit->key = k;
+          hit->val = v;
+          continue;
+        }
+      /* what follows reports the key: a known key, the usual case, needs
+       * no copy of it */
       shown = lf_disp (lf_text (k), k->data.scalar.length);
-      if (hit && hit->key)
+      if (hit)
         {
           struct labo_pos first = lf_pos_of (r, hit->key);
           lf_error (&r->c, lf_pos_of (r, k), "duplicate key '%s' %s (first at %d:%d)", shown,
                     where, first.line, first.col);
-          continue;
-        }
-      if (hit)
-        {
-          hit->key = k;
-          hit->val = v;
           continue;
         }
       sugg = lf_suggest (lf_text (k), names, nf);
