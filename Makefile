@@ -168,6 +168,10 @@ bench-supervise: labo
 bench-link: labo $(TOOLS)
 	bench/link.sh
 
+# No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
+bench-validate: labo
+	bench/validate.sh
+
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
 	install -D -m 0644 netns/seed.yaml $(DESTDIR)$(PREFIX)/share/labo/netns/seed.yaml
