@@ -271,6 +271,12 @@ check_segment_addr (struct lf_reader *r, size_t s, struct labo_prefix *p, bool h
 
   if (!r->c.seg_aux[s].subnet_ok)
     return false; /* reported at the subnet */
+  if ((!has_len || p->len == seg->subnet.len) && labo_prefix_contains (&seg->subnet, p->addr)
+      && p->addr != seg->subnet.addr && p->addr != (seg->subnet.addr | ~mask))
+    {
+      p->len = seg->subnet.len;
+      return true; /* the usual case, without formatting what no message shows */
+    }
   labo_ipv4_format (p->addr, a);
   labo_prefix_format (&seg->subnet, n);
   if (has_len && p->len != seg->subnet.len)
