@@ -117,6 +117,8 @@ main (int argc, char **argv)
       argc -= 2;
       argv += 2;
     }
+  if (argc == 2 && strcmp (argv[1], "--limit") == 0)
+    return cli_usage ("--limit takes NAME=N, before the command", NULL);
   if (argc < 2)
     return cli_usage (NULL, NULL);
   cmd = argv[1];
