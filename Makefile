@@ -2,6 +2,7 @@
 #   make            build ./labo (optimised)
 #   make check      unit + integration tests, built with ASan and UBSan (as root)
 #   make unit       unit tests only (no privilege needed)
+#   make fuzz       fuzz the lab file and scenario readers (clang, libFuzzer), FUZZ_SECONDS each
 #   make bench      benchmarks (as root), see docs/benchmarks.md
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -41,7 +42,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration bench bench-seed bench-supervise bench-link bench-gate install clean
+.PHONY: all check unit integration fuzz fuzz-ci bench bench-seed bench-supervise bench-link \
+        bench-gate bench-validate install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -89,9 +91,65 @@ unit: $(UNIT_BIN)
 integration: $(BA)/labo labo $(TOOLS)
 	LABO=$(CURDIR)/$(BA)/labo tests/integration/run.sh
 
-check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS)
+check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS) $(FUZZERS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-ci
 	@$(MAKE) --no-print-directory integration
+
+# Fuzzing: the readers of lab files and scenarios take files from anywhere
+# and run as root. clang's libFuzzer with ASan and UBSan, on the readers'
+# own sources only (they need nothing else), built apart in build/fuzz.
+# Each harness starts from the files the tests and labs already have, plus
+# tests/fuzz/corpus/ (seeds, and every input that once crashed); what it
+# finds goes to build/fuzz/corpus-*, a crash to build/fuzz/crash-*.
+# fuzz-ci (in `make check`) runs each harness FUZZ_CI_SECONDS.
+FUZZ_CC         ?= clang
+FUZZ_SECONDS    ?= 60
+FUZZ_CI_SECONDS ?= 60
+BF := build/fuzz
+FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_SRC := src/lab/labfile.c src/lab/labfile-yaml.c src/lab/validate.c src/lab/scenario.c \
+                src/lab/lab.c src/lab/limits.c src/lab/names.c src/util/util.c src/util/hmap.c src/util/ipv4.c \
+                src/util/error.c src/net/linkemu.c
+FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=$(BF)/%.o) $(BF)/src/lab/seed.o
+FUZZERS  := $(BF)/fuzz_labfile $(BF)/fuzz_scenario
+.SECONDARY: $(FUZZ_OBJ)
+# -timeout: no input may take 10 s; -rss_limit_mb: nor 2 GB; -max_len: files
+# of up to 16 KB, enough to reach every limit under the tight ones
+FUZZ_RUN = -dict=tests/fuzz/labo.dict -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+           -print_final_stats=1 -artifact_prefix=$(BF)/
+FUZZ_SEEDS_labfile  := tests/fuzz/corpus/labfile tests/labfiles/good tests/labfiles/bad netns
+FUZZ_SEEDS_scenario := tests/fuzz/corpus/scenario tests/scenarios/bad netns/scenarios
+
+$(BF)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC+FUZZ $<")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(BF)/%.o: %.S netns/seed.yaml
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) -DSEED_FILE='"netns/seed.yaml"' -c -o $@ $<
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJ)
+	@$(if $(Q),echo "  LD+FUZZ $@")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    $(shell pkg-config --libs yaml-0.1)
+
+# Runs harness $(1) for $(2) seconds; its output goes to a log, whose end
+# is shown (all of it from the crash on, if it fails).
+define run_fuzzer
+	@mkdir -p $(BF)/corpus-$(1)
+	@echo "== fuzz_$(1), $(2) s (log: $(BF)/fuzz_$(1).log)"
+	@if $(BF)/fuzz_$(1) -max_total_time=$(2) $(FUZZ_RUN) $(BF)/corpus-$(1) $(FUZZ_SEEDS_$(1)) \
+	    >$(BF)/fuzz_$(1).log 2>&1; then tail -n 14 $(BF)/fuzz_$(1).log; \
+	  else grep -v '^#[0-9]' $(BF)/fuzz_$(1).log | tail -n 60; exit 1; fi
+endef
+
+fuzz: $(FUZZERS)
+	$(call run_fuzzer,labfile,$(FUZZ_SECONDS))
+	$(call run_fuzzer,scenario,$(FUZZ_SECONDS))
+
+fuzz-ci: $(FUZZERS)
+	$(call run_fuzzer,labfile,$(FUZZ_CI_SECONDS))
+	$(call run_fuzzer,scenario,$(FUZZ_CI_SECONDS))
 
 # All need root: the lab engine against ip -batch and Mininet, the seed,
 # the supervisor, the link emulator.
@@ -113,6 +171,10 @@ bench-link: labo $(TOOLS)
 
 bench-gate: labo $(TOOLS)
 	bench/gate.sh
+
+# No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
+bench-validate: labo
+	bench/validate.sh
 
 install: labo
 	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo

@@ -31,14 +31,24 @@ void labo_diags_free (struct labo_diags *d);
 /* Prints each as "file:line:col: error: msg" on the stream. */
 void labo_diags_print (const struct labo_diags *d, FILE *out);
 
-/* Parses and validates `text` (len bytes) as if read from `file`.
- * Returns the lab or NULL with diags->n > 0. */
+struct labo_limits; /* labo/limits.h */
+
+/* Parses and validates `text` (len bytes) as if read from `file`, under the
+ * default limits (labo/limits.h). Returns the lab or NULL with diags->n > 0. */
 struct labo_lab *labo_labfile_parse (const char *file, const char *text, size_t len,
                                      struct labo_diags *diags);
+/* The same under lim (NULL: the defaults). A file past a limit is refused
+ * with one diagnostic where it went past, in time and memory bounded by
+ * the limits. */
+struct labo_lab *labo_labfile_parse_limited (const char *file, const char *text, size_t len,
+                                             const struct labo_limits *lim,
+                                             struct labo_diags *diags);
 
 /* Reads `path` then parses it; a read failure is reported as a diagnostic
- * at line 0. */
+ * at line 0. No more than the file-size limit and a byte is read. */
 struct labo_lab *labo_labfile_load (const char *path, struct labo_diags *diags);
+struct labo_lab *labo_labfile_load_limited (const char *path, const struct labo_limits *lim,
+                                            struct labo_diags *diags);
 
 /* The seed lab built into the binary (netns/seed.yaml at build time). */
 extern const char labo_seed_yaml[];

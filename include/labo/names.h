@@ -12,7 +12,9 @@
 #include "labo/error.h"
 
 /* Lowercase letters, digits and '-', starting with a letter or digit,
- * without "--", not ending with '-', at most LABO_NAME_MAX bytes. */
+ * without "--", not ending with '-'; and at most LABO_NAME_MAX bytes. The
+ * lab file's reader reports the two apart. */
+bool labo_lab_name_chars_ok (const char *s);
 bool labo_lab_name_valid (const char *s);
 /* The same, as an error for a name given on the command line, in the
  * environment or found in a state file: "invalid lab name '...': ..."

@@ -83,12 +83,21 @@ struct labo_scenario
 };
 
 /* Parses `text` as if read from `file`; names are checked against lab
- * (NULL: not checked). */
+ * (NULL: not checked). Under the default limits (labo/limits.h). */
 struct labo_scenario *labo_scenario_parse (const char *file, const char *text, size_t len,
                                            const struct labo_lab *lab, struct labo_diags *diags);
+/* The same under lim (NULL: the defaults): file-size, the yaml-* limits
+ * and steps apply. */
+struct labo_scenario *labo_scenario_parse_limited (const char *file, const char *text,
+                                                   size_t len, const struct labo_lab *lab,
+                                                   const struct labo_limits *lim,
+                                                   struct labo_diags *diags);
 /* Reads path then parses it. */
 struct labo_scenario *labo_scenario_load (const char *path, const struct labo_lab *lab,
                                           struct labo_diags *diags);
+struct labo_scenario *labo_scenario_load_limited (const char *path, const struct labo_lab *lab,
+                                                  const struct labo_limits *lim,
+                                                  struct labo_diags *diags);
 void labo_scenario_free (struct labo_scenario *s);
 #define cleanup_scenario __attribute__ ((cleanup (labo_scenario_freep)))
 static inline void

@@ -78,9 +78,16 @@ char *labo_duration_format (long long ms, char *buf);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t labo_edit_distance (const char *a, const char *b);
+/* The same when it is at most max, else max + 1; in time proportional to
+ * max * (|a| + |b|), so that comparing long names costs little. Pure. */
+size_t labo_edit_distance_max (const char *a, const char *b, size_t max);
 
 /* Reads a whole file; returns NULL and sets errno on failure. */
 char *labo_read_file (const char *path, size_t *len);
+/* The same, but no more than max + 1 bytes: a caller that finds *len >
+ * max knows the file is longer than max without having read it all (nor
+ * forever, from /dev/zero). The text is NUL-terminated. */
+char *labo_read_file_max (const char *path, size_t max, size_t *len);
 /* "KILL", "SIGKILL", "9": the signal's number, or -1. */
 int labo_signal_parse (const char *s);
 /* mkdir -p. Returns 0 or -1/errno. */

@@ -243,7 +243,7 @@ cmd_chaos (int argc, char **argv)
   file = argv[optind];
 
   /* the file names its lab; read it once for that, then against the lab */
-  sc = labo_scenario_load (file, NULL, &d);
+  sc = labo_scenario_load_limited (file, NULL, &cli_limits, &d);
   if (sc == NULL)
     {
       labo_diags_print (&d, stderr);
@@ -257,7 +257,7 @@ cmd_chaos (int argc, char **argv)
     return cli_fail (&err, EXIT_PRIV);
   if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
     return code;
-  sc = labo_scenario_load (file, lab, &d);
+  sc = labo_scenario_load_limited (file, lab, &cli_limits, &d);
   if (sc == NULL)
     {
       labo_diags_print (&d, stderr);

@@ -14,6 +14,7 @@
 
 #include "labo/error.h"
 #include "labo/lab.h"
+#include "labo/limits.h"
 
 /* The documented exit codes (README, `labo --help`). */
 enum
@@ -26,6 +27,10 @@ enum
 };
 
 extern const char cli_usage_text[];
+
+/* The limits lab files and scenarios are read under: the defaults, as
+ * `labo --limit NAME=N COMMAND` changed them (main.c). */
+extern struct labo_limits cli_limits;
 
 /* Prints "labo: <fmt with arg>", then the usage; returns EXIT_INPUT. */
 int cli_usage (const char *fmt, const char *arg);

@@ -15,8 +15,10 @@
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
+struct labo_limits cli_limits;
+
 const char cli_usage_text[]
-    = "usage: labo <command> [options]\n"
+    = "usage: labo [--limit NAME=N]... <command> [options]\n"
       "\n"
       "  up [FILE] [-q] [--dry-run] [--foreground] [--runtime docker|process]\n"
       "                               bring a lab up (default: the built-in seed lab) and\n"
@@ -51,6 +53,10 @@ const char cli_usage_text[]
       "  ls [--json]                  the labs that are up\n"
       "  validate [FILE]              check a lab file (no privileges needed)\n"
       "  version\n"
+      "\n"
+      "  --limit NAME=N               raise (or lower) a bound on what a lab file or scenario\n"
+      "                               may ask: file-size, yaml-depth, yaml-nodes,\n"
+      "                               yaml-aliased, hosts, links, nodes, steps (docs/labfile.md)\n"
       "\n"
       "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host,\n"
       "            5 check: an acknowledged write was lost, altered or reordered\n"
@@ -111,18 +117,19 @@ cli_load_lab (const char *path, char **text, size_t *len)
       *text = xmalloc (*len + 1);
       memcpy (*text, labo_seed_yaml, *len);
       (*text)[*len] = '\0';
-      lab = labo_labfile_parse (LABO_SEED_FILE, *text, *len, &diags);
+      lab = labo_labfile_parse_limited (LABO_SEED_FILE, *text, *len, &cli_limits, &diags);
     }
   else
     {
-      *text = labo_read_file (path, len);
+      /* the limit and a byte at most: the parser says the file is too large */
+      *text = labo_read_file_max (path, cli_limits.file_size, len);
       if (*text == NULL)
         {
           cleanup_free char *shown = labo_name_display (path, 200);
           fprintf (stderr, "labo: reading lab file '%s': %s\n", shown, strerror (errno));
           return NULL;
         }
-      lab = labo_labfile_parse (path, *text, *len, &diags);
+      lab = labo_labfile_parse_limited (path, *text, *len, &cli_limits, &diags);
     }
   if (lab == NULL)
     {

@@ -240,6 +240,15 @@ up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime 
   return code;
 }
 
+static int
+fits_machine (const struct labo_lab *lab, labo_error_t *err)
+{
+  struct labo_machine m;
+  if (labo_machine_read (&m, err) < 0)
+    return -1;
+  return labo_lab_fits (lab, lab->runtime, &m, err);
+}
+
 int
 cmd_up (int argc, char **argv)
 {
@@ -295,6 +304,13 @@ cmd_up (int argc, char **argv)
       r = up_again (lab, text, len, asked);
       labo_lab_free (lab);
       return r;
+    }
+  /* before anything is made: a lab the machine cannot hold would fail
+   * halfway, or take the machine down with it */
+  if (fits_machine (lab, &err) < 0)
+    {
+      labo_lab_free (lab);
+      return cli_fail (&err, EXIT_FAIL);
     }
   if (o.dry_run)
     {

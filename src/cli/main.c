@@ -103,7 +103,23 @@ main (int argc, char **argv)
     { "__linkemu", cmd_linkemu },
   };
   const char *cmd;
+  labo_error_t err = NULL;
 
+  /* options of labo itself, before the command: only --limit */
+  cli_limits = labo_limits_default;
+  while (argc >= 3 && strcmp (argv[1], "--limit") == 0)
+    {
+      if (labo_limits_set (&cli_limits, argv[2], &err) < 0)
+        {
+          labo_error_print (err);
+          labo_error_release (&err);
+          return EXIT_INPUT;
+        }
+      argc -= 2;
+      argv += 2;
+    }
+  if (argc == 2 && strcmp (argv[1], "--limit") == 0)
+    return cli_usage ("--limit takes NAME=N, before the command", NULL);
   if (argc < 2)
     return cli_usage (NULL, NULL);
   cmd = argv[1];
@@ -120,7 +136,6 @@ main (int argc, char **argv)
   for (size_t i = 0; i < sizeof (cmds) / sizeof (cmds[0]); i++)
     if (strcmp (cmd, cmds[i].name) == 0)
       {
-        labo_error_t err = NULL;
         /* every verb but validate reads or writes root's state there: as
          * root, never in a place another user could have prepared (without
          * privileges there is nothing to turn, and each verb says which

@@ -8,8 +8,14 @@
 #include <stdio.h>
 #include <yaml.h>
 
+#include "labo/hmap.h"
 #include "labo/lab.h"
 #include "labo/labfile.h"
+#include "labo/limits.h"
+
+/* How many candidates "did you mean" compares in one file, in all: a
+ * million comparisons of short names take a few tenths of a second. */
+#define LF_SUGGEST_BUDGET 1000000
 
 /* An index that was not resolved (undefined host or segment). */
 #define LF_NONE ((size_t) -1)
@@ -67,6 +73,15 @@ struct lf_ctx
   struct labo_lab *lab;
   struct labo_diags *diags;
   size_t n_errors;
+  const struct labo_limits *lim;   /* never NULL */
+  /* a limit was passed (and reported): reading stops there, and the
+   * checks between objects, which would only report what is missing, are
+   * not run */
+  bool over_limit;
+  /* candidates "did you mean" may still compare, in this file: a file
+   * that misspells thousands of names among thousands is answered in
+   * bounded time, the late ones without a suggestion */
+  size_t suggest_budget;
   struct lf_link_aux *link_aux;    /* parallel to lab->links */
   size_t n_link_aux;
   struct lf_segment_aux *seg_aux;  /* parallel to lab->segments */
@@ -92,7 +107,16 @@ struct lf_reader
   /* 'segments' or 'hosts' could not be read at all: references to them are
    * then not reported as undefined, the cause being reported already */
   bool segments_broken, hosts_broken;
+  /* names to indexes in lab->hosts, segments, nodes: a scan per lookup
+   * makes a file of 100,000 hosts quadratic */
+  struct labo_hmap host_index, segment_index, node_index;
+  /* their names in order, for "did you mean": made at the first undefined
+   * name, again if more were read since */
+  const char **host_names, **segment_names, **node_names;
+  size_t n_host_names, n_segment_names, n_node_names;
 };
+/* Releases what the reader keeps beside the model (aux records, indexes). */
+void lf_reader_release (struct lf_reader *r);
 
 /* A key of a mapping being read, with what the file gave for it. */
 struct lf_field
@@ -116,6 +140,11 @@ void lf_error (struct lf_ctx *c, struct labo_pos pos, const char *fmt, ...)
 int lf_pos_cmp (struct labo_pos a, struct labo_pos b);
 /* Sorts d->v[from..] by position, keeping the order of equal ones. */
 void lf_diags_sort (struct labo_diags *d, size_t from);
+/* Reports that limit `name` (of lim, docs/labfile.md) is passed: "<head>:
+ * more than <limit><unit>, the <name> limit (labo --limit <name>=N raises
+ * it)"; sets c->over_limit. */
+void lf_limit_error (struct lf_ctx *c, struct labo_pos pos, const char *head, size_t limit,
+                     const char *unit, const char *name);
 
 /* ---- YAML documents and values (labfile-yaml.c) ---- */
 
@@ -123,15 +152,24 @@ void lf_diags_sort (struct labo_diags *d, size_t from);
 struct lf_yaml_input
 {
   yaml_parser_t parser;
-  yaml_document_t doc, next;
-  bool have_parser, have_doc, have_next;
+  yaml_document_t doc;
+  bool have_parser, have_doc;
 };
 void lf_yaml_input_release (struct lf_yaml_input *y);
 /* Loads the one document of `text` (as r->c.lab->file) into y and points
  * r->doc at it. Returns its root, a mapping, or NULL after reporting why
  * not (libyaml's error, an empty file, a second document, another kind of
- * root): `what` names the file ("lab file"), `want` the root expected
- * ("a mapping with 'lab' and 'hosts'"). */
+ * root, a limit of r->c.lim passed): `what` names the file ("lab file"),
+ * `want` the root expected ("a mapping with 'lab' and 'hosts'").
+ *
+ * The document is composed here from libyaml's events rather than by
+ * yaml_parser_load(), so that the limits hold while the file is read: a
+ * nesting too deep is refused at the event that goes past it (libyaml's
+ * scanner is quadratic in the depth of flow collections), every alias is
+ * weighed as the nodes it repeats (libyaml's document shares the aliased
+ * node, but whoever walks the document visits it each time), an alias of a
+ * node that contains it (a cycle) is refused, and anchors are found through
+ * a hash table (libyaml's loader scans them all for each one). */
 yaml_node_t *lf_yaml_load (struct lf_reader *r, struct lf_yaml_input *y, const char *text,
                            size_t len, const char *what, const char *want);
 
@@ -150,8 +188,14 @@ struct labo_pos lf_val_pos (struct lf_reader *r, const struct lf_field *f);
 void lf_wrong_type_for (struct lf_reader *r, const struct lf_field *f, const char *want,
                         const char *label);
 void lf_wrong_type (struct lf_reader *r, const struct lf_field *f, const char *want);
-/* The candidate close enough to s to be what a typo meant, or NULL. */
+/* The candidate close enough to s to be what a typo meant (at most 2
+ * edits, fewer than s has characters), or NULL. Names longer than 64
+ * bytes get none: no valid name is that long. */
 const char *lf_suggest (const char *s, const char *const *cand, size_t n);
+/* The same, comparing at most *budget candidates (and taking them off it):
+ * for names of the file, which may be hundreds of thousands. */
+const char *lf_suggest_within (const char *s, const char *const *cand, size_t n,
+                               size_t *budget);
 /* Reads mapping map into f[0..nf): unknown, repeated and non-scalar keys
  * are reported; `where` names the mapping ("in link"). */
 void lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where,

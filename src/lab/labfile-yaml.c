@@ -3,6 +3,7 @@
  * booleans), each failure reported with its position.  What the values mean
  * is labfile.c's business. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,13 @@ lf_error (struct lf_ctx *c, struct labo_pos pos, const char *fmt, ...)
   if (vasprintf (&msg, fmt, ap) < 0)
     abort (); /* out of memory: see xmalloc */
   va_end (ap);
+  /* one line each, whatever the names in it: a name from the file (a host
+   * "a\nb:1:1: error: ..." is a valid quoted key) must not start a line
+   * of its own in labo's output. lf_disp escapes what it shows; this
+   * catches the names shown whole. */
+  for (char *p = msg; *p; p++)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      *p = '?';
   lf_diag_add (c->diags, c->lab->file, pos.line, pos.col, msg);
   c->n_errors++;
 }
@@ -74,24 +82,52 @@ labo_diags_print (const struct labo_diags *d, FILE *out)
     }
 }
 
-/* Stable sort of d->v[from..] by position: insertion sort, as a file rarely
- * has more than a handful of errors and equal positions keep their order. */
+static bool
+diag_before (const struct labo_diag *a, const struct labo_diag *b)
+{
+  return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* Stable sort of d->v[from..] by position: a merge sort, since a hostile
+ * file can have hundreds of thousands of errors, which come out of order
+ * (the reader reads segments before hosts whatever the file's order, and
+ * the checks between objects come last). */
 void
 lf_diags_sort (struct labo_diags *d, size_t from)
 {
-  for (size_t i = from + 1; i < d->n; i++)
+  size_t n = d->n > from ? d->n - from : 0;
+  struct labo_diag *v;
+  cleanup_free struct labo_diag *tmp = NULL;
+
+  if (n < 2)
+    return; /* d->v may be NULL: not even d->v + 0 then */
+  v = d->v + from;
+  tmp = xmalloc (n * sizeof *tmp);
+  /* bottom-up: runs of width w merged into tmp, then copied back */
+  for (size_t w = 1; w < n; w *= 2)
     {
-      struct labo_diag x = d->v[i];
-      size_t j = i;
-      while (j > from
-             && (d->v[j - 1].line > x.line
-                 || (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col)))
+      for (size_t lo = 0; lo < n; lo += 2 * w)
         {
-          d->v[j] = d->v[j - 1];
-          j--;
+          size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+          size_t i = lo, j = mid, k = lo;
+          while (i < mid && j < hi)
+            tmp[k++] = diag_before (&v[j], &v[i]) ? v[j++] : v[i++]; /* ties: left first */
+          while (i < mid)
+            tmp[k++] = v[i++];
+          while (j < hi)
+            tmp[k++] = v[j++];
         }
-      d->v[j] = x;
+      memcpy (v, tmp, n * sizeof *v);
     }
+}
+
+void
+lf_limit_error (struct lf_ctx *c, struct labo_pos pos, const char *head, size_t limit,
+                const char *unit, const char *name)
+{
+  lf_error (c, pos, "%s: more than %zu%s, the %s limit (labo --limit %s=N raises it)", head,
+            limit, unit, name, name);
+  c->over_limit = true;
 }
 
 /* ---- YAML nodes ---- */
@@ -188,16 +224,37 @@ lf_wrong_type (struct lf_reader *r, const struct lf_field *f, const char *want)
   lf_wrong_type_for (r, f, want, label);
 }
 
-/* The closest of `n` candidates to `s` when close enough to be a typo. */
+/* No valid name is longer (host and node names have 63 bytes at most):
+ * comparing longer ones would only cost time. */
+#define SUGGEST_MAX_LEN 64
+
 const char *
 lf_suggest (const char *s, const char *const *cand, size_t n)
 {
+  return lf_suggest_within (s, cand, n, NULL);
+}
+
+/* The closest of `n` candidates to `s` when close enough to be a typo: at
+ * most 2 edits, and fewer than s has characters ("x" is 2 edits from "to":
+ * no use suggesting for such short words); the first of equals. */
+const char *
+lf_suggest_within (const char *s, const char *const *cand, size_t n, size_t *budget)
+{
   const char *best = NULL;
-  size_t best_d = 3, len = strlen (s);
-  for (size_t i = 0; i < n; i++)
+  size_t best_d = 3, len = strnlen (s, SUGGEST_MAX_LEN + 1);
+
+  if (len > SUGGEST_MAX_LEN)
+    return NULL;
+  for (size_t i = 0; i < n && best_d > 0; i++)
     {
-      size_t d = labo_edit_distance (s, cand[i]);
-      /* "x" is 2 edits from "to": no use suggesting for such short words */
+      size_t d;
+      if (budget && (*budget)-- == 0)
+        {
+          *budget = 0;
+          break;
+        }
+      /* only a closer one matters now: the comparison stops past best_d - 1 */
+      d = labo_edit_distance_max (s, cand[i], best_d - 1);
       if (d < best_d && d < len)
         {
           best = cand[i];
@@ -237,18 +294,20 @@ lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct
         if (strcmp (lf_text (k), f[i].name) == 0
             && strlen (lf_text (k)) == k->data.scalar.length)
           hit = &f[i];
+      if (hit && hit->key == NULL)
+        {
+          hit->key = k;
+          hit->val = v;
+          continue;
+        }
+      /* what follows reports the key: a known key, the usual case, needs
+       * no copy of it */
       shown = lf_disp (lf_text (k), k->data.scalar.length);
-      if (hit && hit->key)
+      if (hit)
         {
           struct labo_pos first = lf_pos_of (r, hit->key);
           lf_error (&r->c, lf_pos_of (r, k), "duplicate key '%s' %s (first at %d:%d)", shown,
                     where, first.line, first.col);
-          continue;
-        }
-      if (hit)
-        {
-          hit->key = k;
-          hit->val = v;
           continue;
         }
       sugg = lf_suggest (lf_text (k), names, nf);
@@ -497,12 +556,315 @@ yaml_failed (struct lf_ctx *c, const yaml_parser_t *p, const char *text, size_t 
 void
 lf_yaml_input_release (struct lf_yaml_input *y)
 {
-  if (y->have_next)
-    yaml_document_delete (&y->next);
   if (y->have_doc)
     yaml_document_delete (&y->doc);
   if (y->have_parser)
     yaml_parser_delete (&y->parser);
+}
+
+/* An anchor (&name) of the document being composed. */
+struct anchor
+{
+  char *name;
+  int id;         /* its node */
+  size_t weight;  /* the nodes it stands for, the aliases inside it expanded */
+  bool done;      /* its node is complete: an alias inside it would be a cycle */
+  yaml_mark_t mark;
+};
+
+/* A collection being composed. */
+struct open_node
+{
+  int id;
+  size_t weight;
+  int key;        /* a mapping's key waiting for its value, or 0 */
+  size_t anchor;  /* 1 + the index of its anchor, or 0 */
+};
+
+struct composer
+{
+  struct lf_reader *r;
+  struct lf_yaml_input *y;
+  const char *what;     /* "lab file" */
+  struct open_node *stack;
+  size_t depth;
+  struct anchor *anchors;
+  size_t n_anchors;
+  struct labo_hmap by_name;
+  size_t nodes;         /* the document's, each alias counting its weight */
+  size_t aliased;       /* the nodes aliases repeat */
+  bool started, ended;  /* the first document */
+};
+
+static size_t
+sat_add (size_t a, size_t b)
+{
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static struct labo_pos
+mark_pos (struct composer *k, yaml_mark_t m)
+{
+  return (struct labo_pos){ k->r->c.lab->file, (int) m.line + 1, (int) m.column + 1 };
+}
+
+/* Counts `weight` more nodes against the yaml-nodes limit. */
+static bool
+count_nodes (struct composer *k, size_t weight, yaml_mark_t at)
+{
+  const struct labo_limits *lim = k->r->c.lim;
+  k->nodes = sat_add (k->nodes, weight);
+  if (k->nodes <= lim->yaml_nodes)
+    return true;
+  lf_limit_error (&k->r->c, mark_pos (k, at), "too many YAML nodes", lim->yaml_nodes, "",
+                  "yaml-nodes");
+  return false;
+}
+
+/* Puts node id (standing for `weight` nodes) into the collection being
+ * composed; the first node is the root and goes nowhere. */
+static void
+attach (struct composer *k, int id, size_t weight)
+{
+  yaml_document_t *doc = &k->y->doc;
+  struct open_node *parent;
+
+  if (k->depth == 0)
+    return;
+  parent = &k->stack[k->depth - 1];
+  parent->weight = sat_add (parent->weight, weight);
+  if (yaml_document_get_node (doc, parent->id)->type == YAML_SEQUENCE_NODE)
+    {
+      if (!yaml_document_append_sequence_item (doc, parent->id, id))
+        abort (); /* out of memory */
+    }
+  else if (parent->key == 0)
+    parent->key = id;
+  else
+    {
+      if (!yaml_document_append_mapping_pair (doc, parent->id, parent->key, id))
+        abort ();
+      parent->key = 0;
+    }
+}
+
+/* Records node id's anchor, if it has one; returns 1 + its index, or 0. */
+static size_t
+anchor_node (struct composer *k, const yaml_char_t *name, int id, yaml_mark_t at)
+{
+  struct anchor *a;
+  size_t first;
+
+  if (name == NULL)
+    return 0;
+  a = labo_array_push (&k->anchors, &k->n_anchors, sizeof *a);
+  a->name = xstrdup ((const char *) name);
+  a->id = id;
+  a->mark = at;
+  if (!labo_hmap_put (&k->by_name, a->name, strlen (a->name), k->n_anchors - 1, &first))
+    {
+      /* libyaml's loader refuses it too; YAML 1.2 would let the second win */
+      cleanup_free char *shown = lf_disp (a->name, strlen (a->name));
+      struct labo_pos p = mark_pos (k, k->anchors[first].mark);
+      lf_error (&k->r->c, mark_pos (k, at),
+                "invalid YAML: found duplicate anchor '&%s' (first at %d:%d)", shown, p.line,
+                p.col);
+      return SIZE_MAX;
+    }
+  return k->n_anchors;
+}
+
+static bool
+compose_alias (struct composer *k, const yaml_event_t *ev)
+{
+  const struct labo_limits *lim = k->r->c.lim;
+  const char *name = (const char *) ev->data.alias.anchor;
+  cleanup_free char *shown = lf_disp (name, strlen (name));
+  struct labo_pos pos = mark_pos (k, ev->start_mark);
+  const struct anchor *a;
+  size_t i;
+
+  if (!labo_hmap_get_str (&k->by_name, name, &i))
+    {
+      lf_error (&k->r->c, pos, "invalid YAML: found undefined alias");
+      return false;
+    }
+  a = &k->anchors[i];
+  if (!a->done)
+    {
+      struct labo_pos at = mark_pos (k, a->mark);
+      lf_error (&k->r->c, pos,
+                "alias '*%s' is inside the node it names (at %d:%d): it would make the "
+                "document endless",
+                shown, at.line, at.col);
+      return false;
+    }
+  k->aliased = sat_add (k->aliased, a->weight);
+  if (k->aliased > lim->yaml_aliased)
+    {
+      cleanup_free char *head = xasprintf ("alias '*%s' repeats %zu node%s", shown, a->weight,
+                                           a->weight == 1 ? "" : "s");
+      lf_limit_error (&k->r->c, pos, head, lim->yaml_aliased, " through aliases in all",
+                      "yaml-aliased");
+      return false;
+    }
+  if (!count_nodes (k, a->weight, ev->start_mark))
+    return false;
+  attach (k, a->id, a->weight);
+  return true;
+}
+
+static bool
+compose_scalar (struct composer *k, const yaml_event_t *ev)
+{
+  yaml_char_t *tag = ev->data.scalar.tag;
+  yaml_node_t *n;
+  size_t a;
+  int id;
+
+  if (!count_nodes (k, 1, ev->start_mark))
+    return false;
+  if (tag && strcmp ((const char *) tag, "!") == 0)
+    tag = NULL; /* the non-specific tag: a string, as libyaml's loader makes it */
+  id = yaml_document_add_scalar (&k->y->doc, tag, ev->data.scalar.value,
+                                 (int) ev->data.scalar.length, ev->data.scalar.style);
+  if (id == 0)
+    abort (); /* out of memory: the parser gives it only valid UTF-8 */
+  n = yaml_document_get_node (&k->y->doc, id);
+  n->start_mark = ev->start_mark;
+  n->end_mark = ev->end_mark;
+  a = anchor_node (k, ev->data.scalar.anchor, id, ev->start_mark);
+  if (a == SIZE_MAX)
+    return false;
+  if (a)
+    {
+      k->anchors[a - 1].weight = 1;
+      k->anchors[a - 1].done = true;
+    }
+  attach (k, id, 1);
+  return true;
+}
+
+static bool
+compose_start (struct composer *k, const yaml_event_t *ev)
+{
+  const struct labo_limits *lim = k->r->c.lim;
+  bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+  yaml_char_t *tag = seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
+  yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+  struct open_node *o;
+  yaml_node_t *n;
+  int id;
+
+  /* refused here, at the event that goes past, not after libyaml has
+   * scanned the rest of the nesting */
+  if (k->depth >= lim->yaml_depth)
+    {
+      lf_limit_error (&k->r->c, mark_pos (k, ev->start_mark), "nested too deep",
+                      lim->yaml_depth, " levels", "yaml-depth");
+      return false;
+    }
+  if (!count_nodes (k, 1, ev->start_mark))
+    return false;
+  if (tag && strcmp ((const char *) tag, "!") == 0)
+    tag = NULL;
+  id = seq ? yaml_document_add_sequence (&k->y->doc, tag, ev->data.sequence_start.style)
+           : yaml_document_add_mapping (&k->y->doc, tag, ev->data.mapping_start.style);
+  if (id == 0)
+    abort ();
+  n = yaml_document_get_node (&k->y->doc, id);
+  n->start_mark = ev->start_mark;
+  o = labo_array_push (&k->stack, &k->depth, sizeof *o);
+  o->id = id;
+  o->weight = 1;
+  o->anchor = anchor_node (k, anchor, id, ev->start_mark);
+  return o->anchor != SIZE_MAX;
+}
+
+static void
+compose_end (struct composer *k, const yaml_event_t *ev)
+{
+  struct open_node o = k->stack[--k->depth];
+
+  yaml_document_get_node (&k->y->doc, o.id)->end_mark = ev->end_mark;
+  if (o.anchor)
+    {
+      k->anchors[o.anchor - 1].weight = o.weight;
+      k->anchors[o.anchor - 1].done = true;
+    }
+  attach (k, o.id, o.weight);
+}
+
+/* One event; false when composing stops (an error was reported, or the
+ * stream ended). */
+static bool
+compose_event (struct composer *k, const yaml_event_t *ev)
+{
+  switch (ev->type)
+    {
+    case YAML_DOCUMENT_START_EVENT:
+      if (k->started)
+        {
+          lf_error (&k->r->c, mark_pos (k, ev->start_mark),
+                    "a %s holds one YAML document, found another here", k->what);
+          return false;
+        }
+      if (!yaml_document_initialize (&k->y->doc, NULL, NULL, NULL, 1, 1))
+        abort ();
+      k->y->have_doc = k->started = true;
+      k->y->doc.start_mark = ev->start_mark;
+      return true;
+    case YAML_DOCUMENT_END_EVENT:
+      k->ended = true;
+      k->y->doc.end_mark = ev->end_mark;
+      return true;
+    case YAML_ALIAS_EVENT:
+      return compose_alias (k, ev);
+    case YAML_SCALAR_EVENT:
+      return compose_scalar (k, ev);
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+      return compose_start (k, ev);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+      compose_end (k, ev);
+      return true;
+    case YAML_STREAM_END_EVENT:
+      return false;
+    case YAML_STREAM_START_EVENT:
+    case YAML_NO_EVENT:
+    default:
+      return true;
+    }
+}
+
+/* Composes the stream's one document into y->doc. False after reporting
+ * an error; true with y->have_doc false for a stream with no document. */
+static bool
+compose (struct lf_reader *r, struct lf_yaml_input *y, const char *text, size_t len,
+         const char *what)
+{
+  struct composer k = { .r = r, .y = y, .what = what };
+  size_t errors = r->c.n_errors;
+  bool more = true;
+
+  while (more)
+    {
+      yaml_event_t ev;
+      if (!yaml_parser_parse (&y->parser, &ev))
+        {
+          yaml_failed (&r->c, &y->parser, text, len);
+          break;
+        }
+      more = compose_event (&k, &ev);
+      yaml_event_delete (&ev);
+    }
+  for (size_t i = 0; i < k.n_anchors; i++)
+    free (k.anchors[i].name);
+  free (k.anchors);
+  free (k.stack);
+  labo_hmap_free (&k.by_name);
+  return r->c.n_errors == errors;
 }
 
 yaml_node_t *
@@ -512,34 +874,22 @@ lf_yaml_load (struct lf_reader *r, struct lf_yaml_input *y, const char *text, si
   struct labo_pos start = { r->c.lab->file, 1, 1 };
   yaml_node_t *root;
 
+  if (len > r->c.lim->file_size)
+    {
+      cleanup_free char *head = xasprintf ("%s too large", what);
+      lf_limit_error (&r->c, start, head, r->c.lim->file_size, " bytes", "file-size");
+      return NULL;
+    }
   if (!yaml_parser_initialize (&y->parser))
     abort ();
   y->have_parser = true;
   yaml_parser_set_input_string (&y->parser, (const unsigned char *) text, len);
-  /* yaml_parser_load() frees the document itself when it fails */
-  if (!yaml_parser_load (&y->parser, &y->doc))
-    {
-      yaml_failed (&r->c, &y->parser, text, len);
-      return NULL;
-    }
-  y->have_doc = true;
-  root = yaml_document_get_root_node (&y->doc);
+  if (!compose (r, y, text, len, what))
+    return NULL;
+  root = y->have_doc ? yaml_document_get_root_node (&y->doc) : NULL;
   if (root == NULL || lf_is_null (root))
     {
       lf_error (&r->c, start, "empty %s: expected %s", what, want);
-      return NULL;
-    }
-  if (!yaml_parser_load (&y->parser, &y->next))
-    {
-      yaml_failed (&r->c, &y->parser, text, len);
-      return NULL;
-    }
-  y->have_next = true;
-  if (yaml_document_get_root_node (&y->next))
-    {
-      start.line = (int) y->next.start_mark.line + 1;
-      start.col = (int) y->next.start_mark.column + 1;
-      lf_error (&r->c, start, "a %s holds one YAML document, found another here", what);
       return NULL;
     }
   if (root->type != YAML_MAPPING_NODE)

@@ -10,11 +10,13 @@
 #include "labo/labfile.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "labfile-internal.h"
+#include "labo/names.h"
 #include "labo/util.h"
 
 #define IFNAME_MAX (IFNAMSIZ - 1)
@@ -27,17 +29,6 @@ is_alnum (char ch)
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
-static bool
-lab_name_ok (const char *s)
-{
-  size_t n = strlen (s);
-  if (n == 0 || s[n - 1] == '-' || strstr (s, "--") || s[0] == '-')
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-      return false;
-  return true;
-}
 
 /* Interface (and segment) names: stricter than the kernel (which takes
  * anything but '/', ':' and spaces) so that they are safe in shells and
@@ -117,7 +108,7 @@ undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const cha
 {
   cleanup_free char *shown = lf_disp (name, strlen (name));
   cleanup_free char *list = NULL;
-  const char *sugg = lf_suggest (name, names, n);
+  const char *sugg = lf_suggest_within (name, names, n, &r->c.suggest_budget);
 
   if (sugg)
     {
@@ -129,10 +120,11 @@ undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const cha
       lf_error (&r->c, pos, "undefined %s '%s' (the lab defines no %s)", what, shown, what);
       return;
     }
-  list = xasprintf ("'%s'", names[0]);
-  for (size_t i = 1; i < n && i < 8; i++)
+  for (size_t i = 0; i < n && i < 8; i++)
     {
-      char *l = xasprintf ("%s, '%s'", list, names[i]);
+      /* names as the file gave them, which may be long (and invalid) */
+      cleanup_free char *one = lf_disp (names[i], strlen (names[i]));
+      char *l = list ? xasprintf ("%s, '%s'", list, one) : xasprintf ("'%s'", one);
       free (list);
       list = l;
     }
@@ -140,19 +132,42 @@ undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const cha
             n > 8 ? ", ..." : "");
 }
 
+_Static_assert (offsetof (struct labo_host, name) == 0, "name_list reads a host's name first");
+_Static_assert (offsetof (struct labo_segment, name) == 0, "and a segment's");
+
+/* The names of objects[0..n) (each a struct whose first member is its
+ * name), into *names, unless it holds them already. */
+static void
+name_list (const char ***names, size_t *n_names, const void *objects, size_t n, size_t size)
+{
+  if (*names && *n_names == n)
+    return;
+  free (*names);
+  *names = xcalloc (n + 1, sizeof **names);
+  for (size_t i = 0; i < n; i++)
+    memcpy (&(*names)[i], (const char *) objects + i * size, sizeof **names);
+  *n_names = n;
+}
+
+/* The index of name in an index of names, or -1. */
+static long
+find_in (const struct labo_hmap *index, const char *name)
+{
+  size_t i;
+  return labo_hmap_get_str (index, name, &i) ? (long) i : -1;
+}
+
 static size_t
 find_segment (struct lf_reader *r, const char *name, struct labo_pos pos)
 {
   const struct labo_lab *lab = r->c.lab;
-  long i = labo_lab_find_segment (lab, name);
-  cleanup_free const char **names = NULL;
+  long i = find_in (&r->segment_index, name);
 
   if (i >= 0 || r->segments_broken)
     return i >= 0 ? (size_t) i : LF_NONE;
-  names = xcalloc (lab->n_segments + 1, sizeof *names);
-  for (size_t j = 0; j < lab->n_segments; j++)
-    names[j] = lab->segments[j].name;
-  undefined (r, pos, "segment", name, names, lab->n_segments);
+  name_list (&r->segment_names, &r->n_segment_names, lab->segments, lab->n_segments,
+             sizeof *lab->segments);
+  undefined (r, pos, "segment", name, r->segment_names, lab->n_segments);
   return LF_NONE;
 }
 
@@ -160,15 +175,12 @@ static size_t
 find_host (struct lf_reader *r, const char *name, struct labo_pos pos)
 {
   const struct labo_lab *lab = r->c.lab;
-  long i = labo_lab_find_host (lab, name);
-  cleanup_free const char **names = NULL;
+  long i = find_in (&r->host_index, name);
 
   if (i >= 0 || r->hosts_broken)
     return i >= 0 ? (size_t) i : LF_NONE;
-  names = xcalloc (lab->n_hosts + 1, sizeof *names);
-  for (size_t j = 0; j < lab->n_hosts; j++)
-    names[j] = lab->hosts[j].name;
-  undefined (r, pos, "host", name, names, lab->n_hosts);
+  name_list (&r->host_names, &r->n_host_names, lab->hosts, lab->n_hosts, sizeof *lab->hosts);
+  undefined (r, pos, "host", name, r->host_names, lab->n_hosts);
   return LF_NONE;
 }
 
@@ -249,6 +261,12 @@ check_segment_addr (struct lf_reader *r, size_t s, struct labo_prefix *p, bool h
 
   if (!r->c.seg_aux[s].subnet_ok)
     return false; /* reported at the subnet */
+  if ((!has_len || p->len == seg->subnet.len) && labo_prefix_contains (&seg->subnet, p->addr)
+      && p->addr != seg->subnet.addr && p->addr != (seg->subnet.addr | ~mask))
+    {
+      p->len = seg->subnet.len;
+      return true; /* the usual case, without formatting what no message shows */
+    }
   labo_ipv4_format (p->addr, a);
   labo_prefix_format (&seg->subnet, n);
   if (has_len && p->len != seg->subnet.len)
@@ -405,7 +423,7 @@ read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
           aux->root_ifname_ok = true;
         }
     }
-  else if (lab->name && lab_name_ok (lab->name) && strlen (lab->name) <= LABO_NAME_MAX
+  else if (lab->name && labo_lab_name_chars_ok (lab->name) && strlen (lab->name) <= LABO_NAME_MAX
            && ifname_chars_ok (seg->name) && strlen (seg->name) <= IFNAME_MAX)
     {
       /* derived only from valid names, not to report their mistakes twice */
@@ -480,7 +498,7 @@ read_segments (struct lf_reader *r, const struct lf_field *f)
       if (name == NULL)
         continue;
       shown = lf_disp (name, strlen (name));
-      dup = labo_lab_find_segment (lab, name);
+      dup = find_in (&r->segment_index, name);
       if (dup >= 0)
         {
           struct labo_pos first = lab->segments[dup].pos;
@@ -505,6 +523,7 @@ read_segments (struct lf_reader *r, const struct lf_field *f)
       seg = labo_array_push (&lab->segments, &lab->n_segments, sizeof *seg);
       labo_array_push (&r->c.seg_aux, &r->c.n_seg_aux, sizeof *r->c.seg_aux);
       seg->name = xstrdup (name);
+      labo_hmap_put (&r->segment_index, seg->name, strlen (name), lab->n_segments - 1, NULL);
       seg->pos = lf_pos_of (r, k);
       seg->mtu = LABO_DEFAULT_MTU;
       read_segment (r, lab->n_segments - 1, k, v);
@@ -513,12 +532,21 @@ read_segments (struct lf_reader *r, const struct lf_field *f)
 
 /* ---- hosts ---- */
 
-/* A new link, with its aux record. */
+/* A new link, with its aux record; NULL after reporting that there are
+ * too many. */
 static struct labo_link *
 new_link (struct lf_reader *r, enum labo_link_kind kind, struct labo_pos pos)
 {
   struct labo_lab *lab = r->c.lab;
-  struct labo_link *l = labo_array_push (&lab->links, &lab->n_links, sizeof *l);
+  struct labo_link *l;
+
+  /* counted as they come: through aliases, a short file may hold many */
+  if (lab->n_links >= r->c.lim->links)
+    {
+      lf_limit_error (&r->c, pos, "too many links", r->c.lim->links, "", "links");
+      return NULL;
+    }
+  l = labo_array_push (&lab->links, &lab->n_links, sizeof *l);
   labo_array_push (&r->c.link_aux, &r->c.n_link_aux, sizeof *r->c.link_aux);
   l->kind = kind;
   l->pos = pos;
@@ -560,9 +588,12 @@ read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
   struct labo_pos pos = lf_pos_of (r, item);
   struct labo_link *l = new_link (r, LABO_LINK_SEGMENT, pos);
   size_t li = r->c.lab->n_links - 1;
-  struct lf_link_aux *aux = &r->c.link_aux[li];
+  struct lf_link_aux *aux;
   const char *name;
 
+  if (l == NULL)
+    return;
+  aux = &r->c.link_aux[li];
   l->a.host = h;
   lf_read_fields (r, item, "in link", f, 4);
   if (lf_require (r, &f[0], pos, "in link")
@@ -640,8 +671,8 @@ read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char 
   yaml_node_t *seq = lf_get_sequence (r, f, &ok);
   if (seq == NULL)
     return;
-  for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top;
-       i++)
+  for (yaml_node_item_t *i = seq->data.sequence.items.start;
+       i < seq->data.sequence.items.top && !r->c.over_limit; i++)
     {
       yaml_node_t *item = lf_node (r, *i);
       if (item->type != YAML_MAPPING_NODE)
@@ -779,8 +810,16 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
                 "'hosts' is empty: a lab needs at least one host");
       return;
     }
-  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-       p++)
+  if ((size_t) (map->data.mapping.pairs.top - map->data.mapping.pairs.start) > r->c.lim->hosts)
+    {
+      /* at the first host too many, before reading any */
+      yaml_node_t *k = lf_node (r, map->data.mapping.pairs.start[r->c.lim->hosts].key);
+      lf_limit_error (&r->c, lf_pos_of (r, k), "too many hosts", r->c.lim->hosts, "", "hosts");
+      r->hosts_broken = true;
+      return;
+    }
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+       p < map->data.mapping.pairs.top && !r->c.over_limit; p++)
     {
       yaml_node_t *k = lf_node (r, p->key), *v = lf_node (r, p->value);
       const char *name = key_name (r, k, "host");
@@ -791,7 +830,7 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
       if (name == NULL)
         continue;
       shown = lf_disp (name, strlen (name));
-      dup = labo_lab_find_host (lab, name);
+      dup = find_in (&r->host_index, name);
       if (dup >= 0)
         {
           struct labo_pos first = lab->hosts[dup].pos;
@@ -810,6 +849,7 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
       host = labo_array_push (&lab->hosts, &lab->n_hosts, sizeof *host);
       labo_array_push (&r->c.host_aux, &r->c.n_host_aux, sizeof *r->c.host_aux);
       host->name = xstrdup (name);
+      labo_hmap_put (&r->host_index, host->name, strlen (name), lab->n_hosts - 1, NULL);
       host->pos = lf_pos_of (r, k);
       read_host (r, lab->n_hosts - 1, k, v);
     }
@@ -895,7 +935,8 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
   yaml_node_t *eps;
   size_t n;
 
-  new_link (r, LABO_LINK_P2P, pos);
+  if (new_link (r, LABO_LINK_P2P, pos) == NULL)
+    return;
   li = r->c.lab->n_links - 1;
   r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = LF_EP_UNRESOLVED;
   lf_read_fields (r, item, "in p2p link", f, 2);
@@ -1313,6 +1354,12 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
   map = lf_get_mapping (r, f, "'nodes'", &ok);
   if (map == NULL)
     return;
+  if ((size_t) (map->data.mapping.pairs.top - map->data.mapping.pairs.start) > r->c.lim->nodes)
+    {
+      yaml_node_t *k = lf_node (r, map->data.mapping.pairs.start[r->c.lim->nodes].key);
+      lf_limit_error (&r->c, lf_pos_of (r, k), "too many nodes", r->c.lim->nodes, "", "nodes");
+      return;
+    }
   if (!lab->overlay.present && map->data.mapping.pairs.start < map->data.mapping.pairs.top)
     lf_error (&r->c, lf_pos_of (r, f->key),
               "'nodes' needs an 'overlay': each node has its address on it");
@@ -1328,7 +1375,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       if (name == NULL)
         continue;
       shown = lf_disp (name, strlen (name));
-      dup = labo_lab_find_node (lab, name);
+      dup = find_in (&r->node_index, name);
       if (dup >= 0)
         {
           struct labo_pos first = lab->nodes[dup].pos;
@@ -1344,7 +1391,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       else if (strlen (name) > LABO_HOSTNAME_MAX)
         lf_error (&r->c, lf_pos_of (r, k), "node name '%s' is %zu bytes long, more than %d",
                   shown, strlen (name), LABO_HOSTNAME_MAX);
-      else if ((dup = labo_lab_find_host (lab, name)) >= 0)
+      else if ((dup = find_in (&r->host_index, name)) >= 0)
         lf_error (&r->c, lf_pos_of (r, k),
                   "node name '%s' is also a host name (defined at %d:%d): 'labo exec' takes "
                   "both, so they must differ",
@@ -1352,6 +1399,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       node = labo_array_push (&lab->nodes, &lab->n_nodes, sizeof *node);
       labo_array_push (&r->c.node_aux, &r->c.n_node_aux, sizeof *r->c.node_aux);
       node->name = xstrdup (name);
+      labo_hmap_put (&r->node_index, node->name, strlen (name), lab->n_nodes - 1, NULL);
       node->pos = lf_pos_of (r, k);
       node->host = LF_NONE;
       node->client_port = 2181;
@@ -1378,7 +1426,7 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
       cleanup_free char *shown = lf_disp (name, strlen (name));
       lab->name = xstrdup (name);
       lab->name_pos = lf_pos_of (r, f[0].val);
-      if (!lab_name_ok (name))
+      if (!labo_lab_name_chars_ok (name))
         lf_error (&r->c, lab->name_pos,
                   "invalid lab name '%s': use lowercase letters, digits and '-', starting "
                   "with a letter or digit, without '--' and not ending with '-'",
@@ -1394,8 +1442,10 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
     read_hosts (r, &f[2]);
   else
     r->hosts_broken = true;
-  if (f[3].key)
+  if (f[3].key && !r->c.over_limit)
     read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+  if (r->c.over_limit)
+    return; /* the rest would be read without what it refers to */
   if (f[4].key)
     read_swarm (r, &f[4]);
   if (f[5].key)
@@ -1427,9 +1477,33 @@ read_text (struct lf_reader *r, const char *text, size_t len)
 struct labo_lab *
 labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_diags *diags)
 {
+  return labo_labfile_parse_limited (file, text, len, NULL, diags);
+}
+
+void
+lf_reader_release (struct lf_reader *r)
+{
+  free (r->c.link_aux);
+  free (r->c.seg_aux);
+  free (r->c.route_aux);
+  free (r->c.host_aux);
+  free (r->c.node_aux);
+  labo_hmap_free (&r->host_index);
+  labo_hmap_free (&r->segment_index);
+  labo_hmap_free (&r->node_index);
+  free (r->host_names);
+  free (r->segment_names);
+  free (r->node_names);
+}
+
+struct labo_lab *
+labo_labfile_parse_limited (const char *file, const char *text, size_t len,
+                            const struct labo_limits *lim, struct labo_diags *diags)
+{
   struct labo_diags scratch = { NULL, 0 };
   cleanup_lab struct labo_lab *lab = xcalloc (1, sizeof *lab);
-  struct lf_reader r = { { 0 }, NULL, false, false };
+  struct lf_reader r = { .c = { .lim = lim ? lim : &labo_limits_default,
+                                .suggest_budget = LF_SUGGEST_BUDGET } };
   size_t first;
 
   if (diags == NULL)
@@ -1445,13 +1519,9 @@ labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_
   lab->supervise = labo_supervise_defaults ();
   r.c.lab = lab;
   r.c.diags = diags;
-  if (read_text (&r, text, len))
+  if (read_text (&r, text, len) && !r.c.over_limit)
     lf_validate (&r.c);
-  free (r.c.link_aux);
-  free (r.c.seg_aux);
-  free (r.c.route_aux);
-  free (r.c.host_aux);
-  free (r.c.node_aux);
+  lf_reader_release (&r);
   lf_diags_sort (diags, first);
   labo_diags_free (&scratch);
   if (r.c.n_errors > 0)
@@ -1462,10 +1532,19 @@ labo_labfile_parse (const char *file, const char *text, size_t len, struct labo_
 struct labo_lab *
 labo_labfile_load (const char *path, struct labo_diags *diags)
 {
+  return labo_labfile_load_limited (path, NULL, diags);
+}
+
+struct labo_lab *
+labo_labfile_load_limited (const char *path, const struct labo_limits *lim,
+                           struct labo_diags *diags)
+{
   cleanup_free char *text = NULL;
   size_t len = 0;
 
-  text = labo_read_file (path, &len);
+  /* no more than the limit and a byte: a file past it (or /dev/zero) is
+   * refused without being read whole */
+  text = labo_read_file_max (path, (lim ? lim : &labo_limits_default)->file_size, &len);
   if (text == NULL)
     {
       if (diags)
@@ -1473,5 +1552,5 @@ labo_labfile_load (const char *path, struct labo_diags *diags)
                      xasprintf ("cannot read lab file: %s", strerror (errno)));
       return NULL;
     }
-  return labo_labfile_parse (path, text, len, diags);
+  return labo_labfile_parse_limited (path, text, len, lim, diags);
 }

@@ -21,15 +21,21 @@ is_alnum (char c)
 }
 
 bool
-labo_lab_name_valid (const char *s)
+labo_lab_name_chars_ok (const char *s)
 {
   size_t n = s ? strlen (s) : 0;
-  if (n == 0 || n > LABO_NAME_MAX || s[0] == '-' || s[n - 1] == '-' || strstr (s, "--"))
+  if (n == 0 || s[0] == '-' || s[n - 1] == '-' || strstr (s, "--"))
     return false;
   for (size_t i = 0; i < n; i++)
     if (!is_lower_digit (s[i]) && s[i] != '-')
       return false;
   return true;
+}
+
+bool
+labo_lab_name_valid (const char *s)
+{
+  return labo_lab_name_chars_ok (s) && strlen (s) <= LABO_NAME_MAX;
 }
 
 int

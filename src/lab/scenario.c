@@ -96,22 +96,18 @@ read_name (struct lf_reader *r, const struct lf_field *f, const yaml_node_t *v,
       lf_error (&r->c, lf_pos_of (r, v), "unexpected NUL character in '%s'", f->name);
       return NULL;
     }
-  if (lab && !is_role (s) && (node ? labo_lab_find_node (lab, s) : labo_lab_find_host (lab, s)) < 0)
+  if (lab && !is_role (s)
+      && !labo_hmap_get_str (node ? &r->node_index : &r->host_index, s, NULL))
     {
-      size_t n = node ? lab->n_nodes : lab->n_hosts;
-      cleanup_free const char **cand = xcalloc (n + 2, sizeof (*cand));
-      const char *guess;
+      const char *const *cand = node ? r->node_names : r->host_names;
+      const char *guess = lf_suggest_within (s, cand, node ? r->n_node_names : r->n_host_names,
+                                             &r->c.suggest_budget);
 
-      for (size_t i = 0; i < n; i++)
-        cand[i] = node ? lab->nodes[i].name : lab->hosts[i].name;
-      cand[n] = "leader";
-      cand[n + 1] = "follower";
-      guess = lf_suggest (s, cand, n + 2);
-      if (!node && labo_lab_find_node (lab, s) >= 0)
+      if (!node && labo_hmap_get_str (&r->node_index, s, NULL))
         lf_error (&r->c, lf_pos_of (r, v),
                   "'%s' is a node of lab %s: '%s' takes a host (or leader, follower: that "
                   "node's host)", shown, lab->name, f->name);
-      else if (node && labo_lab_find_host (lab, s) >= 0)
+      else if (node && labo_hmap_get_str (&r->host_index, s, NULL))
         lf_error (&r->c, lf_pos_of (r, v),
                   "'%s' is a host of lab %s: 'kill' takes a node (a host is powered off with "
                   "'stop')", shown, lab->name);
@@ -216,7 +212,7 @@ read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
       const char *seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
       if (seg == NULL)
         ok = false;
-      else if (lab && labo_lab_find_segment (lab, seg) < 0)
+      else if (lab && !labo_hmap_get_str (&r->segment_index, seg, NULL))
         {
           cleanup_free char *shown = lf_disp (seg, strlen (seg));
           lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
@@ -455,6 +451,14 @@ read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *la
       return;
     }
   sc->n_steps = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (sc->n_steps > r->c.lim->steps)
+    {
+      /* at the first step too many, before reading any */
+      lf_limit_error (&r->c, lf_pos_of (r, lf_node (r, seq->data.sequence.items.start[r->c.lim->steps])),
+                      "too many steps", r->c.lim->steps, "", "steps");
+      sc->n_steps = 0;
+      return;
+    }
   sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
   for (size_t i = 0; i < sc->n_steps; i++)
     read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
@@ -492,10 +496,46 @@ struct labo_scenario *
 labo_scenario_parse (const char *file, const char *text, size_t len, const struct labo_lab *lab,
                      struct labo_diags *diags)
 {
+  return labo_scenario_parse_limited (file, text, len, lab, NULL, diags);
+}
+
+/* The lab's names, found through the reader's indexes: a scenario of many
+ * steps against a lab of many hosts is not quadratic. The candidates for
+ * "did you mean" end with the roles. */
+static void
+index_lab (struct lf_reader *r, const struct labo_lab *lab)
+{
+  r->host_names = xcalloc (lab->n_hosts + 2, sizeof *r->host_names);
+  for (size_t i = 0; i < lab->n_hosts; i++)
+    {
+      labo_hmap_put (&r->host_index, lab->hosts[i].name, strlen (lab->hosts[i].name), i, NULL);
+      r->host_names[i] = lab->hosts[i].name;
+    }
+  r->node_names = xcalloc (lab->n_nodes + 2, sizeof *r->node_names);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      labo_hmap_put (&r->node_index, lab->nodes[i].name, strlen (lab->nodes[i].name), i, NULL);
+      r->node_names[i] = lab->nodes[i].name;
+    }
+  for (size_t i = 0; i < lab->n_segments; i++)
+    labo_hmap_put (&r->segment_index, lab->segments[i].name, strlen (lab->segments[i].name), i,
+                   NULL);
+  r->host_names[lab->n_hosts] = r->node_names[lab->n_nodes] = "leader";
+  r->host_names[lab->n_hosts + 1] = r->node_names[lab->n_nodes + 1] = "follower";
+  r->n_host_names = lab->n_hosts + 2;
+  r->n_node_names = lab->n_nodes + 2;
+}
+
+struct labo_scenario *
+labo_scenario_parse_limited (const char *file, const char *text, size_t len,
+                             const struct labo_lab *lab, const struct labo_limits *lim,
+                             struct labo_diags *diags)
+{
   struct labo_diags scratch = { NULL, 0 };
   /* the YAML helpers name the file through a lab: this one holds only that */
   struct labo_lab named = { 0 };
-  struct lf_reader r = { { 0 }, NULL, false, false };
+  struct lf_reader r = { .c = { .lim = lim ? lim : &labo_limits_default,
+                                .suggest_budget = LF_SUGGEST_BUDGET } };
   struct labo_scenario *sc = xcalloc (1, sizeof (*sc));
   size_t first;
 
@@ -506,6 +546,8 @@ labo_scenario_parse (const char *file, const char *text, size_t len, const struc
   named.file = sc->file;
   r.c.lab = &named;
   r.c.diags = diags;
+  if (lab)
+    index_lab (&r, lab);
   {
     __attribute__ ((cleanup (lf_yaml_input_release))) struct lf_yaml_input y = { 0 };
     yaml_node_t *root = lf_yaml_load (&r, &y, text, len, "scenario", "a mapping with 'steps'");
@@ -513,6 +555,7 @@ labo_scenario_parse (const char *file, const char *text, size_t len, const struc
       read_scenario (&r, root, lab, sc);
     r.doc = NULL;
   }
+  lf_reader_release (&r);
   lf_diags_sort (diags, first);
   labo_diags_free (&scratch);
   if (r.c.n_errors > 0)
@@ -526,8 +569,16 @@ labo_scenario_parse (const char *file, const char *text, size_t len, const struc
 struct labo_scenario *
 labo_scenario_load (const char *path, const struct labo_lab *lab, struct labo_diags *diags)
 {
+  return labo_scenario_load_limited (path, lab, NULL, diags);
+}
+
+struct labo_scenario *
+labo_scenario_load_limited (const char *path, const struct labo_lab *lab,
+                            const struct labo_limits *lim, struct labo_diags *diags)
+{
   size_t len;
-  cleanup_free char *text = labo_read_file (path, &len);
+  cleanup_free char *text
+      = labo_read_file_max (path, (lim ? lim : &labo_limits_default)->file_size, &len);
 
   if (text == NULL)
     {
@@ -536,7 +587,7 @@ labo_scenario_load (const char *path, const struct labo_lab *lab, struct labo_di
                      xasprintf ("cannot read the scenario: %s", strerror (errno)));
       return NULL;
     }
-  return labo_scenario_parse (path, text, len, lab, diags);
+  return labo_scenario_parse_limited (path, text, len, lab, lim, diags);
 }
 
 char *

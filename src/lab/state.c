@@ -13,6 +13,7 @@
 
 #include "labo/fs.h"
 #include "labo/labfile.h"
+#include "labo/limits.h"
 #include "labo/names.h"
 #include "labo/util.h"
 
@@ -284,7 +285,10 @@ labo_state_load_lab (const char *name)
 
   if (text == NULL)
     return NULL;
-  lab = labo_labfile_parse (file ? file : "lab.yaml", text, len, &diags);
+  /* labo's own copy, read under the limits of the `up` that saved it:
+   * the limits of this command may be lower */
+  lab = labo_labfile_parse_limited (file ? file : "lab.yaml", text, len, &labo_limits_none,
+                                    &diags);
   labo_diags_free (&diags);
   if (lab && strcmp (lab->name, name) != 0)
     {

@@ -2,26 +2,80 @@
  * is read: p2p addressing, overlapping subnets, duplicate addresses and
  * interface names, routes, the Swarm's manager and the nodes.  Objects the
  * reader already found faulty (see the LF_EP_* flags and the aux records)
- * are left out, so that one mistake is reported once. */
+ * are left out, so that one mistake is reported once.
+ *
+ * Every check runs in O(n log n) of the lab's size: comparing each object
+ * with every other, as these checks once did, took 32 s for 80,000 hosts.
+ * Duplicates are found by sorting (the first of a run of equals is the one
+ * a later duplicate names), each host's interfaces are listed once, and
+ * overlapping subnets are found in one sweep of the sorted subnets. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "labfile-internal.h"
 #include "labo/util.h"
 
+/* The interfaces of every host, in the order that names them eth0, eth1...
+ * (the order of lab->links, end a before end b): those of host h are
+ * v[start[h] .. start[h + 1]). */
+struct iface_ref
+{
+  size_t link;
+  int end;
+};
+
+struct ifaces
+{
+  size_t *start;
+  struct iface_ref *v;
+};
+
+/* The host end e of link l is in, or LF_NONE (no such end, or unresolved). */
+static size_t
+host_of_end (const struct labo_lab *lab, const struct labo_link *l, int e)
+{
+  size_t h = e == 0 ? l->a.host : l->kind == LABO_LINK_P2P ? l->b.host : LF_NONE;
+  return h < lab->n_hosts ? h : LF_NONE;
+}
+
+static void
+ifaces_build (const struct labo_lab *lab, struct ifaces *x)
+{
+  cleanup_free size_t *fill = NULL;
+
+  x->start = xcalloc (lab->n_hosts + 2, sizeof *x->start);
+  for (size_t i = 0; i < lab->n_links; i++)
+    for (int e = 0; e < 2; e++)
+      {
+        size_t h = host_of_end (lab, &lab->links[i], e);
+        if (h != LF_NONE)
+          x->start[h + 1]++;
+      }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    x->start[h + 1] += x->start[h];
+  x->v = xcalloc (x->start[lab->n_hosts] + 1, sizeof *x->v);
+  fill = xmalloc ((lab->n_hosts + 1) * sizeof *fill);
+  memcpy (fill, x->start, (lab->n_hosts + 1) * sizeof *fill);
+  for (size_t i = 0; i < lab->n_links; i++)
+    for (int e = 0; e < 2; e++)
+      {
+        size_t h = host_of_end (lab, &lab->links[i], e);
+        if (h != LF_NONE)
+          x->v[fill[h]++] = (struct iface_ref){ i, e };
+      }
+}
+
+static void
+ifaces_free (struct ifaces *x)
+{
+  free (x->start);
+  free (x->v);
+}
+
 static struct labo_endpoint *
 end_of (struct labo_link *l, int e)
 {
   return e ? &l->b : &l->a;
-}
-
-/* True if end e of link l exists and is in host h. */
-static bool
-is_iface_of (const struct labo_link *l, int e, size_t h)
-{
-  if (e == 0)
-    return l->a.host == h;
-  return l->kind == LABO_LINK_P2P && l->b.host == h;
 }
 
 static void
@@ -91,16 +145,104 @@ add_net (struct net **nets, size_t *n, enum net_kind kind, struct labo_prefix p,
   return x;
 }
 
+/* True if net i comes before net j: earlier in the file (those not in the
+ * file, at line 0, first), then earlier in the list. */
+static bool
+net_before (const struct net *nets, size_t i, size_t j)
+{
+  int r = lf_pos_cmp (nets[i].pos, nets[j].pos);
+  return r < 0 || (r == 0 && i < j);
+}
+
+/* The one of a and b (indexes, or LF_NONE) that comes first. */
+static size_t
+net_first (const struct net *nets, size_t a, size_t b)
+{
+  if (a == LF_NONE)
+    return b;
+  if (b == LF_NONE)
+    return a;
+  return net_before (nets, a, b) ? a : b;
+}
+
+/* Whether two subnets of these kinds may not overlap. */
+static bool
+kinds_clash (enum net_kind a, enum net_kind b)
+{
+  if (a == NET_DOCKER && b == NET_DOCKER)
+    return false;
+  /* Docker moves its bridges off addresses the host uses */
+  return !((a == NET_DOCKER && b == NET_LAB) || (a == NET_LAB && b == NET_DOCKER));
+}
+
+static int
+lab_net_cmp (const void *pa, const void *pb, void *arg)
+{
+  const struct net *nets = arg;
+  size_t a = *(const size_t *) pa, b = *(const size_t *) pb;
+  if (nets[a].p.addr != nets[b].p.addr)
+    return nets[a].p.addr < nets[b].p.addr ? -1 : 1;
+  if (nets[a].p.len != nets[b].p.len)
+    return nets[a].p.len < nets[b].p.len ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+/* For every subnet of the lab's own (segments, p2p links), the first
+ * (net_before) other one of them it overlaps, into first[]. Prefixes
+ * either nest or are disjoint, so sorted by address, then length, they
+ * form a forest walked with a stack: the subnets that contain one are the
+ * stack when it is reached, and those it contains come right after it. */
+static void
+first_lab_overlaps (const struct net *nets, size_t n, size_t *first)
+{
+  struct open
+  {
+    size_t i;
+    uint32_t last;   /* its last address */
+    size_t up_first; /* the first of it and the subnets containing it */
+    size_t in_first; /* the first of the subnets it contains */
+  };
+  cleanup_free size_t *order = xmalloc ((n + 1) * sizeof *order);
+  cleanup_free struct open *stack = xmalloc ((n + 1) * sizeof *stack);
+  size_t m = 0, depth = 0, up;
+
+  for (size_t i = 0; i < n; i++)
+    if (nets[i].kind == NET_LAB)
+      order[m++] = i;
+  qsort_r (order, m, sizeof *order, lab_net_cmp, (void *) nets);
+  for (size_t k = 0; k <= m; k++)
+    {
+      const struct net *x = k < m ? &nets[order[k]] : NULL;
+      /* close the subnets that end before x (all of them, at the end) */
+      while (depth > 0 && (x == NULL || x->p.addr > stack[depth - 1].last))
+        {
+          struct open done = stack[--depth];
+          first[done.i] = net_first (nets, first[done.i], done.in_first);
+          if (depth > 0)
+            stack[depth - 1].in_first
+                = net_first (nets, stack[depth - 1].in_first, net_first (nets, done.i, done.in_first));
+        }
+      if (x == NULL)
+        break;
+      up = depth > 0 ? stack[depth - 1].up_first : LF_NONE;
+      first[order[k]] = up;
+      stack[depth] = (struct open){ order[k], x->p.addr | ~labo_prefix_mask (x->p.len),
+                                    net_first (nets, order[k], up), LF_NONE };
+      depth++;
+    }
+}
+
 /* Subnets must not overlap: the segments' and p2p links' with each other;
  * with Docker, the overlay's and the Swarm address pool's with each other,
- * with those, and with the bridges every Docker daemon makes. */
+ * with those, and with the bridges every Docker daemon makes. Each subnet
+ * that overlaps one before it is reported once, naming the first. */
 static void
 check_overlaps (struct lf_ctx *c)
 {
   static const struct labo_pos nowhere = { NULL, 0, 0 };
   struct labo_lab *lab = c->lab;
   cleanup_free struct net *nets = NULL;
-  cleanup_free bool *said = NULL;
+  cleanup_free size_t *first = NULL;
   size_t n = 0;
 
   for (size_t i = 0; i < lab->n_segments; i++)
@@ -137,43 +279,37 @@ check_overlaps (struct lf_ctx *c)
                xstrdup ("docker_gwbridge"),
                "(the bridge Docker gives overlay containers, on every host running Docker)");
     }
-  said = xcalloc (n + 1, sizeof *said);
+  first = xmalloc ((n + 1) * sizeof *first);
+  for (size_t i = 0; i < n; i++)
+    first[i] = LF_NONE;
+  first_lab_overlaps (nets, n, first);
+  /* the few others (overlay, pool, Docker's bridges) against every subnet */
+  for (size_t s = 0; s < n; s++)
+    for (size_t i = 0; i < n && nets[s].kind != NET_LAB; i++)
+      if (i != s && kinds_clash (nets[s].kind, nets[i].kind)
+          && labo_prefix_overlap (&nets[s].p, &nets[i].p))
+        {
+          first[i] = net_first (nets, first[i], s);
+          first[s] = net_first (nets, first[s], i);
+        }
   for (size_t j = 0; j < n; j++)
-    for (size_t i = 0; i < j; i++)
-      {
-        /* reported at the one further down the file */
-        const struct net *later = &nets[j], *first = &nets[i];
-        size_t li = j;
-        char b1[20], b2[20];
-        cleanup_free char *at = NULL;
+    {
+      const struct net *later = &nets[j], *f;
+      char b1[20], b2[20];
+      cleanup_free char *at = NULL;
 
-        if (nets[i].kind == NET_DOCKER && nets[j].kind == NET_DOCKER)
-          continue;
-        if ((nets[i].kind == NET_DOCKER && nets[j].kind == NET_LAB)
-            || (nets[i].kind == NET_LAB && nets[j].kind == NET_DOCKER))
-          continue; /* Docker moves its bridges off addresses the host uses */
-        if (!labo_prefix_overlap (&nets[i].p, &nets[j].p))
-          continue;
-        if (lf_pos_cmp (first->pos, later->pos) > 0)
-          {
-            later = &nets[i];
-            first = &nets[j];
-            li = i;
-          }
-        if (first->pos.line == 0)
-          {
-            /* once per subnet: a pool over both Docker bridges is one mistake */
-            if (said[li])
-              continue;
-            said[li] = true;
-            at = xstrdup (first->why);
-          }
-        else
-          at = xasprintf ("(defined at %d:%d)", first->pos.line, first->pos.col);
-        lf_error (c, later->pos, "subnet %s of %s overlaps %s of %s %s",
-                  labo_prefix_format (&later->p, b1), later->who,
-                  labo_prefix_format (&first->p, b2), first->who, at);
-      }
+      /* reported at the one further down the file */
+      if (first[j] == LF_NONE || !net_before (nets, first[j], j))
+        continue;
+      f = &nets[first[j]];
+      if (f->pos.line == 0)
+        at = xstrdup (f->why);
+      else
+        at = xasprintf ("(defined at %d:%d)", f->pos.line, f->pos.col);
+      lf_error (c, later->pos, "subnet %s of %s overlaps %s of %s %s",
+                labo_prefix_format (&later->p, b1), later->who, labo_prefix_format (&f->p, b2),
+                f->who, at);
+    }
   for (size_t i = 0; i < n; i++)
     free (nets[i].who);
 }
@@ -187,11 +323,16 @@ struct used
   char *who;
 };
 
+/* By address, then as check_addresses reports: the first in the file
+ * is the one the others name. */
 static int
 used_cmp (const void *pa, const void *pb)
 {
   const struct used *a = pa, *b = pb;
-  int r = lf_pos_cmp (a->pos, b->pos);
+  int r;
+  if (a->addr != b->addr)
+    return a->addr < b->addr ? -1 : 1;
+  r = lf_pos_cmp (a->pos, b->pos);
   if (r)
     return r;
   return a->order < b->order ? -1 : a->order > b->order;
@@ -229,76 +370,96 @@ check_addresses (struct lf_ctx *c)
     v[i].order = i;
   if (n > 1)
     qsort (v, n, sizeof *v, used_cmp);
-  for (size_t j = 0; j < n; j++)
-    for (size_t i = 0; i < j; i++)
-      if (v[i].addr == v[j].addr)
+  for (size_t j = 1, i = 0; j < n; j++)
+    {
+      char b[16];
+      if (v[j].addr != v[i].addr)
         {
-          char b[16];
-          lf_error (c, v[j].pos, "address %s is already used by %s (at %d:%d)",
-                    labo_ipv4_format (v[j].addr, b), v[i].who, v[i].pos.line, v[i].pos.col);
-          break;
+          i = j; /* the first of a new address */
+          continue;
         }
+      lf_error (c, v[j].pos, "address %s is already used by %s (at %d:%d)",
+                labo_ipv4_format (v[j].addr, b), v[i].who, v[i].pos.line, v[i].pos.col);
+    }
   for (size_t i = 0; i < n; i++)
     free (v[i].who);
 }
 
+/* An interface name and where it is, for the duplicate checks. */
+struct named
+{
+  const char *name;
+  size_t k; /* the interface's (or segment's) position */
+};
+
+static int
+named_cmp (const void *pa, const void *pb)
+{
+  const struct named *a = pa, *b = pb;
+  int r = strcmp (a->name, b->name);
+  if (r)
+    return r;
+  return a->k < b->k ? -1 : a->k > b->k;
+}
+
 /* Names the unnamed interfaces of every host eth<k>, k counting the host's
  * interfaces (host links, then p2p ends in the order of the links list),
- * then checks that no host has two interfaces of one name. */
+ * then checks that no host has two interfaces of one name: a later one
+ * names the first. */
 static void
-check_ifnames (struct lf_ctx *c)
+check_ifnames (struct lf_ctx *c, const struct ifaces *ifs)
 {
   struct labo_lab *lab = c->lab;
-  struct iface
-  {
-    struct labo_endpoint *ep;
-    struct labo_pos pos; /* of the ifname if given, else of the endpoint */
-    unsigned flags;
-  };
+  cleanup_free struct named *v = xmalloc ((ifs->start[lab->n_hosts] + 1) * sizeof *v);
 
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
-      cleanup_free struct iface *v = NULL;
-      size_t n = 0;
+      const struct iface_ref *hv = &ifs->v[ifs->start[h]];
+      size_t n_if = ifs->start[h + 1] - ifs->start[h], n = 0;
 
-      for (size_t i = 0; i < lab->n_links; i++)
-        for (int e = 0; e < 2; e++)
-          {
-            struct labo_endpoint *ep = end_of (&lab->links[i], e);
-            const struct lf_link_aux *aux = &c->link_aux[i];
-            struct iface *x;
-            if (!is_iface_of (&lab->links[i], e, h))
+      for (size_t k = 0; k < n_if; k++)
+        {
+          struct labo_endpoint *ep = end_of (&lab->links[hv[k].link], hv[k].end);
+          unsigned flags = c->link_aux[hv[k].link].flags[hv[k].end];
+          /* k < 2^32: a host has fewer interfaces than the links limit */
+          if (!(flags & LF_EP_IFNAME_GIVEN))
+            snprintf (ep->ifname, sizeof ep->ifname, "eth%u", (unsigned) k);
+          if (!(flags & LF_EP_IFNAME_BAD))
+            v[n++] = (struct named){ ep->ifname, k };
+        }
+      if (n > 1)
+        qsort (v, n, sizeof *v, named_cmp);
+      for (size_t j = 1, i = 0; j < n; j++)
+        {
+          const struct lf_link_aux *xa = &c->link_aux[hv[v[j].k].link];
+          const struct lf_link_aux *ya = &c->link_aux[hv[v[i].k].link];
+          unsigned xf = xa->flags[hv[v[j].k].end], yf = ya->flags[hv[v[i].k].end];
+          struct labo_pos xpos, ypos;
+
+          if (strcmp (v[j].name, v[i].name) != 0)
+            {
+              i = j;
               continue;
-            x = labo_array_push (&v, &n, sizeof *x);
-            x->ep = ep;
-            x->flags = aux->flags[e];
-            x->pos = (x->flags & LF_EP_IFNAME_GIVEN) ? aux->ifname_pos[e] : ep->pos;
-            if (!(x->flags & LF_EP_IFNAME_GIVEN))
-              snprintf (ep->ifname, sizeof ep->ifname, "eth%zu", n - 1);
-          }
-      for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < j; i++)
-          {
-            const struct iface *x = &v[j], *y = &v[i];
-            if ((x->flags | y->flags) & LF_EP_IFNAME_BAD
-                || strcmp (x->ep->ifname, y->ep->ifname) != 0)
-              continue;
-            if (!(x->flags & LF_EP_IFNAME_GIVEN))
-              lf_error (c, x->pos,
-                        "this interface's default name '%s' is already used in host '%s' "
-                        "(at %d:%d): give it an ifname",
-                        x->ep->ifname, lab->hosts[h].name, y->pos.line, y->pos.col);
-            else if (!(y->flags & LF_EP_IFNAME_GIVEN))
-              lf_error (c, x->pos,
-                        "duplicate interface name '%s' in host '%s': the interface at %d:%d "
-                        "has it by default",
-                        x->ep->ifname, lab->hosts[h].name, y->pos.line, y->pos.col);
-            else
-              lf_error (c, x->pos,
-                        "duplicate interface name '%s' in host '%s' (first used at %d:%d)",
-                        x->ep->ifname, lab->hosts[h].name, y->pos.line, y->pos.col);
-            break;
-          }
+            }
+          /* at the ifname when given, else at the endpoint */
+          xpos = (xf & LF_EP_IFNAME_GIVEN) ? xa->ifname_pos[hv[v[j].k].end]
+                                           : end_of (&lab->links[hv[v[j].k].link], hv[v[j].k].end)->pos;
+          ypos = (yf & LF_EP_IFNAME_GIVEN) ? ya->ifname_pos[hv[v[i].k].end]
+                                           : end_of (&lab->links[hv[v[i].k].link], hv[v[i].k].end)->pos;
+          if (!(xf & LF_EP_IFNAME_GIVEN))
+            lf_error (c, xpos,
+                      "this interface's default name '%s' is already used in host '%s' "
+                      "(at %d:%d): give it an ifname",
+                      v[j].name, lab->hosts[h].name, ypos.line, ypos.col);
+          else if (!(yf & LF_EP_IFNAME_GIVEN))
+            lf_error (c, xpos,
+                      "duplicate interface name '%s' in host '%s': the interface at %d:%d "
+                      "has it by default",
+                      v[j].name, lab->hosts[h].name, ypos.line, ypos.col);
+          else
+            lf_error (c, xpos, "duplicate interface name '%s' in host '%s' (first used at %d:%d)",
+                      v[j].name, lab->hosts[h].name, ypos.line, ypos.col);
+        }
     }
 }
 
@@ -307,88 +468,222 @@ static void
 check_root_ifnames (struct lf_ctx *c)
 {
   struct labo_lab *lab = c->lab;
-  for (size_t j = 0; j < lab->n_segments; j++)
-    for (size_t i = 0; i < j; i++)
+  cleanup_free struct named *v = xmalloc ((lab->n_segments + 1) * sizeof *v);
+  size_t n = 0;
+
+  for (size_t s = 0; s < lab->n_segments; s++)
+    if (c->seg_aux[s].root_ifname_ok)
+      v[n++] = (struct named){ lab->segments[s].root_ifname, s };
+  if (n > 1)
+    qsort (v, n, sizeof *v, named_cmp);
+  for (size_t j = 1, i = 0; j < n; j++)
+    {
+      const struct labo_segment *x = &lab->segments[v[j].k], *y = &lab->segments[v[i].k];
+      if (strcmp (v[j].name, v[i].name) != 0)
+        {
+          i = j;
+          continue;
+        }
+      lf_error (c, x->root_pos,
+                "duplicate root interface name '%s' (also used by segment '%s' at %d:%d)",
+                x->root_ifname, y->name, y->root_pos.line, y->root_pos.col);
+    }
+}
+
+/* The addressed interfaces of every host, by subnet (key: the network,
+ * len: the prefix length) and by address (len 32), each sorted so that a
+ * binary search finds the first interface, in the host's order, that has
+ * a given subnet or address. */
+struct addr_ref
+{
+  size_t host;
+  uint32_t key;
+  uint8_t len;
+  size_t k; /* the interface's position in its host */
+  const struct labo_endpoint *ep;
+};
+
+struct addr_index
+{
+  struct addr_ref *by_net, *by_addr;
+  size_t n;
+  bool *unsure; /* per host: an interface's address is invalid (reported) */
+};
+
+static int
+addr_ref_cmp (const void *pa, const void *pb)
+{
+  const struct addr_ref *a = pa, *b = pb;
+  if (a->host != b->host)
+    return a->host < b->host ? -1 : 1;
+  if (a->key != b->key)
+    return a->key < b->key ? -1 : 1;
+  if (a->len != b->len)
+    return a->len < b->len ? -1 : 1;
+  return a->k < b->k ? -1 : a->k > b->k;
+}
+
+static void
+addr_index_build (const struct lf_ctx *c, const struct ifaces *ifs, struct addr_index *x)
+{
+  const struct labo_lab *lab = c->lab;
+  size_t total = ifs->start[lab->n_hosts];
+
+  x->by_net = xmalloc ((total + 1) * sizeof *x->by_net);
+  x->by_addr = xmalloc ((total + 1) * sizeof *x->by_addr);
+  x->unsure = xcalloc (lab->n_hosts + 1, sizeof *x->unsure);
+  x->n = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    for (size_t k = 0; k < ifs->start[h + 1] - ifs->start[h]; k++)
       {
-        const struct labo_segment *x = &lab->segments[j], *y = &lab->segments[i];
-        if (c->seg_aux[i].root_ifname_ok && c->seg_aux[j].root_ifname_ok
-            && strcmp (x->root_ifname, y->root_ifname) == 0)
-          {
-            lf_error (c, x->root_pos,
-                      "duplicate root interface name '%s' (also used by segment '%s' at %d:%d)",
-                      x->root_ifname, y->name, y->root_pos.line, y->root_pos.col);
-            break;
-          }
+        const struct iface_ref *r = &ifs->v[ifs->start[h] + k];
+        const struct labo_endpoint *ep = end_of (&lab->links[r->link], r->end);
+        if (c->link_aux[r->link].flags[r->end] & LF_EP_ADDR_BAD)
+          x->unsure[h] = true; /* its subnet might have held a gateway */
+        if (!ep->has_addr)
+          continue;
+        x->by_net[x->n] = (struct addr_ref){ h, labo_prefix_network (&ep->addr), ep->addr.len, k, ep };
+        x->by_addr[x->n++] = (struct addr_ref){ h, ep->addr.addr, 32, k, ep };
       }
+  qsort (x->by_net, x->n, sizeof *x->by_net, addr_ref_cmp);
+  qsort (x->by_addr, x->n, sizeof *x->by_addr, addr_ref_cmp);
+}
+
+static void
+addr_index_free (struct addr_index *x)
+{
+  free (x->by_net);
+  free (x->by_addr);
+  free (x->unsure);
+}
+
+/* The first interface of host h with subnet or address (key, len) in v, or
+ * NULL. */
+static const struct addr_ref *
+addr_find (const struct addr_ref *v, size_t n, size_t h, uint32_t key, uint8_t len)
+{
+  struct addr_ref want = { h, key, len, 0, NULL };
+  size_t lo = 0, hi = n;
+
+  while (lo < hi) /* the first not below want */
+    {
+      size_t mid = lo + (hi - lo) / 2;
+      if (addr_ref_cmp (&v[mid], &want) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo < n && v[lo].host == h && v[lo].key == key && v[lo].len == len)
+    return &v[lo];
+  return NULL;
+}
+
+/* For each route, the first earlier route of its host to the same
+ * destination, or LF_NONE. */
+static size_t *
+route_duplicates (const struct lf_ctx *c)
+{
+  size_t n = c->n_route_aux;
+  cleanup_free struct addr_ref *w = xmalloc ((n + 1) * sizeof *w);
+  size_t *dup = xmalloc ((n + 1) * sizeof *dup);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct lf_route_aux *ra = &c->route_aux[i];
+      const struct labo_prefix *dst = &c->lab->hosts[ra->host].routes[ra->route].dst;
+      /* sorted as interfaces' subnets are: host, destination, then order */
+      w[i] = (struct addr_ref){ ra->host, dst->addr, dst->len, i, NULL };
+      dup[i] = LF_NONE;
+    }
+  qsort (w, n, sizeof *w, addr_ref_cmp);
+  for (size_t j = 1, i = 0; j < n; j++)
+    if (w[j].host == w[i].host && w[j].key == w[i].key && w[j].len == w[i].len)
+      dup[w[j].k] = w[i].k;
+    else
+      i = j;
+  return dup;
+}
+
+/* "198.51.100.0/24, 10.0.0.0/30": the subnets of host h's addressed
+ * interfaces in order, the first eight. */
+static char *
+host_subnets (const struct lf_ctx *c, const struct ifaces *ifs, size_t h)
+{
+  char *nets = NULL, b[20];
+  size_t shown = 0;
+
+  for (size_t i = ifs->start[h]; i < ifs->start[h + 1]; i++)
+    {
+      const struct labo_endpoint *ep = end_of (&c->lab->links[ifs->v[i].link], ifs->v[i].end);
+      struct labo_prefix net;
+      char *l;
+      if (!ep->has_addr)
+        continue;
+      if (shown++ == 8)
+        {
+          l = xasprintf ("%s, ...", nets);
+          free (nets);
+          return l;
+        }
+      net = (struct labo_prefix){ labo_prefix_network (&ep->addr), ep->addr.len };
+      l = nets ? xasprintf ("%s, %s", nets, labo_prefix_format (&net, b))
+               : xstrdup (labo_prefix_format (&net, b));
+      free (nets);
+      nets = l;
+    }
+  return nets;
 }
 
 /* One route: not twice, not the connected route of an interface, and
  * through a gateway on one of the host's subnets. */
 static void
-check_route (struct lf_ctx *c, size_t ri)
+check_route (struct lf_ctx *c, size_t ri, const size_t *dup, const struct ifaces *ifs,
+             const struct addr_index *ax)
 {
   struct labo_lab *lab = c->lab;
   const struct lf_route_aux *ra = &c->route_aux[ri];
   const struct labo_host *host = &lab->hosts[ra->host];
   const struct labo_route *rt = &host->routes[ra->route];
-  const struct labo_endpoint *on = NULL;
-  cleanup_free char *nets = NULL;
-  bool unsure = false;
+  const struct addr_ref *conn, *self, *on = NULL;
   char b1[20], b2[20];
 
-  for (size_t i = 0; i < ri; i++)
+  if (dup[ri] != LF_NONE)
     {
-      const struct lf_route_aux *rb = &c->route_aux[i];
-      const struct labo_route *other = &host->routes[rb->route];
-      if (rb->host == ra->host && other->dst.addr == rt->dst.addr
-          && other->dst.len == rt->dst.len)
-        {
-          lf_error (c, ra->to_pos,
-                    "duplicate route to %s in host '%s' (first defined at %d:%d)",
-                    labo_prefix_format (&rt->dst, b1), host->name, rb->to_pos.line,
-                    rb->to_pos.col);
-          return;
-        }
+      const struct lf_route_aux *rb = &c->route_aux[dup[ri]];
+      lf_error (c, ra->to_pos, "duplicate route to %s in host '%s' (first defined at %d:%d)",
+                labo_prefix_format (&rt->dst, b1), host->name, rb->to_pos.line, rb->to_pos.col);
+      return;
     }
-  for (size_t i = 0; i < lab->n_links; i++)
-    for (int e = 0; e < 2; e++)
-      {
-        const struct labo_endpoint *ep = end_of (&lab->links[i], e);
-        struct labo_prefix net;
-        if (!is_iface_of (&lab->links[i], e, ra->host))
-          continue;
-        if (c->link_aux[i].flags[e] & LF_EP_ADDR_BAD)
-          unsure = true; /* its subnet might have held the gateway */
-        if (!ep->has_addr)
-          continue;
-        net = (struct labo_prefix){ labo_prefix_network (&ep->addr), ep->addr.len };
-        if (net.addr == rt->dst.addr && net.len == rt->dst.len)
-          {
-            lf_error (c, ra->to_pos,
-                      "route to %s in host '%s' duplicates the connected route of its "
-                      "interface %s",
-                      labo_prefix_format (&net, b1), host->name, ep->ifname);
-            return;
-          }
-        if (ep->addr.addr == rt->via)
-          {
-            lf_error (c, ra->via_pos, "gateway %s is an address of host '%s' itself",
-                      labo_ipv4_format (rt->via, b1), host->name);
-            return;
-          }
-        if (on == NULL && labo_prefix_contains (&net, rt->via))
-          on = ep;
-        if (nets == NULL)
-          nets = xstrdup (labo_prefix_format (&net, b2));
-        else
-          {
-            char *l = xasprintf ("%s, %s", nets, labo_prefix_format (&net, b2));
-            free (nets);
-            nets = l;
-          }
-      }
-  if (on == NULL && !unsure)
+  /* the first interface, in the host's order, that is on the destination
+   * or is the gateway says what is wrong (on both: the destination) */
+  conn = addr_find (ax->by_net, ax->n, ra->host, rt->dst.addr, rt->dst.len);
+  self = addr_find (ax->by_addr, ax->n, ra->host, rt->via, 32);
+  if (conn && (self == NULL || conn->k <= self->k))
     {
+      lf_error (c, ra->to_pos,
+                "route to %s in host '%s' duplicates the connected route of its interface %s",
+                labo_prefix_format (&rt->dst, b1), host->name, conn->ep->ifname);
+      return;
+    }
+  if (self)
+    {
+      lf_error (c, ra->via_pos, "gateway %s is an address of host '%s' itself",
+                labo_ipv4_format (rt->via, b1), host->name);
+      return;
+    }
+  /* the first interface whose subnet holds the gateway: one lookup per
+   * prefix length the gateway could be under */
+  for (int len = 0; len <= 32; len++)
+    {
+      const struct addr_ref *x = addr_find (ax->by_net, ax->n, ra->host,
+                                            rt->via & labo_prefix_mask ((uint8_t) len),
+                                            (uint8_t) len);
+      if (x && (on == NULL || x->k < on->k))
+        on = x;
+    }
+  if (on == NULL && !ax->unsure[ra->host])
+    {
+      cleanup_free char *nets = host_subnets (c, ifs, ra->host);
       if (nets == NULL)
         lf_error (c, ra->via_pos,
                   "gateway %s is not directly reachable from host '%s', which has no address",
@@ -399,10 +694,10 @@ check_route (struct lf_ctx *c, size_t ri)
                   "its subnets (%s)",
                   labo_ipv4_format (rt->via, b1), host->name, nets);
     }
-  else if (on && on->addr.len <= 30)
+  else if (on && on->ep->addr.len <= 30)
     {
-      uint32_t mask = labo_prefix_mask (on->addr.len);
-      struct labo_prefix net = { on->addr.addr & mask, on->addr.len };
+      uint32_t mask = labo_prefix_mask (on->ep->addr.len);
+      struct labo_prefix net = { on->ep->addr.addr & mask, on->ep->addr.len };
       if (rt->via == net.addr || rt->via == (net.addr | ~mask))
         lf_error (c, ra->via_pos, "gateway %s is the %s address of %s",
                   labo_ipv4_format (rt->via, b1), rt->via == net.addr ? "network" : "broadcast",
@@ -413,7 +708,7 @@ check_route (struct lf_ctx *c, size_t ri)
 /* The hosts running Docker: exactly one Swarm manager, and an address to
  * advertise; 'swarm' and 'overlay' need them. */
 static void
-check_docker (struct lf_ctx *c)
+check_docker (struct lf_ctx *c, const struct ifaces *ifs)
 {
   struct labo_lab *lab = c->lab;
   size_t n_docker = labo_lab_docker_hosts (lab), manager = LF_NONE, first = LF_NONE;
@@ -441,21 +736,19 @@ check_docker (struct lf_ctx *c)
                       host->name, lab->hosts[manager].name, lab->hosts[manager].docker_pos.line,
                       lab->hosts[manager].docker_pos.col);
         }
-      /* its first addressed interface, in the order of lab->links */
-      for (size_t i = 0; i < lab->n_links && !found; i++)
-        for (int e = 0; e < 2 && !found; e++)
-          {
-            const struct labo_endpoint *ep = end_of (&lab->links[i], e);
-            if (!is_iface_of (&lab->links[i], e, h))
-              continue;
-            if (c->link_aux[i].flags[e] & LF_EP_ADDR_BAD)
-              unsure = true;
-            if (ep->has_addr && !unsure)
-              {
-                host->lab_address = ep->addr.addr;
-                found = true;
-              }
-          }
+      /* its first addressed interface, in the host's order */
+      for (size_t i = ifs->start[h]; i < ifs->start[h + 1] && !found; i++)
+        {
+          const struct iface_ref *r = &ifs->v[i];
+          const struct labo_endpoint *ep = end_of (&lab->links[r->link], r->end);
+          if (c->link_aux[r->link].flags[r->end] & LF_EP_ADDR_BAD)
+            unsure = true;
+          if (ep->has_addr && !unsure)
+            {
+              host->lab_address = ep->addr.addr;
+              found = true;
+            }
+        }
       if (!found && !unsure)
         lf_error (c, host->docker_pos,
                   "docker host '%s' needs an address on a segment or link: Swarm advertises it",
@@ -490,62 +783,117 @@ port_taken (const struct labo_host *host, unsigned port)
   return NULL;
 }
 
-/* Nodes: distinct addresses, distinct published ports on each host, and
- * distinct myids (given or default). */
+/* Nodes' addresses: a later node on an address names the first. */
 static void
-check_nodes (struct lf_ctx *c)
+check_node_addresses (struct lf_ctx *c)
 {
   struct labo_lab *lab = c->lab;
-  int k = 0;
+  cleanup_free struct addr_ref *v = xmalloc ((lab->n_nodes + 1) * sizeof *v);
+  size_t n = 0;
   char b[16];
 
   for (size_t j = 0; j < lab->n_nodes; j++)
+    if (c->node_aux[j].addr_ok)
+      v[n++] = (struct addr_ref){ 0, lab->nodes[j].address, 32, j, NULL };
+  qsort (v, n, sizeof *v, addr_ref_cmp);
+  for (size_t j = 1, i = 0; j < n; j++)
     {
-      struct labo_node *x = &lab->nodes[j];
+      const struct labo_node *x = &lab->nodes[v[j].k], *y = &lab->nodes[v[i].k];
+      if (v[j].key != v[i].key)
+        {
+          i = j;
+          continue;
+        }
+      lf_error (c, x->address_pos, "address %s is already used by node '%s' (at %d:%d)",
+                labo_ipv4_format (x->address, b), y->name, y->address_pos.line,
+                y->address_pos.col);
+    }
+}
 
-      /* addresses */
-      for (size_t i = 0; i < j && c->node_aux[j].addr_ok; i++)
-        if (c->node_aux[i].addr_ok && lab->nodes[i].address == x->address)
-          {
-            lf_error (c, x->address_pos, "address %s is already used by node '%s' (at %d:%d)",
-                      labo_ipv4_format (x->address, b), lab->nodes[i].name,
-                      lab->nodes[i].address_pos.line, lab->nodes[i].address_pos.col);
-            break;
-          }
+/* A published port, for the duplicate check. */
+struct pub
+{
+  size_t host;
+  unsigned port;
+  size_t node, q; /* the node, and the port's place in its list */
+};
 
-      /* published ports: against the host's own, then earlier ones */
+static int
+pub_cmp (const void *pa, const void *pb)
+{
+  const struct pub *a = pa, *b = pb;
+  if (a->host != b->host)
+    return a->host < b->host ? -1 : 1;
+  if (a->port != b->port)
+    return a->port < b->port ? -1 : 1;
+  if (a->node != b->node)
+    return a->node < b->node ? -1 : 1;
+  return a->q < b->q ? -1 : a->q > b->q;
+}
+
+/* Published ports: not one the host's Docker or Swarm holds, and each host
+ * port once on a host, a later one naming the first. */
+static void
+check_node_ports (struct lf_ctx *c)
+{
+  struct labo_lab *lab = c->lab;
+  cleanup_free struct pub *v = NULL;
+  size_t n = 0, total = 0;
+
+  for (size_t j = 0; j < lab->n_nodes; j++)
+    total += lab->nodes[j].n_ports;
+  v = xmalloc ((total + 1) * sizeof *v);
+  for (size_t j = 0; j < lab->n_nodes; j++)
+    {
+      const struct labo_node *x = &lab->nodes[j];
       for (size_t q = 0; q < x->n_ports && x->host != LF_NONE; q++)
         {
           const struct labo_port *pq = &x->ports[q];
           const struct labo_host *host = &lab->hosts[x->host];
           const char *taken = port_taken (host, pq->host_port);
-          bool done = false;
-
           if (taken)
-            {
-              lf_error (c, pq->pos, "host port %u is taken on host '%s' by %s",
-                        (unsigned) pq->host_port, host->name, taken);
-              continue;
-            }
-          for (size_t i = 0; i <= j && !done; i++)
-            {
-              const struct labo_node *y = &lab->nodes[i];
-              if (y->host != x->host)
-                continue;
-              for (size_t p = 0; p < (i == j ? q : y->n_ports) && !done; p++)
-                if (y->ports[p].host_port == pq->host_port)
-                  {
-                    lf_error (c, pq->pos,
-                              "host port %u is already published on host '%s' by node '%s' "
-                              "(at %d:%d)",
-                              (unsigned) pq->host_port, host->name, y->name,
-                              y->ports[p].pos.line, y->ports[p].pos.col);
-                    done = true;
-                  }
-            }
+            lf_error (c, pq->pos, "host port %u is taken on host '%s' by %s",
+                      (unsigned) pq->host_port, host->name, taken);
+          else
+            v[n++] = (struct pub){ x->host, pq->host_port, j, q };
         }
+    }
+  qsort (v, n, sizeof *v, pub_cmp);
+  for (size_t j = 1, i = 0; j < n; j++)
+    {
+      const struct labo_port *pj = &lab->nodes[v[j].node].ports[v[j].q];
+      const struct labo_port *pi = &lab->nodes[v[i].node].ports[v[i].q];
+      if (v[j].host != v[i].host || v[j].port != v[i].port)
+        {
+          i = j;
+          continue;
+        }
+      lf_error (c, pj->pos,
+                "host port %u is already published on host '%s' by node '%s' (at %d:%d)",
+                v[j].port, lab->hosts[v[j].host].name, lab->nodes[v[i].node].name, pi->pos.line,
+                pi->pos.col);
+    }
+}
 
-      /* myid: by default 1 + the node's position among zookeeper nodes */
+/* myids, given or by default (1 + the node's position among zookeeper
+ * nodes): distinct, a later one naming the first. */
+static void
+check_node_myids (struct lf_ctx *c)
+{
+  struct labo_lab *lab = c->lab;
+  size_t holder[256]; /* of each myid, the first node that has it */
+  int k = 0;
+
+  for (size_t i = 0; i < 256; i++)
+    holder[i] = LF_NONE;
+  for (size_t j = 0; j < lab->n_nodes; j++)
+    {
+      struct labo_node *x = &lab->nodes[j];
+      const struct labo_node *y;
+      const struct lf_node_aux *ya;
+      struct labo_pos ypos;
+      cleanup_free char *theirs = NULL;
+
       if (x->service != LABO_SERVICE_ZOOKEEPER)
         continue;
       k++;
@@ -561,39 +909,50 @@ check_nodes (struct lf_ctx *c)
             }
           x->myid = k;
         }
-      for (size_t i = 0; i < j; i++)
+      if (x->myid < 1 || x->myid > 255)
+        continue; /* not read (reported) */
+      if (holder[x->myid] == LF_NONE)
         {
-          const struct labo_node *y = &lab->nodes[i];
-          const struct lf_node_aux *ya = &c->node_aux[i];
-          struct labo_pos ypos = ya->myid_given ? ya->myid_pos : y->pos;
-          cleanup_free char *theirs = NULL;
-
-          if (y->service != LABO_SERVICE_ZOOKEEPER || y->myid != x->myid)
-            continue;
-          theirs = xasprintf ("node '%s' has it%s (at %d:%d)", y->name,
-                              ya->myid_given ? "" : " by default", ypos.line, ypos.col);
-          if (c->node_aux[j].myid_given)
-            lf_error (c, c->node_aux[j].myid_pos, "duplicate myid %d: %s", x->myid, theirs);
-          else
-            lf_error (c, x->pos,
-                      "node '%s' has myid %d by default (1 + its position among zookeeper "
-                      "nodes), but %s: give it a myid",
-                      x->name, x->myid, theirs);
-          break;
+          holder[x->myid] = j;
+          continue;
         }
+      y = &lab->nodes[holder[x->myid]];
+      ya = &c->node_aux[holder[x->myid]];
+      ypos = ya->myid_given ? ya->myid_pos : y->pos;
+      theirs = xasprintf ("node '%s' has it%s (at %d:%d)", y->name,
+                          ya->myid_given ? "" : " by default", ypos.line, ypos.col);
+      if (c->node_aux[j].myid_given)
+        lf_error (c, c->node_aux[j].myid_pos, "duplicate myid %d: %s", x->myid, theirs);
+      else
+        lf_error (c, x->pos,
+                  "node '%s' has myid %d by default (1 + its position among zookeeper "
+                  "nodes), but %s: give it a myid",
+                  x->name, x->myid, theirs);
     }
 }
 
 void
 lf_validate (struct lf_ctx *c)
 {
+  struct ifaces ifs;
+  struct addr_index ax;
+  cleanup_free size_t *dup = NULL;
+
+  ifaces_build (c->lab, &ifs);
   check_p2p (c);
-  check_docker (c);
+  check_docker (c, &ifs);
   check_overlaps (c);
   check_addresses (c);
-  check_ifnames (c); /* before the routes, whose messages name interfaces */
+  check_ifnames (c, &ifs); /* before the routes, whose messages name interfaces */
   check_root_ifnames (c);
+  addr_index_build (c, &ifs, &ax);
+  dup = route_duplicates (c);
   for (size_t i = 0; i < c->n_route_aux; i++)
-    check_route (c, i);
-  check_nodes (c);
+    check_route (c, i, dup, &ifs, &ax);
+  addr_index_free (&ax);
+  /* nodes: addresses, then ports, then myids, as each node was checked */
+  check_node_addresses (c);
+  check_node_ports (c);
+  check_node_myids (c);
+  ifaces_free (&ifs);
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -113,15 +114,38 @@ labo_now (void)
 size_t
 labo_edit_distance (const char *a, const char *b)
 {
-  size_t la = strlen (a), lb = strlen (b);
-  cleanup_free size_t *row = xcalloc (lb + 1, sizeof (size_t));
+  return labo_edit_distance_max (a, b, (size_t) -1 / 2);
+}
+
+/* Levenshtein's table, row by row, but only the cells within `max` of the
+ * diagonal: a cell further off needs more than `max` edits. So it costs
+ * O(max * (|a| + |b|)), not O(|a| * |b|), and it stops at the first row
+ * whose every cell is past max, since the cells below only grow. */
+size_t
+labo_edit_distance_max (const char *a, const char *b, size_t max)
+{
+  size_t la = strlen (a), lb, far = max + 1;
+  cleanup_free size_t *row = NULL;
+
+  /* b may be long (a name from a hostile file): measure it only as far as
+   * it matters; each character more than max beyond a's is one edit more */
+  lb = strnlen (b, max >= (size_t) -1 - la - 1 ? (size_t) -1 : la + max + 1);
+  if ((la > lb ? la - lb : lb - la) > max)
+    return far;
+  if (max > la + lb)
+    max = la + lb;
+  row = xmalloc ((lb + 1) * sizeof (size_t));
   for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
+    row[j] = j <= max ? j : far;
   for (size_t i = 1; i <= la; i++)
     {
-      size_t diag = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= lb; j++)
+      size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
+      size_t diag = row[lo - 1], best_in_row;
+
+      /* column 0 (i deletions), or the column before the band, out of reach */
+      row[lo - 1] = lo == 1 && i <= max ? i : far;
+      best_in_row = row[lo - 1];
+      for (size_t j = lo; j <= hi; j++)
         {
           size_t up = row[j];
           size_t best = diag + (a[i - 1] != b[j - 1]);
@@ -129,33 +153,46 @@ labo_edit_distance (const char *a, const char *b)
             best = up + 1;
           if (row[j - 1] + 1 < best)
             best = row[j - 1] + 1;
-          row[j] = best;
+          row[j] = best > far ? far : best;
           diag = up;
+          if (row[j] < best_in_row)
+            best_in_row = row[j];
         }
+      if (hi < lb)
+        row[hi + 1] = far; /* enters the band next row, from outside it */
+      if (best_in_row > max)
+        return far;
     }
-  return row[lb];
+  return row[lb] > max ? far : row[lb];
 }
 
 char *
 labo_read_file (const char *path, size_t *len)
 {
+  return labo_read_file_max (path, SIZE_MAX - 1, len);
+}
+
+char *
+labo_read_file_max (const char *path, size_t max, size_t *len)
+{
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   char *buf;
-  size_t cap, used = 0;
+  size_t cap, used = 0, want = max < SIZE_MAX - 1 ? max + 1 : SIZE_MAX - 1;
 
   if (fd < 0)
     return NULL;
   if (fstat (fd, &st) < 0)
     return NULL;
-  cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+  /* the size stat gives is a hint only (/proc files say 0) */
+  cap = st.st_size > 0 && (uint64_t) st.st_size < want ? (size_t) st.st_size + 1 : 4096;
   buf = xmalloc (cap);
-  for (;;)
+  while (used < want)
     {
       ssize_t r;
       if (used + 1 >= cap)
         buf = xrealloc (buf, cap *= 2);
-      r = read (fd, buf + used, cap - used - 1);
+      r = read (fd, buf + used, (cap - used - 1 < want - used ? cap - used - 1 : want - used));
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)

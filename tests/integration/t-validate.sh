@@ -112,6 +112,39 @@ run "$LABO" up "$TMP/absent.yaml"
 expect_rc 2 "up of a file that does not exist"
 assert_lab_gone "$LAB"
 
+# ---- limits (issue 9): refused where the file passes one, and nothing made ----
+# 1024 hosts on one segment: a valid file, but a Linux bridge has 1023 ports
+BIG=$TMP/big.yaml
+{
+	printf 'lab: %s\nsegments: {lan: {subnet: 10.200.0.0/16}}\nhosts:\n' "$LAB"
+	for i in $(seq 1 1024); do printf '  h%d: {links: [{segment: lan}]}\n' "$i"; done
+} >"$BIG"
+chmod 644 "$BIG"
+run "${AS_NOBODY[@]}" "$LABO" validate "$BIG"
+expect_rc 0 "validate of 1024 hosts on one segment (validate does not look at the machine)"
+run "${AS_NOBODY[@]}" "$LABO" --limit hosts=1000 validate "$BIG"
+expect_rc 2 "validate under --limit hosts=1000"
+assert_match "$ERR" "^$BIG:1004:3: error: too many hosts: more than 1000, the hosts limit \(labo --limit hosts=N raises it\)" \
+	"past the hosts limit: refused at the first host too many"
+run "$LABO" --limit hostz=1 validate "$BIG"
+expect_rc 2 "an unknown limit is bad input"
+before=$(ls -A /run/netns 2>/dev/null | grep -E "^labo\\.$LAB(\\.|\$)")
+run "$LABO" up "$BIG"
+expect_rc 1 "up of a lab no bridge can hold"
+assert_contains "$ERR" "segment 'lan' has 1024 ports, and a Linux bridge has at most 1023" \
+	"up says which segment has too many ports"
+assert_contains "$ERR" "nothing was made" "and that nothing was made"
+assert_eq "$before" "$(ls -A /run/netns 2>/dev/null | grep -E "^labo\\.$LAB(\\.|\$)")" "up of a lab too big made no namespace"
+assert_lab_gone "$LAB"
+# a hostile file: 100,000 '[' refused at the 64th, at once
+printf 'lab: deep\nhosts: %s\n' "$(head -c 100000 /dev/zero | tr '\0' '[')" >"$TMP/deep.yaml"
+chmod 644 "$TMP/deep.yaml"
+t0=$EPOCHREALTIME
+run "${AS_NOBODY[@]}" "$LABO" validate "$TMP/deep.yaml"
+expect_rc 2 "validate of 100,000 ["
+assert_match "$ERR" "^$TMP/deep.yaml:2:71: error: nested too deep: more than 64 levels" "nesting refused at its position"
+assert_eq "1" "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a < 2) }')" "and at once (under 2 s)"
+
 # --dry-run needs no privilege either and makes nothing
 run "${AS_NOBODY[@]}" "$LABO" up --dry-run "$GOOD"
 expect_rc 0 "up --dry-run of a good file as nobody"

@@ -1,6 +1,8 @@
 /* Shared by the unit tests that read corpora of files (test_labfile.c,
  * test_scenario.c): where the test data is, the sorted *.yaml files of a
- * folder, and each bad file's first line, "# expect: LINE:COL: MESSAGE".
+ * folder, and each bad file's first line, "# expect: LINE:COL: MESSAGE",
+ * with any "# limit: NAME=N" lines right after it (the limits the file is
+ * read under: a file past a limit stays small that way).
  * Static, so each test binary keeps its one source file. */
 #ifndef LABO_TESTS_CORPUS_H
 #define LABO_TESTS_CORPUS_H
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "labo/labfile.h"
+#include "labo/limits.h"
 #include "labo/util.h"
 
 static inline const char *
@@ -78,10 +81,34 @@ parse_expect (const char *text, int *line, int *col, char **msg)
   return 0;
 }
 
-/* Parses one file of a bad corpus into d; true if it produced an object
- * (it must not), which it releases. */
+/* The "# limit: NAME=N" lines after the first into *lim (from the
+ * defaults). */
+static inline int
+parse_limits (const char *text, struct labo_limits *lim)
+{
+  const char *p = strchr (text, '\n');
+
+  *lim = labo_limits_default;
+  while (p && strncmp (p + 1, "# limit: ", 9) == 0)
+    {
+      const char *eol = strchr (p + 1, '\n');
+      cleanup_free char *a = strndup (p + 10, eol ? (size_t) (eol - p - 10) : strlen (p + 10));
+      labo_error_t err = NULL;
+      if (labo_limits_set (lim, a, &err) < 0)
+        {
+          print_error ("%s\n", err->msg);
+          labo_error_release (&err);
+          return -1;
+        }
+      p = eol;
+    }
+  return 0;
+}
+
+/* Parses one file of a bad corpus into d, under lim; true if it produced
+ * an object (it must not), which it releases. */
 typedef bool (*corpus_parse_fn) (const char *file, const char *text, size_t len,
-                                 struct labo_diags *d, void *ctx);
+                                 const struct labo_limits *lim, struct labo_diags *d, void *ctx);
 
 /* Every file of dir must give exactly its expected diagnostic, and
  * nothing else. Prints each mismatch; returns how many, and in *n how many
@@ -96,19 +123,21 @@ run_bad_corpus (const char *dir, corpus_parse_fn parse, void *ctx, size_t *n)
     {
       cleanup_free char *text = NULL, *msg = NULL;
       struct labo_diags d = { NULL, 0 };
+      struct labo_limits lim;
       size_t len;
       int line, col;
       bool made;
 
       text = labo_read_file (files[i], &len);
       assert_non_null (text);
-      if (parse_expect (text, &line, &col, &msg) < 0)
+      if (parse_expect (text, &line, &col, &msg) < 0 || parse_limits (text, &lim) < 0)
         {
-          print_error ("%s: first line is not '# expect: LINE:COL: MESSAGE'\n", files[i]);
+          print_error ("%s: first line is not '# expect: LINE:COL: MESSAGE', or a "
+                       "'# limit: NAME=N' line after it is wrong\n", files[i]);
           failures++;
           continue;
         }
-      made = parse (files[i], text, len, &d, ctx);
+      made = parse (files[i], text, len, &lim, &d, ctx);
       if (made || d.n != 1 || d.v[0].line != line || d.v[0].col != col
           || strcmp (d.v[0].msg, msg) != 0 || strcmp (d.v[0].file, files[i]) != 0)
         {

@@ -53,9 +53,10 @@ parse_ok (const char *text)
 /* ---- corpora ---- */
 
 static bool
-parse_lab (const char *file, const char *text, size_t len, struct labo_diags *d, void *ctx)
+parse_lab (const char *file, const char *text, size_t len, const struct labo_limits *lim,
+           struct labo_diags *d, void *ctx)
 {
-  struct labo_lab *lab = labo_labfile_parse (file, text, len, d);
+  struct labo_lab *lab = labo_labfile_parse_limited (file, text, len, lim, d);
   bool made = lab != NULL;
 
   labo_lab_free (lab);

@@ -39,9 +39,10 @@ load_lab (const char *name)
 }
 
 static bool
-parse_scenario (const char *file, const char *text, size_t len, struct labo_diags *d, void *ctx)
+parse_scenario (const char *file, const char *text, size_t len, const struct labo_limits *lim,
+                struct labo_diags *d, void *ctx)
 {
-  struct labo_scenario *sc = labo_scenario_parse (file, text, len, ctx, d);
+  struct labo_scenario *sc = labo_scenario_parse_limited (file, text, len, ctx, lim, d);
   bool made = sc != NULL;
 
   labo_scenario_free (sc);
