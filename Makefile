@@ -41,7 +41,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration bench bench-seed bench-supervise bench-link install clean
+.PHONY: all check unit integration bench bench-seed bench-supervise bench-crash bench-link install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -94,11 +94,12 @@ check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS)
 	@$(MAKE) --no-print-directory integration
 
 # All need root: the lab engine against ip -batch and Mininet, the seed,
-# the supervisor, the link emulator.
+# the supervisor, a dockerd's crash, the link emulator.
 bench: labo
 	bench/run.sh
 	bench/seed.sh
 	bench/supervise.sh
+	bench/daemon-crash.sh
 	bench/link.sh
 
 bench-seed: labo
@@ -106,6 +107,9 @@ bench-seed: labo
 
 bench-supervise: labo
 	bench/supervise.sh
+
+bench-crash: labo
+	bench/daemon-crash.sh
 
 bench-link: labo $(TOOLS)
 	bench/link.sh
