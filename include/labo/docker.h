@@ -74,7 +74,9 @@ json_t *labo_docker_swarm_join_body (uint32_t advertise, uint32_t manager, const
 json_t *labo_docker_network_body (const struct labo_overlay *overlay, const char *lab);
 /* The container spec of a node: image, hostname, env, labels
  * (labo.lab, labo.host, labo.node), published ports bound to the host's lab
- * address, the overlay with the node's fixed address and its name as alias.
+ * address, the overlay with the node's fixed address and its name as alias,
+ * and every other node's name and overlay address in its /etc/hosts (so
+ * that no peer's name waits on Docker's gossip after a daemon restarts).
  * `env` is NULL-terminated and may be NULL. */
 json_t *labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *node,
                                     const char *image, const char *const *env);

@@ -138,6 +138,29 @@ labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *
   if (lab->overlay.present)
     json_object_set_new (host_config, "NetworkMode", json_string (lab->overlay.name));
   json_object_set_new (host_config, "PortBindings", bindings);
+  if (lab->overlay.present)
+    {
+      /* Every other node's name in the container's /etc/hosts, as the
+       * process runtime's nodes have them: Docker's embedded DNS knows a
+       * name on another host only once its daemon's gossip (networkdb)
+       * has brought the peer's endpoint, seconds after a daemon restarts,
+       * and meanwhile forwards the query to the machine's nameservers,
+       * which a lab cannot reach. ZooKeeper resolves its peers as it reads
+       * its configuration: namenode1 sat 10 s on "namenode2" there after
+       * its dockerd restarted, then saw "namenode2/<unresolved>" for 12 s
+       * more (issue 9). The addresses are fixed: nothing to ask. */
+      json_t *hosts = json_array ();
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        {
+          const struct labo_node *o = &lab->nodes[i];
+          char a[16];
+          if (o == node || o->address == 0)
+            continue;
+          json_array_append_new (hosts, json_sprintf ("%s:%s", o->name,
+                                                      labo_ipv4_format (o->address, a)));
+        }
+      json_object_set_new (host_config, "ExtraHosts", hosts);
+    }
   /* Restarts are the supervisor's business: a Docker restart policy would
    * race it and hide crashes. */
   json_object_set_new (host_config, "RestartPolicy", json_pack ("{s:s}", "Name", "no"));

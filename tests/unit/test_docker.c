@@ -163,7 +163,8 @@ research_lab (struct research_lab *r)
   };
 }
 
-/* build/research/create-namenode{1,2}.json, plus the labo.node label. */
+/* build/research/create-namenode{1,2}.json, plus the labo.node label and
+ * the other node's address in /etc/hosts (ExtraHosts). */
 static void
 test_container_body (void **state)
 {
@@ -186,6 +187,7 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"33888\"}]},"
+      "\"ExtraHosts\":[\"namenode2:10.0.0.2\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
@@ -200,6 +202,7 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"33888\"}]},"
+      "\"ExtraHosts\":[\"namenode1:10.0.0.1\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
