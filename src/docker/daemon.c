@@ -282,6 +282,41 @@ forget_if_dead (const char *file)
     unlink (file);
 }
 
+/* A dockerd that dies takes its containerd with it (its death signal), but
+ * not at once: a Go process of many threads may take a while to exit on a
+ * busy machine. A dockerd started meanwhile finds it still running
+ * ("libcontainerd: containerd is still running"), waits on it, and exits
+ * 15 s later ("failed to start containerd: timeout waiting for containerd
+ * to start"): seen when the supervisor restarted the manager's dockerd
+ * 0.1 s after a kill -9 (issue 9, one of 12 such restarts). So the previous
+ * run's containerd, if it runs, is ended and waited for first. */
+static void
+end_previous_containerd (const char *file)
+{
+  cleanup_free char *text = labo_read_file (file, NULL);
+  cleanup_free char *comm = NULL;
+  cleanup_close int pfd = -1;
+  long pid = text ? atol (text) : 0;
+  char path[64];
+  struct pollfd p;
+
+  if (pid <= 0)
+    return;
+  snprintf (path, sizeof (path), "/proc/%ld/comm", pid);
+  comm = labo_read_file (path, NULL);
+  if (comm == NULL || strcmp (comm, "containerd\n") != 0)
+    return; /* gone, or the pid is another process's now */
+  pfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  if (pfd < 0)
+    return;
+  syscall (SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+  /* readable once it has exited; a containerd that SIGKILL does not end
+   * within 5 s is beyond waiting for, and dockerd will say so */
+  p = (struct pollfd){ .fd = pfd, .events = POLLIN };
+  while (poll (&p, 1, 5000) < 0 && errno == EINTR)
+    ;
+}
+
 /* The bridges a dockerd makes in its host, whose ports are its sandboxes'
  * and containers' (docker0 for the default network, docker_gwbridge for
  * the published ports of containers on an overlay). */
@@ -380,6 +415,7 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
   {
     cleanup_free char *containerd = xasprintf ("%s/docker/containerd/containerd.pid", p.run);
     forget_if_dead (p.pidfile);
+    end_previous_containerd (containerd);
     forget_if_dead (containerd);
   }
   /* A daemon that died leaves its containers' network namespaces behind
