@@ -286,6 +286,47 @@ labo_docker_error_message (const char *body, size_t len)
   return msg ? msg : trimmed (body, len);
 }
 
+int
+labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n)
+{
+  json_t *j = body ? json_loadb (body, len, 0, NULL) : NULL;
+  json_t *peers = json_object_get (j, "Peers");
+  uint32_t *out = NULL;
+  size_t count = 0, i;
+  json_t *p;
+
+  *addrs = NULL;
+  *n = 0;
+  /* a network's inspection has an Id; "Peers" is null when it has none */
+  if (!json_is_object (j) || !json_is_string (json_object_get (j, "Id"))
+      || !(json_is_array (peers) || json_is_null (peers) || peers == NULL))
+    {
+      json_decref (j);
+      return -1;
+    }
+  if (json_array_size (peers) > 0)
+    out = xcalloc (json_array_size (peers), sizeof (*out));
+  json_array_foreach (peers, i, p)
+  {
+    const char *ip = json_string_value (json_object_get (p, "IP"));
+    /* "unknown": a node the network still lists but the gossip has lost
+     * (networkdb's Peers says so rather than fail): no peer */
+    if (ip != NULL && strcmp (ip, "unknown") == 0)
+      continue;
+    if (ip == NULL || labo_ipv4_parse (ip, &out[count]) < 0)
+      {
+        free (out);
+        json_decref (j);
+        return -1;
+      }
+    count++;
+  }
+  json_decref (j);
+  *addrs = out;
+  *n = count;
+  return 0;
+}
+
 /* One complete line of a progress stream. */
 static void
 ndjson_line (struct labo_ndjson *s, const char *line, size_t len)
