@@ -107,7 +107,7 @@ stats() { # min median max of a column
 }
 over() { col "$1" 3 | awk '$1 > 15 { n++ } END { print n + 0 }'; }
 {
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/daemon-crash.sh $R\` (SETTLE=$SETTLE QUICK=$QUICK): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r), labo $(git describe --always --dirty 2>/dev/null)${NOTE:+, $NOTE}. Seconds: min / median / max."
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/daemon-crash.sh $R\` (SETTLE=$SETTLE QUICK=$QUICK): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r), $("$LABO" --version)${NOTE:+, $NOTE}. Seconds: min / median / max."
   echo
   echo "| series | crashes | kill -9 to serving again | to the daemons answering | to the nodes running | over 15 s |"
   echo "|---|---|---|---|---|---|"
