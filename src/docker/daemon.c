@@ -319,7 +319,19 @@ end_previous_containerd (const char *file)
 
 /* The bridges a dockerd makes in its host, whose ports are its sandboxes'
  * and containers' (docker0 for the default network, docker_gwbridge for
- * the published ports of containers on an overlay). */
+ * the published ports of containers on an overlay).
+ *
+ * A daemon that died leaves its containers' network namespaces behind for
+ * up to two minutes after their processes are gone (measured: 110 s after
+ * a kill -9 of both dockerds; what holds them is no process of the lab,
+ * most likely their TCP connections, closed towards peers that no longer
+ * answer). Each keeps its port on docker_gwbridge, with the address and
+ * MAC address (172.18.0.3, 02:42:ac:12:00:03) that the same node's new
+ * container gets again, and the bridge goes on sending that address's
+ * frames to the dead port: the node's published ports answer "Connection
+ * refused" until the namespace goes (issue 9: the ensemble served inside
+ * its hosts but not through 32181 for 30 to 110 s). With no daemon running
+ * on the host, every port of its bridges is a previous run's. */
 static const char *const daemon_bridges[] = { "docker_gwbridge", "docker0" };
 
 int
@@ -418,20 +430,6 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
     end_previous_containerd (containerd);
     forget_if_dead (containerd);
   }
-  /* A daemon that died leaves its containers' network namespaces behind
-   * for up to two minutes after their processes are gone (measured: 110 s
-   * after a kill -9 of both dockerds; what holds them is not a process of
-   * the lab, most likely their TCP connections, closed towards peers that
-   * no longer answer). Each keeps its port on docker_gwbridge, with the
-   * address and MAC address (172.18.0.3, 02:42:ac:12:00:03) that the same
-   * node's new container gets again, and the bridge goes on sending that
-   * address's frames to the dead port: the node's published ports answer
-   * "Connection refused" until the namespace goes (issue 9: the ensemble
-   * served inside its hosts but not through 32181 for 30 to 110 s). No
-   * daemon runs on the host now, so every port of its bridges is a
-   * previous run's. */
-  if (labo_daemon_clear_bridges (lab, h, err) < 0)
-    goto out;
   fflush (NULL);
   pid = fork ();
   if (pid < 0)

@@ -635,6 +635,14 @@ daemon_launch (struct sv_daemon *d)
   u->kill_sent = false;
   u->ours = true;
   gossip_forget (d);
+  /* its last run's containers may outlive it as namespaces whose ports on
+   * docker_gwbridge take the published ports' traffic away from the new
+   * ones (daemon.c): a failure here is no reason not to start it */
+  if (labo_daemon_clear_bridges (sv->lab, d->host, &err) < 0)
+    {
+      sv_event (sv, "warning", u->name, NULL, "%s; starting the daemon all the same", err->msg);
+      labo_error_release (&err);
+    }
   pid = labo_daemon_start (sv->lab, d->host, &err);
   if (pid < 0)
     {
