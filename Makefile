@@ -42,8 +42,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration fuzz fuzz-ci bench bench-seed bench-supervise bench-link \
-        bench-gate bench-validate install clean
+.PHONY: all check unit integration fuzz fuzz-ci bench bench-seed bench-supervise bench-crash \
+        bench-link bench-gate bench-validate install clean
 all: labo
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -152,11 +152,12 @@ fuzz-ci: $(FUZZERS)
 	$(call run_fuzzer,scenario,$(FUZZ_CI_SECONDS))
 
 # All need root: the lab engine against ip -batch and Mininet, the seed,
-# the supervisor, the link emulator.
+# the supervisor, a dockerd's crash, the link emulator.
 bench: labo
 	bench/run.sh
 	bench/seed.sh
 	bench/supervise.sh
+	bench/daemon-crash.sh
 	bench/link.sh
 	bench/gate.sh
 
@@ -165,6 +166,9 @@ bench-seed: labo
 
 bench-supervise: labo
 	bench/supervise.sh
+
+bench-crash: labo
+	bench/daemon-crash.sh
 
 bench-link: labo $(TOOLS)
 	bench/link.sh

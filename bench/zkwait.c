@@ -9,7 +9,8 @@
  *                                         wall-clock time of the kill (taken
  *                                         at the system call) and the seconds
  *   zkwait kill PID                       only the kill, and its time
- * Exit 1 on timeout. */
+ * PID may be several, comma-separated ("4242,4343"): all are killed in
+ * one go, the time taken before the first kill (a double crash).  * Exit 1 on timeout. */
 #include <signal.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,25 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* SIGKILLs every pid of "P[,P...]"; 0, or -1 with errno. */
+static int
+kill_all (const char *pids)
+{
+  const char *p = pids;
+  for (;;)
+    {
+      char *end;
+      long pid = strtol (p, &end, 10);
+      if (end == p || pid <= 0)
+        return errno = EINVAL, -1;
+      if (kill ((pid_t) pid, SIGKILL) < 0)
+        return -1;
+      if (*end != ',')
+        return *end == '\0' ? 0 : (errno = EINVAL, -1);
+      p = end + 1;
+    }
+}
 
 static double
 wall (void)
@@ -80,7 +100,7 @@ main (int argc, char **argv)
   if (argc == 3 && strcmp (argv[1], "kill") == 0)
     {
       t0 = wall ();
-      if (kill (atoi (argv[2]), SIGKILL) < 0)
+      if (kill_all (argv[2]) < 0)
         return perror ("kill"), 1;
       printf ("%.6f\n", t0);
       return 0;
@@ -88,7 +108,7 @@ main (int argc, char **argv)
   if (argc >= 5 && strcmp (argv[1], "kill") == 0)
     {
       t0 = wall ();
-      if (kill (atoi (argv[2]), SIGKILL) < 0)
+      if (kill_all (argv[2]) < 0)
         return perror ("kill"), 1;
       deadline = wall () + atof (argv[3]);
       first = 4;
@@ -101,7 +121,7 @@ main (int argc, char **argv)
     }
   else
     {
-      fprintf (stderr, "usage: %s serving TIMEOUT ADDR:PORT... | kill PID [TIMEOUT ADDR:PORT...]\n",
+      fprintf (stderr, "usage: %s serving TIMEOUT ADDR:PORT... | kill PID[,PID...] [TIMEOUT ADDR:PORT...]\n",
                argv[0]);
       return 2;
     }

@@ -50,6 +50,13 @@ int labo_daemon_connect (const struct labo_lab *lab, size_t h, struct labo_docke
  * last lab's down removes them if labo made them), then forks a child that
  * enters the host and execs dockerd. Returns the daemon's pid. */
 pid_t labo_daemon_start (const struct labo_lab *lab, size_t host, labo_error_t *err);
+/* Deletes every port of the bridges a dockerd makes in host's network
+ * namespace (docker0, docker_gwbridge), taking each veth's other end with
+ * it. Only for a host whose dockerd is not running: its ports are then all
+ * a dead run's, left to containers' namespaces that outlive it, and the
+ * supervisor clears them before it starts the daemon again. Returns the
+ * number deleted (0 without those bridges). */
+int labo_daemon_clear_bridges (const struct labo_lab *lab, size_t host, labo_error_t *err);
 
 /* Waits until the daemon answers GET /_ping, or dies, or timeout_s passes:
  * the socket's appearance is watched with inotify and the daemon with a

@@ -74,7 +74,9 @@ json_t *labo_docker_swarm_join_body (uint32_t advertise, uint32_t manager, const
 json_t *labo_docker_network_body (const struct labo_overlay *overlay, const char *lab);
 /* The container spec of a node: image, hostname, env, labels
  * (labo.lab, labo.host, labo.node), published ports bound to the host's lab
- * address, the overlay with the node's fixed address and its name as alias.
+ * address, the overlay with the node's fixed address and its name as alias,
+ * and every other node's name and overlay address in its /etc/hosts (so
+ * that no peer's name waits on Docker's gossip after a daemon restarts).
  * `env` is NULL-terminated and may be NULL. */
 json_t *labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *node,
                                     const char *image, const char *const *env);
@@ -83,6 +85,17 @@ char *labo_docker_import_query (const char *repo, const char *tag, const char *c
 /* "/events?filters=..." for the containers of one lab (label labo.lab):
  * the supervisor's stream of their start, die, oom and destroy. Caller frees. */
 char *labo_docker_events_path (const char *lab);
+/* Where a daemon's gossip shows: Swarm's ingress network, which every
+ * node of a Swarm has from its start, inspected as the node itself sees
+ * it (verbose: without it a manager answers with the cluster's record,
+ * which has no peers). */
+#define LABO_DOCKER_GOSSIP_PATH "/networks/ingress?verbose=true"
+/* The peers of a network's inspection ("Peers": [{"Name", "IP"}]): the
+ * nodes of Docker's gossip (networkdb) that the daemon knows to share the
+ * network, itself included once its gossip runs. Their addresses into
+ * *addrs (caller frees; NULL when none), *n of them. Returns 0, or -1 if
+ * the body is no network's inspection or an address is not one. */
+int labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n);
 /* Docker's error text from a non-2xx reply body ({"message": "..."}), or
  * the body itself trimmed when it is not that JSON. Caller frees. */
 char *labo_docker_error_message (const char *body, size_t len);

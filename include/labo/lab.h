@@ -212,7 +212,8 @@ const char *labo_runtime_name (enum labo_runtime r); /* "auto", "docker", "proce
 int labo_runtime_parse (const char *s, enum labo_runtime *out);
 
 /* A container on a host, with a fixed overlay address, a name the other
- * nodes resolve (Docker's embedded DNS), and published ports. */
+ * nodes resolve (their /etc/hosts, and Docker's embedded DNS), and
+ * published ports. */
 struct labo_node
 {
   char *name; /* container name and hostname */

@@ -14,7 +14,11 @@
  *   - with restart off, deaths are tallied and nothing is restarted;
  *   - a start the runtime refuses (nothing ran: Docker's overlay not back
  *     yet after its daemon restarted, say) is retried with the backoff of
- *     a quick death, and is no death: giving up is for what runs and dies. */
+ *     a quick death, and is no death: giving up is for what runs and dies;
+ *   - a death its daemon caused (a node's dockerd died and took it along)
+ *     is counted, but is neither a reason to back off nor a step towards a
+ *     give-up; a run that outlasted backoff_reset still ends the series, as
+ *     any long run does. */
 #ifndef LABO_POLICY_H
 #define LABO_POLICY_H
 
@@ -55,6 +59,11 @@ enum labo_policy_verdict labo_policy_died (struct labo_policy *p, const struct l
 enum labo_policy_verdict labo_policy_refused (struct labo_policy *p,
                                               const struct labo_supervise *cfg, double now,
                                               double *at);
+/* A death at `now` that its daemon caused (labo_policy_died is for the
+ * thing's own deaths): counted; if the run outlasted backoff_reset, the
+ * series of quick deaths and refusals before it is over. No verdict: the
+ * thing starts again with its daemon. */
+void labo_policy_collateral (struct labo_policy *p, const struct labo_supervise *cfg, double now);
 /* Clears the give-up and the series of quick deaths (a user's retry);
  * the tallies stay. */
 void labo_policy_reset (struct labo_policy *p);

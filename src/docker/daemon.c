@@ -18,6 +18,10 @@
 #include "labo/docker.h"
 #include "labo/fs.h"
 #include "labo/host.h"
+#include "labo/inspect.h"
+#include "labo/netlink.h"
+#include "labo/netns.h"
+#include "labo/plan.h"
 #include "labo/state.h"
 #include "labo/util.h"
 
@@ -306,6 +310,101 @@ forget_if_dead (const char *file)
     unlink (file);
 }
 
+/* A dockerd that dies takes its containerd with it (its death signal), but
+ * not at once: a Go process of many threads may take a while to exit on a
+ * busy machine. A dockerd started meanwhile finds it still running
+ * ("libcontainerd: containerd is still running"), waits on it, and exits
+ * 15 s later ("failed to start containerd: timeout waiting for containerd
+ * to start"): seen when the supervisor restarted the manager's dockerd
+ * 0.1 s after a kill -9 (issue 9, one of 12 such restarts). So the previous
+ * run's containerd, if it runs, is ended and waited for first. */
+static void
+end_previous_containerd (const char *file)
+{
+  cleanup_free char *text = labo_read_file (file, NULL);
+  cleanup_free char *comm = NULL;
+  cleanup_close int pfd = -1;
+  long pid = text ? atol (text) : 0;
+  char path[64];
+  struct pollfd p;
+
+  if (pid <= 0)
+    return;
+  snprintf (path, sizeof (path), "/proc/%ld/comm", pid);
+  comm = labo_read_file (path, NULL);
+  if (comm == NULL || strcmp (comm, "containerd\n") != 0)
+    return; /* gone, or the pid is another process's now */
+  pfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  if (pfd < 0)
+    return;
+  syscall (SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+  /* readable once it has exited; a containerd that SIGKILL does not end
+   * within 5 s is beyond waiting for, and dockerd will say so */
+  p = (struct pollfd){ .fd = pfd, .events = POLLIN };
+  while (poll (&p, 1, 5000) < 0 && errno == EINTR)
+    ;
+}
+
+/* The bridges a dockerd makes in its host, whose ports are its sandboxes'
+ * and containers' (docker0 for the default network, docker_gwbridge for
+ * the published ports of containers on an overlay).
+ *
+ * A daemon that died leaves its containers' network namespaces behind for
+ * up to two minutes after their processes are gone (measured: 110 s after
+ * a kill -9 of both dockerds; what holds them is no process of the lab,
+ * most likely their TCP connections, closed towards peers that no longer
+ * answer). Each keeps its port on docker_gwbridge, with the address and
+ * MAC address (172.18.0.3, 02:42:ac:12:00:03) that the same node's new
+ * container gets again, and the bridge goes on sending that address's
+ * frames to the dead port: the node's published ports answer "Connection
+ * refused" until the namespace goes (issue 9: the ensemble served inside
+ * its hosts but not through 32181 for 30 to 110 s). With no daemon running
+ * on the host, every port of its bridges is a previous run's. */
+static const char *const daemon_bridges[] = { "docker_gwbridge", "docker0" };
+
+int
+labo_daemon_clear_bridges (const struct labo_lab *lab, size_t h, labo_error_t *err)
+{
+  cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[h].name);
+  cleanup_free struct labo_ifinfo *ifs = NULL;
+  cleanup_close int fd = -1;
+  struct labo_nl nl;
+  size_t n;
+  int deleted = 0;
+
+  fd = labo_netns_open (ns, err);
+  if (fd < 0 || labo_inspect (fd, ns, &ifs, &n, err) < 0)
+    return labo_error_wrap (err, "clearing the Docker bridges of %s", lab->hosts[h].name);
+  if (labo_nl_open_in (&nl, fd, ns, err) < 0)
+    return labo_error_wrap (err, "clearing the Docker bridges of %s", lab->hosts[h].name);
+  for (size_t b = 0; b < sizeof (daemon_bridges) / sizeof (daemon_bridges[0]); b++)
+    {
+      const struct labo_ifinfo *br = labo_inspect_find (ifs, n, daemon_bridges[b]);
+      for (size_t i = 0; br && i < n; i++)
+        {
+          if (ifs[i].master != br->ifindex)
+            continue;
+          /* one at a time: a port whose namespace went meanwhile took its
+           * veth with it, and that is no failure */
+          labo_nl_link_del (&nl, ifs[i].ifindex, ifs[i].ifname);
+          if (labo_nl_flush (&nl, err) < 0)
+            {
+              if ((*err)->status != ENODEV)
+                {
+                  labo_nl_close (&nl);
+                  return labo_error_wrap (err, "clearing %s of %s", daemon_bridges[b],
+                                          lab->hosts[h].name);
+                }
+              labo_error_release (err);
+              continue;
+            }
+          deleted++;
+        }
+    }
+  labo_nl_close (&nl);
+  return deleted;
+}
+
 pid_t
 labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
 {
@@ -356,6 +455,7 @@ labo_daemon_start (const struct labo_lab *lab, size_t h, labo_error_t *err)
   {
     cleanup_free char *containerd = xasprintf ("%s/docker/containerd/containerd.pid", p.run);
     forget_if_dead (p.pidfile);
+    end_previous_containerd (containerd);
     forget_if_dead (containerd);
   }
   fflush (NULL);

@@ -138,6 +138,29 @@ labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *
   if (lab->overlay.present)
     json_object_set_new (host_config, "NetworkMode", json_string (lab->overlay.name));
   json_object_set_new (host_config, "PortBindings", bindings);
+  if (lab->overlay.present)
+    {
+      /* Every other node's name in the container's /etc/hosts, as the
+       * process runtime's nodes have them: Docker's embedded DNS knows a
+       * name on another host only once its daemon's gossip (networkdb)
+       * has brought the peer's endpoint, seconds after a daemon restarts,
+       * and meanwhile forwards the query to the machine's nameservers,
+       * which a lab cannot reach. ZooKeeper resolves its peers as it reads
+       * its configuration: namenode1 sat 10 s on "namenode2" there after
+       * its dockerd restarted, then saw "namenode2/<unresolved>" for 12 s
+       * more (issue 9). The addresses are fixed: nothing to ask. */
+      json_t *hosts = json_array ();
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        {
+          const struct labo_node *o = &lab->nodes[i];
+          char a[16];
+          if (o == node || o->address == 0)
+            continue;
+          json_array_append_new (hosts, json_sprintf ("%s:%s", o->name,
+                                                      labo_ipv4_format (o->address, a)));
+        }
+      json_object_set_new (host_config, "ExtraHosts", hosts);
+    }
   /* Restarts are the supervisor's business: a Docker restart policy would
    * race it and hide crashes. */
   json_object_set_new (host_config, "RestartPolicy", json_pack ("{s:s}", "Name", "no"));
@@ -261,6 +284,47 @@ labo_docker_error_message (const char *body, size_t len)
   /* A proxy's or an old daemon's plain-text reply ("page not found") is
    * still the best explanation there is. */
   return msg ? msg : trimmed (body, len);
+}
+
+int
+labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n)
+{
+  json_t *j = body ? json_loadb (body, len, 0, NULL) : NULL;
+  json_t *peers = json_object_get (j, "Peers");
+  uint32_t *out = NULL;
+  size_t count = 0, i;
+  json_t *p;
+
+  *addrs = NULL;
+  *n = 0;
+  /* a network's inspection has an Id; "Peers" is null when it has none */
+  if (!json_is_object (j) || !json_is_string (json_object_get (j, "Id"))
+      || !(json_is_array (peers) || json_is_null (peers) || peers == NULL))
+    {
+      json_decref (j);
+      return -1;
+    }
+  if (json_array_size (peers) > 0)
+    out = xcalloc (json_array_size (peers), sizeof (*out));
+  json_array_foreach (peers, i, p)
+  {
+    const char *ip = json_string_value (json_object_get (p, "IP"));
+    /* "unknown": a node the network still lists but the gossip has lost
+     * (networkdb's Peers says so rather than fail): no peer */
+    if (ip != NULL && strcmp (ip, "unknown") == 0)
+      continue;
+    if (ip == NULL || labo_ipv4_parse (ip, &out[count]) < 0)
+      {
+        free (out);
+        json_decref (j);
+        return -1;
+      }
+    count++;
+  }
+  json_decref (j);
+  *addrs = out;
+  *n = count;
+  return 0;
 }
 
 /* One complete line of a progress stream. */

@@ -85,6 +85,19 @@ labo_policy_refused (struct labo_policy *p, const struct labo_supervise *cfg, do
   return LABO_POLICY_RESTART;
 }
 
+/* Without this, a node whose daemon dies again and again never ends its
+ * series: its own deaths are none, so each refusal of a start after a
+ * daemon's restart doubled the delay of the next, across restarts that
+ * ran for minutes in between (issue 9: namenode2 waited 30 s before each
+ * start after the third crash of its dockerd). */
+void
+labo_policy_collateral (struct labo_policy *p, const struct labo_supervise *cfg, double now)
+{
+  p->deaths++;
+  if (p->started_at < 0 || now - p->started_at >= cfg->backoff_reset_ms / 1e3)
+    p->quick = 0;
+}
+
 enum labo_policy_verdict
 labo_policy_died (struct labo_policy *p, const struct labo_supervise *cfg, double now, double *at)
 {

@@ -355,7 +355,7 @@ sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool 
                  labo_wall () - (now - noticed));
   if (collateral)
     {
-      u->policy.deaths++;
+      labo_policy_collateral (&u->policy, u->cfg, now);
       u->state = SV_WAITING;
       sv_event (u->sv, "died", u->name, f, "%s (%s); starts again with its daemon", cause,
                 exit_text);

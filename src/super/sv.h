@@ -67,6 +67,15 @@ struct sv_unit
   void (*exited) (struct sv_unit *u, const char *exit_text);
 };
 
+/* What waits on Docker's gossip (sv_docker.c): a daemon's start, or the
+ * start of its nodes once it runs again. */
+enum sv_gate
+{
+  SV_GATE_NONE,
+  SV_GATE_START,
+  SV_GATE_NODES,
+};
+
 struct sv_daemon
 {
   struct sv_unit u;
@@ -78,6 +87,16 @@ struct sv_daemon
   int inotify_fd;             /* while starting: the socket appears */
   struct labo_timer ready_timer;
   double ready_deadline;
+  /* its gossip (Docker's networkdb): the hosts its ingress network lists */
+  struct labo_dcall *peers_call;
+  double peers_asked;         /* monotonic: when the call in flight was made */
+  uint32_t *peers;            /* lab addresses, as of peers_at */
+  size_t n_peers;
+  double peers_at;            /* when the answer in peers was asked; 0 none */
+  bool launched;              /* its current run is one the supervisor started */
+  enum sv_gate gate;
+  double gate_since;          /* monotonic */
+  bool gate_told;             /* the wait is in the events */
 };
 
 struct sv_node;
@@ -127,6 +146,7 @@ struct sv
   size_t n_nodes;
   int *host_ns;              /* network namespace of each host, for probes */
   char *image;               /* the nodes' image (Docker runtime) */
+  struct labo_timer gossip_timer; /* the gates' next look at the daemons' gossip */
   /* control */
   int listen_fd;
   struct sv_client *clients;

@@ -30,6 +30,8 @@
 static void node_inspect (struct sv_node *n);
 static void node_start (struct sv_unit *u);
 static void create_then_start (struct sv_node *n);
+static void daemon_launch (struct sv_daemon *d);
+static void nodes_inspect (struct sv_daemon *d);
 
 static struct sv_daemon *
 daemon_of (struct sv_unit *u)
@@ -168,10 +170,18 @@ static void
 on_events_opened (void *data)
 {
   struct sv_daemon *d = data;
-  struct sv *sv = d->u.sv;
 
   d->events_open = true;
-  /* from now on no event is missed: see what runs */
+  /* from now on no event is missed: see what runs (unless its nodes wait
+   * for its gossip: they are seen to when they may start) */
+  if (d->gate != SV_GATE_NODES)
+    nodes_inspect (d);
+}
+
+static void
+nodes_inspect (struct sv_daemon *d)
+{
+  struct sv *sv = d->u.sv;
   for (size_t i = 0; i < sv->n_nodes; i++)
     if (sv->nodes[i].daemon == d && sv->nodes[i].call == NULL)
       node_inspect (&sv->nodes[i]);
@@ -217,12 +227,270 @@ events_start (struct sv_daemon *d)
                             path, on_event_line, on_events_opened, on_events_done, d);
 }
 
+/* ---- the gossip gates ----
+ *
+ * Docker's overlay rests on its gossip (networkdb, over memberlist): which
+ * host has which container is learnt from it, for the VXLAN forwarding
+ * entries and for the embedded DNS. A dockerd that restarts comes back as
+ * a new member of it (a new random id), and dockerd 20.10 has three ways
+ * of leaving the overlay between the ZooKeeper nodes cut long after their
+ * containers run again (issue 9; each seen in the daemons' logs):
+ *   - a worker joins the manager's gossip once, as it starts; if the
+ *     manager's is not listening yet (both daemons restarted together),
+ *     the next try comes with a 60 s ticker: "could not join node to
+ *     memberlist: ... connection refused", then 104 s and 124 s before the
+ *     ensemble served again;
+ *   - a worker that restarts before the manager has found its previous
+ *     run dead (memberlist's failure detection, ~5 s) is handed that run
+ *     by the manager as a live member at its own address, and takes it
+ *     for a newer incarnation of itself: "is the new incarnation of the
+ *     active node <its own id>", "NodeActive --> NodeLeft"; its container's
+ *     network attachment then timed out after 20 s (in each of the six
+ *     crashes of the worker's dockerd alone in the first measured series);
+ *   - what a restarted daemon announces before it is back in the gossip
+ *     reaches no one, and the others' entries reach it only with the
+ *     periodic bulk sync, every 30 s: joining a network syncs it all at
+ *     once, but only with the members known at that moment (25 to 45 s
+ *     after each crash of the manager's daemon).
+ * So a worker's daemon starts only once the manager's gossip runs and no
+ * running daemon lists the worker's previous run any more; and the nodes
+ * of a daemon the supervisor restarted start only once its gossip has
+ * every other running daemon in it. The gossip is read through the
+ * Engine API, as the ingress network's peers each daemon sees, every
+ * GOSSIP_POLL_S while something waits on it (never otherwise); after
+ * GOSSIP_WAIT_S (a cut network, a daemon whose gossip is stuck) what
+ * waits goes on anyway, and the events say so. */
+#define GOSSIP_POLL_S 0.2
+#define GOSSIP_WAIT_S 20.0
+
+static uint32_t
+host_address (const struct sv_daemon *d)
+{
+  return d->u.sv->lab->hosts[d->host].lab_address;
+}
+
+static bool
+gossip_lists (const struct sv_daemon *d, uint32_t addr)
+{
+  for (size_t i = 0; i < d->n_peers; i++)
+    if (d->peers[i] == addr)
+      return true;
+  return false;
+}
+
+/* Known as asked at `since` or later: an older view proves nothing. */
+static bool
+gossip_known (const struct sv_daemon *d, double since)
+{
+  return d->peers_at > 0 && d->peers_at >= since;
+}
+
+static void
+gossip_forget (struct sv_daemon *d)
+{
+  if (d->peers_call)
+    labo_dcall_cancel (d->u.sv->dm, d->peers_call);
+  d->peers_call = NULL;
+  free (d->peers);
+  d->peers = NULL;
+  d->n_peers = 0;
+  d->peers_at = 0;
+}
+
+static struct sv_daemon *
+manager_daemon (struct sv *sv)
+{
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    if (sv->lab->hosts[h].docker == LABO_DOCKER_MANAGER && sv->daemons[h].u.sv)
+      return &sv->daemons[h];
+  return NULL;
+}
+
+/* Runs, or will soon: one given up, left down or powered off is no one to
+ * wait for. */
+static bool
+runs_or_will (const struct sv_daemon *d)
+{
+  return d->u.state == SV_UP || d->u.state == SV_STARTING || d->u.state == SV_DOWN;
+}
+
+static bool
+start_gate_open (struct sv_daemon *d, char *why, size_t len)
+{
+  struct sv *sv = d->u.sv;
+  struct sv_daemon *m = manager_daemon (sv);
+
+  /* The manager joins no one: a lab has one, and the others join it, each
+   * once it has found the manager's last run dead. */
+  if (sv->lab->hosts[d->host].docker != LABO_DOCKER_WORKER)
+    return true;
+  if (m != NULL && m != d && runs_or_will (m)
+      && !(m->u.state == SV_UP && gossip_known (m, d->gate_since)
+           && gossip_lists (m, host_address (m))))
+    {
+      snprintf (why, len, "the gossip of %s (the manager) runs", m->u.name);
+      return false;
+    }
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    {
+      struct sv_daemon *p = &sv->daemons[h];
+      if (p == d || p->u.sv == NULL || p->u.state != SV_UP)
+        continue;
+      if (!gossip_known (p, d->gate_since) || gossip_lists (p, host_address (d)))
+        {
+          snprintf (why, len, "the gossip of %s has found its last run gone", p->u.name);
+          return false;
+        }
+    }
+  return true;
+}
+
+static bool
+nodes_gate_open (struct sv_daemon *d, char *why, size_t len)
+{
+  struct sv *sv = d->u.sv;
+
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    {
+      struct sv_daemon *p = &sv->daemons[h];
+      if (p == d || p->u.sv == NULL || p->u.state != SV_UP)
+        continue;
+      if (!gossip_known (d, d->gate_since) || !gossip_lists (d, host_address (p)))
+        {
+          snprintf (why, len, "its gossip has %s in it", p->u.name);
+          return false;
+        }
+    }
+  return true;
+}
+
+static void
+gate_open (struct sv_daemon *d, const char *timed_out)
+{
+  struct sv *sv = d->u.sv;
+  enum sv_gate g = d->gate;
+  long long waited = (long long) ((labo_now () - d->gate_since) * 1000);
+  char w[24];
+
+  d->gate = SV_GATE_NONE;
+  if (timed_out)
+    sv_event (sv, "warning", d->u.name, json_pack ("{s:I}", "waited_ms", (json_int_t) waited),
+              "Docker's gossip: not seen within %s that %s; %s anyway",
+              labo_duration_format (waited, w), timed_out,
+              g == SV_GATE_START ? "starting the daemon" : "starting its nodes");
+  else if (d->gate_told)
+    sv_event (sv, "wait", d->u.name, json_pack ("{s:I}", "waited_ms", (json_int_t) waited),
+              "waited %s for Docker's gossip", labo_duration_format (waited, w));
+  if (g == SV_GATE_START)
+    daemon_launch (d);
+  else if (d->events_open)
+    nodes_inspect (d);
+}
+
+/* Opens d's gate if it may: true if it did. */
+static bool
+gate_check (struct sv_daemon *d)
+{
+  char why[160];
+  bool open = d->gate == SV_GATE_START ? start_gate_open (d, why, sizeof (why))
+                                       : nodes_gate_open (d, why, sizeof (why));
+  if (open)
+    {
+      gate_open (d, NULL);
+      return true;
+    }
+  if (labo_now () - d->gate_since >= GOSSIP_WAIT_S)
+    {
+      gate_open (d, why);
+      return true;
+    }
+  if (!d->gate_told)
+    {
+      d->gate_told = true;
+      sv_event (d->u.sv, "wait", d->u.name, json_pack ("{s:s}", "until", why),
+                "%s once %s (Docker's gossip)",
+                d->gate == SV_GATE_START ? "the daemon starts" : "its nodes start", why);
+    }
+  return false;
+}
+
+static void
+gates_check (struct sv *sv)
+{
+  bool waiting = false;
+
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    if (sv->daemons[h].u.sv && sv->daemons[h].gate != SV_GATE_NONE
+        && !gate_check (&sv->daemons[h]))
+      waiting = true;
+  if (!waiting)
+    labo_timer_disarm (sv->loop, &sv->gossip_timer);
+  else if (!labo_timer_armed (&sv->gossip_timer))
+    labo_timer_arm (sv->loop, &sv->gossip_timer, labo_now () + GOSSIP_POLL_S);
+}
+
+static void
+on_peers (void *data, long status, const char *body, size_t len, const char *error)
+{
+  struct sv_daemon *d = data;
+  uint32_t *addrs;
+  size_t n;
+
+  d->peers_call = NULL;
+  /* anything else (no ingress network yet, the daemon's Swarm not back):
+   * unknown, asked again at the next poll */
+  if (status == 200 && labo_docker_network_peers (body, len, &addrs, &n) == 0)
+    {
+      free (d->peers);
+      d->peers = addrs;
+      d->n_peers = n;
+      d->peers_at = d->peers_asked;
+    }
+  gates_check (d->u.sv);
+}
+
+/* Asks every running daemon for its gossip, while something waits on it. */
+static void
+gossip_poll (struct labo_loop *loop, void *data)
+{
+  struct sv *sv = data;
+
+  for (size_t h = 0; h < sv->lab->n_hosts; h++)
+    {
+      struct sv_daemon *d = &sv->daemons[h];
+      if (d->u.sv == NULL || d->u.state != SV_UP || d->peers_call != NULL)
+        continue;
+      d->peers_asked = labo_now ();
+      d->peers_call = labo_dcall (sv->dm, d->paths.socket, d->u.name,
+                                  "reading the daemon's gossip peers", "GET",
+                                  LABO_DOCKER_GOSSIP_PATH, NULL, 2000, on_peers, d);
+    }
+  gates_check (sv);
+}
+
+static void
+gate_set (struct sv_daemon *d, enum sv_gate g)
+{
+  if (d->gate != g)
+    {
+      d->gate = g;
+      d->gate_since = labo_now ();
+      d->gate_told = false;
+    }
+  gossip_poll (d->u.sv->loop, d->u.sv);
+}
+
 static void
 daemon_ready (struct sv_daemon *d, bool counted)
 {
+  bool ours = d->u.ours;
+
   ready_stop (d);
   sv_unit_up (&d->u, labo_proc_start_wall (d->u.pid), counted);
   events_start (d);
+  /* a run the supervisor started: its nodes died with the last one */
+  if (ours)
+    gate_set (d, SV_GATE_NODES);
 }
 
 static void ping_now (struct sv_daemon *d);
@@ -319,6 +587,8 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
   snprintf (why, sizeof (why), "%s", cause);
   ready_stop (d);
   events_stop (d);
+  d->gate = SV_GATE_NONE;
+  gossip_forget (d);
   if (u->state == SV_OFF)
     {
       sv_unit_died (u, exit_text, "powered off", false);
@@ -347,16 +617,33 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
   sv_ensemble_check (sv);
 }
 
+/* The unit's start: through the gossip's gate (above). */
 static void
 daemon_start (struct sv_unit *u)
 {
-  struct sv_daemon *d = daemon_of (u);
+  u->kill_sent = false;
+  gate_set (daemon_of (u), SV_GATE_START);
+}
+
+static void
+daemon_launch (struct sv_daemon *d)
+{
+  struct sv_unit *u = &d->u;
   struct sv *sv = u->sv;
   labo_error_t err = NULL;
   pid_t pid;
 
   u->kill_sent = false;
   u->ours = true;
+  gossip_forget (d);
+  /* its last run's containers may outlive it as namespaces whose ports on
+   * docker_gwbridge take the published ports' traffic away from the new
+   * ones (daemon.c): a failure here is no reason not to start it */
+  if (labo_daemon_clear_bridges (sv->lab, d->host, &err) < 0)
+    {
+      sv_event (sv, "warning", u->name, NULL, "%s; starting the daemon all the same", err->msg);
+      labo_error_release (&err);
+    }
   pid = labo_daemon_start (sv->lab, d->host, &err);
   if (pid < 0)
     {
@@ -599,9 +886,10 @@ node_start (struct sv_unit *u)
   struct sv_node *n = node_of (u);
 
   u->kill_sent = false;
-  if (n->daemon->u.state != SV_UP || !n->daemon->events_open)
+  if (n->daemon->u.state != SV_UP || !n->daemon->events_open
+      || n->daemon->gate == SV_GATE_NODES)
     {
-      /* its daemon is not there: it starts with it */
+      /* its daemon is not there (or its gossip not yet): it starts with it */
       u->state = SV_WAITING;
       return;
     }
@@ -660,6 +948,8 @@ sv_docker_quiesce (struct sv_unit *u)
     {
       ready_stop ((struct sv_daemon *) u);
       events_stop ((struct sv_daemon *) u);
+      ((struct sv_daemon *) u)->gate = SV_GATE_NONE;
+      gossip_forget ((struct sv_daemon *) u);
       return;
     }
   {
@@ -723,6 +1013,7 @@ sv_docker_init (struct sv *sv)
   const struct labo_lab *lab = sv->lab;
 
   sv->image = labo_state_get (lab->name, "image", NULL);
+  labo_timer_init (&sv->gossip_timer, gossip_poll, sv);
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       struct sv_daemon *d = &sv->daemons[h];
@@ -773,5 +1064,7 @@ sv_docker_fini (struct sv *sv)
       {
         ready_stop (&sv->daemons[h]);
         events_stop (&sv->daemons[h]);
+        gossip_forget (&sv->daemons[h]);
       }
+  labo_timer_disarm (sv->loop, &sv->gossip_timer);
 }

@@ -86,7 +86,9 @@ faults() { # faults RUNTIME LAB: every check, on a lab that is up
 	run "$LABO" start "$h"
 	expect_rc 0 "start $h"
 	# a restarted Docker host's published port was once seen refused for
-	# ~100 s (inside Docker); the supervisor's hang detection recovers it
+	# ~100 s: the dead run's container namespaces outlived it with their
+	# ports on docker_gwbridge, which labo clears before a dockerd starts
+	# since issue 9
 	wait_for "$lab" 180 "$h on and $n serving again" \
 		"$serving3 and (.hosts[] | select(.name == \"$h\") | .power) == \"on\" and (.nodes[] | select(.name == \"$n\") | .restarts) > $r" ||
 		fail "$rt: $n did not come back with $h"

@@ -163,7 +163,8 @@ research_lab (struct research_lab *r)
   };
 }
 
-/* build/research/create-namenode{1,2}.json, plus the labo.node label. */
+/* build/research/create-namenode{1,2}.json, plus the labo.node label and
+ * the other node's address in /etc/hosts (ExtraHosts). */
 static void
 test_container_body (void **state)
 {
@@ -186,6 +187,7 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"33888\"}]},"
+      "\"ExtraHosts\":[\"namenode2:10.0.0.2\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
@@ -200,6 +202,7 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"33888\"}]},"
+      "\"ExtraHosts\":[\"namenode1:10.0.0.1\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
@@ -315,6 +318,62 @@ test_import_query_long (void **state)
   assert_int_equal (strlen (q), expect_len);
   assert_non_null (strstr (q, "&changes=%2F%2F"));
   assert_null (strchr (q, '/'));
+}
+
+/* ---- gossip peers ---- */
+
+/* GET /networks/ingress?verbose=true, as dockerd 20.10.24 of the seed's
+ * mida-clm1 answered it (Containers, Services and Options cut short). */
+static void
+test_network_peers (void **state)
+{
+  static const char both[]
+      = "{\"Name\":\"ingress\",\"Id\":\"utzuvb175ytkvbyh4k6v7j6ab\",\"Scope\":\"swarm\","
+        "\"Driver\":\"overlay\",\"Ingress\":true,\"Containers\":{},\"Services\":{},"
+        "\"Peers\":[{\"Name\":\"e584690645d9\",\"IP\":\"198.51.100.198\"},"
+        "{\"Name\":\"d78005674a79\",\"IP\":\"198.51.100.101\"}]}";
+  /* a daemon whose gossip has not started: no peers at all */
+  static const char none[] = "{\"Name\":\"ingress\",\"Id\":\"utzuvb175y\",\"Peers\":null}";
+  static const char absent[] = "{\"Name\":\"ingress\",\"Id\":\"utzuvb175y\"}";
+  uint32_t *a = NULL;
+  size_t n = 7;
+
+  assert_int_equal (labo_docker_network_peers (both, strlen (both), &a, &n), 0);
+  assert_int_equal (n, 2);
+  assert_int_equal (a[0], A ("198.51.100.198"));
+  assert_int_equal (a[1], A ("198.51.100.101"));
+  free (a);
+  assert_int_equal (labo_docker_network_peers (none, strlen (none), &a, &n), 0);
+  assert_int_equal (n, 0);
+  assert_null (a);
+  assert_int_equal (labo_docker_network_peers (absent, strlen (absent), &a, &n), 0);
+  assert_int_equal (n, 0);
+  /* a node the gossip lost is listed with the address "unknown": none */
+  static const char lost[] = "{\"Id\":\"x\",\"Peers\":[{\"Name\":\"d78005674a79\",\"IP\":"
+                             "\"unknown\"},{\"Name\":\"e584690645d9\",\"IP\":\"198.51.100.198\"}]}";
+  assert_int_equal (labo_docker_network_peers (lost, strlen (lost), &a, &n), 0);
+  assert_int_equal (n, 1);
+  assert_int_equal (a[0], A ("198.51.100.198"));
+  free (a);
+
+  /* not an inspection: an error reply, garbage, a peer with no address */
+  static const char *const bad[] = {
+    "{\"message\":\"network ingress not found\"}",
+    "page not found",
+    "{\"Id\":\"x\",\"Peers\":[{\"Name\":\"e584690645d9\",\"IP\":\"10.0.0\"}]}",
+    "{\"Id\":\"x\",\"Peers\":[{\"Name\":\"e584690645d9\"}]}",
+    "{\"Id\":\"x\",\"Peers\":{}}",
+    "[]",
+  };
+  for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      a = (uint32_t *) 1;
+      if (labo_docker_network_peers (bad[i], strlen (bad[i]), &a, &n) != -1)
+        fail_msg ("accepted as an inspection: %s", bad[i]);
+      assert_null (a);
+      assert_int_equal (n, 0);
+    }
+  assert_int_equal (labo_docker_network_peers (NULL, 0, &a, &n), -1);
 }
 
 /* ---- error messages ---- */
@@ -510,6 +569,7 @@ main (void)
     cmocka_unit_test (test_import_query_research),
     cmocka_unit_test (test_import_query_encoding),
     cmocka_unit_test (test_import_query_long),
+    cmocka_unit_test (test_network_peers),
     cmocka_unit_test (test_error_message),
     cmocka_unit_test (test_ndjson_whole),
     cmocka_unit_test (test_ndjson_bytewise),

@@ -205,6 +205,47 @@ refused_starts_back_off_but_never_give_up (void **state)
   assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_LEAVE);
 }
 
+/* A node whose daemon dies with it: counted, no backoff; a long run before
+ * it ends the refusals' series (issue 9: the delay grew across daemon
+ * crashes minutes apart, up to 30 s before each start) */
+static void
+a_daemons_death_ends_a_long_runs_series (void **state)
+{
+  struct labo_supervise c = cfg ();
+  struct labo_policy p;
+  double now = 1000, at;
+
+  c.give_up_deaths = 2;
+  labo_policy_init (&p);
+  for (int round = 0; round < 5; round++)
+    {
+      /* its daemon restarted: two starts refused, then it runs a minute */
+      assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_RESTART);
+      if (at - now > 1 + 1e-6)
+        fail_msg ("round %d: first refusal retried after %.3f s, expected 1 s", round, at - now);
+      now = at;
+      assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_RESTART);
+      if (at - now > 1 + 1e-6)
+        fail_msg ("round %d: second refusal retried after %.3f s, expected 1 s", round, at - now);
+      now = at;
+      labo_policy_started (&p, now);
+      now += 60;
+      labo_policy_collateral (&p, &c, now);
+      now += 2;
+    }
+  assert_int_equal (p.deaths, 5);
+  assert_false (p.gave_up);
+  /* a quick one keeps the series: the refusal after it backs off more */
+  labo_policy_refused (&p, &c, now, &at);
+  now = at;
+  labo_policy_started (&p, now);
+  labo_policy_collateral (&p, &c, now + 1);
+  now += 2;
+  assert_int_equal (labo_policy_refused (&p, &c, now, &at), LABO_POLICY_RESTART);
+  assert_true (at - now > 1 - 1e-6);
+  assert_int_equal (p.quick, 3);
+}
+
 static void
 durations_parse_with_units (void **state)
 {
@@ -327,6 +368,7 @@ main (void)
     cmocka_unit_test (restart_off_leaves_it_down_and_counts),
     cmocka_unit_test (found_running_counts_as_a_long_run),
     cmocka_unit_test (refused_starts_back_off_but_never_give_up),
+    cmocka_unit_test (a_daemons_death_ends_a_long_runs_series),
     cmocka_unit_test (durations_parse_with_units),
     cmocka_unit_test (durations_format_shortest),
     cmocka_unit_test (labfile_defaults_and_overrides),
