@@ -46,6 +46,11 @@ int labo_docker_swarm_join (struct labo_docker *d, uint32_t advertise, uint32_t 
                             const char *token, labo_error_t *err);
 /* GET /nodes: array of {name, role, state, leader} built from Docker's reply. */
 int labo_docker_swarm_nodes (struct labo_docker *d, json_t **nodes, labo_error_t *err);
+/* The members of the daemon's gossip as it sees them (the Peers of the
+ * ingress network, LABO_DOCKER_GOSSIP_PATH): their addresses into *addrs
+ * (caller frees), *n of them. */
+int labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n,
+                              labo_error_t *err);
 
 int labo_docker_network_create (struct labo_docker *d, const struct labo_overlay *overlay,
                                 const char *lab, labo_error_t *err);

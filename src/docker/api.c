@@ -341,6 +341,28 @@ string_at (json_t *obj, const char *a, const char *b)
 }
 
 int
+labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n, labo_error_t *err)
+{
+  json_t *reply = NULL;
+  cleanup_free char *text = NULL;
+  int r;
+
+  *addrs = NULL;
+  *n = 0;
+  if (call (d, "reading the daemon's gossip peers", "GET", LABO_DOCKER_GOSSIP_PATH, NULL,
+            GET_TIMEOUT_MS, 0, NULL, &reply, err)
+      < 0)
+    return -1;
+  text = reply ? json_dumps (reply, JSON_COMPACT) : NULL;
+  json_decref (reply);
+  r = labo_docker_network_peers (text, text ? strlen (text) : 0, addrs, n);
+  if (r < 0)
+    return labo_error_make (err, 0, "%s: reading the daemon's gossip peers: not a network's "
+                                    "inspection", d->host);
+  return 0;
+}
+
+int
 labo_docker_swarm_nodes (struct labo_docker *d, json_t **nodes, labo_error_t *err)
 {
   json_t *reply = NULL, *n, *out;

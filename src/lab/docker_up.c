@@ -107,6 +107,100 @@ form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err
   return 0;
 }
 
+/* How long the Swarm may take to be ready once every daemon has joined. */
+#define SWARM_READY_S 30
+
+/* Is the Swarm ready for containers on its overlay? Every node ready in
+ * the manager's eyes, and every daemon's gossip (networkdb) holding every
+ * daemon: a container's attachment to the overlay is a task the manager
+ * hands the node, and its peers' endpoints come through the gossip. If not,
+ * *why says what is missing (caller frees). */
+static bool
+swarm_ready (const struct labo_lab *lab, struct labo_docker *d, char **why)
+{
+  long m = manager_of (lab);
+  size_t n_docker = labo_lab_docker_hosts (lab), ready = 0, i;
+  labo_error_t e = NULL;
+  json_t *nodes = NULL, *node;
+
+  if (labo_docker_swarm_nodes (&d[m], &nodes, &e) < 0)
+    {
+      *why = xstrdup (e->msg);
+      labo_error_release (&e);
+      return false;
+    }
+  json_array_foreach (nodes, i, node)
+    {
+      const char *state = json_string_value (json_object_get (node, "state"));
+      if (state && strcmp (state, "ready") == 0)
+        ready++;
+      else if (*why == NULL)
+        *why = xasprintf ("node %s is %s", json_string_value (json_object_get (node, "name")),
+                          state ? state : "unknown");
+    }
+  json_decref (nodes);
+  if (ready < n_docker)
+    {
+      if (*why == NULL)
+        *why = xasprintf ("%zu of %zu nodes ready", ready, n_docker);
+      return false;
+    }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      cleanup_free uint32_t *peers = NULL;
+      size_t n = 0;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      if (labo_docker_gossip_peers (&d[h], &peers, &n, &e) < 0)
+        {
+          *why = xstrdup (e->msg);
+          labo_error_release (&e);
+          return false;
+        }
+      for (size_t o = 0; o < lab->n_hosts; o++)
+        {
+          bool found = false;
+          if (lab->hosts[o].docker == LABO_DOCKER_NONE)
+            continue;
+          for (size_t k = 0; k < n && !found; k++)
+            found = peers[k] == lab->hosts[o].lab_address;
+          if (!found)
+            {
+              *why = xasprintf ("the gossip of %s lacks %s", lab->hosts[h].name,
+                                lab->hosts[o].name);
+              return false;
+            }
+        }
+    }
+  return true;
+}
+
+/* Joined is not yet ready: the join call returns before the node's session
+ * with the manager and its gossip are up, and a container attached to the
+ * overlay meanwhile can wait 20 s for its attachment and fail ("context
+ * deadline exceeded"; seen in t-faults under load). Polled every 50 ms:
+ * Docker gives no signal for it. */
+static int
+wait_swarm_ready (const struct labo_lab *lab, struct labo_docker *d, double *waited,
+                  labo_error_t *err)
+{
+  double t0 = labo_now ();
+
+  for (;;)
+    {
+      cleanup_free char *why = NULL;
+      if (swarm_ready (lab, d, &why))
+        {
+          *waited = labo_now () - t0;
+          return 0;
+        }
+      if (labo_now () - t0 > SWARM_READY_S)
+        return labo_error_make (err, 0, "the Swarm is not ready %d s after every daemon joined "
+                                        "it: %s", SWARM_READY_S, why);
+      poll (NULL, 0, 50);
+    }
+}
+
 /* Work on every Docker host at once, one thread per host (each host has
  * its own daemon connection, so nothing is shared): imports and container
  * starts take about a second each, mostly waiting on the daemon. */
@@ -370,6 +464,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   struct image_worker w = { .lab = lab, .quiet = quiet };
   pthread_t worker;
   bool worker_running = false, resumed = false;
+  double swarm_wait = 0;
   cleanup_free char *leader = NULL;
   int ret = -1;
 
@@ -430,6 +525,11 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
                                         "the swarm)", w.img.ref, w.img.size / 1e6,
                            w.img.built ? "built" : "cached", w.imported,
                            w.imported == 1 ? "" : "s");
+      /* the gossip settles while the image is imported */
+      if (wait_swarm_ready (lab, d, &swarm_wait, err) < 0)
+        goto out;
+      labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
+                                         "waiting)", swarm_wait * 1e3);
       if (labo_inject_failure ("containers", err) < 0 || start_nodes (lab, d, w.img.ref, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
