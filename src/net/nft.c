@@ -210,7 +210,7 @@ put_table (struct batch *b, uint16_t type, uint16_t flags, enum op op)
 /* Without NLM_F_EXCL an existing chain is kept as long as its type, hook and
  * priority are these (the kernel answers EEXIST otherwise): a chain someone
  * made differently under our name is a conflict to report, not to paper
- * over. */
+ * over. type NULL: a regular chain, no hook, reached only by a jump. */
 static void
 put_chain (struct batch *b, const char *name, const char *type, uint32_t hook, int32_t prio)
 {
@@ -220,24 +220,12 @@ put_chain (struct batch *b, const char *name, const char *type, uint32_t hook, i
   check_alloc (c);
   check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, TABLE));
   check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name));
-  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, type));
-  nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, hook);
-  nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, prio);
-  nlh = begin (b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, OP_NEWCHAIN, name, NULL);
-  nftnl_chain_nlmsg_build_payload (nlh, c);
-  end (b, nlh);
-}
-
-/* A regular chain (no hook): reached only by a jump. */
-static void
-put_plain_chain (struct batch *b, const char *name)
-{
-  cleanup_chain struct nftnl_chain *c = nftnl_chain_alloc ();
-  struct nlmsghdr *nlh;
-
-  check_alloc (c);
-  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, TABLE));
-  check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name));
+  if (type)
+    {
+      check_set (nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, type));
+      nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, hook);
+      nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, prio);
+    }
   nlh = begin (b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, OP_NEWCHAIN, name, NULL);
   nftnl_chain_nlmsg_build_payload (nlh, c);
   end (b, nlh);
@@ -896,7 +884,7 @@ labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gat
       chains[2 * i + 1] = xasprintf ("from-root-%s", gates[i].port);
       for (int k = 0; k < 2; k++)
         {
-          put_plain_chain (&b, chains[2 * i + k]);
+          put_chain (&b, chains[2 * i + k], NULL, 0, 0);
           put_flush (&b, chains[2 * i + k]);
         }
       /* toward the root: only what `out` allows */

@@ -247,6 +247,23 @@ tree_fail (struct tree_walk *w, const char *name, int errnum)
     w->first = xasprintf ("%s: %s", name, strerror (errnum));
 }
 
+/* A subdirectory to descend into, not past the depth bound, never through
+ * a link nor across a mount (EXDEV: left, and counted); -1 after counting. */
+static int
+open_subdir (struct tree_walk *w, int dirfd, const char *name, int depth)
+{
+  int sub;
+  if (depth >= TREE_DEPTH_MAX)
+    {
+      tree_fail (w, name, ELOOP);
+      return -1;
+    }
+  sub = labo_fs_openat (dirfd, name, O_RDONLY | O_DIRECTORY, 0);
+  if (sub < 0)
+    tree_fail (w, name, errno);
+  return sub;
+}
+
 /* Empties the directory dirfd, depth first. */
 static void
 empty_dir (struct tree_walk *w, int dirfd, int depth)
@@ -264,18 +281,9 @@ empty_dir (struct tree_walk *w, int dirfd, int depth)
           tree_fail (w, names[i], errno);
           continue;
         }
-      if (depth >= TREE_DEPTH_MAX)
-        {
-          tree_fail (w, names[i], ELOOP);
-          continue;
-        }
-      sub = labo_fs_openat (dirfd, names[i], O_RDONLY | O_DIRECTORY, 0);
+      sub = open_subdir (w, dirfd, names[i], depth);
       if (sub < 0)
-        {
-          /* EXDEV: a mount point, left as it is */
-          tree_fail (w, names[i], errno);
-          continue;
-        }
+        continue;
       empty_dir (w, sub, depth + 1);
       close (sub);
       if (unlinkat (dirfd, names[i], AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -348,19 +356,9 @@ chown_dir (struct tree_walk *w, int dirfd, uid_t uid, gid_t gid, int depth)
         }
       if (S_ISDIR (st.st_mode))
         {
-          cleanup_close int sub = -1;
-          if (depth >= TREE_DEPTH_MAX)
-            {
-              tree_fail (w, names[i], ELOOP);
-              continue;
-            }
-          sub = labo_fs_openat (dirfd, names[i], O_RDONLY | O_DIRECTORY, 0);
-          if (sub < 0)
-            {
-              tree_fail (w, names[i], errno);
-              continue;
-            }
-          chown_dir (w, sub, uid, gid, depth + 1);
+          cleanup_close int sub = open_subdir (w, dirfd, names[i], depth);
+          if (sub >= 0)
+            chown_dir (w, sub, uid, gid, depth + 1);
         }
     }
   free_names (names, n);
