@@ -101,6 +101,8 @@ char *labo_docker_events_path (const char *lab);
  * *addrs (caller frees; NULL when none), *n of them. Returns 0, or -1 if
  * the body is no network's inspection or an address is not one. */
 int labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n);
+/* The same, of an inspection already parsed. */
+int labo_docker_network_peers_json (const json_t *j, uint32_t **addrs, size_t *n);
 /* Docker's error text from a non-2xx reply body ({"message": "..."}), or
  * the body itself trimmed when it is not that JSON. Caller frees. */
 char *labo_docker_error_message (const char *body, size_t len);

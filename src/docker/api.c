@@ -344,7 +344,6 @@ int
 labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n, labo_error_t *err)
 {
   json_t *reply = NULL;
-  cleanup_free char *text = NULL;
   int r;
 
   *addrs = NULL;
@@ -353,12 +352,11 @@ labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n, la
             GET_TIMEOUT_MS, 0, NULL, &reply, err)
       < 0)
     return -1;
-  text = reply ? json_dumps (reply, JSON_COMPACT) : NULL;
+  r = labo_docker_network_peers_json (reply, addrs, n);
   json_decref (reply);
-  r = labo_docker_network_peers (text, text ? strlen (text) : 0, addrs, n);
   if (r < 0)
-    return labo_error_make (err, 0, "%s: reading the daemon's gossip peers: not a network's "
-                                    "inspection", d->host);
+    return labo_error_make (err, 0, "%s: reading the daemon's gossip peers: the reply is not "
+                                    "a network's inspection", d->host);
   return 0;
 }
 

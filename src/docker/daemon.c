@@ -330,13 +330,15 @@ end_previous_containerd (const char *file)
 
   if (pid <= 0)
     return;
+  /* the descriptor first, then its name: what is killed is what was
+   * looked at, even if the number is given to another process meanwhile */
+  pfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  if (pfd < 0)
+    return;
   snprintf (path, sizeof (path), "/proc/%ld/comm", pid);
   comm = labo_read_file (path, NULL);
   if (comm == NULL || strcmp (comm, "containerd\n") != 0)
     return; /* gone, or the pid is another process's now */
-  pfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
-  if (pfd < 0)
-    return;
   syscall (SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
   /* readable once it has exited; a containerd that SIGKILL does not end
    * within 5 s is beyond waiting for, and dockerd will say so */

@@ -287,9 +287,8 @@ labo_docker_error_message (const char *body, size_t len)
 }
 
 int
-labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n)
+labo_docker_network_peers_json (const json_t *j, uint32_t **addrs, size_t *n)
 {
-  json_t *j = body ? json_loadb (body, len, 0, NULL) : NULL;
   json_t *peers = json_object_get (j, "Peers");
   uint32_t *out = NULL;
   size_t count = 0, i;
@@ -300,10 +299,7 @@ labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_
   /* a network's inspection has an Id; "Peers" is null when it has none */
   if (!json_is_object (j) || !json_is_string (json_object_get (j, "Id"))
       || !(json_is_array (peers) || json_is_null (peers) || peers == NULL))
-    {
-      json_decref (j);
-      return -1;
-    }
+    return -1;
   if (json_array_size (peers) > 0)
     out = xcalloc (json_array_size (peers), sizeof (*out));
   json_array_foreach (peers, i, p)
@@ -316,15 +312,22 @@ labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_
     if (ip == NULL || labo_ipv4_parse (ip, &out[count]) < 0)
       {
         free (out);
-        json_decref (j);
         return -1;
       }
     count++;
   }
-  json_decref (j);
   *addrs = out;
   *n = count;
   return 0;
+}
+
+int
+labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_t *n)
+{
+  json_t *j = body ? json_loadb (body, len, 0, NULL) : NULL;
+  int r = labo_docker_network_peers_json (j, addrs, n);
+  json_decref (j);
+  return r;
 }
 
 /* One complete line of a progress stream. */

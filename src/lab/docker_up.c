@@ -175,11 +175,13 @@ swarm_ready (const struct labo_lab *lab, struct labo_docker *d, char **why)
   return true;
 }
 
-/* Joined is not yet ready: the join call returns before the node's session
- * with the manager and its gossip are up, and a container attached to the
- * overlay meanwhile can wait 20 s for its attachment and fail ("context
- * deadline exceeded"; seen in t-faults under load). Polled every 50 ms:
- * Docker gives no signal for it. */
+/* Joined is not yet ready: the join call returns before the daemons'
+ * network agents (libnetwork's, which bring the gossip) have found each
+ * other, and a container attached to the overlay meanwhile can wait 20 s
+ * for its attachment and fail ("context deadline exceeded"; seen once in
+ * t-faults under load). Measured: the nodes are ready at once, the gossip
+ * meets 0.6 to 1 s after the joins. Polled every 50 ms: Docker gives no
+ * signal for it. */
 static int
 wait_swarm_ready (const struct labo_lab *lab, struct labo_docker *d, double *waited,
                   labo_error_t *err)
@@ -525,7 +527,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
                                         "the swarm)", w.img.ref, w.img.size / 1e6,
                            w.img.built ? "built" : "cached", w.imported,
                            w.imported == 1 ? "" : "s");
-      /* the gossip settles while the image is imported */
+      /* after the image's import, which gives the gossip its time: on a first
+       * up (an image to build or import) there is nothing left to wait */
       if (wait_swarm_ready (lab, d, &swarm_wait, err) < 0)
         goto out;
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "

@@ -362,34 +362,21 @@ put_drop_rule (struct batch *b, const char *chain, uint32_t addr, bool from)
 static char *
 describe (const struct tag *t, uint16_t family)
 {
+  const char *fam = family == NFPROTO_BRIDGE ? "bridge" : "ip";
   char a[16], c[16];
-
-  if (family == NFPROTO_BRIDGE)
-    switch (t->op)
-      {
-      case OP_NEWTABLE:
-        return xstrdup ("creating table bridge " TABLE);
-      case OP_NEWCHAIN:
-        return xasprintf ("creating chain %s of table bridge " TABLE, t->chain);
-      case OP_FLUSH:
-        return xasprintf ("flushing chain %s of table bridge " TABLE, t->chain);
-      case OP_NEWRULE:
-        return xasprintf ("adding rule '%s' to chain %s of table bridge " TABLE, t->text,
-                          t->chain);
-      case OP_DELTABLE:
-      default:
-        return xstrdup ("deleting table bridge " TABLE);
-      }
 
   switch (t->op)
     {
     case OP_NEWTABLE:
-      return xstrdup ("creating table ip " TABLE);
+      return xasprintf ("creating table %s " TABLE, fam);
     case OP_NEWCHAIN:
-      return xasprintf ("creating chain %s of table ip " TABLE, t->chain);
+      return xasprintf ("creating chain %s of table %s " TABLE, t->chain, fam);
     case OP_FLUSH:
-      return xasprintf ("flushing chain %s of table ip " TABLE, t->chain);
+      return xasprintf ("flushing chain %s of table %s " TABLE, t->chain, fam);
     case OP_NEWRULE:
+      if (t->text[0]) /* a gate's rule, written out when it was made */
+        return xasprintf ("adding rule '%s' to chain %s of table %s " TABLE, t->text, t->chain,
+                          fam);
       if (t->entry == NULL)
         return xasprintf ("adding rule 'ip %s %s drop' to chain %s of table ip " TABLE,
                           t->from ? "saddr" : "daddr", labo_ipv4_format (t->blocked, a), t->chain);
@@ -399,7 +386,7 @@ describe (const struct tag *t, uint16_t family)
                         labo_ipv4_format (t->entry->to_addr, c), (unsigned) t->entry->to_port,
                         t->chain);
     case OP_DELTABLE:
-      return xstrdup ("deleting table ip " TABLE);
+      return xasprintf ("deleting table %s " TABLE, fam);
     default:
       return xstrdup ("an nf_tables request");
     }
