@@ -41,10 +41,13 @@ declare -A _INO_SEEN=()
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 declare -A _FOREIGN_IFS=()
 
+. "$TESTS_DIR/owner.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/labo-it.$TEST_NAME.XXXXXX") || {
 	echo "FATAL: mktemp failed"
 	exit 1
 }
+# a later run removes the labs made from here once this shell is gone
+owner_mark "$TMP" $$
 
 # ---- reporting ----
 

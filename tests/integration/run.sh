@@ -57,8 +57,38 @@ if [ ${#tests[@]} -eq 0 ]; then
 	exit 1
 fi
 
+. "$HERE/owner.sh"
+
+# A run that was killed (a machine restarted under it, a CI job cancelled)
+# leaves its labs up, and their subnets make every later `up` of the same
+# subnets refuse. Its labs are the tests', and its owner is gone: remove them
+# first, and say so. A run still alive (another terminal) is left alone.
+reap_stale() {
+	local d lab file n=0
+	for d in "${TMPDIR:-/tmp}"/labo-it-run.* "${TMPDIR:-/tmp}"/labo-it.*; do
+		[ -d "$d" ] && ! owner_alive "$d" || continue
+		if [ -f "$d/labs" ]; then
+			while read -r lab; do
+				[ -n "$lab" ] || continue
+				"$LABO" down -q "$lab" >/dev/null 2>&1 && echo "# removed lab $lab, left by a test run that did not end ($d)"
+			done <"$d/labs"
+		fi
+		rm -rf "$d"
+		n=$((n + 1))
+	done
+	# labs made from a test's directory that is gone (its run's list lost)
+	"$LABO" ls 2>/dev/null | awk 'NR > 1 { print $1, $NF }' | while read -r lab file; do
+		case $file in "${TMPDIR:-/tmp}"/labo-it.*/*) ;; *) continue ;; esac
+		[ -d "$(dirname "$file")" ] && continue
+		"$LABO" down -q "$lab" >/dev/null 2>&1 && echo "# removed lab $lab, left by a test that did not end ($file)"
+	done
+	[ "$n" -eq 0 ] || echo "# removed $n directories of test runs that did not end"
+}
+reap_stale
+
 work=$(mktemp -d /tmp/labo-it-run.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
+owner_mark "$work" $$
 export LABO_TEST_LABS=$work/labs
 : >"$LABO_TEST_LABS"
 
