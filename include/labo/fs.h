@@ -59,4 +59,15 @@ int labo_fs_chown_tree (int dirfd, uid_t uid, gid_t gid, labo_error_t *err);
  * through a link at name. */
 int labo_fs_open_log (const char *path, mode_t mode);
 
+/* The descriptors labo was started with beyond 0, 1 and 2 (a shell's
+ * `exec 3>`, flock(1)'s lock, a pipe of a caller's): called once at start,
+ * marks them close-on-exec, so that no daemon labo starts (dockerd, a
+ * ZooKeeper) holds them for its whole life, and remembers them. A file
+ * named as /dev/fd/N still opens, as a new descriptor. */
+void labo_fds_inherited_mark (void);
+
+/* Closes the descriptors remembered above: for the supervisor, which
+ * outlives the command that started it and never execs. */
+void labo_fds_inherited_close (void);
+
 #endif

@@ -17,6 +17,7 @@
 #include "labo/daemon.h"
 #include "labo/docker_up.h"
 #include "labo/engine.h"
+#include "labo/fs.h"
 #include "labo/state.h"
 #include "labo/supervisor.h"
 #include "labo/util.h"
@@ -59,6 +60,9 @@ detach (const char *lab)
       dup2 (null, 0);
       close (null);
     }
+  /* nor does it hold what the caller had open: a lock of flock(1)'s, a
+   * pipe that someone reads to its end */
+  labo_fds_inherited_close ();
   setsid ();
   if (chdir ("/") < 0)
     {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labo/fs.h"
 #include "labo/state.h"
 #include "labo/status.h"
 #include "labo/util.h"
@@ -105,6 +106,7 @@ main (int argc, char **argv)
   const char *cmd;
   labo_error_t err = NULL;
 
+  labo_fds_inherited_mark ();
   /* options of labo itself, before the command: only --limit */
   cli_limits = labo_limits_default;
   while (argc >= 3 && strcmp (argv[1], "--limit") == 0)

@@ -402,3 +402,46 @@ labo_fs_open_log (const char *path, mode_t mode)
   fcntl (fd, F_SETFL, O_APPEND);
   return fd;
 }
+
+/* Inherited descriptors: few in practice; more than this many are marked
+ * close-on-exec all the same, and the rest left open by the supervisor. */
+static int inherited[64];
+static size_t n_inherited;
+
+void
+labo_fds_inherited_mark (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  struct dirent *e;
+  int self;
+
+  if (d == NULL)
+    return;
+  self = dirfd (d);
+  while ((e = readdir (d)) != NULL)
+    {
+      char *end;
+      long fd = strtol (e->d_name, &end, 10);
+      int flags;
+
+      if (*end != '\0' || end == e->d_name || fd <= 2 || fd == self)
+        continue;
+      flags = fcntl ((int) fd, F_GETFD);
+      if (flags < 0)
+        continue;
+      fcntl ((int) fd, F_SETFD, flags | FD_CLOEXEC);
+      if (n_inherited < sizeof (inherited) / sizeof (inherited[0]))
+        inherited[n_inherited++] = (int) fd;
+    }
+  closedir (d);
+}
+
+void
+labo_fds_inherited_close (void)
+{
+  /* labo closes no descriptor it did not open, so each number is still the
+   * inherited one */
+  for (size_t i = 0; i < n_inherited; i++)
+    close (inherited[i]);
+  n_inherited = 0;
+}

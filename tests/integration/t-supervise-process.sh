@@ -42,9 +42,19 @@ lsan_clean() { # lsan_clean PID WHAT
 
 # ==== up ====
 t0=$EPOCHREALTIME
+# a descriptor of the caller's (a shell's `exec 7>`, flock(1)'s lock): no
+# process that outlives `up` keeps it
+exec 7>"$TMP/held-by-caller"
 run "$LABO" up --runtime process "$F"
 expect_rc 0 "up --runtime process" || die "cannot go on"
+exec 7>&-
 record_ns "$LAB"
+holders=$(find /proc/[0-9]*/fd -lname "$TMP/held-by-caller" 2>/dev/null | cut -d/ -f3 | sort -u)
+if [ -z "$holders" ]; then
+	ok "neither the supervisor nor the servers keep the caller's descriptors"
+else
+	fail "processes keep a descriptor of up's caller: $(for p in $holders; do ps -o pid=,comm= -p "$p"; done | tr '\n' ' ')"
+fi
 say "timing: up took $(secs_since "$t0") s"
 assert_match "$OUT" "^  ports .* 9 published \\(DNAT in each host\\)" "up publishes 9 ports"
 assert_match "$OUT" "^  nodes .* 3 ZooKeeper processes started" "up starts 3 processes"
