@@ -157,7 +157,7 @@ cmd_check (int argc, char **argv)
   sigset_t stop;
   int opt, code = EXIT_OK, r;
 
-  while ((opt = getopt_long (argc, argv, "l:d:", opts, NULL)) != -1)
+  while ((opt = cli_getopt (argc, argv, "l:d:", opts)) != -1)
     {
       if (opt == 'l')
         lab_opt = optarg;
@@ -170,7 +170,7 @@ cmd_check (int argc, char **argv)
       else if ((r = check_option (opt, &a)) < 0)
         return EXIT_INPUT;
       else if (r == 0)
-        return cli_usage (NULL, NULL);
+        return EXIT_INPUT;
     }
   if (optind < argc && lab_opt == NULL)
     lab_opt = argv[optind++];
@@ -225,7 +225,7 @@ cmd_chaos (int argc, char **argv)
   sigset_t stop;
   int opt, code = EXIT_OK, r;
 
-  while ((opt = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((opt = cli_getopt (argc, argv, "l:", opts)) != -1)
     {
       if (opt == 'l')
         lab_opt = optarg;
@@ -236,7 +236,7 @@ cmd_chaos (int argc, char **argv)
       else if ((r = check_option (opt, &a)) < 0)
         return EXIT_INPUT;
       else if (r == 0)
-        return cli_usage (NULL, NULL);
+        return EXIT_INPUT;
     }
   if (optind + 1 != argc)
     return cli_usage ("chaos takes a scenario file: labo chaos FILE [--check]", NULL);

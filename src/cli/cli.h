@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "labo/error.h"
@@ -26,13 +27,61 @@ enum
   EXIT_NOTFOUND = 4,
 };
 
-extern const char cli_usage_text[];
+/* The verbs (verbs.c): one row each, read by dispatch, help, did-you-mean
+ * and the completion. */
+enum cli_group
+{
+  CLI_GROUP_LAB,
+  CLI_GROUP_LOOK,
+  CLI_GROUP_FAULT,
+  CLI_GROUP_CHECK,
+  CLI_GROUP_OTHER,
+  CLI_GROUP_HIDDEN,
+};
+enum
+{
+  CLI_NO_STATE = 1 << 0,    /* reads no root state: no check of LABO_RUN_DIR & co */
+  CLI_NO_LAB = 1 << 1,      /* acts on no lab */
+  CLI_TARGET = 1 << 2,      /* names a host or a node of a lab */
+  CLI_STOP_AT_ARG = 1 << 3, /* options end at the first argument (exec's command) */
+};
+struct cli_verb
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+  enum cli_group group;
+  const char *synopsis; /* after "usage: labo " */
+  const char *summary;  /* one line, for the overview */
+  const char *details;  /* description, options, examples; may be NULL */
+  unsigned flags;
+};
+const struct cli_verb *cli_verbs (size_t *n);
+/* The verb of that name, or of a word other tools use for it
+ * ("destroy": down); NULL if none. */
+const struct cli_verb *cli_verb_find (const char *name);
+/* The verb `word` is nearest to (a typo, a prefix), or NULL. */
+const char *cli_verb_suggest (const char *word);
+/* Says `word` is no verb, with a did-you-mean or a pointer; EXIT_INPUT. */
+int cli_unknown_verb (const char *word);
+void cli_help_overview (FILE *out);
+void cli_help_verb (const struct cli_verb *v, FILE *out);
+
+/* The verb being run ("up", "link"...), for messages. */
+extern const char *cli_verb_name;
+
+struct option;
+/* getopt_long for a verb, silent: an unknown option or a missing value is
+ * told in one line ("labo up: unknown option '--foo'; see 'labo up
+ * --help'") and '?' returned, for the verb to return EXIT_INPUT. A leading
+ * '+' in shortopts stops at the first argument, as getopt's. */
+int cli_getopt (int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The limits lab files and scenarios are read under: the defaults, as
  * `labo --limit NAME=N COMMAND` changed them (main.c). */
 extern struct labo_limits cli_limits;
 
-/* Prints "labo: <fmt with arg>", then the usage; returns EXIT_INPUT. */
+/* Prints "labo: <fmt with arg>; see 'labo VERB --help'"; returns
+ * EXIT_INPUT. */
 int cli_usage (const char *fmt, const char *arg);
 /* Prints and releases err; returns code. */
 int cli_fail (labo_error_t *err, int code);
@@ -46,6 +95,9 @@ struct labo_lab *cli_load_lab (const char *path, char **text, size_t *len);
  * user of the machine because its file says so: an insecure Docker API,
  * a segment exposing all its ports. validate and up say it. */
 void cli_lab_warnings (const struct labo_lab *lab);
+/* validate --json of path (NULL: the seed): prints the object, returns the
+ * exit code. */
+int cli_validate_json (const char *path);
 /* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned.
  * A LAB that is not a valid lab name is bad input (EXIT_INPUT). */
 int cli_resolve_lab (const char *arg, bool none_ok, char **name);
@@ -68,6 +120,10 @@ json_t *cli_node_info (const struct labo_lab *lab, const struct labo_node *node,
                        labo_error_t *err);
 pid_t cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err);
 
+int cmd_help (int argc, char **argv);
+int cmd_version (int argc, char **argv);
+int cmd_validate (int argc, char **argv);
+int cmd_ls (int argc, char **argv);
 int cmd_up (int argc, char **argv);
 int cmd_down (int argc, char **argv);
 int cmd_status (int argc, char **argv);

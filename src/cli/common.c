@@ -17,64 +17,6 @@
 
 struct labo_limits cli_limits;
 
-const char cli_usage_text[]
-    = "usage: labo [--limit NAME=N]... <command> [options]\n"
-      "\n"
-      "  up [FILE] [-q] [--dry-run] [--foreground] [--runtime docker|process]\n"
-      "                               bring a lab up (default: the built-in seed lab) and\n"
-      "                               leave its supervisor running; on a lab that is up,\n"
-      "                               start a new supervisor if its own died\n"
-      "  down [LAB|FILE] [-q] [--keep-data]  tear a lab down (idempotent); keep the nodes' data\n"
-      "  status [LAB|FILE] [--json]   hosts, daemons, nodes, who leads, restarts, supervisor\n"
-      "  events [LAB] [--json] [-n N] [--no-follow]  what the supervisor sees and does, live\n"
-      "  exec [-l LAB] HOST|NODE -- CMD...  run CMD inside a host or a node\n"
-      "  logs [-l LAB] [-f] HOST|NODE a host's dockerd log, or a node's ZooKeeper log\n"
-      "  restart [-l LAB] NODE|HOST   restart a node or daemon now (also one given up)\n"
-      "\n"
-      "  partition [-l LAB] A B [--oneway] | --isolate A   cut traffic between hosts\n"
-      "  heal [-l LAB] [A B]          let it through again (all of it without hosts)\n"
-      "  stop [-l LAB] HOST           power a host off: its processes end, its links go down\n"
-      "  start [-l LAB] HOST          power it on: links up, its daemon and nodes start\n"
-      "  kill [-l LAB] NODE [--signal S]  send a node a signal (default KILL)\n"
-      "  link [-l LAB] HOST [SEGMENT] [--delay T] [--jitter T] [--loss P%] [--rate R]\n"
-      "       [--down|--up] [--mechanism auto|netem|emulator] [--json]\n"
-      "                               slow, lose, pace (each way) or pull out a host's link;\n"
-      "                               settings not named stay (e.g. --delay 50ms --loss 2%\n"
-      "                               --rate 10mbit; --delay 0 clears the delay)\n"
-      "  link show [LAB] [--json]     the links with settings, and what carries them\n"
-      "  link reset [-l LAB] [HOST [SEGMENT]]  back as `up` made them (all links: no host)\n"
-      "  chaos [-l LAB] FILE [--check] [--keep]  play a scenario of timed faults (see\n"
-      "                               netns/scenarios/), saying what happens; the lab is put\n"
-      "                               back at the end unless --keep; --check runs check too\n"
-      "  check [LAB] [--duration D] [--rate N] [--settle D] [--keep] [--json]\n"
-      "                               write through every node (until Ctrl-C or D), then\n"
-      "                               verify no acknowledged write was lost: a timeline\n"
-      "\n"
-      "  ls [--json]                  the labs that are up\n"
-      "  validate [FILE]              check a lab file (no privileges needed)\n"
-      "  version\n"
-      "\n"
-      "  --limit NAME=N               raise (or lower) a bound on what a lab file or scenario\n"
-      "                               may ask: file-size, yaml-depth, yaml-nodes,\n"
-      "                               yaml-aliased, hosts, links, nodes, steps (docs/labfile.md)\n"
-      "\n"
-      "exit codes: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab or host,\n"
-      "            5 check: an acknowledged write was lost, altered or reordered\n"
-      "docs: README.md, docs/labfile.md, docs/scenarios.md, docs/status.md\n";
-
-int
-cli_usage (const char *fmt, const char *arg)
-{
-  if (fmt)
-    {
-      fputs ("labo: ", stderr);
-      fprintf (stderr, fmt, arg);
-      fputs ("\n\n", stderr);
-    }
-  fputs (cli_usage_text, stderr);
-  return EXIT_INPUT;
-}
-
 int
 cli_fail (labo_error_t *err, int code)
 {
@@ -143,30 +85,97 @@ cli_load_lab (const char *path, char **text, size_t *len)
   return lab;
 }
 
-void
-cli_lab_warnings (const struct labo_lab *lab)
+/* What a lab exposes to every user of the machine because its file says
+ * so, as {file, line, column, message}. */
+static void
+add_warning (json_t *out, const char *file, struct labo_pos pos, char *msg)
+{
+  json_array_append_new (out, json_pack ("{s:s, s:i, s:i, s:s}", "file", file, "line", pos.line,
+                                         "column", pos.col, "message", msg));
+  free (msg);
+}
+
+static void
+lab_warnings (const struct labo_lab *lab, json_t *out)
 {
   for (size_t h = 0; h < lab->n_hosts; h++)
     if (lab->hosts[h].docker_tcp == LABO_API_INSECURE)
-      fprintf (stderr,
-               "%s:%d:%d: warning: host '%s' serves the Docker API on TCP port %d with no "
-               "authentication (api_tcp: insecure): whoever reaches its address, any user of "
-               "this machine included, is root in that host and, through its containers' "
-               "mounts, on this machine\n",
-               lab->file, lab->hosts[h].docker_tcp_pos.line, lab->hosts[h].docker_tcp_pos.col,
-               lab->hosts[h].name, LABO_API_INSECURE_PORT);
+      add_warning (out, lab->file, lab->hosts[h].docker_tcp_pos,
+                   xasprintf ("host '%s' serves the Docker API on TCP port %d with no "
+                              "authentication (api_tcp: insecure): whoever reaches its "
+                              "address, any user of this machine included, is root in that "
+                              "host and, through its containers' mounts, on this machine",
+                              lab->hosts[h].name, LABO_API_INSECURE_PORT));
   for (size_t s = 0; s < lab->n_segments; s++)
     for (size_t i = 0; i < lab->segments[s].n_root_expose; i++)
       if (lab->segments[s].root_expose[i].lo == 1 && lab->segments[s].root_expose[i].hi == 65535)
         {
-          fprintf (stderr,
-                   "%s:%d:%d: warning: segment '%s' exposes every port of the lab's hosts to "
-                   "this machine (root.expose: all): any user of this machine can reach what "
-                   "listens there, Swarm's own ports included\n",
-                   lab->file, lab->segments[s].root_expose[i].pos.line,
-                   lab->segments[s].root_expose[i].pos.col, lab->segments[s].name);
+          add_warning (out, lab->file, lab->segments[s].root_expose[i].pos,
+                       xasprintf ("segment '%s' exposes every port of the lab's hosts to this "
+                                  "machine (root.expose: all): any user of this machine can "
+                                  "reach what listens there, Swarm's own ports included",
+                                  lab->segments[s].name));
           break;
         }
+}
+
+int
+cli_validate_json (const char *path)
+{
+  struct labo_diags diags = { NULL, 0 };
+  cleanup_free char *text = NULL;
+  struct labo_lab *lab = NULL;
+  json_t *out, *errors = json_array (), *warnings = json_array ();
+  size_t len;
+
+  if (path == NULL)
+    lab = labo_labfile_parse_limited (LABO_SEED_FILE, labo_seed_yaml, labo_seed_yaml_len,
+                                      &cli_limits, &diags);
+  else if ((text = labo_read_file_max (path, cli_limits.file_size, &len)) == NULL)
+    json_array_append_new (errors, json_pack ("{s:s, s:i, s:i, s:s+}", "file", path, "line", 0,
+                                              "column", 0, "message", "reading the file: ",
+                                              strerror (errno)));
+  else
+    lab = labo_labfile_parse_limited (path, text, len, &cli_limits, &diags);
+  for (size_t i = 0; i < diags.n; i++)
+    json_array_append_new (errors, json_pack ("{s:s, s:i, s:i, s:s}", "file", diags.v[i].file,
+                                              "line", diags.v[i].line, "column",
+                                              diags.v[i].col, "message", diags.v[i].msg));
+  out = json_pack ("{s:s, s:b}", "file", path ? path : LABO_SEED_FILE, "ok", lab != NULL);
+  if (lab)
+    {
+      lab_warnings (lab, warnings);
+      json_object_update_new (out, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i}", "lab",
+                                              lab->name, "runtime",
+                                              labo_runtime_name (lab->runtime), "hosts",
+                                              (int) lab->n_hosts, "segments",
+                                              (int) lab->n_segments, "links",
+                                              (int) lab->n_links, "nodes", (int) lab->n_nodes));
+    }
+  json_object_set_new (out, "errors", errors);
+  json_object_set_new (out, "warnings", warnings);
+  json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  putchar ('\n');
+  json_decref (out);
+  labo_diags_free (&diags);
+  labo_lab_free (lab);
+  return lab ? EXIT_OK : EXIT_INPUT;
+}
+
+void
+cli_lab_warnings (const struct labo_lab *lab)
+{
+  json_t *w = json_array ();
+  size_t i;
+  json_t *one;
+
+  lab_warnings (lab, w);
+  json_array_foreach (w, i, one)
+    fprintf (stderr, "%s:%d:%d: warning: %s\n", json_string_value (json_object_get (one, "file")),
+             (int) json_integer_value (json_object_get (one, "line")),
+             (int) json_integer_value (json_object_get (one, "column")),
+             json_string_value (json_object_get (one, "message")));
+  json_decref (w);
 }
 
 /* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */

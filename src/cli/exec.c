@@ -29,11 +29,11 @@ cmd_exec (int argc, char **argv)
   bool is_node = false;
   int c, r, code;
 
-  while ((c = getopt_long (argc, argv, "+l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "+l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind >= argc)
     return cli_usage ("exec needs a host and a command: labo exec HOST -- CMD...", NULL);
   target = argv[optind++];
@@ -195,13 +195,13 @@ cmd_logs (int argc, char **argv)
   bool is_node = false, follow = false, json = false;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "l:f", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:f", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else if (c == 'f')
       follow = true;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind + 1 != argc)
     return cli_usage ("logs takes one host or node: labo logs [-f] HOST|NODE", NULL);
   if ((r = cli_find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
@@ -272,11 +272,11 @@ cmd_restart (int argc, char **argv)
   bool is_node = false;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind + 1 != argc)
     return cli_usage ("restart takes one node or host: labo restart NODE|HOST", NULL);
   if (labo_caps_require ("restart", &err) < 0)

@@ -42,7 +42,7 @@ cmd_partition (int argc, char **argv)
   int c, code = EXIT_OK, r;
   size_t a, b = 0;
 
-  while ((c = getopt_long (argc, argv, "l:oi:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:oi:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else if (c == 'o')
@@ -50,7 +50,7 @@ cmd_partition (int argc, char **argv)
     else if (c == 'i')
       isolate = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (isolate ? optind != argc || oneway : optind + 2 != argc)
     return cli_usage ("partition takes two hosts (labo partition A B [--oneway]) or --isolate "
                       "HOST", NULL);
@@ -98,11 +98,11 @@ cmd_heal (int argc, char **argv)
   long a = -1, b = -1;
   int c, code = EXIT_OK, r;
 
-  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind != argc && optind + 2 != argc)
     return cli_usage ("heal takes two hosts, or none (every cut)", NULL);
   if (labo_caps_require ("heal", &err) < 0)
@@ -146,11 +146,11 @@ power (int argc, char **argv, bool on)
   int c, code = EXIT_OK;
   long h;
 
-  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind + 1 != argc)
     return cli_usage (on ? "start takes one host: labo start HOST"
                          : "stop takes one host: labo stop HOST", NULL);
@@ -196,7 +196,7 @@ cmd_kill (int argc, char **argv)
   int sig = SIGKILL, c, code = EXIT_OK;
   long node;
 
-  while ((c = getopt_long (argc, argv, "l:s:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:s:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else if (c == 's')
@@ -205,7 +205,7 @@ cmd_kill (int argc, char **argv)
           return cli_usage ("unknown signal '%s' (KILL, TERM, STOP, 9...)", optarg);
       }
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind + 1 != argc)
     return cli_usage ("kill takes one node: labo kill NODE [--signal S]", NULL);
   if (labo_caps_require ("kill", &err) < 0)

@@ -24,11 +24,11 @@ cmd_status (int argc, char **argv)
   json_t *st;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "j", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "j", opts)) != -1)
     if (c == 'j')
       as_json = true;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (argc - optind > 1)
     return cli_usage ("status takes at most one lab", NULL);
   if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
@@ -99,7 +99,7 @@ cmd_events (int argc, char **argv)
   json_t *req;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "jn:N", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "jn:N", opts)) != -1)
     switch (c)
       {
       case 'j':
@@ -117,7 +117,7 @@ cmd_events (int argc, char **argv)
         o.follow = false;
         break;
       default:
-        return cli_usage (NULL, NULL);
+        return EXIT_INPUT;
       }
   if (argc - optind > 1)
     return cli_usage ("events takes at most one lab", NULL);

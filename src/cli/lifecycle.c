@@ -271,7 +271,7 @@ cmd_up (int argc, char **argv)
   size_t len;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "qnfr:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "qnfr:", opts)) != -1)
     switch (c)
       {
       case 'q':
@@ -288,7 +288,7 @@ cmd_up (int argc, char **argv)
           return cli_usage ("--runtime takes docker, process or auto, not '%s'", optarg);
         break;
       default:
-        return cli_usage (NULL, NULL);
+        return EXIT_INPUT;
       }
   if (argc - optind > 1)
     return cli_usage ("up takes at most one lab file", NULL);
@@ -350,13 +350,13 @@ cmd_down (int argc, char **argv)
   bool quiet = false, keep_data = false;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "qk", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "qk", opts)) != -1)
     if (c == 'q')
       quiet = true;
     else if (c == 'k')
       keep_data = true;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (argc - optind > 1)
     return cli_usage ("down takes at most one lab", NULL);
   if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, true, &name)) != EXIT_OK)

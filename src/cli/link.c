@@ -65,13 +65,13 @@ link_show (int argc, char **argv)
   json_t *links;
   int c, code;
 
-  while ((c = getopt_long (argc, argv, "l:j", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:j", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else if (c == 'j')
       as_json = true;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (optind + 1 == argc && lab_opt == NULL)
     lab_opt = argv[optind++];
   if (optind != argc)
@@ -104,11 +104,11 @@ link_reset (int argc, char **argv)
   struct labo_lab *lab;
   int c, code = EXIT_OK, n = 0;
 
-  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;
     else
-      return cli_usage (NULL, NULL);
+      return EXIT_INPUT;
   if (argc - optind > 2)
     return cli_usage ("link reset takes a host and a segment, at most", NULL);
   if (labo_caps_require ("link reset", &err) < 0)
@@ -182,7 +182,7 @@ cmd_link (int argc, char **argv)
     return link_show (argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "reset") == 0)
     return link_reset (argc - 1, argv + 1);
-  while ((c = getopt_long (argc, argv, "l:", opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     switch (c)
       {
       case 'l':
@@ -222,7 +222,7 @@ cmd_link (int argc, char **argv)
         as_json = true;
         break;
       default:
-        return cli_usage (NULL, NULL);
+        return EXIT_INPUT;
       }
   if (optind == argc || argc - optind > 2)
     return cli_usage ("link takes a host and, when it has several links, a segment (labo link "

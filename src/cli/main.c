@@ -6,6 +6,7 @@
  * The verbs live in the other files of src/cli/ (see cli.h). */
 #include "cli.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +19,46 @@
 #include "labo/util.h"
 
 #ifndef LABO_VERSION
-#define LABO_VERSION "0.1"
+#define LABO_VERSION "0.0.0"
+#endif
+#ifndef LABO_COMMIT
+#define LABO_COMMIT "unknown"
 #endif
 
-static int
+int
+cmd_version (int argc, char **argv)
+{
+  (void) argv;
+  if (argc > 1)
+    return cli_usage ("version takes no argument", NULL);
+  printf ("labo %s (commit %s)\n", LABO_VERSION, LABO_COMMIT);
+  return EXIT_OK;
+}
+
+/* validate --json: {"file", "ok", "lab", "hosts", "segments", "links",
+ * "errors": [{"file", "line", "column", "message"}], "warnings": [...]}
+ * (docs/json.md). */
+int
 cmd_validate (int argc, char **argv)
 {
+  static const struct option opts[]
+      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
   cleanup_free char *text = NULL;
-  size_t len;
+  bool as_json = false;
   struct labo_lab *lab;
+  size_t len;
+  int c;
 
-  if (argc > 2)
+  while ((c = cli_getopt (argc, argv, "", opts)) != -1)
+    if (c == 'j')
+      as_json = true;
+    else
+      return EXIT_INPUT;
+  if (argc - optind > 1)
     return cli_usage ("validate takes one lab file", NULL);
-  lab = cli_load_lab (argc == 2 ? argv[1] : NULL, &text, &len);
+  if (as_json)
+    return cli_validate_json (optind < argc ? argv[optind] : NULL);
+  lab = cli_load_lab (optind < argc ? argv[optind] : NULL, &text, &len);
   if (lab == NULL)
     return EXIT_INPUT;
   cli_lab_warnings (lab);
@@ -41,20 +69,26 @@ cmd_validate (int argc, char **argv)
   return EXIT_OK;
 }
 
-static int
+int
 cmd_ls (int argc, char **argv)
 {
   char **labs = NULL;
   size_t n = 0;
   labo_error_t err = NULL;
-  bool as_json = argc > 1 && strcmp (argv[1], "--json") == 0;
-  json_t *arr = json_array ();
+  static const struct option opts[]
+      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+  bool as_json = false;
+  json_t *arr;
+  int c;
 
-  if (argc > 1 && !as_json)
-    {
-      json_decref (arr);
-      return cli_usage ("ls takes only --json", NULL);
-    }
+  while ((c = cli_getopt (argc, argv, "", opts)) != -1)
+    if (c == 'j')
+      as_json = true;
+    else
+      return EXIT_INPUT;
+  if (optind < argc)
+    return cli_usage ("ls takes no argument", NULL);
+  arr = json_array ();
   if (labo_state_list (&labs, &n, &err) < 0)
     {
       json_decref (arr);
@@ -87,27 +121,36 @@ cmd_ls (int argc, char **argv)
   return EXIT_OK;
 }
 
+/* -h or --help among a verb's options (not after "--", nor in exec's
+ * command). */
+static bool
+asks_help (const struct cli_verb *v, int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return false;
+      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
+        return true;
+      if ((v->flags & CLI_STOP_AT_ARG) && argv[i][0] != '-')
+        {
+          /* exec: -l's value, then the target; what follows is the command */
+          if (i > 1 && (strcmp (argv[i - 1], "-l") == 0 || strcmp (argv[i - 1], "--lab") == 0))
+            continue;
+          return false;
+        }
+    }
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (int, char **);
-  } cmds[] = {
-    { "up", cmd_up },         { "down", cmd_down }, { "status", cmd_status },
-    { "exec", cmd_exec },     { "ls", cmd_ls },     { "validate", cmd_validate },
-    { "logs", cmd_logs },     { "events", cmd_events }, { "restart", cmd_restart },
-    { "partition", cmd_partition }, { "heal", cmd_heal }, { "stop", cmd_stop },
-    { "start", cmd_start },   { "kill", cmd_kill }, { "link", cmd_link },
-    { "chaos", cmd_chaos },   { "check", cmd_check },
-    { "__linkemu", cmd_linkemu },
-  };
-  const char *cmd;
+  const struct cli_verb *v;
   labo_error_t err = NULL;
 
   labo_fds_inherited_mark ();
-  /* options of labo itself, before the command: only --limit */
+  /* options of labo itself, before the verb */
   cli_limits = labo_limits_default;
   while (argc >= 3 && strcmp (argv[1], "--limit") == 0)
     {
@@ -121,31 +164,40 @@ main (int argc, char **argv)
       argv += 2;
     }
   if (argc == 2 && strcmp (argv[1], "--limit") == 0)
-    return cli_usage ("--limit takes NAME=N, before the command", NULL);
+    {
+      fputs ("labo: --limit takes NAME=N, before the verb; see 'labo --help'\n", stderr);
+      return EXIT_INPUT;
+    }
   if (argc < 2)
-    return cli_usage (NULL, NULL);
-  cmd = argv[1];
-  if (strcmp (cmd, "-h") == 0 || strcmp (cmd, "--help") == 0 || strcmp (cmd, "help") == 0)
     {
-      fputs (cli_usage_text, stdout);
+      cli_help_overview (stderr);
+      return EXIT_INPUT;
+    }
+  if (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
+    return cmd_help (argc - 1, argv + 1);
+  if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0)
+    return cmd_version (1, argv + 1);
+  if (argv[1][0] == '-')
+    {
+      fprintf (stderr, "labo: unknown option '%s' (labo's own are --limit, --help, --version); "
+                       "see 'labo --help'\n", argv[1]);
+      return EXIT_INPUT;
+    }
+  v = cli_verb_find (argv[1]);
+  if (v == NULL)
+    return cli_unknown_verb (argv[1]);
+  cli_verb_name = v->name;
+  if (v->group != CLI_GROUP_HIDDEN && asks_help (v, argc - 1, argv + 1))
+    {
+      cli_help_verb (v, stdout);
       return EXIT_OK;
     }
-  if (strcmp (cmd, "version") == 0 || strcmp (cmd, "--version") == 0)
-    {
-      printf ("labo %s\n", LABO_VERSION);
-      return EXIT_OK;
-    }
-  for (size_t i = 0; i < sizeof (cmds) / sizeof (cmds[0]); i++)
-    if (strcmp (cmd, cmds[i].name) == 0)
-      {
-        /* every verb but validate reads or writes root's state there: as
-         * root, never in a place another user could have prepared (without
-         * privileges there is nothing to turn, and each verb says which
-         * capability it misses) */
-        if (cmds[i].fn != cmd_validate && geteuid () == 0 && labo_state_check_env (&err) < 0)
-          return cli_fail (&err, EXIT_INPUT);
-        optind = 1;
-        return cmds[i].fn (argc - 1, argv + 1);
-      }
-  return cli_usage ("unknown command '%s'", cmd);
+  /* every verb but a few reads or writes root's state there: as root,
+   * never in a place another user could have prepared (without privileges
+   * there is nothing to turn, and each verb says which capability it
+   * misses) */
+  if (!(v->flags & CLI_NO_STATE) && geteuid () == 0 && labo_state_check_env (&err) < 0)
+    return cli_fail (&err, EXIT_INPUT);
+  optind = 1;
+  return v->fn (argc - 1, argv + 1);
 }

@@ -1,0 +1,457 @@
+/* The verbs: one table that dispatch, help, did-you-mean and the bad-option
+ * message all read (see cli.h). A new verb is one row here and one cmd_*
+ * function in the file of its group. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/util.h"
+
+const char *cli_verb_name = "labo";
+
+/* Help texts keep to 80 columns: "  -x, --long VALUE" then two spaces and
+ * the meaning, as docker's and git's do. */
+#define LAB_OPT "  -l, --lab LAB      the lab (its name or its file; default: $LABO_LAB, else the\n" \
+                "                     only lab up)\n"
+
+static const struct cli_verb verbs[] = {
+  /* ---- a lab's life ---- */
+  { "up", cmd_up, CLI_GROUP_LAB, "up [FILE] [options]",
+    "bring a lab up (default: the built-in seed lab), supervised",
+    "Builds the lab FILE describes (hosts, segments, links; with nodes: a Docker\n"
+    "daemon per host joined into a Swarm, the overlay, the containers), waits for\n"
+    "ZooKeeper's quorum, and leaves a supervisor running that restarts what dies.\n"
+    "A failure halfway removes what was made. On a lab that is up, `up` starts a\n"
+    "new supervisor if its own died, and changes nothing else.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -q, --quiet        no progress lines\n"
+    "  -n, --dry-run      print what would be made (namespaces, links, addresses;\n"
+    "                     daemons, Swarm, overlay, image, containers, ports), make nothing\n"
+    "  -f, --foreground   supervise from this process (Ctrl-C stops the supervisor,\n"
+    "                     the lab stays up)\n"
+    "      --runtime R    docker (a dockerd per host), process (ZooKeeper run in the\n"
+    "                     hosts' namespaces, no Docker) or auto\n"
+    "      --json         the stages, their times and the result as one JSON object\n"
+    "\n"
+    "Examples:\n"
+    "  labo up                          the seed lab: mida-clm1, mida-clm2, ZooKeeper\n"
+    "  labo up netns/zk3.yaml --runtime process\n",
+    0 },
+  { "down", cmd_down, CLI_GROUP_LAB, "down [LAB|FILE] [options]",
+    "tear a lab down: nothing of it is left (idempotent)",
+    "Stops the supervisor, the daemons and the nodes, removes the namespaces, the\n"
+    "links, labo's firewall rules, the state and (unless --keep-data) the nodes'\n"
+    "data. Works on a lab whose `up` crashed or was killed. Removes only what labo\n"
+    "made.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -q, --quiet        no progress lines\n"
+    "  -k, --keep-data    keep the nodes' data for the next `up` of the lab to resume\n"
+    "      --json         the stages, their times and the result as one JSON object\n"
+    "\n"
+    "Examples:\n"
+    "  labo down seed\n"
+    "  labo down --keep-data -l netns/zk3.yaml\n",
+    0 },
+  { "ls", cmd_ls, CLI_GROUP_LAB, "ls [--json]", "the labs that are up",
+    "One line per lab: its name, state, number of hosts, when it was made and its\n"
+    "lab file.\n"
+    "\n"
+    "Options:\n"
+    "      --json         as a JSON array\n",
+    CLI_NO_LAB },
+  { "validate", cmd_validate, CLI_GROUP_LAB, "validate [FILE] [--json]",
+    "check a lab file (no privileges needed, nothing is made)",
+    "Reads FILE (default: the built-in seed lab) as `up` would and reports every\n"
+    "error as FILE:LINE:COLUMN: error: MESSAGE, and what the lab exposes to the\n"
+    "machine's users as warnings. Exit status 2 if the file has an error.\n"
+    "\n"
+    "Options:\n"
+    "      --json         the result, errors and warnings as one JSON object\n"
+    "\n"
+    "Examples:\n"
+    "  labo validate netns/seed.yaml\n",
+    CLI_NO_LAB | CLI_NO_STATE },
+  /* ---- looking at it ---- */
+  { "status", cmd_status, CLI_GROUP_LOOK, "status [LAB|FILE] [options]",
+    "hosts, daemons, nodes, who leads, restarts, supervisor",
+    "What runs and how it is: each host and its daemon, each node with its mode\n"
+    "(leader, follower), its restarts and health, the ensemble's quorum, faults in\n"
+    "force, and the supervisor. docs/status.md documents the JSON.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --json         as one JSON object\n"
+    "\n"
+    "Examples:\n"
+    "  labo status\n"
+    "  labo status -l zk3 --json | jq .ensemble\n",
+    0 },
+  { "events", cmd_events, CLI_GROUP_LOOK, "events [LAB] [options]",
+    "what happened and happens: faults, deaths, restarts, elections, live",
+    "The supervisor's record of the lab: nodes and daemons starting, dying, being\n"
+    "restarted or given up, leaders elected, quorum lost and regained, and every\n"
+    "fault asked for (partition, heal, link, stop, start, kill, restart, chaos\n"
+    "steps), each with its time. Follows until Ctrl-C.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -n N               past events to print first (default 20)\n"
+    "      --no-follow    print the past events and end\n"
+    "      --json         one JSON object per line\n"
+    "\n"
+    "Examples:\n"
+    "  labo events -n 100 --no-follow\n",
+    0 },
+  { "logs", cmd_logs, CLI_GROUP_LOOK, "logs [-l LAB] [-f] HOST|NODE",
+    "a host's dockerd log, or a node's ZooKeeper log (on stdout)",
+    "Prints the log of a node (ZooKeeper's output) or of a host (its dockerd).\n"
+    "After an `up` that failed, the logs it kept under /var/log/labo/LAB/.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -f, --follow       keep printing what is added\n"
+    "\n"
+    "Examples:\n"
+    "  labo logs namenode1 | grep -i leader\n"
+    "  labo logs -f mida-clm2\n",
+    CLI_TARGET },
+  { "exec", cmd_exec, CLI_GROUP_LOOK, "exec [-l LAB] HOST|NODE [--] CMD...",
+    "run a command inside a host or a node",
+    "Runs CMD in the namespaces of a host (its network, its hostname), or inside a\n"
+    "node (its container, or its process's namespaces). Without CMD on a terminal:\n"
+    "a shell.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "\n"
+    "Examples:\n"
+    "  labo exec namenode1 -- zkServer.sh status\n"
+    "  labo exec mida-clm1 -- ping -c1 198.51.100.101\n",
+    CLI_TARGET | CLI_STOP_AT_ARG },
+  /* ---- faults ---- */
+  { "partition", cmd_partition, CLI_GROUP_FAULT, "partition [-l LAB] A B [--oneway] | --isolate A",
+    "cut the traffic between two hosts, or around one",
+    "Drops what A and B send each other (or only A to B with --oneway), or all\n"
+    "that reaches or leaves A with --isolate. The cut holds until `heal`.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -o, --oneway       only what A sends to B\n"
+    "  -i, --isolate A    cut A from every other host\n"
+    "\n"
+    "Examples:\n"
+    "  labo partition mida-clm1 mida-clm2\n"
+    "  labo partition --isolate zoo1\n",
+    CLI_TARGET },
+  { "heal", cmd_heal, CLI_GROUP_FAULT, "heal [-l LAB] [A B]",
+    "let traffic through again (every cut, without hosts)", "Options:\n" LAB_OPT "\n"
+    "Examples:\n"
+    "  labo heal\n"
+    "  labo heal mida-clm1 mida-clm2\n",
+    CLI_TARGET },
+  { "stop", cmd_stop, CLI_GROUP_FAULT, "stop [-l LAB] HOST",
+    "power a host off: its processes end, its links go down",
+    "Options:\n" LAB_OPT "\nExamples:\n  labo stop mida-clm2\n", CLI_TARGET },
+  { "start", cmd_start, CLI_GROUP_FAULT, "start [-l LAB] HOST",
+    "power a host on: links up, its daemon and nodes start",
+    "Options:\n" LAB_OPT "\nExamples:\n  labo start mida-clm2\n", CLI_TARGET },
+  { "kill", cmd_kill, CLI_GROUP_FAULT, "kill [-l LAB] NODE [--signal S]",
+    "send a node a signal (default KILL); the supervisor restarts it",
+    "Options:\n" LAB_OPT
+    "  -s, --signal S     the signal: KILL, TERM, STOP, CONT, 9...\n"
+    "\n"
+    "Examples:\n"
+    "  labo kill namenode1\n"
+    "  labo kill zoo2 --signal STOP\n",
+    CLI_TARGET },
+  { "restart", cmd_restart, CLI_GROUP_FAULT, "restart [-l LAB] NODE|HOST",
+    "restart a node or a daemon now (also one given up)",
+    "Options:\n" LAB_OPT "\nExamples:\n  labo restart namenode2\n", CLI_TARGET },
+  { "link", cmd_link, CLI_GROUP_FAULT,
+    "link [-l LAB] HOST [SEGMENT] [options] | link show [LAB] | link reset [HOST [SEGMENT]]",
+    "slow, lose, pace or pull out a host's link; show or reset the links",
+    "Sets a host's link (each way): settings not named stay as they are; 0 clears\n"
+    "one. `link show` lists the links with their settings and what carries them,\n"
+    "`link reset` puts them back as `up` made them (all of them without a host).\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --delay T      added delay (e.g. 50ms, 1s; 0 clears it)\n"
+    "      --jitter T     delay variation, around the delay\n"
+    "      --loss P%      packets dropped (e.g. 2%)\n"
+    "      --rate R       pace (e.g. 10mbit, 512kbit)\n"
+    "      --down, --up   pull the link out, plug it back\n"
+    "      --mechanism M  auto, netem (the kernel's, where it has it) or emulator\n"
+    "      --json         the link as set, as JSON (with show: all of them)\n"
+    "\n"
+    "Examples:\n"
+    "  labo link mida-clm2 --delay 50ms --jitter 10ms --loss 2%\n"
+    "  labo link show\n"
+    "  labo link reset\n",
+    CLI_TARGET },
+  { "chaos", cmd_chaos, CLI_GROUP_FAULT, "chaos [-l LAB] FILE [options]",
+    "play a scenario of timed faults (netns/scenarios/)",
+    "Plays the steps of a scenario file (docs/scenarios.md), saying what happens;\n"
+    "puts the lab back at the end unless --keep. With --check, a `check` runs\n"
+    "through it.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -c, --check        write through every node meanwhile, and check nothing was lost\n"
+    "      --keep         leave the faults of the last step in force\n"
+    "      --rate N       with --check: writes a second through each node\n"
+    "      --settle D     with --check: how long to wait for the ensemble after the end\n"
+    "      --keep-znodes  with --check: leave the check's znodes\n"
+    "      --json         with --check: the check's report as JSON on stdout\n"
+    "\n"
+    "Examples:\n"
+    "  labo chaos netns/scenarios/leader-isolation.yaml --check\n",
+    0 },
+  /* ---- checks ---- */
+  { "check", cmd_check, CLI_GROUP_CHECK, "check [LAB] [options]",
+    "write through every node, then verify no acknowledged write was lost",
+    "Writes through every node of the ensemble until Ctrl-C (or --duration), then\n"
+    "reads everything back: an acknowledged write lost, altered or reordered is\n"
+    "reported with its timeline, and the exit status is 5.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -d, --duration D   end after D (e.g. 30s) rather than at Ctrl-C\n"
+    "      --rate N       writes a second through each node (1 to 1000)\n"
+    "      --settle D     how long to wait for the ensemble at the end\n"
+    "      --keep         leave the check's znodes\n"
+    "      --json         the report as JSON\n"
+    "\n"
+    "Examples:\n"
+    "  labo check -d 30s\n",
+    0 },
+  /* ---- other ---- */
+  { "help", cmd_help, CLI_GROUP_OTHER, "help [VERB]", "this overview, or a verb's help",
+    NULL, CLI_NO_LAB | CLI_NO_STATE },
+  { "version", cmd_version, CLI_GROUP_OTHER, "version", "labo's version and commit", NULL,
+    CLI_NO_LAB | CLI_NO_STATE },
+  /* hidden: the link emulator's own process, and the shell completion's */
+  { "__linkemu", cmd_linkemu, CLI_GROUP_HIDDEN, NULL, NULL, NULL, CLI_NO_LAB },
+};
+
+/* The words other tools use (containerlab's, docker's): understood where
+ * they mean the same, pointed to where labo's differs. */
+static const struct
+{
+  const char *word, *verb, *note;
+} words[] = {
+  { "destroy", "down", NULL },
+  { "inspect", "status", NULL },
+  { "deploy", NULL, "`labo up FILE` brings a lab up (containerlab's deploy)" },
+  { "ps", NULL, "`labo status` shows what runs, `labo ls` the labs" },
+  { "rm", NULL, "`labo down LAB` removes a lab" },
+};
+
+static const char *const group_title[] = {
+  [CLI_GROUP_LAB] = "A lab's life",
+  [CLI_GROUP_LOOK] = "Looking at it",
+  [CLI_GROUP_FAULT] = "Faults",
+  [CLI_GROUP_CHECK] = "Checks",
+  [CLI_GROUP_OTHER] = "Other",
+};
+
+const struct cli_verb *
+cli_verbs (size_t *n)
+{
+  *n = sizeof (verbs) / sizeof (verbs[0]);
+  return verbs;
+}
+
+const struct cli_verb *
+cli_verb_find (const char *name)
+{
+  for (size_t i = 0; i < sizeof (verbs) / sizeof (verbs[0]); i++)
+    if (strcmp (verbs[i].name, name) == 0)
+      return &verbs[i];
+  for (size_t i = 0; i < sizeof (words) / sizeof (words[0]); i++)
+    if (words[i].verb && strcmp (words[i].word, name) == 0)
+      return cli_verb_find (words[i].verb);
+  return NULL;
+}
+
+/* Levenshtein distance, bounded: enough for verbs of a dozen letters. */
+static size_t
+distance (const char *a, const char *b)
+{
+  size_t la = strlen (a), lb = strlen (b), prev[32], cur[32];
+
+  if (la >= 32 || lb >= 32)
+    return 99;
+  for (size_t j = 0; j <= lb; j++)
+    prev[j] = j;
+  for (size_t i = 1; i <= la; i++)
+    {
+      cur[0] = i;
+      for (size_t j = 1; j <= lb; j++)
+        {
+          size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+          size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+          cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+      memcpy (prev, cur, sizeof (prev));
+    }
+  return prev[lb];
+}
+
+const char *
+cli_verb_suggest (const char *word)
+{
+  const char *best = NULL;
+  size_t best_d = 3; /* two edits at most: "stauts" is one transposition, two edits */
+
+  for (size_t i = 0; i < sizeof (verbs) / sizeof (verbs[0]); i++)
+    {
+      size_t d;
+      if (verbs[i].group == CLI_GROUP_HIDDEN)
+        continue;
+      d = distance (word, verbs[i].name);
+      /* a prefix a user started typing counts as near */
+      if (strlen (word) >= 2 && strncmp (word, verbs[i].name, strlen (word)) == 0)
+        d = 1;
+      if (d < best_d && d < strlen (verbs[i].name))
+        {
+          best_d = d;
+          best = verbs[i].name;
+        }
+    }
+  return best;
+}
+
+int
+cli_unknown_verb (const char *word)
+{
+  const char *s;
+
+  for (size_t i = 0; i < sizeof (words) / sizeof (words[0]); i++)
+    if (words[i].note && strcmp (words[i].word, word) == 0)
+      {
+        fprintf (stderr, "labo: '%s' is not a labo verb: %s\n", word, words[i].note);
+        return EXIT_INPUT;
+      }
+  s = cli_verb_suggest (word);
+  if (s)
+    fprintf (stderr, "labo: '%s' is not a labo verb; did you mean '%s'? (see 'labo help')\n",
+             word, s);
+  else
+    fprintf (stderr, "labo: '%s' is not a labo verb (see 'labo help')\n", word);
+  return EXIT_INPUT;
+}
+
+void
+cli_help_overview (FILE *out)
+{
+  size_t n;
+  const struct cli_verb *v = cli_verbs (&n);
+
+  fputs ("labo: a multi-host Docker lab (namespaces, dockerd per host, Swarm, ZooKeeper)\n"
+         "on one Linux machine\n"
+         "\n"
+         "usage: labo [--limit NAME=N]... VERB [options] [arguments]\n",
+         out);
+  for (int g = CLI_GROUP_LAB; g <= CLI_GROUP_OTHER; g++)
+    {
+      fprintf (out, "\n%s:\n", group_title[g]);
+      for (size_t i = 0; i < n; i++)
+        if ((int) v[i].group == g)
+          fprintf (out, "  %-10s %s\n", v[i].name, v[i].summary);
+    }
+  fputs ("\n"
+         "Options of labo itself, before the verb:\n"
+         "  --limit NAME=N   raise (or lower) a bound on what a lab file or scenario may\n"
+         "                   ask: file-size, yaml-depth, yaml-nodes, yaml-aliased, hosts,\n"
+         "                   links, nodes, steps (docs/labfile.md)\n"
+         "  -h, --help       this overview;  --version  the version\n"
+         "\n"
+         "Environment:\n"
+         "  LABO_LAB         the lab a verb acts on when none is named\n"
+         "\n"
+         "Exit status: 0 ok, 1 failure, 2 bad input, 3 missing privileges, 4 no such lab,\n"
+         "host or node, 5 check: an acknowledged write was lost, altered or reordered.\n"
+         "\n"
+         "'labo help VERB' or 'labo VERB --help' for a verb's options and examples;\n"
+         "man labo, man 5 labo-labfile, man 5 labo-scenario; docs/ in the sources.\n",
+         out);
+}
+
+void
+cli_help_verb (const struct cli_verb *v, FILE *out)
+{
+  fprintf (out, "usage: labo %s\n\n%s\n", v->synopsis, v->summary);
+  if (v->details)
+    fprintf (out, "\n%s", v->details);
+}
+
+int
+cmd_help (int argc, char **argv)
+{
+  const struct cli_verb *v;
+
+  if (argc < 2)
+    {
+      cli_help_overview (stdout);
+      return EXIT_OK;
+    }
+  if (argc > 2)
+    return cli_usage ("help takes one verb", NULL);
+  v = cli_verb_find (argv[1]);
+  if (v == NULL || v->group == CLI_GROUP_HIDDEN)
+    return cli_unknown_verb (argv[1]);
+  cli_help_verb (v, stdout);
+  return EXIT_OK;
+}
+
+int
+cli_usage (const char *fmt, const char *arg)
+{
+  fputs ("labo: ", stderr);
+  if (fmt)
+    {
+      fprintf (stderr, fmt, arg);
+      fputs ("; ", stderr);
+    }
+  fprintf (stderr, "see 'labo %s --help'\n", cli_verb_name);
+  return EXIT_INPUT;
+}
+
+int
+cli_getopt (int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+  char so[64];
+  bool stop = shortopts[0] == '+';
+  int c;
+
+  /* ':' first: a missing value is told apart from an unknown option */
+  snprintf (so, sizeof (so), "%s:%s", stop ? "+" : "", shortopts + stop);
+  opterr = 0;
+  c = getopt_long (argc, argv, so, longopts, NULL);
+  if (c != '?' && c != ':')
+    return c;
+  {
+    /* the word as typed: "--foo" of "--foo=bar", or the short option */
+    const char *word = argv[optind - 1];
+    char shown[64];
+    if (optopt && (word[0] != '-' || word[1] != '-'))
+      snprintf (shown, sizeof (shown), "-%c", optopt);
+    else
+      snprintf (shown, sizeof (shown), "%.*s", (int) strcspn (word, "="), word);
+    if (c == ':')
+      fprintf (stderr, "labo: %s: option '%s' needs a value; see 'labo %s --help'\n",
+               cli_verb_name, shown, cli_verb_name);
+    else
+      fprintf (stderr, "labo: %s: unknown option '%s'; see 'labo %s --help'\n", cli_verb_name,
+               shown, cli_verb_name);
+  }
+  return '?';
+}
