@@ -59,6 +59,15 @@ fi
 
 . "$HERE/owner.sh"
 
+# One run at a time on a machine: the tests' labs use the same documentation
+# subnets, and two runs (two worktrees, CI and a developer) would refuse each
+# other's. A second run waits for the first.
+exec 8>"${LABO_TEST_LOCK:-/run/lock/labo-integration.lock}" || exit 1
+if ! flock -n 8; then
+	echo "# waiting for another integration run to end (${LABO_TEST_LOCK:-/run/lock/labo-integration.lock})"
+	flock -w 3600 8 || { echo "run.sh: another run held the lock for an hour"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
 # A run that was killed (a machine restarted under it, a CI job cancelled)
 # leaves its labs up, and their subnets make every later `up` of the same
 # subnets refuse. Its labs are the tests', and its owner is gone: remove them
@@ -101,7 +110,7 @@ for t in "${tests[@]}"; do
 	# a test may say it needs longer: "# timeout: SECONDS"
 	limit=$(sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
 	limit=${LABO_TEST_TIMEOUT:-${limit:-180}}
-	timeout -k 15 "$limit" bash "$t" >"$work/log" 2>&1 </dev/null
+	timeout -k 15 "$limit" bash "$t" >"$work/log" 2>&1 </dev/null 8>&-
 	rc=$?
 	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$rc" -eq 0 ]; then
