@@ -20,10 +20,13 @@
 #include "labo/error.h"
 #include "labo/lab.h"
 
+typedef struct json_t json_t;
+
 struct labo_up_opts
 {
-  bool quiet;   /* no progress lines */
-  bool dry_run; /* print the plan, make nothing */
+  bool quiet;     /* no progress lines */
+  bool dry_run;   /* print the plan, make nothing */
+  json_t *stages; /* if set: each stage appended as {stage, ms, detail} (up --json) */
 };
 
 int labo_up (const struct labo_lab *lab, const char *text, size_t len,
@@ -32,15 +35,24 @@ int labo_up (const struct labo_lab *lab, const char *text, size_t len,
 /* Returns 1 if something was removed, 0 if the lab was not there, -1.
  * keep_data keeps the nodes' data (ZooKeeper's snapshots and logs) for a
  * later `up` of the same lab to resume. */
-int labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err);
+struct labo_down_opts
+{
+  bool quiet;     /* no progress lines */
+  bool keep_data; /* keep the nodes' data */
+  json_t *stages; /* as labo_up_opts' */
+};
+int labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t *err);
 
-/* Progress lines: "  <stage>  <ms>  <detail>" on stdout. */
+/* Progress lines: "  <stage>  <ms>  <detail>" on stdout, or objects
+ * {stage, ms, detail} appended to stages when it is set (then nothing is
+ * printed). */
 struct labo_progress
 {
   bool quiet;
   double t0, t;
+  json_t *stages;
 };
-void labo_progress_start (struct labo_progress *p, bool quiet);
+void labo_progress_start (struct labo_progress *p, bool quiet, json_t *stages);
 void labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 

@@ -172,10 +172,8 @@ cmd_check (int argc, char **argv)
       else if (r == 0)
         return EXIT_INPUT;
     }
-  if (optind < argc && lab_opt == NULL)
-    lab_opt = argv[optind++];
-  if (optind != argc)
-    return cli_usage ("check takes one lab: labo check [LAB] [--duration D]", NULL);
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
   if (labo_caps_require ("check", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
   if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
@@ -225,7 +223,7 @@ cmd_chaos (int argc, char **argv)
   sigset_t stop;
   int opt, code = EXIT_OK, r;
 
-  while ((opt = cli_getopt (argc, argv, "l:", opts)) != -1)
+  while ((opt = cli_getopt (argc, argv, "l:c", opts)) != -1)
     {
       if (opt == 'l')
         lab_opt = optarg;

@@ -98,9 +98,14 @@ void cli_lab_warnings (const struct labo_lab *lab);
 /* validate --json of path (NULL: the seed): prints the object, returns the
  * exit code. */
 int cli_validate_json (const char *path);
-/* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned.
+/* LAB, FILE (its lab's name) or nothing ($LABO_LAB, else the only lab up).
+ * With several up and none named, the error lists them. *name is owned.
  * A LAB that is not a valid lab name is bad input (EXIT_INPUT). */
 int cli_resolve_lab (const char *arg, bool none_ok, char **name);
+/* A verb's lab: -l LAB (opt), or the one positional argument left after
+ * the options (the documented `status LAB` form), not both. *lab may be
+ * NULL (cli_resolve_lab then takes LABO_LAB, or the only lab up). */
+int cli_lab_arg (const char *opt, int argc, char **argv, const char **lab);
 /* The lab as it was brought up (its saved lab file, its runtime), or NULL. */
 struct labo_lab *cli_state_lab (const char *name);
 /* The lab named by arg (as cli_resolve_lab takes it), as it was brought

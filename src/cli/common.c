@@ -187,6 +187,8 @@ cli_resolve_lab (const char *arg, bool none_ok, char **name)
   labo_error_t err = NULL;
 
   *name = NULL;
+  if (arg == NULL && (arg = getenv ("LABO_LAB")) != NULL && *arg == '\0')
+    arg = NULL;
   if (arg && looks_like_file (arg))
     {
       cleanup_free char *text = NULL;
@@ -214,7 +216,7 @@ cli_resolve_lab (const char *arg, bool none_ok, char **name)
     fprintf (stderr, "labo: no lab is up (`labo up` brings up the seed lab)\n");
   else if (n > 1)
     {
-      fprintf (stderr, "labo: %zu labs are up, name one:", n);
+      fprintf (stderr, "labo: %zu labs are up; name one with -l LAB (or LABO_LAB):", n);
       for (size_t i = 0; i < n; i++)
         fprintf (stderr, " %s", labs[i]);
       fputc ('\n', stderr);
@@ -222,6 +224,20 @@ cli_resolve_lab (const char *arg, bool none_ok, char **name)
   labo_strv_free (labs, n);
   if (*name == NULL && !(n == 0 && none_ok))
     return n > 1 ? EXIT_INPUT : EXIT_NOTFOUND;
+  return EXIT_OK;
+}
+
+int
+cli_lab_arg (const char *opt, int argc, char **argv, const char **lab)
+{
+  *lab = opt;
+  if (optind >= argc)
+    return EXIT_OK;
+  if (argc - optind > 1)
+    return cli_usage ("%s takes at most one lab", cli_verb_name);
+  if (opt && strcmp (opt, argv[optind]) != 0)
+    return cli_usage ("%s takes one lab: -l LAB or LAB, not both", cli_verb_name);
+  *lab = argv[optind++];
   return EXIT_OK;
 }
 
@@ -237,15 +253,21 @@ cli_state_lab (const char *name)
 int
 cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node)
 {
+  cleanup_free char *named = NULL;
   char **labs = NULL;
   size_t n = 0, found = 0;
   labo_error_t err = NULL;
 
   *lab = NULL;
-  if (lab_opt && cli_check_lab_name (lab_opt) != EXIT_OK)
-    return EXIT_INPUT;
+  if (lab_opt == NULL && (lab_opt = getenv ("LABO_LAB")) != NULL && *lab_opt == '\0')
+    lab_opt = NULL;
   if (lab_opt)
     {
+      /* a name or a file, as everywhere */
+      int r = cli_resolve_lab (lab_opt, false, &named);
+      if (r != EXIT_OK)
+        return r;
+      lab_opt = named;
       labs = xcalloc (1, sizeof (char *));
       labs[0] = xstrdup (lab_opt);
       n = 1;
@@ -279,8 +301,8 @@ cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_nod
                  name);
       return EXIT_NOTFOUND;
     }
-  fprintf (stderr, "labo: %zu labs have a host or node named %s: choose one with -l LAB\n", found,
-           name);
+  fprintf (stderr, "labo: %zu labs have a host or node named %s: name one with -l LAB (or "
+                   "LABO_LAB)\n", found, name);
   return EXIT_INPUT;
 }
 

@@ -103,9 +103,11 @@ print_log (int fd, off_t off, bool json)
             {
               json_t *o = json_loads (line, 0, NULL);
               const char *msg = json_string_value (json_object_get (o, "log"));
-              const char *st = json_string_value (json_object_get (o, "stream"));
+              /* a log is output, whichever stream the node wrote it to
+               * (ZooKeeper's console log is its stderr): `labo logs N |
+               * grep` finds it */
               if (msg)
-                fputs (msg, st && strcmp (st, "stderr") == 0 ? stderr : stdout);
+                fputs (msg, stdout);
               json_decref (o);
             }
           else

@@ -17,21 +17,24 @@ int
 cmd_status (int argc, char **argv)
 {
   static const struct option opts[]
-      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+      = { { "json", no_argument, NULL, 'j' }, { "lab", required_argument, NULL, 'l' },
+          { NULL, 0, NULL, 0 } };
   cleanup_free char *name = NULL;
+  const char *lab_opt = NULL;
   labo_error_t err = NULL;
   bool as_json = false;
   json_t *st;
   int c, r;
 
-  while ((c = cli_getopt (argc, argv, "j", opts)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'j')
       as_json = true;
+    else if (c == 'l')
+      lab_opt = optarg;
     else
       return EXIT_INPUT;
-  if (argc - optind > 1)
-    return cli_usage ("status takes at most one lab", NULL);
-  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
+      || (r = cli_resolve_lab (lab_opt, false, &name)) != EXIT_OK)
     return r;
   {
     cleanup_free char *dir = labo_state_dir (name);
@@ -90,18 +93,23 @@ int
 cmd_events (int argc, char **argv)
 {
   static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                        { "lab", required_argument, NULL, 'l' },
                                         { "no-follow", no_argument, NULL, 'N' },
                                         { NULL, 0, NULL, 0 } };
   struct events_out o = { false, true };
   cleanup_free char *name = NULL;
+  const char *lab_opt = NULL;
   labo_error_t err = NULL;
   long backlog = 20;
   json_t *req;
   int c, r;
 
-  while ((c = cli_getopt (argc, argv, "jn:N", opts)) != -1)
+  while ((c = cli_getopt (argc, argv, "l:n:", opts)) != -1)
     switch (c)
       {
+      case 'l':
+        lab_opt = optarg;
+        break;
       case 'j':
         o.json = true;
         break;
@@ -119,9 +127,8 @@ cmd_events (int argc, char **argv)
       default:
         return EXIT_INPUT;
       }
-  if (argc - optind > 1)
-    return cli_usage ("events takes at most one lab", NULL);
-  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, false, &name)) != EXIT_OK)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
+      || (r = cli_resolve_lab (lab_opt, false, &name)) != EXIT_OK)
     return r;
   if (labo_supervisor_alive (name, NULL) <= 0)
     {

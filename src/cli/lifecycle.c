@@ -18,6 +18,7 @@
 #include "labo/docker_up.h"
 #include "labo/engine.h"
 #include "labo/fs.h"
+#include "labo/names.h"
 #include "labo/state.h"
 #include "labo/supervisor.h"
 #include "labo/util.h"
@@ -142,7 +143,29 @@ struct up_job
   size_t len;
   struct labo_up_opts o;
   bool foreground;
+  double t0;
 };
+
+/* up --json: {"lab", "ok", "runtime", "ms", "stages": [{stage, ms, detail}],
+ * "supervisor": PID or null, "error": MESSAGE (when not ok)} (docs/json.md). */
+static void
+up_json (const struct up_job *j, labo_error_t err, pid_t supervisor)
+{
+  json_t *o;
+
+  if (j->o.stages == NULL)
+    return;
+  o = json_pack ("{s:s, s:b, s:s, s:f, s:O}", "lab", j->lab->name, "ok", err == NULL, "runtime",
+                 labo_runtime_name (j->lab->runtime), "ms", (labo_now () - j->t0) * 1e3,
+                 "stages", j->o.stages);
+  json_object_set_new (o, "supervisor", supervisor > 0 ? json_integer (supervisor) : json_null ());
+  if (err)
+    json_object_set_new (o, "error", json_string (err->msg));
+  json_dumpf (o, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  putchar ('\n');
+  fflush (stdout);
+  json_decref (o);
+}
 
 static void
 tell (int ready, int code)
@@ -165,16 +188,19 @@ up_then_supervise (void *data, int ready)
 
   if (labo_up (j->lab, j->text, j->len, &j->o, &err) < 0)
     {
+      up_json (j, err, 0);
       int code = cli_fail (&err, EXIT_FAIL);
       tell (ready, code);
       return code;
     }
   if (!labo_supervisor_needed (j->lab, j->lab->runtime))
     {
+      up_json (j, NULL, 0);
       tell (ready, EXIT_OK);
       return EXIT_OK;
     }
-  if (!j->o.quiet)
+  up_json (j, NULL, getpid ());
+  if (!j->o.quiet && !j->o.stages)
     printf ("labo: supervisor %d keeps it running (`labo events`; its log: %s/%s/%s)\n",
             (int) getpid (), labo_run_dir (), j->lab->name, LABO_SUPERVISOR_LOG);
   return supervise (j->lab, false, false, ready);
@@ -260,8 +286,13 @@ cmd_up (int argc, char **argv)
                                         { "dry-run", no_argument, NULL, 'n' },
                                         { "foreground", no_argument, NULL, 'f' },
                                         { "runtime", required_argument, NULL, 'r' },
+                                        { "lab", required_argument, NULL, 'l' },
+                                        { "json", no_argument, NULL, 'j' },
                                         { NULL, 0, NULL, 0 } };
-  struct labo_up_opts o = { false, false };
+  struct labo_up_opts o = { false, false, NULL };
+  const char *lab_opt = NULL;
+  bool as_json = false;
+  double t0 = labo_now ();
   enum labo_runtime asked = LABO_RUNTIME_AUTO;
   bool foreground = false;
   cleanup_free char *text = NULL;
@@ -271,9 +302,15 @@ cmd_up (int argc, char **argv)
   size_t len;
   int c, r;
 
-  while ((c = cli_getopt (argc, argv, "qnfr:", opts)) != -1)
+  while ((c = cli_getopt (argc, argv, "qnfl:", opts)) != -1)
     switch (c)
       {
+      case 'l':
+        lab_opt = optarg;
+        break;
+      case 'j':
+        as_json = true;
+        break;
       case 'q':
         o.quiet = true;
         break;
@@ -290,11 +327,26 @@ cmd_up (int argc, char **argv)
       default:
         return EXIT_INPUT;
       }
-  if (argc - optind > 1)
-    return cli_usage ("up takes at most one lab file", NULL);
-  lab = cli_load_lab (optind < argc ? argv[optind] : NULL, &text, &len);
-  if (lab == NULL)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
+  if (lab_opt && labo_lab_name_check (lab_opt, NULL) == 0 && access (lab_opt, F_OK) < 0)
+    {
+      /* a lab's name: the lab that is up, as it was brought up (`up -l LAB`
+       * starts a new supervisor if its own died) */
+      lab = cli_state_lab (lab_opt);
+      text = labo_state_get (lab_opt, "lab.yaml", &len);
+      if (lab == NULL || text == NULL)
+        {
+          fprintf (stderr, "labo: lab %s is not up, and there is no file of that name: `labo "
+                           "up FILE` names the lab file to bring up\n", lab_opt);
+          labo_lab_free (lab);
+          return EXIT_NOTFOUND;
+        }
+    }
+  else if ((lab = cli_load_lab (lab_opt, &text, &len)) == NULL)
     return EXIT_INPUT;
+  if (as_json && !o.dry_run)
+    o.stages = json_array ();
   cli_lab_warnings (lab);
   lab->runtime = choose_runtime (lab, asked);
   if (!o.dry_run && labo_caps_require ("up", &err) < 0)
@@ -323,18 +375,31 @@ cmd_up (int argc, char **argv)
       return r < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
     }
   {
-    struct up_job j = { lab, text, len, o, foreground };
+    struct up_job j = { lab, text, len, o, foreground, t0 };
     pid_t child = 0;
     if (foreground)
       {
         /* this very process: the lab, then the supervisor, attached */
-        r = labo_up (lab, text, len, &o, &err) < 0 ? cli_fail (&err, EXIT_FAIL)
-            : labo_supervisor_needed (lab, lab->runtime) ? supervise (lab, true, false, -1)
-                                                         : EXIT_OK;
+        if (labo_up (lab, text, len, &o, &err) < 0)
+          {
+            up_json (&j, err, 0);
+            r = cli_fail (&err, EXIT_FAIL);
+          }
+        else if (labo_supervisor_needed (lab, lab->runtime))
+          {
+            up_json (&j, NULL, getpid ());
+            r = supervise (lab, true, false, -1);
+          }
+        else
+          {
+            up_json (&j, NULL, 0);
+            r = EXIT_OK;
+          }
       }
     else
       r = in_child (up_then_supervise, &j, &child);
   }
+  json_decref (o.stages);
   labo_lab_free (lab);
   return r;
 }
@@ -344,33 +409,59 @@ cmd_down (int argc, char **argv)
 {
   static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
                                         { "keep-data", no_argument, NULL, 'k' },
+                                        { "lab", required_argument, NULL, 'l' },
+                                        { "json", no_argument, NULL, 'j' },
                                         { NULL, 0, NULL, 0 } };
   cleanup_free char *name = NULL;
+  const char *lab_opt = NULL;
   labo_error_t err = NULL;
-  bool quiet = false, keep_data = false;
+  bool quiet = false, keep_data = false, as_json = false;
+  struct labo_down_opts dopts;
+  double t0 = labo_now ();
   int c, r;
 
-  while ((c = cli_getopt (argc, argv, "qk", opts)) != -1)
+  while ((c = cli_getopt (argc, argv, "qkl:", opts)) != -1)
     if (c == 'q')
       quiet = true;
     else if (c == 'k')
       keep_data = true;
+    else if (c == 'l')
+      lab_opt = optarg;
+    else if (c == 'j')
+      as_json = true;
     else
       return EXIT_INPUT;
-  if (argc - optind > 1)
-    return cli_usage ("down takes at most one lab", NULL);
-  if ((r = cli_resolve_lab (optind < argc ? argv[optind] : NULL, true, &name)) != EXIT_OK)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
+      || (r = cli_resolve_lab (lab_opt, true, &name)) != EXIT_OK)
     return r;
   if (name == NULL)
     {
-      printf ("labo: no lab is up; nothing to do\n");
+      if (as_json)
+        puts ("{\n  \"lab\": null,\n  \"ok\": true,\n  \"removed\": false\n}");
+      else
+        printf ("labo: no lab is up; nothing to do\n");
       return EXIT_OK;
     }
   if (labo_caps_require ("down", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  if (!quiet)
+  if (!quiet && !as_json)
     printf ("labo: down %s\n", name);
-  r = labo_down (name, quiet, keep_data, &err);
+  dopts = (struct labo_down_opts) { quiet, keep_data, as_json ? json_array () : NULL };
+  r = labo_down (name, &dopts, &err);
+  if (as_json)
+    {
+      /* {"lab", "ok", "removed", "kept_data", "ms", "stages", "error"} */
+      json_t *o = json_pack ("{s:s, s:b, s:b, s:b, s:f, s:o}", "lab", name, "ok", r >= 0,
+                             "removed", r > 0, "kept_data",
+                             keep_data && labo_lab_has_kept_data (name), "ms",
+                             (labo_now () - t0) * 1e3, "stages", dopts.stages);
+      if (r < 0)
+        json_object_set_new (o, "error", json_string (err->msg));
+      json_dumpf (o, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      putchar ('\n');
+      json_decref (o);
+      quiet = true;
+    }
   if (r < 0)
     return cli_fail (&err, EXIT_FAIL);
   if (!quiet)

@@ -1,5 +1,6 @@
 /* Tearing a lab down, also after a crash: see include/labo/engine.h. */
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -29,9 +30,10 @@ labo_inject_failure (const char *stage, labo_error_t *err)
 }
 
 void
-labo_progress_start (struct labo_progress *p, bool quiet)
+labo_progress_start (struct labo_progress *p, bool quiet, json_t *stages)
 {
-  p->quiet = quiet;
+  p->quiet = quiet || stages != NULL;
+  p->stages = stages;
   p->t0 = p->t = labo_now ();
 }
 
@@ -41,7 +43,19 @@ labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt
   double now = labo_now ();
   va_list ap;
 
-  if (!p->quiet)
+  if (p->stages)
+    {
+      char *detail;
+      va_start (ap, fmt);
+      if (vasprintf (&detail, fmt, ap) < 0)
+        detail = NULL;
+      va_end (ap);
+      json_array_append_new (p->stages, json_pack ("{s:s, s:f, s:s}", "stage", stage, "ms",
+                                                   (now - p->t) * 1e3, "detail",
+                                                   detail ? detail : ""));
+      free (detail);
+    }
+  else if (!p->quiet)
     {
       printf ("  %-12s %8.1f ms  ", stage, (now - p->t) * 1e3);
       va_start (ap, fmt);
@@ -103,11 +117,12 @@ delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
 }
 
 /* Called with the lab's state locked. */
-int labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err);
+int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
 
 int
-labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err)
+labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err)
 {
+  bool keep_data = o->keep_data;
   char **kinds = NULL, **names = NULL, **found = NULL;
   size_t n = 0, n_found = 0;
   cleanup_free char *exact = labo_switch_netns_name (st->lab);
@@ -118,7 +133,7 @@ labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_
   int killed, docker_killed, ret = -1;
   bool had = st->dir != NULL;
 
-  labo_progress_start (&pr, quiet);
+  labo_progress_start (&pr, o->quiet, o->stages);
   /* the supervisor first, or it would restart what is being removed */
   switch (labo_supervisor_stop (st->lab, 5, err))
     {
@@ -189,7 +204,7 @@ out:
 }
 
 int
-labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err)
+labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t *err)
 {
   struct labo_state st;
   int r;
@@ -199,7 +214,7 @@ labo_down (const char *lab, bool quiet, bool keep_data, labo_error_t *err)
       labo_state_close (&st);
       return -1;
     }
-  r = labo_down_locked (&st, quiet, keep_data, err);
+  r = labo_down_locked (&st, opts, err);
   labo_state_close (&st);
   return r;
 }

@@ -22,7 +22,7 @@
 #include "labo/util.h"
 #include "labo/zkdata.h"
 
-int labo_down_locked (struct labo_state *st, bool quiet, bool keep_data, labo_error_t *err);
+int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
 
 struct build
 {
@@ -487,8 +487,8 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       labo_plan_print (lab, plan, stdout);
       return 0;
     }
-  labo_progress_start (&pr, opts->quiet);
-  if (!opts->quiet)
+  labo_progress_start (&pr, opts->quiet, opts->stages);
+  if (!pr.quiet)
     printf ("labo: up %s: %zu host%s, %zu segment%s, %zu link%s (%s)\n", lab->name,
             lab->n_hosts, lab->n_hosts == 1 ? "" : "s", lab->n_segments,
             lab->n_segments == 1 ? "" : "s", lab->n_links, lab->n_links == 1 ? "" : "s",
@@ -544,11 +544,11 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       || configure (&b, &pr, err) < 0
       || (lab->runtime == LABO_RUNTIME_PROCESS
               ? labo_up_process (lab, &pr, err)
-              : labo_up_docker (lab, &st, &pr, opts->quiet, err)) < 0
+              : labo_up_docker (lab, &st, &pr, pr.quiet, err)) < 0
       || write_meta (&b, "up", err) < 0)
     goto out_rollback;
   ret = 0;
-  if (!opts->quiet)
+  if (!pr.quiet)
     printf ("labo: lab %s is up in %.1f ms; `labo status %s`, `labo exec %s -- sh`\n",
             lab->name, (labo_now () - pr.t0) * 1e3, lab->name, lab->hosts[0].name);
   goto out_close;
@@ -556,8 +556,10 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
 out_rollback:
   {
     labo_error_t down_err = NULL;
+    /* up --json reports the rollback as one fact, not its stages */
+    struct labo_down_opts dopts = { pr.quiet, had_data, NULL };
     labo_error_wrap (err, "bringing up lab '%s'", lab->name);
-    if (!opts->quiet)
+    if (!pr.quiet)
       printf ("labo: failed; rolling back what was made\n");
     /* close our sockets and descriptors first: they hold namespaces */
     labo_nl_close (&b.sw);
@@ -567,7 +569,7 @@ out_rollback:
     if (b.switch_fd >= 0)
       close (steal_fd (&b.switch_fd));
     /* data kept by an earlier `down --keep-data` is not this up's to lose */
-    if (labo_down_locked (&st, opts->quiet, had_data, &down_err) < 0)
+    if (labo_down_locked (&st, &dopts, &down_err) < 0)
       {
         fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
         labo_error_release (&down_err);
