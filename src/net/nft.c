@@ -362,21 +362,22 @@ put_drop_rule (struct batch *b, const char *chain, uint32_t addr, bool from)
 static char *
 describe (const struct tag *t, uint16_t family)
 {
-  const char *fam = family == NFPROTO_BRIDGE ? "bridge" : "ip";
+  /* the family and the table, as nft writes them ("ip labo") */
+  const char *table = family == NFPROTO_BRIDGE ? "bridge " TABLE : "ip " TABLE;
   char a[16], c[16];
 
   switch (t->op)
     {
     case OP_NEWTABLE:
-      return xasprintf ("creating table %s " TABLE, fam);
+      return xasprintf ("creating table %s", table);
     case OP_NEWCHAIN:
-      return xasprintf ("creating chain %s of table %s " TABLE, t->chain, fam);
+      return xasprintf ("creating chain %s of table %s", t->chain, table);
     case OP_FLUSH:
-      return xasprintf ("flushing chain %s of table %s " TABLE, t->chain, fam);
+      return xasprintf ("flushing chain %s of table %s", t->chain, table);
     case OP_NEWRULE:
       if (t->text[0]) /* a gate's rule, written out when it was made */
-        return xasprintf ("adding rule '%s' to chain %s of table %s " TABLE, t->text, t->chain,
-                          fam);
+        return xasprintf ("adding rule '%s' to chain %s of table %s", t->text, t->chain,
+                          table);
       if (t->entry == NULL)
         return xasprintf ("adding rule 'ip %s %s drop' to chain %s of table ip " TABLE,
                           t->from ? "saddr" : "daddr", labo_ipv4_format (t->blocked, a), t->chain);
@@ -386,7 +387,7 @@ describe (const struct tag *t, uint16_t family)
                         labo_ipv4_format (t->entry->to_addr, c), (unsigned) t->entry->to_port,
                         t->chain);
     case OP_DELTABLE:
-      return xasprintf ("deleting table %s " TABLE, fam);
+      return xasprintf ("deleting table %s", table);
     default:
       return xstrdup ("an nf_tables request");
     }
