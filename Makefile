@@ -79,6 +79,13 @@ $(BA)/tests/%: tests/unit/%.c $(LIB_OBJ_A)
 	@$(if $(Q),echo "  LD+SAN  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
+# The verbs' table (help, did-you-mean, option errors) with the verbs
+# themselves stubbed in the test.
+$(BA)/tests/test_cli: tests/unit/test_cli.c $(BA)/src/cli/verbs.o $(LIB_OBJ_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD+SAN  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
 build/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

@@ -51,4 +51,12 @@ int labo_control_call (const char *lab, json_t *req, int timeout_ms, json_t **re
 int labo_control_stream (const char *lab, json_t *req, int (*cb) (json_t *obj, void *data),
                          void *data, labo_error_t *err);
 
+/* Tells the lab's supervisor, for its events, of something done to the lab
+ * that it did not do itself: a fault (kind "fault": partition, heal, link),
+ * a chaos step ("chaos"). fields (stolen, may be NULL) are added to the
+ * event, e.g. {"verb": "partition", "args": [...]}. Best effort and quick;
+ * nothing when no supervisor runs (a lab without one has no events). */
+void labo_control_note (const char *lab, const char *kind, const char *subject, json_t *fields,
+                        const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+
 #endif

@@ -4,6 +4,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "labo/engine.h"
 #include "labo/lab.h"
@@ -27,15 +30,42 @@ json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_
 
 /* The host port a node's client port is published on, or -1. */
 int labo_node_client_port (const struct labo_node *node);
-/* `srvr` through the node's published client port, from inside its host. */
-int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int timeout_ms,
-                     struct labo_zk_srvr *out);
+
+/* Where labo reaches a node's client port: one rule for up, status, chaos,
+ * check and the supervisor. The published port on its host's lab address,
+ * from inside its host, as a client of that host would; without one, the
+ * node's own address, from inside the node itself (in_container: the
+ * container's network namespace, Docker) or its host (process runtime,
+ * where the node has its host's namespace). */
+struct labo_node_reach
+{
+  uint32_t addr;
+  uint16_t port;
+  bool in_container;
+};
+void labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
+                      struct labo_node_reach *r);
+/* The network namespace to connect from (a descriptor), for r: the host's,
+ * or that of the container whose init is pid. */
+int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
+                           const struct labo_node_reach *r, pid_t pid, labo_error_t *err);
+/* The pid of a node's container init (asked of its daemon), or 0. */
+pid_t labo_node_pid (const struct labo_lab *lab, const struct labo_node *node);
+/* `srvr`, where labo_node_reach says; pid: the container's init if known
+ * (0: asked of the daemon when needed). */
+int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
+                     int timeout_ms, struct labo_zk_srvr *out);
 
 /* Probes every node until one leads and every other follows (or observes),
- * within timeout_s; *leader is its name (caller frees). The failure says
- * what each node was doing. */
-int labo_wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader,
+ * within timeout_s; *leader is its name (caller frees). Unless quiet, shows
+ * each node's mode as it changes. The failure says what each node was
+ * doing. */
+int labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, char **leader,
                       labo_error_t *err);
+
+/* up --dry-run's second half: what the runtime would make (daemons, Swarm,
+ * overlay, image, containers, published ports; or processes and DNAT). */
+void labo_up_plan_print (const struct labo_lab *lab, FILE *out);
 
 /* The process runtime's stages of up (src/lab/process_up.c): the DNAT
  * rules publishing the nodes' ports on their hosts' lab addresses, the

@@ -40,6 +40,7 @@ struct labo_down_opts
   bool quiet;     /* no progress lines */
   bool keep_data; /* keep the nodes' data */
   json_t *stages; /* as labo_up_opts' */
+  bool keep_logs; /* keep the logs a failed up kept (its rollback) */
 };
 int labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t *err);
 
@@ -58,7 +59,8 @@ void labo_progress_stage (struct labo_progress *p, const char *stage, const char
 
 /* A test hook: with LABO_FAIL_AT=<stage> in the environment, `up` fails at
  * that stage (hosts: after half of them; links, addresses; swarm,
- * containers, quorum: with the daemons running), so tests can prove the
+ * containers: with the daemons running; quorum: once the ensemble formed,
+ * with the ends of the servers' logs), so tests can prove the
  * rollback. Returns -1 with err set when it fires. */
 int labo_inject_failure (const char *stage, labo_error_t *err);
 

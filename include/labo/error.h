@@ -25,6 +25,11 @@ int labo_error_make (labo_error_t *err, int status, const char *fmt, ...)
 int labo_error_wrap (labo_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* Adds text after the message (what follows from the failure: where its
+ * logs are kept, what the node said). Returns -1. */
+int labo_error_append (labo_error_t *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 /* Prints "labo: <msg>" on stderr. Does not release. */
 void labo_error_print (labo_error_t err);
 /* Frees and sets *err to NULL; safe on NULL. */

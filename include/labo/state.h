@@ -31,6 +31,9 @@ struct labo_state
 const char *labo_run_dir (void);
 /* $LABO_STATE_DIR, default /var/lib/labo: the daemons' and nodes' data. */
 const char *labo_state_root (void);
+/* Where a failed `up` keeps its logs: $LABO_LOG_DIR, else /var/log/labo
+ * (labo/logs.h). */
+const char *labo_log_root (void);
 /* Both are safe homes for root's state (labo_fs_check_secure): the
  * command line checks this before any verb that writes there. */
 int labo_state_check_env (labo_error_t *err);

@@ -114,6 +114,8 @@ struct labo_lab *cli_running_lab (const char *arg, int *code);
 /* The lab (named with -l, or the only one up having it) that has a host or
  * node named `name`. */
 int cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node);
+/* The same, saying nothing. */
+int cli_find_target_quiet (const char *lab_opt, const char *name, char **lab, bool *is_node);
 /* The lab (as cli_find_target finds it) of host or node `name`, loaded;
  * NULL after saying why (*code: the exit code). want_host: a node's name
  * is an error. */

@@ -250,8 +250,23 @@ cli_state_lab (const char *name)
 
 /* Labs (up) that have a host or a node named `name`: the one named with
  * -l, or every lab up. */
+static int find_target (const char *lab_opt, const char *name, char **lab, bool *is_node,
+                        bool quiet);
+
 int
 cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_node)
+{
+  return find_target (lab_opt, name, lab, is_node, false);
+}
+
+int
+cli_find_target_quiet (const char *lab_opt, const char *name, char **lab, bool *is_node)
+{
+  return find_target (lab_opt, name, lab, is_node, true);
+}
+
+static int
+find_target (const char *lab_opt, const char *name, char **lab, bool *is_node, bool quiet)
 {
   cleanup_free char *named = NULL;
   char **labs = NULL;
@@ -293,7 +308,9 @@ cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_nod
   *lab = NULL;
   if (found == 0)
     {
-      if (lab_opt)
+      if (quiet)
+        ;
+      else if (lab_opt)
         fprintf (stderr, "labo: lab %s has no host or node named %s (`labo status %s`)\n",
                  lab_opt, name, lab_opt);
       else
@@ -301,8 +318,9 @@ cli_find_target (const char *lab_opt, const char *name, char **lab, bool *is_nod
                  name);
       return EXIT_NOTFOUND;
     }
-  fprintf (stderr, "labo: %zu labs have a host or node named %s: name one with -l LAB (or "
-                   "LABO_LAB)\n", found, name);
+  if (!quiet)
+    fprintf (stderr, "labo: %zu labs have a host or node named %s: name one with -l LAB (or "
+                     "LABO_LAB)\n", found, name);
   return EXIT_INPUT;
 }
 

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -14,6 +16,9 @@
 #include "labo/control.h"
 #include "labo/daemon.h"
 #include "labo/host.h"
+#include "labo/logs.h"
+#include "labo/names.h"
+#include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
@@ -183,6 +188,52 @@ show_log (const char *path, bool json, bool follow)
     }
 }
 
+/* The log a failed up kept of name (a node, or a host's daemon) in lab,
+ * or, with no lab named, in the one lab that kept one. */
+static char *
+kept_log (const char *lab_opt, const char *name)
+{
+  cleanup_free char *lab = NULL;
+  cleanup_free char *daemon = xasprintf ("%s.dockerd", name);
+  char *path = NULL;
+  DIR *d;
+  struct dirent *e;
+  size_t found = 0;
+
+  if (lab_opt == NULL)
+    lab_opt = getenv ("LABO_LAB");
+  if (lab_opt && *lab_opt)
+    {
+      if (cli_resolve_lab (lab_opt, false, &lab) != EXIT_OK)
+        return NULL;
+      path = labo_logs_kept (lab, name);
+      return path ? path : labo_logs_kept (lab, daemon);
+    }
+  if ((d = opendir (labo_log_root ())) == NULL)
+    return NULL;
+  while ((e = readdir (d)) != NULL)
+    {
+      char *p;
+      if (!labo_lab_name_valid (e->d_name))
+        continue;
+      p = labo_logs_kept (e->d_name, name);
+      if (p == NULL)
+        p = labo_logs_kept (e->d_name, daemon);
+      if (p && found++ == 0)
+        path = p;
+      else
+        free (p);
+    }
+  closedir (d);
+  if (found > 1)
+    {
+      fprintf (stderr, "labo: %zu labs kept a log of %s: name one with -l LAB\n", found, name);
+      free (path);
+      return NULL;
+    }
+  return path;
+}
+
 int
 cmd_logs (int argc, char **argv)
 {
@@ -206,39 +257,27 @@ cmd_logs (int argc, char **argv)
       return EXIT_INPUT;
   if (optind + 1 != argc)
     return cli_usage ("logs takes one host or node: labo logs [-f] HOST|NODE", NULL);
-  if ((r = cli_find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
+  r = cli_find_target_quiet (lab_opt, argv[optind], &lab_name, &is_node);
+  if (r == EXIT_NOTFOUND)
+    {
+      /* a failed up's rollback removed the lab: what it kept */
+      cleanup_free char *kept = kept_log (lab_opt, argv[optind]);
+      if (kept)
+        return show_log (kept, false, false);
+    }
+  if (r != EXIT_OK && (r = cli_find_target (lab_opt, argv[optind], &lab_name, &is_node)) != EXIT_OK)
     return r;
   lab = cli_state_lab (lab_name);
   if (lab == NULL)
     return EXIT_NOTFOUND;
-  if (is_node && lab->runtime == LABO_RUNTIME_PROCESS)
+  if (is_node)
     {
-      size_t i = (size_t) labo_lab_find_node (lab, argv[optind]);
-      struct labo_zkproc_paths p;
-      labo_zkproc_paths (lab->name, i, lab->nodes[i].name, &p);
-      path = xstrdup (p.log);
-      labo_zkproc_paths_free (&p);
-    }
-  else if (is_node)
-    {
-      const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, argv[optind])];
-      json_t *info = cli_node_info (lab, node, &err);
-      /* the daemon's path is inside its mount namespace, where the host's
-       * state dir is bound over /var/lib/docker */
-      const char *lp = json_string_value (json_object_get (info, "LogPath"));
-      if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
-        {
-          struct labo_daemon_paths p;
-          labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
-          path = xasprintf ("%s/docker/%s", p.state, lp + 16);
-          labo_daemon_paths_free (&p);
-          json = true;
-        }
-      json_decref (info);
+      path = labo_node_log_path (lab, (size_t) labo_lab_find_node (lab, argv[optind]), &json,
+                                 &err);
       if (path == NULL)
         {
           labo_lab_free (lab);
-          return err ? cli_fail (&err, EXIT_FAIL) : EXIT_NOTFOUND;
+          return cli_fail (&err, EXIT_NOTFOUND);
         }
     }
   else

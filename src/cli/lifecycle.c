@@ -446,7 +446,7 @@ cmd_down (int argc, char **argv)
     return cli_fail (&err, EXIT_PRIV);
   if (!quiet && !as_json)
     printf ("labo: down %s\n", name);
-  dopts = (struct labo_down_opts) { quiet, keep_data, as_json ? json_array () : NULL };
+  dopts = (struct labo_down_opts) { quiet, keep_data, as_json ? json_array () : NULL, false };
   r = labo_down (name, &dopts, &err);
   if (as_json)
     {

@@ -31,7 +31,8 @@ static const struct cli_verb verbs[] = {
     LAB_OPT
     "  -q, --quiet        no progress lines\n"
     "  -n, --dry-run      print what would be made (namespaces, links, addresses;\n"
-    "                     daemons, Swarm, overlay, image, containers, ports), make nothing\n"
+    "                     daemons, Swarm, overlay, image, containers, ports) and\n"
+    "                     make nothing\n"
     "  -f, --foreground   supervise from this process (Ctrl-C stops the supervisor,\n"
     "                     the lab stays up)\n"
     "      --runtime R    docker (a dockerd per host), process (ZooKeeper run in the\n"
@@ -175,7 +176,8 @@ static const struct cli_verb verbs[] = {
     "restart a node or a daemon now (also one given up)",
     "Options:\n" LAB_OPT "\nExamples:\n  labo restart namenode2\n", CLI_TARGET },
   { "link", cmd_link, CLI_GROUP_FAULT,
-    "link [-l LAB] HOST [SEGMENT] [options] | link show [LAB] | link reset [HOST [SEGMENT]]",
+    "link [-l LAB] HOST [SEGMENT] [options]\n"
+    "       labo link show [LAB] | labo link reset [HOST [SEGMENT]]",
     "slow, lose, pace or pull out a host's link; show or reset the links",
     "Sets a host's link (each way): settings not named stay as they are; 0 clears\n"
     "one. `link show` lists the links with their settings and what carries them,\n"
@@ -204,10 +206,11 @@ static const struct cli_verb verbs[] = {
     "\n"
     "Options:\n"
     LAB_OPT
-    "  -c, --check        write through every node meanwhile, and check nothing was lost\n"
+    "  -c, --check        write through every node meanwhile, then check nothing was\n"
+    "                     lost\n"
     "      --keep         leave the faults of the last step in force\n"
     "      --rate N       with --check: writes a second through each node\n"
-    "      --settle D     with --check: how long to wait for the ensemble after the end\n"
+    "      --settle D     with --check: how long to wait for the ensemble at the end\n"
     "      --keep-znodes  with --check: leave the check's znodes\n"
     "      --json         with --check: the check's report as JSON on stdout\n"
     "\n"

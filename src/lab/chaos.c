@@ -81,7 +81,7 @@ observe (struct player *p)
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       struct labo_zk_srvr s;
-      labo_node_probe (lab, &lab->nodes[i], PROBE_MS, &s);
+      labo_node_probe (lab, &lab->nodes[i], 0, PROBE_MS, &s);
       if (p->seen && s.mode != p->mode[i])
         say (p, "%s: %s -> %s", lab->nodes[i].name, labo_zk_mode_name (p->mode[i]),
              labo_zk_mode_name (s.mode));
@@ -533,6 +533,10 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   p.t0 = labo_now ();
   say (&p, "scenario %s, %zu step%s, against lab %s", sc->file, sc->n_steps,
        sc->n_steps == 1 ? "" : "s", lab->name);
+  labo_control_note (lab->name, "chaos", lab->name,
+                     json_pack ("{s:s, s:i}", "scenario", sc->file, "steps", (int) sc->n_steps),
+                     "chaos %s starts: %zu step%s", sc->file, sc->n_steps,
+                     sc->n_steps == 1 ? "" : "s");
   observe (&p);
   for (size_t i = 0; i < sc->n_steps && r == 0; i++)
     {
@@ -548,7 +552,15 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
           break;
         }
       if (st->kind != LABO_STEP_WAIT)
-        mark (&p, what);
+        {
+          mark (&p, what);
+          /* the events tell the scenario's steps beside what they cause */
+          labo_control_note (lab->name, "chaos", lab->name,
+                             json_pack ("{s:s, s:i, s:s, s:i, s:s}", "scenario", sc->file, "step",
+                                        (int) (i + 1), "action", labo_step_kind_name (st->kind),
+                                        "line", st->pos.line, "what", what),
+                             "chaos %s, step %zu at %.1f s: %s", sc->file, i + 1, next, what);
+        }
       r = run_step (&p, st, err);
       if (r < 0)
         {
@@ -575,5 +587,11 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
         }
     }
   say (&p, r == 0 ? "scenario done" : r > 0 ? "scenario stopped" : "scenario failed");
+  labo_control_note (lab->name, "chaos", lab->name,
+                     json_pack ("{s:s, s:s}", "scenario", sc->file, "result",
+                                r == 0 ? "done" : r > 0 ? "stopped" : "failed"),
+                     "chaos %s %s%s", sc->file,
+                     r == 0 ? "done" : r > 0 ? "stopped" : "failed",
+                     o->keep ? " (its last faults kept)" : ", the lab put back");
   return r;
 }

@@ -14,6 +14,7 @@
 #include "labo/docker.h"
 #include "labo/docker_up.h"
 #include "labo/image.h"
+#include "labo/logs.h"
 #include "labo/plan.h"
 #include "labo/netns.h"
 #include "labo/pki.h"
@@ -353,23 +354,75 @@ labo_node_client_port (const struct labo_node *node)
   return -1;
 }
 
-int
-labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int timeout_ms,
-                 struct labo_zk_srvr *out)
+void
+labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
+                 struct labo_node_reach *r)
 {
-  cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
+  int port = labo_node_client_port (node);
+
+  if (port >= 0)
+    *r = (struct labo_node_reach){ lab->hosts[node->host].lab_address, (uint16_t) port, false };
+  else
+    *r = (struct labo_node_reach){ node->address, (uint16_t) node->client_port,
+                                   lab->runtime != LABO_RUNTIME_PROCESS };
+}
+
+int
+labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
+                       const struct labo_node_reach *r, pid_t pid, labo_error_t *err)
+{
+  char path[64];
+  int fd;
+
+  if (!r->in_container)
+    {
+      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
+      return labo_netns_open (ns, err);
+    }
+  if (pid <= 0)
+    return labo_error_make (err, ESRCH, "node %s is not running", node->name);
+  snprintf (path, sizeof (path), "/proc/%d/ns/net", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return labo_error_errno (err, "opening the network namespace of node %s (pid %d)",
+                             node->name, (int) pid);
+  return fd;
+}
+
+pid_t
+labo_node_pid (const struct labo_lab *lab, const struct labo_node *node)
+{
+  struct labo_docker d = { 0 };
+  labo_error_t err = NULL;
+  json_t *info = NULL;
+  bool found = false;
+  pid_t pid = 0;
+
+  if (labo_daemon_connect (lab, node->host, &d, &err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, &err) == 0 && found)
+    pid = (pid_t) json_integer_value (json_object_get (json_object_get (info, "State"), "Pid"));
+  labo_error_release (&err);
+  json_decref (info);
+  labo_docker_close (&d);
+  return pid;
+}
+
+int
+labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
+                 int timeout_ms, struct labo_zk_srvr *out)
+{
   cleanup_free char *reply = NULL;
   cleanup_close int fd = -1;
   labo_error_t err = NULL;
-  int port = labo_node_client_port (node);
+  struct labo_node_reach r;
 
   memset (out, 0, sizeof (*out));
   out->mode = LABO_ZK_DOWN;
-  if (port < 0)
-    return -1;
-  fd = labo_netns_open (ns, &err);
-  if (fd < 0 || labo_zk_4lw (fd, lab->hosts[node->host].lab_address, (uint16_t) port, "srvr",
-                             timeout_ms, &reply, &err) < 0
+  labo_node_reach (lab, node, &r);
+  if (r.in_container && pid == 0)
+    pid = labo_node_pid (lab, node);
+  fd = labo_node_reach_netns (lab, node, &r, pid, &err);
+  if (fd < 0 || labo_zk_4lw (fd, r.addr, r.port, "srvr", timeout_ms, &reply, &err) < 0
       || labo_zk_parse_srvr (reply, out) < 0)
     {
       labo_error_release (&err);
@@ -379,46 +432,101 @@ labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, int t
   return 0;
 }
 
-/* Until one leader and every other server a follower (or observer). */
-int
-labo_wait_quorum (const struct labo_lab *lab, double timeout_s, char **leader, labo_error_t *err)
+/* What the servers said last: the end of the log of each server that does
+ * not serve (every server: all). */
+static void
+append_tails (const struct labo_lab *lab, const enum labo_zk_mode *m, bool all,
+              labo_error_t *err)
 {
-  double deadline = labo_now () + timeout_s;
-  size_t n = lab->n_nodes;
-  cleanup_free struct labo_zk_srvr *s = xcalloc (n ? n : 1, sizeof (*s));
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (all || (m[i] != LABO_ZK_LEADER && m[i] != LABO_ZK_FOLLOWER && m[i] != LABO_ZK_OBSERVER))
+      {
+        cleanup_free char *tail = labo_node_log_tail (lab, i, 12);
+        labo_error_append (err, "\n--- the end of %s's log (%s):\n%s", lab->nodes[i].name,
+                           labo_zk_mode_name (m[i]), tail ? tail : "(it wrote nothing)\n");
+      }
+}
 
+/* The wait's progress: on a terminal one line rewritten in place, in a
+ * pipe a line each time a node's mode changes. */
+static void
+show_modes (const struct labo_lab *lab, const enum labo_zk_mode *m, const enum labo_zk_mode *was,
+            double t0, bool tty)
+{
+  if (tty)
+    {
+      printf ("\r\033[K  %-12s %8.1f s   ", "quorum", labo_now () - t0);
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        printf ("%s%s %s", i ? ", " : "", lab->nodes[i].name, labo_zk_mode_name (m[i]));
+    }
+  else
+    for (size_t i = 0; i < lab->n_nodes; i++)
+      if (m[i] != was[i])
+        printf ("  %-12s %8.1f s   %s: %s -> %s\n", "quorum", labo_now () - t0,
+                lab->nodes[i].name, labo_zk_mode_name (was[i]), labo_zk_mode_name (m[i]));
+  fflush (stdout);
+}
+
+int
+labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, char **leader,
+                  labo_error_t *err)
+{
+  double t0 = labo_now (), deadline = t0 + timeout_s;
+  size_t n = lab->n_nodes;
+  cleanup_free enum labo_zk_mode *m = xcalloc (n ? n : 1, sizeof (*m));
+  cleanup_free enum labo_zk_mode *was = xcalloc (n ? n : 1, sizeof (*was));
+  cleanup_free const char **names = xcalloc (n ? n : 1, sizeof (*names));
+  bool tty = !quiet && isatty (STDOUT_FILENO), shown = false;
+  struct labo_zk_ensemble e;
+
+  for (size_t i = 0; i < n; i++)
+    names[i] = lab->nodes[i].name;
   for (;;)
     {
-      size_t leaders = 0, followers = 0;
-      long lead = -1;
+      bool changed = false;
       for (size_t i = 0; i < n; i++)
         {
-          labo_node_probe (lab, &lab->nodes[i], 500, &s[i]);
-          if (s[i].mode == LABO_ZK_LEADER)
-            leaders++, lead = (long) i;
-          else if (s[i].mode == LABO_ZK_FOLLOWER || s[i].mode == LABO_ZK_OBSERVER)
-            followers++;
-          else if (s[i].mode == LABO_ZK_STANDALONE && n == 1)
-            leaders++, lead = (long) i;
+          struct labo_zk_srvr s;
+          labo_node_probe (lab, &lab->nodes[i], 0, 500, &s);
+          m[i] = s.mode;
+          changed |= m[i] != was[i];
         }
-      if (leaders == 1 && leaders + followers == n)
+      /* every server serving: the definition status and events use */
+      labo_zk_ensemble_assess (m, n, &e);
+      if (!quiet && (changed || tty))
         {
-          *leader = xstrdup (lab->nodes[lead].name);
+          show_modes (lab, m, was, t0, tty);
+          shown = true;
+        }
+      memcpy (was, m, n * sizeof (*m));
+      if (e.quorum && e.serving == n)
+        {
+          if (tty && shown)
+            fputs ("\r\033[K", stdout);
+          /* the test hook fails here, once the servers have logs to show */
+          if (labo_inject_failure ("quorum", err) < 0)
+            {
+              append_tails (lab, m, true, err);
+              return -1;
+            }
+          *leader = xstrdup (names[e.leader]);
           return 0;
         }
       if (labo_now () > deadline)
         {
           char detail[1024] = "";
+          if (tty && shown)
+            putchar ('\n');
           for (size_t i = 0; i < n; i++)
             {
               size_t l = strlen (detail);
               snprintf (detail + l, sizeof (detail) - l, "%s%s: %s", i ? ", " : "",
-                        lab->nodes[i].name, labo_zk_mode_name (s[i].mode));
+                        lab->nodes[i].name, labo_zk_mode_name (m[i]));
             }
-          return labo_error_make (err, 0,
-                                  "the ZooKeeper ensemble did not elect a leader within %.0f s "
-                                  "(%s); see `labo logs NODE`",
-                                  timeout_s, detail);
+          labo_error_make (err, 0, "the ZooKeeper ensemble did not elect a leader within %.0f s "
+                                   "(%s)", timeout_s, detail);
+          append_tails (lab, m, false, err);
+          return -1;
         }
       /* the probe timer: elections take a few hundred ms once the JVMs run */
       poll (NULL, 0, 100);
@@ -537,7 +645,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");
-      if (labo_inject_failure ("quorum", err) < 0 || labo_wait_quorum (lab, 90, &leader, err) < 0)
+      if (labo_wait_quorum (lab, 90, quiet, &leader, err) < 0)
         goto out;
       labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                            lab->n_nodes == 1 ? "" : "s");
@@ -572,4 +680,73 @@ labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_er
           killed += k;
       }
   return ret < 0 ? -1 : killed;
+}
+
+void
+labo_up_plan_print (const struct labo_lab *lab, FILE *out)
+{
+  char a[20], b[20], c[20];
+
+  if (lab->n_nodes == 0)
+    return;
+  if (lab->runtime == LABO_RUNTIME_PROCESS)
+    {
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        {
+          const struct labo_node *n = &lab->nodes[i];
+          fprintf (out, "process %s zookeeper myid %d in %s, %s:%d\n", n->name, n->myid,
+                   lab->hosts[n->host].name, labo_ipv4_format (n->address, a), n->client_port);
+          for (size_t k = 0; k < n->n_ports; k++)
+            fprintf (out, "dnat %s:%u -> %s:%u in %s\n",
+                     labo_ipv4_format (lab->hosts[n->host].lab_address, a), n->ports[k].host_port,
+                     labo_ipv4_format (n->address, b), n->ports[k].container_port,
+                     lab->hosts[n->host].name);
+        }
+      return;
+    }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      const struct labo_host *host = &lab->hosts[h];
+      if (host->docker == LABO_DOCKER_NONE)
+        continue;
+      fprintf (out, "dockerd in %s, unix socket %s/%s/h%zu/docker.sock%s\n", host->name,
+               labo_run_dir (), lab->name, h,
+               host->docker_tcp == LABO_API_TLS        ? ", TLS API on 2376"
+               : host->docker_tcp == LABO_API_INSECURE ? ", UNAUTHENTICATED API on 2375"
+                                                       : "");
+    }
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker != LABO_DOCKER_NONE)
+      fprintf (out, "swarm %s %s advertising %s (address pool %s, /%u subnets)\n",
+               lab->hosts[h].docker == LABO_DOCKER_MANAGER ? "init on" : "join of",
+               lab->hosts[h].name, labo_ipv4_format (lab->hosts[h].lab_address, a),
+               labo_prefix_format (&lab->swarm.address_pool, b), lab->swarm.subnet_size);
+  if (lab->overlay.present)
+    fprintf (out, "overlay %s subnet %s gateway %s, attachable\n", lab->overlay.name,
+             labo_prefix_format (&lab->overlay.subnet, a),
+             labo_ipv4_format (lab->overlay.gateway, b));
+  {
+    struct labo_image img = { 0 };
+    labo_error_t err = NULL;
+    if (labo_image_resolve ("zookeeper", &img, &err) < 0)
+      {
+        fprintf (out, "image zookeeper: %s\n", err->msg);
+        labo_error_release (&err);
+      }
+    else
+      fprintf (out, "image %s from %s: %s\n", img.ref, img.recipe,
+               access (img.tar, R_OK) == 0 ? "cached" : "to build (from installed packages)");
+    labo_image_free (&img);
+  }
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *n = &lab->nodes[i];
+      fprintf (out, "container %s zookeeper myid %d on %s, %s on %s\n", n->name, n->myid,
+               lab->hosts[n->host].name, labo_ipv4_format (n->address, a),
+               lab->overlay.present ? lab->overlay.name : "the host's bridge");
+      for (size_t k = 0; k < n->n_ports; k++)
+        fprintf (out, "port %s:%u -> %s %u/tcp\n",
+                 labo_ipv4_format (lab->hosts[n->host].lab_address, c), n->ports[k].host_port,
+                 n->name, n->ports[k].container_port);
+    }
 }

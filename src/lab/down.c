@@ -14,6 +14,7 @@
 #include "labo/daemon.h"
 #include "labo/docker_up.h"
 #include "labo/engine.h"
+#include "labo/logs.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
@@ -194,6 +195,9 @@ labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_er
       }
   }
   if (labo_state_remove (st, err) < 0)
+    goto out;
+  /* what a failed up kept is kept until this */
+  if (!o->keep_logs && labo_logs_forget (st->lab, err) < 0)
     goto out;
   ret = had ? 1 : 0;
 out:

@@ -244,25 +244,57 @@ do_heal (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, const lo
   return removed;
 }
 
+/* Every change of the cuts, into the supervisor's events. */
+static void
+note (const struct labo_lab *lab, const char *verb, const char *subject, json_t *args,
+      const char *what)
+{
+  labo_control_note (lab->name, "fault", subject, json_pack ("{s:s, s:o}", "verb", verb, "args",
+                                                             args),
+                     "%s (`labo %s`)", what, verb);
+}
+
 int
 labo_partition (const struct labo_lab *lab, size_t a, size_t b, bool oneway, labo_error_t *err)
 {
   const long args[] = { (long) a, (long) b, oneway };
-  return edit_cuts (lab, do_partition, args, err);
+  const char *A = lab->hosts[a].name, *B = lab->hosts[b].name;
+  cleanup_free char *what = oneway ? xasprintf ("%s cut from %s one way: what %s sends %s is "
+                                                 "dropped", A, B, A, B)
+                                    : xasprintf ("%s and %s cut from each other", A, B);
+  int r = edit_cuts (lab, do_partition, args, err);
+  if (r >= 0)
+    note (lab, "partition", A,
+          oneway ? json_pack ("[s, s, s]", A, B, "--oneway") : json_pack ("[s, s]", A, B), what);
+  return r;
 }
 
 int
 labo_isolate (const struct labo_lab *lab, size_t a, labo_error_t *err)
 {
   const long args[] = { (long) a };
-  return edit_cuts (lab, do_isolate, args, err);
+  const char *A = lab->hosts[a].name;
+  cleanup_free char *what = xasprintf ("%s cut from every other host", A);
+  int r = edit_cuts (lab, do_isolate, args, err);
+  if (r >= 0)
+    note (lab, "partition", A, json_pack ("[s, s]", "--isolate", A), what);
+  return r;
 }
 
 int
 labo_heal (const struct labo_lab *lab, long a, long b, labo_error_t *err)
 {
   const long args[] = { a, b };
-  return edit_cuts (lab, do_heal, args, err);
+  int r = edit_cuts (lab, do_heal, args, err);
+  if (r >= 0 && a >= 0)
+    {
+      const char *A = lab->hosts[a].name, *B = lab->hosts[b].name;
+      cleanup_free char *what = xasprintf ("%s and %s joined again", A, B);
+      note (lab, "heal", A, json_pack ("[s, s]", A, B), what);
+    }
+  else if (r >= 0)
+    note (lab, "heal", lab->name, json_array (), "every cut healed");
+  return r;
 }
 
 int

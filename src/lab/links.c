@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "labo/control.h"
 #include "labo/ethtool.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
@@ -853,6 +854,24 @@ labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset
 out:
   if (ret < 0)
     labo_error_wrap (err, "setting link %s", w.name);
+  else
+    {
+      /* into the events: what the link carries now */
+      cleanup_free char *im = labo_impair_describe (&want->im);
+      cleanup_free char *what = xasprintf ("%s%s%s", want->down ? "pulled out" : "",
+                                           want->down && !labo_impair_none (&want->im) ? ", " : "",
+                                           labo_impair_none (&want->im)
+                                               ? (want->down ? "" : "as up made it")
+                                               : im);
+      labo_control_note (lab->name, "fault", w.name,
+                         json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:b, s:s}", "verb", "link",
+                                    "link", w.name, "delay_us", (int) want->im.delay_us,
+                                    "jitter_us", (int) want->im.jitter_us, "loss_ppm",
+                                    (int) want->im.loss_ppm, "rate_bps",
+                                    (json_int_t) want->im.rate_bps, "down", want->down,
+                                    "mechanism", labo_link_mech_name (want->mech)),
+                         "link %s: %s (`labo link`)", w.name, what);
+    }
   where_free (&w);
   return ret;
 }

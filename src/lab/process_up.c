@@ -70,7 +70,7 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
   labo_progress_stage (pr, "nodes", "%zu ZooKeeper process%s started%s", lab->n_nodes,
                        lab->n_nodes == 1 ? "" : "es",
                        resumed ? ", on the data kept by `down --keep-data`" : "");
-  if (labo_inject_failure ("quorum", err) < 0 || labo_wait_quorum (lab, 90, &leader, err) < 0)
+  if (labo_wait_quorum (lab, 90, pr->quiet, &leader, err) < 0)
     return -1;
   labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                        lab->n_nodes == 1 ? "" : "s");

@@ -31,6 +31,13 @@ labo_state_root (void)
   return d && *d ? d : "/var/lib/labo";
 }
 
+const char *
+labo_log_root (void)
+{
+  const char *d = getenv ("LABO_LOG_DIR");
+  return d && *d ? d : "/var/log/labo";
+}
+
 int
 labo_state_check_env (labo_error_t *err)
 {
@@ -38,7 +45,8 @@ labo_state_check_env (labo_error_t *err)
    * removes trees in them: a directory another user could write, or a
    * link, would hand that user root's hand. */
   if (labo_fs_check_secure ("LABO_RUN_DIR", labo_run_dir (), err) < 0
-      || labo_fs_check_secure ("LABO_STATE_DIR", labo_state_root (), err) < 0)
+      || labo_fs_check_secure ("LABO_STATE_DIR", labo_state_root (), err) < 0
+      || labo_fs_check_secure ("LABO_LOG_DIR", labo_log_root (), err) < 0)
     return -1;
   return 0;
 }

@@ -293,8 +293,9 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
               json_t *tallies)
 {
   json_t *nodes = json_array ();
-  size_t leaders = 0, serving = 0, n_zk = 0;
-  const char *leader = NULL;
+  size_t n_zk = 0;
+  cleanup_free enum labo_zk_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
+  cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (*names));
   bool degraded = false;
   char buf[20];
 
@@ -326,7 +327,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
             }
           labo_error_release (&e);
         }
-      labo_node_probe (lab, node, 500, &z);
+      labo_node_probe (lab, node, pid, 500, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
@@ -352,14 +353,11 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
           json_object_set_new (o, "zxid", json_string (zx));
           json_object_set_new (o, "znodes", json_integer (z.node_count));
           json_object_set_new (o, "outstanding", json_integer (z.outstanding));
-          serving++;
         }
       supervision (o, svn, json_object_get (json_object_get (tallies, "nodes"), node->name),
                    pid);
-      /* a lone server serves as "standalone": it leads itself */
-      if (z.mode == LABO_ZK_LEADER || (z.mode == LABO_ZK_STANDALONE && lab->n_nodes == 1))
-        leaders++, leader = node->name;
-      n_zk++;
+      modes[n_zk] = z.mode;
+      names[n_zk++] = node->name;
       degraded |= z.mode < LABO_ZK_LEADER;
       json_decref (info);
       json_array_append_new (nodes, o);
@@ -368,21 +366,25 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
   if (n_zk > 0)
     {
       json_t *en = json_object ();
-      size_t majority = n_zk / 2 + 1;
-      bool quorum = leaders == 1 && serving >= majority;
+      struct labo_zk_ensemble e;
       const char *warning = NULL;
-      json_object_set_new (en, "servers", json_integer ((json_int_t) n_zk));
-      json_object_set_new (en, "serving", json_integer ((json_int_t) serving));
-      json_object_set_new (en, "quorum", json_boolean (quorum));
-      json_object_set_new (en, "leader", leader && quorum ? json_string (leader) : json_null ());
+      cleanup_free char *text = NULL;
+      /* the definition the supervisor's events use too (labo/zk.h) */
+      labo_zk_ensemble_assess (modes, n_zk, &e);
+      text = labo_zk_ensemble_text (&e, modes, names);
+      json_object_set_new (en, "servers", json_integer ((json_int_t) e.servers));
+      json_object_set_new (en, "serving", json_integer ((json_int_t) e.serving));
+      json_object_set_new (en, "quorum", json_boolean (e.quorum));
+      json_object_set_new (en, "leader", e.quorum ? json_string (names[e.leader]) : json_null ());
+      json_object_set_new (en, "leaders", json_integer ((json_int_t) e.leaders));
       /* a majority must stay: the failures it can still take, now */
-      json_object_set_new (en, "tolerates",
-                           json_integer (quorum ? (json_int_t) (serving - majority) : 0));
-      if (n_zk == 2)
+      json_object_set_new (en, "tolerates", json_integer ((json_int_t) e.tolerates));
+      json_object_set_new (en, "summary", json_string (text));
+      if (e.servers == 2)
         warning = "two servers survive no failure: losing either stops the ensemble";
-      else if (n_zk == 1)
+      else if (e.servers == 1)
         warning = "a single server: no failure survives it";
-      else if (quorum && serving == majority)
+      else if (e.quorum && e.tolerates == 0)
         warning = "one more failure stops the ensemble";
       json_object_set_new (en, "warning", warning ? json_string (warning) : json_null ());
       json_object_set_new (out, "ensemble", en);
@@ -781,7 +783,6 @@ labo_status_print (json_t *st, FILE *out)
     if (json_is_object (en))
       {
         long long n = json_integer_value (json_object_get (en, "servers"));
-        long long up = json_integer_value (json_object_get (en, "serving"));
         long long tol = json_integer_value (json_object_get (en, "tolerates"));
         bool q = json_is_true (json_object_get (en, "quorum"));
         const char *warn = "";
@@ -791,10 +792,12 @@ labo_status_print (json_t *st, FILE *out)
           warn = " (a single server: no failure survives it)";
         else if (q && tol == 0)
           warn = " (warning: one more failure stops the ensemble)";
-        fprintf (out, "ensemble: %lld of %lld servers serving, quorum %s, leader %s; survives %lld "
-                 "more failure%s%s\n", up, n, q ? "yes" : "NO",
-                 json_is_string (json_object_get (en, "leader")) ? str (en, "leader") : "none",
-                 tol, tol == 1 ? "" : "s", warn);
+        /* the summary is the supervisor's event text for the same modes */
+        if (q)
+          fprintf (out, "ensemble: %s; quorum yes, survives %lld more failure%s%s\n",
+                   str (en, "summary"), tol, tol == 1 ? "" : "s", warn);
+        else
+          fprintf (out, "ensemble: %s%s\n", str (en, "summary"), warn);
       }
   }
 }

@@ -13,6 +13,7 @@
 
 #include "labo/docker_up.h"
 #include "labo/engine.h"
+#include "labo/logs.h"
 #include "labo/gate.h"
 #include "labo/inspect.h"
 #include "labo/netlink.h"
@@ -485,6 +486,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   if (opts->dry_run)
     {
       labo_plan_print (lab, plan, stdout);
+      labo_up_plan_print (lab, stdout);
       return 0;
     }
   labo_progress_start (&pr, opts->quiet, opts->stages);
@@ -516,6 +518,8 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
         goto out_state;
       }
   }
+  /* the logs an earlier failed up kept: this up has logs of its own */
+  labo_logs_forget (lab->name, NULL);
   if (precheck (&b, err) < 0)
     goto out_clean_dir;
   labo_progress_stage (&pr, "check", "names and addresses free");
@@ -557,10 +561,17 @@ out_rollback:
   {
     labo_error_t down_err = NULL;
     /* up --json reports the rollback as one fact, not its stages */
-    struct labo_down_opts dopts = { pr.quiet, had_data, NULL };
+    struct labo_down_opts dopts = { pr.quiet, had_data, NULL, true };
+    cleanup_free char *kept = NULL;
     labo_error_wrap (err, "bringing up lab '%s'", lab->name);
     if (!pr.quiet)
       printf ("labo: failed; rolling back what was made\n");
+    /* what the nodes and daemons said, before the rollback removes them:
+     * the error's advice (`labo logs NODE`) has to work afterwards */
+    if (lab->n_nodes > 0 && (kept = labo_logs_keep (lab)) != NULL)
+      labo_error_append (err, "\nlabo: the nodes' and daemons' logs are kept in %s until the "
+                              "next up or down of %s: `labo logs -l %s NODE|HOST`", kept,
+                         lab->name, lab->name);
     /* close our sockets and descriptors first: they hold namespaces */
     labo_nl_close (&b.sw);
     labo_nl_close (&b.root);

@@ -3,6 +3,7 @@
 #include "labo/control.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -205,4 +206,28 @@ labo_control_stream (const char *lab, json_t *req, int (*cb) (json_t *obj, void 
   if (fd < 0 || send_request (fd, req, err) < 0)
     return -1;
   return read_lines (fd, -1, cb, data, err);
+}
+
+void
+labo_control_note (const char *lab, const char *kind, const char *subject, json_t *fields,
+                   const char *fmt, ...)
+{
+  json_t *req, *reply = NULL;
+  labo_error_t err = NULL;
+  char *msg = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  req = json_pack ("{s:s, s:s, s:s, s:s, s:o}", "cmd", "note", "kind", kind, "subject", subject,
+                   "message", msg ? msg : "", "fields", fields ? fields : json_object ());
+  free (msg);
+  /* no supervisor, no events: nothing to tell */
+  if (labo_supervisor_alive (lab, NULL) > 0)
+    labo_control_call (lab, req, 2000, &reply, &err);
+  labo_error_release (&err);
+  json_decref (reply);
+  json_decref (req);
 }

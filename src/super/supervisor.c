@@ -692,13 +692,15 @@ restart_request (struct sv *sv, const char *name)
     case SV_LEFT:
     case SV_DOWN:
       labo_timer_disarm (sv->loop, &u->restart_timer);
-      sv_event (sv, "retry", u->name, NULL, "restart asked for (`labo restart`)");
+      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
+                "restart asked for (`labo restart`)");
       u->state = SV_DOWN;
       labo_timer_arm (sv->loop, &u->restart_timer, labo_now ());
       break;
     case SV_UP:
       /* down, then up through the usual path: a kill is a death */
-      sv_event (sv, "retry", u->name, NULL, "restart asked for (`labo restart`): killing it");
+      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
+                "restart asked for (`labo restart`): killing it");
       u->kill_sent = true;
       if (strcmp (u->kind, "daemon") == 0)
         syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0); /* this very process */
@@ -775,7 +777,7 @@ power_request (struct sv *sv, const char *host, bool on)
       }
       if (labo_host_links_set (lab, (size_t) h, false, &err) < 0)
         goto fail;
-      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:b, s:i}", "on", 0, "killed", killed),
+      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:s, s:b, s:i}", "verb", "stop", "on", 0, "killed", killed),
                 "powered off: %d process%s ended, links down", killed, killed == 1 ? "" : "es");
     }
   else
@@ -783,7 +785,7 @@ power_request (struct sv *sv, const char *host, bool on)
       if (labo_power_record (lab, (size_t) h, false, &err) < 0
           || labo_host_links_set (lab, (size_t) h, true, &err) < 0)
         goto fail;
-      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:b}", "on", 1),
+      sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:s, s:b}", "verb", "start", "on", 1),
                 "powered on: links up, %s", d ? "its daemon starts, then its nodes" : "its nodes start");
       if (d)
         {
@@ -821,7 +823,7 @@ kill_request (struct sv *sv, const char *name, int sig)
   if (u->state != SV_UP && u->state != SV_STARTING)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is not running: ",
                       sv_state_name (u->state));
-  sv_event (sv, "kill", name, json_pack ("{s:i}", "signal", sig), "SIG%s sent (`labo kill`)",
+  sv_event (sv, "kill", name, json_pack ("{s:s, s:i}", "verb", "kill", "signal", sig), "SIG%s sent (`labo kill`)",
             sigabbrev_np (sig) ? sigabbrev_np (sig) : "?");
   if (sv->runtime == LABO_RUNTIME_DOCKER)
     sv_docker_signal_node ((struct sv_node *) u, sig);
@@ -831,6 +833,30 @@ kill_request (struct sv *sv, const char *name, int sig)
 }
 
 /* Answers one request; false if the client is gone. */
+/* A fault or a chaos step done by another labo process, into the events:
+ * the events tell the whole story of the lab, causes included. */
+static json_t *
+note_request (struct sv *sv, json_t *req)
+{
+  const char *kind = json_string_value (json_object_get (req, "kind"));
+  const char *subject = json_string_value (json_object_get (req, "subject"));
+  const char *msg = json_string_value (json_object_get (req, "message"));
+  json_t *fields = json_object_get (req, "fields");
+
+  if (kind == NULL || (strcmp (kind, "fault") != 0 && strcmp (kind, "chaos") != 0)
+      || subject == NULL || msg == NULL || (fields && !json_is_object (fields)))
+    return json_pack ("{s:b, s:s}", "ok", 0, "error",
+                      "a note is {kind: fault|chaos, subject, message, fields}");
+  fields = fields ? json_deep_copy (fields) : NULL;
+  /* an event's own keys are the supervisor's to write */
+  for (const char *const *k = (const char *const[]){ "time", "t", "kind", "subject", "message",
+                                                     NULL };
+       fields && *k; k++)
+    json_object_del (fields, *k);
+  sv_event (sv, kind, subject, fields, "%s", msg);
+  return json_pack ("{s:b}", "ok", 1);
+}
+
 static bool
 handle_request (struct sv_client *c, const char *line)
 {
@@ -865,6 +891,8 @@ handle_request (struct sv_client *c, const char *line)
                                            (int) json_integer_value (json_object_get (req, "signal"))));
   else if (strcmp (cmd, "restart") == 0)
     alive = client_reply (c, restart_request (sv, json_string_value (json_object_get (req, "name"))));
+  else if (strcmp (cmd, "note") == 0)
+    alive = client_reply (c, note_request (sv, req));
   else if (strcmp (cmd, "leakcheck") == 0)
     {
 #ifdef HAVE_LSAN

@@ -181,31 +181,24 @@ on_reply (void *data, const char *reply, const char *error)
     round_done (n);
 }
 
-/* Where to ask: the published client port on the host's lab address, from
- * inside the host (as `labo status` does); without one, the client port
- * inside the container (Docker) or on the node's overlay address (process). */
+/* Where to ask: labo_node_reach's rule (as up and status do), from the
+ * host's namespace held open, or the container's of the node's pid. */
 static void
 ask (struct sv_node *n)
 {
   struct sv *sv = n->u.sv;
   const struct labo_node *node = n->node;
-  int port = labo_node_client_port (node), ns = sv->host_ns[node->host];
-  uint32_t addr = sv->lab->hosts[node->host].lab_address;
+  int ns = sv->host_ns[node->host];
   cleanup_close int own = -1;
+  struct labo_node_reach r;
 
-  if (port < 0)
+  labo_node_reach (sv->lab, node, &r);
+  if (r.in_container)
     {
-      port = node->client_port;
-      if (sv->runtime == LABO_RUNTIME_DOCKER)
-        {
-          char path[64];
-          snprintf (path, sizeof (path), "/proc/%d/ns/net", (int) n->u.pid);
-          own = open (path, O_RDONLY | O_CLOEXEC);
-          ns = own;
-          addr = 0x7f000001;
-        }
-      else
-        addr = node->address;
+      labo_error_t e = NULL;
+      own = labo_node_reach_netns (sv->lab, node, &r, n->u.pid, &e);
+      labo_error_release (&e);
+      ns = own;
     }
   round_clear (n);
   /* mntr only tells a leader's synced followers: asked of the node the
@@ -217,7 +210,7 @@ ask (struct sv_node *n)
     {
       labo_error_t err = NULL;
       n->word[k] = (struct sv_word){ n, k };
-      n->probe[k] = labo_zk_probe_start (sv->loop, ns, addr, (uint16_t) port, words[k],
+      n->probe[k] = labo_zk_probe_start (sv->loop, ns, r.addr, r.port, words[k],
                                          n->u.cfg->probe_timeout_ms, on_reply, &n->word[k],
                                          &err);
       if (n->probe[k] == NULL)
@@ -245,52 +238,41 @@ probe_tick (struct labo_loop *loop, void *data)
 void
 sv_ensemble_check (struct sv *sv)
 {
-  size_t n_zk = 0, serving = 0, leaders = 0, majority;
-  const char *leader = NULL;
-  bool quorum;
+  size_t n_zk = 0;
+  cleanup_free enum labo_zk_mode *modes = xcalloc (sv->n_nodes + 1, sizeof (*modes));
+  cleanup_free const char **names = xcalloc (sv->n_nodes + 1, sizeof (*names));
+  cleanup_free char *text = NULL;
+  struct labo_zk_ensemble e;
+  const char *leader;
 
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       const struct sv_node *n = &sv->nodes[i];
       if (n->node->service != LABO_SERVICE_ZOOKEEPER)
         continue;
-      n_zk++;
-      if (n->mode == LABO_ZK_LEADER || (n->mode == LABO_ZK_STANDALONE && sv->n_nodes == 1))
-        leaders++, leader = n->u.name;
-      if (n->mode >= LABO_ZK_LEADER)
-        serving++;
+      modes[n_zk] = n->mode;
+      names[n_zk++] = n->u.name;
     }
   if (n_zk == 0)
     return;
-  majority = n_zk / 2 + 1;
-  quorum = leaders == 1 && serving >= majority;
-  if (!quorum)
-    leader = NULL;
-  if (sv->ensemble_known && quorum == sv->quorum
+  /* the definition status uses too (labo/zk.h) */
+  labo_zk_ensemble_assess (modes, n_zk, &e);
+  leader = e.quorum ? names[e.leader] : NULL;
+  if (sv->ensemble_known && e.quorum == sv->quorum
       && strcmp (leader ? leader : "", sv->leader) == 0)
     return;
-  if (quorum && sv->quorum && sv->ensemble_known)
+  text = labo_zk_ensemble_text (&e, modes, names);
+  if (e.quorum && sv->quorum && sv->ensemble_known)
     sv_event (sv, "leader", leader, json_pack ("{s:s, s:s}", "leader", leader, "was", sv->leader),
               "%s leads (was %s)", leader, sv->leader);
-  else if (quorum)
+  else if (e.quorum || sv->ensemble_known || sv->quorum)
     sv_event (sv, "quorum", sv->lab->name,
-              json_pack ("{s:s, s:i, s:i}", "leader", leader, "serving", (int) serving,
-                         "servers", (int) n_zk),
-              "%s leads; %zu of %zu servers serving", leader, serving, n_zk);
-  else if ((sv->ensemble_known || sv->quorum) && leaders > 1)
-    /* both sides of a partition, for a moment: the old leader has not
-     * noticed yet that it lost its followers */
-    sv_event (sv, "quorum", sv->lab->name,
-              json_pack ("{s:n, s:i, s:i, s:i}", "leader", "leaders", (int) leaders, "serving",
-                         (int) serving, "servers", (int) n_zk),
-              "no single leader: %zu servers say they lead", leaders);
-  else if (sv->ensemble_known || sv->quorum)
-    sv_event (sv, "quorum", sv->lab->name,
-              json_pack ("{s:n, s:i, s:i}", "leader", "serving", (int) serving, "servers",
-                         (int) n_zk),
-              "no quorum: %zu of %zu servers serving, %zu needed", serving, n_zk, majority);
+              json_pack ("{s:s?, s:b, s:i, s:i, s:i}", "leader", leader, "quorum", e.quorum,
+                         "serving", (int) e.serving, "servers", (int) e.servers, "leaders",
+                         (int) e.leaders),
+              "%s", text);
   sv->ensemble_known = true;
-  sv->quorum = quorum;
+  sv->quorum = e.quorum;
   snprintf (sv->leader, sizeof (sv->leader), "%s", leader ? leader : "");
 }
 

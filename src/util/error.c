@@ -74,6 +74,28 @@ labo_error_wrap (labo_error_t *err, const char *fmt, ...)
   return -1;
 }
 
+int
+labo_error_append (labo_error_t *err, const char *fmt, ...)
+{
+  va_list ap;
+  char *more, *joined = NULL;
+
+  if (err == NULL || *err == NULL)
+    return -1;
+  va_start (ap, fmt);
+  more = vformat (fmt, ap);
+  va_end (ap);
+  if (more == NULL)
+    return -1;
+  if (asprintf (&joined, "%s%s", (*err)->msg ? (*err)->msg : "unknown error", more) >= 0)
+    {
+      free ((*err)->msg);
+      (*err)->msg = joined;
+    }
+  free (more);
+  return -1;
+}
+
 void
 labo_error_print (labo_error_t err)
 {

@@ -147,29 +147,12 @@ created (int rc, const char *value, const void *data)
 
 /* ---- sessions ---- */
 
-/* Where a client of node's host reaches it: the published client port on
- * the host's lab address; in the process runtime, without one, the
- * node's own address, which it binds. */
-static int
-node_endpoint (const struct labo_lab *lab, const struct labo_node *node, char *buf, size_t len,
-               labo_error_t *err)
+/* "ADDR:PORT" where labo_node_reach says. */
+static void
+node_endpoint (const struct labo_node_reach *r, char *buf, size_t len)
 {
-  int port = labo_node_client_port (node);
-  uint32_t addr = lab->hosts[node->host].lab_address;
   char a[16];
-
-  if (port < 0)
-    {
-      if (lab->runtime != LABO_RUNTIME_PROCESS)
-        return labo_error_make (err, 0, "node %s publishes no client port (%d): labo talks to "
-                                        "it as a client of host %s would",
-                                node->name, node->client_port, lab->hosts[node->host].name);
-      port = node->client_port;
-      addr = node->address;
-    }
-  labo_ipv4_format (addr, a);
-  snprintf (buf, len, "%s:%d", a, port);
-  return 0;
+  snprintf (buf, len, "%s:%u", labo_ipv4_format (r->addr, a), (unsigned) r->port);
 }
 
 /* A client session from inside network namespace netns_fd: the client's
@@ -203,6 +186,20 @@ client_in (int netns_fd, const char *endpoint, watcher_fn fn, int session_ms, vo
 static int
 writer_connect (struct writer *w, labo_error_t *err)
 {
+  struct labo_node_reach r;
+
+  labo_node_reach (w->c->lab, w->node, &r);
+  if (r.in_container)
+    {
+      /* the node's own namespace: a new one each time its container
+       * restarts, so taken again for each session */
+      if (w->netns_fd >= 0)
+        close (w->netns_fd);
+      w->netns_fd = labo_node_reach_netns (w->c->lab, w->node, &r,
+                                           labo_node_pid (w->c->lab, w->node), err);
+      if (w->netns_fd < 0)
+        return -1;
+    }
   atomic_store (&w->expired, false);
   w->zh = client_in (w->netns_fd, w->endpoint, watcher, w->c->o.session_ms, w, err);
   if (w->zh == NULL)
@@ -466,15 +463,14 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
     {
       struct writer *w = &c->w[i];
       const struct labo_node *node = &lab->nodes[i];
-      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
+      struct labo_node_reach r;
 
       w->c = c;
       w->index = (uint32_t) i;
       w->node = node;
-      if (node_endpoint (lab, node, w->endpoint, sizeof (w->endpoint), err) < 0)
-        return NULL;
-      w->netns_fd = labo_netns_open (ns, err);
-      if (w->netns_fd < 0)
+      labo_node_reach (lab, node, &r);
+      node_endpoint (&r, w->endpoint, sizeof (w->endpoint));
+      if (!r.in_container && (w->netns_fd = labo_node_reach_netns (lab, node, &r, 0, err)) < 0)
         return NULL;
       if (writer_connect (w, err) < 0)
         return NULL;
@@ -877,7 +873,7 @@ int
 labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout_ms)
 {
   const struct labo_node *n = &lab->nodes[node];
-  cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[n->host].name);
+  struct labo_node_reach r;
   cleanup_close int fd = -1;
   double deadline = labo_now () + timeout_ms / 1000.0;
   struct serves *s = xcalloc (1, sizeof (*s));
@@ -889,8 +885,10 @@ labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout
   pthread_mutex_init (&s->mu, NULL);
   cond_init (&s->cv);
   client_log_quiet ();
-  if (node_endpoint (lab, n, endpoint, sizeof (endpoint), &err) < 0
-      || (fd = labo_netns_open (ns, &err)) < 0
+  labo_node_reach (lab, n, &r);
+  node_endpoint (&r, endpoint, sizeof (endpoint));
+  if ((fd = labo_node_reach_netns (lab, n, &r, r.in_container ? labo_node_pid (lab, n) : 0,
+                                   &err)) < 0
       || (zh = client_in (fd, endpoint, serves_watcher, 4000, s, &err)) == NULL)
     goto out;
   /* connected: the server serves clients (one out of the quorum refuses

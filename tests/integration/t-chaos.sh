@@ -71,6 +71,16 @@ EOF
 	[ -n "$leader2" ] && [ "zk${leader2#zoo}" != "$cut" ] && ok "$rt: the new leader ($leader2) is not on the isolated host ($cut)" ||
 		fail "$rt: the new leader ($leader2) is on the isolated host ($cut)"
 	assert_contains "$ERR" "heal: 4 cuts removed" "$rt: heal removes the isolation's four cuts"
+	# the events tell the scenario: its start, each step, its end, and the
+	# faults the steps made, with their arguments
+	EV=$(events_of "$lab")
+	assert_eq "start kill wait isolate wait heal wait wait end" \
+		"$(jq -r 'select(.kind == "chaos") | if .steps then "start" elif .result then "end" else .action end' <<<"$EV" | tr '\n' ' ' | sed 's/ $//')" \
+		"$rt: events: the chaos run's start, its steps and its end"
+	assert_match "$(jq -r 'select(.kind == "fault" and .verb == "partition") | .args | join(" ")' <<<"$EV")" \
+		"^--isolate $cut\$" "$rt: events: the isolation of $cut, with its arguments"
+	assert_eq 1 "$(jq -r 'select(.kind == "fault" and .verb == "heal")' <<<"$EV" | jq -s length)" \
+		"$rt: events: the heal"
 	status_json "$lab"
 	assert_eq 0 "$(jqs '.faults.partitions | length')" "$rt: no cut left after the scenario"
 	wait_for "$lab" 60 "all three serving after the scenario" "$serving3" ||

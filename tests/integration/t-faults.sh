@@ -104,6 +104,30 @@ faults() { # faults RUNTIME LAB: every check, on a lab that is up
 		fail "$rt: $n was not restarted after SIGTERM"
 	assert_match "$(node_field "$n" .supervision.last_exit)" "^exit 143 \\(SIGTERM\\)\$" \
 		"$rt: $n ended on SIGTERM (exit 143)"
+
+	# ---- a link, a restart; then every fault verb is in the events ----
+	run "$LABO" link -l "$lab" "$h" --delay 20ms
+	expect_rc 0 "link $h --delay 20ms"
+	run "$LABO" link reset -l "$lab"
+	expect_rc 0 "link reset"
+	r=$(node_field "$n" .restarts)
+	run "$LABO" restart -l "$lab" "$n"
+	expect_rc 0 "restart $n"
+	wait_for "$lab" 60 "$n restarted by labo restart" \
+		"$serving3 and (.nodes[] | select(.name == \"$n\") | .restarts) > $r" ||
+		fail "$rt: $n was not restarted"
+	EV=$(events_of "$lab")
+	verbs=" $(jq -r 'select(.verb != null) | .verb' <<<"$EV" | sort -u | tr '\n' ' ')"
+	for v in partition heal stop start kill link restart; do
+		assert_contains "$verbs" " $v " "$rt: events tell \`labo $v\`"
+	done
+	assert_eq "--isolate $lh|$a $b --oneway" \
+		"$(jq -r 'select(.verb == "partition") | .args | join(" ")' <<<"$EV" | paste -sd '|')" \
+		"$rt: events: each partition with its arguments"
+	assert_match "$(jq -r 'select(.verb == "link") | .message' <<<"$EV" | head -n 1)" \
+		"^link $h@net: .*20(\\.0)? ?ms" "$rt: events: the link's delay"
+	assert_eq true "$(jq -r 'select(.verb != null) | .time | test("^[0-9]{4}-")' <<<"$EV" | sort -u)" \
+		"$rt: events: every fault has its time"
 }
 
 for rt in docker process; do

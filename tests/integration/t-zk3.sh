@@ -208,7 +208,7 @@ assert_match "$SUM" "^ensemble servers 3 quorum true leader $LEADER tolerates 1\
 run "$LABO" status "$LAB"
 expect_rc 0 "status $LAB" && {
 	assert_match "$OUT" "^lab $LAB: up" "status: the lab is up"
-	assert_contains "$OUT" "ensemble: 3 of 3 servers serving, quorum yes, leader $LEADER; survives 1 more failure" \
+	assert_contains "$OUT" "ensemble: $LEADER leads; 3 of 3 servers serving; quorum yes, survives 1 more failure" \
 		"status: 3 of 3 serving, quorum, leader $LEADER, survives 1 more failure"
 	assert_not_contains "$OUT" "with two servers" "status does not print the two-server warning"
 	assert_not_contains "$OUT" "warning" "status prints no warning at all"
@@ -234,7 +234,7 @@ assert_match "$SUM" "^ensemble servers 3 quorum true leader $LEADER tolerates 0\
 assert_match "$SUM" "^state degraded\$" "after killing $F1: the lab is degraded (a server is down)"
 run "$LABO" status "$LAB"
 expect_rc 0 "status after killing $F1" && {
-	assert_contains "$OUT" "ensemble: 2 of 3 servers serving, quorum yes, leader $LEADER; survives 0 more failures (warning: one more failure stops the ensemble)" \
+	assert_contains "$OUT" "ensemble: $LEADER leads; 2 of 3 servers serving; quorum yes, survives 0 more failures (warning: one more failure stops the ensemble)" \
 		"status: 2 of 3 serving, quorum yes, leader $LEADER, warns that one more failure stops it"
 	assert_match "$OUT" "^node $F1 +exited .*: down\$" "status: $F1 exited, down"
 }
@@ -261,7 +261,7 @@ assert_match "$SUM" "^ensemble servers 3 quorum false leader null tolerates 0\$"
 	"after killing $LEADER: ensemble quorum false, no leader"
 run "$LABO" status "$LAB"
 expect_rc 0 "status after killing $LEADER" && {
-	assert_contains "$OUT" "ensemble: 0 of 3 servers serving, quorum NO, leader none" "status: 0 of 3 serving (the last one is up but not serving), quorum NO, leader none"
+	assert_contains "$OUT" "ensemble: no quorum: no server leads" "status: 0 of 3 serving (the last one is up but not serving), quorum NO, leader none"
 	assert_match "$OUT" "^node $F2 +running .*: not serving\$" "status: $F2 running, not serving"
 }
 

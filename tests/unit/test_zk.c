@@ -518,6 +518,134 @@ probe_bad_netns_fd (void **state)
   close (fd);
 }
 
+/* ---- the ensemble: one definition for status and events ---- */
+
+#define L LABO_ZK_LEADER
+#define F LABO_ZK_FOLLOWER
+#define O LABO_ZK_OBSERVER
+#define D LABO_ZK_DOWN
+#define N LABO_ZK_NOT_SERVING
+#define S LABO_ZK_STANDALONE
+
+static const char *const zoo[] = { "zoo1", "zoo2", "zoo3", "zoo4", "zoo5" };
+
+static char *
+assess (const enum labo_zk_mode *m, size_t n, struct labo_zk_ensemble *e)
+{
+  labo_zk_ensemble_assess (m, n, e);
+  return labo_zk_ensemble_text (e, m, zoo);
+}
+
+static void
+ensemble_all_serving (void **state)
+{
+  enum labo_zk_mode m[] = { F, L, F };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 3, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.serving, 3);
+  assert_int_equal (e.leader, 1);
+  assert_int_equal (e.tolerates, 1);
+  assert_string_equal (t, "zoo2 leads; 3 of 3 servers serving");
+  free (t);
+}
+
+/* The defect this definition fixes: followers whose leader is gone used to
+ * count as serving, so events said "no quorum: 2 of 3 servers serving, 2
+ * needed" while status said "3 of 3 servers serving, quorum NO". Without a
+ * quorum none serves, in both. */
+static void
+ensemble_followers_without_leader_do_not_serve (void **state)
+{
+  enum labo_zk_mode m[] = { F, D, F };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 3, &e);
+  assert_false (e.quorum);
+  assert_int_equal (e.serving, 0);
+  assert_int_equal (e.tolerates, 0);
+  assert_string_equal (t, "no quorum: no server leads (2 still follow a leader that is gone, 0 "
+                          "electing, 1 down)");
+  free (t);
+}
+
+static void
+ensemble_two_leaders (void **state)
+{
+  enum labo_zk_mode m[] = { L, F, L };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 3, &e);
+  assert_false (e.quorum);
+  assert_int_equal (e.serving, 0);
+  assert_int_equal (e.leader, -1);
+  assert_non_null (strstr (t, "2 servers say they lead"));
+  free (t);
+}
+
+static void
+ensemble_leader_alone (void **state)
+{
+  enum labo_zk_mode m[] = { L, N, D, D, N };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 5, &e);
+  assert_false (e.quorum);
+  assert_int_equal (e.serving, 0);
+  assert_string_equal (t, "no quorum: zoo1 leads 1 of 5 servers, 3 needed");
+  free (t);
+}
+
+static void
+ensemble_majority_exactly (void **state)
+{
+  enum labo_zk_mode m[] = { D, L, F };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 3, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.serving, 2);
+  assert_int_equal (e.tolerates, 0);
+  assert_string_equal (t, "zoo2 leads; 2 of 3 servers serving");
+  free (t);
+}
+
+static void
+ensemble_electing (void **state)
+{
+  enum labo_zk_mode m[] = { N, N, D };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 3, &e);
+  assert_false (e.quorum);
+  assert_string_equal (t, "no quorum: no server leads (2 electing, 1 down; 2 needed)");
+  free (t);
+}
+
+/* observers serve but do not vote: not in the majority */
+static void
+ensemble_observers (void **state)
+{
+  enum labo_zk_mode m[] = { L, F, F, O };
+  struct labo_zk_ensemble e;
+  char *t = assess (m, 4, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.servers, 3);
+  assert_int_equal (e.serving, 4);
+  assert_int_equal (e.majority, 2);
+  free (t);
+}
+
+static void
+ensemble_standalone (void **state)
+{
+  enum labo_zk_mode one[] = { S }, two[] = { S, F };
+  struct labo_zk_ensemble e;
+  char *t = assess (one, 1, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.serving, 1);
+  free (t);
+  /* "standalone" in a lab of two is a misconfiguration, not a leader */
+  t = assess (two, 2, &e);
+  assert_false (e.quorum);
+  free (t);
+}
+
 int
 main (void)
 {
@@ -540,6 +668,14 @@ main (void)
     cmocka_unit_test (probe_times_out),
     cmocka_unit_test (probe_through_netns_fd),
     cmocka_unit_test (probe_bad_netns_fd),
+    cmocka_unit_test (ensemble_all_serving),
+    cmocka_unit_test (ensemble_followers_without_leader_do_not_serve),
+    cmocka_unit_test (ensemble_two_leaders),
+    cmocka_unit_test (ensemble_leader_alone),
+    cmocka_unit_test (ensemble_majority_exactly),
+    cmocka_unit_test (ensemble_electing),
+    cmocka_unit_test (ensemble_observers),
+    cmocka_unit_test (ensemble_standalone),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
