@@ -11,6 +11,7 @@
 need_root
 need_json
 need_cmd jq jq
+CLI_MT=/usr/lib/zookeeper/bin/cli_mt
 need_docker_lab_tools "a Docker lab without published ports"
 
 new_lab LAB 7
@@ -97,7 +98,7 @@ run "$LABO" logs n3
 expect_rc 0 "labo logs NODE (no lab named) after the rollback"
 run "$LABO" logs -l "$LAB" h1
 expect_rc 0 "labo logs HOST: the daemon's kept log"
-assert_contains "$OUT" "dockerd" "the host's kept log is dockerd's"
+assert_contains "$OUT" "msg=\"Starting up\"" "the host's kept log is dockerd's"
 [ "$(stat -c %a "$LOGS")" = 700 ] && ok "the kept logs are root's alone (0700)" || fail "$LOGS is $(stat -c %a "$LOGS")"
 run "$LABO" down "$LAB"
 expect_rc 0 "down after a failed up"
