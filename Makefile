@@ -20,9 +20,23 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
         -Wcast-align -Wwrite-strings -Wnull-dereference -Wvla \
         -Wno-unused-parameter -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
-ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
-              -DLABO_VERSION='"$(VERSION)"' -DLABO_DATADIR='"$(PREFIX)/share/labo"' $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
+
+# The version (the file VERSION) and the commit (git's, "-dirty" with
+# changes not committed, "unknown" outside a git checkout of labo). Only
+# main.c is compiled with them, and it depends on build/version, rewritten
+# only when either changes: a new commit recompiles one file and relinks.
+LABO_VERSION := $(shell cat VERSION 2>/dev/null)
+LABO_COMMIT  := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                  c=$$(git rev-parse --short HEAD 2>/dev/null) && \
+                  { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; } && echo "$$c")
+LABO_COMMIT  := $(or $(LABO_COMMIT),unknown)
+VERSION_STAMP := build/version
+$(shell mkdir -p build && v='$(LABO_VERSION) $(LABO_COMMIT)' && \
+        [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$$v" ] || echo "$$v" >$(VERSION_STAMP))
+ifeq ($(LABO_VERSION),)
+$(error the file VERSION is missing or empty: it holds labo's version, as 0.10.0)
+endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -61,6 +75,10 @@ $(BA)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC+SAN  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+$(B)/src/cli/main.o $(BA)/src/cli/main.o: $(VERSION_STAMP)
+$(B)/src/cli/main.o $(BA)/src/cli/main.o: \
+    ALL_CFLAGS += -DLABO_VERSION='"$(LABO_VERSION)"' -DLABO_COMMIT='"$(LABO_COMMIT)"'
+
 # One rule per build directory: a two-target pattern rule would build only one.
 $(B)/%.o: %.S netns/seed.yaml
 	@mkdir -p $(dir $@)
