@@ -4,11 +4,14 @@
 #   make unit       unit tests only (no privilege needed)
 #   make fuzz       fuzz the lab file and scenario readers (clang, libFuzzer), FUZZ_SECONDS each
 #   make bench      benchmarks (as root), see docs/benchmarks.md
+#   make man        the man pages, build/man/ (scdoc; `make` builds them when scdoc is there)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
+# builds the man pages; without it, `make` says so and builds the rest
+SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
@@ -56,9 +59,9 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration fuzz fuzz-ci bench bench-seed bench-supervise bench-crash \
-        bench-link bench-gate bench-validate install clean
-all: labo
+.PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
+        bench-supervise bench-crash bench-link bench-gate bench-validate install clean
+all: labo $(if $(SCDOC),man,man-skipped)
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -102,6 +105,27 @@ build/tools/%: tests/tools/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $<
 
+# The man pages, from scdoc's markup (docs/man/*.scd), dated by the last
+# commit (the same pages for the same sources) and headed with the version.
+MAN_SRC  := $(sort $(wildcard docs/man/*.scd))
+MAN_OUT  := $(MAN_SRC:docs/man/%.scd=build/man/%)
+MAN_DATE := $(shell git log -1 --format=%ct 2>/dev/null)
+
+man: $(MAN_OUT)
+build/man/%: docs/man/%.scd VERSION
+	@mkdir -p $(dir $@)
+	@$(if $(SCDOC),,echo "make: scdoc is not installed: it builds the man pages (apt-get install scdoc)"; exit 1)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)sed 's/@VERSION@/$(LABO_VERSION)/g' $< | \
+	    $(if $(MAN_DATE),SOURCE_DATE_EPOCH=$(MAN_DATE)) $(SCDOC) >$@.tmp && mv $@.tmp $@
+man-skipped:
+	@echo "make: scdoc is not installed: the man pages are not built (apt-get install scdoc)"
+
+# The man pages say what the table of verbs says (every verb, each of its
+# options), and man renders each without a warning. Needs scdoc and man-db.
+doc-check: $(BA)/labo man
+	tests/doc/check-man.sh $(BA)/labo build/man
+
 # Builds may run in parallel (-j); the suites run one after the other.
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; LABO_TESTDATA=tests $$t; done
@@ -111,6 +135,7 @@ integration: $(BA)/labo labo $(TOOLS)
 
 check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS) $(FUZZERS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory doc-check
 	@$(MAKE) --no-print-directory fuzz-ci
 	@$(MAKE) --no-print-directory integration
 
