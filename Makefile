@@ -5,9 +5,23 @@
 #   make fuzz       fuzz the lab file and scenario readers (clang, libFuzzer), FUZZ_SECONDS each
 #   make bench      benchmarks (as root), see docs/benchmarks.md
 #   make man        the man pages, build/man/ (scdoc; `make` builds them when scdoc is there)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also BINDIR, DATADIR, MANDIR, DOCDIR, BASHCOMPDIR)
+#   make uninstall  the same variables: removes what install put, and the directories it made
 
+# Where `make install` puts things. labo finds its data (the image
+# recipes) from where its binary is, BINDIR/../share/labo: nothing of these
+# paths, nor of DESTDIR, is compiled in, so a binary may be installed
+# anywhere, or staged under DESTDIR and moved.
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/labo
+# bash-completion's own directory, moved under DATADIR (so that a PREFIX in
+# a temporary directory stays there), else the usual one
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix='$(PREFIX)' \
+                 --define-variable=datadir='$(DATADIR)' --variable=completionsdir bash-completion \
+                 2>/dev/null),$(DATADIR)/bash-completion/completions)
 DESTDIR ?=
 CC      ?= cc
 # builds the man pages; without it, `make` says so and builds the rest
@@ -60,7 +74,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
-        bench-supervise bench-crash bench-link bench-gate bench-validate install clean
+        bench-supervise bench-crash bench-link bench-gate bench-validate install uninstall clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -223,10 +237,15 @@ bench-gate: labo $(TOOLS)
 bench-validate: labo
 	bench/validate.sh
 
-install: labo
-	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
-	install -D -m 0644 netns/seed.yaml $(DESTDIR)$(PREFIX)/share/labo/netns/seed.yaml
-	for f in images/zookeeper/*; do install -D -m 0755 $$f $(DESTDIR)$(PREFIX)/share/labo/$$f; done
+# scripts/install.sh says what goes where, and keeps a record of it for
+# uninstall.
+INSTALL_VARS = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' DATADIR='$(DATADIR)' MANDIR='$(MANDIR)' \
+               DOCDIR='$(DOCDIR)' BASHCOMPDIR='$(BASHCOMPDIR)'
+install: all
+	@$(INSTALL_VARS) scripts/install.sh install
+
+uninstall:
+	@$(INSTALL_VARS) scripts/install.sh uninstall
 
 clean:
 	rm -rf build labo
