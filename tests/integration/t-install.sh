@@ -31,8 +31,9 @@ VERSION=$(cat "$REPO/VERSION")
 tree() { (cd "$1" && find . -printf '%y %m %p\n' | sort); }
 
 # make_in VARS...: make install/uninstall in the source tree, as a packager
-# would type it (it builds what is out of date first)
-make_in() { run make -C "$REPO" --no-print-directory "$@"; }
+# would type it (it builds what is out of date first): not as a sub-make of
+# `make check`, whose flags and jobserver are no business of this one
+make_in() { run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$REPO" --no-print-directory "$@"; }
 
 # complete_labo DIR WORD...: what the installed completion offers for the
 # command line WORD... (the last word is the one being completed), run in
