@@ -4,11 +4,28 @@
 #   make unit       unit tests only (no privilege needed)
 #   make fuzz       fuzz the lab file and scenario readers (clang, libFuzzer), FUZZ_SECONDS each
 #   make bench      benchmarks (as root), see docs/benchmarks.md
-#   make install PREFIX=/usr/local DESTDIR=
+#   make man        the man pages, build/man/ (scdoc; `make` builds them when scdoc is there)
+#   make install    PREFIX=/usr/local DESTDIR= (also BINDIR, DATADIR, MANDIR, DOCDIR, BASHCOMPDIR)
+#   make uninstall  the same variables: removes what install put, and the directories it made
 
+# Where `make install` puts things. labo finds its data (the image
+# recipes) from where its binary is, BINDIR/../share/labo: nothing of these
+# paths, nor of DESTDIR, is compiled in, so a binary may be installed
+# anywhere, or staged under DESTDIR and moved.
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/labo
+# bash-completion's own directory, moved under DATADIR (so that a PREFIX in
+# a temporary directory stays there), else the usual one
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix='$(PREFIX)' \
+                 --define-variable=datadir='$(DATADIR)' --variable=completionsdir bash-completion \
+                 2>/dev/null),$(DATADIR)/bash-completion/completions)
 DESTDIR ?=
 CC      ?= cc
+# builds the man pages; without it, `make` says so and builds the rest
+SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
@@ -20,9 +37,23 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
         -Wcast-align -Wwrite-strings -Wnull-dereference -Wvla \
         -Wno-unused-parameter -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
-ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE \
-              -DLABO_VERSION='"$(VERSION)"' -DLABO_DATADIR='"$(PREFIX)/share/labo"' $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
+
+# The version (the file VERSION) and the commit (git's, "-dirty" with
+# changes not committed, "unknown" outside a git checkout of labo). Only
+# main.c is compiled with them, and it depends on build/version, rewritten
+# only when either changes: a new commit recompiles one file and relinks.
+LABO_VERSION := $(shell cat VERSION 2>/dev/null)
+LABO_COMMIT  := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                  c=$$(git rev-parse --short HEAD 2>/dev/null) && \
+                  { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; } && echo "$$c")
+LABO_COMMIT  := $(or $(LABO_COMMIT),unknown)
+VERSION_STAMP := build/version
+$(shell mkdir -p build && v='$(LABO_VERSION) $(LABO_COMMIT)' && \
+        [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$$v" ] || echo "$$v" >$(VERSION_STAMP))
+ifeq ($(LABO_VERSION),)
+$(error the file VERSION is missing or empty: it holds labo's version, as 0.10.0)
+endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -42,9 +73,9 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration fuzz fuzz-ci bench bench-seed bench-supervise bench-crash \
-        bench-link bench-gate bench-validate install clean
-all: labo
+.PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
+        bench-supervise bench-crash bench-link bench-gate bench-validate install uninstall clean
+all: labo $(if $(SCDOC),man,man-skipped)
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -61,6 +92,10 @@ $(BA)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC+SAN  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+$(B)/src/cli/main.o $(BA)/src/cli/main.o: $(VERSION_STAMP)
+$(B)/src/cli/main.o $(BA)/src/cli/main.o: \
+    ALL_CFLAGS += -DLABO_VERSION='"$(LABO_VERSION)"' -DLABO_COMMIT='"$(LABO_COMMIT)"'
+
 # One rule per build directory: a two-target pattern rule would build only one.
 $(B)/%.o: %.S netns/seed.yaml
 	@mkdir -p $(dir $@)
@@ -91,6 +126,27 @@ build/tools/%: tests/tools/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -o $@ $<
 
+# The man pages, from scdoc's markup (docs/man/*.scd), dated by the last
+# commit (the same pages for the same sources) and headed with the version.
+MAN_SRC  := $(sort $(wildcard docs/man/*.scd))
+MAN_OUT  := $(MAN_SRC:docs/man/%.scd=build/man/%)
+MAN_DATE := $(shell git log -1 --format=%ct 2>/dev/null)
+
+man: $(MAN_OUT)
+build/man/%: docs/man/%.scd VERSION
+	@mkdir -p $(dir $@)
+	@$(if $(SCDOC),,echo "make: scdoc is not installed: it builds the man pages (apt-get install scdoc)"; exit 1)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)sed 's/@VERSION@/$(LABO_VERSION)/g' $< | \
+	    $(if $(MAN_DATE),SOURCE_DATE_EPOCH=$(MAN_DATE)) $(SCDOC) >$@.tmp && mv $@.tmp $@
+man-skipped:
+	@echo "make: scdoc is not installed: the man pages are not built (apt-get install scdoc)"
+
+# The man pages say what the table of verbs says (every verb, each of its
+# options), and man renders each without a warning. Needs scdoc and man-db.
+doc-check: $(BA)/labo man
+	tests/doc/check-man.sh $(BA)/labo build/man
+
 # Builds may run in parallel (-j); the suites run one after the other.
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; LABO_TESTDATA=tests $$t; done
@@ -100,6 +156,7 @@ integration: $(BA)/labo labo $(TOOLS)
 
 check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS) $(FUZZERS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory doc-check
 	@$(MAKE) --no-print-directory fuzz-ci
 	@$(MAKE) --no-print-directory integration
 
@@ -187,10 +244,15 @@ bench-gate: labo $(TOOLS)
 bench-validate: labo
 	bench/validate.sh
 
-install: labo
-	install -D -m 0755 labo $(DESTDIR)$(PREFIX)/bin/labo
-	install -D -m 0644 netns/seed.yaml $(DESTDIR)$(PREFIX)/share/labo/netns/seed.yaml
-	for f in images/zookeeper/*; do install -D -m 0755 $$f $(DESTDIR)$(PREFIX)/share/labo/$$f; done
+# scripts/install.sh says what goes where, and keeps a record of it for
+# uninstall.
+INSTALL_VARS = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' DATADIR='$(DATADIR)' MANDIR='$(MANDIR)' \
+               DOCDIR='$(DOCDIR)' BASHCOMPDIR='$(BASHCOMPDIR)'
+install: all
+	@$(INSTALL_VARS) scripts/install.sh install
+
+uninstall:
+	@$(INSTALL_VARS) scripts/install.sh uninstall
 
 clean:
 	rm -rf build labo

@@ -30,8 +30,21 @@ struct labo_image
   long long size; /* bytes of the tar */
 };
 
-/* Finds the recipe directory (LABO_IMAGES_DIR, next to the binary, or the
- * installed share dir) and computes the key. */
+/* The directory of image `name`'s recipe, in *dir (caller frees):
+ *   - $LABO_IMAGES_DIR/NAME, when that is set;
+ *   - else BINDIR/../share/labo/images/NAME, BINDIR being the directory of
+ *     exe (the running binary, as /proc/self/exe names it): where `make
+ *     install` puts it, whatever PREFIX and DESTDIR were;
+ *   - else images/NAME in the source tree exe was built in (its directory
+ *     or one of the two above it: ./labo, build/asan/labo).
+ * Not found, the error says where it looked. as_root (labo runs the
+ * recipe's scripts as root): the directory, every directory above it and
+ * every file in it must be root's and writable by no one else, with no
+ * link, or it is refused, saying which and why. */
+int labo_image_recipe_find (const char *exe, const char *name, bool as_root, char **dir,
+                            labo_error_t *err);
+/* Finds the recipe directory (above, from /proc/self/exe) and computes the
+ * key. */
 int labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err);
 /* Builds the tar unless the cache has it. */
 int labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err);

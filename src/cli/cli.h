@@ -3,7 +3,7 @@
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
  * inspect.c (status, events), exec.c (exec, logs, restart), faults.c
  * (partition, heal, stop, start, kill), link.c (link), chaos.c (chaos,
- * check). */
+ * check), complete.c (__names, for the shell completion). */
 #ifndef LABO_CLI_H
 #define LABO_CLI_H
 
@@ -147,5 +147,6 @@ int cmd_link (int argc, char **argv);
 int cmd_chaos (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
+int cmd_names (int argc, char **argv);   /* __names: the shell completion's names */
 
 #endif

@@ -242,6 +242,8 @@ static const struct cli_verb verbs[] = {
     CLI_NO_LAB | CLI_NO_STATE },
   /* hidden: the link emulator's own process, and the shell completion's */
   { "__linkemu", cmd_linkemu, CLI_GROUP_HIDDEN, NULL, NULL, NULL, CLI_NO_LAB },
+  /* CLI_NO_STATE: it checks the state's place itself, without a word */
+  { "__names", cmd_names, CLI_GROUP_HIDDEN, NULL, NULL, NULL, CLI_NO_LAB | CLI_NO_STATE },
 };
 
 /* The words other tools use (containerlab's, docker's): understood where

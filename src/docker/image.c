@@ -1,19 +1,18 @@
 /* Offline images, cached by content: see include/labo/image.h. */
 #include "labo/image.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "labo/fs.h"
 #include "labo/util.h"
-
-#ifndef LABO_DATADIR
-#define LABO_DATADIR "/usr/local/share/labo"
-#endif
 
 void
 labo_image_key (const char *text, size_t len, char out[17])
@@ -27,37 +26,146 @@ labo_image_key (const char *text, size_t len, char out[17])
   snprintf (out, 17, "%016llx", (unsigned long long) h);
 }
 
+/* path without its last component: "/usr/bin" of "/usr/bin/labo", "" of
+ * "/labo" (so that "" + "/share" makes "/share", a path with no "..") */
 static char *
-find_recipe (const char *name)
+parent_of (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  return slash ? xasprintf ("%.*s", (int) (slash - path), path) : xstrdup ("");
+}
+
+static bool
+present (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0;
+}
+
+/* May root run what is in dir? The directory and every one above it are
+ * root's and writable by no one else (labo_fs_check_secure), and so is each
+ * entry in it, none a link: a recipe is flat, and its scripts run one
+ * another by their place in it. */
+static int
+check_recipe (const char *dir, labo_error_t *err)
+{
+  cleanup_close int fd = -1;
+  DIR *d;
+  struct dirent *de;
+  int ret = 0;
+
+  if (labo_fs_check_secure ("the image recipe's directory", dir, err) < 0)
+    return -1;
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return labo_error_errno (err, "opening the image recipe %s", dir);
+  d = fdopendir (dup (fd));
+  if (d == NULL)
+    return labo_error_errno (err, "reading the image recipe %s", dir);
+  while (ret == 0 && (de = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        ret = labo_error_errno (err, "inspecting %s/%s", dir, de->d_name);
+      else if (S_ISLNK (st.st_mode))
+        ret = labo_error_make (err, 0, "%s/%s is a symbolic link: root runs no recipe "
+                                       "through a link", dir, de->d_name);
+      else if (st.st_uid != 0)
+        ret = labo_error_make (err, 0, "%s/%s belongs to uid %d, not root: another user "
+                                       "could change what root runs", dir, de->d_name,
+                               (int) st.st_uid);
+      else if (st.st_mode & 022)
+        ret = labo_error_make (err, 0, "%s/%s is writable by %s: another user could change "
+                                       "what root runs", dir, de->d_name,
+                               (st.st_mode & 002) ? "everyone" : "its group");
+    }
+  closedir (d);
+  return ret;
+}
+
+/* The source tree a binary was built in: its directory or one of the two
+ * above it (./labo, build/asan/labo) holds images/NAME/build-rootfs.sh.
+ * *tried lists the directories looked in. */
+static char *
+find_in_source_tree (const char *bindir, const char *name, char **tried)
+{
+  cleanup_free char *up = xstrdup (bindir);
+
+  *tried = NULL;
+  for (int level = 0; level < 3; level++)
+    {
+      cleanup_free char *script = xasprintf ("%s/images/%s/build-rootfs.sh", up, name);
+      char *grown;
+      if (present (script))
+        return xasprintf ("%s/images/%s", up, name);
+      grown = xasprintf ("%s%s%s", *tried ? *tried : "", *tried ? ", " : "", up[0] ? up : "/");
+      free (*tried);
+      *tried = grown;
+      if (up[0] == '\0')
+        break;
+      grown = parent_of (up);
+      free (up);
+      up = grown;
+    }
+  return NULL;
+}
+
+int
+labo_image_recipe_find (const char *exe, const char *name, bool as_root, char **dir,
+                        labo_error_t *err)
 {
   const char *env = getenv ("LABO_IMAGES_DIR");
-  char exe[4096];
-  ssize_t n;
-  char *cand;
+  cleanup_free char *bindir = NULL;
+  cleanup_free char *prefix = NULL;
+  cleanup_free char *installed = NULL;
+  cleanup_free char *tried = NULL;
+  char *found = NULL;
 
+  *dir = NULL;
+  if (!labo_fs_component_ok (name))
+    return labo_error_make (err, 0, "invalid image name '%s'", name);
   if (env && *env)
-    return xasprintf ("%s/%s", env, name);
-  /* next to the binary: a build tree (./labo, build/asan/labo) */
-  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-  if (n > 0)
     {
-      exe[n] = '\0';
-      for (int up = 0; up < 3; up++)
+      found = xasprintf ("%s/%s", env, name);
+      if (!present (found))
         {
-          char *slash = strrchr (exe, '/');
-          if (slash == NULL)
-            break;
-          *slash = '\0';
-          cand = xasprintf ("%s/images/%s/build-rootfs.sh", exe, name);
-          if (access (cand, X_OK) == 0)
-            {
-              cand[strlen (cand) - strlen ("/build-rootfs.sh")] = '\0';
-              return cand;
-            }
-          free (cand);
+          labo_error_make (err, 0, "image recipe %s not found (LABO_IMAGES_DIR=%s)", found, env);
+          free (found);
+          return -1;
         }
     }
-  return xasprintf (LABO_DATADIR "/images/%s", name);
+  else
+    {
+      if (exe == NULL || exe[0] != '/')
+        return labo_error_make (err, 0, "image recipe '%s': labo cannot tell where its own "
+                                        "binary is (/proc/self/exe), hence its data; set "
+                                        "LABO_IMAGES_DIR", name);
+      /* installed: `make install` puts the binary in BINDIR and the data in
+       * BINDIR/../share/labo, for any PREFIX and under any DESTDIR (the
+       * path is made without "..", as labo_fs_check_secure wants it) */
+      bindir = parent_of (exe);
+      prefix = parent_of (bindir);
+      installed = xasprintf ("%s/share/labo/images/%s", prefix, name);
+      if (present (installed))
+        found = xstrdup (installed);
+      else
+        found = find_in_source_tree (bindir, name, &tried);
+      if (found == NULL)
+        return labo_error_make (err, 0, "image recipe '%s' not found: looked in %s (where "
+                                        "make install puts it, beside %s) and for a source "
+                                        "tree's images/%s in %s; reinstall labo, or set "
+                                        "LABO_IMAGES_DIR", name, installed,
+                                bindir[0] ? bindir : "/", name, tried);
+    }
+  if (as_root && check_recipe (found, err) < 0)
+    {
+      free (found);
+      return -1;
+    }
+  *dir = found;
+  return 0;
 }
 
 /* Runs argv with stdout captured (if out) and stderr passed through. */
@@ -136,10 +244,17 @@ labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err)
 
   memset (img, 0, sizeof (*img));
   img->name = xstrdup (name);
-  img->recipe = find_recipe (name);
+  {
+    /* the kernel's name of the binary: absolute, links resolved */
+    char exe[PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    if (labo_image_recipe_find (exe, name, geteuid () == 0, &img->recipe, err) < 0)
+      return -1;
+  }
   inputs_sh = xasprintf ("%s/inputs.sh", img->recipe);
   if (access (inputs_sh, X_OK) < 0)
-    return labo_error_errno (err, "image recipe %s (set LABO_IMAGES_DIR)", inputs_sh);
+    return labo_error_errno (err, "image recipe %s", inputs_sh);
   {
     char *argv[] = { inputs_sh, NULL };
     if (run (argv, &inputs, err) < 0)
