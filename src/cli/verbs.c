@@ -215,7 +215,7 @@ static const struct cli_verb verbs[] = {
     "      --json         with --check: the check's report as JSON on stdout\n"
     "\n"
     "Examples:\n"
-    "  labo chaos netns/scenarios/leader-isolation.yaml --check\n",
+    "  labo chaos netns/scenarios/zk3-leader.yaml --check\n",
     0 },
   /* ---- checks ---- */
   { "check", cmd_check, CLI_GROUP_CHECK, "check [LAB] [options]",

@@ -74,7 +74,7 @@ EOF
 	# the events tell the scenario: its start, each step, its end, and the
 	# faults the steps made, with their arguments
 	EV=$(events_of "$lab")
-	assert_eq "start kill wait isolate wait heal wait wait end" \
+	assert_eq "start kill isolate heal end" \
 		"$(jq -r 'select(.kind == "chaos") | if .steps then "start" elif .result then "end" else .action end' <<<"$EV" | tr '\n' ' ' | sed 's/ $//')" \
 		"$rt: events: the chaos run's start, its steps and its end"
 	assert_match "$(jq -r 'select(.kind == "fault" and .verb == "partition") | .args | join(" ")' <<<"$EV")" \
