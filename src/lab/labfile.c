@@ -1219,9 +1219,10 @@ port_digits (const char *s, size_t n, long *out)
   return true;
 }
 
-/* One item of `ports`: "HOSTPORT:CONTAINERPORT".  Unquoted, 32181:2181 is a
- * sexagesimal integer to YAML 1.1, but libyaml hands over the scalar's text,
- * which is what is read here. */
+/* One item of `ports`: "HOSTPORT:CONTAINERPORT", or the same with "/tcp",
+ * as `docker run -p` writes it.  Unquoted, 32181:2181 is a sexagesimal
+ * integer to YAML 1.1, but libyaml hands over the scalar's text, which is
+ * what is read here. */
 static void
 read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
 {
@@ -1229,9 +1230,9 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
   struct labo_pos pos = lf_pos_of (r, item);
   cleanup_free char *shown = NULL;
   struct labo_port *port;
-  const char *s, *colon;
+  const char *s, *colon, *slash;
   long hp, cp;
-  size_t n;
+  size_t n, len;
 
   if (item->type != YAML_SCALAR_NODE || lf_is_null (item))
     {
@@ -1240,8 +1241,12 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
       return;
     }
   s = lf_text (item);
-  n = item->data.scalar.length;
-  shown = lf_disp (s, n);
+  len = item->data.scalar.length;
+  shown = lf_disp (s, len);
+  /* the mapping, then its protocol: "70000:2181/udp" is out of range
+   * first */
+  slash = memchr (s, '/', len);
+  n = slash ? (size_t) (slash - s) : len;
   colon = memchr (s, ':', n);
   if (colon == NULL || !port_digits (s, (size_t) (colon - s), &hp)
       || !port_digits (colon + 1, n - (size_t) (colon - s) - 1, &cp))
@@ -1254,6 +1259,27 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
       bool host_bad = hp < 1 || hp > 65535;
       lf_error (&r->c, pos, "%s port %ld in '%s' is out of range (1..65535)",
                 host_bad ? "host" : "container", host_bad ? hp : cp, shown);
+      return;
+    }
+  if (slash && len - n - 1 == 0)
+    {
+      lf_error (&r->c, pos, "expected %s, got '%s'", want, shown);
+      return;
+    }
+  /* both runtimes publish TCP (Docker's -p .../tcp, the process runtime's
+   * DNAT rules), and so does the gate on a root link */
+  if (slash && (len - n - 1 != 3 || memcmp (slash + 1, "tcp", 3) != 0))
+    {
+      cleanup_free char *proto = lf_disp (slash + 1, len - n - 1);
+      if (strcmp (proto, "udp") == 0)
+        lf_error (&r->c, pos,
+                  "labo publishes TCP only: '%s' asks for UDP, which ZooKeeper does not "
+                  "serve (write %.*s or %.*s/tcp)",
+                  shown, (int) n, s, (int) n, s);
+      else
+        lf_error (&r->c, pos,
+                  "labo publishes TCP only: '%s' asks for '%s' (write %.*s or %.*s/tcp)",
+                  shown, proto, (int) n, s, (int) n, s);
       return;
     }
   port = labo_array_push (&node->ports, &node->n_ports, sizeof *port);

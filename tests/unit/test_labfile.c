@@ -550,6 +550,10 @@ test_docker_model (void **state)
   assert_null (n->ports);
   assert_int_equal (lab->nodes[3].myid, 4);
   assert_int_equal (lab->nodes[3].host, 0);
+  /* "32182:2181/tcp": TCP named, as docker run -p takes it */
+  assert_int_equal (lab->nodes[3].n_ports, 1);
+  assert_int_equal (lab->nodes[3].ports[0].host_port, 32182);
+  assert_int_equal (lab->nodes[3].ports[0].container_port, 2181);
 
   assert_int_equal (labo_lab_find_node (lab, "zoo3"), 2);
   assert_int_equal (labo_lab_find_node (lab, "m"), -1);
