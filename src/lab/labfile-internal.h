@@ -118,13 +118,14 @@ struct lf_ctx
   bool overlay_unsure;             /* whether there is an overlay */
 };
 
-/* Whether what only Docker needs (a Swarm manager, Docker on the nodes'
- * hosts, its ports and bridges) is checked: not when the runtime could not
- * be read, the lab then perhaps never running Docker. */
+/* Whether the lab may run under Docker, so that what only Docker needs (a
+ * Swarm manager, Docker on the nodes' hosts, its ports and bridges) is
+ * checked: not under 'runtime: process', which never runs Docker, and not
+ * when the runtime could not be read. */
 static inline bool
 lf_docker_checked (const struct lf_ctx *c)
 {
-  return !c->runtime_unsure;
+  return !c->runtime_unsure && c->lab->runtime != LABO_RUNTIME_PROCESS;
 }
 
 /* The reader of one document (labfile.c). */

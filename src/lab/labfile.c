@@ -742,8 +742,9 @@ read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
         read_api_tcp (r, &g[1], host);
       if (g[0].key == NULL && !lf_docker_checked (&r->c))
         {
-          /* where Docker's needs are not checked, a host without a role
-           * is a host without Docker */
+          /* under 'runtime: process' (or a runtime not known) a host
+           * without a role is a host without Docker, which is all the
+           * process runtime needs */
           r->c.host_aux[h].docker_bad = lf_unsure (&g[0]);
           return;
         }

@@ -736,9 +736,10 @@ lab_address (struct lf_ctx *c, const struct ifaces *ifs, size_t h, bool *unsure)
 
 /* Each host's lab address, where it needs one.  Under Docker: the hosts
  * running it form a Swarm with exactly one manager, each advertising its
- * lab address; 'swarm' and 'overlay' need them.  Where Docker's needs are
- * not checked (lf_docker_checked), a host needs an address only to publish
- * its nodes' ports on. */
+ * lab address; 'swarm' and 'overlay' need them.  Under 'runtime: process',
+ * which runs no Docker (and where the runtime is not known), a host's
+ * 'docker' says nothing that is checked: a host needs an address only to
+ * publish its nodes' ports on. */
 static void
 check_docker (struct lf_ctx *c, const struct ifaces *ifs)
 {
