@@ -348,6 +348,17 @@ cmd_up (int argc, char **argv)
   if (as_json && !o.dry_run)
     o.stages = json_array ();
   cli_lab_warnings (lab);
+  if (lab->runtime == LABO_RUNTIME_PROCESS && asked == LABO_RUNTIME_DOCKER)
+    {
+      /* such a file is checked for the process runtime only, which needs
+       * no Swarm manager and no Docker on the nodes' hosts */
+      fprintf (stderr,
+               "labo: %s says 'runtime: process', and is checked for that runtime only: "
+               "to run it under Docker, set 'runtime: docker' (or remove the line)\n",
+               lab->file);
+      labo_lab_free (lab);
+      return EXIT_INPUT;
+    }
   lab->runtime = choose_runtime (lab, asked);
   if (!o.dry_run && labo_caps_require ("up", &err) < 0)
     {

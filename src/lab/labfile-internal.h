@@ -49,7 +49,12 @@ struct lf_segment_aux
 /* What the reader knows about a host beyond the model (same index). */
 struct lf_host_aux
 {
-  bool docker_bad;                 /* 'docker' given but invalid (reported) */
+  /* 'docker' given but invalid, or misspelt, or the host unreadable
+   * (reported): whether it runs Docker, and which role, is not known */
+  bool docker_bad;
+  /* its 'links' misspelt or unreadable (reported): it may have addresses
+   * that were not read */
+  bool addr_unsure;
 };
 
 /* What the reader knows about a node beyond the model (same index). */
@@ -59,6 +64,11 @@ struct lf_node_aux
   bool addr_ok;                    /* address read and inside the overlay */
   bool myid_given;                 /* myid came from the file */
   struct labo_pos myid_pos;        /* the myid value, when given */
+  bool myid_unsure;                /* myid misspelt or unreadable (reported) */
+  /* a node before it could not be read, or has no known service
+   * (reported): its position among zookeeper nodes, and so its default
+   * myid, is not known */
+  bool order_unsure;
 };
 
 /* A route as read, with positions of its parts (host index, route index). */
@@ -97,7 +107,26 @@ struct lf_ctx
   struct labo_pos pool_pos;        /* the address_pool value, when given */
   bool overlay_ok;                 /* overlay present with a valid subnet */
   struct labo_pos overlay_subnet_pos;
+  /* What the file may have given but could not be read (a key misspelt,
+   * a value of the wrong type, a reference to nothing), reported once where
+   * it is: the checks that depend on it stay silent rather than report the
+   * consequences of that one mistake as mistakes of their own. */
+  bool runtime_unsure;             /* so what only Docker needs is not known */
+  bool hosts_unsure;               /* some host: so which ones run Docker */
+  bool addrs_unsure;               /* some p2p end's host: so any host may have
+                                      an address more than was read */
+  bool overlay_unsure;             /* whether there is an overlay */
 };
+
+/* Whether the lab may run under Docker, so that what only Docker needs (a
+ * Swarm manager, Docker on the nodes' hosts, its ports and bridges) is
+ * checked: not under 'runtime: process', which never runs Docker, and not
+ * when the runtime could not be read. */
+static inline bool
+lf_docker_checked (const struct lf_ctx *c)
+{
+  return !c->runtime_unsure && c->lab->runtime != LABO_RUNTIME_PROCESS;
+}
 
 /* The reader of one document (labfile.c). */
 struct lf_reader
@@ -107,6 +136,9 @@ struct lf_reader
   /* 'segments' or 'hosts' could not be read at all: references to them are
    * then not reported as undefined, the cause being reported already */
   bool segments_broken, hosts_broken;
+  /* the lab's supervise.backoff.initial, which nodes inherit, could not be
+   * read (see read_supervise) */
+  bool initial_unsure;
   /* names to indexes in lab->hosts, segments, nodes: a scan per lookup
    * makes a file of 100,000 hosts quadratic */
   struct labo_hmap host_index, segment_index, node_index;
@@ -128,6 +160,15 @@ struct lf_field
   yaml_node_t *guess;
 };
 #define LF_FIELD(n) { (n), NULL, NULL, NULL }
+
+/* Whether f is absent but a key reported as its likely typo may have meant
+ * it: then whether the file gives f, and what, is not known, and nothing
+ * is reported about its absence or what follows from it. */
+static inline bool
+lf_unsure (const struct lf_field *f)
+{
+  return f->key == NULL && f->guess != NULL;
+}
 
 /* ---- diagnostics (labfile-yaml.c) ---- */
 

@@ -620,6 +620,8 @@ read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
       else
         aux->flags[0] |= LF_EP_ADDR_BAD;
     }
+  else if (lf_unsure (&f[1]))
+    aux->flags[0] |= LF_EP_ADDR_BAD;
 }
 
 static void
@@ -662,15 +664,17 @@ read_route (struct lf_reader *r, size_t h, yaml_node_t *item)
   aux->via_pos = lf_val_pos (r, &f[1]);
 }
 
-/* Reads the items of the sequence in field f, each a mapping, with fn. */
-static void
+/* Reads the items of the sequence in field f, each a mapping, with fn.
+ * False when the sequence, or one of its items, is not what it should be
+ * (reported): what it would have given is not known. */
+static bool
 read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char *what,
             void (*fn) (struct lf_reader *, size_t, yaml_node_t *))
 {
   bool ok;
   yaml_node_t *seq = lf_get_sequence (r, f, &ok);
   if (seq == NULL)
-    return;
+    return ok;
   for (yaml_node_item_t *i = seq->data.sequence.items.start;
        i < seq->data.sequence.items.top && !r->c.over_limit; i++)
     {
@@ -680,10 +684,12 @@ read_items (struct lf_reader *r, size_t h, const struct lf_field *f, const char 
           cleanup_free char *found = lf_describe (item);
           lf_error (&r->c, lf_pos_of (r, item), "expected a mapping for %s, found %s", what,
                     found);
+          ok = false;
           continue;
         }
       fn (r, h, item);
     }
+  return ok;
 }
 
 /* api_tcp: false, true (TLS with client certificates) or insecure (the
@@ -734,6 +740,14 @@ read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
       lf_read_fields (r, f->val, where, g, 2);
       if (g[1].key)
         read_api_tcp (r, &g[1], host);
+      if (g[0].key == NULL && !lf_docker_checked (&r->c))
+        {
+          /* under 'runtime: process' (or a runtime not known) a host
+           * without a role is a host without Docker, which is all the
+           * process runtime needs */
+          r->c.host_aux[h].docker_bad = lf_unsure (&g[0]);
+          return;
+        }
       if (!lf_require (r, &g[0], lf_pos_of (r, f->key), where))
         return;
       role = &g[0];
@@ -776,21 +790,30 @@ read_host (struct lf_reader *r, size_t h, yaml_node_t *k, yaml_node_t *v)
   struct lf_field f[] = { LF_FIELD ("links"), LF_FIELD ("routes"), LF_FIELD ("forward"),
                           LF_FIELD ("docker") };
   struct lf_field self = { r->c.lab->hosts[h].name, k, v, NULL };
+  struct lf_host_aux *aux = &r->c.host_aux[h];
   yaml_node_t *map;
   bool ok;
 
   map = lf_get_mapping (r, &self, label, &ok);
   if (map == NULL)
-    return; /* a host with no links */
+    {
+      /* null: a host with no links; another type: a host not known */
+      aux->docker_bad = aux->addr_unsure = !ok;
+      return;
+    }
   lf_read_fields (r, map, where, f, 4);
   if (f[0].key)
-    read_items (r, h, &f[0], "a link", read_host_link);
+    aux->addr_unsure = !read_items (r, h, &f[0], "a link", read_host_link);
+  else
+    aux->addr_unsure = lf_unsure (&f[0]);
   if (f[1].key)
     read_items (r, h, &f[1], "a route", read_route);
   if (f[2].key)
     lf_get_bool (r, &f[2], &r->c.lab->hosts[h].forward);
   if (f[3].key)
     read_docker (r, h, &f[3]);
+  else
+    aux->docker_bad = lf_unsure (&f[3]);
 }
 
 static void
@@ -808,6 +831,7 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
     {
       lf_error (&r->c, lf_pos_of (r, f->key),
                 "'hosts' is empty: a lab needs at least one host");
+      r->hosts_broken = true; /* the hosts meant are not known */
       return;
     }
   if ((size_t) (map->data.mapping.pairs.top - map->data.mapping.pairs.start) > r->c.lim->hosts)
@@ -828,7 +852,10 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
       long dup;
 
       if (name == NULL)
-        continue;
+        {
+          r->c.hosts_unsure = true;
+          continue;
+        }
       shown = lf_disp (name, strlen (name));
       dup = find_in (&r->host_index, name);
       if (dup >= 0)
@@ -836,6 +863,7 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
           struct labo_pos first = lab->hosts[dup].pos;
           lf_error (&r->c, lf_pos_of (r, k), "duplicate host '%s' (first defined at %d:%d)",
                     shown, first.line, first.col);
+          r->c.hosts_unsure = true; /* it may have been meant as another */
           continue;
         }
       if (!hostname_ok (name))
@@ -878,7 +906,11 @@ read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
     }
   if (ep->host == LF_NONE)
     aux->flags[e] |= LF_EP_UNRESOLVED;
+  if (ep->host == LF_NONE && (f[2].key || lf_unsure (&f[2])))
+    r->c.addrs_unsure = true; /* some host may have this address */
   read_link_ifname (r, li, e, &f[1]);
+  if (lf_unsure (&f[2]))
+    aux->flags[e] |= LF_EP_ADDR_BAD;
   if (f[2].key)
     {
       struct labo_prefix p;
@@ -931,6 +963,7 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
 {
   struct lf_field f[] = { LF_FIELD ("endpoints"), LF_FIELD ("mtu") };
   struct labo_pos pos = lf_pos_of (r, item);
+  bool addrs_unsure = r->c.addrs_unsure;
   size_t li;
   yaml_node_t *eps;
   size_t n;
@@ -942,6 +975,8 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
   lf_read_fields (r, item, "in p2p link", f, 2);
   if (f[1].key)
     lf_get_int (r, &f[1], 68, 65535, &r->c.lab->links[li].mtu);
+  /* until its endpoints are read: some hosts may have addresses on it */
+  r->c.addrs_unsure = true;
   if (!lf_require (r, &f[0], pos, "in p2p link"))
     return;
   if (f[0].val->type != YAML_SEQUENCE_NODE)
@@ -957,6 +992,7 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
                 n);
       return;
     }
+  r->c.addrs_unsure = addrs_unsure;
   r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = 0;
   r->c.link_aux[li].endpoints_ok = true;
   for (int e = 0; e < 2; e++)
@@ -969,6 +1005,7 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
                     "expected a mapping for an endpoint, found %s", found);
           r->c.link_aux[li].flags[e] |= LF_EP_UNRESOLVED;
           r->c.link_aux[li].endpoints_ok = false;
+          r->c.addrs_unsure = true;
           continue;
         }
       read_endpoint (r, li, e, item_e);
@@ -1001,6 +1038,8 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
       else
         r->c.pool_bad = true;
     }
+  else
+    r->c.pool_bad = lf_unsure (&g[0]); /* not known: the default may not be it */
   if (g[1].key && lf_get_int (r, &g[1], 9, 29, &size))
     {
       char b[20];
@@ -1019,10 +1058,12 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
 #define MINUTES(m) ((m) * 60000)
 
 /* `supervise` (at the top level, or in a node): every key optional, each
- * one given overriding *sv; `where` names the mapping ("in supervise"). */
+ * one given overriding *sv; `where` names the mapping ("in supervise").
+ * *initial_unsure says whether sv's backoff.initial is known (one of the
+ * file's that could not be read): in, as inherited; out, as it is now. */
 static void
 read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where,
-                struct labo_supervise *sv)
+                struct labo_supervise *sv, bool *initial_unsure)
 {
   struct lf_field g[] = { LF_FIELD ("restart"), LF_FIELD ("min_gap"), LF_FIELD ("backoff"),
                           LF_FIELD ("give_up"), LF_FIELD ("probe") };
@@ -1038,22 +1079,31 @@ read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where
 
   map = lf_get_mapping (r, f, "'supervise'", &ok);
   if (map == NULL)
-    return;
+    {
+      *initial_unsure |= !ok;
+      return;
+    }
   lf_read_fields (r, map, where, g, 5);
   if (g[0].key)
     lf_get_bool (r, &g[0], &sv->restart);
   if (g[1].key)
     lf_get_duration (r, &g[1], 0, MINUTES (10), &sv->min_gap_ms);
-  if (g[2].key && (map = lf_get_mapping (r, &g[2], "'backoff'", &ok)))
+  *initial_unsure |= lf_unsure (&g[2]);
+  if (g[2].key && (map = lf_get_mapping (r, &g[2], "'backoff'", &ok)) == NULL)
+    *initial_unsure |= !ok;
+  if (g[2].key && map)
     {
       lf_read_fields (r, map, in_backoff, b, 3);
       if (b[0].key)
-        lf_get_duration (r, &b[0], 0, MINUTES (10), &sv->backoff_ms);
+        *initial_unsure = !lf_get_duration (r, &b[0], 0, MINUTES (10), &sv->backoff_ms);
+      else
+        *initial_unsure |= lf_unsure (&b[0]);
       if (b[1].key)
         lf_get_duration (r, &b[1], 0, MINUTES (60), &sv->backoff_max_ms);
       if (b[2].key)
         lf_get_duration (r, &b[2], 0, MINUTES (60), &sv->backoff_reset_ms);
-      if (b[1].key && sv->backoff_max_ms < sv->backoff_ms)
+      /* against an initial delay the file gave, or the default */
+      if (b[1].key && !*initial_unsure && sv->backoff_max_ms < sv->backoff_ms)
         {
           char a[24], c[24];
           lf_error (&r->c, lf_pos_of (r, b[1].val),
@@ -1097,7 +1147,10 @@ read_runtime (struct lf_reader *r, const struct lf_field *f)
   const char *sugg;
 
   lab->runtime_pos = lf_val_pos (r, f);
-  if (s == NULL || labo_runtime_parse (s, &lab->runtime) == 0)
+  if (s != NULL && labo_runtime_parse (s, &lab->runtime) == 0)
+    return;
+  r->c.runtime_unsure = true;
+  if (s == NULL)
     return;
   shown = lf_disp (s, strlen (s));
   sugg = lf_suggest (s, names, 3);
@@ -1219,9 +1272,10 @@ port_digits (const char *s, size_t n, long *out)
   return true;
 }
 
-/* One item of `ports`: "HOSTPORT:CONTAINERPORT".  Unquoted, 32181:2181 is a
- * sexagesimal integer to YAML 1.1, but libyaml hands over the scalar's text,
- * which is what is read here. */
+/* One item of `ports`: "HOSTPORT:CONTAINERPORT", or the same with "/tcp",
+ * as `docker run -p` writes it.  Unquoted, 32181:2181 is a sexagesimal
+ * integer to YAML 1.1, but libyaml hands over the scalar's text, which is
+ * what is read here. */
 static void
 read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
 {
@@ -1229,9 +1283,9 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
   struct labo_pos pos = lf_pos_of (r, item);
   cleanup_free char *shown = NULL;
   struct labo_port *port;
-  const char *s, *colon;
+  const char *s, *colon, *slash;
   long hp, cp;
-  size_t n;
+  size_t n, len;
 
   if (item->type != YAML_SCALAR_NODE || lf_is_null (item))
     {
@@ -1240,8 +1294,12 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
       return;
     }
   s = lf_text (item);
-  n = item->data.scalar.length;
-  shown = lf_disp (s, n);
+  len = item->data.scalar.length;
+  shown = lf_disp (s, len);
+  /* the mapping, then its protocol: "70000:2181/udp" is out of range
+   * first */
+  slash = memchr (s, '/', len);
+  n = slash ? (size_t) (slash - s) : len;
   colon = memchr (s, ':', n);
   if (colon == NULL || !port_digits (s, (size_t) (colon - s), &hp)
       || !port_digits (colon + 1, n - (size_t) (colon - s) - 1, &cp))
@@ -1254,6 +1312,27 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
       bool host_bad = hp < 1 || hp > 65535;
       lf_error (&r->c, pos, "%s port %ld in '%s' is out of range (1..65535)",
                 host_bad ? "host" : "container", host_bad ? hp : cp, shown);
+      return;
+    }
+  if (slash && len - n - 1 == 0)
+    {
+      lf_error (&r->c, pos, "expected %s, got '%s'", want, shown);
+      return;
+    }
+  /* both runtimes publish TCP (Docker's -p .../tcp, the process runtime's
+   * DNAT rules), and so does the gate on a root link */
+  if (slash && (len - n - 1 != 3 || memcmp (slash + 1, "tcp", 3) != 0))
+    {
+      cleanup_free char *proto = lf_disp (slash + 1, len - n - 1);
+      if (strcmp (proto, "udp") == 0)
+        lf_error (&r->c, pos,
+                  "labo publishes TCP only: '%s' asks for UDP, which ZooKeeper does not "
+                  "serve (write %.*s or %.*s/tcp)",
+                  shown, (int) n, s, (int) n, s);
+      else
+        lf_error (&r->c, pos,
+                  "labo publishes TCP only: '%s' asks for '%s' (write %.*s or %.*s/tcp)",
+                  shown, proto, (int) n, s, (int) n, s);
       return;
     }
   port = labo_array_push (&node->ports, &node->n_ports, sizeof *port);
@@ -1287,13 +1366,16 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
     lf_read_fields (r, map, where, f, 7);
   node->supervise = lab->supervise;
   if (f[6].key)
-    read_supervise (r, &f[6], in_supervise, &node->supervise);
+    {
+      bool initial_unsure = r->initial_unsure;
+      read_supervise (r, &f[6], in_supervise, &node->supervise, &initial_unsure);
+    }
   if (lf_require (r, &f[0], node->pos, where) && (s = lf_get_string (r, &f[0], "a host name")))
     {
       aux->host_pos = lf_pos_of (r, f[0].val);
       node->host = find_host (r, s, aux->host_pos);
       if (node->host != LF_NONE && lab->hosts[node->host].docker == LABO_DOCKER_NONE
-          && !r->c.host_aux[node->host].docker_bad)
+          && !r->c.host_aux[node->host].docker_bad && lf_docker_checked (&r->c))
         lf_error (&r->c, aux->host_pos,
                   "node '%s' is on host '%s', which does not run Docker (give the host "
                   "'docker: worker' or 'docker: manager')",
@@ -1340,6 +1422,8 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
       aux->myid_given = true;
       aux->myid_pos = lf_pos_of (r, f[4].val);
     }
+  else
+    aux->myid_unsure = f[4].key || lf_unsure (&f[4]);
   if (f[5].key)
     lf_get_int (r, &f[5], 1, 65535, &node->client_port);
 }
@@ -1349,7 +1433,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
 {
   struct labo_lab *lab = r->c.lab;
   yaml_node_t *map;
-  bool ok;
+  bool ok, order_unsure = false;
 
   map = lf_get_mapping (r, f, "'nodes'", &ok);
   if (map == NULL)
@@ -1360,7 +1444,8 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       lf_limit_error (&r->c, lf_pos_of (r, k), "too many nodes", r->c.lim->nodes, "", "nodes");
       return;
     }
-  if (!lab->overlay.present && map->data.mapping.pairs.start < map->data.mapping.pairs.top)
+  if (!lab->overlay.present && !r->c.overlay_unsure
+      && map->data.mapping.pairs.start < map->data.mapping.pairs.top)
     lf_error (&r->c, lf_pos_of (r, f->key),
               "'nodes' needs an 'overlay': each node has its address on it");
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -1372,8 +1457,13 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       cleanup_free char *shown = NULL;
       long dup;
 
+      /* a node not read, or whose service is not known, may have been a
+       * zookeeper node: the positions after it are not known */
       if (name == NULL)
-        continue;
+        {
+          order_unsure = true;
+          continue;
+        }
       shown = lf_disp (name, strlen (name));
       dup = find_in (&r->node_index, name);
       if (dup >= 0)
@@ -1381,6 +1471,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
           struct labo_pos first = lab->nodes[dup].pos;
           lf_error (&r->c, lf_pos_of (r, k), "duplicate node '%s' (first defined at %d:%d)",
                     shown, first.line, first.col);
+          order_unsure = true;
           continue;
         }
       if (!hostname_ok (name))
@@ -1403,7 +1494,9 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       node->pos = lf_pos_of (r, k);
       node->host = LF_NONE;
       node->client_port = 2181;
+      r->c.node_aux[lab->n_nodes - 1].order_unsure = order_unsure;
       read_node (r, lab->n_nodes - 1, k, v);
+      order_unsure |= node->service == 0; /* none read */
     }
 }
 
@@ -1435,25 +1528,38 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
         lf_error (&r->c, lab->name_pos, "lab name '%s' is %zu bytes long, more than %d", shown,
                   strlen (name), LABO_NAME_MAX);
     }
-  /* in this order whatever the file's, so that references resolve */
+  /* in this order whatever the file's, so that references resolve; a key
+   * that may have been misspelt (lf_unsure) is one whose value is not
+   * known, and what depends on it is not reported */
+  if (f[7].key) /* first: what is required depends on it */
+    read_runtime (r, &f[7]);
+  else
+    r->c.runtime_unsure = lf_unsure (&f[7]);
   if (f[1].key)
     read_segments (r, &f[1]);
+  else
+    r->segments_broken = lf_unsure (&f[1]);
   if (lf_require (r, &f[2], top, "at the top level"))
     read_hosts (r, &f[2]);
   else
     r->hosts_broken = true;
+  r->c.hosts_unsure |= r->hosts_broken;
   if (f[3].key && !r->c.over_limit)
-    read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+    r->c.addrs_unsure |= !read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+  else
+    r->c.addrs_unsure |= lf_unsure (&f[3]);
   if (r->c.over_limit)
     return; /* the rest would be read without what it refers to */
   if (f[4].key)
     read_swarm (r, &f[4]);
   if (f[5].key)
     read_overlay (r, &f[5]);
-  if (f[7].key)
-    read_runtime (r, &f[7]);
+  else
+    r->c.overlay_unsure = lf_unsure (&f[5]);
   if (f[8].key) /* before the nodes, which start from it */
-    read_supervise (r, &f[8], "in supervise", &lab->supervise);
+    read_supervise (r, &f[8], "in supervise", &lab->supervise, &r->initial_unsure);
+  else
+    r->initial_unsure = lf_unsure (&f[8]);
   if (f[6].key) /* after the hosts and the overlay, which nodes refer to */
     read_nodes (r, &f[6]);
 }

@@ -266,7 +266,7 @@ check_overlaps (struct lf_ctx *c)
              lab->overlay.name ? xasprintf ("overlay '%s'", lab->overlay.name)
                                : xstrdup ("the overlay"),
              NULL);
-  if (labo_lab_docker_hosts (lab) > 0)
+  if (lf_docker_checked (c) && labo_lab_docker_hosts (lab) > 0)
     {
       if (!c->pool_bad)
         add_net (&nets, &n, NET_POOL, lab->swarm.address_pool,
@@ -507,7 +507,9 @@ struct addr_index
 {
   struct addr_ref *by_net, *by_addr;
   size_t n;
-  bool *unsure; /* per host: an interface's address is invalid (reported) */
+  /* per host: an interface's address is invalid, or it may have addresses
+   * that were not read (reported) */
+  bool *unsure;
 };
 
 static int
@@ -533,6 +535,8 @@ addr_index_build (const struct lf_ctx *c, const struct ifaces *ifs, struct addr_
   x->by_addr = xmalloc ((total + 1) * sizeof *x->by_addr);
   x->unsure = xcalloc (lab->n_hosts + 1, sizeof *x->unsure);
   x->n = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    x->unsure[h] = c->addrs_unsure || c->host_aux[h].addr_unsure;
   for (size_t h = 0; h < lab->n_hosts; h++)
     for (size_t k = 0; k < ifs->start[h + 1] - ifs->start[h]; k++)
       {
@@ -705,23 +709,82 @@ check_route (struct lf_ctx *c, size_t ri, const size_t *dup, const struct ifaces
     }
 }
 
-/* The hosts running Docker: exactly one Swarm manager, and an address to
- * advertise; 'swarm' and 'overlay' need them. */
+/* Gives each host that runs Docker or carries nodes its lab address: the
+ * address of its first addressed interface, in the host's order.  False
+ * when it has none; *unsure then says whether it may have one that was
+ * not read (reported). */
+static bool
+lab_address (struct lf_ctx *c, const struct ifaces *ifs, size_t h, bool *unsure)
+{
+  struct labo_lab *lab = c->lab;
+
+  *unsure = c->addrs_unsure || c->host_aux[h].addr_unsure;
+  for (size_t i = ifs->start[h]; i < ifs->start[h + 1] && !*unsure; i++)
+    {
+      const struct iface_ref *r = &ifs->v[i];
+      const struct labo_endpoint *ep = end_of (&lab->links[r->link], r->end);
+      if (c->link_aux[r->link].flags[r->end] & LF_EP_ADDR_BAD)
+        *unsure = true; /* an invalid address before it may be the first */
+      else if (ep->has_addr)
+        {
+          lab->hosts[h].lab_address = ep->addr.addr;
+          return true;
+        }
+    }
+  return false;
+}
+
+/* Each host's lab address, where it needs one.  Under Docker: the hosts
+ * running it form a Swarm with exactly one manager, each advertising its
+ * lab address; 'swarm' and 'overlay' need them.  Under 'runtime: process',
+ * which runs no Docker (and where the runtime is not known), a host's
+ * 'docker' says nothing that is checked: a host needs an address only to
+ * publish its nodes' ports on. */
 static void
 check_docker (struct lf_ctx *c, const struct ifaces *ifs)
 {
   struct labo_lab *lab = c->lab;
   size_t n_docker = labo_lab_docker_hosts (lab), manager = LF_NONE, first = LF_NONE;
-  bool any_bad = false;
+  bool docker = lf_docker_checked (c), any_bad = c->hosts_unsure;
+  /* per host: whether it carries nodes, and the first that publishes ports */
+  cleanup_free bool *carries = xcalloc (lab->n_hosts + 1, sizeof *carries);
+  cleanup_free size_t *publisher = xmalloc ((lab->n_hosts + 1) * sizeof *publisher);
 
   for (size_t h = 0; h < lab->n_hosts; h++)
-    any_bad |= c->host_aux[h].docker_bad;
+    {
+      any_bad |= c->host_aux[h].docker_bad;
+      publisher[h] = LF_NONE;
+    }
+  for (size_t j = 0; j < lab->n_nodes; j++)
+    {
+      size_t h = lab->nodes[j].host;
+      if (h == LF_NONE)
+        continue;
+      carries[h] = true;
+      if (publisher[h] == LF_NONE && lab->nodes[j].n_ports > 0)
+        publisher[h] = j;
+    }
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       struct labo_host *host = &lab->hosts[h];
-      bool unsure = false, found = false;
+      bool unsure, found;
 
-      if (host->docker == LABO_DOCKER_NONE)
+      if (host->docker == LABO_DOCKER_NONE && !carries[h])
+        continue;
+      found = lab_address (c, ifs, h, &unsure);
+      if (!found && !unsure && docker && host->docker != LABO_DOCKER_NONE)
+        lf_error (c, host->docker_pos,
+                  "docker host '%s' needs an address on a segment or link: Swarm advertises it",
+                  host->name);
+      else if (!found && !unsure && !docker && publisher[h] != LF_NONE)
+        {
+          const struct labo_node *x = &lab->nodes[publisher[h]];
+          lf_error (c, x->ports[0].pos,
+                    "node '%s' publishes ports on host '%s', which has no address on a "
+                    "segment or link to publish them on",
+                    x->name, host->name);
+        }
+      if (!docker || host->docker == LABO_DOCKER_NONE)
         continue;
       if (first == LF_NONE)
         first = h;
@@ -736,26 +799,10 @@ check_docker (struct lf_ctx *c, const struct ifaces *ifs)
                       host->name, lab->hosts[manager].name, lab->hosts[manager].docker_pos.line,
                       lab->hosts[manager].docker_pos.col);
         }
-      /* its first addressed interface, in the host's order */
-      for (size_t i = ifs->start[h]; i < ifs->start[h + 1] && !found; i++)
-        {
-          const struct iface_ref *r = &ifs->v[i];
-          const struct labo_endpoint *ep = end_of (&lab->links[r->link], r->end);
-          if (c->link_aux[r->link].flags[r->end] & LF_EP_ADDR_BAD)
-            unsure = true;
-          if (ep->has_addr && !unsure)
-            {
-              host->lab_address = ep->addr.addr;
-              found = true;
-            }
-        }
-      if (!found && !unsure)
-        lf_error (c, host->docker_pos,
-                  "docker host '%s' needs an address on a segment or link: Swarm advertises it",
-                  host->name);
     }
-  if (any_bad)
-    return; /* the host whose role is invalid may be the manager, or the Docker host */
+  /* a host whose role is not known may be the manager, or the Docker host */
+  if (!docker || any_bad)
+    return;
   if (n_docker > 0 && manager == LF_NONE)
     lf_error (c, lab->hosts[first].docker_pos,
               "no Swarm manager: of the hosts running Docker, exactly one must be "
@@ -850,7 +897,7 @@ check_node_ports (struct lf_ctx *c)
         {
           const struct labo_port *pq = &x->ports[q];
           const struct labo_host *host = &lab->hosts[x->host];
-          const char *taken = port_taken (host, pq->host_port);
+          const char *taken = lf_docker_checked (c) ? port_taken (host, pq->host_port) : NULL;
           if (taken)
             lf_error (c, pq->pos, "host port %u is taken on host '%s' by %s",
                       (unsigned) pq->host_port, host->name, taken);
@@ -897,6 +944,11 @@ check_node_myids (struct lf_ctx *c)
       if (x->service != LABO_SERVICE_ZOOKEEPER)
         continue;
       k++;
+      /* a myid not read, or a default counted from positions not known,
+       * is compared with nothing */
+      if (c->node_aux[j].myid_unsure
+          || (!c->node_aux[j].myid_given && c->node_aux[j].order_unsure))
+        continue;
       if (!c->node_aux[j].myid_given)
         {
           if (k > 255)

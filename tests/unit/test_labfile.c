@@ -550,6 +550,10 @@ test_docker_model (void **state)
   assert_null (n->ports);
   assert_int_equal (lab->nodes[3].myid, 4);
   assert_int_equal (lab->nodes[3].host, 0);
+  /* "32182:2181/tcp": TCP named, as docker run -p takes it */
+  assert_int_equal (lab->nodes[3].n_ports, 1);
+  assert_int_equal (lab->nodes[3].ports[0].host_port, 32182);
+  assert_int_equal (lab->nodes[3].ports[0].container_port, 2181);
 
   assert_int_equal (labo_lab_find_node (lab, "zoo3"), 2);
   assert_int_equal (labo_lab_find_node (lab, "m"), -1);
@@ -656,6 +660,58 @@ test_docker_cascades (void **state)
     }
 }
 
+/* Under 'runtime: process' what only Docker needs is not asked for, and
+ * the hosts carrying nodes get their lab address all the same (the
+ * process runtime publishes ports on it); the same hosts under Docker are
+ * refused, saying what Docker needs. */
+static void
+test_process_runtime (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_free char *path = xasprintf ("%s/labfiles/good/process.yaml", testdata ());
+  cleanup_lab struct labo_lab *lab = labo_labfile_load (path, &d);
+  static const char hosts[]
+      = "segments: {net: {subnet: 198.51.100.0/24}}\n"
+        "hosts:\n"
+        "  a: {docker: worker, links: [{segment: net, address: 198.51.100.2}]}\n"
+        "  b: {links: [{segment: net, address: 198.51.100.3}]}\n"
+        "overlay: {name: o, subnet: 10.0.0.0/24}\n"
+        "nodes:\n"
+        "  n1: {host: b, address: 10.0.0.1, service: zookeeper}\n";
+  static const char *const msgs[] = {
+    "no Swarm manager: of the hosts running Docker, exactly one must be 'docker: manager'",
+    "node 'n1' is on host 'b', which does not run Docker (give the host 'docker: worker' or "
+    "'docker: manager')",
+  };
+  cleanup_free char *docker = xasprintf ("lab: x\nruntime: docker\n%s", hosts);
+  cleanup_free char *process = xasprintf ("lab: x\nruntime: process\n%s", hosts);
+  struct labo_lab *bad;
+
+  labo_diags_print (&d, stderr);
+  assert_non_null (lab);
+  assert_int_equal (lab->runtime, LABO_RUNTIME_PROCESS);
+  assert_int_equal (lab->hosts[0].docker, LABO_DOCKER_NONE);
+  assert_int_equal (lab->hosts[0].lab_address, A ("10.128.0.2"));
+  assert_int_equal (lab->hosts[1].docker, LABO_DOCKER_WORKER);
+  assert_int_equal (lab->hosts[1].lab_address, A ("10.128.0.3")); /* its first addressed link */
+  assert_int_equal (lab->hosts[2].docker, LABO_DOCKER_NONE);     /* a mapping without role */
+  assert_int_equal (lab->hosts[2].lab_address, 0);
+  assert_int_equal (lab->nodes[0].n_ports, 2);
+  assert_int_equal (lab->nodes[0].ports[1].host_port, 7946);
+  assert_int_equal (lab->nodes[0].ports[1].container_port, 2888);
+  assert_int_equal (lab->nodes[2].host, 2);
+
+  bad = parse (docker, &d);
+  assert_null (bad);
+  assert_int_equal (d.n, 2);
+  for (size_t i = 0; i < 2; i++)
+    assert_string_equal (d.v[i].msg, msgs[i]);
+  labo_diags_free (&d);
+
+  /* the same hosts under the process runtime */
+  labo_lab_free (parse_ok (process));
+}
+
 /* Several problems in one file: all reported, in file order. */
 static void
 test_several_errors (void **state)
@@ -744,6 +800,7 @@ main (void)
     cmocka_unit_test (test_several_errors), cmocka_unit_test (test_load_and_print),
     cmocka_unit_test (test_lengths),        cmocka_unit_test (test_docker_model),
     cmocka_unit_test (test_docker_defaults), cmocka_unit_test (test_docker_cascades),
+    cmocka_unit_test (test_process_runtime),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
