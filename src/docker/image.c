@@ -273,7 +273,9 @@ labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err)
   struct stat st;
   cleanup_free char *script = xasprintf ("%s/build-rootfs.sh", img->recipe);
   cleanup_free char *tmp = xasprintf ("%s.tmp.%d", img->tar, (int) getpid ());
-  char *argv[] = { script, tmp, NULL };
+  char progress[] = "progress";
+  /* the recipe says each step as it starts, unless up is quiet */
+  char *argv[] = { script, tmp, quiet ? NULL : progress, NULL };
 
   if (stat (img->tar, &st) == 0)
     {

@@ -70,7 +70,7 @@ man_options() {
 
 for v in $verbs; do
 	usage=$("$LABO" "$v" --help | sed -n 's/^usage: //p')
-	synopsis=$(section "$v" | grep -m1 '^\*labo ' | sed -e 's/\\_/\x01/g' -e 's/[*_]//g' -e 's/\x01/_/g')
+	synopsis=$(section "$v" | grep -m1 '^\*labo ' | sed -e 's/\\_/\x01/g' -e 's/[*_]//g' -e 's/\x01/_/g' -e 's/++$//')
 	check "labo.1, $v: the synopsis is the usage line" "$usage" "$synopsis"
 	check "labo.1, $v: the options are those of 'labo $v --help'" "$(help_options "$v")" "$(man_options "$v")"
 done

@@ -111,6 +111,11 @@ expect_rc 4 "exec of a host of another lab than LABO_LAB's"
 run env LABO_LAB="$FB" "$LABO" exec h2 -- hostname
 expect_rc 0 "exec with LABO_LAB naming the lab's file"
 assert_eq h2 "$OUT" "the host's hostname"
+run "$LABO" up -l "$A"
+expect_rc 0 "up -l LAB of a lab that is up"
+assert_contains "$OUT" "lab $A is up" "up -l LAB: the lab is up, nothing made"
+run "$LABO" up -l tnosuchlab
+expect_rc 4 "up -l of a lab that is not up and no file of that name"
 run "$LABO" status -l "$A" "$B"
 expect_rc 2 "status -l A B: two labs"
 run "$LABO" down --json -l "$FB"
