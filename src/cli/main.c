@@ -38,22 +38,33 @@ cmd_version (int argc, char **argv)
 /* validate --json: {"file", "ok", "lab", "hosts", "segments", "links",
  * "errors": [{"file", "line", "column", "message"}], "warnings": [...]}
  * (docs/json.md). */
-int
-cmd_validate (int argc, char **argv)
+/* The options of a verb whose only one is --json: EXIT_OK or EXIT_INPUT. */
+static int
+json_only (int argc, char **argv, bool *as_json)
 {
   static const struct option opts[]
       = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-  cleanup_free char *text = NULL;
-  bool as_json = false;
-  struct labo_lab *lab;
-  size_t len;
   int c;
 
+  *as_json = false;
   while ((c = cli_getopt (argc, argv, "", opts)) != -1)
     if (c == 'j')
-      as_json = true;
+      *as_json = true;
     else
       return EXIT_INPUT;
+  return EXIT_OK;
+}
+
+int
+cmd_validate (int argc, char **argv)
+{
+  cleanup_free char *text = NULL;
+  bool as_json;
+  struct labo_lab *lab;
+  size_t len;
+
+  if (json_only (argc, argv, &as_json) != EXIT_OK)
+    return EXIT_INPUT;
   if (argc - optind > 1)
     return cli_usage ("validate takes one lab file", NULL);
   if (as_json)
@@ -75,17 +86,11 @@ cmd_ls (int argc, char **argv)
   char **labs = NULL;
   size_t n = 0;
   labo_error_t err = NULL;
-  static const struct option opts[]
-      = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-  bool as_json = false;
+  bool as_json;
   json_t *arr;
-  int c;
 
-  while ((c = cli_getopt (argc, argv, "", opts)) != -1)
-    if (c == 'j')
-      as_json = true;
-    else
-      return EXIT_INPUT;
+  if (json_only (argc, argv, &as_json) != EXIT_OK)
+    return EXIT_INPUT;
   if (optind < argc)
     return cli_usage ("ls takes no argument", NULL);
   arr = json_array ();

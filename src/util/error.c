@@ -1,6 +1,8 @@
 /* The error convention: see include/labo/error.h. */
 #include "labo/error.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,25 +54,36 @@ labo_error_make (labo_error_t *err, int status, const char *fmt, ...)
   return -1;
 }
 
-int
-labo_error_wrap (labo_error_t *err, const char *fmt, ...)
+/* The message with text before it ("text: message") or after it. */
+static int
+edit_message (labo_error_t *err, bool after, const char *fmt, va_list ap)
 {
-  va_list ap;
-  char *ctx, *joined = NULL;
+  char *text, *joined = NULL;
+  const char *msg;
 
   if (err == NULL || *err == NULL)
     return -1;
-  va_start (ap, fmt);
-  ctx = vformat (fmt, ap);
-  va_end (ap);
-  if (ctx == NULL)
+  text = vformat (fmt, ap);
+  if (text == NULL)
     return -1;
-  if (asprintf (&joined, "%s: %s", ctx, (*err)->msg ? (*err)->msg : "unknown error") >= 0)
+  msg = (*err)->msg ? (*err)->msg : "unknown error";
+  if ((after ? asprintf (&joined, "%s%s", msg, text)
+             : asprintf (&joined, "%s: %s", text, msg)) >= 0)
     {
       free ((*err)->msg);
       (*err)->msg = joined;
     }
-  free (ctx);
+  free (text);
+  return -1;
+}
+
+int
+labo_error_wrap (labo_error_t *err, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  edit_message (err, false, fmt, ap);
+  va_end (ap);
   return -1;
 }
 
@@ -78,21 +91,9 @@ int
 labo_error_append (labo_error_t *err, const char *fmt, ...)
 {
   va_list ap;
-  char *more, *joined = NULL;
-
-  if (err == NULL || *err == NULL)
-    return -1;
   va_start (ap, fmt);
-  more = vformat (fmt, ap);
+  edit_message (err, true, fmt, ap);
   va_end (ap);
-  if (more == NULL)
-    return -1;
-  if (asprintf (&joined, "%s%s", (*err)->msg ? (*err)->msg : "unknown error", more) >= 0)
-    {
-      free ((*err)->msg);
-      (*err)->msg = joined;
-    }
-  free (more);
   return -1;
 }
 
