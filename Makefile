@@ -74,7 +74,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
-        bench-supervise bench-crash bench-link bench-gate bench-validate install uninstall clean
+        bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall
+        clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
 labo: $(LIB_OBJ) $(CLI_OBJ)
@@ -224,6 +225,7 @@ bench: labo
 	bench/daemon-crash.sh
 	bench/link.sh
 	bench/gate.sh
+	bench/noports.sh
 
 bench-seed: labo
 	bench/seed.sh
@@ -239,6 +241,9 @@ bench-link: labo $(TOOLS)
 
 bench-gate: labo $(TOOLS)
 	bench/gate.sh
+
+bench-noports: labo
+	bench/noports.sh
 
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo
