@@ -74,7 +74,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
-        bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall
+        bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
