@@ -57,9 +57,9 @@ endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/lab/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/super/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/lab/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/super/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-ASM_SRC := src/lab/seed.S
+ASM_SRC := src/model/seed.S
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 B  := build/rel
@@ -173,10 +173,10 @@ FUZZ_SECONDS    ?= 60
 FUZZ_CI_SECONDS ?= 60
 BF := build/fuzz
 FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_LIB_SRC := src/lab/labfile.c src/lab/labfile-yaml.c src/lab/validate.c src/lab/scenario.c \
-                src/lab/lab.c src/lab/limits.c src/lab/names.c src/util/util.c src/util/hmap.c src/util/ipv4.c \
+FUZZ_LIB_SRC := src/model/labfile.c src/model/labfile-yaml.c src/model/validate.c src/model/scenario.c \
+                src/model/lab.c src/model/limits.c src/model/names.c src/util/util.c src/util/hmap.c src/util/ipv4.c \
                 src/util/error.c src/net/linkemu.c
-FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=$(BF)/%.o) $(BF)/src/lab/seed.o
+FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=$(BF)/%.o) $(BF)/src/model/seed.o
 FUZZERS  := $(BF)/fuzz_labfile $(BF)/fuzz_scenario
 .SECONDARY: $(FUZZ_OBJ)
 # -timeout: no input may take 10 s; -rss_limit_mb: nor 2 GB; -max_len: files

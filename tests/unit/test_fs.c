@@ -1,5 +1,5 @@
 /* Unit tests for root's file operations (src/util/fs.c) and the rules for
- * names that become paths (src/lab/names.c), in a private temporary
+ * names that become paths (src/model/names.c), in a private temporary
  * directory. The ownership tests need root: they skip without it, and
  * fail under CI=true, where they must run. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lab files (src/lab/labfile.c, validate.c, lab.c): the
+/* Unit tests for lab files (src/model/labfile.c, validate.c, lab.c): the
  * corpora of bad and good files under tests/labfiles, the seed lab, and the
  * details of the model the reader builds. */
 #include <setjmp.h>

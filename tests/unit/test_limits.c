@@ -1,4 +1,4 @@
-/* Unit tests for the limits (src/lab/limits.c): `--limit NAME=N`, the
+/* Unit tests for the limits (src/model/limits.c): `--limit NAME=N`, the
  * limits as the reader applies them, and the pure check that a lab fits
  * the machine before `up` makes anything. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for scenario files (src/lab/scenario.c): the corpus of bad
+/* Unit tests for scenario files (src/model/scenario.c): the corpus of bad
  * files under tests/scenarios/bad, each checked against netns/zk3.yaml;
  * the scenarios shipped in netns/scenarios, each against the lab it
  * names; and what the reader builds. */

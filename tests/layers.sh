@@ -1,0 +1,47 @@
+#!/bin/bash
+# tests/layers.sh: every #include in src/ goes to its own layer or a lower
+# one (tests/layers.txt). Prints each include that climbs, with the file and
+# line, and "N files, N includes checked, N climbing"; exit 1 if any climbs.
+# No privilege, no build needed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+declare -A rank=() header_layer=() folder_layer=()
+r=0
+while read -r layer folders headers; do
+	case $layer in '' | '#'*) continue ;; esac
+	rank[$layer]=$r
+	r=$((r + 1))
+	for f in ${folders//,/ }; do folder_layer[$f]=$layer; done
+	for h in $headers; do [ "$h" = - ] || header_layer[$h]=$layer; done
+done <tests/layers.txt
+
+files=0 includes=0 climbing=0 unknown=0
+for f in src/*/*.c src/*/*.h; do
+	dir=${f%/*}
+	own=${folder_layer[$dir]:-}
+	if [ -z "$own" ]; then
+		echo "layers: $dir is in no layer of tests/layers.txt"
+		unknown=$((unknown + 1))
+		continue
+	fi
+	files=$((files + 1))
+	while IFS=: read -r line inc; do
+		includes=$((includes + 1))
+		h=${inc#*labo/}
+		h=${h%%.h*}
+		to=${header_layer[$h]:-}
+		if [ -z "$to" ]; then
+			echo "layers: $f:$line: labo/$h.h is in no layer of tests/layers.txt"
+			unknown=$((unknown + 1))
+		elif [ "${rank[$to]}" -gt "${rank[$own]}" ]; then
+			echo "layers: $f:$line: $own includes labo/$h.h, of $to, a higher layer"
+			climbing=$((climbing + 1))
+		fi
+	done < <(grep -n '^#include "labo/' "$f" | sed 's/^\([0-9]*\):#include "\(.*\)"/\1:\2/')
+done
+for h in include/labo/*.h; do
+	b=$(basename "$h" .h)
+	[ -n "${header_layer[$b]:-}" ] || { echo "layers: $h is in no layer of tests/layers.txt"; unknown=$((unknown + 1)); }
+done
+echo "layers: $files files, $includes includes checked, $climbing climbing, $unknown unplaced"
+[ "$climbing" -eq 0 ] && [ "$unknown" -eq 0 ]
