@@ -57,7 +57,7 @@ endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/lab/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/super/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/engine/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/super/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 ASM_SRC := src/model/seed.S
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -73,7 +73,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
+.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
         bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
@@ -155,7 +155,13 @@ unit: $(UNIT_BIN)
 integration: $(BA)/labo labo $(TOOLS)
 	LABO=$(CURDIR)/$(BA)/labo tests/integration/run.sh
 
+# The layers of src/ (tests/layers.txt): no include climbs.
+layers:
+	@tests/layers.sh --planted
+	@tests/layers.sh
+
 check: $(UNIT_BIN) $(BA)/labo labo $(TOOLS) $(FUZZERS)
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory doc-check
 	@$(MAKE) --no-print-directory fuzz-ci

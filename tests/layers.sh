@@ -3,8 +3,30 @@
 # one (tests/layers.txt). Prints each include that climbs, with the file and
 # line, and "N files, N includes checked, N climbing"; exit 1 if any climbs.
 # No privilege, no build needed.
+#
+# tests/layers.sh --planted: the checker on a tree of two files, one of which
+# climbs; it must say so and fail (a checker that cannot fail proves nothing).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+if [ "${1:-}" = --planted ]; then
+	t=$(mktemp -d) || exit 1
+	trap 'rm -rf "$t"' EXIT
+	mkdir -p "$t/tests" "$t/src/util" "$t/src/model" "$t/include/labo"
+	printf 'util src/util util\nmodel src/model lab\n' >"$t/tests/layers.txt"
+	: >"$t/include/labo/util.h"
+	: >"$t/include/labo/lab.h"
+	printf '#include "labo/util.h"\n' >"$t/src/model/lab.c"
+	printf '#include "labo/util.h"\n#include "labo/lab.h"\n' >"$t/src/util/util.c"
+	cp "$0" "$t/tests/layers.sh"
+	out=$(bash "$t/tests/layers.sh")
+	if [ $? -ne 0 ] && grep -q 'src/util/util.c:2: util includes labo/lab.h, of model' <<<"$out"; then
+		echo "layers: the checker catches a planted climbing include"
+		exit 0
+	fi
+	echo "layers: the checker missed a planted climbing include:"
+	printf '%s\n' "$out"
+	exit 1
+fi
 declare -A rank=() header_layer=() folder_layer=()
 r=0
 while read -r layer folders headers; do

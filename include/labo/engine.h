@@ -19,6 +19,7 @@
 
 #include "labo/error.h"
 #include "labo/lab.h"
+#include "labo/progress.h"
 
 typedef struct json_t json_t;
 
@@ -43,26 +44,10 @@ struct labo_down_opts
   bool keep_logs; /* keep the logs a failed up kept (its rollback) */
 };
 int labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t *err);
-
-/* Progress lines: "  <stage>  <ms>  <detail>" on stdout, or objects
- * {stage, ms, detail} appended to stages when it is set (then nothing is
- * printed). */
-struct labo_progress
-{
-  bool quiet;
-  double t0, t;
-  json_t *stages;
-};
-void labo_progress_start (struct labo_progress *p, bool quiet, json_t *stages);
-void labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-/* A test hook: with LABO_FAIL_AT=<stage> in the environment, `up` fails at
- * that stage (hosts: after half of them; links, addresses; swarm,
- * containers: with the daemons running; quorum: once the ensemble formed,
- * with the ends of the servers' logs), so tests can prove the
- * rollback. Returns -1 with err set when it fires. */
-int labo_inject_failure (const char *stage, labo_error_t *err);
+/* The same with the lab's state already open and locked (st): up's
+ * rollback, which holds the lock from the start. */
+struct labo_state;
+int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
 
 #define LABO_ALIAS_PREFIX "labo:"
 

@@ -27,15 +27,7 @@
 
 #include "labo/error.h"
 #include "labo/lab.h"
-
-struct labo_cut
-{
-  size_t from, to; /* host indexes: traffic from `from` to `to` is dropped */
-};
-
-/* The cuts on record (names no longer in the lab are dropped). */
-int labo_cuts_load (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n,
-                    labo_error_t *err);
+#include "labo/records.h"
 
 /* Cuts a from b (both ways, or a to b only), records it and applies it.
  * Returns the number of cuts that were not there before. */
@@ -54,21 +46,11 @@ int labo_cuts_apply (const struct labo_lab *lab, const struct labo_cut *cuts, si
 /* The addresses host h is reached at (see above); caller frees. */
 size_t labo_host_addresses (const struct labo_lab *lab, size_t h, uint32_t **addrs);
 
-/* Powered-off hosts, by index: *off has lab->n_hosts entries. */
-int labo_power_load (const struct labo_lab *lab, bool **off, labo_error_t *err);
-/* Records host h as off (or on again). */
-int labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t *err);
-
 /* Asks the lab's supervisor, which must run, to power host h off or on
  * (it ends or starts the host's processes, and records it), or to send
  * signal sig to a node. */
 int labo_power_request (const struct labo_lab *lab, size_t h, bool on, labo_error_t *err);
 int labo_kill_request (const struct labo_lab *lab, size_t node, int sig, labo_error_t *err);
-
-/* Brings host h's interfaces (its links, the process runtime's overlay
- * interface) down or up, from inside its namespace: a powered-off host's
- * peers see no carrier. */
-int labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err);
 
 /* {"partitions": [{"from", "to"}...], "powered_off": [...], "links":
  * labo_links_json()} for status. */

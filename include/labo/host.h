@@ -6,9 +6,11 @@
 #ifndef LABO_HOST_H
 #define LABO_HOST_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "labo/error.h"
+#include "labo/lab.h"
 
 /* Moves the calling (single-threaded) process into host `host` of lab
  * `lab`. When run_dir is not NULL it is bound over /run (a Docker host's
@@ -26,5 +28,10 @@ int labo_host_exec (const char *lab, const char *host, const char *run_dir, char
  * it, and returns its exit status (128+signal when killed; 125 when the
  * namespaces could not be entered, the reason on stderr), or -1. */
 int labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err);
+
+/* Brings host h's interfaces (its links, the process runtime's overlay
+ * interface) down or up, from inside its namespace: a powered-off host's
+ * peers see no carrier. */
+int labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "labo/ipv4.h"
 
@@ -261,5 +262,23 @@ long labo_lab_find_node (const struct labo_lab *lab, const char *name);
 size_t labo_lab_docker_hosts (const struct labo_lab *lab);
 /* The TCP port of a host's Docker API (2376 with TLS, 2375 insecure), or 0. */
 int labo_host_api_port (const struct labo_host *host);
+
+/* The host port a node's client port is published on, or -1. */
+int labo_node_client_port (const struct labo_node *node);
+
+/* Where labo reaches a node's client port: one rule for up, status, chaos,
+ * check and the supervisor. The published port on its host's lab address,
+ * from inside its host, as a client of that host would; without one, the
+ * node's own address, from inside the node itself (in_container: the
+ * container's network namespace, Docker) or its host (process runtime,
+ * where the node has its host's namespace). */
+struct labo_node_reach
+{
+  uint32_t addr;
+  uint16_t port;
+  bool in_container;
+};
+void labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
+                      struct labo_node_reach *r);
 
 #endif

@@ -1,5 +1,5 @@
 /* Scenario files: timed faults that `labo chaos FILE` plays against a
- * running lab (src/lab/chaos.c plays them). YAML, read with the lab file's
+ * running lab (src/engine/chaos.c plays them). YAML, read with the lab file's
  * reader, so errors read the same way ("file:line:col: error: ...").
  *
  *   lab: zk3                  # optional: the lab it was written for

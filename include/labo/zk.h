@@ -10,6 +10,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+typedef struct json_t json_t;
 
 #include "labo/error.h"
 #include "labo/lab.h"
@@ -123,5 +126,21 @@ struct labo_zk_probe *labo_zk_probe_start (struct labo_loop *loop, int netns_fd,
                                            labo_error_t *err);
 /* Stops it; done is not called. */
 void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
+
+/* The container spec of a node (labo_docker_container_body, the
+ * ZooKeeper environment, its data directory bound over /data, made if
+ * missing); the supervisor recreates a removed node with it. */
+json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
+                                  const char *image, labo_error_t *err);
+/* The network namespace to connect from (a descriptor), for r: the host's,
+ * or that of the container whose init is pid. */
+int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
+                           const struct labo_node_reach *r, pid_t pid, labo_error_t *err);
+/* The pid of a node's container init (asked of its daemon), or 0. */
+pid_t labo_node_pid (const struct labo_lab *lab, const struct labo_node *node);
+/* `srvr`, where labo_node_reach says; pid: the container's init if known
+ * (0: asked of the daemon when needed). */
+int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
+                     int timeout_ms, struct labo_zk_srvr *out);
 
 #endif

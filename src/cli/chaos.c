@@ -1,4 +1,4 @@
-/* `labo chaos FILE [--check]` plays a scenario (lab/chaos.c); `labo check`
+/* `labo chaos FILE [--check]` plays a scenario (engine/chaos.c); `labo check`
  * writes through every node and verifies nothing acknowledged was lost
  * (zk/check.c). Both wait for SIGINT and SIGTERM with sigtimedwait: the
  * signals are blocked before the client's threads exist, so that none of

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/state.h"
@@ -163,4 +164,28 @@ labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *er
       return labo_error_errno (err, "waiting for %s in %s", argv[0], what);
   /* 125: the child could not enter (it said why on stderr), as env(1) */
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+int
+labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err)
+{
+  cleanup_plan struct labo_plan *plan = labo_plan_build (lab);
+  cleanup_close int fd = labo_netns_open (plan->host_ns[h], err);
+  struct labo_nl nl;
+  int ret;
+
+  if (fd < 0 || labo_nl_open_in (&nl, fd, plan->host_ns[h], err) < 0)
+    return -1;
+  /* the host's end of every veth: its links, the overlay's (process) */
+  for (size_t i = 0; i < plan->n_veths; i++)
+    {
+      const struct labo_plan_veth *v = &plan->veths[i];
+      if (v->ns_a == (int) h)
+        labo_nl_link_set (&nl, v->ifindex_a, v->ifname_a, up);
+      if (v->ns_b == (int) h)
+        labo_nl_link_set (&nl, v->ifindex_b, v->ifname_b, up);
+    }
+  ret = labo_nl_flush (&nl, err);
+  labo_nl_close (&nl);
+  return ret;
 }

@@ -135,3 +135,25 @@ labo_host_api_port (const struct labo_host *host)
       return 0;
     }
 }
+
+int
+labo_node_client_port (const struct labo_node *node)
+{
+  for (size_t p = 0; p < node->n_ports; p++)
+    if (node->ports[p].container_port == node->client_port)
+      return node->ports[p].host_port;
+  return -1;
+}
+
+void
+labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
+                 struct labo_node_reach *r)
+{
+  int port = labo_node_client_port (node);
+
+  if (port >= 0)
+    *r = (struct labo_node_reach){ lab->hosts[node->host].lab_address, (uint16_t) port, false };
+  else
+    *r = (struct labo_node_reach){ node->address, (uint16_t) node->client_port,
+                                   lab->runtime != LABO_RUNTIME_PROCESS };
+}

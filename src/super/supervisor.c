@@ -21,9 +21,10 @@
 
 #include "labo/control.h"
 #include "labo/daemon.h"
-#include "labo/faults.h"
+#include "labo/host.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
+#include "labo/records.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkproc.h"

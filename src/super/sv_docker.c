@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "labo/docker.h"
-#include "labo/docker_up.h"
 #include "labo/state.h"
 #include "labo/util.h"
+#include "labo/zk.h"
 
 #define READY_TIMEOUT_S 60  /* a dockerd that has not answered /_ping by then is stuck */
 #define PING_RETRY_S 0.05   /* the socket exists but refuses: seconds from serving */

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/docker_up.h"
 #include "labo/util.h"
+#include "labo/zk.h"
 
 static const char *const words[] = { "ruok", "srvr", "mntr" };
 #define N_WORDS 3

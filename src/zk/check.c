@@ -24,10 +24,10 @@
 #include <zookeeper/zookeeper.h>
 
 #include "check-internal.h"
-#include "labo/docker_up.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/util.h"
+#include "labo/zk.h"
 
 #define CONNECT_TIMEOUT_S 15.0
 

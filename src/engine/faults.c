@@ -16,88 +16,9 @@
 #include "labo/netns.h"
 #include "labo/nft.h"
 #include "labo/plan.h"
+#include "labo/records.h"
 #include "labo/state.h"
 #include "labo/util.h"
-
-#define CUTS_FILE "partitions"
-#define POWER_FILE "power"
-
-/* A file of the lab's run dir, opened and flocked for a change. */
-static int
-open_locked (const struct labo_lab *lab, const char *file, labo_error_t *err)
-{
-  cleanup_free char *path = xasprintf ("%s/%s/%s", labo_run_dir (), lab->name, file);
-
-  return labo_state_lock (path, err);
-}
-
-static char *
-read_all (int fd)
-{
-  struct stat st;
-  char *text;
-  ssize_t n;
-
-  if (fstat (fd, &st) < 0)
-    return xstrdup ("");
-  text = xmalloc ((size_t) st.st_size + 1);
-  n = pread (fd, text, (size_t) st.st_size, 0);
-  text[n > 0 ? n : 0] = '\0';
-  return text;
-}
-
-static int
-write_all (int fd, const char *text, const char *what, labo_error_t *err)
-{
-  size_t len = strlen (text);
-  if (ftruncate (fd, 0) < 0 || pwrite (fd, text, len, 0) != (ssize_t) len)
-    return labo_error_errno (err, "recording the lab's %s", what);
-  return 0;
-}
-
-/* Lines of two host names; unknown names (an edited file) are skipped. */
-static void
-parse_cuts (const struct labo_lab *lab, char *text, struct labo_cut **cuts, size_t *n)
-{
-  char *save = NULL;
-  *cuts = NULL;
-  *n = 0;
-  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char a[LABO_HOSTNAME_MAX + 1], b[LABO_HOSTNAME_MAX + 1];
-      long x, y;
-      struct labo_cut *c;
-      if (sscanf (line, "%63s %63s", a, b) != 2 || (x = labo_lab_find_host (lab, a)) < 0
-          || (y = labo_lab_find_host (lab, b)) < 0)
-        continue;
-      c = labo_array_push (cuts, n, sizeof (*c));
-      c->from = (size_t) x;
-      c->to = (size_t) y;
-    }
-}
-
-static char *
-format_cuts (const struct labo_lab *lab, const struct labo_cut *cuts, size_t n)
-{
-  char *text = xstrdup ("");
-  for (size_t i = 0; i < n; i++)
-    {
-      char *t = xasprintf ("%s%s %s\n", text, lab->hosts[cuts[i].from].name,
-                           lab->hosts[cuts[i].to].name);
-      free (text);
-      text = t;
-    }
-  return text;
-}
-
-int
-labo_cuts_load (const struct labo_lab *lab, struct labo_cut **cuts, size_t *n, labo_error_t *err)
-{
-  cleanup_free char *text = labo_state_get (lab->name, CUTS_FILE, NULL);
-  (void) err;
-  parse_cuts (lab, text ? text : (char[]){ "" }, cuts, n);
-  return 0;
-}
 
 size_t
 labo_host_addresses (const struct labo_lab *lab, size_t h, uint32_t **addrs)
@@ -171,7 +92,7 @@ edit_cuts (const struct labo_lab *lab,
            int (*change) (const struct labo_lab *, struct labo_cut **, size_t *, const long *),
            const long *args, labo_error_t *err)
 {
-  cleanup_close int fd = open_locked (lab, CUTS_FILE, err);
+  cleanup_close int fd = labo_record_open_locked (lab, LABO_CUTS_FILE, err);
   cleanup_free char *text = NULL;
   cleanup_free char *out = NULL;
   cleanup_free struct labo_cut *cuts = NULL;
@@ -180,11 +101,11 @@ edit_cuts (const struct labo_lab *lab,
 
   if (fd < 0)
     return -1;
-  text = read_all (fd);
-  parse_cuts (lab, text, &cuts, &n);
+  text = labo_record_read (fd);
+  labo_cuts_parse (lab, text, &cuts, &n);
   changed = change (lab, &cuts, &n, args);
-  out = format_cuts (lab, cuts, n);
-  if (write_all (fd, out, "partitions", err) < 0 || labo_cuts_apply (lab, cuts, n, err) < 0)
+  out = labo_cuts_format (lab, cuts, n);
+  if (labo_record_write (fd, out, "partitions", err) < 0 || labo_cuts_apply (lab, cuts, n, err) < 0)
     return -1;
   return changed;
 }
@@ -295,74 +216,6 @@ labo_heal (const struct labo_lab *lab, long a, long b, labo_error_t *err)
   else if (r >= 0)
     note (lab, "heal", lab->name, json_array (), "every cut healed");
   return r;
-}
-
-int
-labo_power_load (const struct labo_lab *lab, bool **off, labo_error_t *err)
-{
-  cleanup_free char *text = labo_state_get (lab->name, POWER_FILE, NULL);
-  char *save = NULL;
-
-  (void) err;
-  *off = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (bool));
-  for (char *l = text ? strtok_r (text, "\n", &save) : NULL; l; l = strtok_r (NULL, "\n", &save))
-    {
-      long h = labo_lab_find_host (lab, l);
-      if (h >= 0)
-        (*off)[h] = true;
-    }
-  return 0;
-}
-
-int
-labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t *err)
-{
-  cleanup_close int fd = open_locked (lab, POWER_FILE, err);
-  cleanup_free char *text = NULL;
-  cleanup_free char *out = xstrdup ("");
-  char *save = NULL;
-
-  if (fd < 0)
-    return -1;
-  text = read_all (fd);
-  for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
-    if (strcmp (l, lab->hosts[h].name) != 0 && labo_lab_find_host (lab, l) >= 0)
-      {
-        char *t = xasprintf ("%s%s\n", out, l);
-        free (out);
-        out = t;
-      }
-  if (off)
-    {
-      char *t = xasprintf ("%s%s\n", out, lab->hosts[h].name);
-      free (out);
-      out = t;
-    }
-  return write_all (fd, out, "powered-off hosts", err);
-}
-
-int
-labo_host_links_set (const struct labo_lab *lab, size_t h, bool up, labo_error_t *err)
-{
-  cleanup_plan struct labo_plan *plan = labo_plan_build (lab);
-  cleanup_close int fd = labo_netns_open (plan->host_ns[h], err);
-  struct labo_nl nl;
-  int ret;
-
-  if (fd < 0 || labo_nl_open_in (&nl, fd, plan->host_ns[h], err) < 0)
-    return -1;
-  /* the host's end of every veth: its links, the overlay's (process) */
-  for (size_t i = 0; i < plan->n_veths; i++)
-    {
-      const struct labo_plan_veth *v = &plan->veths[i];
-      if (v->ns_a == (int) h)
-        labo_nl_link_set (&nl, v->ifindex_a, v->ifname_a, up);
-      if (v->ns_b == (int) h)
-        labo_nl_link_set (&nl, v->ifindex_b, v->ifname_b, up);
-    }
-  ret = labo_nl_flush (&nl, err);
-  labo_nl_close (&nl);
-  return ret;
 }
 
 json_t *

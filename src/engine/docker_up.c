@@ -278,42 +278,6 @@ import_job (struct host_job *job, labo_error_t *err)
   return r;
 }
 
-json_t *
-labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
-                          const char *image, labo_error_t *err)
-{
-  cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
-  cleanup_free char *bind = xasprintf ("%s:/data", data);
-  cleanup_free char *user = NULL;
-  cleanup_free char *conf = NULL;
-  char **env;
-  json_t *spec, *hc;
-  uid_t uid;
-  gid_t gid;
-
-  if (labo_zk_service_user (&uid, &gid, err) < 0
-      || labo_zk_data_prepare (lab->name, node->name, node->myid, uid, gid, err) < 0)
-    return NULL;
-  env = labo_zk_env (lab, node);
-  spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
-  labo_zk_env_free (env);
-  hc = json_object_get (spec, "HostConfig");
-  /* the node's data outlives its container: a restart, or `down
-   * --keep-data` then `up`, finds every committed znode */
-  json_object_set_new (hc, "Binds", json_pack ("[s]", bind));
-  /* ZooKeeper needs no privilege: the machine's zookeeper user (as the
-   * process runtime runs it, so that the data is the same user's under
-   * both), no capability, no way to gain one. The entrypoint writes the
-   * configuration at each start into a tmpfs of that user's. */
-  user = xasprintf ("%d:%d", (int) uid, (int) gid);
-  conf = xasprintf ("uid=%d,gid=%d,mode=0755,size=1m", (int) uid, (int) gid);
-  json_object_set_new (spec, "User", json_string (user));
-  json_object_set_new (hc, "CapDrop", json_pack ("[s]", "ALL"));
-  json_object_set_new (hc, "SecurityOpt", json_pack ("[s]", "no-new-privileges"));
-  json_object_set_new (hc, "Tmpfs", json_pack ("{s:s}", "/conf", conf));
-  return spec;
-}
-
 /* Creates and starts a host's nodes (job->arg: the image reference). */
 static int
 start_job (struct host_job *job, labo_error_t *err)
@@ -343,93 +307,6 @@ start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *imag
              labo_error_t *err)
 {
   return on_docker_hosts (lab, d, image, start_job, NULL, err);
-}
-
-int
-labo_node_client_port (const struct labo_node *node)
-{
-  for (size_t p = 0; p < node->n_ports; p++)
-    if (node->ports[p].container_port == node->client_port)
-      return node->ports[p].host_port;
-  return -1;
-}
-
-void
-labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
-                 struct labo_node_reach *r)
-{
-  int port = labo_node_client_port (node);
-
-  if (port >= 0)
-    *r = (struct labo_node_reach){ lab->hosts[node->host].lab_address, (uint16_t) port, false };
-  else
-    *r = (struct labo_node_reach){ node->address, (uint16_t) node->client_port,
-                                   lab->runtime != LABO_RUNTIME_PROCESS };
-}
-
-int
-labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
-                       const struct labo_node_reach *r, pid_t pid, labo_error_t *err)
-{
-  char path[64];
-  int fd;
-
-  if (!r->in_container)
-    {
-      cleanup_free char *ns = labo_host_netns_name (lab->name, lab->hosts[node->host].name);
-      return labo_netns_open (ns, err);
-    }
-  if (pid <= 0)
-    return labo_error_make (err, ESRCH, "node %s is not running", node->name);
-  snprintf (path, sizeof (path), "/proc/%d/ns/net", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return labo_error_errno (err, "opening the network namespace of node %s (pid %d)",
-                             node->name, (int) pid);
-  return fd;
-}
-
-pid_t
-labo_node_pid (const struct labo_lab *lab, const struct labo_node *node)
-{
-  struct labo_docker d = { 0 };
-  labo_error_t err = NULL;
-  json_t *info = NULL;
-  bool found = false;
-  pid_t pid = 0;
-
-  if (labo_daemon_connect (lab, node->host, &d, &err) == 0
-      && labo_docker_container_inspect (&d, node->name, &info, &found, &err) == 0 && found)
-    pid = (pid_t) json_integer_value (json_object_get (json_object_get (info, "State"), "Pid"));
-  labo_error_release (&err);
-  json_decref (info);
-  labo_docker_close (&d);
-  return pid;
-}
-
-int
-labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
-                 int timeout_ms, struct labo_zk_srvr *out)
-{
-  cleanup_free char *reply = NULL;
-  cleanup_close int fd = -1;
-  labo_error_t err = NULL;
-  struct labo_node_reach r;
-
-  memset (out, 0, sizeof (*out));
-  out->mode = LABO_ZK_DOWN;
-  labo_node_reach (lab, node, &r);
-  if (r.in_container && pid == 0)
-    pid = labo_node_pid (lab, node);
-  fd = labo_node_reach_netns (lab, node, &r, pid, &err);
-  if (fd < 0 || labo_zk_4lw (fd, r.addr, r.port, "srvr", timeout_ms, &reply, &err) < 0
-      || labo_zk_parse_srvr (reply, out) < 0)
-    {
-      labo_error_release (&err);
-      out->mode = LABO_ZK_DOWN;
-      return -1;
-    }
-  return 0;
 }
 
 /* What the servers said last: the end of the log of each server that does

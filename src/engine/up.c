@@ -23,8 +23,6 @@
 #include "labo/util.h"
 #include "labo/zkdata.h"
 
-int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
-
 struct build
 {
   const struct labo_lab *lab;

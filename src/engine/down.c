@@ -14,59 +14,13 @@
 #include "labo/daemon.h"
 #include "labo/docker_up.h"
 #include "labo/engine.h"
+#include "labo/progress.h"
 #include "labo/logs.h"
 #include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/state.h"
 #include "labo/util.h"
-
-int
-labo_inject_failure (const char *stage, labo_error_t *err)
-{
-  const char *at = getenv ("LABO_FAIL_AT");
-  if (at && strcmp (at, stage) == 0)
-    return labo_error_make (err, 0, "injected failure at stage '%s' (LABO_FAIL_AT)", stage);
-  return 0;
-}
-
-void
-labo_progress_start (struct labo_progress *p, bool quiet, json_t *stages)
-{
-  p->quiet = quiet || stages != NULL;
-  p->stages = stages;
-  p->t0 = p->t = labo_now ();
-}
-
-void
-labo_progress_stage (struct labo_progress *p, const char *stage, const char *fmt, ...)
-{
-  double now = labo_now ();
-  va_list ap;
-
-  if (p->stages)
-    {
-      char *detail;
-      va_start (ap, fmt);
-      if (vasprintf (&detail, fmt, ap) < 0)
-        detail = NULL;
-      va_end (ap);
-      json_array_append_new (p->stages, json_pack ("{s:s, s:f, s:s}", "stage", stage, "ms",
-                                                   (now - p->t) * 1e3, "detail",
-                                                   detail ? detail : ""));
-      free (detail);
-    }
-  else if (!p->quiet)
-    {
-      printf ("  %-12s %8.1f ms  ", stage, (now - p->t) * 1e3);
-      va_start (ap, fmt);
-      vprintf (fmt, ap);
-      va_end (ap);
-      putchar ('\n');
-      fflush (stdout);
-    }
-  p->t = now;
-}
 
 /* The root namespace's links into the lab are veths whose other end is a
  * port in the lab's switch namespace. Deleting that port, from inside the
@@ -116,9 +70,6 @@ delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
   labo_nl_close (&nl);
   return ret;
 }
-
-/* Called with the lab's state locked. */
-int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
 
 int
 labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err)
