@@ -1,4 +1,4 @@
-/* The Docker stages of up and down (src/engine/docker_up.c). */
+/* The Docker stages of up and down (src/runtime/docker_up.c). */
 #ifndef LABO_DOCKER_UP_H
 #define LABO_DOCKER_UP_H
 
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "labo/engine.h"
+#include "labo/progress.h"
 #include "labo/lab.h"
 #include "labo/state.h"
 #include "labo/zk.h"
@@ -33,7 +33,7 @@ int labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, 
  * overlay, image, containers, published ports; or processes and DNAT). */
 void labo_up_plan_print (const struct labo_lab *lab, FILE *out);
 
-/* The process runtime's stages of up (src/engine/process_up.c): the DNAT
+/* The process runtime's stages of up (src/runtime/process_up.c): the DNAT
  * rules publishing the nodes' ports on their hosts' lab addresses, the
  * ZooKeeper processes, the quorum. */
 int labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);

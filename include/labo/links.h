@@ -32,23 +32,8 @@
 
 #include "labo/error.h"
 #include "labo/lab.h"
+#include "labo/impair.h"
 #include "labo/linkemu.h"
-
-enum labo_link_mech
-{
-  LABO_MECH_NONE = 0,   /* nothing in place (recorded) / probe (asked) */
-  LABO_MECH_NETEM,
-  LABO_MECH_EMULATOR,
-};
-const char *labo_link_mech_name (enum labo_link_mech m); /* "none", "netem", "emulator" */
-int labo_link_mech_parse (const char *s, enum labo_link_mech *out);
-
-struct labo_linkset
-{
-  struct labo_impair im;
-  bool down;                 /* pulled out: no carrier either side */
-  enum labo_link_mech mech;  /* what carries the impairment, if any */
-};
 
 /* The link of `host` to `segment` (NULL: the host's only link to a
  * segment, or its only link). Returns 0, or -1 naming what there is. */

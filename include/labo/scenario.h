@@ -32,7 +32,7 @@
 
 #include "labo/lab.h"
 #include "labo/labfile.h"
-#include "labo/links.h"
+#include "labo/impair.h"
 
 enum labo_step_kind
 {

@@ -31,37 +31,6 @@
 #define READY_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS 2000
 
-const char *
-labo_link_mech_name (enum labo_link_mech m)
-{
-  switch (m)
-    {
-    case LABO_MECH_NETEM:
-      return "netem";
-    case LABO_MECH_EMULATOR:
-      return "emulator";
-    case LABO_MECH_NONE:
-    default:
-      return "none";
-    }
-}
-
-int
-labo_link_mech_parse (const char *s, enum labo_link_mech *out)
-{
-  if (strcmp (s, "auto") == 0 || strcmp (s, "none") == 0)
-    *out = LABO_MECH_NONE;
-  else if (strcmp (s, "netem") == 0)
-    *out = LABO_MECH_NETEM;
-  else if (strcmp (s, "emulator") == 0)
-    *out = LABO_MECH_EMULATOR;
-  else
-    return -1;
-  return 0;
-}
-
-/* ---- naming ---- */
-
 char *
 labo_link_name (const struct labo_lab *lab, size_t link)
 {
