@@ -122,10 +122,7 @@ int cli_find_target_quiet (const char *lab_opt, const char *name, char **lab, bo
 struct labo_lab *cli_target_lab (const char *lab_opt, const char *name, bool want_host,
                                  int *code);
 
-/* A node's container as its daemon describes it; its init's pid. */
-json_t *cli_node_info (const struct labo_lab *lab, const struct labo_node *node,
-                       labo_error_t *err);
-pid_t cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err);
+
 
 int cmd_help (int argc, char **argv);
 int cmd_version (int argc, char **argv);

@@ -324,48 +324,6 @@ find_target (const char *lab_opt, const char *name, char **lab, bool *is_node, b
   return EXIT_INPUT;
 }
 
-/* A node's container, as its host's daemon describes it (GET
- * /containers/{name}/json). Fails naming the node when it has none. */
-json_t *
-cli_node_info (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
-{
-  struct labo_docker d = { 0 };
-  json_t *info = NULL;
-  bool found = false;
-
-  if (labo_daemon_connect (lab, node->host, &d, err) == 0
-      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0 && !found)
-    labo_error_make (err, 0, "node %s: no such container on %s", node->name,
-                     lab->hosts[node->host].name);
-  labo_docker_close (&d);
-  return info;
-}
-
-/* A node's container init pid. */
-pid_t
-cli_node_pid (const struct labo_lab *lab, const struct labo_node *node, labo_error_t *err)
-{
-  json_t *info;
-
-  if (lab->runtime == LABO_RUNTIME_PROCESS)
-    {
-      pid_t pid = labo_zkproc_running (lab->name, (size_t) (node - lab->nodes), node->name);
-      if (pid <= 0)
-        labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name,
-                         lab->name);
-      return pid > 0 ? pid : -1;
-    }
-  info = cli_node_info (lab, node, err);
-  json_t *jp = json_object_get (json_object_get (info, "State"), "Pid");
-  pid_t pid = -1;
-
-  if (info && (!json_is_integer (jp) || json_integer_value (jp) <= 0))
-    labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name, lab->name);
-  else if (info)
-    pid = (pid_t) json_integer_value (jp);
-  json_decref (info);
-  return pid;
-}
 
 /* The lab a host or node named `name` belongs to, loaded; NULL after
  * saying why (*code is the exit code then). want_host: a node name is an

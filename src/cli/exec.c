@@ -18,6 +18,7 @@
 #include "labo/host.h"
 #include "labo/logs.h"
 #include "labo/names.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkproc.h"
@@ -61,7 +62,7 @@ cmd_exec (int argc, char **argv)
     {
       const struct labo_node *node = &lab->nodes[labo_lab_find_node (lab, target)];
       cleanup_free char *what = xasprintf ("node %s", target);
-      pid_t pid = cli_node_pid (lab, node, &err);
+      pid_t pid = labo_runtime_of (lab)->node_pid (lab, (size_t) (node - lab->nodes), &err);
       labo_lab_free (lab);
       if (pid < 0)
         return cli_fail (&err, EXIT_FAIL);
@@ -272,7 +273,7 @@ cmd_logs (int argc, char **argv)
     return EXIT_NOTFOUND;
   if (is_node)
     {
-      path = labo_node_log_path (lab, (size_t) labo_lab_find_node (lab, argv[optind]), &json,
+      path = labo_runtime_of (lab)->node_log_path (lab, (size_t) labo_lab_find_node (lab, argv[optind]), &json,
                                  &err);
       if (path == NULL)
         {
@@ -284,12 +285,13 @@ cmd_logs (int argc, char **argv)
     {
       size_t h = (size_t) labo_lab_find_host (lab, argv[optind]);
       struct labo_daemon_paths p;
-      if (lab->hosts[h].docker == LABO_DOCKER_NONE || lab->runtime != LABO_RUNTIME_DOCKER)
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE || !labo_runtime_of (lab)->daemons)
         {
-          fprintf (stderr, "labo: host %s runs no Docker daemon%s; `labo logs NODE` shows a "
+          fprintf (stderr, "labo: host %s runs no Docker daemon%s%s%s; `labo logs NODE` shows a "
                            "node's log\n", lab->hosts[h].name,
-                   lab->runtime == LABO_RUNTIME_PROCESS ? " (the lab uses the process runtime)"
-                                                        : "");
+                   labo_runtime_of (lab)->daemons ? "" : " (the lab uses the ",
+                   labo_runtime_of (lab)->daemons ? "" : labo_runtime_of (lab)->name,
+                   labo_runtime_of (lab)->daemons ? "" : " runtime)");
           labo_lab_free (lab);
           return EXIT_NOTFOUND;
         }

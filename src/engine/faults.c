@@ -17,6 +17,7 @@
 #include "labo/nft.h"
 #include "labo/plan.h"
 #include "labo/records.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/util.h"
 
@@ -34,7 +35,7 @@ labo_host_addresses (const struct labo_lab *lab, size_t h, uint32_t **addrs)
       if (k->kind == LABO_LINK_P2P && k->b.host == h && k->b.has_addr)
         *(uint32_t *) labo_array_push (addrs, &n, sizeof (uint32_t)) = k->b.addr.addr;
     }
-  for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && i < lab->n_nodes; i++)
+  for (size_t i = 0; labo_runtime_of (lab)->overlay_on_hosts && i < lab->n_nodes; i++)
     if (lab->nodes[i].host == h)
       *(uint32_t *) labo_array_push (addrs, &n, sizeof (uint32_t)) = lab->nodes[i].address;
   return n;

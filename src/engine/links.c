@@ -21,6 +21,7 @@
 #include "labo/netns.h"
 #include "labo/plan.h"
 #include "labo/policy.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/util.h"
 
@@ -168,7 +169,7 @@ where_of (const struct labo_lab *lab, size_t link, struct where *w)
   for (size_t i = 0; i < w->plan->n_veths; i++)
     if (w->plan->veths[i].link == link)
       splice_of (&w->sp[w->n++], &w->plan->veths[i], base);
-  if (lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present && !w->p2p && l->a.has_addr
+  if (labo_runtime_of (lab)->overlay_on_hosts && lab->overlay.present && !w->p2p && l->a.has_addr
       && l->a.addr.addr == lab->hosts[l->a.host].lab_address)
     {
       char ov[IFNAMSIZ];

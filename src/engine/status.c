@@ -19,6 +19,7 @@
 #include "labo/labfile.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/supervisor.h"
 #include "labo/util.h"
@@ -224,7 +225,7 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
       long pid;
       bool alive;
 
-      if (host->docker == LABO_DOCKER_NONE || lab->runtime != LABO_RUNTIME_DOCKER)
+      if (host->docker == LABO_DOCKER_NONE || !labo_runtime_of (lab)->daemons)
         {
           json_object_set_new (jh, "docker", json_null ());
           continue;
@@ -302,41 +303,18 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
-      json_t *o = json_object (), *ports = json_array (), *info = NULL;
+      json_t *o = json_object (), *ports = json_array ();
       json_t *svn = find_by (json_object_get (sv, "nodes"), "name", node->name);
       struct labo_zk_srvr z;
-      const char *state = "missing";
-      pid_t pid = 0;
-
-      if (lab->runtime == LABO_RUNTIME_PROCESS)
-        {
-          pid = labo_zkproc_running (lab->name, i, node->name);
-          state = pid > 0 ? "running" : "exited";
-        }
-      else
-        {
-          labo_error_t e = NULL;
-          bool found = false;
-          if (d[node->host].curl
-              && labo_docker_container_inspect (&d[node->host], node->name, &info, &found, &e) == 0
-              && found)
-            {
-              json_t *st = json_object_get (info, "State");
-              state = json_string_value (json_object_get (st, "Status"));
-              pid = (pid_t) json_integer_value (json_object_get (st, "Pid"));
-            }
-          labo_error_release (&e);
-        }
+      char state[32];
+      pid_t pid = labo_runtime_of (lab)->node_state (lab, i, d, state);
       labo_node_probe (lab, node, pid, 500, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
       json_object_set_new (o, "service", json_string ("zookeeper"));
       json_object_set_new (o, "myid", json_integer (node->myid));
-      if (lab->runtime == LABO_RUNTIME_DOCKER)
-        json_object_set_new (o, "container", json_string (state ? state : "unknown"));
-      else
-        json_object_set_new (o, "process", json_string (state));
+      json_object_set_new (o, labo_runtime_of (lab)->node_field, json_string (state));
       json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
       for (size_t k = 0; k < node->n_ports; k++)
         {
@@ -359,7 +337,6 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       modes[n_zk] = z.mode;
       names[n_zk++] = node->name;
       degraded |= z.mode < LABO_ZK_LEADER;
-      json_decref (info);
       json_array_append_new (nodes, o);
     }
   json_object_set_new (out, "nodes", nodes);
@@ -518,7 +495,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
               }
         }
       /* the process runtime's overlay: an interface of the host's own */
-      for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present
+      for (size_t i = 0; labo_runtime_of (lab)->overlay_on_hosts && lab->overlay.present
                          && i < lab->n_nodes; i++)
         if (lab->nodes[i].host == h)
           {

@@ -19,6 +19,7 @@
 #include "labo/netlink.h"
 #include "labo/netns.h"
 #include "labo/plan.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkdata.h"
@@ -176,7 +177,7 @@ hosts_file (const struct labo_lab *lab)
                                   lab->hosts[ep->host].name);
       }
   /* the process runtime has no Docker DNS: the nodes' names are here */
-  for (size_t i = 0; lab->runtime == LABO_RUNTIME_PROCESS && i < lab->n_nodes; i++)
+  for (size_t i = 0; labo_runtime_of (lab)->names_in_hosts_file && i < lab->n_nodes; i++)
     {
       size_t need = strlen (lab->nodes[i].name) + 32;
       if (len + need >= cap)
@@ -484,7 +485,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   if (opts->dry_run)
     {
       labo_plan_print (lab, plan, stdout);
-      labo_up_plan_print (lab, stdout);
+      labo_runtime_of (lab)->plan_print (lab, stdout);
       return 0;
     }
   labo_progress_start (&pr, opts->quiet, opts->stages);
@@ -544,9 +545,7 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
       || build_links (&b, &pr, err) < 0
       || labo_inject_failure ("addresses", err) < 0
       || configure (&b, &pr, err) < 0
-      || (lab->runtime == LABO_RUNTIME_PROCESS
-              ? labo_up_process (lab, &pr, err)
-              : labo_up_docker (lab, &st, &pr, pr.quiet, err)) < 0
+      || labo_runtime_of (lab)->up (lab, &st, &pr, err) < 0
       || write_meta (&b, "up", err) < 0)
     goto out_rollback;
   ret = 0;
@@ -566,7 +565,7 @@ out_rollback:
       printf ("labo: failed; rolling back what was made\n");
     /* what the nodes and daemons said, before the rollback removes them:
      * the error's advice (`labo logs NODE`) has to work afterwards */
-    if (lab->n_nodes > 0 && (kept = labo_logs_keep (lab)) != NULL)
+    if (lab->n_nodes > 0 && (kept = labo_logs_keep (lab, labo_runtime_of (lab))) != NULL)
       labo_error_append (err, "\nlabo: the nodes' and daemons' logs are kept in %s until the "
                               "next up or down of %s: `labo logs -l %s NODE|HOST`", kept,
                          lab->name, lab->name);

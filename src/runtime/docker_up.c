@@ -313,12 +313,12 @@ start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *imag
  * not serve (every server: all). */
 static void
 append_tails (const struct labo_lab *lab, const enum labo_zk_mode *m, bool all,
-              labo_error_t *err)
+              labo_node_log_path_fn path_of, labo_error_t *err)
 {
   for (size_t i = 0; i < lab->n_nodes; i++)
     if (all || (m[i] != LABO_ZK_LEADER && m[i] != LABO_ZK_FOLLOWER && m[i] != LABO_ZK_OBSERVER))
       {
-        cleanup_free char *tail = labo_node_log_tail (lab, i, 12);
+        cleanup_free char *tail = labo_node_log_tail (lab, i, 12, path_of);
         labo_error_append (err, "\n--- the end of %s's log (%s):\n%s", lab->nodes[i].name,
                            labo_zk_mode_name (m[i]), tail ? tail : "(it wrote nothing)\n");
       }
@@ -345,8 +345,8 @@ show_modes (const struct labo_lab *lab, const enum labo_zk_mode *m, const enum l
 }
 
 int
-labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, char **leader,
-                  labo_error_t *err)
+labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
+                  labo_node_log_path_fn path_of, char **leader, labo_error_t *err)
 {
   double t0 = labo_now (), deadline = t0 + timeout_s;
   size_t n = lab->n_nodes;
@@ -383,7 +383,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, char
           /* the test hook fails here, once the servers have logs to show */
           if (labo_inject_failure ("quorum", err) < 0)
             {
-              append_tails (lab, m, true, err);
+              append_tails (lab, m, true, path_of, err);
               return -1;
             }
           *leader = xstrdup (names[e.leader]);
@@ -402,7 +402,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet, char
             }
           labo_error_make (err, 0, "the ZooKeeper ensemble did not elect a leader within %.0f s "
                                    "(%s)", timeout_s, detail);
-          append_tails (lab, m, false, err);
+          append_tails (lab, m, false, path_of, err);
           return -1;
         }
       /* the probe timer: elections take a few hundred ms once the JVMs run */
@@ -522,7 +522,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");
-      if (labo_wait_quorum (lab, 90, quiet, &leader, err) < 0)
+      if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, quiet, labo_docker_node_log_path, &leader, err) < 0)
         goto out;
       labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                            lab->n_nodes == 1 ? "" : "s");
@@ -560,27 +560,12 @@ labo_down_docker (const char *lab, char **kinds, char **names, size_t n, labo_er
 }
 
 void
-labo_up_plan_print (const struct labo_lab *lab, FILE *out)
+labo_docker_plan_print (const struct labo_lab *lab, FILE *out)
 {
   char a[20], b[20], c[20];
 
   if (lab->n_nodes == 0)
     return;
-  if (lab->runtime == LABO_RUNTIME_PROCESS)
-    {
-      for (size_t i = 0; i < lab->n_nodes; i++)
-        {
-          const struct labo_node *n = &lab->nodes[i];
-          fprintf (out, "process %s zookeeper myid %d in %s, %s:%d\n", n->name, n->myid,
-                   lab->hosts[n->host].name, labo_ipv4_format (n->address, a), n->client_port);
-          for (size_t k = 0; k < n->n_ports; k++)
-            fprintf (out, "dnat %s:%u -> %s:%u in %s\n",
-                     labo_ipv4_format (lab->hosts[n->host].lab_address, a), n->ports[k].host_port,
-                     labo_ipv4_format (n->address, b), n->ports[k].container_port,
-                     lab->hosts[n->host].name);
-        }
-      return;
-    }
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       const struct labo_host *host = &lab->hosts[h];
@@ -626,4 +611,93 @@ labo_up_plan_print (const struct labo_lab *lab, FILE *out)
                  labo_ipv4_format (lab->hosts[n->host].lab_address, c), n->ports[k].host_port,
                  n->name, n->ports[k].container_port);
     }
+}
+
+char *
+labo_docker_node_log_path (const struct labo_lab *lab, size_t i, bool *docker_json,
+                           labo_error_t *err)
+{
+  const struct labo_node *node = &lab->nodes[i];
+  struct labo_docker d = { 0 };
+  json_t *info = NULL;
+  bool found = false;
+  char *path = NULL;
+
+  if (labo_daemon_connect (lab, node->host, &d, err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0)
+    {
+      /* the daemon's path is inside its mount namespace, where the host's
+       * state directory is bound over /var/lib/docker */
+      const char *lp = json_string_value (json_object_get (info, "LogPath"));
+      if (!found)
+        labo_error_make (err, ENOENT, "node %s: no such container on %s", node->name,
+                         lab->hosts[node->host].name);
+      else if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
+        {
+          struct labo_daemon_paths p;
+          labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
+          path = xasprintf ("%s/docker/%s", p.state, lp + 16);
+          labo_daemon_paths_free (&p);
+          *docker_json = true;
+        }
+      else
+        labo_error_make (err, ENOENT, "node %s: its daemon keeps no log file for it",
+                         node->name);
+    }
+  json_decref (info);
+  labo_docker_close (&d);
+  return path;
+}
+
+pid_t
+labo_docker_node_state (const struct labo_lab *lab, size_t i, struct labo_docker *d,
+                        char state[32])
+{
+  const struct labo_node *node = &lab->nodes[i];
+  labo_error_t e = NULL;
+  json_t *info = NULL;
+  bool found = false;
+  pid_t pid = 0;
+
+  snprintf (state, 32, "missing");
+  if (d == NULL || !d[node->host].curl)
+    {
+      pid = labo_node_pid (lab, node);
+      if (pid > 0)
+        snprintf (state, 32, "running");
+      return pid;
+    }
+  if (labo_docker_container_inspect (&d[node->host], node->name, &info, &found, &e) == 0 && found)
+    {
+      json_t *st = json_object_get (info, "State");
+      const char *s = json_string_value (json_object_get (st, "Status"));
+      snprintf (state, 32, "%s", s ? s : "unknown");
+      pid = (pid_t) json_integer_value (json_object_get (st, "Pid"));
+    }
+  labo_error_release (&e);
+  json_decref (info);
+  return pid;
+}
+
+pid_t
+labo_docker_node_pid (const struct labo_lab *lab, size_t i, labo_error_t *err)
+{
+  const struct labo_node *node = &lab->nodes[i];
+  struct labo_docker d = { 0 };
+  json_t *info = NULL, *jp;
+  bool found = false;
+  pid_t pid = -1;
+
+  if (labo_daemon_connect (lab, node->host, &d, err) == 0
+      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0 && !found)
+    labo_error_make (err, 0, "node %s: no such container on %s", node->name,
+                     lab->hosts[node->host].name);
+  labo_docker_close (&d);
+  jp = json_object_get (json_object_get (info, "State"), "Pid");
+  if (info && (!json_is_integer (jp) || json_integer_value (jp) <= 0))
+    labo_error_make (err, 0, "node %s is not running (`labo status %s`)", node->name, lab->name);
+  else if (info)
+    pid = (pid_t) json_integer_value (jp);
+  json_decref (info);
+  return pid;
 }

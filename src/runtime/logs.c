@@ -14,55 +14,12 @@
 #include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/fs.h"
+#include "labo/runtime.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
 #define KEEP_MAX (1 << 20) /* the end of a log that is kept, bytes */
-
-char *
-labo_node_log_path (const struct labo_lab *lab, size_t i, bool *docker_json, labo_error_t *err)
-{
-  const struct labo_node *node = &lab->nodes[i];
-  struct labo_docker d = { 0 };
-  json_t *info = NULL;
-  bool found = false;
-  char *path = NULL;
-
-  *docker_json = false;
-  if (lab->runtime == LABO_RUNTIME_PROCESS)
-    {
-      struct labo_zkproc_paths p;
-      labo_zkproc_paths (lab->name, i, node->name, &p);
-      path = xstrdup (p.log);
-      labo_zkproc_paths_free (&p);
-      return path;
-    }
-  if (labo_daemon_connect (lab, node->host, &d, err) == 0
-      && labo_docker_container_inspect (&d, node->name, &info, &found, err) == 0)
-    {
-      /* the daemon's path is inside its mount namespace, where the host's
-       * state directory is bound over /var/lib/docker */
-      const char *lp = json_string_value (json_object_get (info, "LogPath"));
-      if (!found)
-        labo_error_make (err, ENOENT, "node %s: no such container on %s", node->name,
-                         lab->hosts[node->host].name);
-      else if (lp && strncmp (lp, "/var/lib/docker/", 16) == 0)
-        {
-          struct labo_daemon_paths p;
-          labo_daemon_paths (lab->name, node->host, lab->hosts[node->host].name, &p);
-          path = xasprintf ("%s/docker/%s", p.state, lp + 16);
-          labo_daemon_paths_free (&p);
-          *docker_json = true;
-        }
-      else
-        labo_error_make (err, ENOENT, "node %s: its daemon keeps no log file for it",
-                         node->name);
-    }
-  json_decref (info);
-  labo_docker_close (&d);
-  return path;
-}
 
 char *
 labo_log_plain (const char *text, size_t len)
@@ -119,11 +76,11 @@ read_end (const char *path, size_t max, size_t *len)
 }
 
 static char *
-node_log_text (const struct labo_lab *lab, size_t i, size_t max)
+node_log_text (const struct labo_lab *lab, size_t i, size_t max, labo_node_log_path_fn path_of)
 {
   labo_error_t err = NULL;
-  bool json;
-  cleanup_free char *path = labo_node_log_path (lab, i, &json, &err);
+  bool json = false;
+  cleanup_free char *path = path_of (lab, i, &json, &err);
   cleanup_free char *raw = NULL;
   size_t len = 0;
 
@@ -134,9 +91,10 @@ node_log_text (const struct labo_lab *lab, size_t i, size_t max)
 }
 
 char *
-labo_node_log_tail (const struct labo_lab *lab, size_t i, size_t lines)
+labo_node_log_tail (const struct labo_lab *lab, size_t i, size_t lines,
+                    labo_node_log_path_fn path_of)
 {
-  char *text = node_log_text (lab, i, 64 * 1024), *p;
+  char *text = node_log_text (lab, i, 64 * 1024, path_of), *p;
   size_t seen = 0;
 
   if (text == NULL || *text == '\0')
@@ -173,7 +131,7 @@ keep_one (int dir, const char *name, const char *text)
 }
 
 char *
-labo_logs_keep (const struct labo_lab *lab)
+labo_logs_keep (const struct labo_lab *lab, const struct labo_runtime_ops *rt)
 {
   cleanup_free char *dir = xasprintf ("%s/%s", labo_log_root (), lab->name);
   cleanup_close int fd = -1;
@@ -188,11 +146,11 @@ labo_logs_keep (const struct labo_lab *lab)
     }
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
-      cleanup_free char *text = node_log_text (lab, i, KEEP_MAX);
+      cleanup_free char *text = node_log_text (lab, i, KEEP_MAX, rt->node_log_path);
       if (text)
         keep_one (fd, lab->nodes[i].name, text), kept++;
     }
-  for (size_t h = 0; lab->runtime == LABO_RUNTIME_DOCKER && h < lab->n_hosts; h++)
+  for (size_t h = 0; rt->daemons && h < lab->n_hosts; h++)
     {
       struct labo_daemon_paths p;
       cleanup_free char *name = xasprintf ("%s.dockerd", lab->hosts[h].name);

@@ -70,9 +70,63 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
   labo_progress_stage (pr, "nodes", "%zu ZooKeeper process%s started%s", lab->n_nodes,
                        lab->n_nodes == 1 ? "" : "es",
                        resumed ? ", on the data kept by `down --keep-data`" : "");
-  if (labo_wait_quorum (lab, 90, pr->quiet, &leader, err) < 0)
+  if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, pr->quiet, labo_process_node_log_path, &leader,
+                        err) < 0)
     return -1;
   labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
                        lab->n_nodes == 1 ? "" : "s");
   return 0;
+}
+
+void
+labo_process_plan_print (const struct labo_lab *lab, FILE *out)
+{
+  char a[20], b[20];
+
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *n = &lab->nodes[i];
+      fprintf (out, "process %s zookeeper myid %d in %s, %s:%d\n", n->name, n->myid,
+               lab->hosts[n->host].name, labo_ipv4_format (n->address, a), n->client_port);
+      for (size_t k = 0; k < n->n_ports; k++)
+        fprintf (out, "dnat %s:%u -> %s:%u in %s\n",
+                 labo_ipv4_format (lab->hosts[n->host].lab_address, a), n->ports[k].host_port,
+                 labo_ipv4_format (n->address, b), n->ports[k].container_port,
+                 lab->hosts[n->host].name);
+    }
+}
+
+pid_t
+labo_process_node_state (const struct labo_lab *lab, size_t i, struct labo_docker *d,
+                         char state[32])
+{
+  pid_t pid = labo_zkproc_running (lab->name, i, lab->nodes[i].name);
+  (void) d;
+  snprintf (state, 32, pid > 0 ? "running" : "exited");
+  return pid;
+}
+
+char *
+labo_process_node_log_path (const struct labo_lab *lab, size_t i, bool *docker_json,
+                            labo_error_t *err)
+{
+  struct labo_zkproc_paths p;
+  char *path;
+
+  (void) err;
+  *docker_json = false;
+  labo_zkproc_paths (lab->name, i, lab->nodes[i].name, &p);
+  path = xstrdup (p.log);
+  labo_zkproc_paths_free (&p);
+  return path;
+}
+
+pid_t
+labo_process_node_pid (const struct labo_lab *lab, size_t i, labo_error_t *err)
+{
+  pid_t pid = labo_zkproc_running (lab->name, i, lab->nodes[i].name);
+  if (pid <= 0)
+    labo_error_make (err, 0, "node %s is not running (`labo status %s`)", lab->nodes[i].name,
+                     lab->name);
+  return pid > 0 ? pid : -1;
 }

@@ -1,0 +1,51 @@
+/* The runtimes' tables: see include/labo/runtime.h. */
+#include "labo/runtime.h"
+
+#include "labo/docker_up.h"
+
+static int
+docker_up (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
+           labo_error_t *err)
+{
+  return labo_up_docker (lab, st, pr, pr->quiet, err);
+}
+
+static int
+process_up (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
+            labo_error_t *err)
+{
+  (void) st;
+  return labo_up_process (lab, pr, err);
+}
+
+static const struct labo_runtime_ops docker = {
+  .name = "docker",
+  .node_field = "container",
+  .daemons = true,
+  .overlay_on_hosts = false, /* Swarm's overlay: in the containers */
+  .names_in_hosts_file = false, /* Docker's DNS names them */
+  .up = docker_up,
+  .plan_print = labo_docker_plan_print,
+  .node_state = labo_docker_node_state,
+  .node_pid = labo_docker_node_pid,
+  .node_log_path = labo_docker_node_log_path,
+};
+
+static const struct labo_runtime_ops process = {
+  .name = "process",
+  .node_field = "process",
+  .daemons = false,
+  .overlay_on_hosts = true, /* an interface of the host's own, with the node's address */
+  .names_in_hosts_file = true,
+  .up = process_up,
+  .plan_print = labo_process_plan_print,
+  .node_state = labo_process_node_state,
+  .node_pid = labo_process_node_pid,
+  .node_log_path = labo_process_node_log_path,
+};
+
+const struct labo_runtime_ops *
+labo_runtime_of (const struct labo_lab *lab)
+{
+  return lab->runtime == LABO_RUNTIME_PROCESS ? &process : &docker;
+}
