@@ -41,6 +41,13 @@ pid_t labo_supervisor_alive (const char *lab, bool *died);
  * until it is gone. Returns 1 if one was stopped, 0 if none ran, -1. */
 int labo_supervisor_stop (const char *lab, double timeout_s, labo_error_t *err);
 
+/* How long a caller waits for the supervisor's reply: a request it
+ * answers from its loop at once (restart, a note; a status takes a probe
+ * round at most); power and kill, which end processes and wait for them. */
+#define LABO_CONTROL_QUICK_MS 5000
+#define LABO_CONTROL_NOTE_MS 2000 /* a note is best effort: never held up */
+#define LABO_CONTROL_POWER_MS 30000
+
 /* One request and its reply, within timeout_ms. */
 int labo_control_call (const char *lab, json_t *req, int timeout_ms, json_t **reply,
                        labo_error_t *err);

@@ -333,7 +333,7 @@ cmd_restart (int argc, char **argv)
       return EXIT_FAIL;
     }
   req = json_pack ("{s:s, s:s}", "cmd", "restart", "name", argv[optind]);
-  r = labo_control_call (lab_name, req, 5000, &reply, &err);
+  r = labo_control_call (lab_name, req, LABO_CONTROL_QUICK_MS, &reply, &err);
   json_decref (req);
   json_decref (reply);
   if (r < 0)

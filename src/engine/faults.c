@@ -252,7 +252,7 @@ ask_supervisor (const char *lab, json_t *req, labo_error_t *err)
                                  "hosts off and on or signal nodes: `labo up` of its lab file "
                                  "starts one", lab);
   else
-    r = labo_control_call (lab, req, 30000, &reply, err);
+    r = labo_control_call (lab, req, LABO_CONTROL_POWER_MS, &reply, err);
   json_decref (reply);
   json_decref (req);
   return r;

@@ -110,6 +110,13 @@ form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err
 
 /* How long the Swarm may take to be ready once every daemon has joined. */
 #define SWARM_READY_S 30
+/* Polled every 50 ms: Docker gives no signal for it (see wait_swarm_ready). */
+#define SWARM_POLL_MS 50
+/* The quorum wait's probes: a server that takes longer than this to answer
+ * `srvr` is not serving anyway; a round every 100 ms, since elections take
+ * a few hundred ms once the JVMs run. */
+#define QUORUM_PROBE_MS 500
+#define QUORUM_POLL_MS 100
 
 /* Is the Swarm ready for containers on its overlay? Every node ready in
  * the manager's eyes, and every daemon's gossip (networkdb) holding every
@@ -200,7 +207,7 @@ wait_swarm_ready (const struct labo_lab *lab, struct labo_docker *d, double *wai
       if (labo_now () - t0 > SWARM_READY_S)
         return labo_error_make (err, 0, "the Swarm is not ready %d s after every daemon joined "
                                         "it: %s", SWARM_READY_S, why);
-      poll (NULL, 0, 50);
+      poll (NULL, 0, SWARM_POLL_MS);
     }
 }
 
@@ -364,7 +371,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
       for (size_t i = 0; i < n; i++)
         {
           struct labo_zk_srvr s;
-          labo_node_probe (lab, &lab->nodes[i], 0, 500, &s);
+          labo_node_probe (lab, &lab->nodes[i], 0, QUORUM_PROBE_MS, &s);
           m[i] = s.mode;
           changed |= m[i] != was[i];
         }
@@ -405,8 +412,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
           append_tails (lab, m, false, path_of, err);
           return -1;
         }
-      /* the probe timer: elections take a few hundred ms once the JVMs run */
-      poll (NULL, 0, 100);
+      poll (NULL, 0, QUORUM_POLL_MS);
     }
 }
 

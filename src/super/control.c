@@ -226,7 +226,7 @@ labo_control_note (const char *lab, const char *kind, const char *subject, json_
   free (msg);
   /* no supervisor, no events: nothing to tell */
   if (labo_supervisor_alive (lab, NULL) > 0)
-    labo_control_call (lab, req, 2000, &reply, &err);
+    labo_control_call (lab, req, LABO_CONTROL_NOTE_MS, &reply, &err);
   labo_error_release (&err);
   json_decref (reply);
   json_decref (req);

@@ -30,6 +30,9 @@
 #include "labo/zk.h"
 
 #define CONNECT_TIMEOUT_S 15.0
+/* labo_zk_serves's session: long enough for a server that just joined to
+ * sync, short enough that a dead one is told at once. */
+#define SERVES_SESSION_MS 4000
 
 struct writer
 {
@@ -889,7 +892,7 @@ labo_zk_serves (const struct labo_lab *lab, size_t node, bool write, int timeout
   node_endpoint (&r, endpoint, sizeof (endpoint));
   if ((fd = labo_node_reach_netns (lab, n, &r, r.in_container ? labo_node_pid (lab, n) : 0,
                                    &err)) < 0
-      || (zh = client_in (fd, endpoint, serves_watcher, 4000, s, &err)) == NULL)
+      || (zh = client_in (fd, endpoint, serves_watcher, SERVES_SESSION_MS, s, &err)) == NULL)
     goto out;
   /* connected: the server serves clients (one out of the quorum refuses
    * them); synced: it is joined to a leader (sync goes through it); with a
