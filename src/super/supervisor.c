@@ -304,6 +304,9 @@ sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start)
       double now = labo_now (), ago = up_since_wall > 0 ? labo_wall () - up_since_wall : 0;
       labo_policy_started (&u->policy, now - (ago > 0 ? ago : 0));
     }
+  /* a restart it was waiting for is moot: a `docker start` by hand beat
+   * it, and its timer would start the running container again */
+  labo_timer_disarm (u->sv->loop, &u->restart_timer);
   u->state = SV_UP;
   u->up_since = up_since_wall;
   u->kill_sent = false;

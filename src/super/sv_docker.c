@@ -652,6 +652,9 @@ daemon_launch (struct sv_daemon *d)
       return;
     }
   u->state = SV_STARTING;
+  /* a `labo restart` while it waited on the gossip armed the timer: it
+   * would launch a second dockerd beside this one */
+  labo_timer_disarm (sv->loop, &u->restart_timer);
   if (sv_watch_pid (u, pid, true) < 0)
     {
       /* died already: the policy decides */
