@@ -323,16 +323,6 @@ sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start)
   sv_save (u->sv);
 }
 
-static char *
-unit_log_tail (struct sv_unit *u)
-{
-  if (strcmp (u->kind, "daemon") == 0)
-    return sv_file_tail (((struct sv_daemon *) u)->paths.log, 4096, 12);
-  if (u->sv->runtime == LABO_RUNTIME_DOCKER)
-    return sv_docker_node_log_tail ((struct sv_node *) u);
-  return sv_process_node_log_tail ((struct sv_node *) u);
-}
-
 void
 sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool collateral)
 {
@@ -381,7 +371,7 @@ sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool 
     case LABO_POLICY_GIVE_UP:
       u->state = SV_GAVE_UP;
       free (u->log_tail);
-      u->log_tail = unit_log_tail (u);
+      u->log_tail = u->sv->ops->log_tail (u);
       sv_event (u->sv, "died", u->name, f, "%s (%s)", cause, exit_text);
       sv_event (u->sv, "gave-up", u->name,
                 json_pack ("{s:s, s:i}", "exit", exit_text, "deaths", u->policy.deaths),
@@ -705,12 +695,7 @@ restart_request (struct sv *sv, const char *name)
       sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
                 "restart asked for (`labo restart`): killing it");
       u->kill_sent = true;
-      if (strcmp (u->kind, "daemon") == 0)
-        syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0); /* this very process */
-      else if (sv->runtime == LABO_RUNTIME_DOCKER)
-        sv_docker_kill_node ((struct sv_node *) u);
-      else
-        sv_process_kill_node ((struct sv_node *) u);
+      sv->ops->kill (u);
       break;
     default:
       return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is busy: ",
@@ -730,10 +715,7 @@ static void
 unit_off (struct sv_unit *u)
 {
   labo_timer_disarm (u->sv->loop, &u->restart_timer);
-  if (strcmp (u->kind, "node") == 0)
-    sv_probe_end ((struct sv_node *) u);
-  if (u->sv->runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_quiesce (u);
+  u->sv->ops->quiesce (u);
   u->state = SV_OFF;
 }
 
@@ -795,13 +777,13 @@ power_request (struct sv *sv, const char *host, bool on)
           d->state = SV_DOWN;
           d->start (d);
         }
+      /* a node of a Docker host finds its daemon starting: it waits */
       for (size_t i = 0; i < sv->n_nodes; i++)
         if (sv->nodes[i].node->host == (size_t) h)
           {
             struct sv_unit *u = &sv->nodes[i].u;
-            u->state = sv->runtime == LABO_RUNTIME_DOCKER ? SV_WAITING : SV_DOWN;
-            if (sv->runtime != LABO_RUNTIME_DOCKER)
-              u->start (u);
+            u->state = SV_DOWN;
+            u->start (u);
           }
     }
   sv_save (sv);
@@ -828,10 +810,7 @@ kill_request (struct sv *sv, const char *name, int sig)
                       sv_state_name (u->state));
   sv_event (sv, "kill", name, json_pack ("{s:s, s:i}", "verb", "kill", "signal", sig), "SIG%s sent (`labo kill`)",
             sigabbrev_np (sig) ? sigabbrev_np (sig) : "?");
-  if (sv->runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_signal_node ((struct sv_node *) u, sig);
-  else if (u->pidfd >= 0)
-    syscall (SYS_pidfd_send_signal, u->pidfd, sig, NULL, 0);
+  sv->ops->signal ((struct sv_node *) u, sig);
   return json_pack ("{s:b}", "ok", 1);
 }
 
@@ -1064,9 +1043,9 @@ labo_supervisor_needed (const struct labo_lab *lab, enum labo_runtime runtime)
   return runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) > 0;
 }
 
-static void
-unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
-           const struct labo_supervise *cfg)
+void
+sv_unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
+              const struct labo_supervise *cfg)
 {
   u->sv = sv;
   u->name = name;
@@ -1076,6 +1055,15 @@ unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
   u->state = SV_STARTING;
   labo_policy_init (&u->policy);
   labo_timer_init (&u->restart_timer, restart_due, u);
+}
+
+static size_t
+count_daemons (const struct sv *sv)
+{
+  size_t n = 0;
+  for (size_t h = 0; sv->daemons && h < sv->lab->n_hosts; h++)
+    n += sv->daemons[h].u.sv != NULL;
+  return n;
 }
 
 static void
@@ -1093,8 +1081,8 @@ teardown (struct sv *sv)
       labo_timer_disarm (sv->loop, &sv->nodes[i].settle_timer);
       free (sv->nodes[i].u.log_tail);
     }
-  if (sv->runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_fini (sv);
+  if (sv->ops)
+    sv->ops->fini (sv);
   if (sv->daemons)
     for (size_t h = 0; h < lab->n_hosts; h++)
       {
@@ -1134,9 +1122,11 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
   struct sv sv = { .lab = lab, .runtime = runtime, .opts = *opts, .listen_fd = -1,
                    .pid_fd = -1, .events_fd = -1 };
   cleanup_free char *events = labo_control_path (lab->name, EVENTS_FILE);
+  size_t n_daemons;
   int ret = -1;
 
   sv.started_wall = labo_wall ();
+  sv.ops = runtime == LABO_RUNTIME_DOCKER ? &sv_docker_runtime : &sv_process_runtime;
   signal (SIGPIPE, SIG_IGN);
   if (labo_loop_new (&sv.loop, sigs, on_signal, &sv, err) < 0)
     return -1;
@@ -1156,27 +1146,14 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       struct sv_node *n = &sv.nodes[i];
-      unit_init (&sv, &n->u, lab->nodes[i].name, "node", &lab->nodes[i].supervise);
+      sv_unit_init (&sv, &n->u, lab->nodes[i].name, "node", &lab->nodes[i].supervise);
       n->index = i;
       n->node = &lab->nodes[i];
       n->synced_followers = -1;
       labo_timer_init (&n->probe_timer, NULL, n);
       labo_timer_init (&n->settle_timer, NULL, n);
     }
-  if (runtime == LABO_RUNTIME_DOCKER)
-    {
-      sv.daemons = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*sv.daemons));
-      for (size_t h = 0; h < lab->n_hosts; h++)
-        {
-          struct sv_daemon *d = &sv.daemons[h];
-          d->inotify_fd = -1;
-          d->host = h;
-          if (lab->hosts[h].docker == LABO_DOCKER_NONE)
-            continue;
-          unit_init (&sv, &d->u, lab->hosts[h].name, "daemon", &lab->supervise);
-          labo_daemon_paths (lab->name, h, lab->hosts[h].name, &d->paths);
-        }
-    }
+  sv.ops->setup (&sv);
   restore (&sv);
   {
     /* hosts powered off stay off under a new supervisor */
@@ -1191,18 +1168,14 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
   }
   if (listen_control (&sv, err) < 0)
     goto out;
+  n_daemons = count_daemons (&sv);
   sv_event (&sv, "supervisor", lab->name,
             json_pack ("{s:i, s:s, s:b}", "pid", (int) getpid (), "runtime",
                        labo_runtime_name (runtime), "adopted", opts->adopt),
             "supervisor %d watching %zu daemon%s and %zu node%s (%s runtime%s)", (int) getpid (),
-            runtime == LABO_RUNTIME_DOCKER ? labo_lab_docker_hosts (lab) : 0,
-            runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) == 1 ? "" : "s",
-            lab->n_nodes, lab->n_nodes == 1 ? "" : "s", labo_runtime_name (runtime),
-            opts->adopt ? ", taking over what runs" : "");
-  if (runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_init (&sv);
-  else
-    sv_process_init (&sv);
+            n_daemons, n_daemons == 1 ? "" : "s", lab->n_nodes, lab->n_nodes == 1 ? "" : "s",
+            labo_runtime_name (runtime), opts->adopt ? ", taking over what runs" : "");
+  sv.ops->init (&sv);
   if (opts->ready_fd >= 0)
     {
       char zero = 0;

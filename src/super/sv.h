@@ -134,10 +134,36 @@ struct sv_node
 
 struct sv_client;
 
+/* What the runtimes do differently, as a table chosen once at the
+ * supervisor's start from the lab's runtime (after crun's cgroup
+ * managers): nothing else in the supervisor asks which runtime runs. */
+struct sv_runtime_ops
+{
+  /* Before the record is read: the runtime's own units (a daemon for each
+   * Docker host), beside the nodes every runtime has. */
+  void (*setup) (struct sv *sv);
+  /* Once the units' tallies and power are known: takes over what runs,
+   * starts or awaits the rest. */
+  void (*init) (struct sv *sv);
+  /* At the supervisor's end: cancels what is in flight. */
+  void (*fini) (struct sv *sv);
+  /* Kills a unit the supervisor wants dead (hung, `labo restart`); its
+   * death comes back through its exited hook. */
+  void (*kill) (struct sv_unit *u);
+  /* `labo kill NODE`: the signal, as a fault. */
+  void (*signal) (struct sv_node *n, int sig);
+  /* Its host goes off: nothing left in flight for it (probes, calls,
+   * timers, streams) but the watch on its pid, whose death is told. */
+  void (*quiesce) (struct sv_unit *u);
+  /* The end of its log, kept at a give-up. Caller frees. */
+  char *(*log_tail) (struct sv_unit *u);
+};
+
 struct sv
 {
   const struct labo_lab *lab;
   enum labo_runtime runtime;
+  const struct sv_runtime_ops *ops; /* the runtime's: sv_docker_runtime or sv_process_runtime */
   struct labo_supervisor_opts opts;
   struct labo_loop *loop;
   struct labo_dmulti *dm;
@@ -180,6 +206,9 @@ bool sv_unit_adopt (struct sv_unit *u, pid_t pid);
 /* A start the runtime refused (nothing ran): tried again after the
  * policy's backoff; not a death. */
 void sv_unit_start_failed (struct sv_unit *u, const char *why);
+/* A unit as the supervisor starts: STARTING, its policy fresh. */
+void sv_unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
+                   const struct labo_supervise *cfg);
 void sv_save (struct sv *sv);
 const char *sv_state_name (enum sv_state s);
 /* Is pid a child of this process? */
@@ -187,20 +216,9 @@ bool sv_is_child (pid_t pid);
 /* "exit 1", "SIGKILL" from a waitid status. */
 void sv_exit_text (int code, int si_code, char *buf, size_t len);
 
-/* ---- sv_docker.c ---- */
-void sv_docker_init (struct sv *sv);
-void sv_docker_fini (struct sv *sv);
-void sv_docker_kill_node (struct sv_node *n);
-/* Sends a signal to the node's container (`labo kill`). */
-void sv_docker_signal_node (struct sv_node *n, int sig);
-/* Cancels what a unit has in flight (calls, timers, the daemon's stream). */
-void sv_docker_quiesce (struct sv_unit *u);
-char *sv_docker_node_log_tail (struct sv_node *n);
-
-/* ---- sv_process.c ---- */
-void sv_process_init (struct sv *sv);
-void sv_process_kill_node (struct sv_node *n);
-char *sv_process_node_log_tail (struct sv_node *n);
+/* ---- sv_docker.c, sv_process.c ---- */
+extern const struct sv_runtime_ops sv_docker_runtime;
+extern const struct sv_runtime_ops sv_process_runtime;
 
 /* ---- sv_probe.c ---- */
 void sv_probe_begin (struct sv_node *n);  /* at its start: probes from now */

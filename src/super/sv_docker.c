@@ -15,8 +15,10 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/docker_up.h"
 #include "labo/state.h"
@@ -920,21 +922,28 @@ on_killed (void *data, long status, const char *body, size_t len, const char *er
     }
 }
 
-void
-sv_docker_kill_node (struct sv_node *n)
+static void
+docker_kill (struct sv_unit *u)
 {
-  struct sv *sv = n->u.sv;
-  cleanup_free char *path = xasprintf ("/containers/%s/kill", n->u.name);
+  struct sv_node *n = node_of (u);
+  cleanup_free char *path = NULL;
 
+  if (strcmp (u->kind, "daemon") == 0)
+    {
+      /* this very process, not one that took its pid */
+      syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
+      return;
+    }
+  path = xasprintf ("/containers/%s/kill", n->u.name);
   n->u.kill_sent = true;
   n->u.state = SV_STOPPING;
   if (n->call)
-    labo_dcall_cancel (sv->dm, n->call);
+    labo_dcall_cancel (u->sv->dm, n->call);
   node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
 }
 
-void
-sv_docker_signal_node (struct sv_node *n, int sig)
+static void
+docker_signal (struct sv_node *n, int sig)
 {
   cleanup_free char *path = xasprintf ("/containers/%s/kill?signal=%d", n->u.name, sig);
   if (n->call)
@@ -942,8 +951,8 @@ sv_docker_signal_node (struct sv_node *n, int sig)
   node_call (n, "signalling a container", "POST", path, NULL, 20000, on_killed);
 }
 
-void
-sv_docker_quiesce (struct sv_unit *u)
+static void
+docker_quiesce (struct sv_unit *u)
 {
   struct sv *sv = u->sv;
 
@@ -957,6 +966,7 @@ sv_docker_quiesce (struct sv_unit *u)
     }
   {
     struct sv_node *n = node_of (u);
+    sv_probe_end (n);
     if (n->call)
       labo_dcall_cancel (sv->dm, n->call);
     n->call = NULL;
@@ -966,16 +976,23 @@ sv_docker_quiesce (struct sv_unit *u)
   }
 }
 
-char *
-sv_docker_node_log_tail (struct sv_node *n)
+static char *
+docker_log_tail (struct sv_unit *u)
 {
+  struct sv_node *n = node_of (u);
+  cleanup_free char *dir = NULL;
+  cleanup_free char *raw = NULL;
+  char *out;
+  DIR *dd;
+  struct dirent *de;
+
+  if (strcmp (u->kind, "daemon") == 0)
+    return sv_file_tail (daemon_of (u)->paths.log, 4096, 12);
   /* Docker's json-file log, under the host's data-root (bound over
    * /var/lib/docker in its daemon's mount namespace) */
-  cleanup_free char *dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
-  cleanup_free char *raw = NULL;
-  char *out = xstrdup ("");
-  DIR *dd = opendir (dir);
-  struct dirent *de;
+  dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
+  out = xstrdup ("");
+  dd = opendir (dir);
 
   /* the container's directory is named by its id; its config names it */
   while (dd && raw == NULL && (de = readdir (dd)) != NULL)
@@ -1010,8 +1027,27 @@ sv_docker_node_log_tail (struct sv_node *n)
   return out;
 }
 
-void
-sv_docker_init (struct sv *sv)
+/* A daemon unit for each Docker host (the others' stay zeroed: u.sv NULL). */
+static void
+docker_setup (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+
+  sv->daemons = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*sv->daemons));
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct sv_daemon *d = &sv->daemons[h];
+      d->inotify_fd = -1;
+      d->host = h;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      sv_unit_init (sv, &d->u, lab->hosts[h].name, "daemon", &lab->supervise);
+      labo_daemon_paths (lab->name, h, lab->hosts[h].name, &d->paths);
+    }
+}
+
+static void
+docker_init (struct sv *sv)
 {
   const struct labo_lab *lab = sv->lab;
 
@@ -1051,9 +1087,11 @@ sv_docker_init (struct sv *sv)
     }
 }
 
-void
-sv_docker_fini (struct sv *sv)
+static void
+docker_fini (struct sv *sv)
 {
+  if (sv->daemons == NULL)
+    return; /* the supervisor failed before it had units */
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       if (sv->nodes[i].call)
@@ -1071,3 +1109,13 @@ sv_docker_fini (struct sv *sv)
       }
   labo_timer_disarm (sv->loop, &sv->gossip_timer);
 }
+
+const struct sv_runtime_ops sv_docker_runtime = {
+  .setup = docker_setup,
+  .init = docker_init,
+  .fini = docker_fini,
+  .kill = docker_kill,
+  .signal = docker_signal,
+  .quiesce = docker_quiesce,
+  .log_tail = docker_log_tail,
+};

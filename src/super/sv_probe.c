@@ -85,10 +85,7 @@ hung (struct sv_node *n, const char *why)
   sv_event (n->u.sv, "hung", n->u.name, json_pack ("{s:i}", "failures", n->failures), "%s", why);
   snprintf (n->u.cause, sizeof (n->u.cause), "hung (%s)", why);
   sv_probe_end (n);
-  if (n->u.sv->runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_kill_node (n);
-  else
-    sv_process_kill_node (n);
+  n->u.sv->ops->kill (&n->u);
 }
 
 /* A round with no imok. Returns false if the node was found hung (and

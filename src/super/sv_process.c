@@ -51,18 +51,32 @@ proc_start (struct sv_unit *u)
   sv_probe_begin (n);
 }
 
-void
-sv_process_kill_node (struct sv_node *n)
+static void
+process_kill (struct sv_unit *u)
 {
-  n->u.kill_sent = true;
-  n->u.state = SV_STOPPING;
-  if (n->u.pidfd >= 0)
-    syscall (SYS_pidfd_send_signal, n->u.pidfd, SIGKILL, NULL, 0);
+  u->kill_sent = true;
+  u->state = SV_STOPPING;
+  if (u->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
 }
 
-char *
-sv_process_node_log_tail (struct sv_node *n)
+static void
+process_signal (struct sv_node *n, int sig)
 {
+  if (n->u.pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, n->u.pidfd, sig, NULL, 0);
+}
+
+static void
+process_quiesce (struct sv_unit *u)
+{
+  sv_probe_end ((struct sv_node *) u);
+}
+
+static char *
+process_log_tail (struct sv_unit *u)
+{
+  struct sv_node *n = (struct sv_node *) u;
   struct labo_zkproc_paths p;
   char *tail;
 
@@ -72,8 +86,14 @@ sv_process_node_log_tail (struct sv_node *n)
   return tail;
 }
 
-void
-sv_process_init (struct sv *sv)
+/* Its units are the nodes every runtime has. */
+static void
+process_setup (struct sv *sv)
+{
+}
+
+static void
+process_init (struct sv *sv)
 {
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
@@ -91,3 +111,19 @@ sv_process_init (struct sv *sv)
         }
     }
 }
+
+/* Nothing in flight but the pidfds, which the supervisor's end closes. */
+static void
+process_fini (struct sv *sv)
+{
+}
+
+const struct sv_runtime_ops sv_process_runtime = {
+  .setup = process_setup,
+  .init = process_init,
+  .fini = process_fini,
+  .kill = process_kill,
+  .signal = process_signal,
+  .quiesce = process_quiesce,
+  .log_tail = process_log_tail,
+};
