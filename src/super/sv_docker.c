@@ -5,7 +5,7 @@
  * daemon's "die" event (Docker's word, with the exit code, tens of
  * milliseconds later: a container is only restarted once Docker knows it
  * stopped, or it would answer "already started"). */
-#include "sv.h"
+#include "sv_runtime.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +23,9 @@
 #include "labo/docker_up.h"
 #include "labo/state.h"
 #include "labo/util.h"
+
+#include "sv_probe.h"
+#include "unit.h"
 
 #define READY_TIMEOUT_S 60  /* a dockerd that has not answered /_ping by then is stuck */
 #define PING_RETRY_S 0.05   /* the socket exists but refuses: seconds from serving */

@@ -10,7 +10,7 @@
  * nodes with the same interval are probed in the same wake-up of the loop,
  * and their answers mostly in the next few: the loop's count of wake-ups
  * is what the benchmark reads. */
-#include "sv.h"
+#include "sv_probe.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -20,6 +20,8 @@
 
 #include "labo/docker_up.h"
 #include "labo/util.h"
+
+#include "unit.h"
 
 static const char *const words[] = { "ruok", "srvr", "mntr" };
 #define N_WORDS 3

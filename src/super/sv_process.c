@@ -1,7 +1,7 @@
 /* The supervisor's process runtime: every node is a child process of the
  * supervisor (zkproc.h), watched through its pidfd; waitid on it gives the
  * exit status the moment the kernel has it. */
-#include "sv.h"
+#include "sv_runtime.h"
 
 #include <signal.h>
 #include <string.h>
@@ -10,6 +10,9 @@
 
 #include "labo/util.h"
 #include "labo/zkproc.h"
+
+#include "sv_probe.h"
+#include "unit.h"
 
 static void
 proc_exited (struct sv_unit *u, const char *exit_text)

@@ -1,20 +1,31 @@
-/* The supervisor's insides, shared by its files and by nothing else:
- *   supervisor.c  the process: loop, signals, control socket, events, the
- *                 state it keeps on disk, the units' common transitions
- *   sv_docker.c   the Docker runtime: a daemon per host (a child process,
- *                 its /events stream) and the nodes as containers
- *   sv_process.c  the process runtime: the nodes as child processes
- *   sv_probe.c    four-letter-word probes, hung nodes, roles, the ensemble
+/* The supervisor's units and the core they share: every daemon and node
+ * is a `unit`, and this is the one place that moves units between states,
+ * tells events, watches pids and keeps the record a successor reads. The
+ * rest of the supervisor is built around it, one way:
+ *   unit.h/unit.c   the model (struct sv and its units) and the unit core;
+ *                   it calls nothing of the files below but through the
+ *                   hooks it is given (a unit's start and exited, the
+ *                   runtime's table sv->ops, sv->broadcast)
+ *   sv_probe.c      four-letter-word probes, hung nodes, roles, the
+ *                   ensemble (sv_probe.h); includes unit.h
+ *   sv_docker.c     the Docker runtime: a daemon per host (a child process,
+ *                   its /events stream) and the nodes as containers
+ *   sv_process.c    the process runtime: the nodes as child processes;
+ *                   each defines its table (sv_runtime.h) and includes
+ *                   unit.h and sv_probe.h
+ *   supervisor.c    the process: loop, signals, control socket, requests,
+ *                   power; picks the runtime's table
+ * No file includes the header of one that includes its own.
  *
- * Every daemon and node is a `unit` with the same state machine, after
- * s6-supervise: STARTING -> UP -> (death) -> DOWN (a timer to the restart
- * the policy chose) -> STARTING ..., or GAVE_UP, or LEFT (restart off).
- * STOPPING is a kill the supervisor sent (a hung node) whose death is on
- * its way; WAITING is a node whose host's daemon is not up; OFF, a unit
- * whose host is powered off: its death is no event for the policy, and it
- * starts again only with its host. */
-#ifndef LABO_SV_H
-#define LABO_SV_H
+ * Every daemon and node has the same state machine, after s6-supervise:
+ * STARTING -> UP -> (death) -> DOWN (a timer to the restart the policy
+ * chose) -> STARTING ..., or GAVE_UP, or LEFT (restart off). STOPPING is
+ * a kill the supervisor sent (a hung node) whose death is on its way;
+ * WAITING is a node whose host's daemon is not up; OFF, a unit whose host
+ * is powered off: its death is no event for the policy, and it starts
+ * again only with its host. */
+#ifndef LABO_SUPER_UNIT_H
+#define LABO_SUPER_UNIT_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -27,6 +38,11 @@
 #include "labo/policy.h"
 #include "labo/supervisor.h"
 #include "labo/zk.h"
+
+/* The events' ring: the last events, as the lines clients get. */
+#define SV_RING_SIZE 256
+/* In $LABO_RUN_DIR/<lab>/: every event, one JSON object a line. */
+#define SV_EVENTS_FILE "events.jsonl"
 
 enum sv_state
 {
@@ -178,9 +194,11 @@ struct sv
   struct sv_client *clients;
   int pid_fd;                /* supervisor.pid, flocked */
   /* events */
-  char *ring[256];            /* the last events, as the lines clients get */
+  char *ring[SV_RING_SIZE];  /* the last events, as the lines clients get */
   size_t ring_next, ring_len;
   int events_fd;             /* events.jsonl */
+  /* an event's line, for the clients that follow the events (supervisor.c) */
+  void (*broadcast) (struct sv *sv, const char *line, size_t len);
   /* the ensemble as the probes see it */
   char leader[LABO_HOSTNAME_MAX + 1];
   bool quorum, ensemble_known;
@@ -188,12 +206,17 @@ struct sv
   bool stopping;
 };
 
-/* ---- supervisor.c ---- */
+/* ---- the unit core (unit.c) ---- */
+/* Tells an event: to the events file, the ring, the foreground's stdout,
+ * and sv->broadcast (the clients that follow the events). */
 void sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields,
                const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 /* A unit's process: watches its pidfd; `child`: waitid will give its status. */
 int sv_watch_pid (struct sv_unit *u, pid_t pid, bool child);
 void sv_unwatch_pid (struct sv_unit *u);
+/* A unit as the supervisor starts: STARTING, its policy fresh. */
+void sv_unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
+                   const struct labo_supervise *cfg);
 /* The unit runs (its start worked, or it was found running). */
 void sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start);
 /* The unit died: exit text, cause; applies the policy. collateral: its
@@ -206,26 +229,15 @@ bool sv_unit_adopt (struct sv_unit *u, pid_t pid);
 /* A start the runtime refused (nothing ran): tried again after the
  * policy's backoff; not a death. */
 void sv_unit_start_failed (struct sv_unit *u, const char *why);
-/* A unit as the supervisor starts: STARTING, its policy fresh. */
-void sv_unit_init (struct sv *sv, struct sv_unit *u, const char *name, const char *kind,
-                   const struct labo_supervise *cfg);
+/* The record (supervisor.json): the units' tallies, written at each
+ * change, read back by a successor before it adopts anything. */
 void sv_save (struct sv *sv);
+void sv_restore (struct sv *sv);
 const char *sv_state_name (enum sv_state s);
 /* Is pid a child of this process? */
 bool sv_is_child (pid_t pid);
 /* "exit 1", "SIGKILL" from a waitid status. */
 void sv_exit_text (int code, int si_code, char *buf, size_t len);
-
-/* ---- sv_docker.c, sv_process.c ---- */
-extern const struct sv_runtime_ops sv_docker_runtime;
-extern const struct sv_runtime_ops sv_process_runtime;
-
-/* ---- sv_probe.c ---- */
-void sv_probe_begin (struct sv_node *n);  /* at its start: probes from now */
-void sv_probe_end (struct sv_node *n);    /* at its death */
-void sv_ensemble_check (struct sv *sv);
-json_t *sv_node_probe_json (const struct sv_node *n);
-
 /* Reads at most `max` bytes of the end of a file; "" if absent. */
 char *sv_file_tail (const char *path, size_t max, int lines);
 
