@@ -216,29 +216,11 @@ restart_request (struct sv *sv, const char *name)
   if (u == NULL)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no daemon or node named ",
                       name ? name : "(none)");
-  labo_policy_reset (&u->policy);
-  switch (u->state)
-    {
-    case SV_GAVE_UP:
-    case SV_LEFT:
-    case SV_DOWN:
-      labo_timer_disarm (sv->loop, &u->restart_timer);
-      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
-                "restart asked for (`labo restart`)");
-      u->state = SV_DOWN;
-      labo_timer_arm (sv->loop, &u->restart_timer, labo_now ());
-      break;
-    case SV_UP:
-      /* down, then up through the usual path: a kill is a death */
-      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
-                "restart asked for (`labo restart`): killing it");
-      u->kill_sent = true;
-      sv->ops->kill (u);
-      break;
-    default:
-      return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is busy: ",
-                        sv_state_name (u->state));
-    }
+  if (sv_unit_on (u, strcmp (u->kind, "daemon") == 0 ? SV_ON_RESTART_DAEMON : SV_ON_RESTART_NODE,
+                  NULL)
+      == SV_DO_BUSY)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is busy: ",
+                      sv_state_name (u->state));
   return json_pack ("{s:b}", "ok", 1);
 }
 
@@ -246,15 +228,6 @@ static struct sv_unit *
 daemon_unit (struct sv *sv, size_t h)
 {
   return sv->daemons && sv->daemons[h].u.sv ? &sv->daemons[h].u : NULL;
-}
-
-/* A unit of a host that goes off: nothing in flight, nothing restarted. */
-static void
-unit_off (struct sv_unit *u)
-{
-  labo_timer_disarm (u->sv->loop, &u->restart_timer);
-  u->sv->ops->quiesce (u);
-  u->state = SV_OFF;
 }
 
 /* `labo stop HOST`: every process of the host ends at once (its daemon's
@@ -284,11 +257,13 @@ power_request (struct sv *sv, const char *host, bool on)
     {
       if (labo_power_record (lab, (size_t) h, true, &err) < 0)
         goto fail;
+      /* nothing in flight for them, nothing restarted: the kills below
+       * are told as deaths while powered off */
       if (d)
-        unit_off (d);
+        sv_unit_on (d, SV_ON_POWER_OFF, NULL);
       for (size_t i = 0; i < sv->n_nodes; i++)
         if (sv->nodes[i].node->host == (size_t) h)
-          unit_off (&sv->nodes[i].u);
+          sv_unit_on (&sv->nodes[i].u, SV_ON_POWER_OFF, NULL);
       if (d && (k = labo_daemon_kill (lab->name, lab->hosts[h].name, &err)) < 0)
         goto fail;
       killed += d ? k : 0;
@@ -310,19 +285,13 @@ power_request (struct sv *sv, const char *host, bool on)
         goto fail;
       sv_event (sv, "power", lab->hosts[h].name, json_pack ("{s:s, s:b}", "verb", "start", "on", 1),
                 "powered on: links up, %s", d ? "its daemon starts, then its nodes" : "its nodes start");
+      /* the daemon first: a node of a Docker host then finds it starting,
+       * and waits for it */
       if (d)
-        {
-          d->state = SV_DOWN;
-          d->start (d);
-        }
-      /* a node of a Docker host finds its daemon starting: it waits */
+        sv_unit_on (d, SV_ON_POWER_ON, NULL);
       for (size_t i = 0; i < sv->n_nodes; i++)
         if (sv->nodes[i].node->host == (size_t) h)
-          {
-            struct sv_unit *u = &sv->nodes[i].u;
-            u->state = SV_DOWN;
-            u->start (u);
-          }
+          sv_unit_on (&sv->nodes[i].u, SV_ON_POWER_ON, NULL);
     }
   sv_save (sv);
   return json_pack ("{s:b}", "ok", 1);
@@ -343,12 +312,9 @@ kill_request (struct sv *sv, const char *name, int sig)
 
   if (u == NULL || strcmp (u->kind, "node") != 0)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no node named ", name ? name : "(none)");
-  if (u->state != SV_UP && u->state != SV_STARTING)
+  if (sv_unit_on (u, SV_ON_SIGNAL, &(struct sv_unit_arg){ .signal = sig }) == SV_DO_NOT_RUNNING)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is not running: ",
                       sv_state_name (u->state));
-  sv_event (sv, "kill", name, json_pack ("{s:s, s:i}", "verb", "kill", "signal", sig), "SIG%s sent (`labo kill`)",
-            sigabbrev_np (sig) ? sigabbrev_np (sig) : "?");
-  sv->ops->signal ((struct sv_node *) u, sig);
   return json_pack ("{s:b}", "ok", 1);
 }
 
@@ -685,10 +651,10 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
     labo_power_load (lab, &off, NULL);
     for (size_t i = 0; i < sv.n_nodes; i++)
       if (off[lab->nodes[i].host])
-        sv.nodes[i].u.state = SV_OFF;
+        sv_unit_on (&sv.nodes[i].u, SV_ON_FOUND_OFF, NULL);
     for (size_t h = 0; sv.daemons && h < lab->n_hosts; h++)
       if (off[h] && sv.daemons[h].u.sv)
-        sv.daemons[h].u.state = SV_OFF;
+        sv_unit_on (&sv.daemons[h].u, SV_ON_FOUND_OFF, NULL);
   }
   if (listen_control (&sv, err) < 0)
     goto out;

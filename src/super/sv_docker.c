@@ -122,7 +122,7 @@ node_died (struct sv_node *n, const char *exit_text)
       snprintf (why, sizeof (why), "%s", n->u.cause[0] ? n->u.cause : "killed by the supervisor");
       cause = why;
     }
-  sv_unit_died (&n->u, exit_text, cause, false);
+  sv_unit_died (&n->u, exit_text, cause);
   sv_ensemble_check (n->u.sv);
 }
 
@@ -596,29 +596,24 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
   gossip_forget (d);
   if (u->state == SV_OFF)
     {
-      sv_unit_died (u, exit_text, "powered off", false);
+      sv_unit_died (u, exit_text, "powered off");
       return; /* its nodes are off with it */
     }
   /* its containers are stopped when it starts again: they will start with it */
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       struct sv_node *n = &sv->nodes[i];
+      const struct sv_unit_arg a = { .exit_text = "unknown", .cause = "its daemon died" };
       if (n->daemon != d)
         continue;
       if (n->call)
         labo_dcall_cancel (sv->dm, n->call);
       n->call = NULL;
       labo_timer_disarm (sv->loop, &n->settle_timer);
-      labo_timer_disarm (sv->loop, &n->u.restart_timer);
-      if (n->u.state == SV_UP || n->u.state == SV_STARTING || n->u.state == SV_STOPPING)
-        {
-          sv_probe_end (n);
-          sv_unit_died (&n->u, "unknown", "its daemon died", true);
-        }
-      else if (n->u.state == SV_DOWN)
-        n->u.state = SV_WAITING; /* its restart comes with the daemon's */
+      sv_probe_end (n); /* (nothing to end for one that was not running) */
+      sv_unit_on (&n->u, SV_ON_DAEMON_DIED, &a);
     }
-  sv_unit_died (u, exit_text, why, false);
+  sv_unit_died (u, exit_text, why);
   sv_ensemble_check (sv);
 }
 
@@ -626,7 +621,6 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
 static void
 daemon_start (struct sv_unit *u)
 {
-  u->kill_sent = false;
   gate_set (daemon_of (u), SV_GATE_START);
 }
 
@@ -638,8 +632,6 @@ daemon_launch (struct sv_daemon *d)
   labo_error_t err = NULL;
   pid_t pid;
 
-  u->kill_sent = false;
-  u->ours = true;
   gossip_forget (d);
   /* its last run's containers may outlive it as namespaces whose ports on
    * docker_gwbridge take the published ports' traffic away from the new
@@ -656,10 +648,7 @@ daemon_launch (struct sv_daemon *d)
       labo_error_release (&err);
       return;
     }
-  u->state = SV_STARTING;
-  /* a `labo restart` while it waited on the gossip armed the timer: it
-   * would launch a second dockerd beside this one */
-  labo_timer_disarm (sv->loop, &u->restart_timer);
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   if (sv_watch_pid (u, pid, true) < 0)
     {
       /* died already: the policy decides */
@@ -731,7 +720,7 @@ node_exited (struct sv_unit *u, const char *exit_text)
 
   if (u->state == SV_OFF)
     {
-      sv_unit_died (u, exit_text, "powered off", false);
+      sv_unit_died (u, exit_text, "powered off");
       return;
     }
   /* the container's init is gone; Docker's "die" event brings the exit
@@ -893,12 +882,11 @@ node_start (struct sv_unit *u)
 {
   struct sv_node *n = node_of (u);
 
-  u->kill_sent = false;
   if (n->daemon->u.state != SV_UP || !n->daemon->events_open
       || n->daemon->gate == SV_GATE_NODES)
     {
       /* its daemon is not there (or its gossip not yet): it starts with it */
-      u->state = SV_WAITING;
+      sv_unit_on (u, SV_ON_WAIT_DAEMON, NULL);
       return;
     }
   if (n->call)
@@ -906,8 +894,7 @@ node_start (struct sv_unit *u)
       labo_dcall_cancel (u->sv->dm, n->call);
       n->call = NULL;
     }
-  u->state = SV_STARTING;
-  u->ours = true;
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   start_container (n);
 }
 
@@ -938,8 +925,6 @@ docker_kill (struct sv_unit *u)
       return;
     }
   path = xasprintf ("/containers/%s/kill", n->u.name);
-  n->u.kill_sent = true;
-  n->u.state = SV_STOPPING;
   if (n->call)
     labo_dcall_cancel (u->sv->dm, n->call);
   node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
@@ -1072,7 +1057,7 @@ docker_init (struct sv *sv)
       n->u.start = node_start;
       n->u.exited = node_exited;
       if (n->u.state != SV_OFF)
-        n->u.state = n->u.policy.gave_up ? SV_GAVE_UP : SV_WAITING;
+        sv_unit_on (&n->u, n->u.policy.gave_up ? SV_ON_FOUND_GAVE_UP : SV_ON_WAIT_DAEMON, NULL);
       n->settle_timer.cb = on_settle;
     }
   for (size_t h = 0; h < lab->n_hosts; h++)
@@ -1083,10 +1068,7 @@ docker_init (struct sv *sv)
       if (d->u.state == SV_OFF)
         continue; /* its host is powered off */
       if (sv_unit_adopt (&d->u, daemon_running (d, sv)))
-        {
-          d->u.state = SV_STARTING;
-          await_ready (d);
-        }
+        await_ready (d); /* STARTING until it answers */
     }
 }
 

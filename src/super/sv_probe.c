@@ -87,7 +87,7 @@ hung (struct sv_node *n, const char *why)
   sv_event (n->u.sv, "hung", n->u.name, json_pack ("{s:i}", "failures", n->failures), "%s", why);
   snprintf (n->u.cause, sizeof (n->u.cause), "hung (%s)", why);
   sv_probe_end (n);
-  n->u.sv->ops->kill (&n->u);
+  sv_unit_on (&n->u, SV_ON_HUNG, NULL);
 }
 
 /* A round with no imok. Returns false if the node was found hung (and

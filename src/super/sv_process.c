@@ -22,7 +22,7 @@ proc_exited (struct sv_unit *u, const char *exit_text)
 
   snprintf (why, sizeof (why), "%s", u->kill_sent && u->cause[0] ? u->cause : "exited");
   sv_probe_end (n);
-  sv_unit_died (u, exit_text, why, false);
+  sv_unit_died (u, exit_text, why);
   sv_ensemble_check (u->sv);
 }
 
@@ -33,9 +33,7 @@ proc_start (struct sv_unit *u)
   labo_error_t err = NULL;
   pid_t pid;
 
-  u->kill_sent = false;
-  u->ours = true;
-  u->state = SV_STARTING;
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   pid = labo_zkproc_start (u->sv->lab, n->index, &err);
   if (pid < 0)
     {
@@ -57,8 +55,6 @@ proc_start (struct sv_unit *u)
 static void
 process_kill (struct sv_unit *u)
 {
-  u->kill_sent = true;
-  u->state = SV_STOPPING;
   if (u->pidfd >= 0)
     syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
 }

@@ -245,112 +245,522 @@ sv_unwatch_pid (struct sv_unit *u)
   u->pidfd = -1;
 }
 
+/* ---- the table ----
+ *
+ * Every (state, event) of a unit, after s6-supervise's actions[][]: what
+ * the unit core does and the state it leaves the unit in. Nothing else
+ * sets a unit's state: the runtimes and the requests raise events
+ * (sv_unit_on), and tests/unit/test_unit_fsm.c walks every cell. A cell
+ * that cannot happen says so (IMPOSSIBLE: logged, nothing done) rather
+ * than being left out; why it cannot is said where it is not plain:
+ *   - the FOUND_ events come at the supervisor's start, before anything
+ *     has moved a unit from STARTING;
+ *   - a restart timer runs only in DOWN (sv_unit_on disarms it on the
+ *     way to any other state), so RESTART_DUE comes only there;
+ *   - a death needs a watched pid: STARTING, UP, STOPPING, or OFF (a
+ *     power-off leaves the watch, and the death is then its own);
+ *   - a refused start needs a start under way: a Docker node's (STARTING,
+ *     or WAITING while its container is made again), a dockerd's launch
+ *     from DOWN, a process's from STARTING;
+ *   - probes run in UP; a round in flight when `labo restart` killed the
+ *     node can still find it hung in STOPPING;
+ *   - power-on and power-off come only for a host that is off, or on.
+ * A daemon is never STOPPING: it stays UP until its pidfd says it died, so
+ * that the gossip gates (sv_docker.c) count it as running until then;
+ * that is why `labo restart` of a daemon and of a node are two events. */
+
+#define GO(act, st) { SV_DO_##act, SV_##st }
+#define NEVER { SV_DO_IMPOSSIBLE, SV_STARTING } /* next: the state it is in */
+
+static const struct sv_transition table[SV_N_STATES][SV_N_EVENTS] = {
+  [SV_STARTING] = {
+    [SV_ON_FOUND_OFF]      = GO (NOTHING, OFF),
+    [SV_ON_FOUND_GAVE_UP]  = GO (NOTHING, GAVE_UP),
+    [SV_ON_WAIT_DAEMON]    = GO (NOTHING, WAITING),
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = GO (LAUNCH, STARTING), /* Docker: found stopped as it started */
+    [SV_ON_UP]             = GO (UP, UP),
+    [SV_ON_DIED_RESTART]   = GO (RESTART_LATER, DOWN), /* also found dead at adoption */
+    [SV_ON_DIED_GIVE_UP]   = GO (GIVE_UP, GAVE_UP),
+    [SV_ON_DIED_LEAVE]     = GO (LEAVE, LEFT),
+    [SV_ON_DAEMON_DIED]    = GO (DIED_WITH_DAEMON, WAITING),
+    [SV_ON_REFUSED_RETRY]  = GO (RETRY_LATER, DOWN),
+    [SV_ON_REFUSED_LEAVE]  = GO (LEAVE_REFUSED, LEFT),
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (BUSY, STARTING),
+    [SV_ON_RESTART_DAEMON] = GO (BUSY, STARTING),
+    [SV_ON_SIGNAL]         = GO (SIGNAL, STARTING),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_UP] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = NEVER,
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = NEVER,
+    [SV_ON_UP]             = GO (UP, UP), /* Docker: its init's pidfd fired, yet it runs */
+    [SV_ON_DIED_RESTART]   = GO (RESTART_LATER, DOWN),
+    [SV_ON_DIED_GIVE_UP]   = GO (GIVE_UP, GAVE_UP),
+    [SV_ON_DIED_LEAVE]     = GO (LEAVE, LEFT),
+    [SV_ON_DAEMON_DIED]    = GO (DIED_WITH_DAEMON, WAITING),
+    [SV_ON_REFUSED_RETRY]  = NEVER,
+    [SV_ON_REFUSED_LEAVE]  = NEVER,
+    [SV_ON_HUNG]           = GO (KILL, STOPPING),
+    [SV_ON_RESTART_NODE]   = GO (RETRY_KILL, STOPPING),
+    [SV_ON_RESTART_DAEMON] = GO (RETRY_KILL, UP),
+    [SV_ON_SIGNAL]         = GO (SIGNAL, UP),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_STOPPING] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = NEVER,
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = NEVER,
+    [SV_ON_UP]             = GO (UP, UP), /* Docker: started again (by hand) before it died */
+    [SV_ON_DIED_RESTART]   = GO (RESTART_LATER, DOWN),
+    [SV_ON_DIED_GIVE_UP]   = GO (GIVE_UP, GAVE_UP),
+    [SV_ON_DIED_LEAVE]     = GO (LEAVE, LEFT),
+    [SV_ON_DAEMON_DIED]    = GO (DIED_WITH_DAEMON, WAITING),
+    [SV_ON_REFUSED_RETRY]  = NEVER,
+    [SV_ON_REFUSED_LEAVE]  = NEVER,
+    [SV_ON_HUNG]           = GO (KILL, STOPPING),
+    [SV_ON_RESTART_NODE]   = GO (BUSY, STOPPING),
+    [SV_ON_RESTART_DAEMON] = GO (BUSY, STOPPING),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, STOPPING),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_DOWN] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = GO (NOTHING, WAITING),
+    [SV_ON_RESTART_DUE]    = GO (START, DOWN), /* the runtime's start moves it on */
+    [SV_ON_LAUNCH]         = GO (LAUNCH, STARTING),
+    [SV_ON_UP]             = GO (UP, UP), /* Docker: started by hand while it waited */
+    [SV_ON_DIED_RESTART]   = NEVER,
+    [SV_ON_DIED_GIVE_UP]   = NEVER,
+    [SV_ON_DIED_LEAVE]     = NEVER,
+    [SV_ON_DAEMON_DIED]    = GO (NOTHING, WAITING), /* its restart comes with the daemon's */
+    [SV_ON_REFUSED_RETRY]  = GO (RETRY_LATER, DOWN), /* a dockerd's launch */
+    [SV_ON_REFUSED_LEAVE]  = GO (LEAVE_REFUSED, LEFT),
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (RETRY, DOWN),
+    [SV_ON_RESTART_DAEMON] = GO (RETRY, DOWN),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, DOWN),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_WAITING] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = GO (NOTHING, WAITING),
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = GO (LAUNCH, STARTING),
+    [SV_ON_UP]             = GO (UP, UP), /* found running once its daemon is */
+    [SV_ON_DIED_RESTART]   = NEVER,
+    [SV_ON_DIED_GIVE_UP]   = NEVER,
+    [SV_ON_DIED_LEAVE]     = NEVER,
+    [SV_ON_DAEMON_DIED]    = GO (NOTHING, WAITING),
+    [SV_ON_REFUSED_RETRY]  = GO (RETRY_LATER, DOWN), /* its container made again, refused */
+    [SV_ON_REFUSED_LEAVE]  = GO (LEAVE_REFUSED, LEFT),
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (BUSY, WAITING),
+    [SV_ON_RESTART_DAEMON] = GO (BUSY, WAITING),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, WAITING),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_GAVE_UP] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = NEVER,
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = NEVER,
+    [SV_ON_UP]             = GO (UP, UP), /* Docker: started by hand */
+    [SV_ON_DIED_RESTART]   = NEVER,
+    [SV_ON_DIED_GIVE_UP]   = NEVER,
+    [SV_ON_DIED_LEAVE]     = NEVER,
+    [SV_ON_DAEMON_DIED]    = GO (NOTHING, GAVE_UP),
+    [SV_ON_REFUSED_RETRY]  = NEVER,
+    [SV_ON_REFUSED_LEAVE]  = NEVER,
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (RETRY, DOWN),
+    [SV_ON_RESTART_DAEMON] = GO (RETRY, DOWN),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, GAVE_UP),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_LEFT] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = NEVER,
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = NEVER,
+    [SV_ON_UP]             = GO (UP, UP), /* Docker: started by hand */
+    [SV_ON_DIED_RESTART]   = NEVER,
+    [SV_ON_DIED_GIVE_UP]   = NEVER,
+    [SV_ON_DIED_LEAVE]     = NEVER,
+    [SV_ON_DAEMON_DIED]    = GO (NOTHING, LEFT),
+    [SV_ON_REFUSED_RETRY]  = NEVER,
+    [SV_ON_REFUSED_LEAVE]  = NEVER,
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (RETRY, DOWN),
+    [SV_ON_RESTART_DAEMON] = GO (RETRY, DOWN),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, LEFT),
+    [SV_ON_POWER_OFF]      = GO (POWER_OFF, OFF),
+    [SV_ON_POWER_ON]       = NEVER,
+  },
+  [SV_OFF] = {
+    [SV_ON_FOUND_OFF]      = NEVER,
+    [SV_ON_FOUND_GAVE_UP]  = NEVER,
+    [SV_ON_WAIT_DAEMON]    = NEVER,
+    [SV_ON_RESTART_DUE]    = NEVER,
+    [SV_ON_LAUNCH]         = NEVER,
+    [SV_ON_UP]             = NEVER,
+    [SV_ON_DIED_RESTART]   = GO (OFF_DEATH, OFF),
+    [SV_ON_DIED_GIVE_UP]   = GO (OFF_DEATH, OFF),
+    [SV_ON_DIED_LEAVE]     = GO (OFF_DEATH, OFF),
+    [SV_ON_DAEMON_DIED]    = NEVER, /* a daemon powered off is no news for its nodes */
+    [SV_ON_REFUSED_RETRY]  = NEVER,
+    [SV_ON_REFUSED_LEAVE]  = NEVER,
+    [SV_ON_HUNG]           = NEVER,
+    [SV_ON_RESTART_NODE]   = GO (BUSY, OFF),
+    [SV_ON_RESTART_DAEMON] = GO (BUSY, OFF),
+    [SV_ON_SIGNAL]         = GO (NOT_RUNNING, OFF),
+    [SV_ON_POWER_OFF]      = NEVER,
+    [SV_ON_POWER_ON]       = GO (POWER_ON, DOWN), /* the runtime's start moves it on */
+  },
+};
+
+#undef GO
+#undef NEVER
+
+struct sv_transition
+sv_unit_decide (enum sv_state s, enum sv_unit_event e)
+{
+  struct sv_transition t = { SV_DO_UNSET, s };
+
+  if ((unsigned) s >= SV_N_STATES || (unsigned) e >= SV_N_EVENTS)
+    return t;
+  t = table[s][e];
+  if (t.action == SV_DO_IMPOSSIBLE || t.action == SV_DO_UNSET)
+    t.next = s;
+  return t;
+}
+
+enum sv_unit_event
+sv_unit_death_event (enum labo_policy_verdict v)
+{
+  switch (v)
+    {
+    case LABO_POLICY_RESTART:
+      return SV_ON_DIED_RESTART;
+    case LABO_POLICY_GIVE_UP:
+      return SV_ON_DIED_GIVE_UP;
+    case LABO_POLICY_LEAVE:
+    default:
+      return SV_ON_DIED_LEAVE;
+    }
+}
+
+enum sv_unit_event
+sv_unit_refusal_event (enum labo_policy_verdict v)
+{
+  /* a refusal is never a give-up: giving up is for what runs and dies */
+  return v == LABO_POLICY_RESTART ? SV_ON_REFUSED_RETRY : SV_ON_REFUSED_LEAVE;
+}
+
+const char *
+sv_unit_event_name (enum sv_unit_event e)
+{
+  static const char *const names[SV_N_EVENTS] = {
+    [SV_ON_FOUND_OFF] = "found-off",
+    [SV_ON_FOUND_GAVE_UP] = "found-gave-up",
+    [SV_ON_WAIT_DAEMON] = "wait-daemon",
+    [SV_ON_RESTART_DUE] = "restart-due",
+    [SV_ON_LAUNCH] = "launch",
+    [SV_ON_UP] = "up",
+    [SV_ON_DIED_RESTART] = "died:restart",
+    [SV_ON_DIED_GIVE_UP] = "died:give-up",
+    [SV_ON_DIED_LEAVE] = "died:leave",
+    [SV_ON_DAEMON_DIED] = "daemon-died",
+    [SV_ON_REFUSED_RETRY] = "refused:retry",
+    [SV_ON_REFUSED_LEAVE] = "refused:leave",
+    [SV_ON_HUNG] = "hung",
+    [SV_ON_RESTART_NODE] = "restart-node",
+    [SV_ON_RESTART_DAEMON] = "restart-daemon",
+    [SV_ON_SIGNAL] = "signal",
+    [SV_ON_POWER_OFF] = "power-off",
+    [SV_ON_POWER_ON] = "power-on",
+  };
+  return (unsigned) e < SV_N_EVENTS && names[e] ? names[e] : "?";
+}
+
+const char *
+sv_unit_action_name (enum sv_unit_action a)
+{
+  static const char *const names[SV_N_ACTIONS] = {
+    [SV_DO_UNSET] = "unset",
+    [SV_DO_IMPOSSIBLE] = "impossible",
+    [SV_DO_NOTHING] = "nothing",
+    [SV_DO_START] = "start",
+    [SV_DO_LAUNCH] = "launch",
+    [SV_DO_UP] = "up",
+    [SV_DO_RESTART_LATER] = "restart-later",
+    [SV_DO_GIVE_UP] = "give-up",
+    [SV_DO_LEAVE] = "leave",
+    [SV_DO_DIED_WITH_DAEMON] = "died-with-daemon",
+    [SV_DO_OFF_DEATH] = "off-death",
+    [SV_DO_RETRY_LATER] = "retry-later",
+    [SV_DO_LEAVE_REFUSED] = "leave-refused",
+    [SV_DO_KILL] = "kill",
+    [SV_DO_RETRY] = "retry",
+    [SV_DO_RETRY_KILL] = "retry-kill",
+    [SV_DO_BUSY] = "busy",
+    [SV_DO_SIGNAL] = "signal",
+    [SV_DO_NOT_RUNNING] = "not-running",
+    [SV_DO_POWER_OFF] = "power-off",
+    [SV_DO_POWER_ON] = "power-on",
+  };
+  return (unsigned) a < SV_N_ACTIONS && names[a] ? names[a] : "?";
+}
+
+/* ---- the actions ---- */
+
+/* What every death does to the unit, whatever follows: the pid's watch
+ * gone, how and why it ended kept. The moment it was noticed, if known
+ * (the pidfd's), else now. */
+static json_t *
+death_begin (struct sv_unit *u, const struct sv_unit_arg *a, const char *cause)
+{
+  double noticed = u->noticed ? u->noticed : a->now;
+  char noticed_iso[32];
+
+  sv_unwatch_pid (u);
+  u->ours = false;
+  snprintf (u->last_exit, sizeof (u->last_exit), "%s", a->exit_text);
+  snprintf (u->cause, sizeof (u->cause), "%s", cause);
+  u->up_since = 0;
+  u->noticed = 0;
+  return json_pack ("{s:s, s:s, s:s, s:f}", "exit", a->exit_text, "cause", a->cause, "noticed",
+                    labo_iso_time (labo_wall () - (a->now - noticed), noticed_iso), "noticed_t",
+                    labo_wall () - (a->now - noticed));
+}
+
+/* A death with the policy's verdict: the policy, as it was asked, kept. */
+static json_t *
+death_judged (struct sv_unit *u, const struct sv_unit_arg *a)
+{
+  json_t *f = death_begin (u, a, a->cause);
+  u->policy = a->policy;
+  json_object_set_new (f, "deaths", json_integer (u->policy.deaths));
+  return f;
+}
+
+/* What every refused start does: nothing ran, it is no death (policy.h). */
+static void
+refusal_begin (struct sv_unit *u, const struct sv_unit_arg *a)
+{
+  sv_unwatch_pid (u);
+  u->ours = false;
+  u->up_since = 0;
+  snprintf (u->cause, sizeof (u->cause), "%s", a->cause);
+  u->policy = a->policy;
+}
+
+static void
+act (struct sv_unit *u, enum sv_unit_action action, const struct sv_unit_arg *a)
+{
+  struct sv *sv = u->sv;
+  char w1[24], w2[24], when[32];
+  json_t *f;
+
+  switch (action)
+    {
+    case SV_DO_START:
+      sv_event (sv, "start", u->name,
+                json_pack ("{s:i}", "restart", labo_policy_restarts (&u->policy) + 1),
+                "starting (restart %u)", labo_policy_restarts (&u->policy) + 1);
+      u->start (u);
+      break;
+    case SV_DO_LAUNCH:
+      u->kill_sent = false;
+      u->ours = true;
+      break;
+    case SV_DO_UP:
+      if (a->counted)
+        {
+          /* when it really started (min_gap and quick deaths count from
+           * there), not when the supervisor first saw it */
+          double ago = a->up_since > 0 ? labo_wall () - a->up_since : 0;
+          labo_policy_started (&u->policy, a->now - (ago > 0 ? ago : 0));
+        }
+      u->up_since = a->up_since;
+      u->kill_sent = false;
+      u->ours = false;
+      free (u->log_tail);
+      u->log_tail = NULL;
+      sv_event (sv, "up", u->name,
+                json_pack ("{s:i, s:i}", "pid", (int) u->pid, "restarts",
+                           labo_policy_restarts (&u->policy)),
+                "%s (pid %d, up since %s, %u restart%s)", u->kind, (int) u->pid,
+                a->up_since > 0 ? labo_iso_time (a->up_since, when) : "?",
+                labo_policy_restarts (&u->policy),
+                labo_policy_restarts (&u->policy) == 1 ? "" : "s");
+      sv_save (sv);
+      break;
+    case SV_DO_RESTART_LATER:
+      f = death_judged (u, a);
+      u->restart_at = a->at;
+      json_object_set_new (f, "delay_ms", json_integer ((json_int_t) ((a->at - a->now) * 1000)));
+      sv_event (sv, "died", u->name, f, "%s (%s); restart %u in %s", a->cause, a->exit_text,
+                labo_policy_restarts (&u->policy) + 1,
+                labo_duration_format ((long long) ((a->at - a->now) * 1000), w1));
+      labo_timer_arm (sv->loop, &u->restart_timer, a->at);
+      sv_save (sv);
+      break;
+    case SV_DO_GIVE_UP:
+      f = death_judged (u, a);
+      free (u->log_tail);
+      u->log_tail = sv->ops->log_tail (u);
+      sv_event (sv, "died", u->name, f, "%s (%s)", a->cause, a->exit_text);
+      sv_event (sv, "gave-up", u->name,
+                json_pack ("{s:s, s:i}", "exit", a->exit_text, "deaths", u->policy.deaths),
+                "%d deaths within %s: not restarting it (last: %s); `labo logs %s`, then "
+                "`labo restart %s`",
+                u->cfg->give_up_deaths, labo_duration_format (u->cfg->give_up_within_ms, w2),
+                a->exit_text, u->name, u->name);
+      sv_save (sv);
+      break;
+    case SV_DO_LEAVE:
+      f = death_judged (u, a);
+      sv_event (sv, "died", u->name, f, "%s (%s); restart is off", a->cause, a->exit_text);
+      sv_save (sv);
+      break;
+    case SV_DO_DIED_WITH_DAEMON:
+      f = death_begin (u, a, a->cause);
+      labo_policy_collateral (&u->policy, u->cfg, a->now);
+      sv_event (sv, "died", u->name, f, "%s (%s); starts again with its daemon", a->cause,
+                a->exit_text);
+      sv_save (sv);
+      break;
+    case SV_DO_OFF_DEATH:
+      /* its host was powered off: nothing for the policy */
+      json_decref (death_begin (u, a, "powered off"));
+      sv_save (sv);
+      break;
+    case SV_DO_RETRY_LATER:
+      refusal_begin (u, a);
+      u->restart_at = a->at;
+      sv_event (sv, "start-failed", u->name,
+                json_pack ("{s:s, s:i, s:I}", "error", a->cause, "refused", u->policy.refused,
+                           "delay_ms", (json_int_t) ((a->at - a->now) * 1000)),
+                "%s; trying again in %s", a->cause,
+                labo_duration_format ((long long) ((a->at - a->now) * 1000), w1));
+      labo_timer_arm (sv->loop, &u->restart_timer, a->at);
+      sv_save (sv);
+      break;
+    case SV_DO_LEAVE_REFUSED:
+      refusal_begin (u, a);
+      sv_event (sv, "start-failed", u->name, json_pack ("{s:s}", "error", a->cause),
+                "%s; restart is off", a->cause);
+      sv_save (sv);
+      break;
+    case SV_DO_KILL:
+      u->kill_sent = true;
+      sv->ops->kill (u);
+      break;
+    case SV_DO_RETRY:
+      labo_policy_reset (&u->policy);
+      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
+                "restart asked for (`labo restart`)");
+      labo_timer_arm (sv->loop, &u->restart_timer, a->now);
+      break;
+    case SV_DO_RETRY_KILL:
+      /* down, then up through the usual path: a kill is a death */
+      labo_policy_reset (&u->policy);
+      sv_event (sv, "retry", u->name, json_pack ("{s:s}", "verb", "restart"),
+                "restart asked for (`labo restart`): killing it");
+      u->kill_sent = true;
+      sv->ops->kill (u);
+      break;
+    case SV_DO_BUSY:
+      /* the tallies forgiven all the same: the next start, whenever it
+       * comes, is a fresh one */
+      labo_policy_reset (&u->policy);
+      break;
+    case SV_DO_SIGNAL:
+      sv_event (sv, "kill", u->name, json_pack ("{s:s, s:i}", "verb", "kill", "signal", a->signal),
+                "SIG%s sent (`labo kill`)",
+                sigabbrev_np (a->signal) ? sigabbrev_np (a->signal) : "?");
+      sv->ops->signal ((struct sv_node *) u, a->signal);
+      break;
+    case SV_DO_POWER_OFF:
+      sv->ops->quiesce (u);
+      break;
+    case SV_DO_POWER_ON:
+      u->start (u);
+      break;
+    case SV_DO_NOTHING:
+    case SV_DO_NOT_RUNNING:
+      break;
+    case SV_DO_UNSET:
+    case SV_DO_IMPOSSIBLE:
+    case SV_N_ACTIONS:
+    default:
+      break; /* sv_unit_on stops before */
+    }
+}
+
+enum sv_unit_action
+sv_unit_on (struct sv_unit *u, enum sv_unit_event e, const struct sv_unit_arg *arg)
+{
+  struct sv_transition t = sv_unit_decide (u->state, e);
+  struct sv_unit_arg a = arg ? *arg : (struct sv_unit_arg){ 0 };
+
+  if (t.action == SV_DO_IMPOSSIBLE || t.action == SV_DO_UNSET)
+    {
+      /* a bug of the supervisor's: said where its log is read, and the
+       * unit left as it is rather than moved somewhere wrong */
+      fprintf (stderr, "labo: supervisor: internal error: %s %s: event %s while %s; ignored\n",
+               u->kind, u->name, sv_unit_event_name (e), sv_state_name (u->state));
+      return t.action;
+    }
+  if (a.now == 0)
+    a.now = labo_now ();
+  if (t.next != SV_DOWN)
+    labo_timer_disarm (u->sv->loop, &u->restart_timer);
+  u->state = t.next;
+  act (u, t.action, &a);
+  return t.action;
+}
+
+/* ---- the events the runtimes raise ---- */
+
 static void
 restart_due (struct labo_loop *loop, void *data)
 {
-  struct sv_unit *u = data;
-  json_t *f = json_pack ("{s:i}", "restart", labo_policy_restarts (&u->policy) + 1);
-
-  sv_event (u->sv, "start", u->name, f, "starting (restart %u)",
-            labo_policy_restarts (&u->policy) + 1);
-  u->start (u);
+  sv_unit_on (data, SV_ON_RESTART_DUE, NULL);
 }
 
 void
 sv_unit_up (struct sv_unit *u, double up_since_wall, bool counted_start)
 {
-  char when[32];
-
-  if (counted_start)
-    {
-      /* when it really started (min_gap and quick deaths count from
-       * there), not when the supervisor first saw it */
-      double now = labo_now (), ago = up_since_wall > 0 ? labo_wall () - up_since_wall : 0;
-      labo_policy_started (&u->policy, now - (ago > 0 ? ago : 0));
-    }
-  /* a restart it was waiting for is moot: a `docker start` by hand beat
-   * it, and its timer would start the running container again */
-  labo_timer_disarm (u->sv->loop, &u->restart_timer);
-  u->state = SV_UP;
-  u->up_since = up_since_wall;
-  u->kill_sent = false;
-  u->ours = false;
-  free (u->log_tail);
-  u->log_tail = NULL;
-  sv_event (u->sv, "up", u->name,
-            json_pack ("{s:i, s:i}", "pid", (int) u->pid, "restarts",
-                       labo_policy_restarts (&u->policy)),
-            "%s (pid %d, up since %s, %u restart%s)", u->kind, (int) u->pid,
-            up_since_wall > 0 ? labo_iso_time (up_since_wall, when) : "?",
-            labo_policy_restarts (&u->policy),
-            labo_policy_restarts (&u->policy) == 1 ? "" : "s");
-  sv_save (u->sv);
+  struct sv_unit_arg a = { .up_since = up_since_wall, .counted = counted_start };
+  sv_unit_on (u, SV_ON_UP, &a);
 }
 
 void
-sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause, bool collateral)
+sv_unit_died (struct sv_unit *u, const char *exit_text, const char *cause)
 {
-  double now = labo_now (), at = now, noticed = u->noticed ? u->noticed : now;
-  enum labo_policy_verdict v;
-  char noticed_iso[32], w1[24], w2[24];
-  json_t *f;
+  struct sv_unit_arg a = { .now = labo_now (), .exit_text = exit_text, .cause = cause,
+                           .policy = u->policy };
 
-  sv_unwatch_pid (u);
-  u->ours = false;
-  snprintf (u->last_exit, sizeof (u->last_exit), "%s", exit_text);
-  snprintf (u->cause, sizeof (u->cause), "%s", u->state == SV_OFF ? "powered off" : cause);
-  u->up_since = 0;
-  u->noticed = 0;
-  if (u->state == SV_OFF)
-    {
-      /* its host was powered off: nothing for the policy */
-      sv_save (u->sv);
-      return;
-    }
-  f = json_pack ("{s:s, s:s, s:s, s:f}", "exit", exit_text, "cause", cause, "noticed",
-                 labo_iso_time (labo_wall () - (now - noticed), noticed_iso), "noticed_t",
-                 labo_wall () - (now - noticed));
-  if (collateral)
-    {
-      labo_policy_collateral (&u->policy, u->cfg, now);
-      u->state = SV_WAITING;
-      sv_event (u->sv, "died", u->name, f, "%s (%s); starts again with its daemon", cause,
-                exit_text);
-      sv_save (u->sv);
-      return;
-    }
-  v = labo_policy_died (&u->policy, u->cfg, now, &at);
-  json_object_set_new (f, "deaths", json_integer (u->policy.deaths));
-  switch (v)
-    {
-    case LABO_POLICY_RESTART:
-      u->state = SV_DOWN;
-      u->restart_at = at;
-      json_object_set_new (f, "delay_ms", json_integer ((json_int_t) ((at - now) * 1000)));
-      sv_event (u->sv, "died", u->name, f, "%s (%s); restart %u in %s", cause, exit_text,
-                labo_policy_restarts (&u->policy) + 1,
-                labo_duration_format ((long long) ((at - now) * 1000), w1));
-      labo_timer_arm (u->sv->loop, &u->restart_timer, at);
-      break;
-    case LABO_POLICY_GIVE_UP:
-      u->state = SV_GAVE_UP;
-      free (u->log_tail);
-      u->log_tail = u->sv->ops->log_tail (u);
-      sv_event (u->sv, "died", u->name, f, "%s (%s)", cause, exit_text);
-      sv_event (u->sv, "gave-up", u->name,
-                json_pack ("{s:s, s:i}", "exit", exit_text, "deaths", u->policy.deaths),
-                "%d deaths within %s: not restarting it (last: %s); `labo logs %s`, then "
-                "`labo restart %s`",
-                u->cfg->give_up_deaths, labo_duration_format (u->cfg->give_up_within_ms, w2),
-                exit_text, u->name, u->name);
-      break;
-    case LABO_POLICY_LEAVE:
-    default:
-      u->state = SV_LEFT;
-      sv_event (u->sv, "died", u->name, f, "%s (%s); restart is off", cause, exit_text);
-      break;
-    }
-  sv_save (u->sv);
+  /* asked on a copy: the table says whether this death is the policy's */
+  sv_unit_on (u, sv_unit_death_event (labo_policy_died (&a.policy, u->cfg, a.now, &a.at)), &a);
 }
 
 bool
@@ -358,46 +768,23 @@ sv_unit_adopt (struct sv_unit *u, pid_t pid)
 {
   if (u->policy.gave_up)
     {
-      u->state = SV_GAVE_UP;
+      sv_unit_on (u, SV_ON_FOUND_GAVE_UP, NULL);
       return false;
     }
   if (pid > 0 && sv_watch_pid (u, pid, sv_is_child (pid)) == 0)
     return true;
   /* gone while nobody watched: the policy decides */
-  u->state = SV_UP;
-  sv_unit_died (u, "unknown", "found dead", false);
+  sv_unit_died (u, "unknown", "found dead");
   return false;
 }
 
 void
 sv_unit_start_failed (struct sv_unit *u, const char *why)
 {
-  double now = labo_now (), at = now;
-  char w[24];
+  struct sv_unit_arg a = { .now = labo_now (), .cause = why, .policy = u->policy };
 
-  /* nothing ran: retried with a backoff, never a death (policy.h) */
-  sv_unwatch_pid (u);
-  u->ours = false;
-  u->up_since = 0;
-  snprintf (u->cause, sizeof (u->cause), "%s", why);
-  if (labo_policy_refused (&u->policy, u->cfg, now, &at) == LABO_POLICY_LEAVE)
-    {
-      u->state = SV_LEFT;
-      sv_event (u->sv, "start-failed", u->name, json_pack ("{s:s}", "error", why),
-                "%s; restart is off", why);
-    }
-  else
-    {
-      u->state = SV_DOWN;
-      u->restart_at = at;
-      sv_event (u->sv, "start-failed", u->name,
-                json_pack ("{s:s, s:i, s:I}", "error", why, "refused", u->policy.refused,
-                           "delay_ms", (json_int_t) ((at - now) * 1000)),
-                "%s; trying again in %s", why,
-                labo_duration_format ((long long) ((at - now) * 1000), w));
-      labo_timer_arm (u->sv->loop, &u->restart_timer, at);
-    }
-  sv_save (u->sv);
+  sv_unit_on (u, sv_unit_refusal_event (labo_policy_refused (&a.policy, u->cfg, a.now, &a.at)),
+              &a);
 }
 
 /* ---- the record a successor reads ---- */
