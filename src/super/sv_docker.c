@@ -30,7 +30,13 @@
 #define READY_TIMEOUT_S 60  /* a dockerd that has not answered /_ping by then is stuck */
 #define PING_RETRY_S 0.05   /* the socket exists but refuses: seconds from serving */
 #define SETTLE_S 5.0        /* pidfd said dead, Docker has not: ask it */
+#define EVENTS_REOPEN_S 0.5 /* its event stream ended: its pidfd's moment to say it died */
+/* Docker's calls: creating and starting a container wait on its image and
+ * its network's attachment; asking about one or signalling it does not;
+ * a daemon that answers at all answers /_ping and its gossip at once. */
 #define CALL_TIMEOUT_MS 60000L
+#define QUERY_TIMEOUT_MS 20000L
+#define PING_TIMEOUT_MS 2000L
 
 static void node_inspect (struct sv_node *n);
 static void node_start (struct sv_unit *u);
@@ -218,7 +224,7 @@ on_events_done (void *data, long status, const char *body, size_t len, const cha
   /* a dying process closes its sockets before its pidfd says it is gone:
    * give the pidfd its moment before reopening (the death disarms this) */
   d->ready_timer.cb = events_retry;
-  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + 0.5);
+  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + EVENTS_REOPEN_S);
 }
 
 static void
@@ -468,7 +474,7 @@ gossip_poll (struct labo_loop *loop, void *data)
       d->peers_asked = labo_now ();
       d->peers_call = labo_dcall (sv->dm, d->paths.socket, d->u.name,
                                   "reading the daemon's gossip peers", "GET",
-                                  LABO_DOCKER_GOSSIP_PATH, NULL, 2000, on_peers, d);
+                                  LABO_DOCKER_GOSSIP_PATH, NULL, PING_TIMEOUT_MS, on_peers, d);
     }
   gates_check (sv);
 }
@@ -542,7 +548,7 @@ ping_now (struct sv_daemon *d)
     return; /* inotify tells when it appears */
   if (d->ping == NULL)
     d->ping = labo_dcall (sv->dm, d->paths.socket, d->u.name, "pinging the Docker daemon", "GET",
-                          "/_ping", NULL, 2000, on_ping, d);
+                          "/_ping", NULL, PING_TIMEOUT_MS, on_ping, d);
 }
 
 static void
@@ -805,7 +811,7 @@ node_inspect (struct sv_node *n)
 {
   cleanup_free char *path = xasprintf ("/containers/%s/json", n->u.name);
 
-  node_call (n, "inspecting a container", "GET", path, NULL, 20000, on_inspect);
+  node_call (n, "inspecting a container", "GET", path, NULL, QUERY_TIMEOUT_MS, on_inspect);
 }
 
 static void
@@ -927,7 +933,7 @@ docker_kill (struct sv_unit *u)
   path = xasprintf ("/containers/%s/kill", n->u.name);
   if (n->call)
     labo_dcall_cancel (u->sv->dm, n->call);
-  node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
+  node_call (n, "killing a container", "POST", path, NULL, QUERY_TIMEOUT_MS, on_killed);
 }
 
 static void
@@ -936,7 +942,7 @@ docker_signal (struct sv_node *n, int sig)
   cleanup_free char *path = xasprintf ("/containers/%s/kill?signal=%d", n->u.name, sig);
   if (n->call)
     labo_dcall_cancel (n->u.sv->dm, n->call);
-  node_call (n, "signalling a container", "POST", path, NULL, 20000, on_killed);
+  node_call (n, "signalling a container", "POST", path, NULL, QUERY_TIMEOUT_MS, on_killed);
 }
 
 static void
@@ -975,7 +981,7 @@ docker_log_tail (struct sv_unit *u)
   struct dirent *de;
 
   if (strcmp (u->kind, "daemon") == 0)
-    return sv_file_tail (daemon_of (u)->paths.log, 4096, 12);
+    return sv_file_tail (daemon_of (u)->paths.log, SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
   /* Docker's json-file log, under the host's data-root (bound over
    * /var/lib/docker in its daemon's mount namespace) */
   dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
@@ -995,7 +1001,8 @@ docker_log_tail (struct sv_unit *u)
       if (text && strstr (text, want))
         {
           cleanup_free char *log = xasprintf ("%s/%s/%s-json.log", dir, de->d_name, de->d_name);
-          raw = sv_file_tail (log, 16384, 12);
+          /* a JSON object a line: four times the bytes for the same lines */
+          raw = sv_file_tail (log, 4 * SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
         }
     }
   if (dd)

@@ -80,7 +80,7 @@ process_log_tail (struct sv_unit *u)
   char *tail;
 
   labo_zkproc_paths (n->u.sv->lab->name, n->index, n->u.name, &p);
-  tail = sv_file_tail (p.log, 4096, 12);
+  tail = sv_file_tail (p.log, SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
   labo_zkproc_paths_free (&p);
   return tail;
 }

@@ -45,6 +45,9 @@
 #define SV_RING_SIZE 256
 /* In $LABO_RUN_DIR/<lab>/: every event, one JSON object a line. */
 #define SV_EVENTS_FILE "events.jsonl"
+/* What a give-up keeps of a unit's log (status shows it): its last lines. */
+#define SV_LOG_TAIL_LINES 12
+#define SV_LOG_TAIL_BYTES 4096
 
 enum sv_state
 {
