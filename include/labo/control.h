@@ -45,7 +45,9 @@ int labo_supervisor_stop (const char *lab, double timeout_s, labo_error_t *err);
  * answers from its loop at once (restart, a note; a status takes a probe
  * round at most); power and kill, which end processes and wait for them. */
 #define LABO_CONTROL_QUICK_MS 5000
-#define LABO_CONTROL_NOTE_MS 2000 /* a note is best effort: never held up */
+/* A note (a fault, a chaos step) for the events: the fault is done already,
+ * and a supervisor this slow to answer only loses the line. */
+#define LABO_CONTROL_NOTE_MS 2000
 #define LABO_CONTROL_POWER_MS 30000
 
 /* One request and its reply, within timeout_ms. */

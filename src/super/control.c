@@ -18,6 +18,9 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
+/* A SIGKILLed supervisor is gone within this, or something is wrong. */
+#define KILL_WAIT_MS 5000
+
 char *
 labo_control_path (const char *lab, const char *file)
 {
@@ -69,7 +72,8 @@ labo_supervisor_stop (const char *lab, double timeout_s, labo_error_t *err)
       if (syscall (SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0 && errno != ESRCH)
         return labo_error_errno (err, "signalling the supervisor (pid %d)", pid);
       p = (struct pollfd){ pfd, POLLIN, 0 };
-      while (poll (&p, 1, sig == SIGTERM ? (int) (timeout_s * 1000) : 5000) < 0 && errno == EINTR)
+      while (poll (&p, 1, sig == SIGTERM ? (int) (timeout_s * 1000) : KILL_WAIT_MS) < 0
+             && errno == EINTR)
         ;
       if (p.revents & POLLIN)
         return 1;

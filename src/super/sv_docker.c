@@ -5,7 +5,7 @@
  * daemon's "die" event (Docker's word, with the exit code, tens of
  * milliseconds later: a container is only restarted once Docker knows it
  * stopped, or it would answer "already started"). */
-#include "sv.h"
+#include "sv_runtime.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,17 +15,28 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "labo/daemon.h"
 #include "labo/docker.h"
 #include "labo/state.h"
 #include "labo/util.h"
 #include "labo/zk.h"
 
+#include "sv_probe.h"
+#include "unit.h"
+
 #define READY_TIMEOUT_S 60  /* a dockerd that has not answered /_ping by then is stuck */
 #define PING_RETRY_S 0.05   /* the socket exists but refuses: seconds from serving */
 #define SETTLE_S 5.0        /* pidfd said dead, Docker has not: ask it */
+#define EVENTS_REOPEN_S 0.5 /* its event stream ended: its pidfd's moment to say it died */
+/* Docker's calls: creating and starting a container wait on its image and
+ * its network's attachment; asking about one or signalling it does not;
+ * a daemon that answers at all answers /_ping and its gossip at once. */
 #define CALL_TIMEOUT_MS 60000L
+#define QUERY_TIMEOUT_MS 20000L
+#define PING_TIMEOUT_MS 2000L
 
 static void node_inspect (struct sv_node *n);
 static void node_start (struct sv_unit *u);
@@ -117,7 +128,7 @@ node_died (struct sv_node *n, const char *exit_text)
       snprintf (why, sizeof (why), "%s", n->u.cause[0] ? n->u.cause : "killed by the supervisor");
       cause = why;
     }
-  sv_unit_died (&n->u, exit_text, cause, false);
+  sv_unit_died (&n->u, exit_text, cause);
   sv_ensemble_check (n->u.sv);
 }
 
@@ -213,7 +224,7 @@ on_events_done (void *data, long status, const char *body, size_t len, const cha
   /* a dying process closes its sockets before its pidfd says it is gone:
    * give the pidfd its moment before reopening (the death disarms this) */
   d->ready_timer.cb = events_retry;
-  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + 0.5);
+  labo_timer_arm (sv->loop, &d->ready_timer, labo_now () + EVENTS_REOPEN_S);
 }
 
 static void
@@ -463,7 +474,7 @@ gossip_poll (struct labo_loop *loop, void *data)
       d->peers_asked = labo_now ();
       d->peers_call = labo_dcall (sv->dm, d->paths.socket, d->u.name,
                                   "reading the daemon's gossip peers", "GET",
-                                  LABO_DOCKER_GOSSIP_PATH, NULL, 2000, on_peers, d);
+                                  LABO_DOCKER_GOSSIP_PATH, NULL, PING_TIMEOUT_MS, on_peers, d);
     }
   gates_check (sv);
 }
@@ -537,7 +548,7 @@ ping_now (struct sv_daemon *d)
     return; /* inotify tells when it appears */
   if (d->ping == NULL)
     d->ping = labo_dcall (sv->dm, d->paths.socket, d->u.name, "pinging the Docker daemon", "GET",
-                          "/_ping", NULL, 2000, on_ping, d);
+                          "/_ping", NULL, PING_TIMEOUT_MS, on_ping, d);
 }
 
 static void
@@ -591,29 +602,24 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
   gossip_forget (d);
   if (u->state == SV_OFF)
     {
-      sv_unit_died (u, exit_text, "powered off", false);
+      sv_unit_died (u, exit_text, "powered off");
       return; /* its nodes are off with it */
     }
   /* its containers are stopped when it starts again: they will start with it */
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       struct sv_node *n = &sv->nodes[i];
+      const struct sv_unit_arg a = { .exit_text = "unknown", .cause = "its daemon died" };
       if (n->daemon != d)
         continue;
       if (n->call)
         labo_dcall_cancel (sv->dm, n->call);
       n->call = NULL;
       labo_timer_disarm (sv->loop, &n->settle_timer);
-      labo_timer_disarm (sv->loop, &n->u.restart_timer);
-      if (n->u.state == SV_UP || n->u.state == SV_STARTING || n->u.state == SV_STOPPING)
-        {
-          sv_probe_end (n);
-          sv_unit_died (&n->u, "unknown", "its daemon died", true);
-        }
-      else if (n->u.state == SV_DOWN)
-        n->u.state = SV_WAITING; /* its restart comes with the daemon's */
+      sv_probe_end (n); /* (nothing to end for one that was not running) */
+      sv_unit_on (&n->u, SV_ON_DAEMON_DIED, &a);
     }
-  sv_unit_died (u, exit_text, why, false);
+  sv_unit_died (u, exit_text, why);
   sv_ensemble_check (sv);
 }
 
@@ -621,7 +627,6 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
 static void
 daemon_start (struct sv_unit *u)
 {
-  u->kill_sent = false;
   gate_set (daemon_of (u), SV_GATE_START);
 }
 
@@ -633,8 +638,6 @@ daemon_launch (struct sv_daemon *d)
   labo_error_t err = NULL;
   pid_t pid;
 
-  u->kill_sent = false;
-  u->ours = true;
   gossip_forget (d);
   /* its last run's containers may outlive it as namespaces whose ports on
    * docker_gwbridge take the published ports' traffic away from the new
@@ -651,7 +654,7 @@ daemon_launch (struct sv_daemon *d)
       labo_error_release (&err);
       return;
     }
-  u->state = SV_STARTING;
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   if (sv_watch_pid (u, pid, true) < 0)
     {
       /* died already: the policy decides */
@@ -723,7 +726,7 @@ node_exited (struct sv_unit *u, const char *exit_text)
 
   if (u->state == SV_OFF)
     {
-      sv_unit_died (u, exit_text, "powered off", false);
+      sv_unit_died (u, exit_text, "powered off");
       return;
     }
   /* the container's init is gone; Docker's "die" event brings the exit
@@ -808,7 +811,7 @@ node_inspect (struct sv_node *n)
 {
   cleanup_free char *path = xasprintf ("/containers/%s/json", n->u.name);
 
-  node_call (n, "inspecting a container", "GET", path, NULL, 20000, on_inspect);
+  node_call (n, "inspecting a container", "GET", path, NULL, QUERY_TIMEOUT_MS, on_inspect);
 }
 
 static void
@@ -885,12 +888,11 @@ node_start (struct sv_unit *u)
 {
   struct sv_node *n = node_of (u);
 
-  u->kill_sent = false;
   if (n->daemon->u.state != SV_UP || !n->daemon->events_open
       || n->daemon->gate == SV_GATE_NODES)
     {
       /* its daemon is not there (or its gossip not yet): it starts with it */
-      u->state = SV_WAITING;
+      sv_unit_on (u, SV_ON_WAIT_DAEMON, NULL);
       return;
     }
   if (n->call)
@@ -898,8 +900,7 @@ node_start (struct sv_unit *u)
       labo_dcall_cancel (u->sv->dm, n->call);
       n->call = NULL;
     }
-  u->state = SV_STARTING;
-  u->ours = true;
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   start_container (n);
 }
 
@@ -917,30 +918,35 @@ on_killed (void *data, long status, const char *body, size_t len, const char *er
     }
 }
 
-void
-sv_docker_kill_node (struct sv_node *n)
+static void
+docker_kill (struct sv_unit *u)
 {
-  struct sv *sv = n->u.sv;
-  cleanup_free char *path = xasprintf ("/containers/%s/kill", n->u.name);
+  struct sv_node *n = node_of (u);
+  cleanup_free char *path = NULL;
 
-  n->u.kill_sent = true;
-  n->u.state = SV_STOPPING;
+  if (strcmp (u->kind, "daemon") == 0)
+    {
+      /* this very process, not one that took its pid */
+      syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
+      return;
+    }
+  path = xasprintf ("/containers/%s/kill", n->u.name);
   if (n->call)
-    labo_dcall_cancel (sv->dm, n->call);
-  node_call (n, "killing a container", "POST", path, NULL, 20000, on_killed);
+    labo_dcall_cancel (u->sv->dm, n->call);
+  node_call (n, "killing a container", "POST", path, NULL, QUERY_TIMEOUT_MS, on_killed);
 }
 
-void
-sv_docker_signal_node (struct sv_node *n, int sig)
+static void
+docker_signal (struct sv_node *n, int sig)
 {
   cleanup_free char *path = xasprintf ("/containers/%s/kill?signal=%d", n->u.name, sig);
   if (n->call)
     labo_dcall_cancel (n->u.sv->dm, n->call);
-  node_call (n, "signalling a container", "POST", path, NULL, 20000, on_killed);
+  node_call (n, "signalling a container", "POST", path, NULL, QUERY_TIMEOUT_MS, on_killed);
 }
 
-void
-sv_docker_quiesce (struct sv_unit *u)
+static void
+docker_quiesce (struct sv_unit *u)
 {
   struct sv *sv = u->sv;
 
@@ -954,6 +960,7 @@ sv_docker_quiesce (struct sv_unit *u)
     }
   {
     struct sv_node *n = node_of (u);
+    sv_probe_end (n);
     if (n->call)
       labo_dcall_cancel (sv->dm, n->call);
     n->call = NULL;
@@ -963,16 +970,23 @@ sv_docker_quiesce (struct sv_unit *u)
   }
 }
 
-char *
-sv_docker_node_log_tail (struct sv_node *n)
+static char *
+docker_log_tail (struct sv_unit *u)
 {
+  struct sv_node *n = node_of (u);
+  cleanup_free char *dir = NULL;
+  cleanup_free char *raw = NULL;
+  char *out;
+  DIR *dd;
+  struct dirent *de;
+
+  if (strcmp (u->kind, "daemon") == 0)
+    return sv_file_tail (daemon_of (u)->paths.log, SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
   /* Docker's json-file log, under the host's data-root (bound over
    * /var/lib/docker in its daemon's mount namespace) */
-  cleanup_free char *dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
-  cleanup_free char *raw = NULL;
-  char *out = xstrdup ("");
-  DIR *dd = opendir (dir);
-  struct dirent *de;
+  dir = xasprintf ("%s/docker/containers", n->daemon->paths.state);
+  out = xstrdup ("");
+  dd = opendir (dir);
 
   /* the container's directory is named by its id; its config names it */
   while (dd && raw == NULL && (de = readdir (dd)) != NULL)
@@ -987,7 +1001,8 @@ sv_docker_node_log_tail (struct sv_node *n)
       if (text && strstr (text, want))
         {
           cleanup_free char *log = xasprintf ("%s/%s/%s-json.log", dir, de->d_name, de->d_name);
-          raw = sv_file_tail (log, 16384, 12);
+          /* a JSON object a line: four times the bytes for the same lines */
+          raw = sv_file_tail (log, 4 * SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
         }
     }
   if (dd)
@@ -1007,8 +1022,27 @@ sv_docker_node_log_tail (struct sv_node *n)
   return out;
 }
 
-void
-sv_docker_init (struct sv *sv)
+/* A daemon unit for each Docker host (the others' stay zeroed: u.sv NULL). */
+static void
+docker_setup (struct sv *sv)
+{
+  const struct labo_lab *lab = sv->lab;
+
+  sv->daemons = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*sv->daemons));
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      struct sv_daemon *d = &sv->daemons[h];
+      d->inotify_fd = -1;
+      d->host = h;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      sv_unit_init (sv, &d->u, lab->hosts[h].name, "daemon", &lab->supervise);
+      labo_daemon_paths (lab->name, h, lab->hosts[h].name, &d->paths);
+    }
+}
+
+static void
+docker_init (struct sv *sv)
 {
   const struct labo_lab *lab = sv->lab;
 
@@ -1030,7 +1064,7 @@ sv_docker_init (struct sv *sv)
       n->u.start = node_start;
       n->u.exited = node_exited;
       if (n->u.state != SV_OFF)
-        n->u.state = n->u.policy.gave_up ? SV_GAVE_UP : SV_WAITING;
+        sv_unit_on (&n->u, n->u.policy.gave_up ? SV_ON_FOUND_GAVE_UP : SV_ON_WAIT_DAEMON, NULL);
       n->settle_timer.cb = on_settle;
     }
   for (size_t h = 0; h < lab->n_hosts; h++)
@@ -1041,16 +1075,15 @@ sv_docker_init (struct sv *sv)
       if (d->u.state == SV_OFF)
         continue; /* its host is powered off */
       if (sv_unit_adopt (&d->u, daemon_running (d, sv)))
-        {
-          d->u.state = SV_STARTING;
-          await_ready (d);
-        }
+        await_ready (d); /* STARTING until it answers */
     }
 }
 
-void
-sv_docker_fini (struct sv *sv)
+static void
+docker_fini (struct sv *sv)
 {
+  if (sv->daemons == NULL)
+    return; /* the supervisor failed before it had units */
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       if (sv->nodes[i].call)
@@ -1068,3 +1101,13 @@ sv_docker_fini (struct sv *sv)
       }
   labo_timer_disarm (sv->loop, &sv->gossip_timer);
 }
+
+const struct sv_runtime_ops sv_docker_runtime = {
+  .setup = docker_setup,
+  .init = docker_init,
+  .fini = docker_fini,
+  .kill = docker_kill,
+  .signal = docker_signal,
+  .quiesce = docker_quiesce,
+  .log_tail = docker_log_tail,
+};

@@ -10,7 +10,7 @@
  * nodes with the same interval are probed in the same wake-up of the loop,
  * and their answers mostly in the next few: the loop's count of wake-ups
  * is what the benchmark reads. */
-#include "sv.h"
+#include "sv_probe.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -20,6 +20,8 @@
 
 #include "labo/util.h"
 #include "labo/zk.h"
+
+#include "unit.h"
 
 static const char *const words[] = { "ruok", "srvr", "mntr" };
 #define N_WORDS 3
@@ -85,10 +87,7 @@ hung (struct sv_node *n, const char *why)
   sv_event (n->u.sv, "hung", n->u.name, json_pack ("{s:i}", "failures", n->failures), "%s", why);
   snprintf (n->u.cause, sizeof (n->u.cause), "hung (%s)", why);
   sv_probe_end (n);
-  if (n->u.sv->runtime == LABO_RUNTIME_DOCKER)
-    sv_docker_kill_node (n);
-  else
-    sv_process_kill_node (n);
+  sv_unit_on (&n->u, SV_ON_HUNG, NULL);
 }
 
 /* A round with no imok. Returns false if the node was found hung (and

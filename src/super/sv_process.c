@@ -1,7 +1,7 @@
 /* The supervisor's process runtime: every node is a child process of the
  * supervisor (zkproc.h), watched through its pidfd; waitid on it gives the
  * exit status the moment the kernel has it. */
-#include "sv.h"
+#include "sv_runtime.h"
 
 #include <signal.h>
 #include <string.h>
@@ -11,6 +11,9 @@
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
+#include "sv_probe.h"
+#include "unit.h"
+
 static void
 proc_exited (struct sv_unit *u, const char *exit_text)
 {
@@ -19,7 +22,7 @@ proc_exited (struct sv_unit *u, const char *exit_text)
 
   snprintf (why, sizeof (why), "%s", u->kill_sent && u->cause[0] ? u->cause : "exited");
   sv_probe_end (n);
-  sv_unit_died (u, exit_text, why, false);
+  sv_unit_died (u, exit_text, why);
   sv_ensemble_check (u->sv);
 }
 
@@ -30,9 +33,7 @@ proc_start (struct sv_unit *u)
   labo_error_t err = NULL;
   pid_t pid;
 
-  u->kill_sent = false;
-  u->ours = true;
-  u->state = SV_STARTING;
+  sv_unit_on (u, SV_ON_LAUNCH, NULL);
   pid = labo_zkproc_start (u->sv->lab, n->index, &err);
   if (pid < 0)
     {
@@ -51,29 +52,47 @@ proc_start (struct sv_unit *u)
   sv_probe_begin (n);
 }
 
-void
-sv_process_kill_node (struct sv_node *n)
+static void
+process_kill (struct sv_unit *u)
 {
-  n->u.kill_sent = true;
-  n->u.state = SV_STOPPING;
-  if (n->u.pidfd >= 0)
-    syscall (SYS_pidfd_send_signal, n->u.pidfd, SIGKILL, NULL, 0);
+  if (u->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
 }
 
-char *
-sv_process_node_log_tail (struct sv_node *n)
+static void
+process_signal (struct sv_node *n, int sig)
 {
+  if (n->u.pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, n->u.pidfd, sig, NULL, 0);
+}
+
+static void
+process_quiesce (struct sv_unit *u)
+{
+  sv_probe_end ((struct sv_node *) u);
+}
+
+static char *
+process_log_tail (struct sv_unit *u)
+{
+  struct sv_node *n = (struct sv_node *) u;
   struct labo_zkproc_paths p;
   char *tail;
 
   labo_zkproc_paths (n->u.sv->lab->name, n->index, n->u.name, &p);
-  tail = sv_file_tail (p.log, 4096, 12);
+  tail = sv_file_tail (p.log, SV_LOG_TAIL_BYTES, SV_LOG_TAIL_LINES);
   labo_zkproc_paths_free (&p);
   return tail;
 }
 
-void
-sv_process_init (struct sv *sv)
+/* Its units are the nodes every runtime has. */
+static void
+process_setup (struct sv *sv)
+{
+}
+
+static void
+process_init (struct sv *sv)
 {
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
@@ -91,3 +110,19 @@ sv_process_init (struct sv *sv)
         }
     }
 }
+
+/* Nothing in flight but the pidfds, which the supervisor's end closes. */
+static void
+process_fini (struct sv *sv)
+{
+}
+
+const struct sv_runtime_ops sv_process_runtime = {
+  .setup = process_setup,
+  .init = process_init,
+  .fini = process_fini,
+  .kill = process_kill,
+  .signal = process_signal,
+  .quiesce = process_quiesce,
+  .log_tail = process_log_tail,
+};
