@@ -265,11 +265,25 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
            struct labo_step *st, long *t)
 {
   struct lf_field f[N_KEYS] = {
-    LF_FIELD ("at"),      LF_FIELD ("after"),   LF_FIELD ("kill"),    LF_FIELD ("partition"),
-    LF_FIELD ("isolate"), LF_FIELD ("heal"),    LF_FIELD ("stop"),    LF_FIELD ("start"),
-    LF_FIELD ("link"),    LF_FIELD ("wait"),    LF_FIELD ("signal"),  LF_FIELD ("oneway"),
-    LF_FIELD ("segment"), LF_FIELD ("delay"),   LF_FIELD ("jitter"),  LF_FIELD ("loss"),
-    LF_FIELD ("rate"),    LF_FIELD ("down"),    LF_FIELD ("timeout"),
+    [K_AT] = LF_FIELD ("at"),
+    [K_AFTER] = LF_FIELD ("after"),
+    [K_KILL] = LF_FIELD ("kill"),
+    [K_PARTITION] = LF_FIELD ("partition"),
+    [K_ISOLATE] = LF_FIELD ("isolate"),
+    [K_HEAL] = LF_FIELD ("heal"),
+    [K_STOP] = LF_FIELD ("stop"),
+    [K_START] = LF_FIELD ("start"),
+    [K_LINK] = LF_FIELD ("link"),
+    [K_WAIT] = LF_FIELD ("wait"),
+    [K_SIGNAL] = LF_FIELD ("signal"),
+    [K_ONEWAY] = LF_FIELD ("oneway"),
+    [K_SEGMENT] = LF_FIELD ("segment"),
+    [K_DELAY] = LF_FIELD ("delay"),
+    [K_JITTER] = LF_FIELD ("jitter"),
+    [K_LOSS] = LF_FIELD ("loss"),
+    [K_RATE] = LF_FIELD ("rate"),
+    [K_DOWN] = LF_FIELD ("down"),
+    [K_TIMEOUT] = LF_FIELD ("timeout"),
   };
   struct labo_pos pos = lf_pos_of (r, item);
   int action = -1, ms = 0;
@@ -419,35 +433,41 @@ static void
 read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *lab,
                struct labo_scenario *sc)
 {
-  struct lf_field f[] = { LF_FIELD ("lab"), LF_FIELD ("end"), LF_FIELD ("steps") };
+  /* the keys of the top level (a step's are K_AT...) */
+  enum { T_LAB, T_END, T_STEPS, N_TOP_KEYS };
+  struct lf_field f[N_TOP_KEYS] = {
+    [T_LAB] = LF_FIELD ("lab"),
+    [T_END] = LF_FIELD ("end"),
+    [T_STEPS] = LF_FIELD ("steps"),
+  };
   struct labo_pos top = { sc->file, 1, 1 };
   yaml_node_t *seq;
   bool ok;
   long t = 0;
   int ms;
 
-  lf_read_fields (r, root, "in a scenario", f, 3);
-  if (f[0].val)
+  lf_read_fields (r, root, "in a scenario", f, N_TOP_KEYS);
+  if (f[T_LAB].val)
     {
-      const char *name = lf_get_string (r, &f[0], "a lab name");
+      const char *name = lf_get_string (r, &f[T_LAB], "a lab name");
       if (name && lab && strcmp (name, lab->name) != 0)
         {
           cleanup_free char *shown = lf_disp (name, strlen (name));
-          lf_error (&r->c, lf_pos_of (r, f[0].val),
+          lf_error (&r->c, lf_pos_of (r, f[T_LAB].val),
                     "this scenario is for lab %s, not lab %s (run it with -l %s, or change "
                     "'lab')", shown, lab->name, shown);
         }
       else if (name)
         sc->lab = xstrdup (name);
     }
-  if (!lf_require (r, &f[2], top, "in a scenario"))
+  if (!lf_require (r, &f[T_STEPS], top, "in a scenario"))
     return;
-  seq = lf_get_sequence (r, &f[2], &ok);
+  seq = lf_get_sequence (r, &f[T_STEPS], &ok);
   if (!ok)
     return;
   if (seq == NULL || seq->data.sequence.items.top == seq->data.sequence.items.start)
     {
-      lf_error (&r->c, lf_val_pos (r, &f[2]), "a scenario has at least one step");
+      lf_error (&r->c, lf_val_pos (r, &f[T_STEPS]), "a scenario has at least one step");
       return;
     }
   sc->n_steps = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
@@ -462,12 +482,12 @@ read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *la
   sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
   for (size_t i = 0; i < sc->n_steps; i++)
     read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
-  if (f[1].val && lf_get_duration (r, &f[1], 0, (int) MAX_MS, &ms))
+  if (f[T_END].val && lf_get_duration (r, &f[T_END], 0, (int) MAX_MS, &ms))
     {
       if (ms < t)
         {
           char a[24], b[24];
-          lf_error (&r->c, lf_val_pos (r, &f[1]),
+          lf_error (&r->c, lf_val_pos (r, &f[T_END]),
                     "end %s comes before the last step (at %s at the earliest)",
                     labo_duration_format (ms, a), labo_duration_format (t, b));
         }
