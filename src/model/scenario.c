@@ -258,8 +258,149 @@ read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
   return ok;
 }
 
-/* One step; its nominal start in *t (ms from the start), which it must not
- * put before prev. */
+/* The action of a step, as its key (K_KILL...); -1 after reporting that
+ * it has none (unless a key was reported as a likely typo of one) or more
+ * than one. */
+static int
+read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
+{
+  int action = -1;
+  bool guessed = false;
+
+  for (int k = K_KILL; k <= K_WAIT; k++)
+    if (f[k].val)
+      {
+        if (action >= 0)
+          {
+            lf_error (&r->c, lf_pos_of (r, f[k].key),
+                      "a step does one thing: '%s' and '%s' in one step (make two steps)",
+                      f[action].name, f[k].name);
+            return -1;
+          }
+        action = k;
+      }
+  if (action >= 0)
+    return action;
+  for (int k = K_KILL; k <= K_WAIT; k++)
+    guessed |= f[k].guess != NULL;
+  if (!guessed)
+    lf_error (&r->c, pos,
+              "a step needs an action: kill, partition, isolate, heal, stop, start, link "
+              "or wait");
+  return -1;
+}
+
+/* False after reporting each option given to an action it does not go
+ * with ('signal' in a stop step). */
+static bool
+check_options (struct lf_reader *r, const struct lf_field *f, enum labo_step_kind kind)
+{
+  bool ok = true;
+
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (f[option_of[i].key].val && option_of[i].kind != kind)
+      {
+        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
+                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
+                  labo_step_kind_name (option_of[i].kind), f[ACTION_KEY (kind)].name);
+        ok = false;
+      }
+  return ok;
+}
+
+/* When the step starts: 'at' (from the start), 'after' (from the step
+ * before) or neither (when the step before ends); moves *t as read_step
+ * says. */
+static bool
+read_when (struct lf_reader *r, const struct lf_field *f, struct labo_step *st, long *t)
+{
+  int ms;
+
+  if (f[K_AT].val && f[K_AFTER].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_AFTER].key),
+                "a step has 'at' (from the start) or 'after' (from the step before), not both");
+      return false;
+    }
+  if (f[K_AT].val)
+    {
+      if (!lf_get_duration (r, &f[K_AT], 0, (int) MAX_MS, &ms))
+        return false;
+      if (ms < *t)
+        {
+          char a[24], b[24];
+          lf_error (&r->c, lf_val_pos (r, &f[K_AT]),
+                    "at %s comes before the step before it (at %s): steps run in order",
+                    labo_duration_format (ms, a), labo_duration_format (*t, b));
+          return false;
+        }
+      *t = st->at_ms = ms;
+    }
+  else if (f[K_AFTER].val)
+    {
+      if (!lf_get_duration (r, &f[K_AFTER], 0, (int) MAX_MS, &ms))
+        return false;
+      st->after_ms = ms;
+      *t += ms;
+    }
+  return true;
+}
+
+/* kill: a node (or leader, follower), with a signal or KILL. */
+static bool
+read_kill (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+           struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_KILL], f[K_KILL].val, lab, true)) != NULL;
+
+  if (f[K_SIGNAL].val)
+    {
+      const char *s = lf_get_string (r, &f[K_SIGNAL], "a signal like KILL, TERM or STOP");
+      if (s == NULL)
+        ok = false;
+      else if ((st->signal = labo_signal_parse (s)) < 0)
+        {
+          cleanup_free char *shown = lf_disp (s, strlen (s));
+          lf_error (&r->c, lf_pos_of (r, f[K_SIGNAL].val),
+                    "unknown signal '%s' (KILL, TERM, STOP, 9...)", shown);
+          ok = false;
+        }
+    }
+  return ok;
+}
+
+/* wait: for a quorum or for every node, at most its timeout. */
+static bool
+read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
+{
+  const char *s = lf_get_string (r, &f[K_WAIT], "quorum or all");
+  bool ok = true;
+  int ms;
+
+  if (s == NULL)
+    ok = false;
+  else if (strcmp (s, "quorum") != 0 && strcmp (s, "all") != 0)
+    {
+      cleanup_free char *shown = lf_disp (s, strlen (s));
+      lf_error (&r->c, lf_pos_of (r, f[K_WAIT].val),
+                "expected quorum (a leader and a majority serving) or all (every node "
+                "serving) for 'wait', got '%s'", shown);
+      ok = false;
+    }
+  else
+    st->target[0] = xstrdup (s);
+  if (f[K_TIMEOUT].val)
+    {
+      if (lf_get_duration (r, &f[K_TIMEOUT], 100, (int) MAX_MS, &ms))
+        st->timeout_ms = ms;
+      else
+        ok = false;
+    }
+  return ok;
+}
+
+/* One step; its nominal start in *t (ms from the start), which holds the
+ * step before's on entry: a step may not start before it. */
 static bool
 read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
            struct labo_step *st, long *t)
@@ -286,8 +427,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_TIMEOUT] = LF_FIELD ("timeout"),
   };
   struct labo_pos pos = lf_pos_of (r, item);
-  int action = -1, ms = 0;
-  bool ok = true;
+  const struct lf_field *what;
+  int action;
+  bool ok;
 
   st->pos = pos;
   st->at_ms = -1;
@@ -301,128 +443,35 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       return false;
     }
   lf_read_fields (r, item, "in step", f, N_KEYS);
-  for (int k = K_KILL; k <= K_WAIT; k++)
-    if (f[k].val)
-      {
-        if (action >= 0)
-          {
-            lf_error (&r->c, lf_pos_of (r, f[k].key),
-                      "a step does one thing: '%s' and '%s' in one step (make two steps)",
-                      f[action].name, f[k].name);
-            return false;
-          }
-        action = k;
-      }
-  if (action < 0)
-    {
-      bool guessed = false;
-      for (int k = K_KILL; k <= K_WAIT; k++)
-        guessed |= f[k].guess != NULL;
-      if (!guessed)
-        lf_error (&r->c, pos,
-                  "a step needs an action: kill, partition, isolate, heal, stop, start, link "
-                  "or wait");
-      return false;
-    }
+  if ((action = read_action (r, f, pos)) < 0)
+    return false;
   st->kind = (enum labo_step_kind) (action - K_KILL);
-  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
-    if (f[option_of[i].key].val && option_of[i].kind != st->kind)
-      {
-        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
-                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
-                  labo_step_kind_name (option_of[i].kind), f[action].name);
-        ok = false;
-      }
-
-  /* when */
-  if (f[K_AT].val && f[K_AFTER].val)
-    {
-      lf_error (&r->c, lf_pos_of (r, f[K_AFTER].key),
-                "a step has 'at' (from the start) or 'after' (from the step before), not both");
-      ok = false;
-    }
-  else if (f[K_AT].val)
-    {
-      if (!lf_get_duration (r, &f[K_AT], 0, (int) MAX_MS, &ms))
-        ok = false;
-      else if (ms < *t)
-        {
-          char a[24], b[24];
-          lf_error (&r->c, lf_val_pos (r, &f[K_AT]),
-                    "at %s comes before the step before it (at %s): steps run in order",
-                    labo_duration_format (ms, a), labo_duration_format (*t, b));
-          ok = false;
-        }
-      else
-        *t = st->at_ms = ms;
-    }
-  else if (f[K_AFTER].val)
-    {
-      if (!lf_get_duration (r, &f[K_AFTER], 0, (int) MAX_MS, &ms))
-        ok = false;
-      else
-        {
-          st->after_ms = ms;
-          *t += ms;
-        }
-    }
-
-  /* what */
+  what = &f[action];
+  ok = check_options (r, f, st->kind);
+  ok &= read_when (r, f, st, t);
   switch (st->kind)
     {
     case LABO_STEP_KILL:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, true)) != NULL;
-      if (f[K_SIGNAL].val)
-        {
-          const char *s = lf_get_string (r, &f[K_SIGNAL], "a signal like KILL, TERM or STOP");
-          if (s == NULL)
-            ok = false;
-          else if ((st->signal = labo_signal_parse (s)) < 0)
-            {
-              cleanup_free char *shown = lf_disp (s, strlen (s));
-              lf_error (&r->c, lf_pos_of (r, f[K_SIGNAL].val),
-                        "unknown signal '%s' (KILL, TERM, STOP, 9...)", shown);
-              ok = false;
-            }
-        }
+      ok &= read_kill (r, f, lab, st);
       break;
     case LABO_STEP_PARTITION:
     case LABO_STEP_HEAL:
-      ok &= read_pair (r, &f[action], lab, st);
+      ok &= read_pair (r, what, lab, st);
       if (f[K_ONEWAY].val)
         ok &= lf_get_bool (r, &f[K_ONEWAY], &st->oneway);
       break;
     case LABO_STEP_ISOLATE:
     case LABO_STEP_STOP:
     case LABO_STEP_START:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      ok &= (st->target[0] = read_name (r, what, what->val, lab, false)) != NULL;
       break;
     case LABO_STEP_LINK:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      ok &= (st->target[0] = read_name (r, what, what->val, lab, false)) != NULL;
       ok &= read_link (r, f, st, lab);
       break;
     case LABO_STEP_WAIT:
-      {
-        const char *s = lf_get_string (r, &f[action], "quorum or all");
-        if (s == NULL)
-          ok = false;
-        else if (strcmp (s, "quorum") != 0 && strcmp (s, "all") != 0)
-          {
-            cleanup_free char *shown = lf_disp (s, strlen (s));
-            lf_error (&r->c, lf_pos_of (r, f[action].val),
-                      "expected quorum (a leader and a majority serving) or all (every node "
-                      "serving) for 'wait', got '%s'", shown);
-            ok = false;
-          }
-        else
-          st->target[0] = xstrdup (s);
-        if (f[K_TIMEOUT].val)
-          {
-            ok &= lf_get_duration (r, &f[K_TIMEOUT], 100, (int) MAX_MS, &ms);
-            st->timeout_ms = ms;
-          }
-        break;
-      }
+      ok &= read_wait (r, f, st);
+      break;
     default:
       abort ();
     }
