@@ -1094,6 +1094,88 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
 
 #define MINUTES(m) ((m) * 60000)
 
+/* supervise.backoff: the delays between restarts after quick deaths.
+ * *initial_unsure as read_supervise says. */
+static void
+read_backoff (struct lf_reader *r, yaml_node_t *map, const char *where,
+              struct labo_supervise *sv, bool *initial_unsure)
+{
+  enum { K_INITIAL, K_MAX, K_RESET, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_INITIAL] = LF_FIELD ("initial"),
+    [K_MAX] = LF_FIELD ("max"),
+    [K_RESET] = LF_FIELD ("reset"),
+  };
+  cleanup_free char *in_backoff = xasprintf ("%s.backoff", where);
+
+  lf_read_fields (r, map, in_backoff, f, N_KEYS);
+  if (f[K_INITIAL].key)
+    *initial_unsure = !lf_get_duration (r, &f[K_INITIAL], 0, MINUTES (10), &sv->backoff_ms);
+  else
+    *initial_unsure |= lf_unsure (&f[K_INITIAL]);
+  if (f[K_MAX].key)
+    lf_get_duration (r, &f[K_MAX], 0, MINUTES (60), &sv->backoff_max_ms);
+  if (f[K_RESET].key)
+    lf_get_duration (r, &f[K_RESET], 0, MINUTES (60), &sv->backoff_reset_ms);
+  /* against an initial delay the file gave, or the default */
+  if (f[K_MAX].key && !*initial_unsure && sv->backoff_max_ms < sv->backoff_ms)
+    {
+      char a[24], c[24];
+      lf_error (&r->c, lf_pos_of (r, f[K_MAX].val),
+                "backoff max %s is less than its initial delay %s",
+                labo_duration_format (sv->backoff_max_ms, a),
+                labo_duration_format (sv->backoff_ms, c));
+    }
+}
+
+/* supervise.give_up: so many deaths within so long, and no more restarts. */
+static void
+read_give_up (struct lf_reader *r, yaml_node_t *map, const char *where,
+              struct labo_supervise *sv)
+{
+  enum { K_DEATHS, K_WITHIN, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_DEATHS] = LF_FIELD ("deaths"),
+    [K_WITHIN] = LF_FIELD ("within"),
+  };
+  cleanup_free char *in_give_up = xasprintf ("%s.give_up", where);
+
+  lf_read_fields (r, map, in_give_up, f, N_KEYS);
+  if (f[K_DEATHS].key)
+    lf_get_int (r, &f[K_DEATHS], 1, LABO_SUPERVISE_MAX_DEATHS, &sv->give_up_deaths);
+  if (f[K_WITHIN].key)
+    lf_get_duration (r, &f[K_WITHIN], 1000, MINUTES (24 * 60), &sv->give_up_within_ms);
+}
+
+/* supervise.probe: how a node is asked whether it serves. */
+static void
+read_probe (struct lf_reader *r, yaml_node_t *map, const char *where,
+            struct labo_supervise *sv)
+{
+  enum { K_INTERVAL, K_TIMEOUT, K_FAILURES, K_GRACE, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_INTERVAL] = LF_FIELD ("interval"),
+    [K_TIMEOUT] = LF_FIELD ("timeout"),
+    [K_FAILURES] = LF_FIELD ("failures"),
+    [K_GRACE] = LF_FIELD ("grace"),
+  };
+  cleanup_free char *in_probe = xasprintf ("%s.probe", where);
+
+  lf_read_fields (r, map, in_probe, f, N_KEYS);
+  if (f[K_INTERVAL].key
+      && lf_get_duration (r, &f[K_INTERVAL], 0, MINUTES (10), &sv->probe_interval_ms)
+      && sv->probe_interval_ms > 0 && sv->probe_interval_ms < 100)
+    lf_error (&r->c, lf_pos_of (r, f[K_INTERVAL].val),
+              "probe interval %dms is under 100ms: give 0s (no probes) or 100ms or more",
+              sv->probe_interval_ms);
+  if (f[K_TIMEOUT].key)
+    lf_get_duration (r, &f[K_TIMEOUT], 10, MINUTES (1), &sv->probe_timeout_ms);
+  if (f[K_FAILURES].key)
+    lf_get_int (r, &f[K_FAILURES], 1, 100, &sv->probe_failures);
+  if (f[K_GRACE].key)
+    lf_get_duration (r, &f[K_GRACE], 0, MINUTES (60), &sv->probe_grace_ms);
+}
+
 /* `supervise` (at the top level, or in a node): every key optional, each
  * one given overriding *sv; `where` names the mapping ("in supervise").
  * *initial_unsure says whether sv's backoff.initial is known (one of the
@@ -1103,9 +1185,6 @@ read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where
                 struct labo_supervise *sv, bool *initial_unsure)
 {
   enum { K_RESTART, K_MIN_GAP, K_BACKOFF, K_GIVE_UP, K_PROBE, N_KEYS };
-  enum { K_INITIAL, K_MAX, K_RESET, N_BACKOFF_KEYS };
-  enum { K_DEATHS, K_WITHIN, N_GIVE_UP_KEYS };
-  enum { K_INTERVAL, K_TIMEOUT, K_FAILURES, K_GRACE, N_PROBE_KEYS };
   struct lf_field g[N_KEYS] = {
     [K_RESTART] = LF_FIELD ("restart"),
     [K_MIN_GAP] = LF_FIELD ("min_gap"),
@@ -1113,24 +1192,6 @@ read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where
     [K_GIVE_UP] = LF_FIELD ("give_up"),
     [K_PROBE] = LF_FIELD ("probe"),
   };
-  struct lf_field b[N_BACKOFF_KEYS] = {
-    [K_INITIAL] = LF_FIELD ("initial"),
-    [K_MAX] = LF_FIELD ("max"),
-    [K_RESET] = LF_FIELD ("reset"),
-  };
-  struct lf_field gu[N_GIVE_UP_KEYS] = {
-    [K_DEATHS] = LF_FIELD ("deaths"),
-    [K_WITHIN] = LF_FIELD ("within"),
-  };
-  struct lf_field pr[N_PROBE_KEYS] = {
-    [K_INTERVAL] = LF_FIELD ("interval"),
-    [K_TIMEOUT] = LF_FIELD ("timeout"),
-    [K_FAILURES] = LF_FIELD ("failures"),
-    [K_GRACE] = LF_FIELD ("grace"),
-  };
-  cleanup_free char *in_backoff = xasprintf ("%s.backoff", where);
-  cleanup_free char *in_give_up = xasprintf ("%s.give_up", where);
-  cleanup_free char *in_probe = xasprintf ("%s.probe", where);
   yaml_node_t *map;
   bool ok;
 
@@ -1149,51 +1210,11 @@ read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where
   if (g[K_BACKOFF].key && (map = lf_get_mapping (r, &g[K_BACKOFF], "'backoff'", &ok)) == NULL)
     *initial_unsure |= !ok;
   if (g[K_BACKOFF].key && map)
-    {
-      lf_read_fields (r, map, in_backoff, b, N_BACKOFF_KEYS);
-      if (b[K_INITIAL].key)
-        *initial_unsure
-          = !lf_get_duration (r, &b[K_INITIAL], 0, MINUTES (10), &sv->backoff_ms);
-      else
-        *initial_unsure |= lf_unsure (&b[K_INITIAL]);
-      if (b[K_MAX].key)
-        lf_get_duration (r, &b[K_MAX], 0, MINUTES (60), &sv->backoff_max_ms);
-      if (b[K_RESET].key)
-        lf_get_duration (r, &b[K_RESET], 0, MINUTES (60), &sv->backoff_reset_ms);
-      /* against an initial delay the file gave, or the default */
-      if (b[K_MAX].key && !*initial_unsure && sv->backoff_max_ms < sv->backoff_ms)
-        {
-          char a[24], c[24];
-          lf_error (&r->c, lf_pos_of (r, b[K_MAX].val),
-                    "backoff max %s is less than its initial delay %s", 
-                    labo_duration_format (sv->backoff_max_ms, a),
-                    labo_duration_format (sv->backoff_ms, c));
-        }
-    }
+    read_backoff (r, map, where, sv, initial_unsure);
   if (g[K_GIVE_UP].key && (map = lf_get_mapping (r, &g[K_GIVE_UP], "'give_up'", &ok)))
-    {
-      lf_read_fields (r, map, in_give_up, gu, N_GIVE_UP_KEYS);
-      if (gu[K_DEATHS].key)
-        lf_get_int (r, &gu[K_DEATHS], 1, LABO_SUPERVISE_MAX_DEATHS, &sv->give_up_deaths);
-      if (gu[K_WITHIN].key)
-        lf_get_duration (r, &gu[K_WITHIN], 1000, MINUTES (24 * 60), &sv->give_up_within_ms);
-    }
+    read_give_up (r, map, where, sv);
   if (g[K_PROBE].key && (map = lf_get_mapping (r, &g[K_PROBE], "'probe'", &ok)))
-    {
-      lf_read_fields (r, map, in_probe, pr, N_PROBE_KEYS);
-      if (pr[K_INTERVAL].key
-          && lf_get_duration (r, &pr[K_INTERVAL], 0, MINUTES (10), &sv->probe_interval_ms)
-          && sv->probe_interval_ms > 0 && sv->probe_interval_ms < 100)
-        lf_error (&r->c, lf_pos_of (r, pr[K_INTERVAL].val),
-                  "probe interval %dms is under 100ms: give 0s (no probes) or 100ms or more",
-                  sv->probe_interval_ms);
-      if (pr[K_TIMEOUT].key)
-        lf_get_duration (r, &pr[K_TIMEOUT], 10, MINUTES (1), &sv->probe_timeout_ms);
-      if (pr[K_FAILURES].key)
-        lf_get_int (r, &pr[K_FAILURES], 1, 100, &sv->probe_failures);
-      if (pr[K_GRACE].key)
-        lf_get_duration (r, &pr[K_GRACE], 0, MINUTES (60), &sv->probe_grace_ms);
-    }
+    read_probe (r, map, where, sv);
 }
 
 static void
