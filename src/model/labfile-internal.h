@@ -238,7 +238,11 @@ const char *lf_suggest (const char *s, const char *const *cand, size_t n);
 const char *lf_suggest_within (const char *s, const char *const *cand, size_t n,
                                size_t *budget);
 /* Reads mapping map into f[0..nf): unknown, repeated and non-scalar keys
- * are reported; `where` names the mapping ("in link"). */
+ * are reported; `where` names the mapping ("in link").  Readers name the
+ * keys of a mapping with an enum and build f with designated initializers
+ * ([K_HOST] = LF_FIELD ("host")), so that a key is read by its name, never
+ * by a position that could drift; f's order is the order "valid keys: ..."
+ * lists them in and the one "did you mean" prefers among equals. */
 void lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where,
                      struct lf_field *f, size_t nf);
 /* False after reporting that f is missing, at `at` (or silently, when an

@@ -275,7 +275,13 @@ lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct
   if (nf > 32)
     abort (); /* no mapping of the formats has more keys (a scenario step has 19) */
   for (size_t i = 0; i < nf; i++)
-    names[i] = f[i].name;
+    {
+      /* the key tables are built with designated initializers: one that
+       * skips a key leaves a hole, which would read as no key at all */
+      if (f[i].name == NULL)
+        abort ();
+      names[i] = f[i].name;
+    }
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
        p++)
     {

@@ -388,36 +388,41 @@ read_root (struct lf_reader *r, size_t s, const struct lf_field *rootf)
   struct labo_segment *seg = &lab->segments[s];
   struct lf_segment_aux *aux = &r->c.seg_aux[s];
   cleanup_free char *where = xasprintf ("in root of segment '%s'", seg->name);
-  struct lf_field f[] = { LF_FIELD ("address"), LF_FIELD ("ifname"), LF_FIELD ("allow"),
-                          LF_FIELD ("expose") };
+  enum { K_ADDRESS, K_IFNAME, K_ALLOW, K_EXPOSE, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_ADDRESS] = LF_FIELD ("address"),
+    [K_IFNAME] = LF_FIELD ("ifname"),
+    [K_ALLOW] = LF_FIELD ("allow"),
+    [K_EXPOSE] = LF_FIELD ("expose"),
+  };
   struct labo_prefix p;
   bool has_len = false, addr_ok;
 
   seg->root_pos = lf_pos_of (r, rootf->key);
   if (rootf->val->type == YAML_MAPPING_NODE)
     {
-      lf_read_fields (r, rootf->val, where, f, 4);
-      if (f[2].key)
-        read_portranges (r, &f[2], &seg->root_allow, &seg->n_root_allow);
-      if (f[3].key)
-        read_portranges (r, &f[3], &seg->root_expose, &seg->n_root_expose);
-      if (!lf_require (r, &f[0], seg->root_pos, where))
+      lf_read_fields (r, rootf->val, where, f, N_KEYS);
+      if (f[K_ALLOW].key)
+        read_portranges (r, &f[K_ALLOW], &seg->root_allow, &seg->n_root_allow);
+      if (f[K_EXPOSE].key)
+        read_portranges (r, &f[K_EXPOSE], &seg->root_expose, &seg->n_root_expose);
+      if (!lf_require (r, &f[K_ADDRESS], seg->root_pos, where))
         return;
     }
   else
     {
       /* the short form: the address alone */
-      f[0].key = rootf->key;
-      f[0].val = rootf->val;
-      f[0].name = "root";
+      f[K_ADDRESS].key = rootf->key;
+      f[K_ADDRESS].val = rootf->val;
+      f[K_ADDRESS].name = "root";
     }
-  aux->root_addr_pos = lf_val_pos (r, &f[0]);
-  addr_ok = get_address (r, &f[0], true, &p, &has_len)
+  aux->root_addr_pos = lf_val_pos (r, &f[K_ADDRESS]);
+  addr_ok = get_address (r, &f[K_ADDRESS], true, &p, &has_len)
             && check_segment_addr (r, s, &p, has_len, aux->root_addr_pos);
-  if (f[1].key)
+  if (f[K_IFNAME].key)
     {
-      const char *ifn = lf_get_string (r, &f[1], "an interface name");
-      if (ifn && check_ifname (r, ifn, lf_pos_of (r, f[1].val)))
+      const char *ifn = lf_get_string (r, &f[K_IFNAME], "an interface name");
+      if (ifn && check_ifname (r, ifn, lf_pos_of (r, f[K_IFNAME].val)))
         {
           strcpy (seg->root_ifname, ifn);
           aux->root_ifname_ok = true;
@@ -452,8 +457,12 @@ read_segment (struct lf_reader *r, size_t s, yaml_node_t *k, yaml_node_t *v)
   struct labo_segment *seg = &r->c.lab->segments[s];
   cleanup_free char *where = xasprintf ("in segment '%s'", seg->name);
   cleanup_free char *label = xasprintf ("segment '%s'", seg->name);
-  struct lf_field f[]
-    = { LF_FIELD ("subnet"), LF_FIELD ("mtu"), LF_FIELD ("root") };
+  enum { K_SUBNET, K_MTU, K_ROOT, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_SUBNET] = LF_FIELD ("subnet"),
+    [K_MTU] = LF_FIELD ("mtu"),
+    [K_ROOT] = LF_FIELD ("root"),
+  };
   struct lf_field self = { seg->name, k, v, NULL };
   yaml_node_t *map;
   bool ok;
@@ -462,17 +471,17 @@ read_segment (struct lf_reader *r, size_t s, yaml_node_t *k, yaml_node_t *v)
   if (!ok)
     return;
   if (map)
-    lf_read_fields (r, map, where, f, 3);
-  if (lf_require (r, &f[0], seg->pos, where))
+    lf_read_fields (r, map, where, f, N_KEYS);
+  if (lf_require (r, &f[K_SUBNET], seg->pos, where))
     r->c.seg_aux[s].subnet_ok
-      = get_network (r, &f[0], "subnet", "an IPv4 network like 203.0.113.0/24", 8, 30,
+      = get_network (r, &f[K_SUBNET], "subnet", "an IPv4 network like 203.0.113.0/24", 8, 30,
                      &seg->subnet);
-  if (f[0].key)
-    seg->subnet_pos = lf_val_pos (r, &f[0]);
-  if (f[1].key)
-    lf_get_int (r, &f[1], 68, 65535, &seg->mtu);
-  if (f[2].key)
-    read_root (r, s, &f[2]);
+  if (f[K_SUBNET].key)
+    seg->subnet_pos = lf_val_pos (r, &f[K_SUBNET]);
+  if (f[K_MTU].key)
+    lf_get_int (r, &f[K_MTU], 68, 65535, &seg->mtu);
+  if (f[K_ROOT].key)
+    read_root (r, s, &f[K_ROOT]);
 }
 
 static void
@@ -581,10 +590,13 @@ read_link_ifname (struct lf_reader *r, size_t li, int e, const struct lf_field *
 static void
 read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
 {
-  struct lf_field f[] = { LF_FIELD ("segment"),
-                          LF_FIELD ("address"),
-                          LF_FIELD ("ifname"),
-                          LF_FIELD ("mtu") };
+  enum { K_SEGMENT, K_ADDRESS, K_IFNAME, K_MTU, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_SEGMENT] = LF_FIELD ("segment"),
+    [K_ADDRESS] = LF_FIELD ("address"),
+    [K_IFNAME] = LF_FIELD ("ifname"),
+    [K_MTU] = LF_FIELD ("mtu"),
+  };
   struct labo_pos pos = lf_pos_of (r, item);
   struct labo_link *l = new_link (r, LABO_LINK_SEGMENT, pos);
   size_t li = r->c.lab->n_links - 1;
@@ -595,23 +607,23 @@ read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
     return;
   aux = &r->c.link_aux[li];
   l->a.host = h;
-  lf_read_fields (r, item, "in link", f, 4);
-  if (lf_require (r, &f[0], pos, "in link")
-      && (name = lf_get_string (r, &f[0], "a segment name")))
-    l->segment = find_segment (r, name, lf_pos_of (r, f[0].val));
+  lf_read_fields (r, item, "in link", f, N_KEYS);
+  if (lf_require (r, &f[K_SEGMENT], pos, "in link")
+      && (name = lf_get_string (r, &f[K_SEGMENT], "a segment name")))
+    l->segment = find_segment (r, name, lf_pos_of (r, f[K_SEGMENT].val));
   if (l->segment == LF_NONE)
     aux->flags[0] |= LF_EP_UNRESOLVED;
   else
     l->mtu = r->c.lab->segments[l->segment].mtu;
-  read_link_ifname (r, li, 0, &f[2]);
-  if (f[3].key)
-    lf_get_int (r, &f[3], 68, 65535, &l->mtu);
-  if (f[1].key)
+  read_link_ifname (r, li, 0, &f[K_IFNAME]);
+  if (f[K_MTU].key)
+    lf_get_int (r, &f[K_MTU], 68, 65535, &l->mtu);
+  if (f[K_ADDRESS].key)
     {
       struct labo_prefix p;
       bool has_len;
-      l->a.addr_pos = lf_val_pos (r, &f[1]);
-      if (get_address (r, &f[1], true, &p, &has_len) && l->segment != LF_NONE
+      l->a.addr_pos = lf_val_pos (r, &f[K_ADDRESS]);
+      if (get_address (r, &f[K_ADDRESS], true, &p, &has_len) && l->segment != LF_NONE
           && check_segment_addr (r, l->segment, &p, has_len, l->a.addr_pos))
         {
           l->a.has_addr = true;
@@ -620,7 +632,7 @@ read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
       else
         aux->flags[0] |= LF_EP_ADDR_BAD;
     }
-  else if (lf_unsure (&f[1]))
+  else if (lf_unsure (&f[K_ADDRESS]))
     aux->flags[0] |= LF_EP_ADDR_BAD;
 }
 
@@ -629,27 +641,31 @@ read_route (struct lf_reader *r, size_t h, yaml_node_t *item)
 {
   struct labo_host *host = &r->c.lab->hosts[h];
   static const char to_want[] = "'default' or an IPv4 network like 198.51.100.0/24";
-  struct lf_field f[] = { LF_FIELD ("to"), LF_FIELD ("via") };
+  enum { K_TO, K_VIA, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_TO] = LF_FIELD ("to"),
+    [K_VIA] = LF_FIELD ("via"),
+  };
   struct labo_pos pos = lf_pos_of (r, item);
   struct labo_route rt = { .pos = pos };
   struct lf_route_aux *aux;
   bool ok = true, has_len;
   const char *s;
 
-  lf_read_fields (r, item, "in route", f, 2);
-  ok &= lf_require (r, &f[0], pos, "in route");
-  ok &= lf_require (r, &f[1], pos, "in route");
-  if (f[0].key && (s = lf_get_string (r, &f[0], to_want)))
+  lf_read_fields (r, item, "in route", f, N_KEYS);
+  ok &= lf_require (r, &f[K_TO], pos, "in route");
+  ok &= lf_require (r, &f[K_VIA], pos, "in route");
+  if (f[K_TO].key && (s = lf_get_string (r, &f[K_TO], to_want)))
     {
       if (strcmp (s, "default") != 0)
-        ok &= get_network (r, &f[0], "route destination", to_want, 0, 32, &rt.dst);
+        ok &= get_network (r, &f[K_TO], "route destination", to_want, 0, 32, &rt.dst);
     }
   else
     ok = false;
-  if (f[1].key)
+  if (f[K_VIA].key)
     {
       struct labo_prefix via;
-      if (get_address (r, &f[1], false, &via, &has_len))
+      if (get_address (r, &f[K_VIA], false, &via, &has_len))
         rt.via = via.addr;
       else
         ok = false;
@@ -660,8 +676,8 @@ read_route (struct lf_reader *r, size_t h, yaml_node_t *item)
   aux = labo_array_push (&r->c.route_aux, &r->c.n_route_aux, sizeof *aux);
   aux->host = h;
   aux->route = host->n_routes - 1;
-  aux->to_pos = lf_val_pos (r, &f[0]);
-  aux->via_pos = lf_val_pos (r, &f[1]);
+  aux->to_pos = lf_val_pos (r, &f[K_TO]);
+  aux->via_pos = lf_val_pos (r, &f[K_VIA]);
 }
 
 /* Reads the items of the sequence in field f, each a mapping, with fn.
@@ -729,7 +745,11 @@ read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
   static const char want[] = "'manager' or 'worker'";
   struct labo_host *host = &r->c.lab->hosts[h];
   cleanup_free char *where = xasprintf ("in docker of host '%s'", host->name);
-  struct lf_field g[] = { LF_FIELD ("role"), LF_FIELD ("api_tcp") };
+  enum { K_ROLE, K_API_TCP, N_KEYS };
+  struct lf_field g[N_KEYS] = {
+    [K_ROLE] = LF_FIELD ("role"),
+    [K_API_TCP] = LF_FIELD ("api_tcp"),
+  };
   const struct lf_field *role = f;
   cleanup_free char *shown = NULL;
   const char *s, *sugg;
@@ -737,20 +757,20 @@ read_docker (struct lf_reader *r, size_t h, const struct lf_field *f)
   r->c.host_aux[h].docker_bad = true; /* until proven good */
   if (f->val->type == YAML_MAPPING_NODE)
     {
-      lf_read_fields (r, f->val, where, g, 2);
-      if (g[1].key)
-        read_api_tcp (r, &g[1], host);
-      if (g[0].key == NULL && !lf_docker_checked (&r->c))
+      lf_read_fields (r, f->val, where, g, N_KEYS);
+      if (g[K_API_TCP].key)
+        read_api_tcp (r, &g[K_API_TCP], host);
+      if (g[K_ROLE].key == NULL && !lf_docker_checked (&r->c))
         {
           /* under 'runtime: process' (or a runtime not known) a host
            * without a role is a host without Docker, which is all the
            * process runtime needs */
-          r->c.host_aux[h].docker_bad = lf_unsure (&g[0]);
+          r->c.host_aux[h].docker_bad = lf_unsure (&g[K_ROLE]);
           return;
         }
-      if (!lf_require (r, &g[0], lf_pos_of (r, f->key), where))
+      if (!lf_require (r, &g[K_ROLE], lf_pos_of (r, f->key), where))
         return;
-      role = &g[0];
+      role = &g[K_ROLE];
     }
   else if (f->val->type != YAML_SCALAR_NODE || lf_is_null (f->val))
     {
@@ -787,8 +807,13 @@ read_host (struct lf_reader *r, size_t h, yaml_node_t *k, yaml_node_t *v)
 {
   cleanup_free char *where = xasprintf ("in host '%s'", r->c.lab->hosts[h].name);
   cleanup_free char *label = xasprintf ("host '%s'", r->c.lab->hosts[h].name);
-  struct lf_field f[] = { LF_FIELD ("links"), LF_FIELD ("routes"), LF_FIELD ("forward"),
-                          LF_FIELD ("docker") };
+  enum { K_LINKS, K_ROUTES, K_FORWARD, K_DOCKER, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_LINKS] = LF_FIELD ("links"),
+    [K_ROUTES] = LF_FIELD ("routes"),
+    [K_FORWARD] = LF_FIELD ("forward"),
+    [K_DOCKER] = LF_FIELD ("docker"),
+  };
   struct lf_field self = { r->c.lab->hosts[h].name, k, v, NULL };
   struct lf_host_aux *aux = &r->c.host_aux[h];
   yaml_node_t *map;
@@ -801,19 +826,19 @@ read_host (struct lf_reader *r, size_t h, yaml_node_t *k, yaml_node_t *v)
       aux->docker_bad = aux->addr_unsure = !ok;
       return;
     }
-  lf_read_fields (r, map, where, f, 4);
-  if (f[0].key)
-    aux->addr_unsure = !read_items (r, h, &f[0], "a link", read_host_link);
+  lf_read_fields (r, map, where, f, N_KEYS);
+  if (f[K_LINKS].key)
+    aux->addr_unsure = !read_items (r, h, &f[K_LINKS], "a link", read_host_link);
   else
-    aux->addr_unsure = lf_unsure (&f[0]);
-  if (f[1].key)
-    read_items (r, h, &f[1], "a route", read_route);
-  if (f[2].key)
-    lf_get_bool (r, &f[2], &r->c.lab->hosts[h].forward);
-  if (f[3].key)
-    read_docker (r, h, &f[3]);
+    aux->addr_unsure = lf_unsure (&f[K_LINKS]);
+  if (f[K_ROUTES].key)
+    read_items (r, h, &f[K_ROUTES], "a route", read_route);
+  if (f[K_FORWARD].key)
+    lf_get_bool (r, &f[K_FORWARD], &r->c.lab->hosts[h].forward);
+  if (f[K_DOCKER].key)
+    read_docker (r, h, &f[K_DOCKER]);
   else
-    aux->docker_bad = lf_unsure (&f[3]);
+    aux->docker_bad = lf_unsure (&f[K_DOCKER]);
 }
 
 static void
@@ -888,8 +913,12 @@ read_hosts (struct lf_reader *r, const struct lf_field *f)
 static void
 read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
 {
-  struct lf_field f[]
-    = { LF_FIELD ("host"), LF_FIELD ("ifname"), LF_FIELD ("address") };
+  enum { K_HOST, K_IFNAME, K_ADDRESS, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_HOST] = LF_FIELD ("host"),
+    [K_IFNAME] = LF_FIELD ("ifname"),
+    [K_ADDRESS] = LF_FIELD ("address"),
+  };
   struct labo_link *l = &r->c.lab->links[li];
   struct lf_link_aux *aux = &r->c.link_aux[li];
   struct labo_endpoint *ep = e ? &l->b : &l->a;
@@ -897,29 +926,29 @@ read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
   const char *name;
 
   ep->pos = pos;
-  lf_read_fields (r, item, "in endpoint", f, 3);
-  if (lf_require (r, &f[0], pos, "in endpoint")
-      && (name = lf_get_string (r, &f[0], "a host name")))
+  lf_read_fields (r, item, "in endpoint", f, N_KEYS);
+  if (lf_require (r, &f[K_HOST], pos, "in endpoint")
+      && (name = lf_get_string (r, &f[K_HOST], "a host name")))
     {
-      aux->host_pos[e] = lf_pos_of (r, f[0].val);
+      aux->host_pos[e] = lf_pos_of (r, f[K_HOST].val);
       ep->host = find_host (r, name, aux->host_pos[e]);
     }
   if (ep->host == LF_NONE)
     aux->flags[e] |= LF_EP_UNRESOLVED;
-  if (ep->host == LF_NONE && (f[2].key || lf_unsure (&f[2])))
+  if (ep->host == LF_NONE && (f[K_ADDRESS].key || lf_unsure (&f[K_ADDRESS])))
     r->c.addrs_unsure = true; /* some host may have this address */
-  read_link_ifname (r, li, e, &f[1]);
-  if (lf_unsure (&f[2]))
+  read_link_ifname (r, li, e, &f[K_IFNAME]);
+  if (lf_unsure (&f[K_ADDRESS]))
     aux->flags[e] |= LF_EP_ADDR_BAD;
-  if (f[2].key)
+  if (f[K_ADDRESS].key)
     {
       struct labo_prefix p;
       bool has_len;
       char b[20];
       uint32_t mask;
-      const char *s = lf_get_string (r, &f[2], "an IPv4 address like 10.0.0.1/30");
+      const char *s = lf_get_string (r, &f[K_ADDRESS], "an IPv4 address like 10.0.0.1/30");
 
-      ep->addr_pos = lf_val_pos (r, &f[2]);
+      ep->addr_pos = lf_val_pos (r, &f[K_ADDRESS]);
       aux->flags[e] |= LF_EP_ADDR_BAD; /* until proven good */
       if (s == NULL)
         return;
@@ -961,7 +990,11 @@ read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
 static void
 read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
 {
-  struct lf_field f[] = { LF_FIELD ("endpoints"), LF_FIELD ("mtu") };
+  enum { K_ENDPOINTS, K_MTU, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_ENDPOINTS] = LF_FIELD ("endpoints"),
+    [K_MTU] = LF_FIELD ("mtu"),
+  };
   struct labo_pos pos = lf_pos_of (r, item);
   bool addrs_unsure = r->c.addrs_unsure;
   size_t li;
@@ -972,19 +1005,19 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
     return;
   li = r->c.lab->n_links - 1;
   r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = LF_EP_UNRESOLVED;
-  lf_read_fields (r, item, "in p2p link", f, 2);
-  if (f[1].key)
-    lf_get_int (r, &f[1], 68, 65535, &r->c.lab->links[li].mtu);
+  lf_read_fields (r, item, "in p2p link", f, N_KEYS);
+  if (f[K_MTU].key)
+    lf_get_int (r, &f[K_MTU], 68, 65535, &r->c.lab->links[li].mtu);
   /* until its endpoints are read: some hosts may have addresses on it */
   r->c.addrs_unsure = true;
-  if (!lf_require (r, &f[0], pos, "in p2p link"))
+  if (!lf_require (r, &f[K_ENDPOINTS], pos, "in p2p link"))
     return;
-  if (f[0].val->type != YAML_SEQUENCE_NODE)
+  if (f[K_ENDPOINTS].val->type != YAML_SEQUENCE_NODE)
     {
-      lf_wrong_type (r, &f[0], "a sequence of two endpoints");
+      lf_wrong_type (r, &f[K_ENDPOINTS], "a sequence of two endpoints");
       return;
     }
-  eps = f[0].val;
+  eps = f[K_ENDPOINTS].val;
   n = (size_t) (eps->data.sequence.items.top - eps->data.sequence.items.start);
   if (n != 2)
     {
@@ -1018,7 +1051,11 @@ static void
 read_swarm (struct lf_reader *r, const struct lf_field *f)
 {
   struct labo_swarm *sw = &r->c.lab->swarm;
-  struct lf_field g[] = { LF_FIELD ("address_pool"), LF_FIELD ("subnet_size") };
+  enum { K_ADDRESS_POOL, K_SUBNET_SIZE, N_KEYS };
+  struct lf_field g[N_KEYS] = {
+    [K_ADDRESS_POOL] = LF_FIELD ("address_pool"),
+    [K_SUBNET_SIZE] = LF_FIELD ("subnet_size"),
+  };
   struct labo_prefix pool;
   yaml_node_t *map;
   bool ok;
@@ -1028,23 +1065,23 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
   sw->pos = lf_pos_of (r, f->key);
   map = lf_get_mapping (r, f, "'swarm'", &ok);
   if (map)
-    lf_read_fields (r, map, "in swarm", g, 2);
-  if (g[0].key)
+    lf_read_fields (r, map, "in swarm", g, N_KEYS);
+  if (g[K_ADDRESS_POOL].key)
     {
-      r->c.pool_pos = lf_val_pos (r, &g[0]);
-      if (get_network (r, &g[0], "address pool", "an IPv4 network like 10.128.0.0/16", 8, 28,
-                       &pool))
+      r->c.pool_pos = lf_val_pos (r, &g[K_ADDRESS_POOL]);
+      if (get_network (r, &g[K_ADDRESS_POOL], "address pool",
+                       "an IPv4 network like 10.128.0.0/16", 8, 28, &pool))
         sw->address_pool = pool;
       else
         r->c.pool_bad = true;
     }
   else
-    r->c.pool_bad = lf_unsure (&g[0]); /* not known: the default may not be it */
-  if (g[1].key && lf_get_int (r, &g[1], 9, 29, &size))
+    r->c.pool_bad = lf_unsure (&g[K_ADDRESS_POOL]); /* not known: the default may not be it */
+  if (g[K_SUBNET_SIZE].key && lf_get_int (r, &g[K_SUBNET_SIZE], 9, 29, &size))
     {
       char b[20];
       if (!r->c.pool_bad && size <= sw->address_pool.len)
-        lf_error (&r->c, lf_pos_of (r, g[1].val),
+        lf_error (&r->c, lf_pos_of (r, g[K_SUBNET_SIZE].val),
                   "subnet_size %d must be more than the address pool's prefix length (%s): "
                   "Swarm cuts subnets of that size out of the pool",
                   size, labo_prefix_format (&sw->address_pool, b));
@@ -1057,6 +1094,88 @@ read_swarm (struct lf_reader *r, const struct lf_field *f)
 
 #define MINUTES(m) ((m) * 60000)
 
+/* supervise.backoff: the delays between restarts after quick deaths.
+ * *initial_unsure as read_supervise says. */
+static void
+read_backoff (struct lf_reader *r, yaml_node_t *map, const char *where,
+              struct labo_supervise *sv, bool *initial_unsure)
+{
+  enum { K_INITIAL, K_MAX, K_RESET, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_INITIAL] = LF_FIELD ("initial"),
+    [K_MAX] = LF_FIELD ("max"),
+    [K_RESET] = LF_FIELD ("reset"),
+  };
+  cleanup_free char *in_backoff = xasprintf ("%s.backoff", where);
+
+  lf_read_fields (r, map, in_backoff, f, N_KEYS);
+  if (f[K_INITIAL].key)
+    *initial_unsure = !lf_get_duration (r, &f[K_INITIAL], 0, MINUTES (10), &sv->backoff_ms);
+  else
+    *initial_unsure |= lf_unsure (&f[K_INITIAL]);
+  if (f[K_MAX].key)
+    lf_get_duration (r, &f[K_MAX], 0, MINUTES (60), &sv->backoff_max_ms);
+  if (f[K_RESET].key)
+    lf_get_duration (r, &f[K_RESET], 0, MINUTES (60), &sv->backoff_reset_ms);
+  /* against an initial delay the file gave, or the default */
+  if (f[K_MAX].key && !*initial_unsure && sv->backoff_max_ms < sv->backoff_ms)
+    {
+      char a[24], c[24];
+      lf_error (&r->c, lf_pos_of (r, f[K_MAX].val),
+                "backoff max %s is less than its initial delay %s",
+                labo_duration_format (sv->backoff_max_ms, a),
+                labo_duration_format (sv->backoff_ms, c));
+    }
+}
+
+/* supervise.give_up: so many deaths within so long, and no more restarts. */
+static void
+read_give_up (struct lf_reader *r, yaml_node_t *map, const char *where,
+              struct labo_supervise *sv)
+{
+  enum { K_DEATHS, K_WITHIN, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_DEATHS] = LF_FIELD ("deaths"),
+    [K_WITHIN] = LF_FIELD ("within"),
+  };
+  cleanup_free char *in_give_up = xasprintf ("%s.give_up", where);
+
+  lf_read_fields (r, map, in_give_up, f, N_KEYS);
+  if (f[K_DEATHS].key)
+    lf_get_int (r, &f[K_DEATHS], 1, LABO_SUPERVISE_MAX_DEATHS, &sv->give_up_deaths);
+  if (f[K_WITHIN].key)
+    lf_get_duration (r, &f[K_WITHIN], 1000, MINUTES (24 * 60), &sv->give_up_within_ms);
+}
+
+/* supervise.probe: how a node is asked whether it serves. */
+static void
+read_probe (struct lf_reader *r, yaml_node_t *map, const char *where,
+            struct labo_supervise *sv)
+{
+  enum { K_INTERVAL, K_TIMEOUT, K_FAILURES, K_GRACE, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_INTERVAL] = LF_FIELD ("interval"),
+    [K_TIMEOUT] = LF_FIELD ("timeout"),
+    [K_FAILURES] = LF_FIELD ("failures"),
+    [K_GRACE] = LF_FIELD ("grace"),
+  };
+  cleanup_free char *in_probe = xasprintf ("%s.probe", where);
+
+  lf_read_fields (r, map, in_probe, f, N_KEYS);
+  if (f[K_INTERVAL].key
+      && lf_get_duration (r, &f[K_INTERVAL], 0, MINUTES (10), &sv->probe_interval_ms)
+      && sv->probe_interval_ms > 0 && sv->probe_interval_ms < 100)
+    lf_error (&r->c, lf_pos_of (r, f[K_INTERVAL].val),
+              "probe interval %dms is under 100ms: give 0s (no probes) or 100ms or more",
+              sv->probe_interval_ms);
+  if (f[K_TIMEOUT].key)
+    lf_get_duration (r, &f[K_TIMEOUT], 10, MINUTES (1), &sv->probe_timeout_ms);
+  if (f[K_FAILURES].key)
+    lf_get_int (r, &f[K_FAILURES], 1, 100, &sv->probe_failures);
+  if (f[K_GRACE].key)
+    lf_get_duration (r, &f[K_GRACE], 0, MINUTES (60), &sv->probe_grace_ms);
+}
+
 /* `supervise` (at the top level, or in a node): every key optional, each
  * one given overriding *sv; `where` names the mapping ("in supervise").
  * *initial_unsure says whether sv's backoff.initial is known (one of the
@@ -1065,15 +1184,14 @@ static void
 read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where,
                 struct labo_supervise *sv, bool *initial_unsure)
 {
-  struct lf_field g[] = { LF_FIELD ("restart"), LF_FIELD ("min_gap"), LF_FIELD ("backoff"),
-                          LF_FIELD ("give_up"), LF_FIELD ("probe") };
-  struct lf_field b[] = { LF_FIELD ("initial"), LF_FIELD ("max"), LF_FIELD ("reset") };
-  struct lf_field gu[] = { LF_FIELD ("deaths"), LF_FIELD ("within") };
-  struct lf_field pr[] = { LF_FIELD ("interval"), LF_FIELD ("timeout"), LF_FIELD ("failures"),
-                           LF_FIELD ("grace") };
-  cleanup_free char *in_backoff = xasprintf ("%s.backoff", where);
-  cleanup_free char *in_give_up = xasprintf ("%s.give_up", where);
-  cleanup_free char *in_probe = xasprintf ("%s.probe", where);
+  enum { K_RESTART, K_MIN_GAP, K_BACKOFF, K_GIVE_UP, K_PROBE, N_KEYS };
+  struct lf_field g[N_KEYS] = {
+    [K_RESTART] = LF_FIELD ("restart"),
+    [K_MIN_GAP] = LF_FIELD ("min_gap"),
+    [K_BACKOFF] = LF_FIELD ("backoff"),
+    [K_GIVE_UP] = LF_FIELD ("give_up"),
+    [K_PROBE] = LF_FIELD ("probe"),
+  };
   yaml_node_t *map;
   bool ok;
 
@@ -1083,58 +1201,20 @@ read_supervise (struct lf_reader *r, const struct lf_field *f, const char *where
       *initial_unsure |= !ok;
       return;
     }
-  lf_read_fields (r, map, where, g, 5);
-  if (g[0].key)
-    lf_get_bool (r, &g[0], &sv->restart);
-  if (g[1].key)
-    lf_get_duration (r, &g[1], 0, MINUTES (10), &sv->min_gap_ms);
-  *initial_unsure |= lf_unsure (&g[2]);
-  if (g[2].key && (map = lf_get_mapping (r, &g[2], "'backoff'", &ok)) == NULL)
+  lf_read_fields (r, map, where, g, N_KEYS);
+  if (g[K_RESTART].key)
+    lf_get_bool (r, &g[K_RESTART], &sv->restart);
+  if (g[K_MIN_GAP].key)
+    lf_get_duration (r, &g[K_MIN_GAP], 0, MINUTES (10), &sv->min_gap_ms);
+  *initial_unsure |= lf_unsure (&g[K_BACKOFF]);
+  if (g[K_BACKOFF].key && (map = lf_get_mapping (r, &g[K_BACKOFF], "'backoff'", &ok)) == NULL)
     *initial_unsure |= !ok;
-  if (g[2].key && map)
-    {
-      lf_read_fields (r, map, in_backoff, b, 3);
-      if (b[0].key)
-        *initial_unsure = !lf_get_duration (r, &b[0], 0, MINUTES (10), &sv->backoff_ms);
-      else
-        *initial_unsure |= lf_unsure (&b[0]);
-      if (b[1].key)
-        lf_get_duration (r, &b[1], 0, MINUTES (60), &sv->backoff_max_ms);
-      if (b[2].key)
-        lf_get_duration (r, &b[2], 0, MINUTES (60), &sv->backoff_reset_ms);
-      /* against an initial delay the file gave, or the default */
-      if (b[1].key && !*initial_unsure && sv->backoff_max_ms < sv->backoff_ms)
-        {
-          char a[24], c[24];
-          lf_error (&r->c, lf_pos_of (r, b[1].val),
-                    "backoff max %s is less than its initial delay %s", 
-                    labo_duration_format (sv->backoff_max_ms, a),
-                    labo_duration_format (sv->backoff_ms, c));
-        }
-    }
-  if (g[3].key && (map = lf_get_mapping (r, &g[3], "'give_up'", &ok)))
-    {
-      lf_read_fields (r, map, in_give_up, gu, 2);
-      if (gu[0].key)
-        lf_get_int (r, &gu[0], 1, LABO_SUPERVISE_MAX_DEATHS, &sv->give_up_deaths);
-      if (gu[1].key)
-        lf_get_duration (r, &gu[1], 1000, MINUTES (24 * 60), &sv->give_up_within_ms);
-    }
-  if (g[4].key && (map = lf_get_mapping (r, &g[4], "'probe'", &ok)))
-    {
-      lf_read_fields (r, map, in_probe, pr, 4);
-      if (pr[0].key && lf_get_duration (r, &pr[0], 0, MINUTES (10), &sv->probe_interval_ms)
-          && sv->probe_interval_ms > 0 && sv->probe_interval_ms < 100)
-        lf_error (&r->c, lf_pos_of (r, pr[0].val),
-                  "probe interval %dms is under 100ms: give 0s (no probes) or 100ms or more",
-                  sv->probe_interval_ms);
-      if (pr[1].key)
-        lf_get_duration (r, &pr[1], 10, MINUTES (1), &sv->probe_timeout_ms);
-      if (pr[2].key)
-        lf_get_int (r, &pr[2], 1, 100, &sv->probe_failures);
-      if (pr[3].key)
-        lf_get_duration (r, &pr[3], 0, MINUTES (60), &sv->probe_grace_ms);
-    }
+  if (g[K_BACKOFF].key && map)
+    read_backoff (r, map, where, sv, initial_unsure);
+  if (g[K_GIVE_UP].key && (map = lf_get_mapping (r, &g[K_GIVE_UP], "'give_up'", &ok)))
+    read_give_up (r, map, where, sv);
+  if (g[K_PROBE].key && (map = lf_get_mapping (r, &g[K_PROBE], "'probe'", &ok)))
+    read_probe (r, map, where, sv);
 }
 
 static void
@@ -1173,7 +1253,11 @@ static void
 read_overlay (struct lf_reader *r, const struct lf_field *f)
 {
   struct labo_overlay *ov = &r->c.lab->overlay;
-  struct lf_field g[] = { LF_FIELD ("name"), LF_FIELD ("subnet") };
+  enum { K_NAME, K_SUBNET, N_KEYS };
+  struct lf_field g[N_KEYS] = {
+    [K_NAME] = LF_FIELD ("name"),
+    [K_SUBNET] = LF_FIELD ("subnet"),
+  };
   yaml_node_t *map;
   const char *name;
   bool ok;
@@ -1184,27 +1268,27 @@ read_overlay (struct lf_reader *r, const struct lf_field *f)
   if (!ok)
     return;
   if (map)
-    lf_read_fields (r, map, "in overlay", g, 2);
-  if (lf_require (r, &g[0], ov->pos, "in overlay")
-      && (name = lf_get_string (r, &g[0], "an overlay name")))
+    lf_read_fields (r, map, "in overlay", g, N_KEYS);
+  if (lf_require (r, &g[K_NAME], ov->pos, "in overlay")
+      && (name = lf_get_string (r, &g[K_NAME], "an overlay name")))
     {
       cleanup_free char *shown = lf_disp (name, strlen (name));
       if (!overlay_name_ok (name))
-        lf_error (&r->c, lf_pos_of (r, g[0].val),
+        lf_error (&r->c, lf_pos_of (r, g[K_NAME].val),
                   "invalid overlay name '%s': use letters, digits, '_', '.' and '-', "
                   "starting with a letter or digit",
                   shown);
       else if (strlen (name) > LABO_HOSTNAME_MAX)
-        lf_error (&r->c, lf_pos_of (r, g[0].val),
+        lf_error (&r->c, lf_pos_of (r, g[K_NAME].val),
                   "overlay name '%s' is %zu bytes long, more than %d", shown, strlen (name),
                   LABO_HOSTNAME_MAX);
       else
         ov->name = xstrdup (name);
     }
-  if (lf_require (r, &g[1], ov->pos, "in overlay"))
+  if (lf_require (r, &g[K_SUBNET], ov->pos, "in overlay"))
     {
-      r->c.overlay_subnet_pos = lf_val_pos (r, &g[1]);
-      if (get_network (r, &g[1], "overlay subnet", "an IPv4 network like 10.0.0.0/24", 8, 28,
+      r->c.overlay_subnet_pos = lf_val_pos (r, &g[K_SUBNET]);
+      if (get_network (r, &g[K_SUBNET], "overlay subnet", "an IPv4 network like 10.0.0.0/24", 8, 28,
                        &ov->subnet))
         {
           /* Docker's part: the upper half, whose last usable address is the
@@ -1350,9 +1434,16 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   struct lf_node_aux *aux = &r->c.node_aux[i];
   cleanup_free char *where = xasprintf ("in node '%s'", node->name);
   cleanup_free char *label = xasprintf ("node '%s'", node->name);
-  struct lf_field f[] = { LF_FIELD ("host"),  LF_FIELD ("address"), LF_FIELD ("service"),
-                          LF_FIELD ("ports"), LF_FIELD ("myid"),    LF_FIELD ("client_port"),
-                          LF_FIELD ("supervise") };
+  enum { K_HOST, K_ADDRESS, K_SERVICE, K_PORTS, K_MYID, K_CLIENT_PORT, K_SUPERVISE, N_KEYS };
+  struct lf_field f[N_KEYS] = {
+    [K_HOST] = LF_FIELD ("host"),
+    [K_ADDRESS] = LF_FIELD ("address"),
+    [K_SERVICE] = LF_FIELD ("service"),
+    [K_PORTS] = LF_FIELD ("ports"),
+    [K_MYID] = LF_FIELD ("myid"),
+    [K_CLIENT_PORT] = LF_FIELD ("client_port"),
+    [K_SUPERVISE] = LF_FIELD ("supervise"),
+  };
   cleanup_free char *in_supervise = xasprintf ("in nodes.%s.supervise", node->name);
   struct lf_field self = { node->name, k, v, NULL };
   yaml_node_t *map;
@@ -1363,16 +1454,17 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   if (!ok)
     return;
   if (map)
-    lf_read_fields (r, map, where, f, 7);
+    lf_read_fields (r, map, where, f, N_KEYS);
   node->supervise = lab->supervise;
-  if (f[6].key)
+  if (f[K_SUPERVISE].key)
     {
       bool initial_unsure = r->initial_unsure;
-      read_supervise (r, &f[6], in_supervise, &node->supervise, &initial_unsure);
+      read_supervise (r, &f[K_SUPERVISE], in_supervise, &node->supervise, &initial_unsure);
     }
-  if (lf_require (r, &f[0], node->pos, where) && (s = lf_get_string (r, &f[0], "a host name")))
+  if (lf_require (r, &f[K_HOST], node->pos, where)
+      && (s = lf_get_string (r, &f[K_HOST], "a host name")))
     {
-      aux->host_pos = lf_pos_of (r, f[0].val);
+      aux->host_pos = lf_pos_of (r, f[K_HOST].val);
       node->host = find_host (r, s, aux->host_pos);
       if (node->host != LF_NONE && lab->hosts[node->host].docker == LABO_DOCKER_NONE
           && !r->c.host_aux[node->host].docker_bad && lf_docker_checked (&r->c))
@@ -1381,19 +1473,20 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
                   "'docker: worker' or 'docker: manager')",
                   node->name, lab->hosts[node->host].name);
     }
-  if (lf_require (r, &f[1], node->pos, where))
+  if (lf_require (r, &f[K_ADDRESS], node->pos, where))
     {
       struct labo_prefix p;
       bool has_len;
-      node->address_pos = lf_val_pos (r, &f[1]);
-      if (get_address (r, &f[1], true, &p, &has_len))
+      node->address_pos = lf_val_pos (r, &f[K_ADDRESS]);
+      if (get_address (r, &f[K_ADDRESS], true, &p, &has_len))
         {
           node->address = p.addr;
           aux->addr_ok
             = r->c.overlay_ok && check_overlay_addr (r, &p, has_len, node->address_pos);
         }
     }
-  if (lf_require (r, &f[2], node->pos, where) && (s = lf_get_string (r, &f[2], "a service")))
+  if (lf_require (r, &f[K_SERVICE], node->pos, where)
+      && (s = lf_get_string (r, &f[K_SERVICE], "a service")))
     {
       if (strcmp (s, "zookeeper") == 0)
         node->service = LABO_SERVICE_ZOOKEEPER;
@@ -1402,30 +1495,30 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
           cleanup_free char *shown = lf_disp (s, strlen (s));
           const char *sugg = lf_suggest (s, services, 1);
           if (sugg)
-            lf_error (&r->c, lf_pos_of (r, f[2].val),
+            lf_error (&r->c, lf_pos_of (r, f[K_SERVICE].val),
                       "unknown service '%s' (did you mean '%s'?)", shown, sugg);
           else
-            lf_error (&r->c, lf_pos_of (r, f[2].val),
+            lf_error (&r->c, lf_pos_of (r, f[K_SERVICE].val),
                       "unknown service '%s' (the only service is 'zookeeper')", shown);
         }
     }
-  if (f[3].key)
+  if (f[K_PORTS].key)
     {
-      yaml_node_t *seq = lf_get_sequence (r, &f[3], &ok);
+      yaml_node_t *seq = lf_get_sequence (r, &f[K_PORTS], &ok);
       if (seq)
         for (yaml_node_item_t *it = seq->data.sequence.items.start;
              it < seq->data.sequence.items.top; it++)
           read_port (r, node, lf_node (r, *it));
     }
-  if (f[4].key && lf_get_int (r, &f[4], 1, 255, &node->myid))
+  if (f[K_MYID].key && lf_get_int (r, &f[K_MYID], 1, 255, &node->myid))
     {
       aux->myid_given = true;
-      aux->myid_pos = lf_pos_of (r, f[4].val);
+      aux->myid_pos = lf_pos_of (r, f[K_MYID].val);
     }
   else
-    aux->myid_unsure = f[4].key || lf_unsure (&f[4]);
-  if (f[5].key)
-    lf_get_int (r, &f[5], 1, 65535, &node->client_port);
+    aux->myid_unsure = f[K_MYID].key || lf_unsure (&f[K_MYID]);
+  if (f[K_CLIENT_PORT].key)
+    lf_get_int (r, &f[K_CLIENT_PORT], 1, 65535, &node->client_port);
 }
 
 static void
@@ -1506,19 +1599,40 @@ static void
 read_lab (struct lf_reader *r, yaml_node_t *root)
 {
   struct labo_lab *lab = r->c.lab;
-  struct lf_field f[] = { LF_FIELD ("lab"),     LF_FIELD ("segments"), LF_FIELD ("hosts"),
-                          LF_FIELD ("links"),   LF_FIELD ("swarm"),    LF_FIELD ("overlay"),
-                          LF_FIELD ("nodes"),   LF_FIELD ("runtime"),  LF_FIELD ("supervise") };
+  enum
+  {
+    K_LAB,
+    K_SEGMENTS,
+    K_HOSTS,
+    K_LINKS,
+    K_SWARM,
+    K_OVERLAY,
+    K_NODES,
+    K_RUNTIME,
+    K_SUPERVISE,
+    N_KEYS
+  };
+  struct lf_field f[N_KEYS] = {
+    [K_LAB] = LF_FIELD ("lab"),
+    [K_SEGMENTS] = LF_FIELD ("segments"),
+    [K_HOSTS] = LF_FIELD ("hosts"),
+    [K_LINKS] = LF_FIELD ("links"),
+    [K_SWARM] = LF_FIELD ("swarm"),
+    [K_OVERLAY] = LF_FIELD ("overlay"),
+    [K_NODES] = LF_FIELD ("nodes"),
+    [K_RUNTIME] = LF_FIELD ("runtime"),
+    [K_SUPERVISE] = LF_FIELD ("supervise"),
+  };
   struct labo_pos top = lf_pos_of (r, root);
   const char *name;
 
-  lf_read_fields (r, root, "at the top level", f, 9);
-  if (lf_require (r, &f[0], top, "at the top level")
-      && (name = lf_get_string (r, &f[0], "a lab name")))
+  lf_read_fields (r, root, "at the top level", f, N_KEYS);
+  if (lf_require (r, &f[K_LAB], top, "at the top level")
+      && (name = lf_get_string (r, &f[K_LAB], "a lab name")))
     {
       cleanup_free char *shown = lf_disp (name, strlen (name));
       lab->name = xstrdup (name);
-      lab->name_pos = lf_pos_of (r, f[0].val);
+      lab->name_pos = lf_pos_of (r, f[K_LAB].val);
       if (!labo_lab_name_chars_ok (name))
         lf_error (&r->c, lab->name_pos,
                   "invalid lab name '%s': use lowercase letters, digits and '-', starting "
@@ -1531,37 +1645,37 @@ read_lab (struct lf_reader *r, yaml_node_t *root)
   /* in this order whatever the file's, so that references resolve; a key
    * that may have been misspelt (lf_unsure) is one whose value is not
    * known, and what depends on it is not reported */
-  if (f[7].key) /* first: what is required depends on it */
-    read_runtime (r, &f[7]);
+  if (f[K_RUNTIME].key) /* first: what is required depends on it */
+    read_runtime (r, &f[K_RUNTIME]);
   else
-    r->c.runtime_unsure = lf_unsure (&f[7]);
-  if (f[1].key)
-    read_segments (r, &f[1]);
+    r->c.runtime_unsure = lf_unsure (&f[K_RUNTIME]);
+  if (f[K_SEGMENTS].key)
+    read_segments (r, &f[K_SEGMENTS]);
   else
-    r->segments_broken = lf_unsure (&f[1]);
-  if (lf_require (r, &f[2], top, "at the top level"))
-    read_hosts (r, &f[2]);
+    r->segments_broken = lf_unsure (&f[K_SEGMENTS]);
+  if (lf_require (r, &f[K_HOSTS], top, "at the top level"))
+    read_hosts (r, &f[K_HOSTS]);
   else
     r->hosts_broken = true;
   r->c.hosts_unsure |= r->hosts_broken;
-  if (f[3].key && !r->c.over_limit)
-    r->c.addrs_unsure |= !read_items (r, 0, &f[3], "a p2p link", read_p2p_link);
+  if (f[K_LINKS].key && !r->c.over_limit)
+    r->c.addrs_unsure |= !read_items (r, 0, &f[K_LINKS], "a p2p link", read_p2p_link);
   else
-    r->c.addrs_unsure |= lf_unsure (&f[3]);
+    r->c.addrs_unsure |= lf_unsure (&f[K_LINKS]);
   if (r->c.over_limit)
     return; /* the rest would be read without what it refers to */
-  if (f[4].key)
-    read_swarm (r, &f[4]);
-  if (f[5].key)
-    read_overlay (r, &f[5]);
+  if (f[K_SWARM].key)
+    read_swarm (r, &f[K_SWARM]);
+  if (f[K_OVERLAY].key)
+    read_overlay (r, &f[K_OVERLAY]);
   else
-    r->c.overlay_unsure = lf_unsure (&f[5]);
-  if (f[8].key) /* before the nodes, which start from it */
-    read_supervise (r, &f[8], "in supervise", &lab->supervise, &r->initial_unsure);
+    r->c.overlay_unsure = lf_unsure (&f[K_OVERLAY]);
+  if (f[K_SUPERVISE].key) /* before the nodes, which start from it */
+    read_supervise (r, &f[K_SUPERVISE], "in supervise", &lab->supervise, &r->initial_unsure);
   else
-    r->initial_unsure = lf_unsure (&f[8]);
-  if (f[6].key) /* after the hosts and the overlay, which nodes refer to */
-    read_nodes (r, &f[6]);
+    r->initial_unsure = lf_unsure (&f[K_SUPERVISE]);
+  if (f[K_NODES].key) /* after the hosts and the overlay, which nodes refer to */
+    read_nodes (r, &f[K_NODES]);
 }
 
 /* Loads the one document of `text` and reads it into the model.  Returns

@@ -46,12 +46,50 @@ labo_plan_overlay_ifname (const struct labo_lab *lab, size_t h, char out[IFNAMSI
     }
 }
 
-struct labo_plan *
-labo_plan_build (const struct labo_lab *lab)
+/* What the stages of labo_plan_build share: the plan so far, and the
+ * interface indexes given out in turn, in each host and to the ports of
+ * the switch namespace. */
+struct builder
 {
-  struct labo_plan *p = xcalloc (1, sizeof (*p));
-  cleanup_free int *next_ifindex = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
-  int next_port = LABO_PORT_IFINDEX0;
+  const struct labo_lab *lab;
+  struct labo_plan *p;
+  int *next_ifindex; /* per host */
+  int next_port;
+};
+
+/* The switch namespace's next bridge port: its name (p0, p1...) into
+ * ifname, and its index. */
+static int
+take_port (struct builder *b, char ifname[IFNAMSIZ])
+{
+  snprintf (ifname, IFNAMSIZ, "p%d", b->next_port - LABO_PORT_IFINDEX0);
+  return b->next_port++;
+}
+
+static struct labo_plan_veth *
+add_veth (struct labo_plan *p, size_t link, int mtu)
+{
+  struct labo_plan_veth *v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
+  v->link = link;
+  v->mtu = mtu;
+  return v;
+}
+
+static void
+add_addr (struct labo_plan *p, int ns, int ifindex, const char *ifname, struct labo_prefix addr)
+{
+  struct labo_plan_addr *a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
+  a->ns = ns;
+  a->ifindex = ifindex;
+  a->ifname = ifname;
+  a->addr = addr;
+}
+
+static void
+plan_namespaces (struct builder *b)
+{
+  const struct labo_lab *lab = b->lab;
+  struct labo_plan *p = b->p;
 
   p->switch_ns = labo_switch_netns_name (lab->name);
   p->n_hosts = lab->n_hosts;
@@ -59,136 +97,153 @@ labo_plan_build (const struct labo_lab *lab)
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
       p->host_ns[h] = labo_host_netns_name (lab->name, lab->hosts[h].name);
-      next_ifindex[h] = LABO_HOST_IFINDEX0;
+      b->next_ifindex[h] = LABO_HOST_IFINDEX0;
     }
+}
 
-  for (size_t s = 0; s < lab->n_segments; s++)
+static void
+plan_bridges (struct builder *b)
+{
+  for (size_t s = 0; s < b->lab->n_segments; s++)
     {
-      struct labo_plan_bridge *b = labo_array_push (&p->bridges, &p->n_bridges, sizeof (*b));
-      b->ifname = lab->segments[s].name;
-      b->ifindex = LABO_BRIDGE_IFINDEX0 + (int) s;
-      b->mtu = lab->segments[s].mtu;
+      struct labo_plan_bridge *br
+        = labo_array_push (&b->p->bridges, &b->p->n_bridges, sizeof (*br));
+      br->ifname = b->lab->segments[s].name;
+      br->ifindex = LABO_BRIDGE_IFINDEX0 + (int) s;
+      br->mtu = b->lab->segments[s].mtu;
     }
+}
 
-  for (size_t l = 0; l < lab->n_links; l++)
+/* Link l's veth, and the addresses of its ends. */
+static void
+plan_link (struct builder *b, size_t l)
+{
+  const struct labo_link *link = &b->lab->links[l];
+  struct labo_plan_veth *v = add_veth (b->p, l, link->mtu);
+  const struct labo_endpoint *ends[2] = { &link->a, &link->b };
+  int ifindex[2] = { 0, 0 };
+
+  if (link->kind == LABO_LINK_SEGMENT)
     {
-      const struct labo_link *link = &lab->links[l];
-      struct labo_plan_veth *v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
-      const struct labo_endpoint *ends[2] = { &link->a, &link->b };
-      int ifindex[2] = { 0, 0 };
-
-      v->link = l;
-      v->mtu = link->mtu;
-      if (link->kind == LABO_LINK_SEGMENT)
-        {
-          /* End a is the host's interface, created through the host's own
-           * socket; b is the bridge port in the switch namespace. */
-          v->ns_a = (int) link->a.host;
-          snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
-          v->ifindex_a = ifindex[0] = next_ifindex[link->a.host]++;
-          v->ns_b = LABO_NS_SWITCH;
-          snprintf (v->ifname_b, sizeof (v->ifname_b), "p%d", next_port - LABO_PORT_IFINDEX0);
-          v->ifindex_b = next_port++;
-          v->master_b = LABO_BRIDGE_IFINDEX0 + (int) link->segment;
-        }
-      else
-        {
-          v->ns_a = (int) link->a.host;
-          v->ns_b = (int) link->b.host;
-          snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
-          snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", link->b.ifname);
-          v->ifindex_a = ifindex[0] = next_ifindex[link->a.host]++;
-          v->ifindex_b = ifindex[1] = next_ifindex[link->b.host]++;
-        }
-      for (int e = 0; e < (link->kind == LABO_LINK_P2P ? 2 : 1); e++)
-        if (ends[e]->has_addr)
-          {
-            struct labo_plan_addr *a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
-            a->ns = (int) ends[e]->host;
-            a->ifindex = ifindex[e];
-            a->ifname = ends[e]->ifname;
-            a->addr = ends[e]->addr;
-          }
+      /* End a is the host's interface, created through the host's own
+       * socket; b is the bridge port in the switch namespace. */
+      v->ns_a = (int) link->a.host;
+      snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
+      v->ifindex_a = ifindex[0] = b->next_ifindex[link->a.host]++;
+      v->ns_b = LABO_NS_SWITCH;
+      v->ifindex_b = take_port (b, v->ifname_b);
+      v->master_b = LABO_BRIDGE_IFINDEX0 + (int) link->segment;
     }
-
-  /* The root namespace's way into each segment that asks for one. */
-  for (size_t s = 0; s < lab->n_segments; s++)
+  else
     {
-      const struct labo_segment *seg = &lab->segments[s];
+      v->ns_a = (int) link->a.host;
+      v->ns_b = (int) link->b.host;
+      snprintf (v->ifname_a, sizeof (v->ifname_a), "%s", link->a.ifname);
+      snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", link->b.ifname);
+      v->ifindex_a = ifindex[0] = b->next_ifindex[link->a.host]++;
+      v->ifindex_b = ifindex[1] = b->next_ifindex[link->b.host]++;
+    }
+  for (int e = 0; e < (link->kind == LABO_LINK_P2P ? 2 : 1); e++)
+    if (ends[e]->has_addr)
+      add_addr (b->p, (int) ends[e]->host, ifindex[e], ends[e]->ifname, ends[e]->addr);
+}
+
+/* The root namespace's way into each segment that asks for one. */
+static void
+plan_root_links (struct builder *b)
+{
+  for (size_t s = 0; s < b->lab->n_segments; s++)
+    {
+      const struct labo_segment *seg = &b->lab->segments[s];
       struct labo_plan_veth *v;
-      struct labo_plan_addr *a;
       if (!seg->has_root)
         continue;
-      v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
-      v->link = (size_t) -1;
-      v->mtu = seg->mtu;
+      v = add_veth (b->p, (size_t) -1, seg->mtu);
       v->ns_a = LABO_NS_SWITCH;
-      snprintf (v->ifname_a, sizeof (v->ifname_a), "p%d", next_port - LABO_PORT_IFINDEX0);
-      v->ifindex_a = next_port++;
+      v->ifindex_a = take_port (b, v->ifname_a);
       v->master_a = LABO_BRIDGE_IFINDEX0 + (int) s;
       v->ns_b = LABO_NS_ROOT;
       snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", seg->root_ifname);
       v->ifindex_b = 0;
-      a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
-      a->ns = LABO_NS_ROOT;
-      a->ifindex = 0;
-      a->ifname = seg->root_ifname;
-      a->addr.addr = seg->root_addr;
-      a->addr.len = seg->subnet.len;
+      add_addr (b->p, LABO_NS_ROOT, 0, seg->root_ifname,
+                (struct labo_prefix){ .addr = seg->root_addr, .len = seg->subnet.len });
     }
+}
 
-  /* The process runtime's overlay: no Docker to make one, so a bridge of
-   * its own, as Weave's `weave` bridge is, and an interface on each host
-   * that carries nodes, with their addresses. */
-  if (lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present)
+/* The process runtime's overlay: no Docker to make one, so a bridge of
+ * its own, as Weave's `weave` bridge is, and an interface on each host
+ * that carries nodes, with their addresses. */
+static void
+plan_process_overlay (struct builder *b)
+{
+  const struct labo_lab *lab = b->lab;
+  struct labo_plan *p = b->p;
+  struct labo_plan_bridge *br = labo_array_push (&p->bridges, &p->n_bridges, sizeof (*br));
+  int bridge = LABO_BRIDGE_IFINDEX0 + (int) lab->n_segments;
+
+  labo_plan_overlay_ifname (lab, (size_t) -1, p->overlay_bridge);
+  br->ifname = p->overlay_bridge;
+  br->ifindex = bridge;
+  br->mtu = LABO_DEFAULT_MTU;
+  for (size_t h = 0; h < lab->n_hosts; h++)
     {
-      struct labo_plan_bridge *b = labo_array_push (&p->bridges, &p->n_bridges, sizeof (*b));
-      int bridge = LABO_BRIDGE_IFINDEX0 + (int) lab->n_segments;
-      labo_plan_overlay_ifname (lab, (size_t) -1, p->overlay_bridge);
-      b->ifname = p->overlay_bridge;
-      b->ifindex = bridge;
-      b->mtu = LABO_DEFAULT_MTU;
-      for (size_t h = 0; h < lab->n_hosts; h++)
+      struct labo_plan_veth *v = NULL;
+      for (size_t i = 0; i < lab->n_nodes; i++)
         {
-          struct labo_plan_veth *v = NULL;
-          for (size_t i = 0; i < lab->n_nodes; i++)
+          if (lab->nodes[i].host != h)
+            continue;
+          if (v == NULL)
             {
-              struct labo_plan_addr *a;
-              if (lab->nodes[i].host != h)
-                continue;
-              if (v == NULL)
-                {
-                  v = labo_array_push (&p->veths, &p->n_veths, sizeof (*v));
-                  v->link = (size_t) -1;
-                  v->mtu = LABO_DEFAULT_MTU;
-                  v->ns_a = (int) h;
-                  labo_plan_overlay_ifname (lab, h, v->ifname_a);
-                  v->ifindex_a = next_ifindex[h]++;
-                  v->ns_b = LABO_NS_SWITCH;
-                  snprintf (v->ifname_b, sizeof (v->ifname_b), "p%d",
-                            next_port - LABO_PORT_IFINDEX0);
-                  v->ifindex_b = next_port++;
-                  v->master_b = bridge;
-                }
-              a = labo_array_push (&p->addrs, &p->n_addrs, sizeof (*a));
-              a->ns = (int) h;
-              a->ifindex = v->ifindex_a;
-              a->ifname = lab->nodes[i].name; /* for messages: whose address it is */
-              a->addr.addr = lab->nodes[i].address;
-              a->addr.len = lab->overlay.subnet.len;
+              v = add_veth (p, (size_t) -1, LABO_DEFAULT_MTU);
+              v->ns_a = (int) h;
+              labo_plan_overlay_ifname (lab, h, v->ifname_a);
+              v->ifindex_a = b->next_ifindex[h]++;
+              v->ns_b = LABO_NS_SWITCH;
+              v->ifindex_b = take_port (b, v->ifname_b);
+              v->master_b = bridge;
             }
+          /* the node's name, for messages: whose address it is */
+          add_addr (p, (int) h, v->ifindex_a, lab->nodes[i].name,
+                    (struct labo_prefix){ .addr = lab->nodes[i].address,
+                                          .len = lab->overlay.subnet.len });
         }
     }
+}
 
-  for (size_t h = 0; h < lab->n_hosts; h++)
-    for (size_t r = 0; r < lab->hosts[h].n_routes; r++)
+static void
+plan_routes (struct builder *b)
+{
+  for (size_t h = 0; h < b->lab->n_hosts; h++)
+    for (size_t r = 0; r < b->lab->hosts[h].n_routes; r++)
       {
-        struct labo_plan_route *rt = labo_array_push (&p->routes, &p->n_routes, sizeof (*rt));
+        struct labo_plan_route *rt
+          = labo_array_push (&b->p->routes, &b->p->n_routes, sizeof (*rt));
         rt->ns = (int) h;
-        rt->dst = lab->hosts[h].routes[r].dst;
-        rt->via = lab->hosts[h].routes[r].via;
+        rt->dst = b->lab->hosts[h].routes[r].dst;
+        rt->via = b->lab->hosts[h].routes[r].via;
       }
-  return p;
+}
+
+/* In stages, in this order: the order of the veths is the order of the
+ * interface indexes they take. */
+struct labo_plan *
+labo_plan_build (const struct labo_lab *lab)
+{
+  cleanup_free int *next_ifindex = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
+  struct builder b = { .lab = lab,
+                       .p = xcalloc (1, sizeof (struct labo_plan)),
+                       .next_ifindex = next_ifindex,
+                       .next_port = LABO_PORT_IFINDEX0 };
+
+  plan_namespaces (&b);
+  plan_bridges (&b);
+  for (size_t l = 0; l < lab->n_links; l++)
+    plan_link (&b, l);
+  plan_root_links (&b);
+  if (lab->runtime == LABO_RUNTIME_PROCESS && lab->overlay.present)
+    plan_process_overlay (&b);
+  plan_routes (&b);
+  return b.p;
 }
 
 void

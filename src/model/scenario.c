@@ -258,22 +258,178 @@ read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
   return ok;
 }
 
-/* One step; its nominal start in *t (ms from the start), which it must not
- * put before prev. */
+/* The action of a step, as its key (K_KILL...); -1 after reporting that
+ * it has none (unless a key was reported as a likely typo of one) or more
+ * than one. */
+static int
+read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
+{
+  int action = -1;
+  bool guessed = false;
+
+  for (int k = K_KILL; k <= K_WAIT; k++)
+    if (f[k].val)
+      {
+        if (action >= 0)
+          {
+            lf_error (&r->c, lf_pos_of (r, f[k].key),
+                      "a step does one thing: '%s' and '%s' in one step (make two steps)",
+                      f[action].name, f[k].name);
+            return -1;
+          }
+        action = k;
+      }
+  if (action >= 0)
+    return action;
+  for (int k = K_KILL; k <= K_WAIT; k++)
+    guessed |= f[k].guess != NULL;
+  if (!guessed)
+    lf_error (&r->c, pos,
+              "a step needs an action: kill, partition, isolate, heal, stop, start, link "
+              "or wait");
+  return -1;
+}
+
+/* False after reporting each option given to an action it does not go
+ * with ('signal' in a stop step). */
+static bool
+check_options (struct lf_reader *r, const struct lf_field *f, enum labo_step_kind kind)
+{
+  bool ok = true;
+
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (f[option_of[i].key].val && option_of[i].kind != kind)
+      {
+        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
+                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
+                  labo_step_kind_name (option_of[i].kind), f[ACTION_KEY (kind)].name);
+        ok = false;
+      }
+  return ok;
+}
+
+/* When the step starts: 'at' (from the start), 'after' (from the step
+ * before) or neither (when the step before ends); moves *t as read_step
+ * says. */
+static bool
+read_when (struct lf_reader *r, const struct lf_field *f, struct labo_step *st, long *t)
+{
+  int ms;
+
+  if (f[K_AT].val && f[K_AFTER].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_AFTER].key),
+                "a step has 'at' (from the start) or 'after' (from the step before), not both");
+      return false;
+    }
+  if (f[K_AT].val)
+    {
+      if (!lf_get_duration (r, &f[K_AT], 0, (int) MAX_MS, &ms))
+        return false;
+      if (ms < *t)
+        {
+          char a[24], b[24];
+          lf_error (&r->c, lf_val_pos (r, &f[K_AT]),
+                    "at %s comes before the step before it (at %s): steps run in order",
+                    labo_duration_format (ms, a), labo_duration_format (*t, b));
+          return false;
+        }
+      *t = st->at_ms = ms;
+    }
+  else if (f[K_AFTER].val)
+    {
+      if (!lf_get_duration (r, &f[K_AFTER], 0, (int) MAX_MS, &ms))
+        return false;
+      st->after_ms = ms;
+      *t += ms;
+    }
+  return true;
+}
+
+/* kill: a node (or leader, follower), with a signal or KILL. */
+static bool
+read_kill (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+           struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_KILL], f[K_KILL].val, lab, true)) != NULL;
+
+  if (f[K_SIGNAL].val)
+    {
+      const char *s = lf_get_string (r, &f[K_SIGNAL], "a signal like KILL, TERM or STOP");
+      if (s == NULL)
+        ok = false;
+      else if ((st->signal = labo_signal_parse (s)) < 0)
+        {
+          cleanup_free char *shown = lf_disp (s, strlen (s));
+          lf_error (&r->c, lf_pos_of (r, f[K_SIGNAL].val),
+                    "unknown signal '%s' (KILL, TERM, STOP, 9...)", shown);
+          ok = false;
+        }
+    }
+  return ok;
+}
+
+/* wait: for a quorum or for every node, at most its timeout. */
+static bool
+read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
+{
+  const char *s = lf_get_string (r, &f[K_WAIT], "quorum or all");
+  bool ok = true;
+  int ms;
+
+  if (s == NULL)
+    ok = false;
+  else if (strcmp (s, "quorum") != 0 && strcmp (s, "all") != 0)
+    {
+      cleanup_free char *shown = lf_disp (s, strlen (s));
+      lf_error (&r->c, lf_pos_of (r, f[K_WAIT].val),
+                "expected quorum (a leader and a majority serving) or all (every node "
+                "serving) for 'wait', got '%s'", shown);
+      ok = false;
+    }
+  else
+    st->target[0] = xstrdup (s);
+  if (f[K_TIMEOUT].val)
+    {
+      if (lf_get_duration (r, &f[K_TIMEOUT], 100, (int) MAX_MS, &ms))
+        st->timeout_ms = ms;
+      else
+        ok = false;
+    }
+  return ok;
+}
+
+/* One step; its nominal start in *t (ms from the start), which holds the
+ * step before's on entry: a step may not start before it. */
 static bool
 read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
            struct labo_step *st, long *t)
 {
   struct lf_field f[N_KEYS] = {
-    LF_FIELD ("at"),      LF_FIELD ("after"),   LF_FIELD ("kill"),    LF_FIELD ("partition"),
-    LF_FIELD ("isolate"), LF_FIELD ("heal"),    LF_FIELD ("stop"),    LF_FIELD ("start"),
-    LF_FIELD ("link"),    LF_FIELD ("wait"),    LF_FIELD ("signal"),  LF_FIELD ("oneway"),
-    LF_FIELD ("segment"), LF_FIELD ("delay"),   LF_FIELD ("jitter"),  LF_FIELD ("loss"),
-    LF_FIELD ("rate"),    LF_FIELD ("down"),    LF_FIELD ("timeout"),
+    [K_AT] = LF_FIELD ("at"),
+    [K_AFTER] = LF_FIELD ("after"),
+    [K_KILL] = LF_FIELD ("kill"),
+    [K_PARTITION] = LF_FIELD ("partition"),
+    [K_ISOLATE] = LF_FIELD ("isolate"),
+    [K_HEAL] = LF_FIELD ("heal"),
+    [K_STOP] = LF_FIELD ("stop"),
+    [K_START] = LF_FIELD ("start"),
+    [K_LINK] = LF_FIELD ("link"),
+    [K_WAIT] = LF_FIELD ("wait"),
+    [K_SIGNAL] = LF_FIELD ("signal"),
+    [K_ONEWAY] = LF_FIELD ("oneway"),
+    [K_SEGMENT] = LF_FIELD ("segment"),
+    [K_DELAY] = LF_FIELD ("delay"),
+    [K_JITTER] = LF_FIELD ("jitter"),
+    [K_LOSS] = LF_FIELD ("loss"),
+    [K_RATE] = LF_FIELD ("rate"),
+    [K_DOWN] = LF_FIELD ("down"),
+    [K_TIMEOUT] = LF_FIELD ("timeout"),
   };
   struct labo_pos pos = lf_pos_of (r, item);
-  int action = -1, ms = 0;
-  bool ok = true;
+  const struct lf_field *what;
+  int action;
+  bool ok;
 
   st->pos = pos;
   st->at_ms = -1;
@@ -287,128 +443,35 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       return false;
     }
   lf_read_fields (r, item, "in step", f, N_KEYS);
-  for (int k = K_KILL; k <= K_WAIT; k++)
-    if (f[k].val)
-      {
-        if (action >= 0)
-          {
-            lf_error (&r->c, lf_pos_of (r, f[k].key),
-                      "a step does one thing: '%s' and '%s' in one step (make two steps)",
-                      f[action].name, f[k].name);
-            return false;
-          }
-        action = k;
-      }
-  if (action < 0)
-    {
-      bool guessed = false;
-      for (int k = K_KILL; k <= K_WAIT; k++)
-        guessed |= f[k].guess != NULL;
-      if (!guessed)
-        lf_error (&r->c, pos,
-                  "a step needs an action: kill, partition, isolate, heal, stop, start, link "
-                  "or wait");
-      return false;
-    }
+  if ((action = read_action (r, f, pos)) < 0)
+    return false;
   st->kind = (enum labo_step_kind) (action - K_KILL);
-  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
-    if (f[option_of[i].key].val && option_of[i].kind != st->kind)
-      {
-        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
-                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
-                  labo_step_kind_name (option_of[i].kind), f[action].name);
-        ok = false;
-      }
-
-  /* when */
-  if (f[K_AT].val && f[K_AFTER].val)
-    {
-      lf_error (&r->c, lf_pos_of (r, f[K_AFTER].key),
-                "a step has 'at' (from the start) or 'after' (from the step before), not both");
-      ok = false;
-    }
-  else if (f[K_AT].val)
-    {
-      if (!lf_get_duration (r, &f[K_AT], 0, (int) MAX_MS, &ms))
-        ok = false;
-      else if (ms < *t)
-        {
-          char a[24], b[24];
-          lf_error (&r->c, lf_val_pos (r, &f[K_AT]),
-                    "at %s comes before the step before it (at %s): steps run in order",
-                    labo_duration_format (ms, a), labo_duration_format (*t, b));
-          ok = false;
-        }
-      else
-        *t = st->at_ms = ms;
-    }
-  else if (f[K_AFTER].val)
-    {
-      if (!lf_get_duration (r, &f[K_AFTER], 0, (int) MAX_MS, &ms))
-        ok = false;
-      else
-        {
-          st->after_ms = ms;
-          *t += ms;
-        }
-    }
-
-  /* what */
+  what = &f[action];
+  ok = check_options (r, f, st->kind);
+  ok &= read_when (r, f, st, t);
   switch (st->kind)
     {
     case LABO_STEP_KILL:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, true)) != NULL;
-      if (f[K_SIGNAL].val)
-        {
-          const char *s = lf_get_string (r, &f[K_SIGNAL], "a signal like KILL, TERM or STOP");
-          if (s == NULL)
-            ok = false;
-          else if ((st->signal = labo_signal_parse (s)) < 0)
-            {
-              cleanup_free char *shown = lf_disp (s, strlen (s));
-              lf_error (&r->c, lf_pos_of (r, f[K_SIGNAL].val),
-                        "unknown signal '%s' (KILL, TERM, STOP, 9...)", shown);
-              ok = false;
-            }
-        }
+      ok &= read_kill (r, f, lab, st);
       break;
     case LABO_STEP_PARTITION:
     case LABO_STEP_HEAL:
-      ok &= read_pair (r, &f[action], lab, st);
+      ok &= read_pair (r, what, lab, st);
       if (f[K_ONEWAY].val)
         ok &= lf_get_bool (r, &f[K_ONEWAY], &st->oneway);
       break;
     case LABO_STEP_ISOLATE:
     case LABO_STEP_STOP:
     case LABO_STEP_START:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      ok &= (st->target[0] = read_name (r, what, what->val, lab, false)) != NULL;
       break;
     case LABO_STEP_LINK:
-      ok &= (st->target[0] = read_name (r, &f[action], f[action].val, lab, false)) != NULL;
+      ok &= (st->target[0] = read_name (r, what, what->val, lab, false)) != NULL;
       ok &= read_link (r, f, st, lab);
       break;
     case LABO_STEP_WAIT:
-      {
-        const char *s = lf_get_string (r, &f[action], "quorum or all");
-        if (s == NULL)
-          ok = false;
-        else if (strcmp (s, "quorum") != 0 && strcmp (s, "all") != 0)
-          {
-            cleanup_free char *shown = lf_disp (s, strlen (s));
-            lf_error (&r->c, lf_pos_of (r, f[action].val),
-                      "expected quorum (a leader and a majority serving) or all (every node "
-                      "serving) for 'wait', got '%s'", shown);
-            ok = false;
-          }
-        else
-          st->target[0] = xstrdup (s);
-        if (f[K_TIMEOUT].val)
-          {
-            ok &= lf_get_duration (r, &f[K_TIMEOUT], 100, (int) MAX_MS, &ms);
-            st->timeout_ms = ms;
-          }
-        break;
-      }
+      ok &= read_wait (r, f, st);
+      break;
     default:
       abort ();
     }
@@ -419,35 +482,41 @@ static void
 read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *lab,
                struct labo_scenario *sc)
 {
-  struct lf_field f[] = { LF_FIELD ("lab"), LF_FIELD ("end"), LF_FIELD ("steps") };
+  /* the keys of the top level (a step's are K_AT...) */
+  enum { T_LAB, T_END, T_STEPS, N_TOP_KEYS };
+  struct lf_field f[N_TOP_KEYS] = {
+    [T_LAB] = LF_FIELD ("lab"),
+    [T_END] = LF_FIELD ("end"),
+    [T_STEPS] = LF_FIELD ("steps"),
+  };
   struct labo_pos top = { sc->file, 1, 1 };
   yaml_node_t *seq;
   bool ok;
   long t = 0;
   int ms;
 
-  lf_read_fields (r, root, "in a scenario", f, 3);
-  if (f[0].val)
+  lf_read_fields (r, root, "in a scenario", f, N_TOP_KEYS);
+  if (f[T_LAB].val)
     {
-      const char *name = lf_get_string (r, &f[0], "a lab name");
+      const char *name = lf_get_string (r, &f[T_LAB], "a lab name");
       if (name && lab && strcmp (name, lab->name) != 0)
         {
           cleanup_free char *shown = lf_disp (name, strlen (name));
-          lf_error (&r->c, lf_pos_of (r, f[0].val),
+          lf_error (&r->c, lf_pos_of (r, f[T_LAB].val),
                     "this scenario is for lab %s, not lab %s (run it with -l %s, or change "
                     "'lab')", shown, lab->name, shown);
         }
       else if (name)
         sc->lab = xstrdup (name);
     }
-  if (!lf_require (r, &f[2], top, "in a scenario"))
+  if (!lf_require (r, &f[T_STEPS], top, "in a scenario"))
     return;
-  seq = lf_get_sequence (r, &f[2], &ok);
+  seq = lf_get_sequence (r, &f[T_STEPS], &ok);
   if (!ok)
     return;
   if (seq == NULL || seq->data.sequence.items.top == seq->data.sequence.items.start)
     {
-      lf_error (&r->c, lf_val_pos (r, &f[2]), "a scenario has at least one step");
+      lf_error (&r->c, lf_val_pos (r, &f[T_STEPS]), "a scenario has at least one step");
       return;
     }
   sc->n_steps = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
@@ -462,12 +531,12 @@ read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *la
   sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
   for (size_t i = 0; i < sc->n_steps; i++)
     read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
-  if (f[1].val && lf_get_duration (r, &f[1], 0, (int) MAX_MS, &ms))
+  if (f[T_END].val && lf_get_duration (r, &f[T_END], 0, (int) MAX_MS, &ms))
     {
       if (ms < t)
         {
           char a[24], b[24];
-          lf_error (&r->c, lf_val_pos (r, &f[1]),
+          lf_error (&r->c, lf_val_pos (r, &f[T_END]),
                     "end %s comes before the last step (at %s at the earliest)",
                     labo_duration_format (ms, a), labo_duration_format (t, b));
         }
