@@ -25,6 +25,15 @@
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
+/* The supervisor answers status from its loop at once; 3 s allows for a
+ * loop busy with a restart, and a hung one shows as "not answering"
+ * rather than holding `labo status` up. */
+#define SUPERVISOR_STATUS_MS 3000
+/* ZooKeeper answers `srvr` within milliseconds; a node silent for 500 ms
+ * shows as down (so may one behind a link slowed past that), and status
+ * stays quick with many nodes. */
+#define SRVR_PROBE_MS 500
+
 char *
 labo_status_state (const char *lab)
 {
@@ -187,7 +196,7 @@ supervisor_view (const struct labo_lab *lab, json_t *out, bool *degraded)
       return NULL;
     }
   req = json_pack ("{s:s}", "cmd", "status");
-  if (labo_control_call (lab->name, req, 3000, &reply, &e) < 0)
+  if (labo_control_call (lab->name, req, SUPERVISOR_STATUS_MS, &reply, &e) < 0)
     {
       json_object_set_new (out, "supervisor",
                            json_pack ("{s:s, s:i, s:s}", "state", "not answering", "pid",
@@ -308,7 +317,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       struct labo_zk_srvr z;
       char state[32];
       pid_t pid = labo_runtime_of (lab)->node_state (lab, i, d, state);
-      labo_node_probe (lab, node, pid, 500, &z);
+      labo_node_probe (lab, node, pid, SRVR_PROBE_MS, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
