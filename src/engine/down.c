@@ -49,7 +49,7 @@ delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
   ret = labo_nl_open (&nl, switch_ns, err);
   if (setns (self, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the root network namespace");
+      labo_say ("returning to the root network namespace: %s", strerror (errno));
       abort (); /* every later step would act on the wrong namespace */
     }
   if (ret < 0)

@@ -320,7 +320,7 @@ build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
 back:
   if (setns (b->root_fd, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the root network namespace");
+      labo_say ("returning to the root network namespace: %s", strerror (errno));
       abort (); /* every later step would act on the wrong namespace */
     }
   if (ret == 0 && labo_nl_flush (&b->sw, err) < 0)
@@ -572,7 +572,7 @@ rollback (struct build *b, struct labo_progress *pr, bool had_data, labo_error_t
   /* data kept by an earlier `down --keep-data` is not this up's to lose */
   if (labo_down_locked (b->st, &dopts, &down_err) < 0)
     {
-      fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
+      labo_say ("rollback incomplete: %s", down_err->msg);
       labo_error_release (&down_err);
     }
 }

@@ -139,7 +139,7 @@ labo_netns_socket (int netns_fd, const char *what, int domain, int type, int pro
   saved = errno;
   if (setns (self, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the original network namespace");
+      labo_say ("returning to the original network namespace: %s", strerror (errno));
       abort ();
     }
   if (fd < 0)
