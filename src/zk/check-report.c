@@ -456,8 +456,8 @@ explain_the_rest (struct analysis *a)
     }
 }
 
-/* The report from what was gathered (docs/status.md, "labo check"), its
- * keys in the documented order. */
+/* The report from what was gathered (docs/status.md, "labo check"); the
+ * order of its keys is the order of its JSON. */
 static json_t *
 report_json (struct analysis *a)
 {
