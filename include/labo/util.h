@@ -35,6 +35,14 @@ steal_ptr (void *pp)
   return r;
 }
 
+/* What a layer below the CLI tells the user on stderr, beyond the errors
+ * it returns (labo_error_t): a rollback that did not finish, a socket the
+ * event loop cannot watch, why it is about to abort. Prints "labo: " and
+ * the text and a newline, in one write (whole amid other processes'
+ * lines on the same stderr). The one way they speak: a caller that wants
+ * these elsewhere (a log, JSON) changes this function, not each site. */
+void labo_say (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
 /* Allocation failures abort: labo cannot do anything useful without memory,
  * and pretending otherwise multiplies untested paths. */
 void *xmalloc (size_t n);

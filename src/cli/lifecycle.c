@@ -279,8 +279,17 @@ fits_machine (const struct labo_lab *lab, labo_error_t *err)
   return labo_lab_fits (lab, lab->runtime, &m, err);
 }
 
-int
-cmd_up (int argc, char **argv)
+/* What `up`'s command line says. */
+struct up_args
+{
+  struct labo_up_opts o;
+  const char *lab_opt; /* a lab file, or the name of a lab that is up */
+  bool as_json, foreground;
+  enum labo_runtime asked;
+};
+
+static int
+up_options (int argc, char **argv, struct up_args *a)
 {
   static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
                                         { "dry-run", no_argument, NULL, 'n' },
@@ -289,66 +298,68 @@ cmd_up (int argc, char **argv)
                                         { "lab", required_argument, NULL, 'l' },
                                         { "json", no_argument, NULL, 'j' },
                                         { NULL, 0, NULL, 0 } };
-  struct labo_up_opts o = { false, false, NULL };
-  const char *lab_opt = NULL;
-  bool as_json = false;
-  double t0 = labo_now ();
-  enum labo_runtime asked = LABO_RUNTIME_AUTO;
-  bool foreground = false;
-  cleanup_free char *text = NULL;
-  cleanup_free char *state = NULL;
-  labo_error_t err = NULL;
-  struct labo_lab *lab;
-  size_t len;
-  int c, r;
+  int c;
 
   while ((c = cli_getopt (argc, argv, "qnfl:", opts)) != -1)
     switch (c)
       {
       case 'l':
-        lab_opt = optarg;
+        a->lab_opt = optarg;
         break;
       case 'j':
-        as_json = true;
+        a->as_json = true;
         break;
       case 'q':
-        o.quiet = true;
+        a->o.quiet = true;
         break;
       case 'n':
-        o.dry_run = true;
+        a->o.dry_run = true;
         break;
       case 'f':
-        foreground = true;
+        a->foreground = true;
         break;
       case 'r':
-        if (labo_runtime_parse (optarg, &asked) < 0)
+        if (labo_runtime_parse (optarg, &a->asked) < 0)
           return cli_usage ("--runtime takes docker, process or auto, not '%s'", optarg);
         break;
       default:
         return EXIT_INPUT;
       }
-  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
-    return r;
+  return cli_lab_arg (a->lab_opt, argc, argv, &a->lab_opt);
+}
+
+/* The lab to bring up, and its file's text: the file named, or, for the
+ * name of a lab that is up (and no file of that name), that lab as it was
+ * brought up (`up -l LAB` starts a new supervisor if its own died). */
+static int
+up_lab (const char *lab_opt, struct labo_lab **lab, char **text, size_t *len)
+{
   if (lab_opt && labo_lab_name_check (lab_opt, NULL) == 0 && access (lab_opt, F_OK) < 0)
     {
-      /* a lab's name: the lab that is up, as it was brought up (`up -l LAB`
-       * starts a new supervisor if its own died) */
-      lab = cli_state_lab (lab_opt);
-      text = labo_state_get (lab_opt, "lab.yaml", &len);
-      if (lab == NULL || text == NULL)
+      *lab = cli_state_lab (lab_opt);
+      *text = labo_state_get (lab_opt, "lab.yaml", len);
+      if (*lab == NULL || *text == NULL)
         {
           fprintf (stderr, "labo: lab %s is not up, and there is no file of that name: `labo "
                            "up FILE` names the lab file to bring up\n", lab_opt);
-          labo_lab_free (lab);
+          labo_lab_free (steal_ptr (lab));
           return EXIT_NOTFOUND;
         }
+      return EXIT_OK;
     }
-  else if ((lab = cli_load_lab (lab_opt, &text, &len)) == NULL)
-    return EXIT_INPUT;
-  if (as_json && !o.dry_run)
-    o.stages = json_array ();
-  cli_lab_warnings (lab);
-  if (lab->runtime == LABO_RUNTIME_PROCESS && asked == LABO_RUNTIME_DOCKER)
+  *lab = cli_load_lab (lab_opt, text, len);
+  return *lab ? EXIT_OK : EXIT_INPUT;
+}
+
+/* The runtime the lab runs with, and what `up` needs to make it (a file
+ * checked for the process runtime only never runs under Docker, and up
+ * needs its privileges). */
+static int
+up_runtime (struct labo_lab *lab, const struct up_args *a)
+{
+  labo_error_t err = NULL;
+
+  if (lab->runtime == LABO_RUNTIME_PROCESS && a->asked == LABO_RUNTIME_DOCKER)
     {
       /* such a file is checked for the process runtime only, which needs
        * no Swarm manager and no Docker on the nodes' hosts */
@@ -356,61 +367,78 @@ cmd_up (int argc, char **argv)
                "labo: %s says 'runtime: process', and is checked for that runtime only: "
                "to run it under Docker, set 'runtime: docker' (or remove the line)\n",
                lab->file);
-      labo_lab_free (lab);
       return EXIT_INPUT;
     }
-  lab->runtime = choose_runtime (lab, asked);
-  if (!o.dry_run && labo_caps_require ("up", &err) < 0)
+  lab->runtime = choose_runtime (lab, a->asked);
+  if (!a->o.dry_run && labo_caps_require ("up", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  return EXIT_OK;
+}
+
+/* `up --foreground`: in this very process, the lab, then the supervisor,
+ * attached. */
+static int
+up_foreground (struct up_job *j)
+{
+  labo_error_t err = NULL;
+
+  if (labo_up (j->lab, j->text, j->len, &j->o, &err) < 0)
     {
-      labo_lab_free (lab);
-      return cli_fail (&err, EXIT_PRIV);
+      up_json (j, err, 0);
+      return cli_fail (&err, EXIT_FAIL);
     }
-  state = labo_state_meta (lab->name, "state");
-  if (!o.dry_run && state && strcmp (state, "up") == 0)
+  if (labo_supervisor_needed (j->lab, j->lab->runtime))
     {
-      r = up_again (lab, text, len, asked);
-      labo_lab_free (lab);
-      return r;
+      up_json (j, NULL, getpid ());
+      return supervise (j->lab, true, false, -1);
     }
+  up_json (j, NULL, 0);
+  return EXIT_OK;
+}
+
+/* The lab brought up (or re-attached, or planned with --dry-run) once it
+ * is known to fit the machine. */
+static int
+up_run (struct labo_lab *lab, const struct up_args *a, const char *text, size_t len, double t0)
+{
+  cleanup_free char *state = labo_state_meta (lab->name, "state");
+  labo_error_t err = NULL;
+  struct up_job j = { lab, text, len, a->o, a->foreground, t0 };
+  pid_t child = 0;
+
+  if (!a->o.dry_run && state && strcmp (state, "up") == 0)
+    return up_again (lab, text, len, a->asked);
   /* before anything is made: a lab the machine cannot hold would fail
    * halfway, or take the machine down with it */
   if (fits_machine (lab, &err) < 0)
-    {
-      labo_lab_free (lab);
-      return cli_fail (&err, EXIT_FAIL);
-    }
-  if (o.dry_run)
-    {
-      r = labo_up (lab, text, len, &o, &err);
-      labo_lab_free (lab);
-      return r < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
-    }
-  {
-    struct up_job j = { lab, text, len, o, foreground, t0 };
-    pid_t child = 0;
-    if (foreground)
-      {
-        /* this very process: the lab, then the supervisor, attached */
-        if (labo_up (lab, text, len, &o, &err) < 0)
-          {
-            up_json (&j, err, 0);
-            r = cli_fail (&err, EXIT_FAIL);
-          }
-        else if (labo_supervisor_needed (lab, lab->runtime))
-          {
-            up_json (&j, NULL, getpid ());
-            r = supervise (lab, true, false, -1);
-          }
-        else
-          {
-            up_json (&j, NULL, 0);
-            r = EXIT_OK;
-          }
-      }
-    else
-      r = in_child (up_then_supervise, &j, &child);
-  }
-  json_decref (o.stages);
+    return cli_fail (&err, EXIT_FAIL);
+  if (a->o.dry_run)
+    return labo_up (lab, text, len, &a->o, &err) < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
+  if (a->foreground)
+    return up_foreground (&j);
+  return in_child (up_then_supervise, &j, &child);
+}
+
+int
+cmd_up (int argc, char **argv)
+{
+  struct up_args a = { .o = { false, false, NULL }, .asked = LABO_RUNTIME_AUTO };
+  double t0 = labo_now ();
+  cleanup_free char *text = NULL;
+  struct labo_lab *lab = NULL;
+  size_t len;
+  int r;
+
+  if ((r = up_options (argc, argv, &a)) != EXIT_OK
+      || (r = up_lab (a.lab_opt, &lab, &text, &len)) != EXIT_OK)
+    return r;
+  if (a.as_json && !a.o.dry_run)
+    a.o.stages = json_array ();
+  cli_lab_warnings (lab);
+  r = up_runtime (lab, &a);
+  if (r == EXIT_OK)
+    r = up_run (lab, &a, text, len, t0);
+  json_decref (a.o.stages);
   labo_lab_free (lab);
   return r;
 }

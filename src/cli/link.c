@@ -154,8 +154,20 @@ bad_value (const char *opt, const char *value, const char *expected)
   return EXIT_INPUT;
 }
 
-int
-cmd_link (int argc, char **argv)
+/* What `link`'s command line asks: the settings named (the others stay as
+ * they are), and the link's host and segment (argv[optind ..]). */
+struct link_args
+{
+  const char *lab_opt;
+  struct labo_impair im;
+  enum labo_link_mech mech;
+  bool set_delay, set_jitter, set_loss, set_rate;
+  int down; /* -1: not named */
+  bool as_json;
+};
+
+static int
+link_options (int argc, char **argv, struct link_args *a)
 {
   static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
                                         { "delay", required_argument, NULL, 'd' },
@@ -167,59 +179,47 @@ cmd_link (int argc, char **argv)
                                         { "mechanism", required_argument, NULL, 'm' },
                                         { "json", no_argument, NULL, 'J' },
                                         { NULL, 0, NULL, 0 } };
-  const char *lab_opt = NULL, *expected = NULL;
-  labo_error_t err = NULL;
-  struct labo_lab *lab;
-  struct labo_linkset want;
-  struct labo_impair im = { 0 };
-  enum labo_link_mech mech = LABO_MECH_NONE;
-  bool set_delay = false, set_jitter = false, set_loss = false, set_rate = false;
-  int down = -1, c, code = EXIT_OK;
-  bool as_json = false;
-  size_t l;
+  const char *expected = NULL;
+  int c;
 
-  if (argc >= 2 && strcmp (argv[1], "show") == 0)
-    return link_show (argc - 1, argv + 1);
-  if (argc >= 2 && strcmp (argv[1], "reset") == 0)
-    return link_reset (argc - 1, argv + 1);
   while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     switch (c)
       {
       case 'l':
-        lab_opt = optarg;
+        a->lab_opt = optarg;
         break;
       case 'd':
-        if (labo_impair_parse_time (optarg, &im.delay_us, &expected) < 0)
+        if (labo_impair_parse_time (optarg, &a->im.delay_us, &expected) < 0)
           return bad_value ("delay", optarg, expected);
-        set_delay = true;
+        a->set_delay = true;
         break;
       case 'j':
-        if (labo_impair_parse_time (optarg, &im.jitter_us, &expected) < 0)
+        if (labo_impair_parse_time (optarg, &a->im.jitter_us, &expected) < 0)
           return bad_value ("jitter", optarg, expected);
-        set_jitter = true;
+        a->set_jitter = true;
         break;
       case 'o':
-        if (labo_impair_parse_loss (optarg, &im.loss_ppm, &expected) < 0)
+        if (labo_impair_parse_loss (optarg, &a->im.loss_ppm, &expected) < 0)
           return bad_value ("loss", optarg, expected);
-        set_loss = true;
+        a->set_loss = true;
         break;
       case 'r':
-        if (labo_impair_parse_rate (optarg, &im.rate_bps, &expected) < 0)
+        if (labo_impair_parse_rate (optarg, &a->im.rate_bps, &expected) < 0)
           return bad_value ("rate", optarg, expected);
-        set_rate = true;
+        a->set_rate = true;
         break;
       case 'D':
       case 'U':
-        if (down >= 0 && down != (c == 'D'))
+        if (a->down >= 0 && a->down != (c == 'D'))
           return cli_usage ("link takes --down or --up, not both", NULL);
-        down = c == 'D';
+        a->down = c == 'D';
         break;
       case 'm':
-        if (labo_link_mech_parse (optarg, &mech) < 0)
+        if (labo_link_mech_parse (optarg, &a->mech) < 0)
           return bad_value ("mechanism", optarg, "auto, netem or emulator");
         break;
       case 'J':
-        as_json = true;
+        a->as_json = true;
         break;
       default:
         return EXIT_INPUT;
@@ -228,82 +228,110 @@ cmd_link (int argc, char **argv)
     return cli_usage ("link takes a host and, when it has several links, a segment (labo link "
                       "HOST [SEGMENT] --delay 50ms ...), or show, or reset",
                       NULL);
+  return EXIT_OK;
+}
+
+/* Whether anything is to change. */
+static bool
+link_named (const struct link_args *a)
+{
+  return a->set_delay || a->set_jitter || a->set_loss || a->set_rate || a->down >= 0
+         || a->mech != LABO_MECH_NONE;
+}
+
+/* Link l (host's) set as asked: the settings in place, with those named
+ * changed; or, nothing named, in place again when the emulator carries
+ * them (which starts a dead one). */
+static int
+link_set (const struct labo_lab *lab, size_t l, const char *host, const struct link_args *a)
+{
+  struct labo_linkset want;
+  labo_error_t err = NULL;
+
+  labo_linkset_load (lab, l, &want);
+  if (a->set_delay)
+    want.im.delay_us = a->im.delay_us;
+  if (a->set_jitter)
+    want.im.jitter_us = a->im.jitter_us;
+  if (a->set_loss)
+    want.im.loss_ppm = a->im.loss_ppm;
+  if (a->set_rate)
+    want.im.rate_bps = a->im.rate_bps;
+  if (a->down >= 0)
+    want.down = a->down;
+  if (want.im.jitter_us > want.im.delay_us && (a->set_jitter || a->set_delay))
+    fprintf (stderr, "labo: note: a jitter above the delay is cut at no delay (frames are never "
+                     "sent early, nor out of order)\n");
+  if (!link_named (a))
+    {
+      if (want.mech == LABO_MECH_EMULATOR && labo_linkset_apply (lab, l, &want, &err) < 0)
+        return cli_fail (&err, EXIT_FAIL);
+      return EXIT_OK;
+    }
+  if (want.mech != LABO_MECH_NONE && a->mech != LABO_MECH_NONE && a->mech != want.mech)
+    fprintf (stderr, "labo: note: link %s already uses %s (`labo link reset` first to "
+                     "change it)\n", host, labo_link_mech_name (want.mech));
+  want.mech = a->mech;
+  if (labo_linkset_apply (lab, l, &want, &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  return EXIT_OK;
+}
+
+/* What link l carries now, as `link show` prints it (or its JSON). */
+static void
+link_print (const struct labo_lab *lab, size_t l, bool as_json)
+{
+  json_t *links = labo_links_json (lab), *o, *found = NULL;
+  cleanup_free char *name = labo_link_name (lab, l);
+  size_t i;
+
+  json_array_foreach (links, i, o)
+    if (strcmp (json_string_value (json_object_get (o, "link")), name) == 0)
+      found = o;
+  if (as_json)
+    {
+      json_t *none = json_pack ("{s:s, s:s}", "link", name, "settings", "none");
+      json_dumpf (found ? found : none, stdout, JSON_INDENT (2));
+      putchar ('\n');
+      json_decref (none);
+    }
+  else if (found)
+    {
+      json_t *one = json_array ();
+      json_array_append (one, found);
+      print_links (one, stdout);
+      json_decref (one);
+    }
+  else
+    printf ("labo: link %s has no settings: as `labo up` made it\n", name);
+  json_decref (links);
+}
+
+int
+cmd_link (int argc, char **argv)
+{
+  struct link_args a = { .mech = LABO_MECH_NONE, .down = -1 };
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  int code = EXIT_OK;
+  size_t l;
+
+  if (argc >= 2 && strcmp (argv[1], "show") == 0)
+    return link_show (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "reset") == 0)
+    return link_reset (argc - 1, argv + 1);
+  if ((code = link_options (argc, argv, &a)) != EXIT_OK)
+    return code;
   if (labo_caps_require ("link", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  lab = cli_target_lab (lab_opt, argv[optind], true, &code);
+  lab = cli_target_lab (a.lab_opt, argv[optind], true, &code);
   if (lab == NULL)
     return code;
   if (labo_link_lookup (lab, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &l, &err)
       < 0)
-    {
-      code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_INPUT);
-      labo_lab_free (lab);
-      return code;
-    }
-  /* what is not named stays as it is */
-  labo_linkset_load (lab, l, &want);
-  if (set_delay)
-    want.im.delay_us = im.delay_us;
-  if (set_jitter)
-    want.im.jitter_us = im.jitter_us;
-  if (set_loss)
-    want.im.loss_ppm = im.loss_ppm;
-  if (set_rate)
-    want.im.rate_bps = im.rate_bps;
-  if (down >= 0)
-    want.down = down;
-  if (want.im.jitter_us > want.im.delay_us && (set_jitter || set_delay))
-    fprintf (stderr, "labo: note: a jitter above the delay is cut at no delay (frames are never "
-                     "sent early, nor out of order)\n");
-  if (!(set_delay || set_jitter || set_loss || set_rate || down >= 0 || mech != LABO_MECH_NONE)
-      && want.mech == LABO_MECH_EMULATOR)
-    {
-      /* nothing named: the settings again, which starts a dead emulator */
-      if (labo_linkset_apply (lab, l, &want, &err) < 0)
-        {
-          code = cli_fail (&err, EXIT_FAIL);
-          labo_lab_free (lab);
-          return code;
-        }
-    }
-  else if (set_delay || set_jitter || set_loss || set_rate || down >= 0 || mech != LABO_MECH_NONE)
-    {
-      if (want.mech != LABO_MECH_NONE && mech != LABO_MECH_NONE && mech != want.mech)
-        fprintf (stderr, "labo: note: link %s already uses %s (`labo link reset` first to "
-                         "change it)\n", argv[optind], labo_link_mech_name (want.mech));
-      want.mech = mech;
-      if (labo_linkset_apply (lab, l, &want, &err) < 0)
-        {
-          code = cli_fail (&err, EXIT_FAIL);
-          labo_lab_free (lab);
-          return code;
-        }
-    }
-  {
-    json_t *links = labo_links_json (lab), *o, *found = NULL;
-    cleanup_free char *name = labo_link_name (lab, l);
-    size_t i;
-    json_array_foreach (links, i, o)
-      if (strcmp (json_string_value (json_object_get (o, "link")), name) == 0)
-        found = o;
-    if (as_json)
-      {
-        json_t *none = json_pack ("{s:s, s:s}", "link", name, "settings", "none");
-        json_dumpf (found ? found : none, stdout, JSON_INDENT (2));
-        putchar ('\n');
-        json_decref (none);
-      }
-    else if (found)
-      {
-        json_t *one = json_array ();
-        json_array_append (one, found);
-        print_links (one, stdout);
-        json_decref (one);
-      }
-    else
-      printf ("labo: link %s has no settings: as `labo up` made it\n", name);
-    json_decref (links);
-  }
+    code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_INPUT);
+  else if ((code = link_set (lab, l, argv[optind], &a)) == EXIT_OK)
+    link_print (lab, l, a.as_json);
   labo_lab_free (lab);
   return code;
 }

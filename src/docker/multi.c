@@ -155,7 +155,7 @@ on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
   if (err)
     {
       /* the loop cannot watch it: curl will time the transfer out */
-      fprintf (stderr, "labo: %s\n", err->msg);
+      labo_say ("%s", err->msg);
       labo_error_release (&err);
     }
   return 0;

@@ -22,6 +22,11 @@
 #include "labo/state.h"
 #include "labo/util.h"
 
+/* The supervisor quits its loop on SIGTERM, leaving what runs to `down`:
+ * moments. 5 s allows for a loop in the middle of a restart; then it is
+ * killed, and `down` goes on. */
+#define SUPERVISOR_STOP_S 5
+
 /* The root namespace's links into the lab are veths whose other end is a
  * port in the lab's switch namespace. Deleting that port, from inside the
  * switch namespace (everything there is the lab's), deletes both ends at
@@ -49,7 +54,7 @@ delete_root_links (const char *switch_ns, char **kinds, char **names, size_t n,
   ret = labo_nl_open (&nl, switch_ns, err);
   if (setns (self, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the root network namespace");
+      labo_say ("returning to the root network namespace: %s", strerror (errno));
       abort (); /* every later step would act on the wrong namespace */
     }
   if (ret < 0)
@@ -87,7 +92,7 @@ labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_er
 
   labo_progress_start (&pr, o->quiet, o->stages);
   /* the supervisor first, or it would restart what is being removed */
-  switch (labo_supervisor_stop (st->lab, 5, err))
+  switch (labo_supervisor_stop (st->lab, SUPERVISOR_STOP_S, err))
     {
     case 1:
       labo_progress_stage (&pr, "supervisor", "stopped");

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,16 @@
 /* the emulator's veth pair of port pN: indexes no plan gives */
 #define EMU_IFINDEX0 100000
 #define NETEM_LIMIT 10000 /* packets: room for a second at 100 Mbit/s */
+/* An emulator, and each forwarder it starts, is ready once its packet
+ * sockets are bound: milliseconds of work; 5 s allows for a loaded machine
+ * and still fails `labo link` in a time a user waits for. */
 #define READY_TIMEOUT_MS 5000
+/* An emulator stops within milliseconds of SIGTERM (its loop reads a
+ * signalfd); after 2 s it is killed, and given 2 s more to go. */
 #define STOP_TIMEOUT_MS 2000
+/* How often a stopping emulator is looked at: its pid file's lock goes
+ * with it. */
+#define STOP_POLL_MS 10
 
 char *
 labo_link_name (const struct labo_lab *lab, size_t link)
@@ -295,13 +304,13 @@ stop_emulator (const char *base, labo_error_t *err)
       return 0;
     }
   kill (pid, SIGTERM);
-  for (int t = 0; t < STOP_TIMEOUT_MS / 10 && !emulator_gone (base); t++)
-    usleep (10000);
+  for (int t = 0; t < STOP_TIMEOUT_MS / STOP_POLL_MS && !emulator_gone (base); t++)
+    usleep (STOP_POLL_MS * 1000);
   if (!emulator_gone (base))
     {
       kill (pid, SIGKILL);
-      for (int t = 0; t < STOP_TIMEOUT_MS / 10 && !emulator_gone (base); t++)
-        usleep (10000);
+      for (int t = 0; t < STOP_TIMEOUT_MS / STOP_POLL_MS && !emulator_gone (base); t++)
+        usleep (STOP_POLL_MS * 1000);
     }
   if (!emulator_gone (base))
     return labo_error_make (err, ETIMEDOUT, "the link emulator (pid %d) does not stop", (int) pid);
@@ -390,6 +399,148 @@ start_emulator (const struct where *w, const struct splice *s, labo_error_t *err
   return 0;
 }
 
+/* A line of the emulator's log (its stderr), "labo-linkemu PID: ...". */
+static void emu_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static void
+emu_log (const char *fmt, ...)
+{
+  cleanup_free char *text = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&text, fmt, ap) < 0)
+    text = NULL;
+  va_end (ap);
+  fprintf (stderr, "labo-linkemu %d: %s\n", (int) getpid (), text ? text : fmt);
+}
+
+/* Forks a forwarder (labo_linkemu_run between a and b) that dies with
+ * `parent`. Returns its pid, and in *ready the end of the pipe on which it
+ * writes a byte once ready; or -1. */
+static pid_t
+fork_forwarder (int a, int b, const char *conf, const char *stats, pid_t parent, int *ready,
+                labo_error_t *err)
+{
+  int rp[2];
+  pid_t w;
+
+  if (pipe2 (rp, O_CLOEXEC) < 0)
+    return labo_error_errno (err, "starting the forwarder");
+  w = fork ();
+  if (w < 0)
+    {
+      close (rp[0]);
+      close (rp[1]);
+      return labo_error_errno (err, "starting the forwarder");
+    }
+  if (w == 0)
+    {
+      labo_error_t werr = NULL;
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (1);
+      prctl (PR_SET_NAME, "labo-linkemu-fw");
+      close (rp[0]);
+      if (labo_linkemu_run (a, b, conf, stats, rp[1], &werr) < 0)
+        {
+          emu_log ("%s", werr->msg);
+          _exit (1);
+        }
+      _exit (0);
+    }
+  close (rp[1]);
+  *ready = rp[0];
+  return w;
+}
+
+/* A forwarder is ready once its sockets are bound: true when it says so
+ * within READY_TIMEOUT_MS on `ready` (closed). The first ready one tells
+ * labo link, on *ready_fd, once (then closed and -1). */
+static bool
+forwarder_ready (int ready, int *ready_fd)
+{
+  struct pollfd pf = { .fd = ready, .events = POLLIN };
+  char byte;
+  bool ok = poll (&pf, 1, READY_TIMEOUT_MS) == 1 && read (ready, &byte, 1) == 1;
+
+  close (ready);
+  if (ok && *ready_fd >= 0)
+    {
+      if (write (*ready_fd, &byte, 1) < 0)
+        {
+          /* labo link stopped waiting: it will say so */
+        }
+      close (*ready_fd);
+      *ready_fd = -1;
+    }
+  return ok;
+}
+
+/* Waits for forwarder w to die, passing SIGHUP on. Returns true when
+ * SIGTERM or SIGINT came (w then stopped and reaped), false when w died
+ * (its wait status in *status). */
+static bool
+wait_forwarder (pid_t w, const sigset_t *sigs, int *status)
+{
+  siginfo_t si;
+
+  for (;;)
+    {
+      if (sigwaitinfo (sigs, &si) < 0)
+        continue;
+      if (si.si_signo == SIGHUP)
+        kill (w, SIGHUP);
+      else if (si.si_signo == SIGTERM || si.si_signo == SIGINT)
+        {
+          kill (w, SIGTERM);
+          while (waitpid (w, NULL, 0) < 0 && errno == EINTR)
+            ;
+          return true;
+        }
+      else if (waitpid (w, status, WNOHANG) == w)
+        return false;
+    }
+}
+
+/* A forwarder's death, into the log and the policy: 0 and when to start
+ * the next one in *at, or -1 when the policy gives up. */
+static int
+forwarder_died (int status, struct labo_policy *pol, const struct labo_supervise *cfg,
+                double *at, labo_error_t *err)
+{
+  char what[64];
+
+  if (WIFSIGNALED (status))
+    snprintf (what, sizeof (what), "killed by SIG%s", sigabbrev_np (WTERMSIG (status)));
+  else
+    snprintf (what, sizeof (what), "exit %d", WEXITSTATUS (status));
+  if (labo_policy_died (pol, cfg, labo_now (), at) != LABO_POLICY_RESTART)
+    {
+      emu_log ("the forwarder died (%s), %u deaths: giving up", what, pol->deaths);
+      return labo_error_make (err, 0, "the forwarder died %u times: gave up", pol->deaths);
+    }
+  emu_log ("the forwarder died (%s); restarting it in %.0f ms", what,
+           1000 * (*at - labo_now () > 0 ? *at - labo_now () : 0));
+  return 0;
+}
+
+/* Waits until `at` (the next start); true if SIGTERM or SIGINT came. */
+static bool
+backoff (const sigset_t *sigs, double at)
+{
+  siginfo_t si;
+
+  while (labo_now () < at)
+    {
+      double left = at - labo_now ();
+      struct timespec ts = { (time_t) left, (long) ((left - (double) (time_t) left) * 1e9) };
+      int sig = sigtimedwait (sigs, &si, &ts);
+      if (sig == SIGTERM || sig == SIGINT)
+        return true;
+    }
+  return false;
+}
+
 /* The forwarder runs in a child of the emulator process, which restarts
  * it when it dies, after s6-supervise: with the supervisor's default
  * policy (a minimum gap, a doubling backoff, giving up after too many
@@ -418,106 +569,33 @@ supervise_forwarder (int a, int b, const char *conf, const char *stats, int read
   sigprocmask (SIG_BLOCK, &sigs, NULL);
   for (;;)
     {
-      siginfo_t si;
       double at;
-      int status = 0, rp[2];
-      struct pollfd pf;
-      char byte;
+      int status = 0, ready = -1;
       pid_t w;
 
-      if (pipe2 (rp, O_CLOEXEC) < 0)
-        return labo_error_errno (err, "starting the forwarder");
       labo_policy_started (&pol, labo_now ());
-      w = fork ();
+      w = fork_forwarder (a, b, conf, stats, parent, &ready, err);
       if (w < 0)
-        {
-          close (rp[0]);
-          close (rp[1]);
-          return labo_error_errno (err, "starting the forwarder");
-        }
-      if (w == 0)
-        {
-          labo_error_t werr = NULL;
-          prctl (PR_SET_PDEATHSIG, SIGKILL);
-          if (getppid () != parent)
-            _exit (1);
-          prctl (PR_SET_NAME, "labo-linkemu-fw");
-          close (rp[0]);
-          if (labo_linkemu_run (a, b, conf, stats, rp[1], &werr) < 0)
-            {
-              fprintf (stderr, "labo-linkemu %d: %s\n", (int) getpid (), werr->msg);
-              _exit (1);
-            }
-          _exit (0);
-        }
-      close (rp[1]);
-      /* A forwarder is ready once its sockets are bound. The first one
-       * that is not has nothing to restart: labo link reports it (from
-       * the log). The first ready one tells labo link, once. */
-      pf = (struct pollfd){ .fd = rp[0], .events = POLLIN };
-      if (poll (&pf, 1, READY_TIMEOUT_MS) == 1 && read (rp[0], &byte, 1) == 1)
-        {
-          ever_ready = true;
-          if (ready_fd >= 0)
-            {
-              if (write (ready_fd, &byte, 1) < 0)
-                {
-                  /* labo link stopped waiting: it will say so */
-                }
-              close (ready_fd);
-              ready_fd = -1;
-            }
-        }
+        return -1;
+      if (forwarder_ready (ready, &ready_fd))
+        ever_ready = true;
       else if (!ever_ready)
         {
-          close (rp[0]);
+          /* the first one has nothing to restart: labo link reports it
+           * (from the log) */
           kill (w, SIGKILL);
           while (waitpid (w, NULL, 0) < 0 && errno == EINTR)
             ;
           return labo_error_make (err, 0, "the forwarder did not start (see above)");
         }
-      close (rp[0]);
-      for (;;)
-        {
-          if (sigwaitinfo (&sigs, &si) < 0)
-            continue;
-          if (si.si_signo == SIGHUP)
-            kill (w, SIGHUP);
-          else if (si.si_signo == SIGTERM || si.si_signo == SIGINT)
-            {
-              kill (w, SIGTERM);
-              while (waitpid (w, NULL, 0) < 0 && errno == EINTR)
-                ;
-              return 0;
-            }
-          else if (waitpid (w, &status, WNOHANG) == w)
-            break;
-        }
+      if (wait_forwarder (w, &sigs, &status))
+        return 0;
       if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
         return 0; /* stopped on its own: told to */
-      {
-        char what[64];
-        if (WIFSIGNALED (status))
-          snprintf (what, sizeof (what), "killed by SIG%s", sigabbrev_np (WTERMSIG (status)));
-        else
-          snprintf (what, sizeof (what), "exit %d", WEXITSTATUS (status));
-        if (labo_policy_died (&pol, &cfg, labo_now (), &at) != LABO_POLICY_RESTART)
-          {
-            fprintf (stderr, "labo-linkemu %d: the forwarder died (%s), %u deaths: giving up\n",
-                     (int) getpid (), what, pol.deaths);
-            return labo_error_make (err, 0, "the forwarder died %u times: gave up", pol.deaths);
-          }
-        fprintf (stderr, "labo-linkemu %d: the forwarder died (%s); restarting it in %.0f ms\n",
-                 (int) getpid (), what, 1000 * (at - labo_now () > 0 ? at - labo_now () : 0));
-      }
-      while (labo_now () < at)
-        {
-          double left = at - labo_now ();
-          struct timespec ts = { (time_t) left, (long) ((left - (double) (time_t) left) * 1e9) };
-          int sig = sigtimedwait (&sigs, &si, &ts);
-          if (sig == SIGTERM || sig == SIGINT)
-            return 0;
-        }
+      if (forwarder_died (status, &pol, &cfg, &at, err) < 0)
+        return -1;
+      if (backoff (&sigs, at))
+        return 0;
     }
 }
 
@@ -545,10 +623,9 @@ labo_linkemu_serve (const char *switch_ns, const char *port, const char *emu_por
   b = (int) if_nametoindex (emu_port);
   if (a == 0 || b == 0)
     return labo_error_errno (err, "finding %s in %s", a == 0 ? port : emu_port, switch_ns);
-  fprintf (stderr, "labo-linkemu %d: forwarding between %s and %s in %s\n", (int) getpid (), port,
-           emu_port, switch_ns);
+  emu_log ("forwarding between %s and %s in %s", port, emu_port, switch_ns);
   r = supervise_forwarder (a, b, conf, stats, ready_fd, err);
-  fprintf (stderr, "labo-linkemu %d: stopped\n", (int) getpid ());
+  emu_log ("stopped");
   unlink (pidf);
   return r;
 }
@@ -737,6 +814,123 @@ carrier_set (const struct where *w, bool up, labo_error_t *err)
   return 0;
 }
 
+/* netem first, where it may be the mechanism (*m NONE: auto, or NETEM),
+ * with the settings wanted: on success *m is NETEM. A kernel without it
+ * says ENOENT (the module is requested first): then auto falls back to
+ * the emulator (*m EMULATOR), a first --mechanism netem fails. */
+static int
+netem_probe (const struct where *w, const struct labo_linkset *want,
+             const struct labo_linkset *cur, enum labo_link_mech *m, labo_error_t *err)
+{
+  if (netem_set (w, &want->im, err) == 0)
+    {
+      *m = LABO_MECH_NETEM;
+      return 0;
+    }
+  if (*m == LABO_MECH_NETEM && cur->mech == LABO_MECH_NONE && status_is (err, ENOENT))
+    return labo_error_wrap (err, "this kernel has no sch_netem (--mechanism emulator, or "
+                                 "auto, uses labo's own)");
+  if (*m == LABO_MECH_NONE && (status_is (err, ENOENT) || status_is (err, EOPNOTSUPP)))
+    {
+      labo_error_release (err);
+      *m = LABO_MECH_EMULATOR;
+      return 0;
+    }
+  return -1;
+}
+
+/* The emulator with the settings wanted: the record first (it reads it),
+ * then each splice's emulator told (SIGHUP) or spliced in. A splice that
+ * fails takes the emulator away again, and the record says so. */
+static int
+emulate (const struct where *w, struct labo_linkset *want, labo_error_t *err)
+{
+  if (w->p2p)
+    return labo_error_make (err, EOPNOTSUPP,
+                            "link %s joins two hosts directly: this kernel has no sch_netem, "
+                            "and labo's emulator works on links to a segment (put the hosts on "
+                            "a segment to slow the link between them)",
+                            w->name);
+  want->mech = LABO_MECH_EMULATOR;
+  if (write_record (w, want, err) < 0)
+    return -1;
+  for (size_t i = 0; i < w->n; i++)
+    {
+      pid_t pid = emulator_pid (w->sp[i].base);
+      if (pid > 0)
+        kill (pid, SIGHUP);
+      else if (splice_in (w, &w->sp[i], err) < 0)
+        {
+          mech_away (w, LABO_MECH_EMULATOR, NULL);
+          want->mech = LABO_MECH_NONE;
+          write_record (w, want, NULL);
+          return -1;
+        }
+    }
+  return 0;
+}
+
+/* Settings wanted: by the mechanism in place, else the one asked for
+ * (NONE: netem if the kernel has it, else the emulator). Sets want->mech
+ * to the one used. */
+static int
+impair (const struct where *w, struct labo_linkset *want, const struct labo_linkset *cur,
+        labo_error_t *err)
+{
+  enum labo_link_mech m = cur->mech != LABO_MECH_NONE ? cur->mech : want->mech;
+
+  if ((m == LABO_MECH_NONE || m == LABO_MECH_NETEM) && netem_probe (w, want, cur, &m, err) < 0)
+    return -1;
+  if (m == LABO_MECH_EMULATOR && emulate (w, want, err) < 0)
+    return -1;
+  want->mech = m;
+  return 0;
+}
+
+/* Into the events: what the link carries now. */
+static void
+note_link (const struct labo_lab *lab, const struct where *w, const struct labo_linkset *want)
+{
+  cleanup_free char *im = labo_impair_describe (&want->im);
+  cleanup_free char *what = xasprintf ("%s%s%s", want->down ? "pulled out" : "",
+                                       want->down && !labo_impair_none (&want->im) ? ", " : "",
+                                       labo_impair_none (&want->im)
+                                           ? (want->down ? "" : "as up made it")
+                                           : im);
+  labo_control_note (lab->name, "fault", w->name,
+                     json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:b, s:s}", "verb", "link",
+                                "link", w->name, "delay_us", (int) want->im.delay_us,
+                                "jitter_us", (int) want->im.jitter_us, "loss_ppm",
+                                (int) want->im.loss_ppm, "rate_bps",
+                                (json_int_t) want->im.rate_bps, "down", want->down,
+                                "mechanism", labo_link_mech_name (want->mech)),
+                     "link %s: %s (`labo link`)", w->name, what);
+}
+
+/* The settings wanted in place (or taken away), then the carrier, then
+ * the record: a link as up made it has none. */
+static int
+apply (const struct where *w, struct labo_linkset *want, const struct labo_linkset *cur,
+       labo_error_t *err)
+{
+  if (labo_impair_none (&want->im) && want->mech == LABO_MECH_NONE)
+    {
+      if (mech_away (w, cur->mech, err) < 0)
+        return -1;
+      want->mech = LABO_MECH_NONE;
+    }
+  else if (impair (w, want, cur, err) < 0)
+    return -1;
+  if (want->down != cur->down && carrier_set (w, !want->down, err) < 0)
+    return -1;
+  if (want->mech == LABO_MECH_NONE && !want->down)
+    {
+      unlink (w->conf);
+      return 0;
+    }
+  return write_record (w, want, err);
+}
+
 int
 labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset *want,
                     labo_error_t *err)
@@ -744,104 +938,17 @@ labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset
   cleanup_close int lock = lock_links (lab, err);
   struct labo_linkset cur;
   struct where w;
-  int ret = -1;
+  int ret;
 
   if (lock < 0)
     return -1;
   where_of (lab, link, &w);
   labo_linkset_load (lab, link, &cur);
-
-  if (labo_impair_none (&want->im) && want->mech == LABO_MECH_NONE)
-    {
-      if (mech_away (&w, cur.mech, err) < 0)
-        goto out;
-      want->mech = LABO_MECH_NONE;
-    }
-  else
-    {
-      enum labo_link_mech m = cur.mech != LABO_MECH_NONE ? cur.mech : want->mech;
-      if (m == LABO_MECH_NONE || m == LABO_MECH_NETEM)
-        {
-          /* the probe: netem on the first end; a kernel without it says
-           * ENOENT (the module is requested first) */
-          if (netem_set (&w, &want->im, err) == 0)
-            m = LABO_MECH_NETEM;
-          else if (m == LABO_MECH_NETEM && cur.mech == LABO_MECH_NONE && status_is (err, ENOENT))
-            {
-              labo_error_wrap (err, "this kernel has no sch_netem (--mechanism emulator, or "
-                                    "auto, uses labo's own)");
-              goto out;
-            }
-          else if (m == LABO_MECH_NONE
-                   && (status_is (err, ENOENT) || status_is (err, EOPNOTSUPP)))
-            {
-              labo_error_release (err);
-              m = LABO_MECH_EMULATOR;
-            }
-          else
-            goto out;
-        }
-      if (m == LABO_MECH_EMULATOR)
-        {
-          if (w.p2p)
-            {
-              labo_error_make (err, EOPNOTSUPP,
-                               "link %s joins two hosts directly: this kernel has no sch_netem, "
-                               "and labo's emulator works on links to a segment (put the hosts on "
-                               "a segment to slow the link between them)",
-                               w.name);
-              goto out;
-            }
-          want->mech = m;
-          /* the emulator reads the record: written first */
-          if (write_record (&w, want, err) < 0)
-            goto out;
-          for (size_t i = 0; i < w.n; i++)
-            {
-              pid_t pid = emulator_pid (w.sp[i].base);
-              if (pid > 0)
-                kill (pid, SIGHUP);
-              else if (splice_in (&w, &w.sp[i], err) < 0)
-                {
-                  mech_away (&w, m, NULL);
-                  want->mech = LABO_MECH_NONE;
-                  write_record (&w, want, NULL);
-                  goto out;
-                }
-            }
-        }
-      want->mech = m;
-    }
-  if (want->down != cur.down && carrier_set (&w, !want->down, err) < 0)
-    goto out;
-  if (want->mech == LABO_MECH_NONE && !want->down)
-    {
-      unlink (w.conf);
-      ret = 0;
-    }
-  else
-    ret = write_record (&w, want, err);
-out:
+  ret = apply (&w, want, &cur, err);
   if (ret < 0)
     labo_error_wrap (err, "setting link %s", w.name);
   else
-    {
-      /* into the events: what the link carries now */
-      cleanup_free char *im = labo_impair_describe (&want->im);
-      cleanup_free char *what = xasprintf ("%s%s%s", want->down ? "pulled out" : "",
-                                           want->down && !labo_impair_none (&want->im) ? ", " : "",
-                                           labo_impair_none (&want->im)
-                                               ? (want->down ? "" : "as up made it")
-                                               : im);
-      labo_control_note (lab->name, "fault", w.name,
-                         json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:b, s:s}", "verb", "link",
-                                    "link", w.name, "delay_us", (int) want->im.delay_us,
-                                    "jitter_us", (int) want->im.jitter_us, "loss_ppm",
-                                    (int) want->im.loss_ppm, "rate_bps",
-                                    (json_int_t) want->im.rate_bps, "down", want->down,
-                                    "mechanism", labo_link_mech_name (want->mech)),
-                         "link %s: %s (`labo link`)", w.name, what);
-    }
+    note_link (lab, &w, want);
   where_free (&w);
   return ret;
 }

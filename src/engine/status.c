@@ -25,6 +25,15 @@
 #include "labo/util.h"
 #include "labo/zkproc.h"
 
+/* The supervisor answers status from its loop at once; 3 s allows for a
+ * loop busy with a restart, and a hung one shows as "not answering"
+ * rather than holding `labo status` up. */
+#define SUPERVISOR_STATUS_MS 3000
+/* ZooKeeper answers `srvr` within milliseconds; a node silent for 500 ms
+ * shows as down (so may one behind a link slowed past that), and status
+ * stays quick with many nodes. */
+#define SRVR_PROBE_MS 500
+
 char *
 labo_status_state (const char *lab)
 {
@@ -187,7 +196,7 @@ supervisor_view (const struct labo_lab *lab, json_t *out, bool *degraded)
       return NULL;
     }
   req = json_pack ("{s:s}", "cmd", "status");
-  if (labo_control_call (lab->name, req, 3000, &reply, &e) < 0)
+  if (labo_control_call (lab->name, req, SUPERVISOR_STATUS_MS, &reply, &e) < 0)
     {
       json_object_set_new (out, "supervisor",
                            json_pack ("{s:s, s:i, s:s}", "state", "not answering", "pid",
@@ -308,7 +317,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       struct labo_zk_srvr z;
       char state[32];
       pid_t pid = labo_runtime_of (lab)->node_state (lab, i, d, state);
-      labo_node_probe (lab, node, pid, 500, &z);
+      labo_node_probe (lab, node, pid, SRVR_PROBE_MS, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
@@ -390,6 +399,150 @@ runtime_status (const struct labo_lab *lab, json_t *out)
   return degraded;
 }
 
+/* A segment: its bridge in the switch namespace and, when the lab file
+ * asks for one, the root namespace's interface on it. Sets *degraded if
+ * either is missing or down. */
+static json_t *
+segment_json (const struct labo_segment *seg, const struct labo_ifinfo *sw_ifs, size_t n_sw,
+              const struct labo_ifinfo *root_ifs, size_t n_root, bool *degraded)
+{
+  const struct labo_ifinfo *br = labo_inspect_find (sw_ifs, n_sw, seg->name);
+  json_t *o = json_object ();
+  int ports = 0;
+  char buf[20];
+
+  for (size_t i = 0; br && i < n_sw; i++)
+    ports += sw_ifs[i].master == br->ifindex;
+  json_object_set_new (o, "name", json_string (seg->name));
+  json_object_set_new (o, "subnet", json_string (labo_prefix_format (&seg->subnet, buf)));
+  json_object_set_new (o, "mtu", json_integer (seg->mtu));
+  json_object_set_new (o, "state", json_string (if_state (br)));
+  json_object_set_new (o, "ports", json_integer (ports));
+  *degraded |= br == NULL || !br->up;
+  if (seg->has_root)
+    {
+      const struct labo_ifinfo *ri = labo_inspect_find (root_ifs, n_root, seg->root_ifname);
+      json_t *r = json_object ();
+      struct labo_prefix p = { seg->root_addr, seg->subnet.len };
+      json_object_set_new (r, "ifname", json_string (seg->root_ifname));
+      json_object_set_new (r, "address", json_string (labo_prefix_format (&p, buf)));
+      json_object_set_new (r, "state", json_string (if_state (ri)));
+      *degraded |= ri == NULL || !ri->up;
+      json_object_set_new (o, "root", r);
+    }
+  else
+    json_object_set_new (o, "root", json_null ());
+  return o;
+}
+
+/* The process runtime's overlay interface on host h, one of the host's
+ * own (the runtime has one when a node of the lab runs on h), appended to
+ * ifa; sets *degraded if it is not up. */
+static void
+overlay_interface (const struct labo_lab *lab, size_t h, const struct labo_ifinfo *ifs, size_t n,
+                   json_t *ifa, bool *degraded)
+{
+  for (size_t i = 0; labo_runtime_of (lab)->overlay_on_hosts && lab->overlay.present
+                     && i < lab->n_nodes; i++)
+    if (lab->nodes[i].host == h)
+      {
+        char ifn[IFNAMSIZ];
+        const struct labo_ifinfo *inf;
+        json_t *io = json_object ();
+        labo_plan_overlay_ifname (lab, h, ifn);
+        inf = labo_inspect_find (ifs, n, ifn);
+        json_object_set_new (io, "ifname", json_string (ifn));
+        json_object_set_new (io, "link", json_string ("overlay"));
+        json_object_set_new (io, "peer", json_string (lab->overlay.name));
+        json_object_set_new (io, "mtu", json_integer (inf ? inf->mtu : LABO_DEFAULT_MTU));
+        json_object_set_new (io, "state", json_string (if_state (inf)));
+        json_object_set_new (io, "addresses", addrs_json (inf));
+        *degraded |= strcmp (if_state (inf), "up") != 0;
+        json_array_append_new (ifa, io);
+        break;
+      }
+}
+
+/* The routes the lab file gives a host. */
+static json_t *
+routes_json (const struct labo_host *host)
+{
+  json_t *routes = json_array ();
+  char buf[20], b2[20];
+
+  for (size_t r = 0; r < host->n_routes; r++)
+    {
+      json_t *ro = json_object ();
+      const struct labo_route *rt = &host->routes[r];
+      json_object_set_new (ro, "to", json_string (rt->dst.len == 0
+                                                      ? "default"
+                                                      : labo_prefix_format (&rt->dst, buf)));
+      json_object_set_new (ro, "via", json_string (labo_ipv4_format (rt->via, b2)));
+      json_array_append_new (routes, ro);
+    }
+  return routes;
+}
+
+/* Host h: its namespace, its links' interfaces as the kernel has them
+ * (and the overlay's), its routes. Sets *degraded if the namespace or an
+ * interface is missing or not up. */
+static json_t *
+host_json (const struct labo_lab *lab, size_t h, bool *degraded)
+{
+  const struct labo_host *host = &lab->hosts[h];
+  cleanup_free char *ns = labo_host_netns_name (lab->name, host->name);
+  cleanup_free struct labo_ifinfo *ifs = NULL;
+  size_t n = 0;
+  bool present = inspect_ns (ns, &ifs, &n);
+  json_t *o = json_object (), *ifa = json_array ();
+
+  json_object_set_new (o, "name", json_string (host->name));
+  json_object_set_new (o, "netns", json_string (ns));
+  json_object_set_new (o, "state", json_string (present ? "up" : "missing"));
+  json_object_set_new (o, "forward", json_boolean (host->forward));
+  *degraded |= !present;
+  for (size_t l = 0; l < lab->n_links; l++)
+    {
+      const struct labo_link *link = &lab->links[l];
+      const struct labo_endpoint *eps[2] = { &link->a, &link->b };
+      for (int e = 0; e < (link->kind == LABO_LINK_P2P ? 2 : 1); e++)
+        if (eps[e]->host == h)
+          {
+            json_t *i = interface_json (lab, link, eps[e], ifs, n);
+            *degraded |= strcmp (json_string_value (json_object_get (i, "state")), "up") != 0;
+            json_array_append_new (ifa, i);
+          }
+    }
+  overlay_interface (lab, h, ifs, n, ifa, degraded);
+  json_object_set_new (o, "interfaces", ifa);
+  json_object_set_new (o, "routes", routes_json (host));
+  return o;
+}
+
+/* The faults in place (out's "faults") and each host's power; true if a
+ * spliced link's emulator died: such a link carries nothing. */
+static bool
+faults_status (const struct labo_lab *lab, json_t *out, json_t *hosts)
+{
+  json_t *faults = labo_faults_json (lab), *off = json_object_get (faults, "powered_off");
+  json_t *x, *y, *l;
+  bool degraded = false;
+  size_t i, k;
+
+  json_array_foreach (hosts, i, x)
+    {
+      bool is_off = false;
+      json_array_foreach (off, k, y)
+        is_off |= strcmp (json_string_value (y), lab->hosts[i].name) == 0;
+      json_object_set_new (x, "power", json_string (is_off ? "off" : "on"));
+    }
+  json_array_foreach (json_object_get (faults, "links"), i, l)
+    json_array_foreach (json_object_get (l, "emulators"), k, y)
+      degraded |= !json_is_true (json_object_get (y, "running"));
+  json_object_set_new (out, "faults", faults);
+  return degraded;
+}
+
 json_t *
 labo_status_json (const char *lab_name, labo_error_t *err)
 {
@@ -399,11 +552,11 @@ labo_status_json (const char *lab_name, labo_error_t *err)
   cleanup_free char *state = NULL;
   cleanup_free char *switch_ns = labo_switch_netns_name (lab_name);
   struct labo_lab *lab;
-  struct labo_ifinfo *sw_ifs = NULL, *root_ifs = NULL;
+  cleanup_free struct labo_ifinfo *sw_ifs = NULL;
+  cleanup_free struct labo_ifinfo *root_ifs = NULL;
   size_t n_sw = 0, n_root = 0;
   json_t *out, *segs, *hosts;
   bool degraded = false;
-  char buf[20];
   labo_error_t ierr = NULL;
 
   if (text == NULL)
@@ -434,133 +587,21 @@ labo_status_json (const char *lab_name, labo_error_t *err)
                        json_string (labo_lab_docker_hosts (lab) == 0 && lab->n_nodes == 0
                                         ? "none"
                                         : labo_runtime_name (lab->runtime)));
-
   segs = json_array ();
   for (size_t s = 0; s < lab->n_segments; s++)
-    {
-      const struct labo_segment *seg = &lab->segments[s];
-      const struct labo_ifinfo *br = labo_inspect_find (sw_ifs, n_sw, seg->name);
-      json_t *o = json_object ();
-      int ports = 0;
-      for (size_t i = 0; br && i < n_sw; i++)
-        ports += sw_ifs[i].master == br->ifindex;
-      json_object_set_new (o, "name", json_string (seg->name));
-      json_object_set_new (o, "subnet", json_string (labo_prefix_format (&seg->subnet, buf)));
-      json_object_set_new (o, "mtu", json_integer (seg->mtu));
-      json_object_set_new (o, "state", json_string (if_state (br)));
-      json_object_set_new (o, "ports", json_integer (ports));
-      degraded |= br == NULL || !br->up;
-      if (seg->has_root)
-        {
-          const struct labo_ifinfo *ri = labo_inspect_find (root_ifs, n_root, seg->root_ifname);
-          json_t *r = json_object ();
-          struct labo_prefix p = { seg->root_addr, seg->subnet.len };
-          json_object_set_new (r, "ifname", json_string (seg->root_ifname));
-          json_object_set_new (r, "address", json_string (labo_prefix_format (&p, buf)));
-          json_object_set_new (r, "state", json_string (if_state (ri)));
-          degraded |= ri == NULL || !ri->up;
-          json_object_set_new (o, "root", r);
-        }
-      else
-        json_object_set_new (o, "root", json_null ());
-      json_array_append_new (segs, o);
-    }
+    json_array_append_new (segs, segment_json (&lab->segments[s], sw_ifs, n_sw, root_ifs, n_root,
+                                               &degraded));
   json_object_set_new (out, "segments", segs);
-
   hosts = json_array ();
   for (size_t h = 0; h < lab->n_hosts; h++)
-    {
-      const struct labo_host *host = &lab->hosts[h];
-      cleanup_free char *ns = labo_host_netns_name (lab->name, host->name);
-      struct labo_ifinfo *ifs = NULL;
-      size_t n = 0;
-      bool present = inspect_ns (ns, &ifs, &n);
-      json_t *o = json_object (), *ifa = json_array (), *routes = json_array ();
-
-      json_object_set_new (o, "name", json_string (host->name));
-      json_object_set_new (o, "netns", json_string (ns));
-      json_object_set_new (o, "state", json_string (present ? "up" : "missing"));
-      json_object_set_new (o, "forward", json_boolean (host->forward));
-      degraded |= !present;
-      for (size_t l = 0; l < lab->n_links; l++)
-        {
-          const struct labo_link *link = &lab->links[l];
-          const struct labo_endpoint *eps[2] = { &link->a, &link->b };
-          for (int e = 0; e < (link->kind == LABO_LINK_P2P ? 2 : 1); e++)
-            if (eps[e]->host == h)
-              {
-                json_t *i = interface_json (lab, link, eps[e], ifs, n);
-                degraded |= strcmp (json_string_value (json_object_get (i, "state")), "up") != 0;
-                json_array_append_new (ifa, i);
-              }
-        }
-      /* the process runtime's overlay: an interface of the host's own */
-      for (size_t i = 0; labo_runtime_of (lab)->overlay_on_hosts && lab->overlay.present
-                         && i < lab->n_nodes; i++)
-        if (lab->nodes[i].host == h)
-          {
-            char ifn[IFNAMSIZ];
-            const struct labo_ifinfo *inf;
-            json_t *io = json_object ();
-            labo_plan_overlay_ifname (lab, h, ifn);
-            inf = labo_inspect_find (ifs, n, ifn);
-            json_object_set_new (io, "ifname", json_string (ifn));
-            json_object_set_new (io, "link", json_string ("overlay"));
-            json_object_set_new (io, "peer", json_string (lab->overlay.name));
-            json_object_set_new (io, "mtu", json_integer (inf ? inf->mtu : LABO_DEFAULT_MTU));
-            json_object_set_new (io, "state", json_string (if_state (inf)));
-            json_object_set_new (io, "addresses", addrs_json (inf));
-            degraded |= strcmp (if_state (inf), "up") != 0;
-            json_array_append_new (ifa, io);
-            break;
-          }
-      for (size_t r = 0; r < host->n_routes; r++)
-        {
-          json_t *ro = json_object ();
-          char b2[20];
-          const struct labo_route *rt = &host->routes[r];
-          json_object_set_new (ro, "to", json_string (rt->dst.len == 0
-                                                          ? "default"
-                                                          : labo_prefix_format (&rt->dst, buf)));
-          json_object_set_new (ro, "via", json_string (labo_ipv4_format (rt->via, b2)));
-          json_array_append_new (routes, ro);
-        }
-      json_object_set_new (o, "interfaces", ifa);
-      json_object_set_new (o, "routes", routes);
-      json_array_append_new (hosts, o);
-      free (ifs);
-    }
+    json_array_append_new (hosts, host_json (lab, h, &degraded));
   json_object_set_new (out, "hosts", hosts);
-  {
-    json_t *faults = labo_faults_json (lab), *off = json_object_get (faults, "powered_off"), *x;
-    size_t i;
-    json_array_foreach (hosts, i, x)
-      {
-        bool is_off = false;
-        size_t k;
-        json_t *y;
-        json_array_foreach (off, k, y)
-          is_off |= strcmp (json_string_value (y), lab->hosts[i].name) == 0;
-        json_object_set_new (x, "power", json_string (is_off ? "off" : "on"));
-      }
-    {
-      /* a spliced link whose emulator died carries nothing */
-      json_t *l, *e;
-      size_t k;
-      json_array_foreach (json_object_get (faults, "links"), i, l)
-        json_array_foreach (json_object_get (l, "emulators"), k, e)
-          degraded |= !json_is_true (json_object_get (e, "running"));
-    }
-    json_object_set_new (out, "faults", faults);
-  }
+  degraded |= faults_status (lab, out, hosts);
   degraded |= runtime_status (lab, out);
   if (strcmp (state, "up") == 0 && degraded)
     json_object_set_new (out, "state", json_string ("degraded"));
   else
     json_object_set_new (out, "state", json_string (state));
-
-  free (sw_ifs);
-  free (root_ifs);
   labo_lab_free (lab);
   return out;
 }
@@ -610,11 +651,11 @@ print_supervision (json_t *o, const char *name, const char *indent, FILE *out)
     }
 }
 
-void
-labo_status_print (json_t *st, FILE *out)
+/* The first lines: the lab, and its supervisor when it has one. */
+static void
+print_heading (json_t *st, FILE *out)
 {
-  size_t i, j;
-  json_t *seg, *host, *ifc, *a, *r;
+  json_t *sv = json_object_get (st, "supervisor");
 
   if (strcmp (str (st, "runtime"), "none") == 0)
     fprintf (out, "lab %s: %s  (from %s, up since %s; hosts and links only)\n", str (st, "lab"),
@@ -622,19 +663,24 @@ labo_status_print (json_t *st, FILE *out)
   else
     fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
              str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
-  {
-    json_t *sv = json_object_get (st, "supervisor");
-    if (json_is_object (sv) && strcmp (str (sv, "state"), "running") == 0)
-      fprintf (out, "supervisor: running, pid %lld, since %s, %lld kB resident\n",
-               json_integer_value (json_object_get (sv, "pid")), str (sv, "since"),
-               json_integer_value (json_object_get (sv, "rss_kb")));
-    else if (json_is_object (sv))
-      fprintf (out, "supervisor: %s%s; nothing restarts what dies (`labo up` of the lab's "
-                    "file starts a new one, `labo down` still removes everything)\n",
-               strcmp (str (sv, "state"), "dead") == 0 ? "NOT RUNNING (it died)"
-                                                       : str (sv, "state"),
-               json_is_string (json_object_get (sv, "error")) ? "" : "");
-  }
+  if (json_is_object (sv) && strcmp (str (sv, "state"), "running") == 0)
+    fprintf (out, "supervisor: running, pid %lld, since %s, %lld kB resident\n",
+             json_integer_value (json_object_get (sv, "pid")), str (sv, "since"),
+             json_integer_value (json_object_get (sv, "rss_kb")));
+  else if (json_is_object (sv))
+    fprintf (out, "supervisor: %s%s; nothing restarts what dies (`labo up` of the lab's "
+                  "file starts a new one, `labo down` still removes everything)\n",
+             strcmp (str (sv, "state"), "dead") == 0 ? "NOT RUNNING (it died)"
+                                                     : str (sv, "state"),
+             json_is_string (json_object_get (sv, "error")) ? "" : "");
+}
+
+static void
+print_segments (json_t *st, FILE *out)
+{
+  json_t *seg;
+  size_t i;
+
   json_array_foreach (json_object_get (st, "segments"), i, seg)
     {
       json_t *root = json_object_get (seg, "root");
@@ -646,6 +692,43 @@ labo_status_print (json_t *st, FILE *out)
                  str (root, "state"));
       fputc ('\n', out);
     }
+}
+
+/* A host's Docker daemon: its state and Swarm membership, how to reach its
+ * API over TCP (and, when that needs no certificate, that it is open to
+ * anyone), and its supervision. */
+static void
+print_docker (json_t *host, FILE *out)
+{
+  json_t *dk = json_object_get (host, "docker"), *sw;
+
+  if (!json_is_object (dk))
+    return;
+  sw = json_object_get (dk, "swarm");
+  fprintf (out, "  docker %-7s %-8s pid %-7lld swarm %s%s  socket %s\n", str (dk, "role"),
+           str (dk, "state"), json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
+           json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "", str (dk, "socket"));
+  if (json_is_string (json_object_get (dk, "tcp")))
+    {
+      if (json_is_true (json_object_get (dk, "tls")))
+        fprintf (out, "  docker API %s, TLS with the lab's client certificate: "
+                      "DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n",
+                 str (dk, "tcp"), str (dk, "tcp"), str (dk, "cert_path"));
+      else
+        fprintf (out, "  docker API %s, UNAUTHENTICATED (api_tcp: insecure): whoever "
+                      "reaches it is root in %s\n",
+                 str (dk, "tcp"), str (host, "name"));
+    }
+  print_supervision (dk, str (host, "name"), "  ", out);
+}
+
+/* Each host: its namespace, interfaces, routes and Docker daemon. */
+static void
+print_hosts (json_t *st, FILE *out)
+{
+  json_t *host, *ifc, *a, *r;
+  size_t i, j, k;
+
   json_array_foreach (json_object_get (st, "hosts"), i, host)
     {
       fprintf (out, "host %-15s %-8s netns %s%s%s\n", str (host, "name"), str (host, "state"),
@@ -653,7 +736,6 @@ labo_status_print (json_t *st, FILE *out)
                strcmp (str (host, "power"), "off") == 0 ? ", POWERED OFF" : "");
       json_array_foreach (json_object_get (host, "interfaces"), j, ifc)
         {
-          size_t k;
           fprintf (out, "  %-10s %-10s mtu %-5lld -> %-7s %-16s", str (ifc, "ifname"),
                    str (ifc, "state"), json_integer_value (json_object_get (ifc, "mtu")),
                    str (ifc, "link"), str (ifc, "peer"));
@@ -663,118 +745,129 @@ labo_status_print (json_t *st, FILE *out)
         }
       json_array_foreach (json_object_get (host, "routes"), j, r)
         fprintf (out, "  route %s via %s\n", str (r, "to"), str (r, "via"));
-      {
-        json_t *dk = json_object_get (host, "docker"), *sw;
-        if (json_is_object (dk))
-          {
-            sw = json_object_get (dk, "swarm");
-            fprintf (out, "  docker %-7s %-8s pid %-7lld swarm %s%s  socket %s\n",
-                     str (dk, "role"), str (dk, "state"),
-                     json_integer_value (json_object_get (dk, "pid")), str (sw, "state"),
-                     json_is_true (json_object_get (sw, "leader")) ? " (leader)" : "",
-                     str (dk, "socket"));
-            if (json_is_string (json_object_get (dk, "tcp")))
-              {
-                if (json_is_true (json_object_get (dk, "tls")))
-                  fprintf (out, "  docker API %s, TLS with the lab's client certificate: "
-                                "DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n",
-                           str (dk, "tcp"), str (dk, "tcp"), str (dk, "cert_path"));
-                else
-                  fprintf (out, "  docker API %s, UNAUTHENTICATED (api_tcp: insecure): whoever "
-                                "reaches it is root in %s\n",
-                           str (dk, "tcp"), str (host, "name"));
-              }
-            print_supervision (dk, str (host, "name"), "  ", out);
-          }
-      }
+      print_docker (host, out);
     }
-  json_array_foreach (json_object_get (st, "nodes"), i, host)
+}
+
+/* Each node: where it runs, ZooKeeper's mode, its supervision, its ports. */
+static void
+print_nodes (json_t *st, FILE *out)
+{
+  json_t *node, *pt;
+  size_t i, k;
+
+  json_array_foreach (json_object_get (st, "nodes"), i, node)
     {
-      size_t k;
-      json_t *pt;
-      fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (host, "name"),
-               json_is_string (json_object_get (host, "container")) ? str (host, "container")
-                                                                      : str (host, "process"),
-               str (host, "host"), str (host, "address"),
-               json_integer_value (json_object_get (host, "myid")), str (host, "mode"));
-      if (json_object_get (host, "zxid"))
-        fprintf (out, " (zxid %s, %lld znodes, %lld outstanding)", str (host, "zxid"),
-                 json_integer_value (json_object_get (host, "znodes")),
-                 json_integer_value (json_object_get (host, "outstanding")));
+      fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (node, "name"),
+               json_is_string (json_object_get (node, "container")) ? str (node, "container")
+                                                                      : str (node, "process"),
+               str (node, "host"), str (node, "address"),
+               json_integer_value (json_object_get (node, "myid")), str (node, "mode"));
+      if (json_object_get (node, "zxid"))
+        fprintf (out, " (zxid %s, %lld znodes, %lld outstanding)", str (node, "zxid"),
+                 json_integer_value (json_object_get (node, "znodes")),
+                 json_integer_value (json_object_get (node, "outstanding")));
       fputc ('\n', out);
-      print_supervision (host, str (host, "name"), "  ", out);
+      print_supervision (node, str (node, "name"), "  ", out);
       fputs ("  ports", out);
-      json_array_foreach (json_object_get (host, "ports"), k, pt)
+      json_array_foreach (json_object_get (node, "ports"), k, pt)
         fprintf (out, " %s", json_string_value (pt));
       fputc ('\n', out);
     }
-  {
-    json_t *f = json_object_get (st, "faults"), *p;
-    json_t *parts = json_object_get (f, "partitions"), *off = json_object_get (f, "powered_off");
-    size_t k;
-    if (json_array_size (parts) > 0)
-      {
-        fputs ("partitions:", out);
-        json_array_foreach (parts, k, p)
-          {
-            /* "a <-> b" for a cut both ways, "a -> b" for one way */
-            bool back = false, shown = false;
-            size_t m;
-            json_t *q;
-            json_array_foreach (parts, m, q)
-              {
-                back |= strcmp (str (q, "from"), str (p, "to")) == 0
-                        && strcmp (str (q, "to"), str (p, "from")) == 0;
-                shown |= m < k && strcmp (str (q, "from"), str (p, "to")) == 0
-                         && strcmp (str (q, "to"), str (p, "from")) == 0;
-              }
-            if (!shown)
-              fprintf (out, " %s %s %s;", str (p, "from"), back ? "<-x->" : "-x->", str (p, "to"));
-          }
-        fputs (" (`labo heal`)\n", out);
-      }
-    if (json_array_size (off) > 0)
-      {
-        fputs ("powered off:", out);
-        json_array_foreach (off, k, p)
-          fprintf (out, " %s", json_string_value (p));
-        fputs (" (`labo start HOST`)\n", out);
-      }
-    json_array_foreach (json_object_get (f, "links"), k, p)
-      {
-        json_t *e;
-        size_t m;
-        fprintf (out, "link %s: %s%s, by %s", str (p, "link"), str (p, "settings"),
-                 strcmp (str (p, "state"), "down") == 0 ? ", PULLED OUT (`labo link HOST --up`)"
-                                                        : "",
-                 str (p, "mechanism"));
-        json_array_foreach (json_object_get (p, "emulators"), m, e)
-          if (!json_is_true (json_object_get (e, "running")))
-            fprintf (out, "; its emulator is NOT RUNNING (`labo link %s` starts it)",
-                     str (p, "host"));
-        fputs (" (`labo link reset`)\n", out);
-      }
-  }
-  {
-    json_t *en = json_object_get (st, "ensemble");
-    if (json_is_object (en))
-      {
-        long long n = json_integer_value (json_object_get (en, "servers"));
-        long long tol = json_integer_value (json_object_get (en, "tolerates"));
-        bool q = json_is_true (json_object_get (en, "quorum"));
-        const char *warn = "";
-        if (n == 2)
-          warn = " (warning: with two servers, losing either stops the ensemble)";
-        else if (n == 1)
-          warn = " (a single server: no failure survives it)";
-        else if (q && tol == 0)
-          warn = " (warning: one more failure stops the ensemble)";
-        /* the summary is the supervisor's event text for the same modes */
-        if (q)
-          fprintf (out, "ensemble: %s; quorum yes, survives %lld more failure%s%s\n",
-                   str (en, "summary"), tol, tol == 1 ? "" : "s", warn);
-        else
-          fprintf (out, "ensemble: %s%s\n", str (en, "summary"), warn);
-      }
-  }
+}
+
+/* The partitions on one line, "a <-x-> b" for a cut both ways (shown
+ * once), "a -x-> b" for one way. */
+static void
+print_partitions (json_t *parts, FILE *out)
+{
+  json_t *p, *q;
+  size_t k, m;
+
+  if (json_array_size (parts) == 0)
+    return;
+  fputs ("partitions:", out);
+  json_array_foreach (parts, k, p)
+    {
+      bool back = false, shown = false;
+      json_array_foreach (parts, m, q)
+        {
+          back |= strcmp (str (q, "from"), str (p, "to")) == 0
+                  && strcmp (str (q, "to"), str (p, "from")) == 0;
+          shown |= m < k && strcmp (str (q, "from"), str (p, "to")) == 0
+                   && strcmp (str (q, "to"), str (p, "from")) == 0;
+        }
+      if (!shown)
+        fprintf (out, " %s %s %s;", str (p, "from"), back ? "<-x->" : "-x->", str (p, "to"));
+    }
+  fputs (" (`labo heal`)\n", out);
+}
+
+/* The faults in place, each with the command that undoes it. */
+static void
+print_faults (json_t *st, FILE *out)
+{
+  json_t *f = json_object_get (st, "faults"), *p, *e;
+  json_t *off = json_object_get (f, "powered_off");
+  size_t k, m;
+
+  print_partitions (json_object_get (f, "partitions"), out);
+  if (json_array_size (off) > 0)
+    {
+      fputs ("powered off:", out);
+      json_array_foreach (off, k, p)
+        fprintf (out, " %s", json_string_value (p));
+      fputs (" (`labo start HOST`)\n", out);
+    }
+  json_array_foreach (json_object_get (f, "links"), k, p)
+    {
+      fprintf (out, "link %s: %s%s, by %s", str (p, "link"), str (p, "settings"),
+               strcmp (str (p, "state"), "down") == 0 ? ", PULLED OUT (`labo link HOST --up`)"
+                                                      : "",
+               str (p, "mechanism"));
+      json_array_foreach (json_object_get (p, "emulators"), m, e)
+        if (!json_is_true (json_object_get (e, "running")))
+          fprintf (out, "; its emulator is NOT RUNNING (`labo link %s` starts it)",
+                   str (p, "host"));
+      fputs (" (`labo link reset`)\n", out);
+    }
+}
+
+/* The ensemble in one line, with a warning when it cannot lose a server. */
+static void
+print_ensemble (json_t *st, FILE *out)
+{
+  json_t *en = json_object_get (st, "ensemble");
+  long long n, tol;
+  bool q;
+  const char *warn = "";
+
+  if (!json_is_object (en))
+    return;
+  n = json_integer_value (json_object_get (en, "servers"));
+  tol = json_integer_value (json_object_get (en, "tolerates"));
+  q = json_is_true (json_object_get (en, "quorum"));
+  if (n == 2)
+    warn = " (warning: with two servers, losing either stops the ensemble)";
+  else if (n == 1)
+    warn = " (a single server: no failure survives it)";
+  else if (q && tol == 0)
+    warn = " (warning: one more failure stops the ensemble)";
+  /* the summary is the supervisor's event text for the same modes */
+  if (q)
+    fprintf (out, "ensemble: %s; quorum yes, survives %lld more failure%s%s\n",
+             str (en, "summary"), tol, tol == 1 ? "" : "s", warn);
+  else
+    fprintf (out, "ensemble: %s%s\n", str (en, "summary"), warn);
+}
+
+void
+labo_status_print (json_t *st, FILE *out)
+{
+  print_heading (st, out);
+  print_segments (st, out);
+  print_hosts (st, out);
+  print_nodes (st, out);
+  print_faults (st, out);
+  print_ensemble (st, out);
 }

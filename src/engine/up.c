@@ -320,7 +320,7 @@ build_namespaces (struct build *b, struct labo_progress *pr, labo_error_t *err)
 back:
   if (setns (b->root_fd, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the root network namespace");
+      labo_say ("returning to the root network namespace: %s", strerror (errno));
       abort (); /* every later step would act on the wrong namespace */
     }
   if (ret == 0 && labo_nl_flush (&b->sw, err) < 0)
@@ -470,6 +470,113 @@ raise_fd_limit (size_t need, labo_error_t *err)
   return 0;
 }
 
+/* Refuses a lab with a journal: up already, or an up that did not finish
+ * (its journal is what `down` removes). */
+static int
+refuse_journalled (const struct labo_lab *lab, labo_error_t *err)
+{
+  char **kinds = NULL, **names = NULL;
+  size_t n = 0;
+  cleanup_free char *state = NULL;
+
+  labo_state_journal (lab->name, &kinds, &names, &n, NULL);
+  labo_strv_free (kinds, n);
+  labo_strv_free (names, n);
+  if (n == 0)
+    return 0;
+  state = labo_state_meta (lab->name, "state");
+  if (state && strcmp (state, "up") == 0)
+    return labo_error_make (err, 0, "lab '%s' is already up (`labo status %s`; `labo down %s` "
+                                    "removes it)", lab->name, lab->name, lab->name);
+  return labo_error_make (err, 0, "a previous `labo up` of '%s' did not finish: run "
+                                  "`labo down %s` first", lab->name, lab->name);
+}
+
+/* Everything of the lab, stage by stage, journalled as it is made: its
+ * state files, the namespaces, gates, links, addresses and routes, then
+ * the runtime's part. On failure, what was made is the rollback's. */
+static int
+make_lab (struct build *b, struct labo_progress *pr, const char *text, size_t len,
+          labo_error_t *err)
+{
+  const struct labo_lab *lab = b->lab;
+  cleanup_free char *hosts = hosts_file (lab);
+
+  if (write_meta (b, "building", err) < 0
+      || labo_state_put (b->st, "lab.yaml", text, len, err) < 0
+      || labo_state_put (b->st, "hosts", hosts, strlen (hosts), err) < 0
+      || labo_state_share (b->st, "hosts", err) < 0
+      || labo_netns_prepare (err) < 0)
+    return -1;
+  b->root_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (b->root_fd < 0)
+    return labo_error_errno (err, "opening the root network namespace");
+  b->host = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*b->host));
+  if (labo_nl_open (&b->root, "the root namespace", err) < 0
+      || build_namespaces (b, pr, err) < 0
+      || build_gates (b, pr, err) < 0
+      || labo_inject_failure ("links", err) < 0
+      || build_links (b, pr, err) < 0
+      || labo_inject_failure ("addresses", err) < 0
+      || configure (b, pr, err) < 0
+      || labo_runtime_of (lab)->up (lab, b->st, pr, err) < 0
+      || write_meta (b, "up", err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The build's sockets and descriptors closed. */
+static void
+build_close (struct build *b)
+{
+  labo_nl_close (&b->sw);
+  labo_nl_close (&b->root);
+  for (size_t h = 0; b->host && h < b->lab->n_hosts; h++)
+    labo_nl_close (&b->host[h]);
+  free (steal_ptr (&b->host));
+  if (b->root_fd >= 0)
+    close (steal_fd (&b->root_fd));
+  if (b->switch_fd >= 0)
+    close (steal_fd (&b->switch_fd));
+}
+
+/* After a failed up: the nodes' and daemons' logs kept (the error says
+ * where), then what the journal holds removed, as `down` would. err (the
+ * failure) gains the lab's name; a rollback that fails is said on
+ * stderr, the failure staying the one reported. */
+static void
+rollback (struct build *b, struct labo_progress *pr, bool had_data, labo_error_t *err)
+{
+  const struct labo_lab *lab = b->lab;
+  labo_error_t down_err = NULL;
+  /* up --json reports the rollback as one fact, not its stages */
+  struct labo_down_opts dopts = { pr->quiet, had_data, NULL, true };
+  cleanup_free char *kept = NULL;
+
+  labo_error_wrap (err, "bringing up lab '%s'", lab->name);
+  if (!pr->quiet)
+    printf ("labo: failed; rolling back what was made\n");
+  /* what the nodes and daemons said, before the rollback removes them:
+   * the error's advice (`labo logs NODE`) has to work afterwards */
+  if (lab->n_nodes > 0 && (kept = labo_logs_keep (lab, labo_runtime_of (lab))) != NULL)
+    labo_error_append (err, "\nlabo: the nodes' and daemons' logs are kept in %s until the "
+                            "next up or down of %s: `labo logs -l %s NODE|HOST`", kept,
+                       lab->name, lab->name);
+  /* close our sockets and descriptors first: they hold namespaces */
+  labo_nl_close (&b->sw);
+  labo_nl_close (&b->root);
+  for (size_t h = 0; b->host && h < lab->n_hosts; h++)
+    labo_nl_close (&b->host[h]);
+  if (b->switch_fd >= 0)
+    close (steal_fd (&b->switch_fd));
+  /* data kept by an earlier `down --keep-data` is not this up's to lose */
+  if (labo_down_locked (b->st, &dopts, &down_err) < 0)
+    {
+      labo_say ("rollback incomplete: %s", down_err->msg);
+      labo_error_release (&down_err);
+    }
+}
+
 int
 labo_up (const struct labo_lab *lab, const char *text, size_t len,
          const struct labo_up_opts *opts, labo_error_t *err)
@@ -478,7 +585,6 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
   struct labo_state st;
   struct build b = { .lab = lab, .plan = plan, .st = &st, .root_fd = -1, .switch_fd = -1 };
   struct labo_progress pr;
-  cleanup_free char *hosts = NULL;
   int ret = -1;
   bool had_data = labo_lab_has_kept_data (lab->name);
 
@@ -497,105 +603,24 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
 
   if (raise_fd_limit (lab->n_hosts + 64, err) < 0)
     return -1;
-  if (labo_state_open (lab->name, true, &st, err) < 0)
+  if (labo_state_open (lab->name, true, &st, err) < 0 || refuse_journalled (lab, err) < 0)
     goto out_state;
-  {
-    char **kinds = NULL, **names = NULL;
-    size_t n = 0;
-    labo_state_journal (lab->name, &kinds, &names, &n, NULL);
-    labo_strv_free (kinds, n);
-    labo_strv_free (names, n);
-    if (n > 0)
-      {
-        cleanup_free char *state = labo_state_meta (lab->name, "state");
-        if (state && strcmp (state, "up") == 0)
-          labo_error_make (err, 0, "lab '%s' is already up (`labo status %s`; `labo down %s` "
-                                   "removes it)", lab->name, lab->name, lab->name);
-        else
-          labo_error_make (err, 0, "a previous `labo up` of '%s' did not finish: run "
-                                   "`labo down %s` first", lab->name, lab->name);
-        goto out_state;
-      }
-  }
   /* the logs an earlier failed up kept: this up has logs of its own */
   labo_logs_forget (lab->name, NULL);
   if (precheck (&b, err) < 0)
-    goto out_clean_dir;
-  labo_progress_stage (&pr, "check", "names and addresses free");
-
-  hosts = hosts_file (lab);
-  if (write_meta (&b, "building", err) < 0
-      || labo_state_put (&st, "lab.yaml", text, len, err) < 0
-      || labo_state_put (&st, "hosts", hosts, strlen (hosts), err) < 0
-      || labo_state_share (&st, "hosts", err) < 0
-      || labo_netns_prepare (err) < 0)
-    goto out_rollback;
-
-  b.root_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (b.root_fd < 0)
     {
-      labo_error_errno (err, "opening the root network namespace");
-      goto out_rollback;
+      /* nothing made: the state directory goes, no rollback */
+      labo_state_remove (&st, NULL);
+      goto out_state;
     }
-  b.host = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*b.host));
-  if (labo_nl_open (&b.root, "the root namespace", err) < 0
-      || build_namespaces (&b, &pr, err) < 0
-      || build_gates (&b, &pr, err) < 0
-      || labo_inject_failure ("links", err) < 0
-      || build_links (&b, &pr, err) < 0
-      || labo_inject_failure ("addresses", err) < 0
-      || configure (&b, &pr, err) < 0
-      || labo_runtime_of (lab)->up (lab, &st, &pr, err) < 0
-      || write_meta (&b, "up", err) < 0)
-    goto out_rollback;
-  ret = 0;
-  if (!pr.quiet)
+  labo_progress_stage (&pr, "check", "names and addresses free");
+  ret = make_lab (&b, &pr, text, len, err);
+  if (ret == 0 && !pr.quiet)
     printf ("labo: lab %s is up in %.1f ms; `labo status %s`, `labo exec %s -- sh`\n",
             lab->name, (labo_now () - pr.t0) * 1e3, lab->name, lab->hosts[0].name);
-  goto out_close;
-
-out_rollback:
-  {
-    labo_error_t down_err = NULL;
-    /* up --json reports the rollback as one fact, not its stages */
-    struct labo_down_opts dopts = { pr.quiet, had_data, NULL, true };
-    cleanup_free char *kept = NULL;
-    labo_error_wrap (err, "bringing up lab '%s'", lab->name);
-    if (!pr.quiet)
-      printf ("labo: failed; rolling back what was made\n");
-    /* what the nodes and daemons said, before the rollback removes them:
-     * the error's advice (`labo logs NODE`) has to work afterwards */
-    if (lab->n_nodes > 0 && (kept = labo_logs_keep (lab, labo_runtime_of (lab))) != NULL)
-      labo_error_append (err, "\nlabo: the nodes' and daemons' logs are kept in %s until the "
-                              "next up or down of %s: `labo logs -l %s NODE|HOST`", kept,
-                         lab->name, lab->name);
-    /* close our sockets and descriptors first: they hold namespaces */
-    labo_nl_close (&b.sw);
-    labo_nl_close (&b.root);
-    for (size_t h = 0; b.host && h < lab->n_hosts; h++)
-      labo_nl_close (&b.host[h]);
-    if (b.switch_fd >= 0)
-      close (steal_fd (&b.switch_fd));
-    /* data kept by an earlier `down --keep-data` is not this up's to lose */
-    if (labo_down_locked (&st, &dopts, &down_err) < 0)
-      {
-        fprintf (stderr, "labo: rollback incomplete: %s\n", down_err->msg);
-        labo_error_release (&down_err);
-      }
-  }
-  goto out_close;
-out_clean_dir:
-  labo_state_remove (&st, NULL);
-out_close:
-  labo_nl_close (&b.sw);
-  labo_nl_close (&b.root);
-  for (size_t h = 0; b.host && h < lab->n_hosts; h++)
-    labo_nl_close (&b.host[h]);
-  free (b.host);
-  if (b.root_fd >= 0)
-    close (b.root_fd);
-  if (b.switch_fd >= 0)
-    close (b.switch_fd);
+  if (ret < 0)
+    rollback (&b, &pr, had_data, err);
+  build_close (&b);
 out_state:
   labo_state_close (&st);
   return ret;

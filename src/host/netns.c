@@ -17,6 +17,11 @@
 
 #include "labo/util.h"
 
+/* A process killed with SIGKILL exits within milliseconds, unless stuck in
+ * the kernel (D state, a hung mount): 5 s each, then `down` goes on rather
+ * than hang with it. */
+#define KILLED_EXIT_MS 5000
+
 int
 labo_netns_prepare (labo_error_t *err)
 {
@@ -139,7 +144,7 @@ labo_netns_socket (int netns_fd, const char *what, int domain, int type, int pro
   saved = errno;
   if (setns (self, CLONE_NEWNET) < 0)
     {
-      perror ("labo: returning to the original network namespace");
+      labo_say ("returning to the original network namespace: %s", strerror (errno));
       abort ();
     }
   if (fd < 0)
@@ -248,7 +253,7 @@ labo_netns_kill_all (char *const *names, size_t n, labo_error_t *err)
   for (size_t i = 0; i < n_pidfds; i++)
     {
       struct pollfd p = { .fd = pidfds[i], .events = POLLIN };
-      while (poll (&p, 1, 5000) < 0 && errno == EINTR)
+      while (poll (&p, 1, KILLED_EXIT_MS) < 0 && errno == EINTR)
         ;
       close (pidfds[i]);
     }

@@ -43,7 +43,7 @@ connect_in (int netns_fd, const char *what, labo_error_t *err)
     {
       /* Staying in the lab's namespace would send every later request to
        * the wrong place: nothing sane can follow. */
-      perror ("labo: returning to the root network namespace");
+      labo_say ("returning to the root network namespace: %s", strerror (errno));
       abort ();
     }
   if (r < 0)

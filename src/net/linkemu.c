@@ -33,7 +33,13 @@
 #define BATCH 32
 #define UNPACED_LIMIT (32u << 20)
 #define PACED_MIN_LIMIT (128u << 10)
+/* After a frame, the loop polls this long before it sleeps again: longer
+ * than an answer usually takes to come back (tens of microseconds), short
+ * enough that an idle emulator soon sleeps. */
 #define SPIN_S 200e-6
+/* A frame due but refused by a full socket is tried again this much later:
+ * soon, yet long enough for the socket to drain some. */
+#define RETRY_S 0.0005
 
 /* ---- settings ---- */
 
@@ -333,152 +339,212 @@ map_stats (const char *path, struct labo_linkemu_stats *local)
   return p;
 }
 
-int
-labo_linkemu_run (int ifindex_a, int ifindex_b, const char *settings_path,
-                  const char *stats_path, int ready_fd, labo_error_t *err)
+/* What epoll's events carry: the direction whose socket is readable (its
+ * index in emu.d), the timer, the signals. */
+enum
 {
-  struct emu e = { .settings = settings_path, .epfd = -1, .tfd = -1, .sfd = -1 };
-  sigset_t sigs;
-  struct epoll_event ev;
-  int ret = -1;
-  bool stop = false;
+  EV_DIR_A = 0,
+  EV_DIR_B = 1,
+  EV_TIMER = 2,
+  EV_SIGNALS = 3,
+};
 
-  e.st = map_stats (stats_path, &e.local);
+/* The counters, the receive buffers, the random state and the settings:
+ * what needs no descriptor. */
+static void
+emu_init (struct emu *e, const char *settings_path, const char *stats_path)
+{
+  *e = (struct emu){ .settings = settings_path, .epfd = -1, .tfd = -1, .sfd = -1 };
+  e->st = map_stats (stats_path, &e->local);
   for (int i = 0; i < 2; i++)
     {
-      e.d[i].k = i;
-      e.d[i].st = e.st;
-      e.d[i].in = e.d[i].out = -1;
+      e->d[i].k = i;
+      e->d[i].st = e->st;
+      e->d[i].in = e->d[i].out = -1;
       for (int k = 0; k < BATCH; k++)
-        e.d[i].rx[k] = xmalloc (FRAME_MAX);
+        e->d[i].rx[k] = xmalloc (FRAME_MAX);
     }
-  if (getrandom (&e.rng, sizeof (e.rng), 0) != sizeof (e.rng) || e.rng == 0)
-    e.rng = 0x9e3779b97f4a7c15ULL;
-  reload (&e);
+  if (getrandom (&e->rng, sizeof (e->rng), 0) != sizeof (e->rng) || e->rng == 0)
+    e->rng = 0x9e3779b97f4a7c15ULL;
+  reload (e);
+}
+
+/* The loop's descriptors (signals, timer, epoll) and the two ports'
+ * sockets, each watched by epoll. */
+static int
+emu_open (struct emu *e, int ifindex_a, int ifindex_b, labo_error_t *err)
+{
+  static const uint32_t ids[] = { EV_DIR_A, EV_DIR_B, EV_TIMER, EV_SIGNALS };
+  sigset_t sigs;
+
   sigemptyset (&sigs);
   sigaddset (&sigs, SIGHUP);
   sigaddset (&sigs, SIGTERM);
   sigaddset (&sigs, SIGINT);
   sigprocmask (SIG_BLOCK, &sigs, NULL);
-  e.sfd = signalfd (-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-  e.tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  e.epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (e.sfd < 0 || e.tfd < 0 || e.epfd < 0)
-    {
-      labo_error_errno (err, "setting up the link emulator's loop");
-      goto out;
-    }
+  e->sfd = signalfd (-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+  e->tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  e->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (e->sfd < 0 || e->tfd < 0 || e->epfd < 0)
+    return labo_error_errno (err, "setting up the link emulator's loop");
   /* d[0]: a to b; d[1]: b to a */
-  e.d[0].in = e.d[1].out = open_port (ifindex_a, err);
-  if (e.d[0].in < 0)
-    goto out;
-  e.d[1].in = e.d[0].out = open_port (ifindex_b, err);
-  if (e.d[1].in < 0)
-    goto out;
-  ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
-  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.d[0].in, &ev);
-  ev.data.u32 = 1;
-  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.d[1].in, &ev);
-  ev.data.u32 = 2;
-  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.tfd, &ev);
-  ev.data.u32 = 3;
-  epoll_ctl (e.epfd, EPOLL_CTL_ADD, e.sfd, &ev);
-  if (ready_fd >= 0)
+  e->d[0].in = e->d[1].out = open_port (ifindex_a, err);
+  if (e->d[0].in < 0)
+    return -1;
+  e->d[1].in = e->d[0].out = open_port (ifindex_b, err);
+  if (e->d[1].in < 0)
+    return -1;
+  {
+    const int fds[] = { e->d[0].in, e->d[1].in, e->tfd, e->sfd };
+    for (size_t i = 0; i < sizeof (ids) / sizeof (ids[0]); i++)
+      {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = ids[i] };
+        epoll_ctl (e->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+      }
+  }
+  return 0;
+}
+
+/* The timer fired: what is due leaves. */
+static void
+on_timer (struct emu *e)
+{
+  uint64_t ticks;
+  double now = now_s ();
+
+  if (read (e->tfd, &ticks, sizeof (ticks)) < 0)
     {
-      char zero = 0;
-      if (write (ready_fd, &zero, 1) < 0)
-        {
-          /* nobody waits */
-        }
+      /* spurious: the flush below decides */
     }
+  e->armed = 0;
+  flush (&e->d[0], now);
+  flush (&e->d[1], now);
+}
+
+/* SIGHUP rereads the settings; SIGTERM and SIGINT stop the loop (true). */
+static bool
+on_signals (struct emu *e)
+{
+  struct signalfd_siginfo si;
+  bool stop = false;
+
+  while (read (e->sfd, &si, sizeof (si)) == (ssize_t) sizeof (si))
+    if (si.ssi_signo == SIGHUP)
+      reload (e);
+    else
+      stop = true;
+  return stop;
+}
+
+/* After the events: a frame queued but its queue's head not due: send
+ * what is, then wait for the earliest. */
+static void
+send_due_and_arm (struct emu *e)
+{
+  for (int i = 0; i < 2; i++)
+    if (e->d[i].n > 0 && e->d[i].q[e->d[i].head].release <= now_s ())
+      flush (&e->d[i], now_s ());
+  if (e->d[0].n || e->d[1].n)
+    {
+      /* a full socket leaves a due frame at the head: retry soon */
+      for (int i = 0; i < 2; i++)
+        if (e->d[i].n > 0 && e->d[i].q[e->d[i].head].release <= now_s ())
+          e->d[i].q[e->d[i].head].release = now_s () + RETRY_S;
+      arm (e);
+    }
+}
+
+/* The loop, until SIGTERM or SIGINT (0) or epoll fails (-1). */
+static int
+emu_loop (struct emu *e, labo_error_t *err)
+{
+  bool stop = false;
+
   while (!stop)
     {
       struct epoll_event evs[8];
       /* Shortly after a frame, poll instead of sleeping: the answer to
        * it is often back within tens of microseconds, and waking a
        * sleeping (virtual) CPU costs as much again, on each crossing. */
-      bool spin = now_s () - e.active < SPIN_S;
-      int n = epoll_wait (e.epfd, evs, 8, spin ? 0 : -1);
+      bool spin = now_s () - e->active < SPIN_S;
+      int n = epoll_wait (e->epfd, evs, 8, spin ? 0 : -1);
       if (n == 0)
         continue;
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        {
-          labo_error_errno (err, "waiting in the link emulator");
-          goto out;
-        }
+        return labo_error_errno (err, "waiting in the link emulator");
       for (int i = 0; i < n; i++)
         switch (evs[i].data.u32)
           {
-          case 0:
-          case 1:
-            receive (&e, &e.d[evs[i].data.u32]);
-            e.active = now_s ();
+          case EV_DIR_A:
+          case EV_DIR_B:
+            receive (e, &e->d[evs[i].data.u32]);
+            e->active = now_s ();
             break;
-          case 2:
-            {
-              uint64_t ticks;
-              double now = now_s ();
-              if (read (e.tfd, &ticks, sizeof (ticks)) < 0)
-                {
-                  /* spurious: the flush below decides */
-                }
-              e.armed = 0;
-              flush (&e.d[0], now);
-              flush (&e.d[1], now);
-              break;
-            }
+          case EV_TIMER:
+            on_timer (e);
+            break;
+          case EV_SIGNALS:
           default:
-            {
-              struct signalfd_siginfo si;
-              while (read (e.sfd, &si, sizeof (si)) == (ssize_t) sizeof (si))
-                if (si.ssi_signo == SIGHUP)
-                  reload (&e);
-                else
-                  stop = true;
-              break;
-            }
+            stop |= on_signals (e);
+            break;
           }
-      /* a frame queued but its queue's head not due: send what is, then
-       * wait for the earliest */
-      for (int i = 0; i < 2; i++)
-        if (e.d[i].n > 0 && e.d[i].q[e.d[i].head].release <= now_s ())
-          flush (&e.d[i], now_s ());
-      if (e.d[0].n || e.d[1].n)
-        {
-          /* a full socket leaves a due frame at the head: retry soon */
-          for (int i = 0; i < 2; i++)
-            if (e.d[i].n > 0 && e.d[i].q[e.d[i].head].release <= now_s ())
-              e.d[i].q[e.d[i].head].release = now_s () + 0.0005;
-          arm (&e);
-        }
+      send_due_and_arm (e);
     }
-  ret = 0;
-out:
+  return 0;
+}
+
+/* The frames still queued, the buffers, the descriptors, the mapping. */
+static void
+emu_release (struct emu *e)
+{
   for (int i = 0; i < 2; i++)
     {
-      while (e.d[i].n > 0)
+      while (e->d[i].n > 0)
         {
-          free (e.d[i].q[e.d[i].head].data);
-          e.d[i].head = (e.d[i].head + 1) % e.d[i].cap;
-          e.d[i].n--;
+          free (e->d[i].q[e->d[i].head].data);
+          e->d[i].head = (e->d[i].head + 1) % e->d[i].cap;
+          e->d[i].n--;
         }
-      free (e.d[i].q);
+      free (e->d[i].q);
       for (int k = 0; k < BATCH; k++)
-        free (e.d[i].rx[k]);
+        free (e->d[i].rx[k]);
     }
-  if (e.d[0].in >= 0)
-    close (e.d[0].in);
-  if (e.d[1].in >= 0)
-    close (e.d[1].in);
-  if (e.epfd >= 0)
-    close (e.epfd);
-  if (e.tfd >= 0)
-    close (e.tfd);
-  if (e.sfd >= 0)
-    close (e.sfd);
-  if (e.st != &e.local)
-    munmap (e.st, sizeof (*e.st));
+  if (e->d[0].in >= 0)
+    close (e->d[0].in);
+  if (e->d[1].in >= 0)
+    close (e->d[1].in);
+  if (e->epfd >= 0)
+    close (e->epfd);
+  if (e->tfd >= 0)
+    close (e->tfd);
+  if (e->sfd >= 0)
+    close (e->sfd);
+  if (e->st != &e->local)
+    munmap (e->st, sizeof (*e->st));
+}
+
+int
+labo_linkemu_run (int ifindex_a, int ifindex_b, const char *settings_path,
+                  const char *stats_path, int ready_fd, labo_error_t *err)
+{
+  struct emu e;
+  int ret = -1;
+
+  emu_init (&e, settings_path, stats_path);
+  if (emu_open (&e, ifindex_a, ifindex_b, err) == 0)
+    {
+      if (ready_fd >= 0)
+        {
+          char zero = 0;
+          if (write (ready_fd, &zero, 1) < 0)
+            {
+              /* nobody waits */
+            }
+        }
+      ret = emu_loop (&e, err);
+    }
+  emu_release (&e);
   return ret;
 }

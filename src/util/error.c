@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labo/util.h"
+
 static char *
 vformat (const char *fmt, va_list ap)
 {
@@ -102,7 +104,7 @@ labo_error_print (labo_error_t err)
 {
   if (err == NULL)
     return;
-  fprintf (stderr, "labo: %s\n", err->msg ? err->msg : "out of memory");
+  labo_say ("%s", err->msg ? err->msg : "out of memory");
 }
 
 void

@@ -34,6 +34,32 @@ labo_fclosep (FILE **f)
   *f = NULL;
 }
 
+void
+labo_say (const char *fmt, ...)
+{
+  va_list ap;
+  char *text = NULL;
+  int n;
+
+  va_start (ap, fmt);
+  n = vasprintf (&text, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    {
+      /* no memory for the line: the same text, in pieces */
+      fputs ("labo: ", stderr);
+      va_start (ap, fmt);
+      vfprintf (stderr, fmt, ap);
+      va_end (ap);
+      fputc ('\n', stderr);
+      return;
+    }
+  /* one call on the unbuffered stderr: one write */
+  fprintf (stderr, "labo: %s\n", text);
+  free (text);
+}
+
+/* Not through labo_say, which may allocate: out of memory, the least. */
 static void __attribute__ ((noreturn))
 oom (void)
 {

@@ -98,272 +98,379 @@ state_name (enum cw_state s)
     }
 }
 
-json_t *
-check_analyse (const struct check_record *r)
+/* What the analysis gathers on its way to the report. The writes are
+ * indexed by writer: those of writer k are w[by_writer[first_of[k] ..]],
+ * count_of[k] of them, in attempt order. The examples' arrays are filled
+ * in the report's order, since each keeps only its first few. */
+struct analysis
 {
-  double period = r->rate > 0 ? 1.0 / r->rate : 1.0;
-  long ticks = r->ticks > 0 ? r->ticks : 1;
-  double bucket_s = fmax (1.0, ceil (r->duration_s / 100.0));
-  size_t n_buckets = (size_t) fmax (1.0, ceil (r->duration_s / bucket_s));
-  json_t *rep = json_object (), *nodes = json_array (), *marks = json_array ();
-  json_t *outages = json_array (), *lost_ex = json_array (), *order_ex = json_array ();
-  json_t *div_ex = json_array (), *unverified = json_array (), *verified = json_array ();
-  cleanup_free bool *avail = xcalloc ((size_t) ticks, sizeof (bool));
-  cleanup_free double *lat = xcalloc (r->n_w ? r->n_w : 1, sizeof (double));
-  cleanup_free size_t *first_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
-  cleanup_free size_t *count_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
-  cleanup_free size_t *by_writer = xcalloc (r->n_w ? r->n_w : 1, sizeof (size_t));
-  cleanup_free bool *applied = xcalloc (r->n_w ? r->n_w : 1, sizeof (bool));
-  size_t n_lat = 0, acked = 0, indet = 0, refused = 0, failed = 0, indet_applied = 0;
-  size_t lost = 0, corrupt = 0, order = 0, divergent = 0, unexplained = 0;
-  const struct cnode *ref = NULL;
-  const char *verdict;
+  const struct check_record *r;
+  double period;      /* seconds a tick */
+  long ticks;
+  double bucket_s;    /* seconds a column of the timelines */
+  size_t n_buckets;
+  bool *avail;        /* per tick: some writer was acknowledged */
+  double *lat;        /* the acknowledged writes' latencies, n_lat of them */
+  size_t n_lat;
+  size_t *first_of, *count_of, *by_writer;
+  bool *applied;      /* per write: an unanswered write found applied */
+  size_t acked, indet, refused, failed, indet_applied;
+  size_t lost, corrupt, order, divergent, unexplained;
+  const struct cnode *ref; /* the first node verified: what the others are compared with */
+  json_t *nodes, *outages, *lost_ex, *order_ex, *div_ex, *unverified, *verified;
+};
 
-  /* ---- what each writer did, and its timeline ---- */
+/* Writer k's j-th write. */
+static const struct cw *
+writer_write (const struct analysis *a, size_t k, size_t j)
+{
+  return &a->r->w[a->by_writer[a->first_of[k] + j]];
+}
+
+static void
+analysis_init (struct analysis *a, const struct check_record *r)
+{
+  size_t n_w = r->n_w ? r->n_w : 1;
+
+  memset (a, 0, sizeof (*a));
+  a->r = r;
+  a->period = r->rate > 0 ? 1.0 / r->rate : 1.0;
+  a->ticks = r->ticks > 0 ? r->ticks : 1;
+  /* at most about 100 columns, each of whole seconds */
+  a->bucket_s = fmax (1.0, ceil (r->duration_s / 100.0));
+  a->n_buckets = (size_t) fmax (1.0, ceil (r->duration_s / a->bucket_s));
+  a->avail = xcalloc ((size_t) a->ticks, sizeof (bool));
+  a->lat = xcalloc (n_w, sizeof (double));
+  a->first_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
+  a->count_of = xcalloc (r->n_nodes + 1, sizeof (size_t));
+  a->by_writer = xcalloc (n_w, sizeof (size_t));
+  a->applied = xcalloc (n_w, sizeof (bool));
+  a->nodes = json_array ();
+  a->outages = json_array ();
+  a->lost_ex = json_array ();
+  a->order_ex = json_array ();
+  a->div_ex = json_array ();
+  a->unverified = json_array ();
+  a->verified = json_array ();
+}
+
+/* Frees the working arrays; the JSON arrays have gone into the report. */
+static void
+analysis_release (struct analysis *a)
+{
+  free (a->avail);
+  free (a->lat);
+  free (a->first_of);
+  free (a->count_of);
+  free (a->by_writer);
+  free (a->applied);
+}
+
+/* What each writer did: the counts by outcome, the latencies, the ticks
+ * with an acknowledgement, and the index by writer. */
+static void
+count_writes (struct analysis *a)
+{
+  const struct check_record *r = a->r;
+  cleanup_free size_t *fill = NULL;
+
   for (size_t i = 0; i < r->n_w; i++)
     {
       const struct cw *w = &r->w[i];
       if (w->writer < r->n_nodes)
-        count_of[w->writer]++;
-      if (w->tick >= 0 && w->tick < ticks && w->state == CW_ACKED)
-        avail[w->tick] = true;
+        a->count_of[w->writer]++;
+      if (w->tick >= 0 && w->tick < a->ticks && w->state == CW_ACKED)
+        a->avail[w->tick] = true;
       switch (w->state)
         {
         case CW_ACKED:
-          acked++;
-          lat[n_lat++] = w->t1 - w->t0;
+          a->acked++;
+          a->lat[a->n_lat++] = w->t1 - w->t0;
           break;
         case CW_REFUSED:
-          refused++;
+          a->refused++;
           break;
         case CW_FAILED:
-          failed++;
+          a->failed++;
           break;
         case CW_PENDING:
         case CW_INDETERMINATE:
         default:
-          indet++;
+          a->indet++;
         }
     }
-  /* the writes of writer k are by_writer[first_of[k] ..], in attempt order */
   for (size_t k = 1; k <= r->n_nodes; k++)
-    first_of[k] = first_of[k - 1] + count_of[k - 1];
-  {
-    cleanup_free size_t *fill = xcalloc (r->n_nodes + 1, sizeof (size_t));
-    for (size_t i = 0; i < r->n_w; i++)
-      if (r->w[i].writer < r->n_nodes)
-        by_writer[first_of[r->w[i].writer] + fill[r->w[i].writer]++] = i;
-  }
+    a->first_of[k] = a->first_of[k - 1] + a->count_of[k - 1];
+  fill = xcalloc (r->n_nodes + 1, sizeof (size_t));
+  for (size_t i = 0; i < r->n_w; i++)
+    if (r->w[i].writer < r->n_nodes)
+      a->by_writer[a->first_of[r->w[i].writer] + fill[r->w[i].writer]++] = i;
+}
 
-  for (size_t k = 0; k < r->n_nodes; k++)
+/* Node k's entry in the report: its writes by outcome, the time it could
+ * not write, and its timeline, one column a bucket: '#' every write
+ * acknowledged, '+' some, 'x' refused or unanswered, '.' no connection. */
+static json_t *
+node_entry (const struct analysis *a, size_t k)
+{
+  const struct cnode *n = &a->r->nodes[k];
+  size_t n_buckets = a->n_buckets;
+  cleanup_free char *line = xcalloc (n_buckets + 1, 1);
+  cleanup_free size_t *ok = xcalloc (n_buckets, sizeof (size_t));
+  cleanup_free size_t *bad = xcalloc (n_buckets, sizeof (size_t));
+  cleanup_free size_t *off = xcalloc (n_buckets, sizeof (size_t));
+  size_t c[5] = { 0 }, down_ticks = 0;
+
+  for (size_t j = 0; j < a->count_of[k]; j++)
     {
-      const struct cnode *n = &r->nodes[k];
-      cleanup_free char *line = xcalloc (n_buckets + 1, 1);
-      cleanup_free size_t *ok = xcalloc (n_buckets, sizeof (size_t));
-      cleanup_free size_t *bad = xcalloc (n_buckets, sizeof (size_t));
-      cleanup_free size_t *off = xcalloc (n_buckets, sizeof (size_t));
-      size_t c[5] = { 0 }, down_ticks = 0;
-
-      for (size_t j = 0; j < count_of[k]; j++)
+      const struct cw *w = writer_write (a, k, j);
+      size_t b = (size_t) fmin ((double) (n_buckets - 1), floor (w->t0 / a->bucket_s));
+      c[w->state]++;
+      if (w->state == CW_ACKED)
+        ok[b]++;
+      else
         {
-          const struct cw *w = &r->w[by_writer[first_of[k] + j]];
-          size_t b = (size_t) fmin ((double) (n_buckets - 1), floor (w->t0 / bucket_s));
-          c[w->state]++;
-          if (w->state == CW_ACKED)
-            ok[b]++;
+          down_ticks++;
+          if (w->state == CW_REFUSED)
+            off[b]++;
           else
-            {
-              down_ticks++;
-              if (w->state == CW_REFUSED)
-                off[b]++;
-              else
-                bad[b]++;
-            }
+            bad[b]++;
         }
-      for (size_t b = 0; b < n_buckets; b++)
-        line[b] = ok[b] && !bad[b] && !off[b] ? '#'
-                  : ok[b]                     ? '+'
-                  : bad[b]                    ? 'x'
-                  : off[b]                    ? '.'
-                                              : ' ';
-      json_array_append_new (
-          nodes, json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:b, s:s?, s:I}",
-                            "name", n->name, "endpoint", n->endpoint ? n->endpoint : "",
-                            "writes", (json_int_t) count_of[k], "acknowledged",
-                            (json_int_t) c[CW_ACKED], "indeterminate",
-                            (json_int_t) (c[CW_PENDING] + c[CW_INDETERMINATE]), "refused",
-                            (json_int_t) c[CW_REFUSED], "failed", (json_int_t) c[CW_FAILED],
-                            "unavailable_s", (double) down_ticks * period, "timeline", line,
-                            "verified", n->verified, "why", n->why, "znodes",
-                            (json_int_t) n->nz));
+    }
+  for (size_t b = 0; b < n_buckets; b++)
+    line[b] = ok[b] && !bad[b] && !off[b] ? '#'
+              : ok[b]                     ? '+'
+              : bad[b]                    ? 'x'
+              : off[b]                    ? '.'
+                                          : ' ';
+  return json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:b, s:s?, s:I}", "name",
+                    n->name, "endpoint", n->endpoint ? n->endpoint : "", "writes",
+                    (json_int_t) a->count_of[k], "acknowledged", (json_int_t) c[CW_ACKED],
+                    "indeterminate", (json_int_t) (c[CW_PENDING] + c[CW_INDETERMINATE]),
+                    "refused", (json_int_t) c[CW_REFUSED], "failed", (json_int_t) c[CW_FAILED],
+                    "unavailable_s", (double) down_ticks * a->period, "timeline", line,
+                    "verified", n->verified, "why", n->why, "znodes", (json_int_t) n->nz);
+}
+
+/* Each node's entry, and which nodes were read whole (the first of them
+ * the reference). */
+static void
+list_nodes (struct analysis *a)
+{
+  for (size_t k = 0; k < a->r->n_nodes; k++)
+    {
+      const struct cnode *n = &a->r->nodes[k];
+
+      json_array_append_new (a->nodes, node_entry (a, k));
       if (n->verified)
         {
-          json_array_append_new (verified, json_string (n->name));
-          if (ref == NULL)
-            ref = n;
+          json_array_append_new (a->verified, json_string (n->name));
+          if (a->ref == NULL)
+            a->ref = n;
         }
       else
-        json_array_append_new (unverified, json_pack ("{s:s, s:s}", "name", n->name, "why",
-                                                      n->why ? n->why : "not read"));
+        json_array_append_new (a->unverified, json_pack ("{s:s, s:s}", "name", n->name, "why",
+                                                         n->why ? n->why : "not read"));
     }
+}
 
-  /* ---- outages: ticks at which no writer got an acknowledgement ---- */
-  for (long t = 0; t < ticks;)
+/* The outages: runs of ticks at which no writer got an acknowledgement. */
+static void
+find_outages (struct analysis *a)
+{
+  for (long t = 0; t < a->ticks;)
     {
       long e;
-      if (avail[t])
+      if (a->avail[t])
         {
           t++;
           continue;
         }
-      for (e = t; e < ticks && !avail[e]; e++)
+      for (e = t; e < a->ticks && !a->avail[e]; e++)
         ;
-      json_array_append_new (outages, json_pack ("{s:f, s:f, s:f}", "from", (double) t * period,
-                                                 "to", (double) e * period, "s",
-                                                 (double) (e - t) * period));
+      json_array_append_new (a->outages,
+                             json_pack ("{s:f, s:f, s:f}", "from", (double) t * a->period, "to",
+                                        (double) e * a->period, "s",
+                                        (double) (e - t) * a->period));
       t = e;
     }
+}
 
-  /* ---- verification, against every node read ---- */
-  if (ref)
+/* Every acknowledged write is on every node read, with its data, and with
+ * the reference's czxid. */
+static void
+verify_acknowledged (struct analysis *a)
+{
+  const struct check_record *r = a->r;
+
+  for (size_t i = 0; i < r->n_w; i++)
     {
-      /* every acknowledged write on every node, with its data, one czxid */
-      for (size_t i = 0; i < r->n_w; i++)
-        {
-          const struct cw *w = &r->w[i];
-          cleanup_free char *want = NULL;
-          const struct cz *at_ref;
-          bool missing = false, altered = false;
+      const struct cw *w = &r->w[i];
+      cleanup_free char *want = NULL;
+      const struct cz *at_ref;
+      bool missing = false, altered = false;
 
-          if (w->state != CW_ACKED)
-            continue;
-          want = check_data (w->writer, w->session, w->n);
-          at_ref = w->name ? find (ref, w->name) : NULL;
-          for (size_t k = 0; k < r->n_nodes; k++)
-            {
-              const struct cnode *n = &r->nodes[k];
-              const struct cz *z;
-              if (!n->verified)
-                continue;
-              z = w->name ? find (n, w->name) : NULL;
-              if (z == NULL)
-                {
-                  missing = true;
-                  example (lost_ex, "%s (%s, acknowledged at %.1f s) is not on %s",
-                           w->name ? w->name : "?", want, w->t1, n->name);
-                }
-              else if (strcmp (z->data, want) != 0)
-                {
-                  altered = true;
-                  example (lost_ex, "%s on %s holds '%s', not '%s'", w->name, n->name, z->data,
-                           want);
-                }
-              else if (at_ref && z->czxid != at_ref->czxid)
-                {
-                  divergent++;
-                  example (div_ex, "%s has czxid 0x%" PRIx64 " on %s, 0x%" PRIx64 " on %s",
-                           w->name, (uint64_t) z->czxid, n->name, (uint64_t) at_ref->czxid,
-                           ref->name);
-                }
-            }
-          lost += missing;
-          corrupt += altered && !missing;
-        }
-
-      /* every node holds the same znodes */
+      if (w->state != CW_ACKED)
+        continue;
+      want = check_data (w->writer, w->session, w->n);
+      at_ref = w->name ? find (a->ref, w->name) : NULL;
       for (size_t k = 0; k < r->n_nodes; k++)
         {
           const struct cnode *n = &r->nodes[k];
-          if (!n->verified || n == ref)
-            continue;
-          for (size_t j = 0; j < n->nz; j++)
-            if (find (ref, n->z[j].name) == NULL)
-              {
-                divergent++;
-                example (div_ex, "%s is on %s, not on %s", n->z[j].name, n->name, ref->name);
-              }
-          for (size_t j = 0; j < ref->nz; j++)
-            if (find (n, ref->z[j].name) == NULL)
-              {
-                divergent++;
-                example (div_ex, "%s is on %s, not on %s", ref->z[j].name, ref->name, n->name);
-              }
-        }
-
-      /* on each node, the sequence order is the zxid order */
-      for (size_t k = 0; k < r->n_nodes; k++)
-        {
-          const struct cnode *n = &r->nodes[k];
-          cleanup_free const struct cz **v = xcalloc (n->nz ? n->nz : 1, sizeof (*v));
+          const struct cz *z;
           if (!n->verified)
             continue;
-          for (size_t j = 0; j < n->nz; j++)
-            v[j] = &n->z[j];
-          qsort (v, n->nz, sizeof (*v), cmp_cz_seq);
-          for (size_t j = 1; j < n->nz; j++)
-            if (v[j]->czxid <= v[j - 1]->czxid)
-              {
-                order++;
-                example (order_ex, "on %s, %s (czxid 0x%" PRIx64 ") comes after %s (0x%" PRIx64
-                                   ") in sequence, before it in zxid order",
-                         n->name, v[j]->name, (uint64_t) v[j]->czxid, v[j - 1]->name,
-                         (uint64_t) v[j - 1]->czxid);
-              }
-        }
-
-      /* one session's acknowledged writes are numbered in their order */
-      for (size_t k = 0; k < r->n_nodes; k++)
-        {
-          const struct cw *prev = NULL;
-          for (size_t j = 0; j < count_of[k]; j++)
+          z = w->name ? find (n, w->name) : NULL;
+          if (z == NULL)
             {
-              const struct cw *w = &r->w[by_writer[first_of[k] + j]];
-              if (w->state != CW_ACKED || w->name == NULL)
-                continue;
-              if (prev && prev->session == w->session
-                  && check_seq (w->name) <= check_seq (prev->name))
-                {
-                  order++;
-                  example (order_ex, "%s's write n%" PRIu64 " was numbered %s, before its "
-                                     "earlier write n%" PRIu64 " (%s)",
-                           r->nodes[k].name, w->n, w->name, prev->n, prev->name);
-                }
-              prev = w;
+              missing = true;
+              example (a->lost_ex, "%s (%s, acknowledged at %.1f s) is not on %s",
+                       w->name ? w->name : "?", want, w->t1, n->name);
+            }
+          else if (strcmp (z->data, want) != 0)
+            {
+              altered = true;
+              example (a->lost_ex, "%s on %s holds '%s', not '%s'", w->name, n->name, z->data,
+                       want);
+            }
+          else if (at_ref && z->czxid != at_ref->czxid)
+            {
+              a->divergent++;
+              example (a->div_ex, "%s has czxid 0x%" PRIx64 " on %s, 0x%" PRIx64 " on %s",
+                       w->name, (uint64_t) z->czxid, n->name, (uint64_t) at_ref->czxid,
+                       a->ref->name);
             }
         }
+      a->lost += missing;
+      a->corrupt += altered && !missing;
+    }
+}
 
-      /* what became of the writes without an answer; nothing else may
-       * be there */
+/* Every node read holds the same znodes as the reference. */
+static void
+verify_same_znodes (struct analysis *a)
+{
+  const struct cnode *ref = a->ref;
+
+  for (size_t k = 0; k < a->r->n_nodes; k++)
+    {
+      const struct cnode *n = &a->r->nodes[k];
+      if (!n->verified || n == ref)
+        continue;
+      for (size_t j = 0; j < n->nz; j++)
+        if (find (ref, n->z[j].name) == NULL)
+          {
+            a->divergent++;
+            example (a->div_ex, "%s is on %s, not on %s", n->z[j].name, n->name, ref->name);
+          }
       for (size_t j = 0; j < ref->nz; j++)
-        {
-          unsigned wr, se;
-          unsigned long long nn;
-          int used = 0;
-          const struct cw *w = NULL;
+        if (find (n, ref->z[j].name) == NULL)
+          {
+            a->divergent++;
+            example (a->div_ex, "%s is on %s, not on %s", ref->z[j].name, ref->name, n->name);
+          }
+    }
+}
 
-          if (sscanf (ref->z[j].data, "w%u s%u n%llu%n", &wr, &se, &nn, &used) == 3
-              && ref->z[j].data[used] == '\0' && wr < r->n_nodes && nn < count_of[wr])
-            w = &r->w[by_writer[first_of[wr] + nn]];
-          if (w && w->n == nn && w->session == se
-              && (w->state == CW_PENDING || w->state == CW_INDETERMINATE))
+/* On each node read, the sequence order is the zxid order. */
+static void
+verify_zxid_order (struct analysis *a)
+{
+  for (size_t k = 0; k < a->r->n_nodes; k++)
+    {
+      const struct cnode *n = &a->r->nodes[k];
+      cleanup_free const struct cz **v = xcalloc (n->nz ? n->nz : 1, sizeof (*v));
+      if (!n->verified)
+        continue;
+      for (size_t j = 0; j < n->nz; j++)
+        v[j] = &n->z[j];
+      qsort (v, n->nz, sizeof (*v), cmp_cz_seq);
+      for (size_t j = 1; j < n->nz; j++)
+        if (v[j]->czxid <= v[j - 1]->czxid)
+          {
+            a->order++;
+            example (a->order_ex, "on %s, %s (czxid 0x%" PRIx64 ") comes after %s (0x%" PRIx64
+                                  ") in sequence, before it in zxid order",
+                     n->name, v[j]->name, (uint64_t) v[j]->czxid, v[j - 1]->name,
+                     (uint64_t) v[j - 1]->czxid);
+          }
+    }
+}
+
+/* One session's acknowledged writes are numbered in their order. */
+static void
+verify_session_order (struct analysis *a)
+{
+  for (size_t k = 0; k < a->r->n_nodes; k++)
+    {
+      const struct cw *prev = NULL;
+      for (size_t j = 0; j < a->count_of[k]; j++)
+        {
+          const struct cw *w = writer_write (a, k, j);
+          if (w->state != CW_ACKED || w->name == NULL)
+            continue;
+          if (prev && prev->session == w->session
+              && check_seq (w->name) <= check_seq (prev->name))
             {
-              if (!applied[w - r->w])
-                indet_applied++;
-              applied[w - r->w] = true;
+              a->order++;
+              example (a->order_ex, "%s's write n%" PRIu64 " was numbered %s, before its "
+                                    "earlier write n%" PRIu64 " (%s)",
+                       a->r->nodes[k].name, w->n, w->name, prev->n, prev->name);
             }
-          else if (w == NULL || w->n != nn || w->session != se || w->state != CW_ACKED)
-            {
-              unexplained++;
-              example (div_ex, "%s on %s holds '%s', a write that was %s", ref->z[j].name,
-                       ref->name, ref->z[j].data, w ? state_name (w->state) : "never made");
-            }
+          prev = w;
         }
     }
+}
 
-  qsort (lat, n_lat, sizeof (*lat), cmp_double);
-  verdict = lost || corrupt || order || divergent || unexplained ? "lost"
-            : json_array_size (unverified) || ref == NULL      ? "unverified"
-                                                               : "ok";
+/* What became of the writes without an answer (applied or not); nothing
+ * else may be on the reference. */
+static void
+explain_the_rest (struct analysis *a)
+{
+  const struct check_record *r = a->r;
+  const struct cnode *ref = a->ref;
+
+  for (size_t j = 0; j < ref->nz; j++)
+    {
+      unsigned wr, se;
+      unsigned long long nn;
+      int used = 0;
+      const struct cw *w = NULL;
+
+      if (sscanf (ref->z[j].data, "w%u s%u n%llu%n", &wr, &se, &nn, &used) == 3
+          && ref->z[j].data[used] == '\0' && wr < r->n_nodes && nn < a->count_of[wr])
+        w = writer_write (a, wr, nn);
+      if (w && w->n == nn && w->session == se
+          && (w->state == CW_PENDING || w->state == CW_INDETERMINATE))
+        {
+          if (!a->applied[w - r->w])
+            a->indet_applied++;
+          a->applied[w - r->w] = true;
+        }
+      else if (w == NULL || w->n != nn || w->session != se || w->state != CW_ACKED)
+        {
+          a->unexplained++;
+          example (a->div_ex, "%s on %s holds '%s', a write that was %s", ref->z[j].name,
+                   ref->name, ref->z[j].data, w ? state_name (w->state) : "never made");
+        }
+    }
+}
+
+/* The report from what was gathered (docs/status.md, "labo check"); the
+ * order of its keys is the order of its JSON. */
+static json_t *
+report_json (struct analysis *a)
+{
+  const struct check_record *r = a->r;
+  json_t *rep = json_object (), *marks = json_array ();
+  const char *verdict;
+  size_t n_lat = a->n_lat;
+  const double *lat = a->lat;
+
+  qsort (a->lat, n_lat, sizeof (*a->lat), cmp_double);
+  verdict = a->lost || a->corrupt || a->order || a->divergent || a->unexplained ? "lost"
+            : json_array_size (a->unverified) || a->ref == NULL                 ? "unverified"
+                                                                                : "ok";
   for (size_t m = 0; m < r->n_marks; m++)
     json_array_append_new (marks, json_pack ("{s:f, s:s}", "t", r->marks[m].t, "text",
                                              r->marks[m].text));
@@ -371,34 +478,59 @@ check_analyse (const struct check_record *r)
   json_object_set_new (rep, "root", json_string (r->root ? r->root : ""));
   json_object_set_new (rep, "rate", json_integer (r->rate));
   json_object_set_new (rep, "duration_s", json_real (r->duration_s));
-  json_object_set_new (rep, "bucket_s", json_real (bucket_s));
-  json_object_set_new (rep, "nodes", nodes);
+  json_object_set_new (rep, "bucket_s", json_real (a->bucket_s));
+  json_object_set_new (rep, "nodes", a->nodes);
   json_object_set_new (rep, "marks", marks);
-  json_object_set_new (rep, "outages", outages);
+  json_object_set_new (rep, "outages", a->outages);
   json_object_set_new (
       rep, "writes",
       json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I}", "attempted", (json_int_t) r->n_w,
-                 "acknowledged", (json_int_t) acked, "indeterminate", (json_int_t) indet,
-                 "indeterminate_applied", (json_int_t) indet_applied, "refused",
-                 (json_int_t) refused, "failed", (json_int_t) failed));
+                 "acknowledged", (json_int_t) a->acked, "indeterminate", (json_int_t) a->indet,
+                 "indeterminate_applied", (json_int_t) a->indet_applied, "refused",
+                 (json_int_t) a->refused, "failed", (json_int_t) a->failed));
   json_object_set_new (
       rep, "latency_ms",
       n_lat ? json_pack ("{s:f, s:f, s:f}", "median", 1000 * lat[n_lat / 2], "p99",
                          1000 * lat[(size_t) ((double) (n_lat - 1) * 0.99)], "max",
                          1000 * lat[n_lat - 1])
             : json_null ());
-  json_object_set_new (rep, "verified", verified);
-  json_object_set_new (rep, "unverified", unverified);
+  json_object_set_new (rep, "verified", a->verified);
+  json_object_set_new (rep, "unverified", a->unverified);
   json_object_set_new (rep, "lost",
-                       json_pack ("{s:I, s:I, s:o}", "missing", (json_int_t) lost, "altered",
-                                  (json_int_t) corrupt, "examples", lost_ex));
+                       json_pack ("{s:I, s:I, s:o}", "missing", (json_int_t) a->lost, "altered",
+                                  (json_int_t) a->corrupt, "examples", a->lost_ex));
   json_object_set_new (rep, "order_errors",
-                       json_pack ("{s:I, s:o}", "count", (json_int_t) order, "examples",
-                                  order_ex));
+                       json_pack ("{s:I, s:o}", "count", (json_int_t) a->order, "examples",
+                                  a->order_ex));
   json_object_set_new (rep, "divergent",
-                       json_pack ("{s:I, s:o}", "count", (json_int_t) (divergent + unexplained),
-                                  "examples", div_ex));
+                       json_pack ("{s:I, s:o}", "count",
+                                  (json_int_t) (a->divergent + a->unexplained), "examples",
+                                  a->div_ex));
   json_object_set_new (rep, "verdict", json_string (verdict));
+  return rep;
+}
+
+json_t *
+check_analyse (const struct check_record *r)
+{
+  struct analysis a;
+  json_t *rep;
+
+  analysis_init (&a, r);
+  count_writes (&a);
+  list_nodes (&a);
+  find_outages (&a);
+  /* the verification needs a node read whole to compare the others with */
+  if (a.ref)
+    {
+      verify_acknowledged (&a);
+      verify_same_znodes (&a);
+      verify_zxid_order (&a);
+      verify_session_order (&a);
+      explain_the_rest (&a);
+    }
+  rep = report_json (&a);
+  analysis_release (&a);
   return rep;
 }
 
@@ -411,28 +543,28 @@ labo_check_verdict (json_t *report)
 
 static const char mark_glyphs[] = "123456789abcdefghijklmnopqrstuvwxyz";
 
-void
-labo_check_print (json_t *rep, FILE *out)
+/* The glyph of the i-th step mark, '*' past the last. */
+static char
+mark_glyph (size_t i)
 {
-  json_t *nodes = json_object_get (rep, "nodes"), *marks = json_object_get (rep, "marks");
-  json_t *w = json_object_get (rep, "writes"), *lat = json_object_get (rep, "latency_ms");
-  json_t *outages = json_object_get (rep, "outages"), *n, *m;
-  double bucket = json_real_value (json_object_get (rep, "bucket_s"));
-  double dur = json_real_value (json_object_get (rep, "duration_s"));
-  const char *verdict = labo_check_verdict (rep);
-  size_t i, width = 0, name_w = 5;
+  return i < sizeof (mark_glyphs) - 1 ? mark_glyphs[i] : '*';
+}
 
-  json_array_foreach (nodes, i, n)
-    {
-      width = strlen (json_string_value (json_object_get (n, "timeline")));
-      name_w = fmax ((double) name_w, (double) strlen (json_string_value (json_object_get (n, "name"))));
-    }
+/* The heading, a ruler every 10 columns, and a timeline a node, its name
+ * in name_w columns. */
+static void
+print_timelines (json_t *rep, FILE *out, size_t width, size_t name_w)
+{
+  json_t *nodes = json_object_get (rep, "nodes"), *n;
+  double bucket = json_real_value (json_object_get (rep, "bucket_s"));
+  size_t i;
+
   fprintf (out, "check of lab %s: %zu nodes, %d writes a second through each, %.1f s\n",
            json_string_value (json_object_get (rep, "lab")), json_array_size (nodes),
-           (int) json_integer_value (json_object_get (rep, "rate")), dur);
+           (int) json_integer_value (json_object_get (rep, "rate")),
+           json_real_value (json_object_get (rep, "duration_s")));
   fprintf (out, "timeline, %g s a column: # every write acknowledged, + some, x refused or "
                 "unanswered, . no connection\n", bucket);
-  /* a ruler every 10 columns */
   fprintf (out, "  %-*s ", (int) name_w, "");
   for (size_t c = 0; c < width; c += 10)
     {
@@ -444,44 +576,71 @@ labo_check_print (json_t *rep, FILE *out)
   json_array_foreach (nodes, i, n)
     fprintf (out, "  %-*s %s\n", (int) name_w, json_string_value (json_object_get (n, "name")),
              json_string_value (json_object_get (n, "timeline")));
-  if (json_array_size (marks))
+}
+
+/* The scenario's steps under the timelines, a glyph in the column of
+ * each (a '*' where two share one), then the glyphs explained. */
+static void
+print_marks (json_t *rep, FILE *out, size_t width, size_t name_w)
+{
+  json_t *marks = json_object_get (rep, "marks"), *m;
+  double bucket = json_real_value (json_object_get (rep, "bucket_s"));
+  cleanup_free char *row = NULL;
+  size_t i;
+
+  if (json_array_size (marks) == 0)
+    return;
+  row = xcalloc (width + 1, 1);
+  memset (row, ' ', width);
+  json_array_foreach (marks, i, m)
     {
-      cleanup_free char *row = xcalloc (width + 1, 1);
-      memset (row, ' ', width);
-      json_array_foreach (marks, i, m)
-        {
-          size_t c = (size_t) (json_real_value (json_object_get (m, "t")) / bucket);
-          if (c < width && i < sizeof (mark_glyphs) - 1)
-            row[c] = row[c] == ' ' ? mark_glyphs[i] : '*';
-        }
-      fprintf (out, "  %-*s %s\n", (int) name_w, "steps", row);
-      json_array_foreach (marks, i, m)
-        fprintf (out, "    %c %6.1fs  %s\n", i < sizeof (mark_glyphs) - 1 ? mark_glyphs[i] : '*',
-                 json_real_value (json_object_get (m, "t")),
-                 json_string_value (json_object_get (m, "text")));
+      size_t c = (size_t) (json_real_value (json_object_get (m, "t")) / bucket);
+      if (c < width && i < sizeof (mark_glyphs) - 1)
+        row[c] = row[c] == ' ' ? mark_glyphs[i] : '*';
     }
+  fprintf (out, "  %-*s %s\n", (int) name_w, "steps", row);
+  json_array_foreach (marks, i, m)
+    fprintf (out, "    %c %6.1fs  %s\n", mark_glyph (i),
+             json_real_value (json_object_get (m, "t")),
+             json_string_value (json_object_get (m, "text")));
+}
+
+/* The outages, their number, total and the first five. */
+static void
+print_outages (json_t *rep, FILE *out)
+{
+  json_t *outages = json_object_get (rep, "outages"), *m;
+  double total = 0;
+  size_t i;
+
   if (json_array_size (outages) == 0)
-    fprintf (out, "outages: none (at every tick some node acknowledged a write)\n");
-  else
     {
-      double total = 0;
-      json_array_foreach (outages, i, m)
-        total += json_real_value (json_object_get (m, "s"));
-      fprintf (out, "outages (no node acknowledged a write): %zu, %.1f s in all",
-               json_array_size (outages), total);
-      json_array_foreach (outages, i, m)
-        {
-          if (i == 5)
-            {
-              fprintf (out, "; ...");
-              break;
-            }
-          fprintf (out, "%s %.1f-%.1f s", i ? ";" : ":",
-                   json_real_value (json_object_get (m, "from")),
-                   json_real_value (json_object_get (m, "to")));
-        }
-      fputc ('\n', out);
+      fprintf (out, "outages: none (at every tick some node acknowledged a write)\n");
+      return;
     }
+  json_array_foreach (outages, i, m)
+    total += json_real_value (json_object_get (m, "s"));
+  fprintf (out, "outages (no node acknowledged a write): %zu, %.1f s in all",
+           json_array_size (outages), total);
+  json_array_foreach (outages, i, m)
+    {
+      if (i == 5)
+        {
+          fprintf (out, "; ...");
+          break;
+        }
+      fprintf (out, "%s %.1f-%.1f s", i ? ";" : ":", json_real_value (json_object_get (m, "from")),
+               json_real_value (json_object_get (m, "to")));
+    }
+  fputc ('\n', out);
+}
+
+/* The writes by outcome, and the acknowledged ones' latencies. */
+static void
+print_writes (json_t *rep, FILE *out)
+{
+  json_t *w = json_object_get (rep, "writes"), *lat = json_object_get (rep, "latency_ms");
+
   fprintf (out, "writes: %" JSON_INTEGER_FORMAT " acknowledged",
            json_integer_value (json_object_get (w, "acknowledged")));
   if (json_is_object (lat))
@@ -496,40 +655,73 @@ labo_check_print (json_t *rep, FILE *out)
            json_integer_value (json_object_get (w, "indeterminate_applied")),
            json_integer_value (json_object_get (w, "refused")),
            json_integer_value (json_object_get (w, "failed")));
-  json_array_foreach (json_object_get (rep, "unverified"), i, m)
-    fprintf (out, "not verified on %s: %s\n", json_string_value (json_object_get (m, "name")),
-             json_string_value (json_object_get (m, "why")));
-  {
-    json_t *lost = json_object_get (rep, "lost"), *ord = json_object_get (rep, "order_errors");
-    json_t *div = json_object_get (rep, "divergent");
-    json_int_t missing = json_integer_value (json_object_get (lost, "missing"));
-    json_int_t altered = json_integer_value (json_object_get (lost, "altered"));
-    json_int_t orders = json_integer_value (json_object_get (ord, "count"));
-    json_int_t divs = json_integer_value (json_object_get (div, "count"));
-    json_t *names = json_object_get (rep, "verified"), *s;
-    size_t j;
+}
 
-    if (missing || altered)
-      fprintf (out, "LOST: %" JSON_INTEGER_FORMAT " acknowledged write%s missing, %"
-                    JSON_INTEGER_FORMAT " altered\n", missing, missing == 1 ? "" : "s", altered);
-    json_array_foreach (json_object_get (lost, "examples"), j, s)
-      fprintf (out, "  %s\n", json_string_value (s));
-    if (orders)
-      fprintf (out, "OUT OF ORDER: %" JSON_INTEGER_FORMAT "\n", orders);
-    json_array_foreach (json_object_get (ord, "examples"), j, s)
-      fprintf (out, "  %s\n", json_string_value (s));
-    if (divs)
-      fprintf (out, "NODES DISAGREE: %" JSON_INTEGER_FORMAT "\n", divs);
-    json_array_foreach (json_object_get (div, "examples"), j, s)
-      fprintf (out, "  %s\n", json_string_value (s));
-    if (json_array_size (names))
-      {
-        fprintf (out, "verified on");
-        json_array_foreach (names, j, s)
-          fprintf (out, "%s %s", j ? "," : "", json_string_value (s));
-        fputc ('\n', out);
-      }
-  }
+/* A kind of problem's examples, one a line. */
+static void
+print_examples (json_t *kind, FILE *out)
+{
+  json_t *s;
+  size_t j;
+
+  json_array_foreach (json_object_get (kind, "examples"), j, s)
+    fprintf (out, "  %s\n", json_string_value (s));
+}
+
+/* What the verification found: the nodes not read, each kind of problem
+ * with its examples, and the nodes read. */
+static void
+print_findings (json_t *rep, FILE *out)
+{
+  json_t *lost = json_object_get (rep, "lost"), *ord = json_object_get (rep, "order_errors");
+  json_t *div = json_object_get (rep, "divergent");
+  json_int_t missing = json_integer_value (json_object_get (lost, "missing"));
+  json_int_t altered = json_integer_value (json_object_get (lost, "altered"));
+  json_int_t orders = json_integer_value (json_object_get (ord, "count"));
+  json_int_t divs = json_integer_value (json_object_get (div, "count"));
+  json_t *names = json_object_get (rep, "verified"), *s;
+  size_t j;
+
+  json_array_foreach (json_object_get (rep, "unverified"), j, s)
+    fprintf (out, "not verified on %s: %s\n", json_string_value (json_object_get (s, "name")),
+             json_string_value (json_object_get (s, "why")));
+  if (missing || altered)
+    fprintf (out, "LOST: %" JSON_INTEGER_FORMAT " acknowledged write%s missing, %"
+                  JSON_INTEGER_FORMAT " altered\n", missing, missing == 1 ? "" : "s", altered);
+  print_examples (lost, out);
+  if (orders)
+    fprintf (out, "OUT OF ORDER: %" JSON_INTEGER_FORMAT "\n", orders);
+  print_examples (ord, out);
+  if (divs)
+    fprintf (out, "NODES DISAGREE: %" JSON_INTEGER_FORMAT "\n", divs);
+  print_examples (div, out);
+  if (json_array_size (names))
+    {
+      fprintf (out, "verified on");
+      json_array_foreach (names, j, s)
+        fprintf (out, "%s %s", j ? "," : "", json_string_value (s));
+      fputc ('\n', out);
+    }
+}
+
+void
+labo_check_print (json_t *rep, FILE *out)
+{
+  json_t *n;
+  const char *verdict = labo_check_verdict (rep);
+  size_t i, width = 0, name_w = 5;
+
+  /* the timelines' width, and the names' ("steps" at least) */
+  json_array_foreach (json_object_get (rep, "nodes"), i, n)
+    {
+      width = strlen (json_string_value (json_object_get (n, "timeline")));
+      name_w = fmax ((double) name_w, (double) strlen (json_string_value (json_object_get (n, "name"))));
+    }
+  print_timelines (rep, out, width, name_w);
+  print_marks (rep, out, width, name_w);
+  print_outages (rep, out);
+  print_writes (rep, out);
+  print_findings (rep, out);
   if (strcmp (verdict, "ok") == 0)
     fprintf (out, "verdict: ok: every acknowledged write is on every node, in one order, "
                   "with its data\n");

@@ -1,6 +1,7 @@
 /* Unit tests for the helpers the lab file reader leans on for large and
  * hostile files (src/util/hmap.c, util.c): the name map, the bounded edit
- * distance, the bounded file read. */
+ * distance, the bounded file read; and labo_say, the way the layers below the
+ * CLI speak on stderr. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +203,33 @@ test_read_file_max (void **state)
   assert_int_equal (errno, ENOENT);
 }
 
+/* labo_say prints "labo: ", the text and a newline on stderr, in one
+ * write: the lines the layers below the CLI printed themselves before, byte
+ * for byte. */
+static void
+test_say (void **state)
+{
+  char path[] = "/tmp/labo-test-XXXXXX";
+  int fd = mkstemp (path), saved = dup (2);
+  char *text;
+
+  assert_true (fd >= 0 && saved >= 0);
+  fflush (stderr);
+  assert_int_equal (dup2 (fd, 2), 2);
+  labo_say ("rollback incomplete: %s", "deleting veth p0: No such device");
+  labo_say ("returning to the root network namespace: %s", strerror (EBADF));
+  fflush (stderr);
+  assert_int_equal (dup2 (saved, 2), 2);
+  close (saved);
+  close (fd);
+  text = labo_read_file (path, NULL);
+  assert_string_equal (text, "labo: rollback incomplete: deleting veth p0: No such device\n"
+                             "labo: returning to the root network namespace: Bad file "
+                             "descriptor\n");
+  free (text);
+  unlink (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -211,6 +239,7 @@ main (int argc, char **argv)
     cmocka_unit_test (test_edit_distance_bounded),
     cmocka_unit_test (test_edit_distance_long_names),
     cmocka_unit_test (test_read_file_max),
+    cmocka_unit_test (test_say),
   };
   /* for test_hash_is_keyed: a fresh process's hash */
   if (argc == 3 && strcmp (argv[1], "--hash") == 0)
