@@ -85,11 +85,11 @@ labo: $(LIB_OBJ) $(CLI_OBJ)
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
-$(B)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+$(B)/%.o: %.c $(wildcard include/labo/*/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(BA)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+$(BA)/%.o: %.c $(wildcard include/labo/*/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC+SAN  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
@@ -192,7 +192,7 @@ FUZZ_RUN = -dict=tests/fuzz/labo.dict -timeout=10 -rss_limit_mb=2048 -max_len=16
 FUZZ_SEEDS_labfile  := tests/fuzz/corpus/labfile tests/labfiles/good tests/labfiles/bad netns
 FUZZ_SEEDS_scenario := tests/fuzz/corpus/scenario tests/scenarios/bad netns/scenarios
 
-$(BF)/%.o: %.c $(wildcard include/labo/*.h src/*/*.h)
+$(BF)/%.o: %.c $(wildcard include/labo/*/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC+FUZZ $<")
 	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<

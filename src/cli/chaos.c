@@ -12,12 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "labo/caps.h"
-#include "labo/chaos.h"
-#include "labo/check.h"
-#include "labo/control.h"
-#include "labo/scenario.h"
-#include "labo/util.h"
+#include "labo/util/caps.h"
+#include "labo/engine/chaos.h"
+#include "labo/zk/check.h"
+#include "labo/super/control.h"
+#include "labo/model/scenario.h"
+#include "labo/util/util.h"
 
 /* check's verdict "lost" */
 #define EXIT_LOST 5

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "labo/error.h"
-#include "labo/lab.h"
-#include "labo/limits.h"
+#include "labo/util/error.h"
+#include "labo/model/lab.h"
+#include "labo/model/limits.h"
 
 /* The documented exit codes (README, `labo --help`). */
 enum

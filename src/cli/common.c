@@ -7,13 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/labfile.h"
-#include "labo/names.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zkproc.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/model/labfile.h"
+#include "labo/model/names.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkproc.h"
 
 struct labo_limits cli_limits;
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/labfile.h"
-#include "labo/names.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/model/names.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 enum kind
 {

@@ -12,16 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/caps.h"
-#include "labo/control.h"
-#include "labo/daemon.h"
-#include "labo/host.h"
-#include "labo/logs.h"
-#include "labo/names.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zkproc.h"
+#include "labo/util/caps.h"
+#include "labo/super/control.h"
+#include "labo/docker/daemon.h"
+#include "labo/host/host.h"
+#include "labo/runtime/logs.h"
+#include "labo/model/names.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkproc.h"
 
 int
 cmd_exec (int argc, char **argv)

@@ -1,5 +1,5 @@
 /* `labo partition`, `labo heal`, `labo stop`, `labo start`, `labo kill`:
- * the faults a trainer injects (include/labo/faults.h). Partitions are
+ * the faults a trainer injects (include/labo/engine/faults.h). Partitions are
  * written here (they are rules in the hosts' namespaces); powering hosts
  * off and on, and signals, go through the lab's supervisor, which owns the
  * processes and must not restart what is powered off. */
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/caps.h"
-#include "labo/faults.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/util/caps.h"
+#include "labo/engine/faults.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 static size_t
 host_of (const struct labo_lab *lab, const char *name, int *code)

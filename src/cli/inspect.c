@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/caps.h"
-#include "labo/control.h"
-#include "labo/state.h"
-#include "labo/status.h"
-#include "labo/util.h"
+#include "labo/util/caps.h"
+#include "labo/super/control.h"
+#include "labo/model/state.h"
+#include "labo/engine/status.h"
+#include "labo/util/util.h"
 
 int
 cmd_status (int argc, char **argv)

@@ -12,17 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/caps.h"
-#include "labo/control.h"
-#include "labo/daemon.h"
-#include "labo/docker_up.h"
-#include "labo/engine.h"
-#include "labo/fs.h"
-#include "labo/names.h"
-#include "labo/state.h"
-#include "labo/supervisor.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
+#include "labo/util/caps.h"
+#include "labo/super/control.h"
+#include "labo/docker/daemon.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/engine/engine.h"
+#include "labo/util/fs.h"
+#include "labo/model/names.h"
+#include "labo/model/state.h"
+#include "labo/super/supervisor.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
 
 /* The runtime a fresh `up` uses: --runtime, else the lab file's, else
  * docker where dockerd is installed, else process. */

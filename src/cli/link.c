@@ -1,5 +1,5 @@
 /* `labo link`: a link's delay, jitter, loss and rate, pulled out and
- * plugged back (include/labo/links.h), `labo link show`, `labo link
+ * plugged back (include/labo/engine/links.h), `labo link show`, `labo link
  * reset`; and `labo __linkemu`, the emulator process that `labo link`
  * starts where the kernel has no sch_netem. */
 #include "cli.h"
@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/caps.h"
-#include "labo/links.h"
-#include "labo/names.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/util/caps.h"
+#include "labo/engine/links.h"
+#include "labo/model/names.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 static void
 print_links (json_t *links, FILE *out)

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/state.h"
-#include "labo/status.h"
-#include "labo/util.h"
+#include "labo/util/fs.h"
+#include "labo/model/state.h"
+#include "labo/engine/status.h"
+#include "labo/util/util.h"
 
 #ifndef LABO_VERSION
 #define LABO_VERSION "0.0.0"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 const char *cli_verb_name = "labo";
 

@@ -7,7 +7,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 
-#include "labo/docker.h"
+#include "labo/docker/docker.h"
 
 /* A reply being received. */
 struct reply

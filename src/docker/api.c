@@ -1,5 +1,5 @@
 /* The Docker Engine API over a daemon's unix socket: libcurl transport. */
-#include "labo/docker.h"
+#include "labo/docker/docker.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* A unix socket either accepts at once or refuses at once; the limit only
  * matters for a daemon wedged before accept(). */

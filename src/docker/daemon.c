@@ -1,5 +1,5 @@
-/* A Docker daemon per lab host: see include/labo/daemon.h. */
-#include "labo/daemon.h"
+/* A Docker daemon per lab host: see include/labo/docker/daemon.h. */
+#include "labo/docker/daemon.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,15 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/docker.h"
-#include "labo/fs.h"
-#include "labo/host.h"
-#include "labo/inspect.h"
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/docker/docker.h"
+#include "labo/util/fs.h"
+#include "labo/host/host.h"
+#include "labo/net/inspect.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 /* Machine paths that dockerd and containerd write to whatever their flags
  * say: each gets a private directory bound over it inside the host, which

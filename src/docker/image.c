@@ -1,5 +1,5 @@
-/* Offline images, cached by content: see include/labo/image.h. */
-#include "labo/image.h"
+/* Offline images, cached by content: see include/labo/docker/image.h. */
+#include "labo/docker/image.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/util.h"
+#include "labo/util/fs.h"
+#include "labo/util/util.h"
 
 void
 labo_image_key (const char *text, size_t len, char out[17])

@@ -1,18 +1,18 @@
-/* The Engine API in the event loop: see include/labo/docker_async.h.
+/* The Engine API in the event loop: see include/labo/docker/docker_async.h.
  *
  * libcurl forbids adding or removing transfers from inside its own
  * callbacks, so the write callback only stores bytes; lines and
  * completions are handed out after curl_multi_socket_action() returns,
  * when callers may do anything. A call cancelled during that hand-out is
  * freed at its end. */
-#include "labo/docker_async.h"
+#include "labo/docker/docker_async.h"
 
 #include <curl/curl.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "api-internal.h"
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 struct labo_dcall
 {

@@ -1,6 +1,6 @@
 /* A lab's certificate authority for the Docker API over TLS: see
- * include/labo/pki.h. */
-#include "labo/pki.h"
+ * include/labo/docker/pki.h. */
+#include "labo/docker/pki.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/ipv4.h"
-#include "labo/util.h"
+#include "labo/util/ipv4.h"
+#include "labo/util/util.h"
 
 #define VALID_DAYS 365
 

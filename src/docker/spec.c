@@ -1,10 +1,10 @@
 /* Docker Engine API bodies, query strings and reply parsers: pure logic. */
-#include "labo/docker.h"
+#include "labo/docker/docker.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* Swarm's control-plane port: ListenAddr and RemoteAddrs carry it. */
 #define SWARM_PORT 2377

@@ -1,5 +1,5 @@
-/* The scenario player (include/labo/chaos.h). */
-#include "labo/chaos.h"
+/* The scenario player (include/labo/engine/chaos.h). */
+#include "labo/engine/chaos.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "labo/check.h"
-#include "labo/control.h"
-#include "labo/docker_up.h"
-#include "labo/faults.h"
-#include "labo/links.h"
-#include "labo/util.h"
-#include "labo/zk.h"
+#include "labo/zk/check.h"
+#include "labo/super/control.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/engine/faults.h"
+#include "labo/engine/links.h"
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
 
 #define OBSERVE_S 0.5
 #define PROBE_MS 300

@@ -1,4 +1,4 @@
-/* Tearing a lab down, also after a crash: see include/labo/engine.h. */
+/* Tearing a lab down, also after a crash: see include/labo/engine/engine.h. */
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
@@ -10,17 +10,17 @@
 #include <string.h>
 #include <net/if.h>
 
-#include "labo/control.h"
-#include "labo/daemon.h"
-#include "labo/docker_up.h"
-#include "labo/engine.h"
-#include "labo/progress.h"
-#include "labo/logs.h"
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/super/control.h"
+#include "labo/docker/daemon.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/engine/engine.h"
+#include "labo/util/progress.h"
+#include "labo/runtime/logs.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 /* The supervisor quits its loop on SIGTERM, leaving what runs to `down`:
  * moments. 5 s allows for a loop in the middle of a restart; then it is

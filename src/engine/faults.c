@@ -1,6 +1,6 @@
 /* Partitions and powered-off hosts of a running lab: see
- * include/labo/faults.h. */
-#include "labo/faults.h"
+ * include/labo/engine/faults.h. */
+#include "labo/engine/faults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,16 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/control.h"
-#include "labo/links.h"
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/nft.h"
-#include "labo/plan.h"
-#include "labo/records.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/super/control.h"
+#include "labo/engine/links.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/net/nft.h"
+#include "labo/model/plan.h"
+#include "labo/model/records.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 size_t
 labo_host_addresses (const struct labo_lab *lab, size_t h, uint32_t **addrs)

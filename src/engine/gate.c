@@ -1,10 +1,10 @@
-/* The gate between the machine and a lab: see include/labo/gate.h. */
-#include "labo/gate.h"
+/* The gate between the machine and a lab: see include/labo/engine/gate.h. */
+#include "labo/engine/gate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 static void
 add (struct labo_nft_range **v, size_t *n, uint8_t proto, uint16_t lo, uint16_t hi)

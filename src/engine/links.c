@@ -1,5 +1,5 @@
-/* Link settings of a running lab: see include/labo/links.h. */
-#include "labo/links.h"
+/* Link settings of a running lab: see include/labo/engine/links.h. */
+#include "labo/engine/links.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,15 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/control.h"
-#include "labo/ethtool.h"
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/policy.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/super/control.h"
+#include "labo/net/ethtool.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/super/policy.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 #define LINKS_DIR "links"
 /* the emulator's veth pair of port pN: indexes no plan gives */

@@ -1,6 +1,6 @@
 /* A lab's status, from its state directory and the kernel: see
- * include/labo/status.h. */
-#include "labo/status.h"
+ * include/labo/engine/status.h. */
+#include "labo/engine/status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,20 +10,20 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "labo/control.h"
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/docker_up.h"
-#include "labo/faults.h"
-#include "labo/inspect.h"
-#include "labo/labfile.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/supervisor.h"
-#include "labo/util.h"
-#include "labo/zkproc.h"
+#include "labo/super/control.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/engine/faults.h"
+#include "labo/net/inspect.h"
+#include "labo/model/labfile.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/super/supervisor.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkproc.h"
 
 /* The supervisor answers status from its loop at once; 3 s allows for a
  * loop busy with a restart, and a hung one shows as "not answering"

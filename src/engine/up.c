@@ -1,6 +1,6 @@
 /* Bringing a lab up: checks, then namespaces, bridges, veths, addresses and
  * routes in batches, every namespace journalled before it is made; on any
- * failure, the teardown of what the journal holds. See include/labo/engine.h. */
+ * failure, the teardown of what the journal holds. See include/labo/engine/engine.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -11,18 +11,18 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "labo/docker_up.h"
-#include "labo/engine.h"
-#include "labo/logs.h"
-#include "labo/gate.h"
-#include "labo/inspect.h"
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/engine/engine.h"
+#include "labo/runtime/logs.h"
+#include "labo/engine/gate.h"
+#include "labo/net/inspect.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
 
 struct build
 {
@@ -331,7 +331,7 @@ back:
   return ret;
 }
 
-/* The gates on the root links (include/labo/gate.h), before the links
+/* The gates on the root links (include/labo/engine/gate.h), before the links
  * themselves: no moment when the machine and the lab reach each other
  * unfiltered. */
 static int

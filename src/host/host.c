@@ -1,5 +1,5 @@
-/* Entering an emulated host: see include/labo/host.h. */
-#include "labo/host.h"
+/* Entering an emulated host: see include/labo/host/host.h. */
+#include "labo/host/host.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "labo/netlink.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/net/netlink.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 /* A fresh sysfs for this network namespace (so /sys/class/net lists the
  * host's interfaces), with the machine's cgroup hierarchies carried over

@@ -1,5 +1,5 @@
-/* Named network namespaces: see include/labo/netns.h. */
-#include "labo/netns.h"
+/* Named network namespaces: see include/labo/host/netns.h. */
+#include "labo/host/netns.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* A process killed with SIGKILL exits within milliseconds, unless stuck in
  * the kernel (D state, a hung mount): 5 s each, then `down` goes on rather

@@ -1,7 +1,7 @@
 /* Link impairments as values: what a link's settings are, how `labo link`,
  * scenarios and the settings files spell them. Pure. See
- * include/labo/impair.h. */
-#include "labo/impair.h"
+ * include/labo/model/impair.h. */
+#include "labo/model/impair.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 void
 labo_impair_parse (const char *text, struct labo_impair *out)

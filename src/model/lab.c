@@ -1,5 +1,5 @@
 /* The lab model: releasing it and finding its objects by name. */
-#include "labo/lab.h"
+#include "labo/model/lab.h"
 
 #include <stdlib.h>
 #include <string.h>

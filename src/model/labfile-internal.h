@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <yaml.h>
 
-#include "labo/hmap.h"
-#include "labo/lab.h"
-#include "labo/labfile.h"
-#include "labo/limits.h"
+#include "labo/util/hmap.h"
+#include "labo/model/lab.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
 
 /* How many candidates "did you mean" compares in one file, in all: a
  * million comparisons of short names take a few tenths of a second. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "labfile-internal.h"
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* ---- diagnostics ---- */
 

@@ -7,7 +7,7 @@
  * a key (unknown, duplicate, an invalid name that is the key) or with an
  * empty value is reported at the key; a missing key is reported at the key
  * naming the mapping that lacks it (or at the start of a sequence item). */
-#include "labo/labfile.h"
+#include "labo/model/labfile.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -16,8 +16,8 @@
 #include <yaml.h>
 
 #include "labfile-internal.h"
-#include "labo/names.h"
-#include "labo/util.h"
+#include "labo/model/names.h"
+#include "labo/util/util.h"
 
 #define IFNAME_MAX (IFNAMSIZ - 1)
 

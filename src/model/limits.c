@@ -1,13 +1,13 @@
 /* Limits on what a file may ask, and whether a lab fits the machine: see
- * include/labo/limits.h. */
-#include "labo/limits.h"
+ * include/labo/model/limits.h. */
+#include "labo/model/limits.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 const struct labo_limits labo_limits_default = {
   .file_size = 16u << 20,

@@ -1,12 +1,12 @@
-/* Names that become paths and kernel names: see include/labo/names.h. */
-#include "labo/names.h"
+/* Names that become paths and kernel names: see include/labo/model/names.h. */
+#include "labo/model/names.h"
 
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "labo/lab.h"
-#include "labo/util.h"
+#include "labo/model/lab.h"
+#include "labo/util/util.h"
 
 static bool
 is_lower_digit (char c)

@@ -1,11 +1,11 @@
 /* From a validated lab to the list of kernel objects to make: see
- * include/labo/plan.h. */
-#include "labo/plan.h"
+ * include/labo/model/plan.h. */
+#include "labo/model/plan.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 char *
 labo_host_netns_name (const char *lab, const char *host)

@@ -1,6 +1,6 @@
 /* The records of a running lab's faults: the cuts and the hosts powered
- * off, files of its run directory. See include/labo/records.h. */
-#include "labo/records.h"
+ * off, files of its run directory. See include/labo/model/records.h. */
+#include "labo/model/records.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 /* A file of the lab's run dir, opened and flocked for a change. */
 int

@@ -1,7 +1,7 @@
-/* Scenario files (include/labo/scenario.h), read with the lab file's YAML
+/* Scenario files (include/labo/model/scenario.h), read with the lab file's YAML
  * helpers (labfile-yaml.c): the same positions, the same "did you mean",
  * the same duration syntax. */
-#include "labo/scenario.h"
+#include "labo/model/scenario.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "labfile-internal.h"
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 static const char *const kind_names[] = {
   [LABO_STEP_KILL] = "kill",     [LABO_STEP_PARTITION] = "partition",

@@ -1,5 +1,5 @@
-/* A lab's run state directory, lock and journal: see include/labo/state.h. */
-#include "labo/state.h"
+/* A lab's run state directory, lock and journal: see include/labo/model/state.h. */
+#include "labo/model/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/labfile.h"
-#include "labo/limits.h"
-#include "labo/names.h"
-#include "labo/util.h"
+#include "labo/util/fs.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
+#include "labo/model/names.h"
+#include "labo/util/util.h"
 
 const char *
 labo_run_dir (void)

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "labfile-internal.h"
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* The interfaces of every host, in the order that names them eth0, eth1...
  * (the order of lab->links, end a before end b): those of host h are

@@ -1,5 +1,5 @@
-/* Offload features through SIOCETHTOOL: see include/labo/ethtool.h. */
-#include "labo/ethtool.h"
+/* Offload features through SIOCETHTOOL: see include/labo/net/ethtool.h. */
+#include "labo/net/ethtool.h"
 
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "labo/netns.h"
-#include "labo/util.h"
+#include "labo/host/netns.h"
+#include "labo/util/util.h"
 
 static int
 ethtool (int fd, const char *ifname, void *data)

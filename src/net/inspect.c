@@ -1,5 +1,5 @@
-/* Reading interfaces and addresses with libnl-3: see include/labo/inspect.h. */
-#include "labo/inspect.h"
+/* Reading interfaces and addresses with libnl-3: see include/labo/net/inspect.h. */
+#include "labo/net/inspect.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sched.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* libnl sockets are bound to the namespace current at nl_connect(): step in,
  * connect, step back. */

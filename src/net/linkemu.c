@@ -1,5 +1,5 @@
-/* labo's link emulator: see include/labo/linkemu.h. */
-#include "labo/linkemu.h"
+/* labo's link emulator: see include/labo/net/linkemu.h. */
+#include "labo/net/linkemu.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23

@@ -1,5 +1,5 @@
-/* rtnetlink requests through libmnl, batched: see include/labo/netlink.h. */
-#include "labo/netlink.h"
+/* rtnetlink requests through libmnl, batched: see include/labo/net/netlink.h. */
+#include "labo/net/netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "labo/netns.h"
-#include "labo/util.h"
+#include "labo/host/netns.h"
+#include "labo/util/util.h"
 
 
 /* The kernel refuses a single sendmsg larger than the socket's send buffer;

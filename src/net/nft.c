@@ -1,6 +1,6 @@
-/* nf_tables DNAT rules through libnftnl and libmnl, one batch per call: see include/labo/nft.h. */
-#include "labo/nft.h"
-#include "labo/netns.h"
+/* nf_tables DNAT rules through libnftnl and libmnl, one batch per call: see include/labo/net/nft.h. */
+#include "labo/net/nft.h"
+#include "labo/host/netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,9 +25,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "labo/ipv4.h"
-#include "labo/netlink.h"
-#include "labo/util.h"
+#include "labo/util/ipv4.h"
+#include "labo/net/netlink.h"
+#include "labo/util/util.h"
 
 
 #define TABLE "labo"

@@ -10,17 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/docker_up.h"
-#include "labo/image.h"
-#include "labo/logs.h"
-#include "labo/plan.h"
-#include "labo/netns.h"
-#include "labo/pki.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
-#include "labo/zk.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/docker/image.h"
+#include "labo/runtime/logs.h"
+#include "labo/model/plan.h"
+#include "labo/host/netns.h"
+#include "labo/docker/pki.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
+#include "labo/zk/zk.h"
 
 static long
 manager_of (const struct labo_lab *lab)
@@ -32,7 +32,7 @@ manager_of (const struct labo_lab *lab)
 }
 
 /* The lab's CA and the certificates of the Docker APIs served over TLS
- * (include/labo/pki.h): the client's in $LABO_RUN_DIR/<lab>/tls, each
+ * (include/labo/docker/pki.h): the client's in $LABO_RUN_DIR/<lab>/tls, each
  * server's in its host's /run/tls. */
 static int
 issue_certificates (const struct labo_lab *lab, labo_error_t *err)

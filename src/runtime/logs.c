@@ -1,6 +1,6 @@
 /* Logs of nodes and daemons, and those a failed `up` keeps: see
- * include/labo/logs.h. */
-#include "labo/logs.h"
+ * include/labo/runtime/logs.h. */
+#include "labo/runtime/logs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/fs.h"
-#include "labo/runtime.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zkproc.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/util/fs.h"
+#include "labo/runtime/runtime.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkproc.h"
 
 #define KEEP_MAX (1 << 20) /* the end of a log that is kept, bytes */
 

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/docker_up.h"
-#include "labo/netns.h"
-#include "labo/nft.h"
-#include "labo/plan.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
-#include "labo/zkproc.h"
+#include "labo/runtime/docker_up.h"
+#include "labo/host/netns.h"
+#include "labo/net/nft.h"
+#include "labo/model/plan.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
+#include "labo/zk/zkproc.h"
 
 static int
 publish_ports (const struct labo_lab *lab, size_t *n_rules, labo_error_t *err)

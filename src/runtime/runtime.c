@@ -1,7 +1,7 @@
-/* The runtimes' tables: see include/labo/runtime.h. */
-#include "labo/runtime.h"
+/* The runtimes' tables: see include/labo/runtime/runtime.h. */
+#include "labo/runtime/runtime.h"
 
-#include "labo/docker_up.h"
+#include "labo/runtime/docker_up.h"
 
 static int
 docker_up (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,

@@ -1,6 +1,6 @@
 /* The CLI's side of the supervisor: finding it, stopping it, and talking
- * to it over its control socket. See include/labo/control.h. */
-#include "labo/control.h"
+ * to it over its control socket. See include/labo/super/control.h. */
+#include "labo/super/control.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 /* A SIGKILLed supervisor is gone within this, or something is wrong. */
 #define KILL_WAIT_MS 5000

@@ -1,5 +1,5 @@
-/* The restart policy: see include/labo/policy.h. */
-#include "labo/policy.h"
+/* The restart policy: see include/labo/super/policy.h. */
+#include "labo/super/policy.h"
 
 #include <string.h>
 

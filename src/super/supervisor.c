@@ -1,6 +1,6 @@
 /* The supervisor process: its loop, signals, control socket and the
  * requests it answers (status, events, restart, power, kill, notes). See
- * include/labo/supervisor.h; its units are src/super/unit.h's. */
+ * include/labo/super/supervisor.h; its units are src/super/unit.h's. */
 #include "unit.h"
 
 #include <errno.h>
@@ -15,14 +15,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "labo/control.h"
-#include "labo/daemon.h"
-#include "labo/host.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/records.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/super/control.h"
+#include "labo/docker/daemon.h"
+#include "labo/host/host.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/model/records.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 #include "sv_probe.h"
 #include "sv_runtime.h"

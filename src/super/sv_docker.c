@@ -18,11 +18,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zk.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
 
 #include "sv_probe.h"
 #include "unit.h"

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/util.h"
-#include "labo/zk.h"
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
 
 #include "unit.h"
 

@@ -8,8 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "labo/util.h"
-#include "labo/zkproc.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkproc.h"
 
 #include "sv_probe.h"
 #include "unit.h"

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/control.h"
-#include "labo/util.h"
+#include "labo/super/control.h"
+#include "labo/util/util.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3

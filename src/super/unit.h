@@ -33,13 +33,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "labo/daemon.h"
-#include "labo/docker_async.h"
-#include "labo/lab.h"
-#include "labo/loop.h"
-#include "labo/policy.h"
-#include "labo/supervisor.h"
-#include "labo/zk.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker_async.h"
+#include "labo/model/lab.h"
+#include "labo/util/loop.h"
+#include "labo/super/policy.h"
+#include "labo/super/supervisor.h"
+#include "labo/zk/zk.h"
 
 /* The events' ring: the last events, as the lines clients get. */
 #define SV_RING_SIZE 256

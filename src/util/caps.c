@@ -1,10 +1,10 @@
-/* Privilege checks: see include/labo/caps.h. */
-#include "labo/caps.h"
+/* Privilege checks: see include/labo/util/caps.h. */
+#include "labo/util/caps.h"
 
 #include <string.h>
 #include <sys/capability.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 int
 labo_caps_require (const char *verb, labo_error_t *err)

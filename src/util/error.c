@@ -1,5 +1,5 @@
-/* The error convention: see include/labo/error.h. */
-#include "labo/error.h"
+/* The error convention: see include/labo/util/error.h. */
+#include "labo/util/error.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 static char *
 vformat (const char *fmt, va_list ap)

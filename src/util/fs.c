@@ -1,5 +1,5 @@
-/* File operations as root on trees others can write: see include/labo/fs.h. */
-#include "labo/fs.h"
+/* File operations as root on trees others can write: see include/labo/util/fs.h. */
+#include "labo/util/fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 /* Deeper than any tree labo makes (dockerd's data root is about 10 levels):
  * past this, removal gives up rather than exhaust descriptors. */

@@ -1,11 +1,11 @@
-/* Names to indexes: see include/labo/hmap.h. */
-#include "labo/hmap.h"
+/* Names to indexes: see include/labo/util/hmap.h. */
+#include "labo/util/hmap.h"
 
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 struct labo_hmap_slot
 {

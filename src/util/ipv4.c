@@ -1,5 +1,5 @@
 /* IPv4 addresses and prefixes: strict parsing and mask arithmetic. */
-#include "labo/ipv4.h"
+#include "labo/util/ipv4.h"
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
-/* The event loop: see include/labo/loop.h. */
-#include "labo/loop.h"
+/* The event loop: see include/labo/util/loop.h. */
+#include "labo/util/loop.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 #define NOT_ARMED ((size_t) -1)
 #define MAX_EVENTS 64

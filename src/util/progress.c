@@ -1,5 +1,5 @@
-/* Progress lines and the failure-injection hook: see include/labo/progress.h. */
-#include "labo/progress.h"
+/* Progress lines and the failure-injection hook: see include/labo/util/progress.h. */
+#include "labo/util/progress.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/util.h"
+#include "labo/util/util.h"
 
 int
 labo_inject_failure (const char *stage, labo_error_t *err)

@@ -1,5 +1,5 @@
-/* Helpers shared by every layer: see include/labo/util.h. */
-#include "labo/util.h"
+/* Helpers shared by every layer: see include/labo/util/util.h. */
+#include "labo/util/util.h"
 
 #include <errno.h>
 #include <signal.h>

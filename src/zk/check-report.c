@@ -1,4 +1,4 @@
-/* The check's analysis and its report (include/labo/check.h): pure, from
+/* The check's analysis and its report (include/labo/zk/check.h): pure, from
  * what the client recorded (check.c) to a JSON report, and the report
  * printed. tests/unit/test_check.c feeds it made-up records with each
  * kind of loss. */
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/check.h"
-#include "labo/util.h"
+#include "labo/zk/check.h"
+#include "labo/util/util.h"
 
 char *
 check_data (uint32_t writer, uint32_t session, uint64_t n)

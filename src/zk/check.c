@@ -1,4 +1,4 @@
-/* The check's client (include/labo/check.h): one libzookeeper-mt session a
+/* The check's client (include/labo/zk/check.h): one libzookeeper-mt session a
  * node, a thread pacing the writes, and the end's sync and read of every
  * node. What it records goes to check-report.c.
  *
@@ -6,7 +6,7 @@
  * states; the client's completion threads take it to record an answer.
  * It is never held across a call into the client that may wait for one
  * of those threads (zookeeper_close, the synchronous calls). */
-#include "labo/check.h"
+#include "labo/zk/check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,10 @@
 #include <zookeeper/zookeeper.h>
 
 #include "check-internal.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/util.h"
-#include "labo/zk.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
 
 #define CONNECT_TIMEOUT_S 15.0
 /* labo_zk_serves's session: long enough for a server that just joined to

@@ -1,7 +1,7 @@
 /* Reaching a node where the model's rule says (labo_node_reach): from which
  * network namespace, its container's pid, `srvr` there; and the container
- * spec of a ZooKeeper node. See include/labo/zk.h. */
-#include "labo/zk.h"
+ * spec of a ZooKeeper node. See include/labo/zk/zk.h. */
+#include "labo/zk/zk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/daemon.h"
-#include "labo/docker.h"
-#include "labo/host.h"
-#include "labo/netns.h"
-#include "labo/plan.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
+#include "labo/docker/daemon.h"
+#include "labo/docker/docker.h"
+#include "labo/host/host.h"
+#include "labo/host/netns.h"
+#include "labo/model/plan.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
 
 int
 labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,

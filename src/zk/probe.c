@@ -1,7 +1,7 @@
 /* Four-letter-word probes inside the supervisor's event loop: see
- * include/labo/zk.h. The same exchange as labo_zk_4lw(), as a small state
+ * include/labo/zk/zk.h. The same exchange as labo_zk_4lw(), as a small state
  * machine: connect, send, half-close, read to EOF. */
-#include "labo/zk.h"
+#include "labo/zk/zk.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "labo/loop.h"
-#include "labo/netns.h"
-#include "labo/util.h"
+#include "labo/util/loop.h"
+#include "labo/host/netns.h"
+#include "labo/util/util.h"
 
 #define REPLY_MAX (1024 * 1024)
 

@@ -1,5 +1,5 @@
-/* ZooKeeper configuration and four-letter-word probes: see include/labo/zk.h. */
-#include "labo/zk.h"
+/* ZooKeeper configuration and four-letter-word probes: see include/labo/zk/zk.h. */
+#include "labo/zk/zk.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "labo/netns.h"
-#include "labo/util.h"
+#include "labo/host/netns.h"
+#include "labo/util/util.h"
 
 /* The election and quorum ports inside every container; only the client port
  * is a per-node setting of the lab. */

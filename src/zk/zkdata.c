@@ -1,5 +1,5 @@
-/* A ZooKeeper node's data directory: see include/labo/zkdata.h. */
-#include "labo/zkdata.h"
+/* A ZooKeeper node's data directory: see include/labo/zk/zkdata.h. */
+#include "labo/zk/zkdata.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/state.h"
-#include "labo/util.h"
+#include "labo/util/fs.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
 
 #define SERVICE_USER "zookeeper"
 

@@ -1,6 +1,6 @@
 /* ZooKeeper as a process of its host (the process runtime): see
- * include/labo/zkproc.h. */
-#include "labo/zkproc.h"
+ * include/labo/zk/zkproc.h. */
+#include "labo/zk/zkproc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,12 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/host.h"
-#include "labo/state.h"
-#include "labo/util.h"
-#include "labo/zkdata.h"
-#include "labo/zk.h"
+#include "labo/util/fs.h"
+#include "labo/host/host.h"
+#include "labo/model/state.h"
+#include "labo/util/util.h"
+#include "labo/zk/zkdata.h"
+#include "labo/zk/zk.h"
 
 /* Debian's places, which the node's own directories are bound over. */
 #define ZK_CONF_POINT "/etc/zookeeper/conf"

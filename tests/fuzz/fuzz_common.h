@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/labfile.h"
-#include "labo/limits.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
 
 /* Tight limits, so that inputs of a few kilobytes reach every limit's
  * refusal (the defaults need hundreds of kilobytes for most). */
@@ -23,7 +23,7 @@ static const struct labo_limits fuzz_tight = {
   .steps = 3,
 };
 
-/* The contract of the readers (include/labo/labfile.h, scenario.h): an
+/* The contract of the readers (include/labo/model/labfile.h, scenario.h): an
  * object or diagnostics, never both, never neither; diagnostics sorted
  * by position, each one line naming the file. */
 static inline void

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "labo/labfile.h"
+#include "labo/model/labfile.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #include "fuzz_common.h"
-#include "labo/labfile.h"
-#include "labo/scenario.h"
+#include "labo/model/labfile.h"
+#include "labo/model/scenario.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

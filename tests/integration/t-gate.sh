@@ -1,5 +1,5 @@
 #!/bin/bash
-# The gate on a root link (include/labo/gate.h): the machine and a lab reach
+# The gate on a root link (include/labo/engine/gate.h): the machine and a lab reach
 # each other only where the lab file says so, filtered in the lab's own
 # switch namespace, never in the machine's firewall.
 #   - a lab with no word about it: its hosts cannot open a TCP connection or

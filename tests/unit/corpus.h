@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/labfile.h"
-#include "labo/limits.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
+#include "labo/util/util.h"
 
 static inline const char *
 testdata (void)

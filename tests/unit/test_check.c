@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "../../src/zk/check-internal.h"
-#include "labo/check.h"
-#include "labo/util.h"
+#include "labo/zk/check.h"
+#include "labo/util/util.h"
 
 #define N_NODES 3
 #define N_TICKS 10

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "labo/docker.h"
-#include "labo/util.h"
+#include "labo/docker/docker.h"
+#include "labo/util/util.h"
 
 static uint32_t
 A (const char *s)

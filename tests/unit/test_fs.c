@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/fs.h"
-#include "labo/names.h"
-#include "labo/util.h"
+#include "labo/util/fs.h"
+#include "labo/model/names.h"
+#include "labo/util/util.h"
 
 static char top[64];
 

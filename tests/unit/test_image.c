@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/image.h"
-#include "labo/util.h"
+#include "labo/docker/image.h"
+#include "labo/util/util.h"
 
 static char top[64];
 

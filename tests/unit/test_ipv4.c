@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "labo/ipv4.h"
+#include "labo/util/ipv4.h"
 
 static uint32_t
 A (const char *s)

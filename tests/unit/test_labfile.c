@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/labfile.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/util/util.h"
 
 #include "corpus.h"
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/labfile.h"
-#include "labo/limits.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
+#include "labo/util/util.h"
 
 static void
 test_set (void **state)

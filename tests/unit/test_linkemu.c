@@ -15,9 +15,9 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
-#include "labo/linkemu.h"
-#include "labo/netlink.h"
-#include "labo/util.h"
+#include "labo/net/linkemu.h"
+#include "labo/net/netlink.h"
+#include "labo/util/util.h"
 
 static void
 times_parse_with_units (void **state)

@@ -13,8 +13,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "labo/loop.h"
-#include "labo/util.h"
+#include "labo/util/loop.h"
+#include "labo/util/util.h"
 
 struct rec
 {

@@ -31,9 +31,9 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "labo/netlink.h"
-#include "labo/nft.h"
-#include "labo/util.h"
+#include "labo/net/netlink.h"
+#include "labo/net/nft.h"
+#include "labo/util/util.h"
 
 #define NS_B "nft-test-b" /* B's name in labo's messages */
 #define LO 0x7f000001     /* 127.0.0.1 */

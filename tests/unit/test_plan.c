@@ -8,10 +8,10 @@
 
 #include <cmocka.h>
 
-#include "labo/gate.h"
-#include "labo/labfile.h"
-#include "labo/plan.h"
-#include "labo/util.h"
+#include "labo/engine/gate.h"
+#include "labo/model/labfile.h"
+#include "labo/model/plan.h"
+#include "labo/util/util.h"
 
 static struct labo_lab *
 parse (const char *text)

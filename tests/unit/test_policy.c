@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "labo/labfile.h"
-#include "labo/policy.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/super/policy.h"
+#include "labo/util/util.h"
 
 #define EPS 1e-9
 

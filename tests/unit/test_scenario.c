@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labo/labfile.h"
-#include "labo/scenario.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/model/scenario.h"
+#include "labo/util/util.h"
 
 #include "corpus.h"
 

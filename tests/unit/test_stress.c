@@ -24,10 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "labo/labfile.h"
-#include "labo/limits.h"
-#include "labo/scenario.h"
-#include "labo/util.h"
+#include "labo/model/labfile.h"
+#include "labo/model/limits.h"
+#include "labo/model/scenario.h"
+#include "labo/util/util.h"
 
 /* What a child reports. */
 struct outcome

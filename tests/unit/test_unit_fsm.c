@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "labo/policy.h"
-#include "labo/util.h"
+#include "labo/super/policy.h"
+#include "labo/util/util.h"
 
 #include "../../src/super/unit.h"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/hmap.h"
-#include "labo/util.h"
+#include "labo/util/hmap.h"
+#include "labo/util/util.h"
 
 /* Every key put is found with its value, a key put twice keeps its first
  * value, and keys never put are not found, through many growths. */

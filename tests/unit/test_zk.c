@@ -18,8 +18,8 @@
 #include <sched.h>
 #include <sys/socket.h>
 
-#include "labo/util.h"
-#include "labo/zk.h"
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
 
 /* Replies as ZooKeeper 3.8.0 writes them. */
 #define SRVR_LEADER                                                                          \

@@ -1,0 +1,54 @@
+/* Bringing a lab up and down: the lab layer's verbs over net/ and host/.
+ *
+ * Contract of labo_up(): either the whole lab exists and its state says
+ * "up", or nothing of it exists (what was made is rolled back) and err says
+ * which object and operation failed and the kernel's reason. Every
+ * namespace is recorded in the lab's journal before it is made, so a
+ * labo_down() after a crash or kill -9 at any point removes it all.
+ *
+ * Contract of labo_down(): idempotent; removes exactly what the lab owns
+ * (its journal's namespaces and names carrying its mark "labo.<lab>[.host]";
+ * root interfaces through their peers in the lab's switch namespace), after
+ * killing every process that runs in the lab's namespaces. The alias
+ * "labo:<lab>" on root interfaces is for people reading `ip link`. */
+#ifndef LABO_ENGINE_H
+#define LABO_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labo/util/error.h"
+#include "labo/model/lab.h"
+#include "labo/util/progress.h"
+
+typedef struct json_t json_t;
+
+struct labo_up_opts
+{
+  bool quiet;     /* no progress lines */
+  bool dry_run;   /* print the plan, make nothing */
+  json_t *stages; /* if set: each stage appended as {stage, ms, detail} (up --json) */
+};
+
+int labo_up (const struct labo_lab *lab, const char *text, size_t len,
+             const struct labo_up_opts *opts, labo_error_t *err);
+
+/* Returns 1 if something was removed, 0 if the lab was not there, -1.
+ * keep_data keeps the nodes' data (ZooKeeper's snapshots and logs) for a
+ * later `up` of the same lab to resume. */
+struct labo_down_opts
+{
+  bool quiet;     /* no progress lines */
+  bool keep_data; /* keep the nodes' data */
+  json_t *stages; /* as labo_up_opts' */
+  bool keep_logs; /* keep the logs a failed up kept (its rollback) */
+};
+int labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t *err);
+/* The same with the lab's state already open and locked (st): up's
+ * rollback, which holds the lock from the start. */
+struct labo_state;
+int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
+
+#define LABO_ALIAS_PREFIX "labo:"
+
+#endif

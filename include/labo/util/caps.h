@@ -1,0 +1,12 @@
+/* Privilege checks with libcap: tell the user which capability is missing
+ * before anything is made, rather than fail half-way with EPERM. */
+#ifndef LABO_CAPS_H
+#define LABO_CAPS_H
+
+#include "labo/util/error.h"
+
+/* Fails (status EPERM) naming every capability of CAP_NET_ADMIN and
+ * CAP_SYS_ADMIN missing from the effective set, and how to run `verb`. */
+int labo_caps_require (const char *verb, labo_error_t *err);
+
+#endif

@@ -1,0 +1,146 @@
+/* ZooKeeper: configuration generated from the lab, and the four-letter-word
+ * probes (ruok, srvr, mntr) that tell who leads.
+ *
+ * The probes are plain TCP to a node's published client port on its host's
+ * lab address, made from inside the host's network namespace (the socket is
+ * opened there, so no route from the machine is needed). Parsing is pure
+ * and unit-tested (tests/unit/test_zk.c). */
+#ifndef LABO_ZK_H
+#define LABO_ZK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct json_t json_t;
+
+#include "labo/util/error.h"
+#include "labo/model/lab.h"
+
+enum labo_zk_mode
+{
+  LABO_ZK_DOWN = 0,        /* no answer */
+  LABO_ZK_NOT_SERVING,     /* answers, but "not currently serving requests" (no quorum) */
+  LABO_ZK_LEADER,
+  LABO_ZK_FOLLOWER,
+  LABO_ZK_OBSERVER,
+  LABO_ZK_STANDALONE,
+};
+
+const char *labo_zk_mode_name (enum labo_zk_mode m); /* "leader", "not serving", "down", ... */
+
+/* The ensemble as its servers' modes show it: the one definition of
+ * serving and of quorum that up, status, events and chaos all use, so that
+ * they never contradict each other.
+ *
+ * A quorum is one leader (a lone server's "standalone" counts as leading
+ * itself) with enough followers (observers do not vote) for a majority of
+ * the voting servers. A server serves while there is a quorum and it is in
+ * it: the leader, its followers and observers. Without a quorum none
+ * serves, whatever mode a server still reports: a follower whose leader is
+ * gone answers "follower" until it notices, and writes through it fail. */
+struct labo_zk_ensemble
+{
+  size_t nodes;    /* servers and observers: the modes given */
+  size_t servers;  /* voting servers (observers excluded) */
+  size_t majority; /* servers / 2 + 1 */
+  size_t leaders;  /* that say they lead */
+  size_t voters;   /* leaders and followers */
+  size_t serving;  /* with a quorum: the leader, followers and observers; else 0 */
+  long leader;     /* index of the single leader, or -1 */
+  bool quorum;
+  size_t tolerates; /* failures the quorum survives now */
+};
+void labo_zk_ensemble_assess (const enum labo_zk_mode *modes, size_t n,
+                              struct labo_zk_ensemble *e);
+/* One line for people: "zoo1 leads; 3 of 3 servers serving", "no quorum:
+ * no server leads (2 looking, 1 down)", "no quorum: 2 servers say they
+ * lead"... names[i] is server i's name. Caller frees. */
+char *labo_zk_ensemble_text (const struct labo_zk_ensemble *e, const enum labo_zk_mode *modes,
+                             const char *const *names);
+
+struct labo_zk_srvr
+{
+  enum labo_zk_mode mode;
+  uint64_t zxid;
+  long node_count;
+  long outstanding;
+  char version[64];
+};
+
+/* Parses a `srvr` reply. Returns 0, or -1 if it is not one. */
+int labo_zk_parse_srvr (const char *text, struct labo_zk_srvr *out);
+/* Value of key in a `mntr` reply ("zk_server_state" -> "leader"); NULL if
+ * absent. Caller frees. */
+char *labo_zk_mntr_get (const char *text, const char *key);
+
+/* What labo adds to ZooKeeper's JVM, in both runtimes:
+ *  - leader election retries a peer it cannot reach yet with a doubling
+ *    interval capped at 60 s by default: servers started together, whose
+ *    peers' names and ports appear a second apart, would sit out several
+ *    seconds; a 500 ms cap costs a few packets and elects at once;
+ *  - ZooKeeper logs every four-letter word at INFO: the supervisor's
+ *    probes (three words a node every probe interval) would be most of a
+ *    node's log, 130,000 lines a day; its connection class logs at WARN. */
+#define LABO_ZK_JVM_FLAGS                                                                      \
+  "-Dzookeeper.fastleader.maxNotificationInterval=500 "                                        \
+  "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn"
+
+/* The environment of a node's container for the image's entrypoint (the
+ * official image's variables): ZOO_MY_ID, ZOO_SERVERS ("server.N=name:2888:3888;2181"
+ * for every zookeeper node of the lab, space-separated), ZOO_4LW_COMMANDS_WHITELIST.
+ * NULL-terminated; free with labo_zk_env_free. */
+char **labo_zk_env (const struct labo_lab *lab, const struct labo_node *node);
+void labo_zk_env_free (char **env);
+
+/* The zoo.cfg of a node of the process runtime, where ZooKeeper runs as a
+ * process of its host: every server line by name (the lab's hosts file
+ * maps node names to their overlay addresses), the client port bound to
+ * the node's own address so that two nodes on one host do not collide,
+ * dataDir as given. Pure; caller frees. */
+char *labo_zk_config (const struct labo_lab *lab, const struct labo_node *node,
+                      const char *data_dir);
+
+/* Sends a four-letter word to addr:port from inside network namespace
+ * `netns_fd` (-1: the current one) and reads the reply to EOF, within
+ * timeout_ms. *reply is NUL-terminated; caller frees. */
+int labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int timeout_ms,
+                 char **reply, labo_error_t *err);
+
+/* ---- the same probes inside an event loop (the supervisor's) ---- */
+
+struct labo_loop;
+struct labo_zk_probe;
+
+/* Called once: reply (NUL-terminated) or error ("probing A:P (word):
+ * Connection refused"), never both. */
+typedef void (*labo_zk_probe_done) (void *data, const char *reply, const char *error);
+
+/* Starts sending `word` to addr:port from a socket made in netns_fd (-1:
+ * the current namespace), reading the reply to EOF within timeout_ms, all
+ * of it driven by `loop`; done runs from the loop, never from here. NULL
+ * with err set when not even the socket could be made. */
+struct labo_zk_probe *labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr,
+                                           uint16_t port, const char *word, int timeout_ms,
+                                           labo_zk_probe_done done, void *data,
+                                           labo_error_t *err);
+/* Stops it; done is not called. */
+void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
+
+/* The container spec of a node (labo_docker_container_body, the
+ * ZooKeeper environment, its data directory bound over /data, made if
+ * missing); the supervisor recreates a removed node with it. */
+json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
+                                  const char *image, labo_error_t *err);
+/* The network namespace to connect from (a descriptor), for r: the host's,
+ * or that of the container whose init is pid. */
+int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
+                           const struct labo_node_reach *r, pid_t pid, labo_error_t *err);
+/* The pid of a node's container init (asked of its daemon), or 0. */
+pid_t labo_node_pid (const struct labo_lab *lab, const struct labo_node *node);
+/* `srvr`, where labo_node_reach says; pid: the container's init if known
+ * (0: asked of the daemon when needed). */
+int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
+                     int timeout_ms, struct labo_zk_srvr *out);
+
+#endif
