@@ -20,7 +20,7 @@
 #include "labo/host/host.h"
 #include "labo/net/inspect.h"
 #include "labo/net/netlink.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"

@@ -17,7 +17,7 @@
 #include "labo/util/progress.h"
 #include "labo/runtime/logs.h"
 #include "labo/net/netlink.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"

@@ -13,7 +13,7 @@
 #include "labo/super/control.h"
 #include "labo/engine/links.h"
 #include "labo/net/netlink.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/net/nft.h"
 #include "labo/model/plan.h"
 #include "labo/model/records.h"

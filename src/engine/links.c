@@ -19,7 +19,7 @@
 #include "labo/super/control.h"
 #include "labo/net/ethtool.h"
 #include "labo/net/netlink.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/super/policy.h"
 #include "labo/runtime/runtime.h"

@@ -17,7 +17,7 @@
 #include "labo/engine/faults.h"
 #include "labo/net/inspect.h"
 #include "labo/model/labfile.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/runtime/runtime.h"
 #include "labo/model/state.h"

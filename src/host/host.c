@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 
 #include "labo/net/netlink.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"

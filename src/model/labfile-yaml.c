@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labfile-internal.h"
+#include "reader.h"
 #include "labo/util/util.h"
 
 /* ---- diagnostics ---- */

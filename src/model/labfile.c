@@ -15,7 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "labfile-internal.h"
+#include "reader.h"
 #include "labo/model/names.h"
 #include "labo/util/util.h"
 

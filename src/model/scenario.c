@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labfile-internal.h"
+#include "reader.h"
 #include "labo/util/util.h"
 
 static const char *const kind_names[] = {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labfile-internal.h"
+#include "reader.h"
 #include "labo/util/util.h"
 
 /* The interfaces of every host, in the order that names them eth0, eth1...

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/util/util.h"
 
 static int

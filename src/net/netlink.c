@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/util/util.h"
 
 

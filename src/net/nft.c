@@ -1,6 +1,6 @@
 /* nf_tables DNAT rules through libnftnl and libmnl, one batch per call: see include/labo/net/nft.h. */
 #include "labo/net/nft.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 #include "labo/docker/image.h"
 #include "labo/runtime/logs.h"
 #include "labo/model/plan.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/docker/pki.h"
 #include "labo/util/util.h"
 #include "labo/zk/zkdata.h"

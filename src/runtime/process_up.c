@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "labo/runtime/docker_up.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/net/nft.h"
 #include "labo/model/plan.h"
 #include "labo/util/util.h"

@@ -18,7 +18,7 @@
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
 #include "labo/host/host.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/records.h"
 #include "labo/model/state.h"

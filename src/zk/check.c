@@ -24,7 +24,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "check-internal.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"

@@ -13,7 +13,7 @@
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/host/host.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/util/util.h"
 #include "labo/zk/zkdata.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "labo/util/loop.h"
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/util/util.h"
 
 #define REPLY_MAX (1024 * 1024)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "labo/host/netns.h"
+#include "labo/net/netns.h"
 #include "labo/util/util.h"
 
 /* The election and quorum ports inside every container; only the client port

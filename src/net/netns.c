@@ -1,5 +1,5 @@
-/* Named network namespaces: see include/labo/host/netns.h. */
-#include "labo/host/netns.h"
+/* Named network namespaces: see include/labo/net/netns.h. */
+#include "labo/net/netns.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Shared by the lab file reader (labfile.c, labfile-yaml.c) and its
  * cross-object checks (validate.c); not part of the library's interface. */
-#ifndef LABO_LABFILE_INTERNAL_H
-#define LABO_LABFILE_INTERNAL_H
+#ifndef LABO_MODEL_READER_H
+#define LABO_MODEL_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
