@@ -154,9 +154,15 @@ labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *
         {
           const struct labo_node *o = &lab->nodes[i];
           char a[16];
-          if (o == node || o->address == 0)
+          if (o->address == 0)
             continue;
-          json_array_append_new (hosts, json_sprintf ("%s:%s", o->name,
+          if (o != node)
+            json_array_append_new (hosts, json_sprintf ("%s:%s", o->name,
+                                                        labo_ipv4_format (o->address, a)));
+          /* Weave's names too (the tutorial pings namenode2.weave.local),
+           * the node's own included */
+          json_array_append_new (hosts, json_sprintf ("%s.%s.local:%s", o->name,
+                                                      lab->overlay.name,
                                                       labo_ipv4_format (o->address, a)));
         }
       json_object_set_new (host_config, "ExtraHosts", hosts);
@@ -177,9 +183,9 @@ labo_docker_container_body (const struct labo_lab *lab, const struct labo_node *
      * resolve through the embedded DNS on every host. */
     json_object_set_new (
         body, "NetworkingConfig",
-        json_pack ("{s:{s:{s:{s:o}, s:[s]}}}", "EndpointsConfig", lab->overlay.name,
+        json_pack ("{s:{s:{s:{s:o}, s:[s, s+++]}}}", "EndpointsConfig", lab->overlay.name,
                    "IPAMConfig", "IPv4Address", addr_string (node->address), "Aliases",
-                   node->name));
+                   node->name, node->name, ".", lab->overlay.name, ".local"));
   return body;
 }
 

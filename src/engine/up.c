@@ -179,11 +179,18 @@ hosts_file (const struct labo_lab *lab)
   /* the process runtime has no Docker DNS: the nodes' names are here */
   for (size_t i = 0; labo_runtime_of (lab)->names_in_hosts_file && i < lab->n_nodes; i++)
     {
-      size_t need = strlen (lab->nodes[i].name) + 32;
+      size_t need = 2 * strlen (lab->nodes[i].name) + strlen (lab->overlay.name) + 40;
       if (len + need >= cap)
         s = xrealloc (s, cap = cap * 2 + need);
-      len += (size_t) snprintf (s + len, cap - len, "%s\t%s\n",
-                                labo_ipv4_format (lab->nodes[i].address, buf), lab->nodes[i].name);
+      /* and Weave's name for it, as the Docker runtime's nodes have it */
+      if (lab->overlay.present)
+        len += (size_t) snprintf (s + len, cap - len, "%s\t%s %s.%s.local\n",
+                                  labo_ipv4_format (lab->nodes[i].address, buf),
+                                  lab->nodes[i].name, lab->nodes[i].name, lab->overlay.name);
+      else
+        len += (size_t) snprintf (s + len, cap - len, "%s\t%s\n",
+                                  labo_ipv4_format (lab->nodes[i].address, buf),
+                                  lab->nodes[i].name);
     }
   return s;
 }

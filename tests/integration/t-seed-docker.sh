@@ -184,6 +184,12 @@ expect_rc 0 "status $LAB" && {
 lexec namenode1 ping -c 4 -q namenode2
 expect_rc 0 "namenode1 pings namenode2 (the seed's check)" &&
 	assert_match "$OUT" "(^|[^0-9])0% packet loss" "namenode1 -> namenode2: 0% packet loss"
+# the tutorial's ping answers as Weave's name: it resolves too, both ways
+lexec namenode1 ping -c 1 -W 2 namenode2.weave.local
+expect_rc 0 "namenode1 pings namenode2.weave.local" &&
+	assert_contains "$OUT" "10.0.0.2" "namenode2.weave.local is 10.0.0.2"
+lexec namenode2 ping -c 1 -W 2 namenode1.weave.local
+expect_rc 0 "namenode2 pings namenode1.weave.local"
 
 lexec "$H1" docker node ls
 expect_rc 0 "docker node ls on $H1" && {

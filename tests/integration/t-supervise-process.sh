@@ -83,6 +83,8 @@ for n in zoo1 zoo2 zoo3; do
 done
 run "$LABO" exec -l "$LAB" zoo2 -- hostname
 assert_eq zoo2 "$OUT" "exec zoo2: its hostname is zoo2"
+run "$LABO" exec -l "$LAB" zoo2 -- getent hosts zoo3.zk.local
+assert_match "$OUT" "^10\\.0\\.0\\.3 +zoo3 zoo3\\.zk\\.local\$" "exec zoo2: NODE.OVERLAY.local (zoo3.zk.local, as Weave names them) resolves to zoo3's address"
 run "$LABO" exec -l "$LAB" zoo2 -- zkServer.sh status
 assert_match "$OUT$ERR" "Mode: (leader|follower)" "exec zoo2 -- zkServer.sh status: Debian's script finds the mode"
 

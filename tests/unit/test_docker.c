@@ -164,7 +164,8 @@ research_lab (struct research_lab *r)
 }
 
 /* build/research/create-namenode{1,2}.json, plus the labo.node label and
- * the other node's address in /etc/hosts (ExtraHosts). */
+ * the other node's address in /etc/hosts (ExtraHosts), and every node's Weave name
+ * (namenode2.weave.local) there and as an alias. */
 static void
 test_container_body (void **state)
 {
@@ -187,11 +188,11 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.198\",\"HostPort\":\"33888\"}]},"
-      "\"ExtraHosts\":[\"namenode2:10.0.0.2\"],"
+      "\"ExtraHosts\":[\"namenode1.weave.local:10.0.0.1\",\"namenode2:10.0.0.2\",\"namenode2.weave.local:10.0.0.2\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
-      "{\"IPv4Address\":\"10.0.0.1\"},\"Aliases\":[\"namenode1\"]}}}}");
+      "{\"IPv4Address\":\"10.0.0.1\"},\"Aliases\":[\"namenode1\",\"namenode1.weave.local\"]}}}}");
   assert_json (
       labo_docker_container_body (&r.lab, &r.nodes[1], "labo/zookeeper:3.8.0", env2),
       "{\"Image\":\"labo/zookeeper:3.8.0\",\"Hostname\":\"namenode2\",\"Env\":[\"ZOO_MY_ID=2\","
@@ -202,11 +203,11 @@ test_container_body (void **state)
       "\"2181/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"32181\"}],"
       "\"2888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"22888\"}],"
       "\"3888/tcp\":[{\"HostIp\":\"198.51.100.101\",\"HostPort\":\"33888\"}]},"
-      "\"ExtraHosts\":[\"namenode1:10.0.0.1\"],"
+      "\"ExtraHosts\":[\"namenode1:10.0.0.1\",\"namenode1.weave.local:10.0.0.1\",\"namenode2.weave.local:10.0.0.2\"],"
       "\"RestartPolicy\":{\"Name\":\"no\"},"
       "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}},"
       "\"NetworkingConfig\":{\"EndpointsConfig\":{\"weave\":{\"IPAMConfig\":"
-      "{\"IPv4Address\":\"10.0.0.2\"},\"Aliases\":[\"namenode2\"]}}}}");
+      "{\"IPv4Address\":\"10.0.0.2\"},\"Aliases\":[\"namenode2\",\"namenode2.weave.local\"]}}}}");
 }
 
 static void
