@@ -216,7 +216,8 @@ adopt (void *data, int ready)
 /* `up` of a lab that is up: the same file re-attaches a supervisor if its
  * own died (nothing is made again), another file is an error. */
 static int
-up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime asked)
+up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime asked,
+          enum labo_stage until)
 {
   size_t saved_len = 0;
   cleanup_free char *saved = labo_state_get (lab->name, "lab.yaml", &saved_len);
@@ -244,6 +245,14 @@ up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime 
       fprintf (stderr, "labo: lab %s is up with the %s runtime: `labo down %s` first to use "
                        "the %s runtime\n", lab->name, labo_runtime_name (running->runtime),
                lab->name, labo_runtime_name (asked));
+      labo_lab_free (running);
+      return EXIT_FAIL;
+    }
+  if (until != running->until)
+    {
+      fprintf (stderr, "labo: lab %s is up to stage %s: `labo down %s` first to bring it up "
+                       "to stage %s\n", lab->name, labo_stage_name (running->until), lab->name,
+               labo_stage_name (until));
       labo_lab_free (running);
       return EXIT_FAIL;
     }
@@ -286,6 +295,7 @@ struct up_args
   const char *lab_opt; /* a lab file, or the name of a lab that is up */
   bool as_json, foreground;
   enum labo_runtime asked;
+  enum labo_stage until; /* --until */
 };
 
 static int
@@ -297,6 +307,7 @@ up_options (int argc, char **argv, struct up_args *a)
                                         { "runtime", required_argument, NULL, 'r' },
                                         { "lab", required_argument, NULL, 'l' },
                                         { "json", no_argument, NULL, 'j' },
+                                        { "until", required_argument, NULL, 'u' },
                                         { NULL, 0, NULL, 0 } };
   int c;
 
@@ -321,6 +332,13 @@ up_options (int argc, char **argv, struct up_args *a)
       case 'r':
         if (labo_runtime_parse (optarg, &a->asked) < 0)
           return cli_usage ("--runtime takes docker, process or auto, not '%s'", optarg);
+        break;
+      case 'u':
+        if (labo_stage_parse (optarg, &a->until) < 0)
+          return cli_usage ("--until takes a stage (network, daemons, swarm, overlay, "
+                            "containers or services), not '%s'", optarg);
+        if (a->until == LABO_STAGE_SERVICES)
+          a->until = LABO_STAGE_ALL; /* the last stage is every stage */
         break;
       default:
         return EXIT_INPUT;
@@ -370,6 +388,15 @@ up_runtime (struct labo_lab *lab, const struct up_args *a)
       return EXIT_INPUT;
     }
   lab->runtime = choose_runtime (lab, a->asked);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (lab->runtime == LABO_RUNTIME_PROCESS && lab->nodes[i].start == LABO_START_BY_HAND)
+      {
+        fprintf (stderr, "labo: node %s is 'start: by-hand', which needs the docker runtime "
+                         "(the attendee types into its container), not the process runtime\n",
+                 lab->nodes[i].name);
+        return EXIT_INPUT;
+      }
+  lab->until = a->until;
   if (!a->o.dry_run && labo_caps_require ("up", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
   return EXIT_OK;
@@ -407,7 +434,7 @@ up_run (struct labo_lab *lab, const struct up_args *a, const char *text, size_t 
   pid_t child = 0;
 
   if (!a->o.dry_run && state && strcmp (state, "up") == 0)
-    return up_again (lab, text, len, a->asked);
+    return up_again (lab, text, len, a->asked, a->until);
   /* before anything is made: a lab the machine cannot hold would fail
    * halfway, or take the machine down with it */
   if (fits_machine (lab, &err) < 0)

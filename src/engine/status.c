@@ -21,6 +21,7 @@
 #include "labo/model/plan.h"
 #include "labo/runtime/runtime.h"
 #include "labo/model/state.h"
+#include "labo/zk/zkdata.h"
 #include "labo/super/supervisor.h"
 #include "labo/util/util.h"
 #include "labo/zk/zkproc.h"
@@ -316,6 +317,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       json_t *svn = find_by (json_object_get (sv, "nodes"), "name", node->name);
       struct labo_zk_srvr z;
       char state[32];
+      bool not_started;
       pid_t pid = labo_runtime_of (lab)->node_state (lab, i, d, state);
       labo_node_probe (lab, node, pid, SRVR_PROBE_MS, &z);
       json_object_set_new (o, "name", json_string (node->name));
@@ -333,7 +335,21 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
           json_array_append_new (ports, json_string (pp));
         }
       json_object_set_new (o, "ports", ports);
-      json_object_set_new (o, "mode", json_string (labo_zk_mode_name (z.mode)));
+      /* a by-hand node its attendee has not started yet: no failure */
+      not_started = z.mode == LABO_ZK_DOWN && labo_node_by_hand (lab, node)
+                    && (pid <= 0 || !labo_zk_started_by_hand (lab->name, node->name));
+      if (!labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
+        json_object_set_new (o, "mode", json_string ("not made"));
+      else
+        json_object_set_new (o, "mode", json_string (not_started ? "not started"
+                                                                 : labo_zk_mode_name (z.mode)));
+      json_object_set_new (o, "start", json_string (labo_node_by_hand (lab, node) ? "by-hand"
+                                                                                 : "auto"));
+      if (labo_runtime_of (lab)->node_ssh)
+        json_object_set_new (o, "ssh", json_pack ("{s:s, s:i, s:s, s:s}", "address",
+                                                  labo_ipv4_format (node->address, buf),
+                                                  "port", 22, "user", "root", "password",
+                                                  LABO_NODE_ROOT_PASSWORD));
       if (z.mode >= LABO_ZK_LEADER)
         {
           cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) z.zxid);
@@ -345,7 +361,8 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
                    pid);
       modes[n_zk] = z.mode;
       names[n_zk++] = node->name;
-      degraded |= z.mode < LABO_ZK_LEADER;
+      degraded |= z.mode < LABO_ZK_LEADER && !not_started
+                  && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
       json_array_append_new (nodes, o);
     }
   json_object_set_new (out, "nodes", nodes);
@@ -587,6 +604,8 @@ labo_status_json (const char *lab_name, labo_error_t *err)
                        json_string (labo_lab_docker_hosts (lab) == 0 && lab->n_nodes == 0
                                         ? "none"
                                         : labo_runtime_name (lab->runtime)));
+  /* `up --until`: the last stage made ("services": all of them) */
+  json_object_set_new (out, "until", json_string (labo_stage_name (lab->until)));
   segs = json_array ();
   for (size_t s = 0; s < lab->n_segments; s++)
     json_array_append_new (segs, segment_json (&lab->segments[s], sw_ifs, n_sw, root_ifs, n_root,
@@ -663,6 +682,9 @@ print_heading (json_t *st, FILE *out)
   else
     fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
              str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
+  if (strcmp (str (st, "until"), "services") != 0)
+    fprintf (out, "stopped after stage %s (`labo up --until %s`): the rest is yours to do; "
+                  "`labo verify` says what is done\n", str (st, "until"), str (st, "until"));
   if (json_is_object (sv) && strcmp (str (sv, "state"), "running") == 0)
     fprintf (out, "supervisor: running, pid %lld, since %s, %lld kB resident\n",
              json_integer_value (json_object_get (sv, "pid")), str (sv, "since"),
@@ -753,11 +775,15 @@ print_hosts (json_t *st, FILE *out)
 static void
 print_nodes (json_t *st, FILE *out)
 {
-  json_t *node, *pt;
+  json_t *node, *pt, *ssh = NULL;
+  const char *first = NULL, *last = NULL;
   size_t i, k;
 
   json_array_foreach (json_object_get (st, "nodes"), i, node)
     {
+      if (first == NULL)
+        first = str (node, "name");
+      last = str (node, "name");
       fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (node, "name"),
                json_is_string (json_object_get (node, "container")) ? str (node, "container")
                                                                       : str (node, "process"),
@@ -773,7 +799,13 @@ print_nodes (json_t *st, FILE *out)
       json_array_foreach (json_object_get (node, "ports"), k, pt)
         fprintf (out, " %s", json_string_value (pt));
       fputc ('\n', out);
+      ssh = json_object_get (node, "ssh");
     }
+  /* the tutorial's ssh-copy-id asks for it */
+  if (ssh)
+    fprintf (out, "ssh: sshd in each node on its overlay address only; root's password is "
+                  "'%s' (`labo exec %s -- ssh %s`)\n",
+             str (ssh, "password"), first, last);
 }
 
 /* The partitions on one line, "a <-x-> b" for a cut both ways (shown

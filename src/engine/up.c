@@ -206,9 +206,10 @@ write_meta (struct build *b, const char *state, labo_error_t *err)
   cleanup_free char *abs = realpath (b->lab->file, NULL); /* NULL for the built-in seed */
 
   strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
-  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\nruntime=%s\n",
+  meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\nruntime=%s\n"
+                    "until=%s\n",
                     abs ? abs : b->lab->file, when, (int) getpid (), state, b->lab->n_hosts,
-                    labo_runtime_name (b->lab->runtime));
+                    labo_runtime_name (b->lab->runtime), labo_stage_name (b->lab->until));
   return labo_state_put (b->st, "meta", meta, strlen (meta), err);
 }
 
@@ -526,7 +527,8 @@ make_lab (struct build *b, struct labo_progress *pr, const char *text, size_t le
       || build_links (b, pr, err) < 0
       || labo_inject_failure ("addresses", err) < 0
       || configure (b, pr, err) < 0
-      || labo_runtime_of (lab)->up (lab, b->st, pr, err) < 0
+      || (labo_lab_reaches (lab, LABO_STAGE_DAEMONS)
+          && labo_runtime_of (lab)->up (lab, b->st, pr, err) < 0)
       || write_meta (b, "up", err) < 0)
     return -1;
   return 0;

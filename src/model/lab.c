@@ -111,6 +111,38 @@ labo_runtime_parse (const char *s, enum labo_runtime *out)
   return -1;
 }
 
+static const char *const stage_names[]
+    = { "services", "network", "daemons", "swarm", "overlay", "containers", "services" };
+
+const char *
+labo_stage_name (enum labo_stage s)
+{
+  return (size_t) s < sizeof (stage_names) / sizeof (stage_names[0]) ? stage_names[s]
+                                                                       : "unknown";
+}
+
+int
+labo_stage_parse (const char *s, enum labo_stage *out)
+{
+  /* from 1: "services" is the last stage, not ALL's alias */
+  for (size_t i = 1; i < sizeof (stage_names) / sizeof (stage_names[0]); i++)
+    if (strcmp (s, stage_names[i]) == 0)
+      {
+        *out = (enum labo_stage) i;
+        return 0;
+      }
+  return -1;
+}
+
+size_t
+labo_lab_by_hand_nodes (const struct labo_lab *lab)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    n += labo_node_by_hand (lab, &lab->nodes[i]);
+  return n;
+}
+
 size_t
 labo_lab_docker_hosts (const struct labo_lab *lab)
 {

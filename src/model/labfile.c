@@ -1434,7 +1434,9 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   struct lf_node_aux *aux = &r->c.node_aux[i];
   cleanup_free char *where = xasprintf ("in node '%s'", node->name);
   cleanup_free char *label = xasprintf ("node '%s'", node->name);
-  enum { K_HOST, K_ADDRESS, K_SERVICE, K_PORTS, K_MYID, K_CLIENT_PORT, K_SUPERVISE, N_KEYS };
+  static const char *const starts[] = { "auto", "by-hand" };
+  enum { K_HOST, K_ADDRESS, K_SERVICE, K_PORTS, K_MYID, K_CLIENT_PORT, K_SUPERVISE, K_START,
+         N_KEYS };
   struct lf_field f[N_KEYS] = {
     [K_HOST] = LF_FIELD ("host"),
     [K_ADDRESS] = LF_FIELD ("address"),
@@ -1443,6 +1445,7 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
     [K_MYID] = LF_FIELD ("myid"),
     [K_CLIENT_PORT] = LF_FIELD ("client_port"),
     [K_SUPERVISE] = LF_FIELD ("supervise"),
+    [K_START] = LF_FIELD ("start"),
   };
   cleanup_free char *in_supervise = xasprintf ("in nodes.%s.supervise", node->name);
   struct lf_field self = { node->name, k, v, NULL };
@@ -1519,6 +1522,32 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
     aux->myid_unsure = f[K_MYID].key || lf_unsure (&f[K_MYID]);
   if (f[K_CLIENT_PORT].key)
     lf_get_int (r, &f[K_CLIENT_PORT], 1, 65535, &node->client_port);
+  if (f[K_START].key && (s = lf_get_string (r, &f[K_START], "auto or by-hand")))
+    {
+      node->start_pos = lf_pos_of (r, f[K_START].val);
+      if (strcmp (s, "auto") == 0)
+        node->start = LABO_START_AUTO;
+      else if (strcmp (s, "by-hand") == 0)
+        {
+          node->start = LABO_START_BY_HAND;
+          if (lab->runtime == LABO_RUNTIME_PROCESS)
+            lf_error (&r->c, node->start_pos,
+                      "'start: by-hand' needs the docker runtime: the attendee types into "
+                      "the node's container (this lab says 'runtime: process')");
+        }
+      else
+        {
+          cleanup_free char *shown = lf_disp (s, strlen (s));
+          const char *sugg = lf_suggest (s, starts, 2);
+          if (sugg)
+            lf_error (&r->c, node->start_pos, "unknown start '%s' (did you mean '%s'?)", shown,
+                      sugg);
+          else
+            lf_error (&r->c, node->start_pos,
+                      "unknown start '%s' (expected 'auto', or 'by-hand': the attendee "
+                      "configures and starts the service)", shown);
+        }
+    }
 }
 
 static void

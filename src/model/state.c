@@ -288,6 +288,7 @@ labo_state_load_lab (const char *name)
   cleanup_free char *text = labo_state_get (name, "lab.yaml", &len);
   cleanup_free char *file = labo_state_meta (name, "file");
   cleanup_free char *runtime = labo_state_meta (name, "runtime");
+  cleanup_free char *until = labo_state_meta (name, "until");
   struct labo_diags diags = { NULL, 0 };
   struct labo_lab *lab;
 
@@ -307,6 +308,10 @@ labo_state_load_lab (const char *name)
   if (lab && (runtime == NULL || labo_runtime_parse (runtime, &lab->runtime) < 0
               || lab->runtime == LABO_RUNTIME_AUTO))
     lab->runtime = LABO_RUNTIME_DOCKER;
+  /* a lab brought up before --until existed went all the way */
+  if (lab && (until == NULL || labo_stage_parse (until, &lab->until) < 0
+              || lab->until == LABO_STAGE_SERVICES))
+    lab->until = LABO_STAGE_ALL;
   return lab;
 }
 

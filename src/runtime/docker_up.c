@@ -448,6 +448,15 @@ image_worker_run (void *p)
   return NULL;
 }
 
+static const char *
+first_by_hand (const struct labo_lab *lab)
+{
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (labo_node_by_hand (lab, &lab->nodes[i]))
+      return lab->nodes[i].name;
+  return "NODE";
+}
+
 int
 labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
                 bool quiet, labo_error_t *err)
@@ -456,8 +465,9 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   struct labo_docker *d = xcalloc (lab->n_hosts, sizeof (*d));
   struct image_worker w = { .lab = lab, .quiet = quiet };
   pthread_t worker;
-  bool worker_running = false, resumed = false;
+  bool worker_running = false, resumed = false, with_nodes;
   double swarm_wait = 0;
+  size_t by_hand;
   cleanup_free char *leader = NULL;
   int ret = -1;
 
@@ -467,7 +477,9 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       ret = 0;
       goto out;
     }
-  if (lab->n_nodes > 0
+  /* the nodes' image only for a lab that goes as far as its containers */
+  with_nodes = lab->n_nodes > 0 && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
+  if (with_nodes
       && (labo_image_resolve ("zookeeper", &w.img, err) < 0
           || labo_state_put (st, "image", w.img.ref, strlen (w.img.ref), err) < 0))
     goto out;
@@ -484,7 +496,12 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
                 "DOCKER_CERT_PATH=%s docker info\n", "", lab->hosts[h].name,
                 labo_ipv4_format (lab->hosts[h].lab_address, a), LABO_API_TLS_PORT, certs);
       }
-  if (lab->n_nodes > 0)
+  if (!labo_lab_reaches (lab, LABO_STAGE_SWARM))
+    {
+      ret = 0;
+      goto out;
+    }
+  if (with_nodes)
     {
       if (pthread_create (&worker, NULL, image_worker_run, &w) == 0)
         worker_running = true;
@@ -494,7 +511,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   if (labo_inject_failure ("swarm", err) < 0 || form_swarm (lab, d, err) < 0)
     goto out;
   labo_progress_stage (pr, "swarm", "%zu nodes joined", n_docker);
-  if (lab->overlay.present)
+  if (lab->overlay.present && labo_lab_reaches (lab, LABO_STAGE_OVERLAY))
     {
       long m = manager_of (lab);
       char b[20];
@@ -503,7 +520,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       labo_progress_stage (pr, "overlay", "%s %s", lab->overlay.name,
                            labo_prefix_format (&lab->overlay.subnet, b));
     }
-  if (lab->n_nodes > 0)
+  if (with_nodes)
     {
       if (worker_running)
         pthread_join (worker, NULL);
@@ -528,10 +545,20 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");
-      if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, quiet, labo_docker_node_log_path, &leader, err) < 0)
-        goto out;
-      labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
-                           lab->n_nodes == 1 ? "" : "s");
+      by_hand = labo_lab_by_hand_nodes (lab);
+      if (by_hand > 0)
+        /* the attendee's to configure and start: nothing to wait for */
+        labo_progress_stage (pr, "services", "%zu node%s to configure and start by hand "
+                                             "(`labo exec %s -- bash`; `labo verify`)",
+                             by_hand, by_hand == 1 ? "" : "s", first_by_hand (lab));
+      else
+        {
+          if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, quiet, labo_docker_node_log_path,
+                                &leader, err) < 0)
+            goto out;
+          labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
+                               lab->n_nodes == 1 ? "" : "s");
+        }
     }
   ret = 0;
 out:

@@ -57,13 +57,21 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
   size_t n_rules;
   bool resumed = labo_lab_has_kept_data (lab->name);
 
-  if (lab->n_nodes == 0)
+  if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     return 0;
   if (!labo_zkproc_available (&why))
     return labo_error_make (err, 0, "%s", why);
   if (publish_ports (lab, &n_rules, err) < 0)
     return -1;
   labo_progress_stage (pr, "ports", "%zu published (DNAT in each host)", n_rules);
+  if (!labo_lab_reaches (lab, LABO_STAGE_SERVICES))
+    {
+      /* a process node has no container to type into: stopped here, its
+       * nodes are not started (status says so) */
+      labo_progress_stage (pr, "services", "not started (up --until %s)",
+                           labo_stage_name (lab->until));
+      return 0;
+    }
   for (size_t i = 0; i < lab->n_nodes; i++)
     if (labo_zkproc_start (lab, i, err) < 0)
       return -1;

@@ -544,9 +544,12 @@ on_signal (struct labo_loop *loop, const struct signalfd_siginfo *si, void *data
 bool
 labo_supervisor_needed (const struct labo_lab *lab, enum labo_runtime runtime)
 {
-  if (lab->n_nodes > 0)
+  const struct sv_runtime_ops *ops
+      = runtime == LABO_RUNTIME_DOCKER ? &sv_docker_runtime : &sv_process_runtime;
+  if (lab->n_nodes > 0 && labo_lab_reaches (lab, ops->nodes_at))
     return true;
-  return runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) > 0;
+  return runtime == LABO_RUNTIME_DOCKER && labo_lab_docker_hosts (lab) > 0
+         && labo_lab_reaches (lab, LABO_STAGE_DAEMONS);
 }
 
 static size_t
@@ -633,9 +636,10 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
       if (sv.host_ns[h] < 0)
         goto out;
     }
-  sv.n_nodes = lab->n_nodes;
+  /* nodes that `up --until` did not make are not the supervisor's to make */
+  sv.n_nodes = labo_lab_reaches (lab, sv.ops->nodes_at) ? lab->n_nodes : 0;
   sv.nodes = xcalloc (lab->n_nodes ? lab->n_nodes : 1, sizeof (*sv.nodes));
-  for (size_t i = 0; i < lab->n_nodes; i++)
+  for (size_t i = 0; i < sv.n_nodes; i++)
     {
       struct sv_node *n = &sv.nodes[i];
       sv_unit_init (&sv, &n->u, lab->nodes[i].name, "node", &lab->nodes[i].supervise);
@@ -665,7 +669,7 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
             json_pack ("{s:i, s:s, s:b}", "pid", (int) getpid (), "runtime",
                        labo_runtime_name (runtime), "adopted", opts->adopt),
             "supervisor %d watching %zu daemon%s and %zu node%s (%s runtime%s)", (int) getpid (),
-            n_daemons, n_daemons == 1 ? "" : "s", lab->n_nodes, lab->n_nodes == 1 ? "" : "s",
+            n_daemons, n_daemons == 1 ? "" : "s", sv.n_nodes, sv.n_nodes == 1 ? "" : "s",
             labo_runtime_name (runtime), opts->adopt ? ", taking over what runs" : "");
   sv.ops->init (&sv);
   if (opts->ready_fd >= 0)

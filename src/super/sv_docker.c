@@ -1034,7 +1034,8 @@ docker_setup (struct sv *sv)
       struct sv_daemon *d = &sv->daemons[h];
       d->inotify_fd = -1;
       d->host = h;
-      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+      /* a lab brought up --until network has no daemons to keep */
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE || !labo_lab_reaches (lab, LABO_STAGE_DAEMONS))
         continue;
       sv_unit_init (sv, &d->u, lab->hosts[h].name, "daemon", &lab->supervise);
       labo_daemon_paths (lab->name, h, lab->hosts[h].name, &d->paths);
@@ -1103,6 +1104,7 @@ docker_fini (struct sv *sv)
 }
 
 const struct sv_runtime_ops sv_docker_runtime = {
+  .nodes_at = LABO_STAGE_CONTAINERS,
   .setup = docker_setup,
   .init = docker_init,
   .fini = docker_fini,

@@ -20,6 +20,7 @@
 
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
+#include "labo/zk/zkdata.h"
 
 #include "unit.h"
 
@@ -67,6 +68,7 @@ sv_probe_begin (struct sv_node *n)
   n->answered = false;
   n->failures = 0;
   n->started = labo_now ();
+  n->not_started = labo_node_by_hand (n->u.sv->lab, n->node);
   schedule (n, first < FIRST_PROBE_S ? first : FIRST_PROBE_S);
 }
 
@@ -90,14 +92,50 @@ hung (struct sv_node *n, const char *why)
   sv_unit_on (&n->u, SV_ON_HUNG, NULL);
 }
 
+/* A by-hand node that does not answer: is that its attendee's doing? Its
+ * service not started (or stopped again, `zkServer.sh stop`) is no failure,
+ * and nothing is restarted: the supervisor does not fight the attendee.
+ * Once started by hand it is watched as any node, its grace counted from
+ * when the start was seen. Returns true if the node is not started. */
+static bool
+not_started (struct sv_node *n)
+{
+  const struct labo_lab *lab = n->u.sv->lab;
+  bool started;
+
+  if (!labo_node_by_hand (lab, n->node))
+    return false;
+  started = labo_zk_started_by_hand (lab->name, n->node->name);
+  if (!started && !n->not_started)
+    {
+      sv_event (n->u.sv, "role", n->u.name,
+                json_pack ("{s:s, s:s}", "mode", "not started", "was",
+                           labo_zk_mode_name (n->mode)),
+                "not started (was %s): stopped by hand", labo_zk_mode_name (n->mode));
+      n->mode = LABO_ZK_DOWN;
+    }
+  if (started && n->not_started)
+    n->started = labo_now ();
+  n->not_started = !started;
+  if (!started)
+    {
+      n->answered = false;
+      n->failures = 0;
+    }
+  return !started;
+}
+
 /* A round with no imok. Returns false if the node was found hung (and
  * killed: the caller stops there). */
 static bool
 failed (struct sv_node *n, const char *error)
 {
   char a[24];
-  double up = labo_now () - n->started;
+  double up;
 
+  if (not_started (n))
+    return true;
+  up = labo_now () - n->started;
   n->failures++;
   if (n->mode != LABO_ZK_DOWN)
     sv_event (n->u.sv, "role", n->u.name,
@@ -142,6 +180,7 @@ round_done (struct sv_node *n)
       enum labo_zk_mode before = n->mode;
 
       n->answered = true;
+      n->not_started = false;
       n->failures = 0;
       n->probed_at = labo_wall ();
       if (n->reply[1] && labo_zk_parse_srvr (n->reply[1], &st) == 0)
@@ -282,7 +321,8 @@ sv_node_probe_json (const struct sv_node *n)
   json_t *o = json_object ();
   bool serving = n->mode >= LABO_ZK_LEADER;
 
-  json_object_set_new (o, "mode", json_string (labo_zk_mode_name (n->mode)));
+  json_object_set_new (o, "mode", json_string (n->not_started ? "not started"
+                                                               : labo_zk_mode_name (n->mode)));
   if (serving)
     {
       cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) n->srvr.zxid);

@@ -118,6 +118,7 @@ process_fini (struct sv *sv)
 }
 
 const struct sv_runtime_ops sv_process_runtime = {
+  .nodes_at = LABO_STAGE_SERVICES,
   .setup = process_setup,
   .init = process_init,
   .fini = process_fini,

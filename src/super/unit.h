@@ -220,6 +220,7 @@ struct sv_node
   int pending;               /* words of the round not answered yet */
   int failures;              /* probes unanswered in a row */
   bool answered;             /* since its start */
+  bool not_started;          /* a by-hand node whose attendee has not started its service */
   double started;            /* monotonic, of its start (for the grace) */
   enum labo_zk_mode mode;
   struct labo_zk_srvr srvr;
@@ -234,6 +235,9 @@ struct sv_client;
  * managers): nothing else in the supervisor asks which runtime runs. */
 struct sv_runtime_ops
 {
+  /* The stage of `up` that makes its nodes (containers; processes): a lab
+   * brought up --until an earlier one has none to supervise. */
+  enum labo_stage nodes_at;
   /* Before the record is read: the runtime's own units (a daemon for each
    * Docker host), beside the nodes every runtime has. */
   void (*setup) (struct sv *sv);

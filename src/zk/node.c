@@ -87,34 +87,52 @@ json_t *
 labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                           const char *image, labo_error_t *err)
 {
+  static const char *const caps[]
+      = { "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SYS_CHROOT", "KILL",
+          "NET_BIND_SERVICE", "AUDIT_WRITE", NULL };
+  bool by_hand = labo_node_by_hand (lab, node);
   cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
-  cleanup_free char *bind = xasprintf ("%s:/data", data);
-  cleanup_free char *user = NULL;
-  cleanup_free char *conf = NULL;
-  char **env;
-  json_t *spec, *hc;
+  cleanup_free char *bind = xasprintf ("%s:" LABO_NODE_DATA_DIR, data);
+  char **env, addr[16];
+  size_t n_env = 0;
+  json_t *spec, *hc, *cap_add = json_array ();
   uid_t uid;
   gid_t gid;
 
+  /* by hand, myid is the attendee's to write (0: none) */
   if (labo_zk_service_user (&uid, &gid, err) < 0
-      || labo_zk_data_prepare (lab->name, node->name, node->myid, uid, gid, err) < 0)
+      || labo_zk_data_prepare (lab->name, node->name, by_hand ? 0 : node->myid, uid, gid, err)
+             < 0)
     return NULL;
   env = labo_zk_env (lab, node);
+  while (env[n_env])
+    n_env++;
+  env = xrealloc (env, (n_env + 5) * sizeof (*env));
+  /* ZooKeeper runs as the machine's zookeeper user (as the process
+   * runtime runs it, so that the data is the same user's under both);
+   * the entrypoint gives the container that user */
+  env[n_env++] = xasprintf ("LABO_ZK_UID=%d", (int) uid);
+  env[n_env++] = xasprintf ("LABO_ZK_GID=%d", (int) gid);
+  env[n_env++] = xasprintf ("LABO_START=%s", by_hand ? "by-hand" : "auto");
+  /* sshd on the overlay address only: root's password is known, so never
+   * on the gateway bridge the host reaches, nor on a published port */
+  env[n_env++] = xasprintf ("LABO_SSH_LISTEN=%s", labo_ipv4_format (node->address, addr));
+  env[n_env] = NULL;
   spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
   labo_zk_env_free (env);
   hc = json_object_get (spec, "HostConfig");
   /* the node's data outlives its container: a restart, or `down
    * --keep-data` then `up`, finds every committed znode */
   json_object_set_new (hc, "Binds", json_pack ("[s]", bind));
-  /* ZooKeeper needs no privilege: the machine's zookeeper user (as the
-   * process runtime runs it, so that the data is the same user's under
-   * both), no capability, no way to gain one. The entrypoint writes the
-   * configuration at each start into a tmpfs of that user's. */
-  user = xasprintf ("%d:%d", (int) uid, (int) gid);
-  conf = xasprintf ("uid=%d,gid=%d,mode=0755,size=1m", (int) uid, (int) gid);
-  json_object_set_new (spec, "User", json_string (user));
+  /* The tutorial's containers are root's (ssh root@namenode2): root in
+   * the node, with what sshd needs (switching users, its privilege
+   * separation's chroot, port 22) and nothing more: no raw sockets, no
+   * mounts, no ptrace, no way to gain a capability back. ZooKeeper itself
+   * runs as the zookeeper user, with none. */
+  for (size_t i = 0; caps[i]; i++)
+    json_array_append_new (cap_add, json_string (caps[i]));
   json_object_set_new (hc, "CapDrop", json_pack ("[s]", "ALL"));
+  json_object_set_new (hc, "CapAdd", cap_add);
   json_object_set_new (hc, "SecurityOpt", json_pack ("[s]", "no-new-privileges"));
-  json_object_set_new (hc, "Tmpfs", json_pack ("{s:s}", "/conf", conf));
   return spec;
 }

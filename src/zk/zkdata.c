@@ -93,5 +93,21 @@ labo_zk_data_prepare (const char *lab, const char *node, int myid, uid_t uid, gi
     }
   if ((st.st_mode & 07777) != 0700 && fchmod (dfd, 0700) < 0)
     return labo_error_errno (err, "making %s private", dir);
-  return write_myid (dfd, dir, myid, uid, gid, err);
+  /* a node started by hand: myid is the attendee's to write */
+  return myid > 0 ? write_myid (dfd, dir, myid, uid, gid, err) : 0;
+}
+
+bool
+labo_zk_started_by_hand (const char *lab, const char *node)
+{
+  cleanup_free char *dir = labo_node_data_dir (lab, node);
+  cleanup_close int dfd = -1;
+  struct stat st;
+
+  if (!labo_fs_component_ok (node))
+    return false;
+  /* the directory's path is root's down to _data/; the node's directory
+   * itself may not be followed, nor the file: only looked at */
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return dfd >= 0 && fstatat (dfd, LABO_ZK_PID_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }

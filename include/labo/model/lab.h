@@ -212,6 +212,35 @@ const char *labo_runtime_name (enum labo_runtime r); /* "auto", "docker", "proce
 /* Parses a runtime name; -1 if it is none. */
 int labo_runtime_parse (const char *s, enum labo_runtime *out);
 
+/* How far `up` goes (`up --until STAGE`): each stage needs those before
+ * it. A lab stopped at a stage is supervised as it is: nodes that the
+ * stage did not make are not made by the supervisor either. The stage is
+ * kept in the lab's state (meta `until=`), so that status, verify and the
+ * supervisor read the lab as it was brought up. */
+enum labo_stage
+{
+  LABO_STAGE_ALL = 0,     /* no --until: every stage (= services) */
+  LABO_STAGE_NETWORK,     /* namespaces, segments, links, addresses */
+  LABO_STAGE_DAEMONS,     /* a dockerd per Docker host */
+  LABO_STAGE_SWARM,       /* the hosts joined into the Swarm */
+  LABO_STAGE_OVERLAY,     /* the overlay network */
+  LABO_STAGE_CONTAINERS,  /* the nodes' containers (sshd), their services not started */
+  LABO_STAGE_SERVICES,    /* the nodes' services started and serving */
+};
+const char *labo_stage_name (enum labo_stage s); /* "network"... ("services" for ALL) */
+/* Parses a stage name; -1 if it is none. */
+int labo_stage_parse (const char *s, enum labo_stage *out);
+
+/* How a node's service starts: by labo (auto), or by the attendee who
+ * types the tutorial (by-hand: its container runs sshd, its service is
+ * installed but neither configured nor started; the supervisor watches it
+ * only once it was started by hand). */
+enum labo_start
+{
+  LABO_START_AUTO = 0,
+  LABO_START_BY_HAND,
+};
+
 /* A container on a host, with a fixed overlay address, a name the other
  * nodes resolve (their /etc/hosts, and Docker's embedded DNS), and
  * published ports. */
@@ -228,6 +257,8 @@ struct labo_node
   int myid;        /* ZooKeeper server id, 1..255: default position among zookeeper nodes + 1 */
   int client_port; /* 2181 */
   struct labo_supervise supervise; /* the lab's, with the node's own keys over it */
+  enum labo_start start; /* `start:`; see labo_node_by_hand for the lab's --until */
+  struct labo_pos start_pos;
 };
 
 struct labo_lab
@@ -248,7 +279,26 @@ struct labo_lab
   enum labo_runtime runtime; /* as the file says; resolved at `up` */
   struct labo_pos runtime_pos;
   struct labo_supervise supervise; /* daemons use it; nodes start from it */
+  enum labo_stage until; /* `up --until`, kept in the state; ALL: every stage */
 };
+
+/* How many nodes are started by hand (labo_node_by_hand). */
+size_t labo_lab_by_hand_nodes (const struct labo_lab *lab);
+
+/* Did `up` go as far as stage s? */
+static inline bool
+labo_lab_reaches (const struct labo_lab *lab, enum labo_stage s)
+{
+  return lab->until == LABO_STAGE_ALL || lab->until >= s;
+}
+
+/* Is the node's service the attendee's to configure and start? Its own
+ * `start: by-hand`, or a lab brought up `--until containers`. */
+static inline bool
+labo_node_by_hand (const struct labo_lab *lab, const struct labo_node *node)
+{
+  return node->start == LABO_START_BY_HAND || lab->until == LABO_STAGE_CONTAINERS;
+}
 
 void labo_lab_free (struct labo_lab *lab);
 #define cleanup_lab __attribute__ ((cleanup (labo_lab_freep)))

@@ -26,6 +26,8 @@ struct labo_runtime_ops
   bool overlay_on_hosts;  /* the overlay is an interface of each node's host: the nodes'
                              addresses are their hosts' (cuts, links, status) */
   bool names_in_hosts_file; /* the nodes' names resolve through the lab's hosts file */
+  bool node_ssh;          /* the nodes run sshd on their overlay address (root's password:
+                             LABO_NODE_ROOT_PASSWORD) */
 
   /* up's stages after the network (daemons, Swarm, overlay, image,
    * containers; or DNAT and processes), then the quorum wait. */

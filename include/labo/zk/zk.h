@@ -127,9 +127,20 @@ struct labo_zk_probe *labo_zk_probe_start (struct labo_loop *loop, int netns_fd,
 /* Stops it; done is not called. */
 void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
 
+/* Where a Docker node has its data directory (Debian's dataDir, where the
+ * tutorial writes myid), and its configuration. */
+#define LABO_NODE_DATA_DIR "/var/lib/zookeeper"
+#define LABO_NODE_ZOO_CFG "/etc/zookeeper/conf/zoo.cfg"
+/* Root's password in a Docker node (images/zookeeper sets it): the
+ * tutorial's `ssh-copy-id` asks for it. sshd answers on the overlay only. */
+#define LABO_NODE_ROOT_PASSWORD "labo"
+
 /* The container spec of a node (labo_docker_container_body, the
- * ZooKeeper environment, its data directory bound over /data, made if
- * missing); the supervisor recreates a removed node with it. */
+ * ZooKeeper environment, its data directory bound over
+ * LABO_NODE_DATA_DIR, made if missing; root with sshd's capabilities,
+ * ZooKeeper run as the zookeeper user by the entrypoint; a by-hand node's
+ * service left to the attendee); the supervisor recreates a removed node
+ * with it. */
 json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                                   const char *image, labo_error_t *err);
 /* The network namespace to connect from (a descriptor), for r: the host's,

@@ -36,5 +36,14 @@ int labo_zk_service_user (uid_t *uid, gid_t *gid, labo_error_t *err);
  * its configuration). Nothing is changed at a restart. */
 int labo_zk_data_prepare (const char *lab, const char *node, int myid, uid_t uid, gid_t gid,
                           labo_error_t *err);
+/* (myid 0: none written, a node whose attendee writes it: start: by-hand.) */
+
+/* What `zkServer.sh start` writes in the data directory, as ZooKeeper's own
+ * script does, and `zkServer.sh stop` removes (images/zookeeper). */
+#define LABO_ZK_PID_FILE "zookeeper_server.pid"
+/* Has the attendee started the by-hand node's ZooKeeper (and not stopped
+ * it)? Its pid file is in the data directory, which the container has on
+ * /var/lib/zookeeper. Only looked at, never followed. */
+bool labo_zk_started_by_hand (const char *lab, const char *node);
 
 #endif
