@@ -19,6 +19,7 @@
 #include "labo/net/netns.h"
 #include "labo/docker/pki.h"
 #include "labo/util/util.h"
+#include "labo/zk/sshkeys.h"
 #include "labo/zk/zkdata.h"
 #include "labo/zk/zk.h"
 
@@ -541,7 +542,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
                                          "waiting)", swarm_wait * 1e3);
-      if (labo_inject_failure ("containers", err) < 0 || start_nodes (lab, d, w.img.ref, err) < 0)
+      if (labo_inject_failure ("containers", err) < 0 || labo_node_ssh_prepare (lab, err) < 0
+          || start_nodes (lab, d, w.img.ref, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");

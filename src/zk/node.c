@@ -16,6 +16,7 @@
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/util/util.h"
+#include "labo/zk/sshkeys.h"
 #include "labo/zk/zkdata.h"
 
 int
@@ -95,7 +96,7 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
   cleanup_free char *bind = xasprintf ("%s:" LABO_NODE_DATA_DIR, data);
   char **env, addr[16];
   size_t n_env = 0;
-  json_t *spec, *hc, *cap_add = json_array ();
+  json_t *spec, *hc, *binds, *cap_add = json_array ();
   uid_t uid;
   gid_t gid;
 
@@ -122,8 +123,15 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
   labo_zk_env_free (env);
   hc = json_object_get (spec, "HostConfig");
   /* the node's data outlives its container: a restart, or `down
-   * --keep-data` then `up`, finds every committed znode */
-  json_object_set_new (hc, "Binds", json_pack ("[s]", bind));
+   * --keep-data` then `up`, finds every committed znode. A made-at-once
+   * node also gets root's SSH keys (sshkeys.h), read only. */
+  binds = json_pack ("[s]", bind);
+  if (!by_hand)
+    {
+      cleanup_free char *keys = labo_node_ssh_dir (lab->name, node->name);
+      json_array_append_new (binds, json_sprintf ("%s:" LABO_NODE_SSH_DIR ":ro", keys));
+    }
+  json_object_set_new (hc, "Binds", binds);
   /* The tutorial's containers are root's (ssh root@namenode2): root in
    * the node, with what sshd needs (switching users, its privilege
    * separation's chroot, port 22) and nothing more: no raw sockets, no
