@@ -37,10 +37,15 @@ static const struct cli_verb verbs[] = {
     "                     the lab stays up)\n"
     "      --runtime R    docker (a dockerd per host), process (ZooKeeper run in the\n"
     "                     hosts' namespaces, no Docker) or auto\n"
+    "      --until STAGE  stop after STAGE: network, daemons, swarm, overlay,\n"
+    "                     containers (sshd runs, the services are yours to configure\n"
+    "                     and start) or services (the default: everything)\n"
     "      --json         the stages, their times and the result as one JSON object\n"
     "\n"
     "Examples:\n"
     "  labo up                          the seed lab: mida-clm1, mida-clm2, ZooKeeper\n"
+    "  labo up netns/seed-by-hand.yaml  the same, for typing the tutorial's section 4\n"
+    "  labo up netns/zk3.yaml --until swarm\n"
     "  labo up netns/zk3.yaml --runtime process\n",
     0 },
   { "down", cmd_down, CLI_GROUP_LAB, "down [LAB|FILE] [options]",
