@@ -233,7 +233,7 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
       json_t *o, *jh = json_array_get (hosts, h);
       labo_error_t e = NULL;
       long pid;
-      bool alive;
+      bool alive, made;
 
       if (host->docker == LABO_DOCKER_NONE || !labo_runtime_of (lab)->daemons)
         {
@@ -246,11 +246,14 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
               && labo_daemon_connect (lab, h, &d[h], &e) == 0
               && labo_docker_ping (&d[h], &e) == 0;
       labo_error_release (&e);
-      degraded |= !alive;
+      /* `up --until network` made no daemon: none is missing */
+      made = labo_lab_reaches (lab, LABO_STAGE_DAEMONS);
+      degraded |= !alive && made;
       o = json_object ();
       json_object_set_new (o, "role", json_string (host->docker == LABO_DOCKER_MANAGER
                                                        ? "manager" : "worker"));
-      json_object_set_new (o, "state", json_string (alive ? "running" : "down"));
+      json_object_set_new (o, "state", json_string (alive ? "running" : made ? "down"
+                                                                             : "not made"));
       json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
       supervision (o, find_by (json_object_get (sv, "daemons"), "host", host->name),
                    json_object_get (json_object_get (tallies, "daemons"), host->name),
@@ -282,7 +285,8 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
       if (!json_is_object (o))
         continue;
       json_t *sw = json_object ();
-      json_object_set_new (sw, "state", json_string ("unknown"));
+      json_object_set_new (sw, "state", json_string (labo_lab_reaches (lab, LABO_STAGE_SWARM)
+                                                         ? "unknown" : "not made"));
       json_array_foreach (swarm_nodes, i, sn)
         if (strcmp (str (sn, "name"), lab->hosts[h].name) == 0)
           {
@@ -290,7 +294,8 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
             json_object_set_new (sw, "state", json_string (str (sn, "state")));
             json_object_set (sw, "leader", json_object_get (sn, "leader"));
           }
-      degraded |= strcmp (str (sw, "state"), "ready") != 0;
+      degraded |= strcmp (str (sw, "state"), "ready") != 0
+                  && labo_lab_reaches (lab, LABO_STAGE_SWARM);
       json_object_set_new (o, "swarm", sw);
     }
   json_decref (swarm_nodes);
@@ -366,7 +371,8 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       json_array_append_new (nodes, o);
     }
   json_object_set_new (out, "nodes", nodes);
-  if (n_zk > 0)
+  /* an ensemble of nodes not made yet is none */
+  if (n_zk > 0 && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     {
       json_t *en = json_object ();
       struct labo_zk_ensemble e;
