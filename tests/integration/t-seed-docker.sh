@@ -222,6 +222,33 @@ expect_rc 0 "logs namenode1" && {
 	assert_match "$OUT$ERR" "(LEADING|FOLLOWING)" "logs namenode1: the server took a role"
 }
 
+# ---- the tutorial's end state inside the nodes (issue 12) ----
+# root's keys exchanged: namenode1 reaches namenode2 without a password,
+# and the other way, and itself
+for pair in "namenode1 namenode2" "namenode2 namenode1" "namenode1 namenode1"; do
+	set -- $pair
+	lexec "$1" ssh -o BatchMode=yes -o ConnectTimeout=5 "$2" hostname
+	assert_eq "$2" "$OUT" "$1: ssh $2 hostname, without a password (made at once)" || show_run
+done
+lexec namenode1 ssh -o BatchMode=yes -o ConnectTimeout=5 namenode2.weave.local hostname
+assert_eq namenode2 "$OUT" "namenode1: ssh namenode2.weave.local hostname"
+# sshd on the overlay address only: not on the gateway bridge the host
+# reaches, not published on the host
+lexec namenode1 sh -c 'cat /proc/net/tcp'
+sshd_listen=$(printf '%s\n' "$OUT" | awk '$4 == "0A" && $2 ~ /:0016$/ { print $2 }')
+assert_eq "0100000A:0016" "$sshd_listen" "namenode1: sshd listens on 10.0.0.1:22 only"
+run ip netns exec "labo.$LAB.$H1" ss -Hltn
+assert_not_contains "$(printf '%s\n' "$OUT" | awk '{ print $4 }')" ":22" "$H1 publishes no port 22"
+# the tutorial's paths and tools
+lexec namenode1 sh -c 'cat /var/lib/zookeeper/myid; grep -c "^server\.[12]=namenode[12]:2888:3888" /etc/zookeeper/conf/zoo.cfg'
+assert_eq "$(printf '1\n2')" "$OUT" "namenode1: myid 1 in /var/lib/zookeeper, two server lines in /etc/zookeeper/conf/zoo.cfg"
+lexec namenode2 sh -c 'java -version 2>&1 | grep -c version; for t in wget curl tar vi zkServer.sh; do command -v $t >/dev/null || echo "no $t"; done'
+assert_eq "1" "$OUT" "namenode2: java -version answers; wget, curl, tar, vi, zkServer.sh on PATH"
+lexec namenode1 sh -c 'ps -o user,args | grep "[Q]uorumPeerMain" | awk "{ print \$1 }"'
+assert_match "$OUT" "^(zookeeper|[0-9]+)\$" "namenode1: ZooKeeper does not run as root"
+run "$LABO" status "$LAB"
+assert_match "$OUT" "root's password is 'labo'" "status shows root's password in the nodes"
+
 # ---- published ports: the hosts' lab addresses only ----
 for hx in "$H1 $A1" "$H2 $A2"; do
 	set -- $hx
