@@ -79,6 +79,7 @@ _labo_value() {
 		_labo_files
 		;;
 	--runtime) _labo_words "docker process auto" ;;
+	--until) _labo_words "network daemons swarm overlay containers services" ;;
 	--mechanism) _labo_words "auto netem emulator" ;;
 	-s | --signal) _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
 	-i | --isolate)
