@@ -252,6 +252,55 @@ test_seed_file (void **state)
   check_seed (lab);
 }
 
+/* The by-hand seed: the seed with both nodes `start: by-hand`; a lab
+ * brought up --until containers makes every node by-hand; the stages'
+ * order and names. */
+static void
+test_by_hand (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_lab struct labo_lab *hand = labo_labfile_load ("netns/seed-by-hand.yaml", &d);
+  cleanup_lab struct labo_lab *seed = labo_labfile_load ("netns/seed.yaml", &d);
+  enum labo_stage s;
+
+  (void) state;
+  labo_diags_print (&d, stderr);
+  assert_non_null (hand);
+  assert_non_null (seed);
+  assert_int_equal (hand->n_nodes, 2);
+  for (size_t i = 0; i < 2; i++)
+    {
+      assert_int_equal (hand->nodes[i].start, LABO_START_BY_HAND);
+      assert_true (labo_node_by_hand (hand, &hand->nodes[i]));
+      assert_int_equal (seed->nodes[i].start, LABO_START_AUTO);
+      assert_false (labo_node_by_hand (seed, &seed->nodes[i]));
+      assert_int_equal (hand->nodes[i].myid, seed->nodes[i].myid);
+    }
+  assert_int_equal (labo_lab_by_hand_nodes (hand), 2);
+  assert_int_equal (labo_lab_by_hand_nodes (seed), 0);
+  seed->until = LABO_STAGE_CONTAINERS;
+  assert_int_equal (labo_lab_by_hand_nodes (seed), 2);
+  assert_true (labo_lab_reaches (seed, LABO_STAGE_OVERLAY));
+  assert_false (labo_lab_reaches (seed, LABO_STAGE_SERVICES));
+  seed->until = LABO_STAGE_ALL;
+  assert_true (labo_lab_reaches (seed, LABO_STAGE_SERVICES));
+
+  assert_int_equal (labo_stage_parse ("network", &s), 0);
+  assert_int_equal (s, LABO_STAGE_NETWORK);
+  assert_int_equal (labo_stage_parse ("services", &s), 0);
+  assert_int_equal (s, LABO_STAGE_SERVICES);
+  assert_int_equal (labo_stage_parse ("all", &s), -1);
+  assert_int_equal (labo_stage_parse ("", &s), -1);
+  assert_string_equal (labo_stage_name (LABO_STAGE_ALL), "services");
+  assert_string_equal (labo_stage_name (LABO_STAGE_CONTAINERS), "containers");
+  for (enum labo_stage t = LABO_STAGE_NETWORK; t <= LABO_STAGE_SERVICES; t++)
+    {
+      assert_int_equal (labo_stage_parse (labo_stage_name (t), &s), 0);
+      assert_int_equal (s, t);
+    }
+  labo_diags_free (&d);
+}
+
 static void
 pos_equal (struct labo_pos a, struct labo_pos b)
 {
@@ -800,7 +849,7 @@ main (void)
     cmocka_unit_test (test_several_errors), cmocka_unit_test (test_load_and_print),
     cmocka_unit_test (test_lengths),        cmocka_unit_test (test_docker_model),
     cmocka_unit_test (test_docker_defaults), cmocka_unit_test (test_docker_cascades),
-    cmocka_unit_test (test_process_runtime),
+    cmocka_unit_test (test_process_runtime), cmocka_unit_test (test_by_hand),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
