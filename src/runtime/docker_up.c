@@ -599,7 +599,7 @@ labo_docker_plan_print (const struct labo_lab *lab, FILE *out)
 {
   char a[20], b[20], c[20];
 
-  if (lab->n_nodes == 0)
+  if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_DAEMONS))
     return;
   for (size_t h = 0; h < lab->n_hosts; h++)
     {
@@ -612,16 +612,20 @@ labo_docker_plan_print (const struct labo_lab *lab, FILE *out)
                : host->docker_tcp == LABO_API_INSECURE ? ", UNAUTHENTICATED API on 2375"
                                                        : "");
     }
+  if (!labo_lab_reaches (lab, LABO_STAGE_SWARM))
+    return;
   for (size_t h = 0; h < lab->n_hosts; h++)
     if (lab->hosts[h].docker != LABO_DOCKER_NONE)
       fprintf (out, "swarm %s %s advertising %s (address pool %s, /%u subnets)\n",
                lab->hosts[h].docker == LABO_DOCKER_MANAGER ? "init on" : "join of",
                lab->hosts[h].name, labo_ipv4_format (lab->hosts[h].lab_address, a),
                labo_prefix_format (&lab->swarm.address_pool, b), lab->swarm.subnet_size);
-  if (lab->overlay.present)
+  if (lab->overlay.present && labo_lab_reaches (lab, LABO_STAGE_OVERLAY))
     fprintf (out, "overlay %s subnet %s gateway %s, attachable\n", lab->overlay.name,
              labo_prefix_format (&lab->overlay.subnet, a),
              labo_ipv4_format (lab->overlay.gateway, b));
+  if (!labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
+    return;
   {
     struct labo_image img = { 0 };
     labo_error_t err = NULL;
@@ -638,9 +642,12 @@ labo_docker_plan_print (const struct labo_lab *lab, FILE *out)
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *n = &lab->nodes[i];
-      fprintf (out, "container %s zookeeper myid %d on %s, %s on %s\n", n->name, n->myid,
+      fprintf (out, "container %s zookeeper myid %d on %s, %s on %s%s\n", n->name, n->myid,
                lab->hosts[n->host].name, labo_ipv4_format (n->address, a),
-               lab->overlay.present ? lab->overlay.name : "the host's bridge");
+               lab->overlay.present ? lab->overlay.name : "the host's bridge",
+               labo_node_by_hand (lab, n) ? ", sshd; ZooKeeper left to configure and start by "
+                                            "hand"
+                                          : ", sshd, root's keys exchanged; ZooKeeper started");
       for (size_t k = 0; k < n->n_ports; k++)
         fprintf (out, "port %s:%u -> %s %u/tcp\n",
                  labo_ipv4_format (lab->hosts[n->host].lab_address, c), n->ports[k].host_port,
