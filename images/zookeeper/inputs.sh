@@ -118,7 +118,7 @@ die ()
 # root's and writable by no one else.
 deb_of ()
 {
-  best= bestv=
+  best='' bestv=''
   for f in "$DEB_DIR/$1"_*_"$ARCH".deb "$DEB_DIR/$1"_*_all.deb; do
     [ -f "$f" ] || continue
     v=${f##*/}
@@ -132,6 +132,7 @@ deb_of ()
   [ -n "$best" ] || die "no $1 .deb in $DEB_DIR (run scripts/bootstrap up, or: mkdir -p $DEB_DIR && cd $DEB_DIR && apt-get download $DEBS)"
   for x in "$DEB_DIR" "$best"; do
     [ ! -L "$x" ] || die "$x is a symbolic link"
+    # shellcheck disable=SC2046 # two numbers, split on purpose
     set -- $(stat -L -c '%u %a' "$x")
     [ "$1" = 0 ] || die "$x belongs to uid $1, not root"
     case $2 in
