@@ -22,7 +22,10 @@
 #   password=PW             it asks a password (ssh, ssh-copy-id): given by
 #                           SSH_ASKPASS, SSH_ASKPASS_REQUIRE=force, DISPLAY,
 #                           and no terminal
-#   expect=fail             the block must fail (exit status not 0)
+#   expect=fail             the block must fail: exit status 1 (labo's
+#                           "failure"; 2 bad input, 3 privileges, 4 no such
+#                           lab, 126/127 no such command are not the failure
+#                           the tutorial means)
 #   retry=Ns                run it again until it succeeds, N seconds at most
 #   interrupt=Ns            it runs until Ctrl-C: SIGINT after N seconds,
 #                           which is its success (machine blocks only)
@@ -326,7 +329,7 @@ block_failed() {
 		cmd=$(printf '%s\n' "${B_TEXT[i]}" | sed -n "${at}p")
 		fail "$DOC_RUN:${B_LINE[i]} ($2, in $where): exit status $RC at line $k: $cmd"
 	elif [ "$(attr "${B_ATTRS[i]}" expect)" = fail ]; then
-		fail "$DOC_RUN:${B_LINE[i]} ($2, in $where): expected to fail here, but succeeded: $(printf '%s' "${B_TEXT[i]}" | head -n 1)"
+		fail "$DOC_RUN:${B_LINE[i]} ($2, in $where): expected to fail here (exit status 1), got $RC: $(printf '%s' "${B_TEXT[i]}" | head -n 1)"
 	else
 		fail "$DOC_RUN:${B_LINE[i]} ($2, in $where): exit status $RC: $(printf '%s' "${B_TEXT[i]}" | tr '\n' ';' | sed 's/;$//')"
 	fi
@@ -395,7 +398,7 @@ run_path() {
 		while :; do
 			tries=$((tries + 1))
 			run_block "$i" "$path" "$lab"
-			if { [ "$want" -eq 0 ] && [ "$RC" -eq 0 ]; } || { [ "$want" -eq 1 ] && [ "$RC" -ne 0 ]; }; then
+			if [ "$RC" -eq "$want" ]; then
 				break
 			fi
 			if [ -z "$retry" ] || [ "$RC" -eq 2 ]; then
@@ -405,7 +408,7 @@ run_path() {
 			sleep 2
 		done
 		[ "$tries" -eq 1 ] || say "  ($tries tries in $(secs_since "$t0") s)"
-		if { [ "$want" -eq 0 ] && [ "$RC" -ne 0 ]; } || { [ "$want" -eq 1 ] && [ "$RC" -eq 0 ]; }; then
+		if [ "$RC" -ne "$want" ]; then
 			block_failed "$i" "$path"
 			say "the rest of the $path path is skipped: each step needs the ones before it"
 			break
