@@ -145,8 +145,14 @@ man-skipped:
 
 # The man pages say what the table of verbs says (every verb, each of its
 # options), and man renders each without a warning. Needs scdoc and man-db.
+# The tutorial's command blocks are well formed and the same in English and
+# in French (running them is t-tutorial's, as root).
 doc-check: $(BA)/labo man
 	tests/doc/check-man.sh $(BA)/labo build/man
+	@echo "== the tutorial's command blocks (t-tutorial.sh --list)"
+	@tests/integration/t-tutorial.sh --list >build/tutorial-blocks.txt || \
+	  { grep -v '^    ' build/tutorial-blocks.txt; exit 1; }
+	@tail -n 1 build/tutorial-blocks.txt
 
 # Builds may run in parallel (-j); the suites run one after the other.
 unit: $(UNIT_BIN)

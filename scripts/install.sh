@@ -30,8 +30,8 @@ plan() {
 	for f in netns/*.yaml netns/scenarios/*.yaml; do
 		echo "$f $DATADIR/labo/$f 0644"
 	done
-	# README.md links to docs/*.md: the same tree
-	for f in README.md docs/*.md; do
+	# README.md links to docs/*.md and docs/fr/*.md: the same tree
+	for f in README.md docs/*.md docs/fr/*.md; do
 		echo "$f $DOCDIR/$f 0644"
 	done
 	for f in build/man/*.1; do

@@ -62,6 +62,7 @@ for f in usr/bin/labo usr/share/labo/images/zookeeper/inputs.sh \
 	usr/share/labo/images/zookeeper/build-rootfs.sh usr/share/labo/netns/seed.yaml \
 	usr/share/labo/netns/zk3.yaml usr/share/labo/netns/scenarios/zk3-leader.yaml \
 	usr/share/doc/labo/README.md usr/share/doc/labo/docs/labfile.md \
+	usr/share/doc/labo/docs/tutorial.md usr/share/doc/labo/docs/fr/tutoriel.md \
 	usr/share/man/man1/labo.1 usr/share/man/man5/labo-labfile.5 usr/share/man/man5/labo-scenario.5 \
 	usr/share/bash-completion/completions/labo; do
 	[ -f "$D/$f" ] && ok "install put /$f" || fail "install did not put /$f"
