@@ -68,6 +68,7 @@ struct labo_verify_node_facts
   char *cfg_path;    /* the zoo.cfg found; NULL: none */
   char **servers;    /* its server.N= lines, as written */
   size_t n_servers;
+  char *data_dir;    /* zoo.cfg's dataDir; NULL: none said */
   char *myid_path;   /* the myid found; NULL: none */
   char *myid;        /* its first line */
   int ping;          /* from the first node: ping's exit status; -1: not asked */
@@ -96,11 +97,13 @@ void labo_verify_facts_free (const struct labo_lab *lab, struct labo_verify_fact
 
 /* The one script run in node i (sh, busybox's or the machine's), printing
  * one fact a line: "java STATUS" (when java applies), "cfg PATH",
- * "server LINE", "myid PATH VALUE"; the first node also "ping NAME STATUS"
- * and, when ssh applies, "ssh NAME STATUS OUTPUT" for every other node.
+ * "server LINE", "datadir DIR", "myid PATH VALUE"; the first node also
+ * "ping NAME STATUS" and, when ssh applies, "ssh NAME STATUS OUTPUT" for
+ * every other node that runs (reach[k]; NULL: all of them).
  * Every command in it is bounded by `timeout`, and the pings and the ssh
  * run in parallel. Caller frees. */
-char *labo_verify_node_script (const struct labo_lab *lab, size_t i, bool node_image);
+char *labo_verify_node_script (const struct labo_lab *lab, size_t i, bool node_image,
+                               const bool *reach);
 /* Reads a script's output into nf (asked = true). Lines it does not know
  * are ignored. For node i of lab (the ping and ssh lines of the first node
  * go to the facts of the node they name: all of f->nodes). */
