@@ -452,7 +452,8 @@ assess_containers (const struct labo_lab *lab, const struct labo_verify_facts *f
                   weave_run (lab, i));
   set (r, LABO_VERIFY_CONTAINERS, LABO_VERIFY_DONE,
        lab->n_nodes == 1 ? xasprintf ("%s runs", lab->nodes[0].name)
-                         : xasprintf ("%zu %ss run", lab->n_nodes, what),
+                         : xasprintf ("%zu %s run", lab->n_nodes,
+                                      f->daemons ? "containers" : "processes"),
        NULL);
 }
 

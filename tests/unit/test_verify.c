@@ -382,6 +382,7 @@ process_runtime_steps_not_applicable (void **state)
     }
   assert_int_equal (r.steps, 6);
   assert_int_equal (r.done, 6);
+  assert_string_equal (check (&r, LABO_VERIFY_CONTAINERS)->detail, "2 processes run");
   labo_verify_report_free (&r);
   labo_verify_facts_free (lab, &f);
 }
