@@ -99,6 +99,25 @@ static const struct cli_verb verbs[] = {
     "  labo status\n"
     "  labo status -l zk3 --json | jq .ensemble\n",
     0 },
+  { "verify", cmd_verify, CLI_GROUP_LOOK, "verify [LAB|FILE] [options]",
+    "the tutorial's steps, each done or not yet, with its command",
+    "Checks a lab that is up against the tutorial's steps, in its order: Docker on\n"
+    "every host, the Swarm, the overlay, the nodes running, ping and ssh between\n"
+    "them, java, each myid, the servers in zoo.cfg, ZooKeeper answering, one\n"
+    "leader. Each step is done, not yet (with what is wrong and the tutorial's\n"
+    "command for it, in the lab's names) or n/a. Exit status 1 if a step is not\n"
+    "done. With several labs up and none named: one line a lab.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -a, --all          every lab up, one line each: its count and its next step\n"
+    "      --json         as one JSON object (with --all: an array of them)\n"
+    "\n"
+    "Examples:\n"
+    "  labo verify\n"
+    "  labo verify --all\n"
+    "  labo verify -l zk3 --json | jq '.checks[] | select(.state == \"not-yet\")'\n",
+    0 },
   { "events", cmd_events, CLI_GROUP_LOOK, "events [LAB] [options]",
     "what happened and happens: faults, deaths, restarts, elections, live",
     "The supervisor's record of the lab: nodes and daemons starting, dying, being\n"

@@ -516,6 +516,29 @@ labo_docker_container_start (struct labo_docker *d, const char *name, labo_error
 }
 
 int
+labo_docker_network_inspect (struct labo_docker *d, const char *name, json_t **info, bool *found,
+                             labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("inspecting network %s", name);
+  cleanup_free char *ename = escaped (d, name);
+  cleanup_free char *path = xasprintf ("/networks/%s", ename);
+  json_t *reply = NULL;
+  long status = 0;
+
+  if (info != NULL)
+    *info = NULL;
+  *found = false;
+  if (call (d, op, "GET", path, NULL, GET_TIMEOUT_MS, 404, &status, &reply, err) < 0)
+    return -1;
+  *found = status != 404;
+  if (*found && info != NULL)
+    *info = reply;
+  else
+    json_decref (reply);
+  return 0;
+}
+
+int
 labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t **info,
                                bool *found, labo_error_t *err)
 {

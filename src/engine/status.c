@@ -350,7 +350,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
                                                                  : labo_zk_mode_name (z.mode)));
       json_object_set_new (o, "start", json_string (labo_node_by_hand (lab, node) ? "by-hand"
                                                                                  : "auto"));
-      if (labo_runtime_of (lab)->node_ssh)
+      if (labo_runtime_of (lab)->node_image)
         json_object_set_new (o, "ssh", json_pack ("{s:s, s:i, s:s, s:s}", "address",
                                                   labo_ipv4_format (node->address, buf),
                                                   "port", 22, "user", "root", "password",

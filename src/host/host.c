@@ -2,7 +2,11 @@
 #include "labo/host/host.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -84,6 +88,23 @@ labo_host_exec (const char *lab, const char *host, const char *run_dir, char *co
   return labo_error_errno (err, "running %s in %s", argv[0], host);
 }
 
+/* A node's namespaces, in the order they are entered: user and cgroup
+ * namespaces stay ours; mnt last: after it, /proc paths of the old root
+ * would not resolve. */
+static const struct
+{
+  const char *name;
+  int type;
+} ns_kinds[] = { { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+                 { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS } };
+#define N_NS_KINDS (sizeof (ns_kinds) / sizeof (ns_kinds[0]))
+
+/* the image's JRE, and Debian's zookeeper scripts for a node of the process
+ * runtime (zkServer.sh status, zkCli.sh) */
+#define NODE_PATH                                                                              \
+  "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:"                 \
+  "/usr/share/zookeeper/bin"
+
 /* In a child: enter every namespace of `pid` (exit 125 if that fails,
  * after saying why), then fork again (a PID
  * namespace applies to children only) and exec. Returns the grandchild's
@@ -93,34 +114,26 @@ labo_host_exec (const char *lab, const char *host, const char *run_dir, char *co
 static int __attribute__ ((noreturn))
 enter_and_run (pid_t pid, const char *what, char *const argv[])
 {
-  /* user and cgroup namespaces stay ours; mnt last: after it, /proc paths
-   * of the old root would not resolve */
-  static const struct
-  {
-    const char *name;
-    int type;
-  } kinds[] = { { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
-                { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS } };
-  int fds[5];
+  int fds[N_NS_KINDS];
   pid_t child;
   int status;
 
-  for (size_t i = 0; i < 5; i++)
+  for (size_t i = 0; i < N_NS_KINDS; i++)
     {
       char path[64];
-      snprintf (path, sizeof (path), "/proc/%d/ns/%s", (int) pid, kinds[i].name);
+      snprintf (path, sizeof (path), "/proc/%d/ns/%s", (int) pid, ns_kinds[i].name);
       fds[i] = open (path, O_RDONLY | O_CLOEXEC);
       if (fds[i] < 0)
         {
-          fprintf (stderr, "labo: opening the %s namespace of %s: %s\n", kinds[i].name, what,
+          fprintf (stderr, "labo: opening the %s namespace of %s: %s\n", ns_kinds[i].name, what,
                    strerror (errno));
           _exit (125);
         }
     }
-  for (size_t i = 0; i < 5; i++)
-    if (setns (fds[i], kinds[i].type) < 0)
+  for (size_t i = 0; i < N_NS_KINDS; i++)
+    if (setns (fds[i], ns_kinds[i].type) < 0)
       {
-        fprintf (stderr, "labo: entering the %s namespace of %s: %s\n", kinds[i].name, what,
+        fprintf (stderr, "labo: entering the %s namespace of %s: %s\n", ns_kinds[i].name, what,
                  strerror (errno));
         _exit (125);
       }
@@ -131,12 +144,7 @@ enter_and_run (pid_t pid, const char *what, char *const argv[])
     _exit (125);
   if (child == 0)
     {
-      /* the image's JRE, and Debian's zookeeper scripts for a node of the
-       * process runtime (zkServer.sh status, zkCli.sh) */
-      setenv ("PATH",
-              "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:"
-              "/usr/share/zookeeper/bin",
-              1);
+      setenv ("PATH", NODE_PATH, 1);
       execvp (argv[0], argv);
       fprintf (stderr, "labo: running %s in %s: %s\n", argv[0], what, strerror (errno));
       _exit (errno == ENOENT ? 127 : 126);
@@ -164,6 +172,257 @@ labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *er
       return labo_error_errno (err, "waiting for %s in %s", argv[0], what);
   /* 125: the child could not enter (it said why on stderr), as env(1) */
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* ---- labo_pid_run ---- */
+
+/* Says why, on the captured output, and ends: between fork and exec only
+ * async-signal-safe calls (the caller may have threads). */
+static void __attribute__ ((noreturn))
+run_child_fail (const char *doing, const char *what, int code)
+{
+  char msg[256];
+  int n = snprintf (msg, sizeof (msg), "labo: %s of %s: %s\n", doing, what, strerror (errno));
+  if (n > 0 && write (STDERR_FILENO, msg, (size_t) n < sizeof (msg) ? (size_t) n : sizeof (msg) - 1) < 0)
+    _exit (code);
+  _exit (code);
+}
+
+/* execvp over NODE_PATH, which is the command's own PATH: execvp would
+ * search the caller's. */
+static void
+run_exec (char *const argv[], char *const envp[])
+{
+  static const char path[] = NODE_PATH;
+  const char *p = path;
+  int saved = ENOENT;
+
+  if (strchr (argv[0], '/'))
+    {
+      execve (argv[0], argv, envp);
+      return;
+    }
+  while (*p)
+    {
+      char file[4096];
+      size_t dl = strcspn (p, ":");
+      if (dl + 1 + strlen (argv[0]) < sizeof (file))
+        {
+          memcpy (file, p, dl);
+          file[dl] = '/';
+          strcpy (file + dl + 1, argv[0]);
+          execve (file, argv, envp);
+          if (errno != ENOENT)
+            saved = errno;
+        }
+      p += dl + (p[dl] == ':');
+    }
+  errno = saved;
+}
+
+/* The first child: stdin and stdout+stderr on the pipes, into the node's
+ * namespaces (fds opened by the parent), then the command as a child of
+ * its own (a PID namespace applies to children only), in a process group
+ * of its own that the deadline kills whole. Exits with the command's
+ * status, 124 at the deadline. */
+static void __attribute__ ((noreturn))
+run_child (const int ns[N_NS_KINDS], int in_fd, int out_fd, const char *what,
+           char *const argv[], char *const envp[], int timeout_ms)
+{
+  sigset_t chld;
+  struct timespec end, now;
+  pid_t cmd;
+  int status;
+
+  if (dup2 (in_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0
+      || dup2 (out_fd, STDERR_FILENO) < 0)
+    _exit (125);
+  for (size_t i = 0; i < N_NS_KINDS; i++)
+    if (setns (ns[i], ns_kinds[i].type) < 0)
+      {
+        char doing[48];
+        snprintf (doing, sizeof (doing), "entering the %s namespace", ns_kinds[i].name);
+        run_child_fail (doing, what, 125);
+      }
+  /* every other descriptor of the caller (another thread's pipes) goes:
+   * no command of this one may hold another's output open */
+  close_range (3, ~0U, 0);
+  if (chdir ("/") < 0)
+    run_child_fail ("changing to /", what, 125);
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &chld, NULL);
+  cmd = fork ();
+  if (cmd < 0)
+    run_child_fail ("forking", what, 125);
+  if (cmd == 0)
+    {
+      sigprocmask (SIG_UNBLOCK, &chld, NULL);
+      setpgid (0, 0);
+      /* the parent's deadline kills this child's parent: the command goes too */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      run_exec (argv, envp);
+      run_child_fail ("running the command", what, errno == ENOENT ? 127 : 126);
+    }
+  setpgid (cmd, cmd);
+  clock_gettime (CLOCK_MONOTONIC, &end);
+  end.tv_sec += timeout_ms / 1000;
+  end.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+  if (end.tv_nsec >= 1000000000L)
+    {
+      end.tv_sec++;
+      end.tv_nsec -= 1000000000L;
+    }
+  for (;;)
+    {
+      struct timespec left;
+      pid_t w = waitpid (cmd, &status, WNOHANG);
+      if (w == cmd)
+        _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      left.tv_sec = end.tv_sec - now.tv_sec;
+      left.tv_nsec = end.tv_nsec - now.tv_nsec;
+      if (left.tv_nsec < 0)
+        {
+          left.tv_sec--;
+          left.tv_nsec += 1000000000L;
+        }
+      if (left.tv_sec < 0)
+        break;
+      sigtimedwait (&chld, NULL, &left);
+    }
+  kill (-cmd, SIGKILL);
+  while (waitpid (cmd, &status, 0) < 0 && errno == EINTR)
+    ;
+  _exit (124);
+}
+
+int
+labo_pid_run (pid_t pid, const char *what, char *const argv[], const char *stdin_text,
+              int timeout_ms, size_t max_out, char **out, labo_error_t *err)
+{
+  /* what the command sees, made before the fork (no allocation after it) */
+  static char e_path[] = "PATH=" NODE_PATH, e_home[] = "HOME=/root", e_user[] = "USER=root",
+              e_logname[] = "LOGNAME=root";
+  static char *const envp[] = { e_path, e_home, e_user, e_logname, NULL };
+  int ns[N_NS_KINDS], in[2] = { -1, -1 }, o[2] = { -1, -1 }, status, ret = -1;
+  size_t len = 0, in_off = 0, in_len = stdin_text ? strlen (stdin_text) : 0;
+  char *buf = xmalloc (max_out + 1);
+  double deadline;
+  pid_t child = -1;
+
+  *out = NULL;
+  for (size_t i = 0; i < N_NS_KINDS; i++)
+    ns[i] = -1;
+  for (size_t i = 0; i < N_NS_KINDS; i++)
+    {
+      char path[64];
+      snprintf (path, sizeof (path), "/proc/%d/ns/%s", (int) pid, ns_kinds[i].name);
+      if ((ns[i] = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+        {
+          labo_error_errno (err, "opening the %s namespace of %s", ns_kinds[i].name, what);
+          goto done;
+        }
+    }
+  if (pipe2 (in, O_CLOEXEC) < 0 || pipe2 (o, O_CLOEXEC) < 0)
+    {
+      labo_error_errno (err, "making the pipes of %s in %s", argv[0], what);
+      goto done;
+    }
+  child = fork ();
+  if (child < 0)
+    {
+      labo_error_errno (err, "fork");
+      goto done;
+    }
+  if (child == 0)
+    run_child (ns, in[0], o[1], what, argv, envp, timeout_ms);
+  close (in[0]);
+  close (o[1]);
+  in[0] = o[1] = -1;
+  if (in_len == 0)
+    {
+      close (in[1]);
+      in[1] = -1;
+    }
+  else
+    fcntl (in[1], F_SETFL, O_NONBLOCK);
+  /* the child enforces the timeout; this one is for a child that could not
+   * (stuck entering a namespace) */
+  deadline = labo_now () + timeout_ms / 1000.0 + 2.0;
+  while (o[0] >= 0)
+    {
+      struct pollfd pf[2] = { { o[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+      double left = deadline - labo_now ();
+      int r;
+      if (left <= 0)
+        {
+          kill (child, SIGKILL);
+          break;
+        }
+      r = poll (pf, in[1] >= 0 ? 2 : 1, (int) (left * 1000) + 1);
+      if (r < 0 && errno != EINTR)
+        break;
+      if (r <= 0)
+        continue;
+      if (in[1] >= 0 && pf[1].revents)
+        {
+          ssize_t w = write (in[1], stdin_text + in_off, in_len - in_off);
+          if (w > 0)
+            in_off += (size_t) w;
+          if (w < 0 && errno != EAGAIN && errno != EINTR)
+            in_off = in_len; /* the command closed its stdin: it has what it wanted */
+          if (in_off == in_len)
+            {
+              close (in[1]);
+              in[1] = -1;
+            }
+        }
+      if (pf[0].revents)
+        {
+          char chunk[4096];
+          ssize_t n = read (o[0], chunk, sizeof (chunk));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              close (o[0]);
+              o[0] = -1;
+              break;
+            }
+          if (len < max_out)
+            {
+              size_t k = (size_t) n < max_out - len ? (size_t) n : max_out - len;
+              memcpy (buf + len, chunk, k);
+              len += k;
+            }
+        }
+    }
+  while (waitpid (child, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        labo_error_errno (err, "waiting for %s in %s", argv[0], what);
+        goto done;
+      }
+  ret = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL)
+    ret = 124; /* the backstop above */
+  buf[len] = '\0';
+  *out = buf;
+  buf = NULL;
+done:
+  for (size_t i = 0; i < N_NS_KINDS; i++)
+    if (ns[i] >= 0)
+      close (ns[i]);
+  for (int i = 0; i < 2; i++)
+    {
+      if (in[i] >= 0)
+        close (in[i]);
+      if (o[i] >= 0)
+        close (o[i]);
+    }
+  free (buf);
+  return ret;
 }
 
 int

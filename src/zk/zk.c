@@ -11,10 +11,8 @@
 #include "labo/net/netns.h"
 #include "labo/util/util.h"
 
-/* The election and quorum ports inside every container; only the client port
- * is a per-node setting of the lab. */
-#define ZK_QUORUM_PORT 2888
-#define ZK_ELECTION_PORT 3888
+#define ZK_QUORUM_PORT LABO_ZK_QUORUM_PORT
+#define ZK_ELECTION_PORT LABO_ZK_ELECTION_PORT
 #define ZK_DEFAULT_CLIENT_PORT 2181
 #define ZK_4LW_WHITELIST "ruok,srvr,mntr"
 

@@ -54,6 +54,10 @@ int labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n
 
 int labo_docker_network_create (struct labo_docker *d, const struct labo_overlay *overlay,
                                 const char *lab, labo_error_t *err);
+/* GET /networks/{name}: its inspection into *info (may be NULL); *found
+ * false on 404. */
+int labo_docker_network_inspect (struct labo_docker *d, const char *name, json_t **info,
+                                 bool *found, labo_error_t *err);
 
 /* GET /images/{ref}/json: *exists false on 404. */
 int labo_docker_image_exists (struct labo_docker *d, const char *ref, bool *exists,

@@ -29,6 +29,23 @@ int labo_host_exec (const char *lab, const char *host, const char *run_dir, char
  * namespaces could not be entered, the reason on stderr), or -1. */
 int labo_pid_exec (pid_t pid, const char *what, char *const argv[], labo_error_t *err);
 
+/* labo_pid_exec for a program that reports: argv runs in all the
+ * namespaces of process `pid` (a container's init, a node's process), with
+ * stdin_text on its standard input (NULL: nothing), its stdout and stderr
+ * captured together into *out (NUL-terminated; the first max_out bytes
+ * kept, the rest read and dropped, so the command never blocks on a full
+ * pipe), and HOME=/root, USER=root, LOGNAME=root and labo_pid_exec's PATH as
+ * its whole environment (argv[0] is searched in that PATH, inside the
+ * namespaces). The command and every process it starts in its process
+ * group are killed after timeout_ms; the status is then 124, as
+ * timeout(1)'s. Returns the exit status (128+signal when killed; 125 when
+ * the namespaces could not be entered, the reason in *out), or -1 with err
+ * (and *out NULL). Safe to call from several threads at once: the child
+ * keeps no descriptor but its three, so no thread's pipe outlives its
+ * command. */
+int labo_pid_run (pid_t pid, const char *what, char *const argv[], const char *stdin_text,
+                  int timeout_ms, size_t max_out, char **out, labo_error_t *err);
+
 /* Brings host h's interfaces (its links, the process runtime's overlay
  * interface) down or up, from inside its namespace: a powered-off host's
  * peers see no carrier. */

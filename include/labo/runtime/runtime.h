@@ -26,8 +26,12 @@ struct labo_runtime_ops
   bool overlay_on_hosts;  /* the overlay is an interface of each node's host: the nodes'
                              addresses are their hosts' (cuts, links, status) */
   bool names_in_hosts_file; /* the nodes' names resolve through the lab's hosts file */
-  bool node_ssh;          /* the nodes run sshd on their overlay address (root's password:
-                             LABO_NODE_ROOT_PASSWORD) */
+  bool node_image;        /* a node is a system of its own (a container from an image,
+                             with its own packages): the tutorial's steps inside a
+                             node (java, ssh) apply to it, and it runs sshd on its
+                             overlay address (root's password:
+                             LABO_NODE_ROOT_PASSWORD); a process runs the
+                             machine's */
 
   /* up's stages after the network (daemons, Swarm, overlay, image,
    * containers; or DNAT and processes), then the quorum wait. */

@@ -17,6 +17,12 @@ typedef struct json_t json_t;
 #include "labo/util/error.h"
 #include "labo/model/lab.h"
 
+/* The quorum and election ports of every server (its zoo.cfg's
+ * server.N=NAME:2888:3888 lines); only the client port is a per-node
+ * setting of the lab. */
+#define LABO_ZK_QUORUM_PORT 2888
+#define LABO_ZK_ELECTION_PORT 3888
+
 enum labo_zk_mode
 {
   LABO_ZK_DOWN = 0,        /* no answer */
