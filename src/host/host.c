@@ -2,6 +2,7 @@
 #include "labo/host/host.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -105,6 +106,134 @@ static const struct
   "/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:"                 \
   "/usr/share/zookeeper/bin"
 
+/* Moves the calling process into every cgroup of `pid`, as `docker exec`
+ * does: a command run in a node is accounted with it, and sees the
+ * cgroups its node sees. The JVM needs that: it reads its own cgroup from
+ * /proc/self/cgroup and looks for it under the node's /sys/fs/cgroup, and
+ * Java 17 fails with a NullPointerException (in ZooKeeper's JMX set-up:
+ * `zkServer.sh start` typed through `labo exec`) when the path is the
+ * caller's, which the node does not have. Best effort: a hierarchy that
+ * refuses is left as it is. Async-signal-safe (open, read, write, close,
+ * no allocation): it runs in a child forked from a threaded process. */
+static void
+join_cgroups (pid_t pid)
+{
+  char buf[4096], path[PATH_MAX], num[24];
+  ssize_t n = 0, r;
+  int fd;
+  size_t k = 0;
+
+  /* "/proc/<pid>/cgroup", by hand (no snprintf after a fork) */
+  {
+    static const char pre[] = "/proc/", post[] = "/cgroup";
+    char digits[24];
+    size_t d = 0, p = 0;
+    unsigned long v = (unsigned long) pid;
+    do
+      digits[d++] = (char) ('0' + v % 10);
+    while ((v /= 10) > 0);
+    memcpy (path, pre, sizeof (pre) - 1);
+    p = sizeof (pre) - 1;
+    while (d > 0)
+      path[p++] = digits[--d];
+    memcpy (path + p, post, sizeof (post));
+  }
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  while (n < (ssize_t) sizeof (buf) - 1 && (r = read (fd, buf + n, sizeof (buf) - 1 - (size_t) n)) > 0)
+    n += r;
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  num[0] = '0';
+  /* each line "ID:CONTROLLERS:PATH"; v1 hierarchies are mounted by their
+   * controllers' names (name=systemd as "systemd"), v2 (empty
+   * controllers) at "unified" beside them, or at the top alone */
+  for (char *line = buf; *line; line += k + (line[k] == '\n'))
+    {
+      char *c1, *c2, *ctl;
+      size_t ctl_len, plen, p = 0;
+      static const char base[] = "/sys/fs/cgroup/", procs[] = "/cgroup.procs";
+      k = strcspn (line, "\n");
+      c1 = memchr (line, ':', k);
+      c2 = c1 ? memchr (c1 + 1, ':', k - (size_t) (c1 + 1 - line)) : NULL;
+      if (c2 == NULL || c2[1] != '/')
+        continue;
+      ctl = c1 + 1;
+      ctl_len = (size_t) (c2 - ctl);
+      if (ctl_len > 5 && memcmp (ctl, "name=", 5) == 0)
+        {
+          ctl += 5;
+          ctl_len -= 5;
+        }
+      plen = k - (size_t) (c2 + 1 - line);
+      if (sizeof (base) + ctl_len + 8 + plen + sizeof (procs) > sizeof (path))
+        continue;
+      memcpy (path, base, sizeof (base) - 1);
+      p = sizeof (base) - 1;
+      if (ctl_len == 0)
+        {
+          memcpy (path + p, "unified", 7);
+          p += 7;
+        }
+      else
+        {
+          memcpy (path + p, ctl, ctl_len);
+          p += ctl_len;
+        }
+      memcpy (path + p, c2 + 1, plen);
+      p += plen;
+      memcpy (path + p, procs, sizeof (procs));
+      fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 && ctl_len == 0)
+        {
+          /* a pure v2 machine: the hierarchy is /sys/fs/cgroup itself */
+          memmove (path + sizeof (base) - 1, path + sizeof (base) - 1 + 7,
+                   plen + sizeof (procs));
+          fd = open (path, O_WRONLY | O_CLOEXEC);
+        }
+      if (fd >= 0)
+        {
+          /* "0": the writer itself */
+          if (write (fd, num, 1) < 0)
+            {
+              /* refused (a hierarchy of another's): left as it is */
+            }
+          close (fd);
+        }
+    }
+}
+
+/* The environment a command run in a node gets: its node's (the
+ * environment of the node's init, as `docker exec` gives the container's),
+ * with labo's PATH, root's HOME and the caller's TERM. Not the caller's
+ * own: the machine's variables mean nothing in a node. In the forked child
+ * of a single-threaded caller (labo exec). */
+static void
+node_environment (pid_t pid)
+{
+  char path[64];
+  const char *term = getenv ("TERM");
+  char *keep_term = term ? strdup (term) : NULL;
+  size_t len = 0;
+  char *env;
+
+  snprintf (path, sizeof (path), "/proc/%d/environ", (int) pid);
+  env = labo_read_file_max (path, 1 << 20, &len);
+  clearenv ();
+  for (size_t off = 0; env && off < len && len <= (1 << 20); off += strlen (env + off) + 1)
+    if (strchr (env + off, '=') != NULL)
+      putenv (env + off); /* env stays allocated: the environment is its strings */
+  setenv ("PATH", NODE_PATH, 1);
+  if (getenv ("HOME") == NULL)
+    setenv ("HOME", "/root", 1);
+  if (keep_term)
+    setenv ("TERM", keep_term, 1);
+  free (keep_term);
+}
+
 /* In a child: enter every namespace of `pid` (exit 125 if that fails,
  * after saying why), then fork again (a PID
  * namespace applies to children only) and exec. Returns the grandchild's
@@ -130,6 +259,8 @@ enter_and_run (pid_t pid, const char *what, char *const argv[])
           _exit (125);
         }
     }
+  node_environment (pid);
+  join_cgroups (pid);
   for (size_t i = 0; i < N_NS_KINDS; i++)
     if (setns (fds[i], ns_kinds[i].type) < 0)
       {
@@ -144,7 +275,6 @@ enter_and_run (pid_t pid, const char *what, char *const argv[])
     _exit (125);
   if (child == 0)
     {
-      setenv ("PATH", NODE_PATH, 1);
       execvp (argv[0], argv);
       fprintf (stderr, "labo: running %s in %s: %s\n", argv[0], what, strerror (errno));
       _exit (errno == ENOENT ? 127 : 126);
@@ -226,7 +356,7 @@ run_exec (char *const argv[], char *const envp[])
  * of its own that the deadline kills whole. Exits with the command's
  * status, 124 at the deadline. */
 static void __attribute__ ((noreturn))
-run_child (const int ns[N_NS_KINDS], int in_fd, int out_fd, const char *what,
+run_child (pid_t target, const int ns[N_NS_KINDS], int in_fd, int out_fd, const char *what,
            char *const argv[], char *const envp[], int timeout_ms)
 {
   sigset_t chld;
@@ -237,6 +367,7 @@ run_child (const int ns[N_NS_KINDS], int in_fd, int out_fd, const char *what,
   if (dup2 (in_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0
       || dup2 (out_fd, STDERR_FILENO) < 0)
     _exit (125);
+  join_cgroups (target);
   for (size_t i = 0; i < N_NS_KINDS; i++)
     if (setns (ns[i], ns_kinds[i].type) < 0)
       {
@@ -336,7 +467,7 @@ labo_pid_run (pid_t pid, const char *what, char *const argv[], const char *stdin
       goto done;
     }
   if (child == 0)
-    run_child (ns, in[0], o[1], what, argv, envp, timeout_ms);
+    run_child (pid, ns, in[0], o[1], what, argv, envp, timeout_ms);
   close (in[0]);
   close (o[1]);
   in[0] = o[1] = -1;

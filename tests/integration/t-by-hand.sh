@@ -32,10 +32,20 @@ F=$(supervised_lab_file "$LAB" seed-by-hand.yaml |
 grep -q "start: by-hand" "$F" || die "netns/seed-by-hand.yaml has no 'start: by-hand'"
 
 # lexec NODE SCRIPT [STDIN]: bash -c SCRIPT in the node, as `labo exec`
-# does for an attendee, bounded by 60 s.
+# does for an attendee, bounded by 60 s; STDIN is what the attendee types
+# (lib.sh's run gives commands /dev/null).
 lexec() {
-	local node=$1 script=$2 input=${3:-}
-	run timeout -k 5 60 "$LABO" exec -l "$LAB" "$node" -- bash -c "$script" <<<"$input"
+	local node=$1 script=$2
+	if [ $# -lt 3 ]; then
+		run timeout -k 5 60 "$LABO" exec -l "$LAB" "$node" -- bash -c "$script"
+		return
+	fi
+	say "+ $LABO exec -l $LAB $node -- bash -c '$script' (typing $(printf '%q' "$3"))"
+	printf '%s' "$3" | timeout -k 5 60 "$LABO" exec -l "$LAB" "$node" -- bash -c "$script" \
+		>"$TMP/.out" 2>"$TMP/.err"
+	RC=$?
+	OUT=$(cat "$TMP/.out")
+	ERR=$(cat "$TMP/.err")
 }
 
 # ---- up: where section 4 begins ----
