@@ -73,7 +73,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed \
+.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd \
         bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
@@ -256,6 +256,12 @@ bench-gate: labo $(TOOLS)
 
 bench-noports: labo
 	bench/noports.sh
+
+# The seed's warm up before and after sshd (issue 12): BEFORE=path/to/a/labo
+# built before it, e.g. of commit c1340f1 (bench/sshd.sh says how).
+bench-sshd: labo
+	@[ -n "$(BEFORE)" ] || { echo "make bench-sshd BEFORE=path/to/older/labo" >&2; exit 2; }
+	bench/sshd.sh $(BEFORE) ./labo
 
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo
