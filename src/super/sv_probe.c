@@ -168,7 +168,22 @@ round_done (struct sv_node *n)
   struct sv *sv = n->u.sv;
   const char *ruok = n->reply[0];
 
-  if (ruok == NULL || strncmp (ruok, "imok", 4) != 0)
+  if (ruok && strstr (ruok, "not in the whitelist") != NULL)
+    {
+      /* It answers, so it lives; but its zoo.cfg (an attendee's, typed by
+       * hand) allows none of the four-letter words labo asks: its mode
+       * cannot be seen. No failure: killing a server for its configuration
+       * would be fighting the attendee. Said once. */
+      if (!n->unprobeable)
+        sv_event (sv, "warning", n->u.name, NULL,
+                  "ZooKeeper answers but its zoo.cfg does not allow ruok and srvr: labo cannot "
+                  "see its mode (add 4lw.commands.whitelist=ruok,srvr,mntr)");
+      n->unprobeable = true;
+      n->answered = true;
+      n->not_started = false;
+      n->failures = 0;
+    }
+  else if (ruok == NULL || strncmp (ruok, "imok", 4) != 0)
     {
       cleanup_free char *what = ruok ? xasprintf ("ruok answered \"%.32s\"", ruok) : NULL;
       if (!failed (n, what ? what : n->error[0] ? n->error[0] : "no answer"))
@@ -181,6 +196,7 @@ round_done (struct sv_node *n)
 
       n->answered = true;
       n->not_started = false;
+      n->unprobeable = false;
       n->failures = 0;
       n->probed_at = labo_wall ();
       if (n->reply[1] && labo_zk_parse_srvr (n->reply[1], &st) == 0)

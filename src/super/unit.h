@@ -221,6 +221,7 @@ struct sv_node
   int failures;              /* probes unanswered in a row */
   bool answered;             /* since its start */
   bool not_started;          /* a by-hand node whose attendee has not started its service */
+  bool unprobeable;          /* it answers, but its configuration allows no ruok/srvr */
   double started;            /* monotonic, of its start (for the grace) */
   enum labo_zk_mode mode;
   struct labo_zk_srvr srvr;

@@ -27,8 +27,11 @@ CLI_MT=/usr/lib/zookeeper/bin/cli_mt
 need_docker_lab_tools "the by-hand seed lab"
 
 new_lab LAB 6
+# a grace of 8 s (a JVM answers in about 1 s): a server that never
+# answers is found hung within the test's waits
 F=$(supervised_lab_file "$LAB" seed-by-hand.yaml |
-	sed -e "s/ifname: byhand-inet/ifname: $LAB-in/" | lab_file "$LAB")
+	sed -e "s/ifname: byhand-inet/ifname: $LAB-in/" -e "s/grace: 60s/grace: 8s/" | lab_file "$LAB")
+grep -q "grace: 8s" "$F" || die "the test's supervise block has no 'grace: 60s' to shorten"
 grep -q "start: by-hand" "$F" || die "netns/seed-by-hand.yaml has no 'start: by-hand'"
 
 # lexec NODE SCRIPT [STDIN]: bash -c SCRIPT in the node, as `labo exec`
@@ -132,6 +135,25 @@ wait_for "$LAB" 40 "$LEADER serves again" \
 	"[.nodes[] | select(.name == \"$LEADER\") | .mode] | .[0] | (. == \"leader\" or . == \"follower\")" ||
 	fail "$LEADER's ZooKeeper, started by hand and killed, was not brought back"
 assert_match "$(events_of "$LAB" | jq -r "select(.subject == \"$LEADER\") | .kind" | tr '\n' ' ')" "hung" "the supervisor found $LEADER hung, as any node"
+
+# ---- an attendee's zoo.cfg that allows no four-letter word: not killed ----
+lexec namenode2 'sed -i "/^4lw.commands.whitelist/d" /etc/zookeeper/conf/zoo.cfg && zkServer.sh restart'
+expect_rc 0 "namenode2: zoo.cfg without 4lw.commands.whitelist, zkServer.sh restart" || show_run
+t0=$EPOCHREALTIME
+while ! events_of "$LAB" | jq -e 'select(.kind == "warning" and .subject == "namenode2" and (.message | test("4lw")))' >/dev/null 2>&1; do
+	awk -v a="$t0" -v n="$EPOCHREALTIME" 'BEGIN { exit !(n - a > 15) }' && break
+	sleep 0.5
+done
+assert_match "$(events_of "$LAB" | jq -r 'select(.kind == "warning" and .subject == "namenode2") | .message')" "4lw.commands.whitelist" \
+	"the supervisor says it cannot see namenode2's mode, and why"
+lexec namenode2 'cat /var/lib/zookeeper/zookeeper_server.pid'
+ZKPID=$OUT
+# past the grace (8 s) and three probes: a server that does not answer imok
+# would have been found hung and killed by now
+sleep 10
+lexec namenode2 'cat /var/lib/zookeeper/zookeeper_server.pid && kill -0 $(cat /var/lib/zookeeper/zookeeper_server.pid) && echo alive'
+assert_eq "$OUT" "$ZKPID
+alive" "namenode2's ZooKeeper (pid $ZKPID) was not killed for its configuration"
 
 # ---- stopped by hand: not started again, and left alone ----
 lexec namenode2 'zkServer.sh stop'
