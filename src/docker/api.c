@@ -515,13 +515,11 @@ labo_docker_container_start (struct labo_docker *d, const char *name, labo_error
   return call (d, op, "POST", path, NULL, LONG_TIMEOUT_MS, 304, NULL, NULL, err);
 }
 
-int
-labo_docker_network_inspect (struct labo_docker *d, const char *name, json_t **info, bool *found,
-                             labo_error_t *err)
+/* GET path: *found false on a 404, else its JSON in *info (if asked). */
+static int
+inspect (struct labo_docker *d, const char *op, const char *path, json_t **info, bool *found,
+         labo_error_t *err)
 {
-  cleanup_free char *op = xasprintf ("inspecting network %s", name);
-  cleanup_free char *ename = escaped (d, name);
-  cleanup_free char *path = xasprintf ("/networks/%s", ename);
   json_t *reply = NULL;
   long status = 0;
 
@@ -539,24 +537,21 @@ labo_docker_network_inspect (struct labo_docker *d, const char *name, json_t **i
 }
 
 int
+labo_docker_network_inspect (struct labo_docker *d, const char *name, json_t **info, bool *found,
+                             labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("inspecting network %s", name);
+  cleanup_free char *ename = escaped (d, name);
+  cleanup_free char *path = xasprintf ("/networks/%s", ename);
+  return inspect (d, op, path, info, found, err);
+}
+
+int
 labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t **info,
                                bool *found, labo_error_t *err)
 {
   cleanup_free char *op = xasprintf ("inspecting container %s", name);
   cleanup_free char *ename = escaped (d, name);
   cleanup_free char *path = xasprintf ("/containers/%s/json", ename);
-  json_t *reply = NULL;
-  long status = 0;
-
-  if (info != NULL)
-    *info = NULL;
-  *found = false;
-  if (call (d, op, "GET", path, NULL, GET_TIMEOUT_MS, 404, &status, &reply, err) < 0)
-    return -1;
-  *found = status != 404;
-  if (*found && info != NULL)
-    *info = reply;
-  else
-    json_decref (reply);
-  return 0;
+  return inspect (d, op, path, info, found, err);
 }

@@ -281,15 +281,6 @@ names_of (const char *const *names, const bool *flag, size_t n, bool want)
   return s;
 }
 
-static long
-manager_of (const struct labo_lab *lab)
-{
-  for (size_t h = 0; h < lab->n_hosts; h++)
-    if (lab->hosts[h].docker == LABO_DOCKER_MANAGER)
-      return (long) h;
-  return -1;
-}
-
 static void
 assess_docker (const struct labo_lab *lab, const struct labo_verify_facts *f,
                struct labo_verify_report *r)
@@ -335,7 +326,7 @@ static void
 assess_swarm (const struct labo_lab *lab, const struct labo_verify_facts *f,
               struct labo_verify_report *r)
 {
-  long m = manager_of (lab);
+  long m = labo_lab_manager (lab);
   size_t n = 0, ready = 0;
   const char *missing = NULL, *why = NULL;
   char buf[20];
@@ -396,7 +387,7 @@ static void
 assess_overlay (const struct labo_lab *lab, const struct labo_verify_facts *f,
                 struct labo_verify_report *r)
 {
-  long m = manager_of (lab);
+  long m = labo_lab_manager (lab);
   char want[20];
   const char *name = lab->overlay.name;
   cleanup_free char *hint = NULL;
@@ -855,7 +846,7 @@ network_subnet (json_t *info)
 static void
 gather_daemons (const struct labo_lab *lab, struct labo_verify_facts *f, struct labo_docker *d)
 {
-  long m = manager_of (lab);
+  long m = labo_lab_manager (lab);
   labo_error_t e = NULL;
 
   for (size_t h = 0; h < lab->n_hosts; h++)

@@ -134,6 +134,15 @@ labo_stage_parse (const char *s, enum labo_stage *out)
   return -1;
 }
 
+long
+labo_lab_manager (const struct labo_lab *lab)
+{
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    if (lab->hosts[h].docker == LABO_DOCKER_MANAGER)
+      return (long) h;
+  return -1;
+}
+
 size_t
 labo_lab_by_hand_nodes (const struct labo_lab *lab)
 {

@@ -23,15 +23,6 @@
 #include "labo/zk/zkdata.h"
 #include "labo/zk/zk.h"
 
-static long
-manager_of (const struct labo_lab *lab)
-{
-  for (size_t h = 0; h < lab->n_hosts; h++)
-    if (lab->hosts[h].docker == LABO_DOCKER_MANAGER)
-      return (long) h;
-  return -1;
-}
-
 /* The lab's CA and the certificates of the Docker APIs served over TLS
  * (include/labo/docker/pki.h): the client's in $LABO_RUN_DIR/<lab>/tls, each
  * server's in its host's /run/tls. */
@@ -95,7 +86,7 @@ start_daemons (const struct labo_lab *lab, struct labo_state *st, struct labo_do
 static int
 form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err)
 {
-  long m = manager_of (lab);
+  long m = labo_lab_manager (lab);
   cleanup_free char *token = NULL;
 
   if (labo_docker_swarm_init (&d[m], lab->hosts[m].lab_address, &lab->swarm, err) < 0
@@ -127,7 +118,7 @@ form_swarm (const struct labo_lab *lab, struct labo_docker *d, labo_error_t *err
 static bool
 swarm_ready (const struct labo_lab *lab, struct labo_docker *d, char **why)
 {
-  long m = manager_of (lab);
+  long m = labo_lab_manager (lab);
   size_t n_docker = labo_lab_docker_hosts (lab), ready = 0, i;
   labo_error_t e = NULL;
   json_t *nodes = NULL, *node;
@@ -514,7 +505,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   labo_progress_stage (pr, "swarm", "%zu nodes joined", n_docker);
   if (lab->overlay.present && labo_lab_reaches (lab, LABO_STAGE_OVERLAY))
     {
-      long m = manager_of (lab);
+      long m = labo_lab_manager (lab);
       char b[20];
       if (labo_docker_network_create (&d[m], &lab->overlay, lab->name, err) < 0)
         goto out;

@@ -282,6 +282,9 @@ struct labo_lab
   enum labo_stage until; /* `up --until`, kept in the state; ALL: every stage */
 };
 
+/* The Swarm's manager: the index of the host with `docker: manager`, or -1. */
+long labo_lab_manager (const struct labo_lab *lab);
+
 /* How many nodes are started by hand (labo_node_by_hand). */
 size_t labo_lab_by_hand_nodes (const struct labo_lab *lab);
 
