@@ -314,8 +314,9 @@ assess_docker (const struct labo_lab *lab, const struct labo_verify_facts *f,
       k++;
     set (r, LABO_VERIFY_DOCKER, LABO_VERIFY_NOT_YET,
          xasprintf ("no Docker daemon answers on %s", down),
-         xasprintf ("on %s: curl -sSL https://get.docker.com/ | sh, then "
-                    "docker -H tcp://0.0.0.0:2375 -H unix:///var/run/docker.sock -d "
+         /* a hint for a person, in the tutorial's words (never run) */
+         xasprintf ("on %s: curl -sSL https://get.docker.com/ | sh, then docker -H "
+                    "tcp://0.0.0.0:2375 -H unix:///var/run/docker.sock -d "
                     "(labo: labo restart %s)",
                     names[k], names[k]));
     free (down);
@@ -374,9 +375,9 @@ assess_swarm (const struct labo_lab *lab, const struct labo_verify_facts *f,
     else
       detail = xasprintf ("%s is not in the Swarm (%zu of %zu Ready)", missing, ready, n);
     set (r, LABO_VERIFY_SWARM, LABO_VERIFY_NOT_YET, detail,
-         xasprintf ("on %s: docker run swarm join --addr=%s:2375 token://TOKEN, and on %s: "
-                    "docker run -d -p 22375:2375 swarm manager token://TOKEN (Docker today: "
-                    "docker swarm init on %s, docker swarm join on the others)",
+         xasprintf ("on %s: docker run swarm join --addr=%s:2375 token://TOKEN, and on %s: docker "
+                    "run -d -p 22375:2375 swarm manager token://TOKEN (Docker today: docker "
+                    "swarm init on %s, docker swarm join on the others)",
                     f->swarm_nodes ? missing : mname,
                     labo_ipv4_format (lab->hosts[f->swarm_nodes ? k : m].lab_address, buf),
                     mname, mname));
@@ -399,8 +400,8 @@ assess_overlay (const struct labo_lab *lab, const struct labo_verify_facts *f,
   if (m < 0)
     return NA (r, LABO_VERIFY_OVERLAY, "no host has docker:");
   labo_prefix_format (&lab->overlay.subnet, want);
-  hint = xasprintf ("weave launch on %s, weave launch %s on the other hosts (Docker today: "
-                    "docker network create -d overlay --attachable --subnet %s %s)",
+  hint = xasprintf ("weave launch on %s, weave launch %s on the other hosts (Docker today: docker "
+                    "network create -d overlay --attachable --subnet %s %s)",
                     lab->hosts[m].name, lab->hosts[m].name, want, name);
   if (!f->overlay_found)
     return set (r, LABO_VERIFY_OVERLAY, LABO_VERIFY_NOT_YET,
