@@ -166,9 +166,49 @@ struct labo_port
   struct labo_pos pos;
 };
 
+/* What runs in a node: a kind of the kinds' table (include/labo/kind/kind.h,
+ * issue 13). ZooKeeper, etcd and shell have an image recipe of labo's own
+ * (images/<name>/) and know their cluster; a generic node is whatever its
+ * `image:` and `command:` say. */
 enum labo_service
 {
   LABO_SERVICE_ZOOKEEPER = 1, /* image labo/zookeeper, built offline (images/zookeeper) */
+  LABO_SERVICE_ETCD,          /* image labo/etcd (images/etcd): an etcd member of the lab's cluster */
+  LABO_SERVICE_SHELL,         /* the tutorial's ubuntu-sshd stand-in: sshd and tools, nothing else */
+  LABO_SERVICE_GENERIC,       /* no `service:`: `image:` and `command:` say what runs */
+};
+
+/* How the supervisor (and status, and up) tells that a node's service is
+ * healthy: `health:` in the lab file. A kind has its own default (ZooKeeper's
+ * four-letter words, etcd's /health); a generic node without `health:` is
+ * healthy while its process runs. */
+enum labo_health_kind
+{
+  LABO_HEALTH_DEFAULT = 0, /* the kind's own */
+  LABO_HEALTH_TCP,         /* `tcp: PORT`: a connection to the node's address and PORT opens */
+  LABO_HEALTH_EXEC,        /* `exec: [CMD, ARG...]`: run in the node, exit status 0 */
+  LABO_HEALTH_HTTP,        /* `http: URL`: GET, from the node's host, answers 2xx */
+};
+
+struct labo_health
+{
+  enum labo_health_kind kind;
+  int port;         /* TCP: 1..65535 */
+  char **argv;      /* EXEC: NULL-terminated, n_argv >= 1 */
+  size_t n_argv;
+  char *url;        /* HTTP: "http://HOST[:PORT]/PATH"; HOST the node's name or address */
+  struct labo_pos pos;
+};
+
+/* `binds:` of a generic node: a path of the machine given to the
+ * container. Absolute paths only; `validate` names each, as it names what
+ * a lab exposes. */
+struct labo_bind
+{
+  char *source;     /* absolute, on the machine */
+  char *target;     /* absolute, in the container */
+  bool read_only;   /* ":ro" */
+  struct labo_pos pos;
 };
 
 /* How the supervisor keeps a lab's daemons and nodes alive, after s6's
@@ -259,6 +299,20 @@ struct labo_node
   struct labo_supervise supervise; /* the lab's, with the node's own keys over it */
   enum labo_start start; /* `start:`; see labo_node_by_hand for the lab's --until */
   struct labo_pos start_pos;
+  /* issue 13: generic nodes (and overrides for the others) */
+  char *image;            /* `image:` a `docker save` archive (absolute path or relative to the
+                             lab file) or the name of a recipe under images/; NULL: the kind's */
+  struct labo_pos image_pos;
+  char **command;         /* `command:` NULL-terminated; NULL: the image's */
+  size_t n_command;
+  char **env;             /* `env:` "KEY=VALUE", NULL-terminated; NULL: none */
+  size_t n_env;
+  struct labo_bind *binds; /* `binds:` */
+  size_t n_binds;
+  struct labo_health health; /* `health:` */
+  size_t *after;          /* `after:` indexes of the nodes that must be healthy first */
+  size_t n_after;
+  struct labo_pos after_pos;
 };
 
 struct labo_lab
