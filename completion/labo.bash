@@ -122,7 +122,7 @@ _labo() {
 	if [ -z "$verb" ]; then
 		case $prev in
 		--limit)
-			_labo_words "file-size= yaml-depth= yaml-nodes= yaml-aliased= hosts= links= nodes= steps="
+			_labo_words "file-size= yaml-depth= yaml-nodes= yaml-aliased= hosts= links= nodes= steps= arg-size="
 			type compopt >/dev/null 2>&1 && compopt -o nospace 2>/dev/null
 			;;
 		*)

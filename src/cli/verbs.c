@@ -400,7 +400,7 @@ cli_help_overview (FILE *out)
          "Options of labo itself, before the verb:\n"
          "  --limit NAME=N   raise (or lower) a bound on what a lab file or scenario may\n"
          "                   ask: file-size, yaml-depth, yaml-nodes, yaml-aliased, hosts,\n"
-         "                   links, nodes, steps (docs/labfile.md)\n"
+         "                   links, nodes, steps, arg-size (docs/labfile.md)\n"
          "  -h, --help       this overview;  --version  the version\n"
          "\n"
          "Environment:\n"

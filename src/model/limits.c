@@ -18,6 +18,7 @@ const struct labo_limits labo_limits_default = {
   .links = 40000,
   .nodes = 255,
   .steps = 1000,
+  .arg_size = 131071,
 };
 
 const struct labo_limits labo_limits_none = {
@@ -29,6 +30,7 @@ const struct labo_limits labo_limits_none = {
   .links = SIZE_MAX,
   .nodes = SIZE_MAX,
   .steps = SIZE_MAX,
+  .arg_size = SIZE_MAX,
 };
 
 static const struct
@@ -44,6 +46,7 @@ static const struct
   { "links", offsetof (struct labo_limits, links) },
   { "nodes", offsetof (struct labo_limits, nodes) },
   { "steps", offsetof (struct labo_limits, steps) },
+  { "arg-size", offsetof (struct labo_limits, arg_size) },
 };
 
 int
@@ -78,7 +81,7 @@ labo_limits_set (struct labo_limits *l, const char *assignment, labo_error_t *er
       }
   return labo_error_make (err, 0,
                           "unknown limit '%.*s' (file-size, yaml-depth, yaml-nodes, "
-                          "yaml-aliased, hosts, links, nodes or steps)",
+                          "yaml-aliased, hosts, links, nodes, steps or arg-size)",
                           (int) (eq - assignment), assignment);
 }
 

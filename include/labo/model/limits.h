@@ -33,10 +33,15 @@ struct labo_limits
   size_t links;        /* host links and p2p links */
   size_t nodes;
   size_t steps;        /* of a scenario */
+  size_t arg_size;     /* bytes of one string a node hands a program or Docker: an
+                          argument of command or health.exec, an env entry KEY=VALUE,
+                          an image, a bind, a health URL */
 };
 
 /* 16 MiB, 64 levels, 1,000,000 nodes, 10,000 through aliases, 10,000 hosts,
- * 40,000 links, 255 nodes, 1,000 steps. */
+ * 40,000 links, 255 nodes, 1,000 steps, 131,071 bytes a string (the
+ * kernel's MAX_ARG_STRLEN, 32 pages, less the NUL: execve refuses a longer
+ * argument or environment string with E2BIG). */
 extern const struct labo_limits labo_limits_default;
 /* No bound at all: for the copy of a lab file labo saved itself at `up`,
  * which was read under the limits then in force. */
@@ -45,7 +50,7 @@ extern const struct labo_limits labo_limits_none;
 /* Sets one limit from "NAME=N" (N decimal, optionally followed by K, M or G
  * for 2^10, 2^20, 2^30; at least 1). NAME is as in docs/labfile.md:
  * file-size, yaml-depth, yaml-nodes, yaml-aliased, hosts, links, nodes,
- * steps. */
+ * steps, arg-size. */
 int labo_limits_set (struct labo_limits *l, const char *assignment, labo_error_t *err);
 
 /* ---- the machine ---- */
