@@ -117,6 +117,19 @@ lab_warnings (const struct labo_lab *lab, json_t *out)
                                   lab->segments[s].name));
           break;
         }
+  /* what a node is given of the machine, said as the file gives it */
+  for (size_t n = 0; n < lab->n_nodes; n++)
+    for (size_t b = 0; b < lab->nodes[n].n_binds; b++)
+      {
+        const struct labo_bind *bd = &lab->nodes[n].binds[b];
+        /* paths may hold any byte but '\0': shown escaped, on one line */
+        cleanup_free char *src = labo_name_display (bd->source, 4096);
+        cleanup_free char *dst = labo_name_display (bd->target, 4096);
+        add_warning (out, lab->file, bd->pos,
+                     xasprintf ("node '%s' is given the machine's %s (%s) at %s",
+                                lab->nodes[n].name, src,
+                                bd->read_only ? "read-only" : "read-write", dst));
+      }
 }
 
 int

@@ -4,6 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void
+free_strv (char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+static void
+node_free (struct labo_node *node)
+{
+  free (node->name);
+  free (node->ports);
+  free (node->image);
+  free_strv (node->command, node->n_command);
+  free_strv (node->env, node->n_env);
+  for (size_t b = 0; b < node->n_binds; b++)
+    {
+      free (node->binds[b].source);
+      free (node->binds[b].target);
+    }
+  free (node->binds);
+  free_strv (node->health.argv, node->health.n_argv);
+  free (node->health.url);
+  free (node->after);
+}
+
 void
 labo_lab_free (struct labo_lab *lab)
 {
@@ -21,10 +48,7 @@ labo_lab_free (struct labo_lab *lab)
       free (lab->segments[i].root_expose);
     }
   for (size_t i = 0; i < lab->n_nodes; i++)
-    {
-      free (lab->nodes[i].name);
-      free (lab->nodes[i].ports);
-    }
+    node_free (&lab->nodes[i]);
   free (lab->nodes);
   free (lab->overlay.name);
   free (lab->hosts);

@@ -134,6 +134,7 @@ undefined (struct lf_reader *r, struct labo_pos pos, const char *what, const cha
 
 _Static_assert (offsetof (struct labo_host, name) == 0, "name_list reads a host's name first");
 _Static_assert (offsetof (struct labo_segment, name) == 0, "and a segment's");
+_Static_assert (offsetof (struct labo_node, name) == 0, "and a node's");
 
 /* The names of objects[0..n) (each a struct whose first member is its
  * name), into *names, unless it holds them already. */
@@ -1425,22 +1426,98 @@ read_port (struct lf_reader *r, struct labo_node *node, yaml_node_t *item)
   port->pos = pos;
 }
 
+/* The kinds of node `service:` names; no `service:` is a generic node. */
+static const char *const services[] = { "zookeeper", "etcd", "shell" };
+static const enum labo_service service_of[] = { LABO_SERVICE_ZOOKEEPER, LABO_SERVICE_ETCD,
+                                                LABO_SERVICE_SHELL };
+
+/* `service` of node (f given): its kind, or 0 after reporting. */
+static enum labo_service
+read_service (struct lf_reader *r, const struct lf_field *f)
+{
+  const char *s = lf_get_string (r, f, "'zookeeper', 'etcd' or 'shell'");
+  cleanup_free char *shown = NULL;
+  const char *sugg;
+
+  if (s == NULL)
+    return 0;
+  for (size_t i = 0; i < sizeof services / sizeof *services; i++)
+    if (strcmp (s, services[i]) == 0)
+      return service_of[i];
+  shown = lf_disp (s, strlen (s));
+  sugg = lf_suggest (s, services, sizeof services / sizeof *services);
+  if (sugg)
+    lf_error (&r->c, lf_pos_of (r, f->val), "unknown service '%s' (did you mean '%s'?)", shown,
+              sugg);
+  else
+    lf_error (&r->c, lf_pos_of (r, f->val),
+              "unknown service '%s': expected 'zookeeper', 'etcd' or 'shell', or no 'service' "
+              "and an 'image' of your own",
+              shown);
+  return 0;
+}
+
+/* What a key that only a zookeeper node takes is, in a node of kind s
+ * (known, not zookeeper). */
+static void
+not_zookeeper (struct lf_reader *r, const struct labo_node *node, const struct lf_field *f)
+{
+  bool myid = strcmp (f->name, "myid") == 0;
+  const char *instead;
+
+  switch (node->service)
+    {
+    case LABO_SERVICE_ETCD:
+      instead = myid ? "an etcd member is named after its node"
+                     : "an etcd node serves clients on 2379 (publish it with 'ports')";
+      break;
+    case LABO_SERVICE_SHELL:
+      instead = "a shell node runs no server";
+      break;
+    case LABO_SERVICE_GENERIC:
+    default:
+      instead = myid ? "give your image its id in 'env' or 'command'"
+                     : "say how to tell that your node serves with 'health: {tcp: PORT}'";
+      break;
+    }
+  lf_error (&r->c, lf_pos_of (r, f->key), "'%s' is for zookeeper nodes, and node '%s' is %s %s "
+            "node: %s", f->name, node->name, node->service == LABO_SERVICE_ETCD ? "an" : "a",
+            lf_kind_name (node->service), instead);
+}
+
+/* A key that only a generic node (no `service`) takes, in a node of a
+ * kind of labo's own. */
+static void
+kind_refuses (struct lf_reader *r, const struct labo_node *node, const struct lf_field *f,
+              const char *what)
+{
+  const char *k = lf_kind_name (node->service);
+  lf_error (&r->c, lf_pos_of (r, f->key),
+            "%s %s node runs %s: remove '%s', or 'service' to run an image of your own",
+            node->service == LABO_SERVICE_ETCD ? "an" : "a", k, what, f->name);
+}
+
 static void
 read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
 {
-  static const char *const services[] = { "zookeeper" };
   struct labo_lab *lab = r->c.lab;
   struct labo_node *node = &lab->nodes[i];
   struct lf_node_aux *aux = &r->c.node_aux[i];
   cleanup_free char *where = xasprintf ("in node '%s'", node->name);
   cleanup_free char *label = xasprintf ("node '%s'", node->name);
   static const char *const starts[] = { "auto", "by-hand" };
-  enum { K_HOST, K_ADDRESS, K_SERVICE, K_PORTS, K_MYID, K_CLIENT_PORT, K_SUPERVISE, K_START,
-         N_KEYS };
+  enum { K_HOST, K_ADDRESS, K_SERVICE, K_IMAGE, K_COMMAND, K_ENV, K_BINDS, K_HEALTH, K_AFTER,
+         K_PORTS, K_MYID, K_CLIENT_PORT, K_SUPERVISE, K_START, N_KEYS };
   struct lf_field f[N_KEYS] = {
     [K_HOST] = LF_FIELD ("host"),
     [K_ADDRESS] = LF_FIELD ("address"),
     [K_SERVICE] = LF_FIELD ("service"),
+    [K_IMAGE] = LF_FIELD ("image"),
+    [K_COMMAND] = LF_FIELD ("command"),
+    [K_ENV] = LF_FIELD ("env"),
+    [K_BINDS] = LF_FIELD ("binds"),
+    [K_HEALTH] = LF_FIELD ("health"),
+    [K_AFTER] = LF_FIELD ("after"),
     [K_PORTS] = LF_FIELD ("ports"),
     [K_MYID] = LF_FIELD ("myid"),
     [K_CLIENT_PORT] = LF_FIELD ("client_port"),
@@ -1451,7 +1528,9 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   struct lf_field self = { node->name, k, v, NULL };
   yaml_node_t *map;
   const char *s;
-  bool ok;
+  bool ok, addr_known = false;
+  /* a kind of labo's own, whose image and command are labo's */
+  bool own;
 
   map = lf_get_mapping (r, &self, label, &ok);
   if (!ok)
@@ -1484,27 +1563,44 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
       if (get_address (r, &f[K_ADDRESS], true, &p, &has_len))
         {
           node->address = p.addr;
+          addr_known = true;
           aux->addr_ok
             = r->c.overlay_ok && check_overlay_addr (r, &p, has_len, node->address_pos);
         }
     }
-  if (lf_require (r, &f[K_SERVICE], node->pos, where)
-      && (s = lf_get_string (r, &f[K_SERVICE], "a service")))
-    {
-      if (strcmp (s, "zookeeper") == 0)
-        node->service = LABO_SERVICE_ZOOKEEPER;
-      else
-        {
-          cleanup_free char *shown = lf_disp (s, strlen (s));
-          const char *sugg = lf_suggest (s, services, 1);
-          if (sugg)
-            lf_error (&r->c, lf_pos_of (r, f[K_SERVICE].val),
-                      "unknown service '%s' (did you mean '%s'?)", shown, sugg);
-          else
-            lf_error (&r->c, lf_pos_of (r, f[K_SERVICE].val),
-                      "unknown service '%s' (the only service is 'zookeeper')", shown);
-        }
-    }
+  /* The kind first: which keys the node takes depends on it. Not known
+   * (0) when `service` is misspelt or invalid (reported): then nothing is
+   * said of the keys that depend on it. */
+  if (f[K_SERVICE].key)
+    node->service = read_service (r, &f[K_SERVICE]);
+  else if (!lf_unsure (&f[K_SERVICE]))
+    node->service = LABO_SERVICE_GENERIC;
+  own = node->service != 0 && node->service != LABO_SERVICE_GENERIC;
+  if (f[K_IMAGE].key && own)
+    kind_refuses (r, node, &f[K_IMAGE], "labo's own image");
+  else if (f[K_IMAGE].key)
+    lf_read_image (r, node, &f[K_IMAGE]);
+  else if (node->service == LABO_SERVICE_GENERIC && !lf_unsure (&f[K_IMAGE]))
+    lf_error (&r->c, node->pos,
+              "node '%s' has neither a 'service' nor an 'image': give 'service: zookeeper', "
+              "'etcd' or 'shell', or 'image:' (a `docker save` archive or a recipe under "
+              "images/) for a node of your own",
+              node->name);
+  if (f[K_COMMAND].key && own)
+    kind_refuses (r, node, &f[K_COMMAND], "labo's own command");
+  else if (f[K_COMMAND].key)
+    lf_read_argv (r, &f[K_COMMAND], "'command'", "[sleep, infinity]", &node->command,
+                  &node->n_command);
+  if (f[K_BINDS].key && own)
+    kind_refuses (r, node, &f[K_BINDS], "labo's own image, given nothing of the machine");
+  else if (f[K_BINDS].key)
+    lf_read_binds (r, node, &f[K_BINDS]);
+  if (f[K_ENV].key)
+    lf_read_env (r, node, &f[K_ENV]);
+  if (f[K_HEALTH].key)
+    lf_read_health (r, node, &f[K_HEALTH], addr_known);
+  if (f[K_AFTER].key)
+    lf_read_after (r, i, &f[K_AFTER]);
   if (f[K_PORTS].key)
     {
       yaml_node_t *seq = lf_get_sequence (r, &f[K_PORTS], &ok);
@@ -1513,14 +1609,26 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
              it < seq->data.sequence.items.top; it++)
           read_port (r, node, lf_node (r, *it));
     }
-  if (f[K_MYID].key && lf_get_int (r, &f[K_MYID], 1, 255, &node->myid))
+  /* myid and client_port are a zookeeper node's; of a node whose kind is
+   * not known, neither is read nor refused */
+  if (f[K_MYID].key && node->service != LABO_SERVICE_ZOOKEEPER)
+    {
+      if (node->service != 0)
+        not_zookeeper (r, node, &f[K_MYID]);
+    }
+  else if (f[K_MYID].key && lf_get_int (r, &f[K_MYID], 1, 255, &node->myid))
     {
       aux->myid_given = true;
       aux->myid_pos = lf_pos_of (r, f[K_MYID].val);
     }
   else
     aux->myid_unsure = f[K_MYID].key || lf_unsure (&f[K_MYID]);
-  if (f[K_CLIENT_PORT].key)
+  if (f[K_CLIENT_PORT].key && node->service != LABO_SERVICE_ZOOKEEPER)
+    {
+      if (node->service != 0)
+        not_zookeeper (r, node, &f[K_CLIENT_PORT]);
+    }
+  else if (f[K_CLIENT_PORT].key)
     lf_get_int (r, &f[K_CLIENT_PORT], 1, 65535, &node->client_port);
   if (f[K_START].key && (s = lf_get_string (r, &f[K_START], "auto or by-hand")))
     {
@@ -1546,6 +1654,60 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
             lf_error (&r->c, node->start_pos,
                       "unknown start '%s' (expected 'auto', or 'by-hand': the attendee "
                       "configures and starts the service)", shown);
+        }
+    }
+}
+
+/* `after` of every node, once every node is read: names to indexes. A
+ * name that is not a node's, the node itself, or a name given twice, is
+ * reported and left out; loops are validate.c's. */
+static void
+resolve_after (struct lf_reader *r)
+{
+  struct labo_lab *lab = r->c.lab;
+  /* of each node t, the last node (+ 1) that named it, and where in its
+   * list: a name given twice is found without a scan */
+  cleanup_free size_t *named_by = xcalloc (lab->n_nodes + 1, sizeof *named_by);
+  cleanup_free size_t *named_at = xcalloc (lab->n_nodes + 1, sizeof *named_at);
+
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      struct labo_node *node = &lab->nodes[i];
+      struct lf_node_aux *aux = &r->c.node_aux[i];
+
+      for (size_t j = 0; j < aux->n_after_names; j++)
+        {
+          const struct lf_name_ref *ref = &aux->after_names[j];
+          cleanup_free char *shown = lf_disp (ref->name, strlen (ref->name));
+          long t = find_in (&r->node_index, ref->name);
+          size_t q;
+
+          if (t < 0)
+            {
+              name_list (&r->node_names, &r->n_node_names, lab->nodes, lab->n_nodes,
+                         sizeof *lab->nodes);
+              undefined (r, ref->pos, "node", ref->name, r->node_names, lab->n_nodes);
+              continue;
+            }
+          if ((size_t) t == i)
+            {
+              lf_error (&r->c, ref->pos, "node '%s' cannot start after itself", shown);
+              continue;
+            }
+          if (named_by[t] == i + 1)
+            {
+              q = named_at[t];
+              lf_error (&r->c, ref->pos, "node '%s' is named twice in 'after' (first at %d:%d)",
+                        shown, aux->after_pos[q].line, aux->after_pos[q].col);
+              continue;
+            }
+          named_by[t] = i + 1;
+          named_at[t] = node->n_after;
+          q = node->n_after;
+          *(struct labo_pos *) labo_array_push (&aux->after_pos, &q, sizeof *aux->after_pos)
+              = ref->pos;
+          *(size_t *) labo_array_push (&node->after, &node->n_after, sizeof *node->after)
+              = (size_t) t;
         }
     }
 }
@@ -1620,6 +1782,7 @@ read_nodes (struct lf_reader *r, const struct lf_field *f)
       read_node (r, lab->n_nodes - 1, k, v);
       order_unsure |= node->service == 0; /* none read */
     }
+  resolve_after (r);
 }
 
 /* ---- the document ---- */
@@ -1736,6 +1899,13 @@ lf_reader_release (struct lf_reader *r)
   free (r->c.seg_aux);
   free (r->c.route_aux);
   free (r->c.host_aux);
+  for (size_t i = 0; i < r->c.n_node_aux; i++)
+    {
+      for (size_t j = 0; j < r->c.node_aux[i].n_after_names; j++)
+        free (r->c.node_aux[i].after_names[j].name);
+      free (r->c.node_aux[i].after_names);
+      free (r->c.node_aux[i].after_pos);
+    }
   free (r->c.node_aux);
   labo_hmap_free (&r->host_index);
   labo_hmap_free (&r->segment_index);

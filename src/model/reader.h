@@ -57,6 +57,13 @@ struct lf_host_aux
   bool addr_unsure;
 };
 
+/* A name the file gives, where it gives it. */
+struct lf_name_ref
+{
+  char *name;
+  struct labo_pos pos;
+};
+
 /* What the reader knows about a node beyond the model (same index). */
 struct lf_node_aux
 {
@@ -69,6 +76,12 @@ struct lf_node_aux
    * (reported): its position among zookeeper nodes, and so its default
    * myid, is not known */
   bool order_unsure;
+  /* `after` as the file gives it, resolved once every node is read
+   * (lf_resolve_after); then after_pos[k] is where node->after[k] is
+   * named */
+  struct lf_name_ref *after_names;
+  size_t n_after_names;
+  struct labo_pos *after_pos;
 };
 
 /* A route as read, with positions of its parts (host index, route index). */
@@ -261,6 +274,28 @@ bool lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out);
  * max_ms], in milliseconds. */
 bool lf_get_duration (struct lf_reader *r, const struct lf_field *f, int min_ms, int max_ms,
                       int *out);
+
+/* ---- what runs in a node (labfile-node.c) ---- */
+
+/* "zookeeper", "etcd", "shell", "generic"; "unknown" for 0. */
+const char *lf_kind_name (enum labo_service s);
+/* A program and its arguments (`command`, `health.exec`): a non-empty
+ * sequence of strings, into a NULL-terminated *argv of *n_argv strings.
+ * False after reporting; `label` names f ("'command'"), `example` shows
+ * the form. */
+bool lf_read_argv (struct lf_reader *r, const struct lf_field *f, const char *label,
+                   const char *example, char ***argv, size_t *n_argv);
+/* `image`, `env`, `binds`, `health` into node, each after reporting what
+ * it cannot take. env's reserved names depend on node->service (0: only
+ * LABO_*); addr_known says whether node->address was read, which a
+ * health URL may name. */
+void lf_read_image (struct lf_reader *r, struct labo_node *node, const struct lf_field *f);
+void lf_read_env (struct lf_reader *r, struct labo_node *node, const struct lf_field *f);
+void lf_read_binds (struct lf_reader *r, struct labo_node *node, const struct lf_field *f);
+void lf_read_health (struct lf_reader *r, struct labo_node *node, const struct lf_field *f,
+                     bool addr_known);
+/* `after` of node i: the names, into its aux record. */
+void lf_read_after (struct lf_reader *r, size_t i, const struct lf_field *f);
 
 /* The checks that compare objects with each other: overlapping subnets,
  * duplicate addresses and interface names, p2p addressing, routes, the

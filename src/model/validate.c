@@ -983,6 +983,135 @@ check_node_myids (struct lf_ctx *c)
     }
 }
 
+/* The start order (`after`): no loops. Each strongly connected set of
+ * nodes (Tarjan's, without recursion: a file may hold many nodes) that is
+ * a loop is reported once, at its first node in the file, naming the
+ * shortest loop through that node: "start order loops: a after b after a",
+ * at a's item that names b. O(nodes + afters). */
+static void
+check_node_after (struct lf_ctx *c)
+{
+  struct labo_lab *lab = c->lab;
+  size_t n = lab->n_nodes, counter = 0, sp = 0, cp = 0;
+  cleanup_free size_t *index = xcalloc (n + 1, sizeof *index); /* 0: not visited */
+  cleanup_free size_t *low = xcalloc (n + 1, sizeof *low);
+  cleanup_free size_t *comp = xcalloc (n + 1, sizeof *comp);   /* 0: not assigned */
+  cleanup_free bool *on_stack = xcalloc (n + 1, sizeof *on_stack);
+  cleanup_free size_t *stack = xcalloc (n + 1, sizeof *stack);
+  cleanup_free size_t *call = xcalloc (n + 1, sizeof *call);   /* DFS: node */
+  cleanup_free size_t *edge = xcalloc (n + 1, sizeof *edge);   /* DFS: next edge */
+  cleanup_free size_t *prev = xcalloc (n + 1, sizeof *prev);
+  cleanup_free size_t *queue = xcalloc (n + 1, sizeof *queue);
+  size_t n_comp = 0;
+
+  for (size_t s = 0; s < n; s++)
+    {
+      if (index[s])
+        continue;
+      call[cp] = s;
+      edge[cp++] = 0;
+      index[s] = low[s] = ++counter;
+      stack[sp++] = s;
+      on_stack[s] = true;
+      while (cp > 0)
+        {
+          size_t v = call[cp - 1];
+          if (edge[cp - 1] < lab->nodes[v].n_after)
+            {
+              size_t w = lab->nodes[v].after[edge[cp - 1]++];
+              if (index[w] == 0)
+                {
+                  index[w] = low[w] = ++counter;
+                  stack[sp++] = w;
+                  on_stack[w] = true;
+                  call[cp] = w;
+                  edge[cp++] = 0;
+                }
+              else if (on_stack[w] && index[w] < low[v])
+                low[v] = index[w];
+              continue;
+            }
+          cp--;
+          if (cp > 0 && low[v] < low[call[cp - 1]])
+            low[call[cp - 1]] = low[v];
+          if (low[v] != index[v])
+            continue;
+          n_comp++;
+          do
+            {
+              size_t w = stack[--sp];
+              on_stack[w] = false;
+              comp[w] = n_comp;
+            }
+          while (stack[sp] != v);
+        }
+    }
+
+  /* a set's first node in the file: the shortest loop through it, found
+   * breadth-first within its set */
+  cleanup_free size_t *size = xcalloc (n_comp + 1, sizeof *size);
+  for (size_t i = 0; i < n; i++)
+    {
+      size[comp[i]]++;
+      prev[i] = LF_NONE;
+    }
+  for (size_t s = 0; s < n; s++)
+    {
+      size_t head = 0, tail = 0, last = LF_NONE;
+      cleanup_free char *text = NULL;
+      size_t *path, len = 0;  /* the loop, backwards */
+
+      if (size[comp[s]] < 2)
+        continue; /* a set of one node: no loop (none is after itself) */
+      size[comp[s]] = 0; /* reported */
+      queue[tail++] = s;
+      while (head < tail && last == LF_NONE)
+        {
+          size_t v = queue[head++];
+          for (size_t k = 0; k < lab->nodes[v].n_after; k++)
+            {
+              size_t w = lab->nodes[v].after[k];
+              if (comp[w] != comp[s])
+                continue;
+              if (w == s)
+                {
+                  last = v;
+                  break;
+                }
+              if (prev[w] == LF_NONE)
+                {
+                  prev[w] = v;
+                  queue[tail++] = w;
+                }
+            }
+        }
+      /* the loop backwards from last to s, then read forwards; prev made
+       * ready for the next set */
+      path = xcalloc (n + 1, sizeof *path);
+      for (size_t v = last; v != s; v = prev[v])
+        path[len++] = v;
+      for (size_t i = 0; i < tail; i++)
+        prev[queue[i]] = LF_NONE;
+      text = xasprintf ("%s", lab->nodes[s].name);
+      for (size_t k = len; k-- > 0;)
+        {
+          char *t = xasprintf ("%s after %s", text, lab->nodes[path[k]].name);
+          free (text);
+          text = t;
+        }
+      {
+        size_t next = len ? path[len - 1] : s, q = 0;
+        char *t = xasprintf ("%s after %s", text, lab->nodes[s].name);
+        free (text);
+        text = t;
+        while (lab->nodes[s].after[q] != next)
+          q++;
+        lf_error (c, c->node_aux[s].after_pos[q], "start order loops: %s", text);
+      }
+      free (path);
+    }
+}
+
 void
 lf_validate (struct lf_ctx *c)
 {
@@ -1006,5 +1135,6 @@ lf_validate (struct lf_ctx *c)
   check_node_addresses (c);
   check_node_ports (c);
   check_node_myids (c);
+  check_node_after (c);
   ifaces_free (&ifs);
 }
