@@ -151,7 +151,7 @@ lf_read_image (struct lf_reader *r, struct labo_node *node, const struct lf_fiel
     return;
   pos = lf_pos_of (r, f->val);
   shown = lf_disp (s, strlen (s));
-  if (!fits (r, pos, "image", strlen (s)))
+  if (!fits (r, pos, "'image'", strlen (s)))
     return;
   if (ends_with (s, ".tar") || ends_with (s, ".tar.gz"))
     ;
@@ -271,7 +271,8 @@ lf_read_env (struct lf_reader *r, struct labo_node *node, const struct lf_field 
         }
       if ((value = item_string (r, val, "a value", label)) == NULL)
         continue;
-      if (!fits (r, lf_pos_of (r, val), label, strlen (name) + 1 + strlen (value)))
+      if (!fits (r, lf_pos_of (r, val), "an env entry NAME=VALUE",
+                 strlen (name) + 1 + strlen (value)))
         continue;
       *(char **) labo_array_push (&v, &n, sizeof *v) = xasprintf ("%s=%s", name, value);
     }
@@ -356,13 +357,13 @@ lf_read_binds (struct lf_reader *r, struct labo_node *node, const struct lf_fiel
     {
       yaml_node_t *item = lf_node (r, *it);
       struct labo_pos pos = lf_pos_of (r, item);
-      const char *s = item_string (r, item, want, "a bind");
+      const char *s = item_string (r, item, want, "an item of 'binds'");
       cleanup_free char *shown = NULL, *src = NULL, *dst = NULL;
       const char *c1, *c2, *mode = NULL;
       struct labo_bind *b;
       size_t first;
 
-      if (s == NULL || !fits (r, pos, "bind", strlen (s)))
+      if (s == NULL || !fits (r, pos, "a bind", strlen (s)))
         continue;
       shown = lf_disp (s, strlen (s));
       c1 = strchr (s, ':');
@@ -379,14 +380,25 @@ lf_read_binds (struct lf_reader *r, struct labo_node *node, const struct lf_fiel
       if (c2)
         {
           mode = c2 + 1;
+          if (strcmp (mode, "rw") == 0)
+            {
+              lf_error (&r->c, pos,
+                        "bind '%s': a bind without a mode is read-write: write %.*s (the one "
+                        "mode is 'ro')",
+                        shown, (int) (c2 - s), s);
+              continue;
+            }
           if (strcmp (mode, "ro") != 0)
             {
               cleanup_free char *m = lf_disp (mode, strlen (mode));
-              const char *sugg = lf_suggest (mode, modes, 1);
-              lf_error (&r->c, pos,
-                        "unknown bind mode '%s' in '%s'%s: the one mode is 'ro' (leave it out "
-                        "for read-write)",
-                        m, shown, sugg ? " (did you mean 'ro'?)" : "");
+              if (lf_suggest (mode, modes, 1))
+                lf_error (&r->c, pos, "unknown bind mode '%s' in '%s' (did you mean 'ro'?)", m,
+                          shown);
+              else
+                lf_error (&r->c, pos,
+                          "unknown bind mode '%s' in '%s': the one mode is 'ro' (leave it out "
+                          "for read-write)",
+                          m, shown);
               continue;
             }
         }
@@ -535,7 +547,8 @@ lf_read_health (struct lf_reader *r, struct labo_node *node, const struct lf_fie
     }
   if (n == 0)
     {
-      if (!unsure)
+      /* a key not known (reported) may have been meant as a check */
+      if (!unsure && (map == NULL || map->data.mapping.pairs.start == map->data.mapping.pairs.top))
         lf_error (&r->c, lf_pos_of (r, f->key),
                   "'health' of node '%s' names no check: give one of 'tcp: PORT', 'exec: "
                   "[CMD, ARG...]' or 'http: URL'",

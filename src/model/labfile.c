@@ -1592,7 +1592,7 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
     lf_read_argv (r, &f[K_COMMAND], "'command'", "[sleep, infinity]", &node->command,
                   &node->n_command);
   if (f[K_BINDS].key && own)
-    kind_refuses (r, node, &f[K_BINDS], "labo's own image, given nothing of the machine");
+    kind_refuses (r, node, &f[K_BINDS], "labo's own image, which is given nothing of the machine");
   else if (f[K_BINDS].key)
     lf_read_binds (r, node, &f[K_BINDS]);
   if (f[K_ENV].key)
