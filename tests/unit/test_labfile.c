@@ -839,6 +839,125 @@ test_lengths (void **state)
   labo_diags_free (&d);
 }
 
+/* Node kinds (issue 13): each key into the model as lab.h says, in file
+ * order, with positions; and the kinds' defaults. */
+static void
+test_node_kinds (void **state)
+{
+  struct labo_diags d = { NULL, 0 };
+  cleanup_free char *path = xasprintf ("%s/labfiles/good/node-kinds.yaml", testdata ());
+  cleanup_lab struct labo_lab *lab = labo_labfile_load (path, &d);
+  const struct labo_node *zoo, *kv, *sh, *web, *probe, *recipe;
+
+  labo_diags_print (&d, stderr);
+  assert_non_null (lab);
+  assert_int_equal (lab->n_nodes, 6);
+  zoo = &lab->nodes[0], kv = &lab->nodes[1], sh = &lab->nodes[2], web = &lab->nodes[3];
+  probe = &lab->nodes[4], recipe = &lab->nodes[5];
+  assert_int_equal (zoo->service, LABO_SERVICE_ZOOKEEPER);
+  assert_int_equal (zoo->myid, 7);
+  assert_null (zoo->image);
+  assert_int_equal (zoo->n_env, 1);
+  assert_string_equal (zoo->env[0], "JVMFLAGS=-Xmx128m");
+  assert_null (zoo->env[1]);
+  assert_int_equal (zoo->health.kind, LABO_HEALTH_TCP);
+  assert_int_equal (zoo->health.port, 2181);
+  assert_int_equal (kv->service, LABO_SERVICE_ETCD);
+  assert_int_equal (kv->health.kind, LABO_HEALTH_HTTP);
+  assert_string_equal (kv->health.url, "http://kv:2379/health");
+  assert_int_equal (kv->n_after, 1);
+  assert_int_equal (kv->after[0], 0);
+  assert_int_equal (sh->service, LABO_SERVICE_SHELL);
+  assert_int_equal (sh->health.kind, LABO_HEALTH_DEFAULT);
+  assert_null (sh->command);
+  assert_int_equal (sh->n_after, 0);
+
+  assert_int_equal (web->service, LABO_SERVICE_GENERIC);
+  assert_string_equal (web->image, "images/web.tar.gz");
+  assert_int_equal (web->image_pos.line, 18);
+  assert_int_equal (web->image_pos.col, 12);
+  assert_int_equal (web->n_command, 6);
+  assert_string_equal (web->command[0], "busybox");
+  assert_string_equal (web->command[4], "8080");
+  assert_string_equal (web->command[5], "");
+  assert_null (web->command[6]);
+  assert_int_equal (web->n_env, 3);
+  assert_string_equal (web->env[0], "GREETING=hello world");
+  assert_string_equal (web->env[1], "PORT=8080");
+  assert_string_equal (web->env[2], "EMPTY=");
+  assert_null (web->env[3]);
+  assert_int_equal (web->n_binds, 2);
+  assert_string_equal (web->binds[0].source, "/srv/data");
+  assert_string_equal (web->binds[0].target, "/data");
+  assert_false (web->binds[0].read_only);
+  assert_string_equal (web->binds[1].target, "/etc/ssl/certs");
+  assert_true (web->binds[1].read_only);
+  assert_int_equal (web->binds[1].pos.line, 26);
+  assert_int_equal (web->health.kind, LABO_HEALTH_HTTP);
+  assert_string_equal (web->health.url, "http://10.0.0.4:8080/");
+  assert_int_equal (web->n_after, 2);
+  assert_int_equal (web->after[0], 1);
+  assert_int_equal (web->after[1], 2);
+  assert_int_equal (web->after_pos.line, 29);
+
+  assert_string_equal (probe->image, "/var/lib/labo/images/probe.tar");
+  assert_int_equal (probe->health.kind, LABO_HEALTH_EXEC);
+  assert_int_equal (probe->health.n_argv, 1);
+  assert_string_equal (probe->health.argv[0], "/bin/true");
+  assert_null (probe->health.argv[1]);
+  assert_string_equal (recipe->image, "debian-tools");
+  assert_int_equal (recipe->n_after, 1);
+  assert_int_equal (recipe->after[0], 3);
+  labo_diags_free (&d);
+}
+
+/* One mistake, one error: a node whose address could not be read may
+ * still name any address in its health URL; a node of unknown kind says
+ * nothing of its kind's keys; loops are found once each. */
+static void
+test_node_kinds_cascades (void **state)
+{
+  static const char head[]
+      = "lab: x\nsegments: {net: {subnet: 198.51.100.0/24}}\n"
+        "hosts: {a: {docker: manager, links: [{segment: net, address: 198.51.100.2}]}}\n"
+        "overlay: {name: weave, subnet: 10.0.0.0/24}\nnodes:\n";
+  struct labo_diags d = { NULL, 0 };
+  cleanup_free char *t1 = xasprintf (
+      "%s  n1: {host: a, address: 10.0.0.x, image: w.tar, health: {http: \"http://10.9.9.9/\"}}\n",
+      head);
+  cleanup_free char *t2 = xasprintf (
+      "%s  n1: {host: a, address: 10.0.0.1, service: {x: 1}, env: {ZOO_X: 1, ETCD_X: 2},"
+      " client_port: 9, command: [x]}\n",
+      head);
+  cleanup_free char *t3 = xasprintf (
+      "%s  a1: {host: a, address: 10.0.0.1, service: shell, after: [a2]}\n"
+      "  a2: {host: a, address: 10.0.0.2, service: shell, after: [a1, b1]}\n"
+      "  b1: {host: a, address: 10.0.0.3, service: shell, after: [b2]}\n"
+      "  b2: {host: a, address: 10.0.0.4, service: shell, after: [b1]}\n",
+      head);
+
+  assert_null (parse (t1, &d));
+  assert_int_equal (d.n, 1);
+  assert_string_equal (d.v[0].msg,
+                       "expected an IPv4 address like 203.0.113.10, got "
+                       "'10.0.0.x'");
+  labo_diags_free (&d);
+  assert_null (parse (t2, &d));
+  assert_int_equal (d.n, 1);
+  assert_string_equal (d.v[0].msg,
+                       "expected 'zookeeper', 'etcd' or 'shell' for 'service', found a mapping");
+  labo_diags_free (&d);
+  /* two loops (a1 a2, b1 b2), the second reachable from the first: two
+   * errors, each at its first node's item */
+  assert_null (parse (t3, &d));
+  assert_int_equal (d.n, 2);
+  assert_int_equal (d.v[0].line, 6);
+  assert_string_equal (d.v[0].msg, "start order loops: a1 after a2 after a1");
+  assert_int_equal (d.v[1].line, 8);
+  assert_string_equal (d.v[1].msg, "start order loops: b1 after b2 after b1");
+  labo_diags_free (&d);
+}
+
 int
 main (void)
 {
@@ -850,6 +969,7 @@ main (void)
     cmocka_unit_test (test_lengths),        cmocka_unit_test (test_docker_model),
     cmocka_unit_test (test_docker_defaults), cmocka_unit_test (test_docker_cascades),
     cmocka_unit_test (test_process_runtime), cmocka_unit_test (test_by_hand),
+    cmocka_unit_test (test_node_kinds), cmocka_unit_test (test_node_kinds_cascades),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
