@@ -21,6 +21,7 @@ static const struct labo_limits fuzz_tight = {
   .links = 4,
   .nodes = 2,
   .steps = 3,
+  .arg_size = 16,
 };
 
 /* The contract of the readers (include/labo/model/labfile.h, scenario.h): an
