@@ -1,4 +1,5 @@
 /* The scenario player (include/labo/engine/chaos.h). */
+#include "labo/kind/kind.h"
 #include "labo/engine/chaos.h"
 
 #include <errno.h>
@@ -26,7 +27,7 @@ struct player
   double t0;
   bool interrupted;
   /* the ensemble as last seen */
-  enum labo_zk_mode *mode;
+  enum labo_mode *mode;
   long leader;
   size_t serving;
   bool seen;
@@ -65,9 +66,9 @@ mark (struct player *p, const char *text)
 /* ---- watching the ensemble ---- */
 
 static bool
-serves (enum labo_zk_mode m)
+serves (enum labo_mode m)
 {
-  return m == LABO_ZK_LEADER || m == LABO_ZK_FOLLOWER || m == LABO_ZK_STANDALONE;
+  return m == LABO_MODE_LEADER || m == LABO_MODE_FOLLOWER || m == LABO_MODE_STANDALONE;
 }
 
 /* Probes every node; prints what changed since the last look. */
@@ -80,13 +81,13 @@ observe (struct player *p)
 
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
-      struct labo_zk_srvr s;
-      labo_node_probe (lab, &lab->nodes[i], 0, PROBE_MS, &s);
+      struct labo_probe_result s;
+      labo_kind_probe (lab, &lab->nodes[i], 0, PROBE_MS, &s);
       if (p->seen && s.mode != p->mode[i])
-        say (p, "%s: %s -> %s", lab->nodes[i].name, labo_zk_mode_name (p->mode[i]),
-             labo_zk_mode_name (s.mode));
+        say (p, "%s: %s -> %s", lab->nodes[i].name, labo_mode_name (p->mode[i]),
+             labo_mode_name (s.mode));
       p->mode[i] = s.mode;
-      if (s.mode == LABO_ZK_LEADER || (s.mode == LABO_ZK_STANDALONE && lab->n_nodes == 1))
+      if (s.mode == LABO_MODE_LEADER || (s.mode == LABO_MODE_STANDALONE && lab->n_nodes == 1))
         leader = (long) i;
       serving += serves (s.mode);
     }
@@ -147,7 +148,7 @@ node_by_role (struct player *p, const char *name, labo_error_t *err)
     }
   observe (p);
   for (size_t i = 0; i < p->lab->n_nodes; i++)
-    if (p->mode[i] == (strcmp (name, "leader") == 0 ? LABO_ZK_LEADER : LABO_ZK_FOLLOWER))
+    if (p->mode[i] == (strcmp (name, "leader") == 0 ? LABO_MODE_LEADER : LABO_MODE_FOLLOWER))
       return (long) i;
   labo_error_make (err, 0, "no node is a %s now", name);
   return -1;
@@ -340,7 +341,7 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
         return -1;
       {
         cleanup_free char *who = shown (st->target[0], lab->nodes[a].name, false);
-        enum labo_zk_mode was = p->mode[a];
+        enum labo_mode was = p->mode[a];
         double until = labo_now () + KILL_SEEN_S;
         say (p, "kill %s: SIG%s sent", who, sigabbrev_np (st->signal));
         /* a signal that ends or stops the node: the step lasts until the
@@ -504,7 +505,7 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
                  const struct labo_chaos_opts *o, labo_error_t *err)
 {
   struct player p = { .lab = lab, .o = o, .leader = -1 };
-  cleanup_free enum labo_zk_mode *mode = xcalloc (lab->n_nodes + 1, sizeof (*mode));
+  cleanup_free enum labo_mode *mode = xcalloc (lab->n_nodes + 1, sizeof (*mode));
   cleanup_free struct labo_linkset *links0 = xcalloc (lab->n_links + 1, sizeof (*links0));
   cleanup_free bool *touched = xcalloc (lab->n_links + 1, sizeof (*touched));
   cleanup_free struct labo_cut *cuts0 = NULL;

@@ -1,5 +1,6 @@
 /* A lab's status, from its state directory and the kernel: see
  * include/labo/engine/status.h. */
+#include "labo/kind/kind.h"
 #include "labo/engine/status.h"
 
 #include <errno.h>
@@ -310,7 +311,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
 {
   json_t *nodes = json_array ();
   size_t n_zk = 0;
-  cleanup_free enum labo_zk_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
+  cleanup_free enum labo_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
   cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (*names));
   bool degraded = false;
   char buf[20];
@@ -320,11 +321,11 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       const struct labo_node *node = &lab->nodes[i];
       json_t *o = json_object (), *ports = json_array ();
       json_t *svn = find_by (json_object_get (sv, "nodes"), "name", node->name);
-      struct labo_zk_srvr z;
+      struct labo_probe_result z;
       char state[32];
       bool not_started;
       pid_t pid = labo_runtime_of (lab)->node_state (lab, i, d, state);
-      labo_node_probe (lab, node, pid, SRVR_PROBE_MS, &z);
+      labo_kind_probe (lab, node, pid, SRVR_PROBE_MS, &z);
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
@@ -341,13 +342,13 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
         }
       json_object_set_new (o, "ports", ports);
       /* a by-hand node its attendee has not started yet: no failure */
-      not_started = z.mode == LABO_ZK_DOWN && labo_node_by_hand (lab, node)
+      not_started = z.mode == LABO_MODE_DOWN && labo_node_by_hand (lab, node)
                     && (pid <= 0 || !labo_zk_started_by_hand (lab->name, node->name));
       if (!labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
         json_object_set_new (o, "mode", json_string ("not made"));
       else
         json_object_set_new (o, "mode", json_string (not_started ? "not started"
-                                                                 : labo_zk_mode_name (z.mode)));
+                                                                 : labo_mode_name (z.mode)));
       json_object_set_new (o, "start", json_string (labo_node_by_hand (lab, node) ? "by-hand"
                                                                                  : "auto"));
       if (labo_runtime_of (lab)->node_image)
@@ -355,7 +356,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
                                                   labo_ipv4_format (node->address, buf),
                                                   "port", 22, "user", "root", "password",
                                                   LABO_NODE_ROOT_PASSWORD));
-      if (z.mode >= LABO_ZK_LEADER)
+      if (z.mode >= LABO_MODE_LEADER)
         {
           cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) z.zxid);
           json_object_set_new (o, "zxid", json_string (zx));
@@ -366,7 +367,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
                    pid);
       modes[n_zk] = z.mode;
       names[n_zk++] = node->name;
-      degraded |= z.mode < LABO_ZK_LEADER && !not_started
+      degraded |= z.mode < LABO_MODE_LEADER && !not_started
                   && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
       json_array_append_new (nodes, o);
     }
@@ -375,12 +376,12 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
   if (n_zk > 0 && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     {
       json_t *en = json_object ();
-      struct labo_zk_ensemble e;
+      struct labo_ensemble e;
       const char *warning = NULL;
       cleanup_free char *text = NULL;
       /* the definition the supervisor's events use too (labo/zk.h) */
-      labo_zk_ensemble_assess (modes, n_zk, &e);
-      text = labo_zk_ensemble_text (&e, modes, names);
+      labo_ensemble_assess (modes, n_zk, &e);
+      text = labo_ensemble_text (&e, modes, names);
       json_object_set_new (en, "servers", json_integer ((json_int_t) e.servers));
       json_object_set_new (en, "serving", json_integer ((json_int_t) e.serving));
       json_object_set_new (en, "quorum", json_boolean (e.quorum));

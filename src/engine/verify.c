@@ -1,6 +1,7 @@
 /* `labo verify`: the tutorial's steps as checks; see
  * include/labo/engine/verify.h. The facts first (gathered in parallel,
  * each bounded), then the pure assessment, then JSON and text from it. */
+#include "labo/kind/kind.h"
 #include "labo/engine/verify.h"
 
 #include <ctype.h>
@@ -699,11 +700,11 @@ static void
 assess_zookeeper (const struct labo_lab *lab, const struct labo_verify_facts *f,
                   struct labo_verify_report *r)
 {
-  cleanup_free enum labo_zk_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
+  cleanup_free enum labo_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
   cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (char *));
   cleanup_free bool *answers = xcalloc (lab->n_nodes + 1, sizeof (bool));
   cleanup_free char *text = NULL;
-  struct labo_zk_ensemble e;
+  struct labo_ensemble e;
   size_t odd = lab->n_nodes;
   char *silent;
 
@@ -711,10 +712,10 @@ assess_zookeeper (const struct labo_lab *lab, const struct labo_verify_facts *f,
     {
       modes[i] = f->nodes[i].mode;
       names[i] = lab->nodes[i].name;
-      answers[i] = modes[i] != LABO_ZK_DOWN;
+      answers[i] = modes[i] != LABO_MODE_DOWN;
       /* no observer is declared (the lab file has no such key) */
-      if (odd == lab->n_nodes && modes[i] != LABO_ZK_FOLLOWER && modes[i] != LABO_ZK_LEADER
-          && !(modes[i] == LABO_ZK_STANDALONE && lab->n_nodes == 1))
+      if (odd == lab->n_nodes && modes[i] != LABO_MODE_FOLLOWER && modes[i] != LABO_MODE_LEADER
+          && !(modes[i] == LABO_MODE_STANDALONE && lab->n_nodes == 1))
         odd = i;
     }
   silent = names_of (names, answers, lab->n_nodes, false);
@@ -733,14 +734,14 @@ assess_zookeeper (const struct labo_lab *lab, const struct labo_verify_facts *f,
            xasprintf ("on %s: zkServer.sh start", names[k]));
       free (silent);
     }
-  labo_zk_ensemble_assess (modes, lab->n_nodes, &e);
-  text = labo_zk_ensemble_text (&e, modes, names);
+  labo_ensemble_assess (modes, lab->n_nodes, &e);
+  text = labo_ensemble_text (&e, modes, names);
   if (e.quorum && e.leaders == 1 && odd == lab->n_nodes)
     set (r, LABO_VERIFY_ROLES, LABO_VERIFY_DONE, steal_ptr (&text), NULL);
   else
     set (r, LABO_VERIFY_ROLES, LABO_VERIFY_NOT_YET,
          e.quorum && odd < lab->n_nodes
-             ? xasprintf ("%s; %s is %s", text, names[odd], labo_zk_mode_name (modes[odd]))
+             ? xasprintf ("%s; %s is %s", text, names[odd], labo_mode_name (modes[odd]))
              : steal_ptr (&text),
          xasprintf ("on every node: zkServer.sh status (Mode: leader on one, follower on the "
                     "others)"));
@@ -800,7 +801,7 @@ struct node_job
   bool node_image;
   int status;
   char *out, *error;
-  enum labo_zk_mode mode;
+  enum labo_mode mode;
 };
 
 /* One node: its script, then its srvr; from a thread of its own. */
@@ -813,7 +814,7 @@ node_job_run (void *arg)
   cleanup_free char *what = xasprintf ("node %s", node->name);
   char *argv[] = { (char *) "sh", (char *) "-c", script, NULL };
   labo_error_t err = NULL;
-  struct labo_zk_srvr z;
+  struct labo_probe_result z;
 
   j->status = labo_pid_run (j->pid, what, argv, NULL, NODE_SCRIPT_MS, NODE_SCRIPT_MAX, &j->out,
                             &err);
@@ -824,7 +825,7 @@ node_job_run (void *arg)
     }
   else if (j->status == 125)
     j->error = xstrdup (j->out); /* it could not enter: its words */
-  labo_node_probe (j->lab, node, j->pid, SRVR_PROBE_MS, &z); /* z.mode is DOWN on failure */
+  labo_kind_probe (j->lab, node, j->pid, SRVR_PROBE_MS, &z); /* z.mode is DOWN on failure */
   j->mode = z.mode;
   return NULL;
 }
@@ -911,7 +912,7 @@ labo_verify_gather (const struct labo_lab *lab, struct labo_verify_facts *f)
       pid_t pid = ops->node_state (lab, i, f->daemons ? d : NULL, nf->state);
       nf->running = reach[i] = pid > 0 && strcmp (nf->state, "running") == 0;
       jobs[i] = (struct node_job){ lab, reach, i, pid, ops->node_image, -1, NULL, NULL,
-                                   LABO_ZK_DOWN };
+                                   LABO_MODE_DOWN };
     }
   for (size_t h = 0; h < lab->n_hosts; h++)
     labo_docker_close (&d[h]);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "labo/kind/kind.h"
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/runtime/docker_up.h"
@@ -289,7 +290,7 @@ start_job (struct host_job *job, labo_error_t *err)
       int r;
       if (node->host != job->h)
         continue;
-      spec = labo_node_container_spec (lab, node, job->arg, err);
+      spec = labo_kind_of (node)->container_spec (lab, node, job->arg, err);
       if (spec == NULL)
         return -1;
       r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
@@ -311,35 +312,35 @@ start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *imag
 /* What the servers said last: the end of the log of each server that does
  * not serve (every server: all). */
 static void
-append_tails (const struct labo_lab *lab, const enum labo_zk_mode *m, bool all,
+append_tails (const struct labo_lab *lab, const enum labo_mode *m, bool all,
               labo_node_log_path_fn path_of, labo_error_t *err)
 {
   for (size_t i = 0; i < lab->n_nodes; i++)
-    if (all || (m[i] != LABO_ZK_LEADER && m[i] != LABO_ZK_FOLLOWER && m[i] != LABO_ZK_OBSERVER))
+    if (all || (m[i] != LABO_MODE_LEADER && m[i] != LABO_MODE_FOLLOWER && m[i] != LABO_MODE_OBSERVER))
       {
         cleanup_free char *tail = labo_node_log_tail (lab, i, 12, path_of);
         labo_error_append (err, "\n--- the end of %s's log (%s):\n%s", lab->nodes[i].name,
-                           labo_zk_mode_name (m[i]), tail ? tail : "(it wrote nothing)\n");
+                           labo_mode_name (m[i]), tail ? tail : "(it wrote nothing)\n");
       }
 }
 
 /* The wait's progress: on a terminal one line rewritten in place, in a
  * pipe a line each time a node's mode changes. */
 static void
-show_modes (const struct labo_lab *lab, const enum labo_zk_mode *m, const enum labo_zk_mode *was,
+show_modes (const struct labo_lab *lab, const enum labo_mode *m, const enum labo_mode *was,
             double t0, bool tty)
 {
   if (tty)
     {
       printf ("\r\033[K  %-12s %8.1f s   ", "quorum", labo_now () - t0);
       for (size_t i = 0; i < lab->n_nodes; i++)
-        printf ("%s%s %s", i ? ", " : "", lab->nodes[i].name, labo_zk_mode_name (m[i]));
+        printf ("%s%s %s", i ? ", " : "", lab->nodes[i].name, labo_mode_name (m[i]));
     }
   else
     for (size_t i = 0; i < lab->n_nodes; i++)
       if (m[i] != was[i])
         printf ("  %-12s %8.1f s   %s: %s -> %s\n", "quorum", labo_now () - t0,
-                lab->nodes[i].name, labo_zk_mode_name (was[i]), labo_zk_mode_name (m[i]));
+                lab->nodes[i].name, labo_mode_name (was[i]), labo_mode_name (m[i]));
   fflush (stdout);
 }
 
@@ -349,11 +350,11 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
 {
   double t0 = labo_now (), deadline = t0 + timeout_s;
   size_t n = lab->n_nodes;
-  cleanup_free enum labo_zk_mode *m = xcalloc (n ? n : 1, sizeof (*m));
-  cleanup_free enum labo_zk_mode *was = xcalloc (n ? n : 1, sizeof (*was));
+  cleanup_free enum labo_mode *m = xcalloc (n ? n : 1, sizeof (*m));
+  cleanup_free enum labo_mode *was = xcalloc (n ? n : 1, sizeof (*was));
   cleanup_free const char **names = xcalloc (n ? n : 1, sizeof (*names));
   bool tty = !quiet && isatty (STDOUT_FILENO), shown = false;
-  struct labo_zk_ensemble e;
+  struct labo_ensemble e;
 
   for (size_t i = 0; i < n; i++)
     names[i] = lab->nodes[i].name;
@@ -362,13 +363,13 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
       bool changed = false;
       for (size_t i = 0; i < n; i++)
         {
-          struct labo_zk_srvr s;
-          labo_node_probe (lab, &lab->nodes[i], 0, QUORUM_PROBE_MS, &s);
+          struct labo_probe_result s;
+          labo_kind_probe (lab, &lab->nodes[i], 0, QUORUM_PROBE_MS, &s);
           m[i] = s.mode;
           changed |= m[i] != was[i];
         }
       /* every server serving: the definition status and events use */
-      labo_zk_ensemble_assess (m, n, &e);
+      labo_ensemble_assess (m, n, &e);
       if (!quiet && (changed || tty))
         {
           show_modes (lab, m, was, t0, tty);
@@ -397,7 +398,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
             {
               size_t l = strlen (detail);
               snprintf (detail + l, sizeof (detail) - l, "%s%s: %s", i ? ", " : "",
-                        lab->nodes[i].name, labo_zk_mode_name (m[i]));
+                        lab->nodes[i].name, labo_mode_name (m[i]));
             }
           labo_error_make (err, 0, "the ZooKeeper ensemble did not elect a leader within %.0f s "
                                    "(%s)", timeout_s, detail);

@@ -645,7 +645,7 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
       sv_unit_init (&sv, &n->u, lab->nodes[i].name, "node", &lab->nodes[i].supervise);
       n->index = i;
       n->node = &lab->nodes[i];
-      n->synced_followers = -1;
+      n->result.synced = -1;
       labo_timer_init (&n->probe_timer, NULL, n);
       labo_timer_init (&n->settle_timer, NULL, n);
     }

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "labo/kind/kind.h"
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/model/state.h"
@@ -870,7 +871,7 @@ create_then_start (struct sv_node *n)
       sv_unit_start_failed (&n->u, "the container is gone and the lab's image is not on record");
       return;
     }
-  spec = labo_node_container_spec (sv->lab, n->node, sv->image, &err);
+  spec = labo_kind_of (n->node)->container_spec (sv->lab, n->node, sv->image, &err);
   if (spec == NULL)
     {
       sv_unit_start_failed (&n->u, err->msg);

@@ -24,8 +24,6 @@
 
 #include "unit.h"
 
-static const char *const words[] = { "ruok", "srvr", "mntr" };
-#define N_WORDS 3
 #define FIRST_PROBE_S 1.0 /* a JVM opens its port about 0.6 s after exec */
 
 static void probe_tick (struct labo_loop *loop, void *data);
@@ -47,7 +45,7 @@ schedule (struct sv_node *n, double delay)
 static void
 round_clear (struct sv_node *n)
 {
-  for (int k = 0; k < N_WORDS; k++)
+  for (int k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {
       if (n->probe[k])
         labo_zk_probe_cancel (n->u.sv->loop, n->probe[k]);
@@ -77,9 +75,9 @@ sv_probe_end (struct sv_node *n)
 {
   labo_timer_disarm (n->u.sv->loop, &n->probe_timer);
   round_clear (n);
-  n->mode = LABO_ZK_DOWN;
-  n->synced_followers = -1;
-  memset (&n->srvr, 0, sizeof (n->srvr));
+  n->mode = LABO_MODE_DOWN;
+  memset (&n->result, 0, sizeof (n->result));
+  n->result.node_count = n->result.outstanding = n->result.synced = -1;
 }
 
 /* Kills a hung node: its death restarts it. */
@@ -110,9 +108,9 @@ not_started (struct sv_node *n)
     {
       sv_event (n->u.sv, "role", n->u.name,
                 json_pack ("{s:s, s:s}", "mode", "not started", "was",
-                           labo_zk_mode_name (n->mode)),
-                "not started (was %s): stopped by hand", labo_zk_mode_name (n->mode));
-      n->mode = LABO_ZK_DOWN;
+                           labo_mode_name (n->mode)),
+                "not started (was %s): stopped by hand", labo_mode_name (n->mode));
+      n->mode = LABO_MODE_DOWN;
     }
   if (started && n->not_started)
     n->started = labo_now ();
@@ -137,12 +135,12 @@ failed (struct sv_node *n, const char *error)
     return true;
   up = labo_now () - n->started;
   n->failures++;
-  if (n->mode != LABO_ZK_DOWN)
+  if (n->mode != LABO_MODE_DOWN)
     sv_event (n->u.sv, "role", n->u.name,
-              json_pack ("{s:s, s:s, s:s}", "mode", "down", "was", labo_zk_mode_name (n->mode),
+              json_pack ("{s:s, s:s, s:s}", "mode", "down", "was", labo_mode_name (n->mode),
                          "error", error),
-              "down (was %s): %s", labo_zk_mode_name (n->mode), error);
-  n->mode = LABO_ZK_DOWN;
+              "down (was %s): %s", labo_mode_name (n->mode), error);
+  n->mode = LABO_MODE_DOWN;
   if (n->answered && n->failures >= n->u.cfg->probe_failures)
     {
       cleanup_free char *why = xasprintf ("%d probes in a row unanswered (last: %s)",
@@ -161,59 +159,58 @@ failed (struct sv_node *n, const char *error)
   return true;
 }
 
-/* The three answers are in: what they say. */
+/* The round's answers are in: the kind's verdict on them. */
 static void
 round_done (struct sv_node *n)
 {
   struct sv *sv = n->u.sv;
-  const char *ruok = n->reply[0];
+  const struct labo_kind *kind = labo_kind_of (n->node);
+  struct labo_probe_result res;
 
-  if (ruok && strstr (ruok, "not in the whitelist") != NULL)
+  memset (&res, 0, sizeof (res));
+  res.mode = LABO_MODE_DOWN;
+  res.node_count = res.outstanding = res.synced = -1;
+  kind->judge (n->node, (const char *const *) n->reply, (const char *const *) n->error, &res);
+  if (!res.alive)
     {
-      /* It answers, so it lives; but its zoo.cfg (an attendee's, typed by
-       * hand) allows none of the four-letter words labo asks: its mode
-       * cannot be seen. No failure: killing a server for its configuration
-       * would be fighting the attendee. Said once. */
+      if (!failed (n, res.why[0] ? res.why : "no answer"))
+        return;
+    }
+  else if (res.unprobeable)
+    {
+      /* It answers, so it lives; but its configuration (an attendee's
+       * zoo.cfg, typed by hand) refuses what labo asks: its mode cannot be
+       * seen. No failure: killing a server for its configuration would be
+       * fighting the attendee. Said once. */
       if (!n->unprobeable)
         sv_event (sv, "warning", n->u.name, NULL,
-                  "ZooKeeper answers but its zoo.cfg does not allow ruok and srvr: labo cannot "
-                  "see its mode (add 4lw.commands.whitelist=ruok,srvr,mntr)");
+                  "%s answers but refuses labo's probes: labo cannot see its mode%s",
+                  kind->name,
+                  kind->service == LABO_SERVICE_ZOOKEEPER
+                      ? " (its zoo.cfg allows no ruok and srvr: add "
+                        "4lw.commands.whitelist=ruok,srvr,mntr)"
+                      : "");
       n->unprobeable = true;
       n->answered = true;
       n->not_started = false;
       n->failures = 0;
     }
-  else if (ruok == NULL || strncmp (ruok, "imok", 4) != 0)
-    {
-      cleanup_free char *what = ruok ? xasprintf ("ruok answered \"%.32s\"", ruok) : NULL;
-      if (!failed (n, what ? what : n->error[0] ? n->error[0] : "no answer"))
-        return;
-    }
   else
     {
-      struct labo_zk_srvr st;
-      enum labo_zk_mode before = n->mode;
+      enum labo_mode before = n->mode;
 
       n->answered = true;
       n->not_started = false;
       n->unprobeable = false;
       n->failures = 0;
       n->probed_at = labo_wall ();
-      if (n->reply[1] && labo_zk_parse_srvr (n->reply[1], &st) == 0)
-        {
-          n->srvr = st;
-          n->mode = st.mode;
-          if (before != n->mode)
-            sv_event (sv, "role", n->u.name,
-                      json_pack ("{s:s, s:s}", "mode", labo_zk_mode_name (n->mode), "was",
-                                 labo_zk_mode_name (before)),
-                      "%s (was %s)", labo_zk_mode_name (n->mode), labo_zk_mode_name (before));
-        }
-      if (n->reply[2])
-        {
-          cleanup_free char *sf = labo_zk_mntr_get (n->reply[2], "zk_synced_followers");
-          n->synced_followers = sf ? atol (sf) : -1;
-        }
+      n->result = res;
+      n->mode = res.mode;
+      if (before != n->mode)
+        sv_event (sv, "role", n->u.name,
+                  json_pack ("{s:s, s:s}", "mode", labo_mode_name (n->mode), "was",
+                             labo_mode_name (before)),
+                  "%s (was %s)", labo_mode_name (n->mode), labo_mode_name (before));
     }
   round_clear (n);
   sv_ensemble_check (sv);
@@ -242,6 +239,7 @@ ask (struct sv_node *n)
 {
   struct sv *sv = n->u.sv;
   const struct labo_node *node = n->node;
+  const struct labo_kind *kind = labo_kind_of (node);
   int ns = sv->host_ns[node->host];
   cleanup_close int own = -1;
   struct labo_node_reach r;
@@ -255,16 +253,20 @@ ask (struct sv_node *n)
       ns = own;
     }
   round_clear (n);
-  /* mntr only tells a leader's synced followers: asked of the node the
-   * last round found leading */
-  n->pending = n->mode == LABO_ZK_LEADER ? N_WORDS : N_WORDS - 1;
-  if (n->mode != LABO_ZK_LEADER)
-    n->synced_followers = -1;
-  for (int k = 0; k < n->pending; k++)
+  if (n->mode != LABO_MODE_LEADER)
+    n->result.synced = -1;
+  /* the kind's requests for this round, all at once; one that could not
+   * even be asked is answered already (its error) */
+  n->pending = 0;
+  for (int k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {
+      char buf[512];
+      const char *req = kind->ask (node, (size_t) k, n->mode, buf, sizeof (buf));
       labo_error_t err = NULL;
+      if (req == NULL)
+        continue;
       n->word[k] = (struct sv_word){ n, k };
-      n->probe[k] = labo_zk_probe_start (sv->loop, ns, r.addr, r.port, words[k],
+      n->probe[k] = labo_zk_probe_start (sv->loop, ns, r.addr, r.port, req,
                                          n->u.cfg->probe_timeout_ms, on_reply, &n->word[k],
                                          &err);
       if (n->probe[k] == NULL)
@@ -272,11 +274,9 @@ ask (struct sv_node *n)
           n->error[k] = xstrdup (err->msg);
           labo_error_release (&err);
         }
+      else
+        n->pending++;
     }
-  /* words that could not even be asked are answered already */
-  for (int k = 0; k < N_WORDS; k++)
-    if (n->error[k])
-      n->pending--;
   if (n->pending <= 0)
     round_done (n);
 }
@@ -293,10 +293,10 @@ void
 sv_ensemble_check (struct sv *sv)
 {
   size_t n_zk = 0;
-  cleanup_free enum labo_zk_mode *modes = xcalloc (sv->n_nodes + 1, sizeof (*modes));
+  cleanup_free enum labo_mode *modes = xcalloc (sv->n_nodes + 1, sizeof (*modes));
   cleanup_free const char **names = xcalloc (sv->n_nodes + 1, sizeof (*names));
   cleanup_free char *text = NULL;
-  struct labo_zk_ensemble e;
+  struct labo_ensemble e;
   const char *leader;
 
   for (size_t i = 0; i < sv->n_nodes; i++)
@@ -310,12 +310,12 @@ sv_ensemble_check (struct sv *sv)
   if (n_zk == 0)
     return;
   /* the definition status uses too (labo/zk.h) */
-  labo_zk_ensemble_assess (modes, n_zk, &e);
+  labo_ensemble_assess (modes, n_zk, &e);
   leader = e.quorum ? names[e.leader] : NULL;
   if (sv->ensemble_known && e.quorum == sv->quorum
       && strcmp (leader ? leader : "", sv->leader) == 0)
     return;
-  text = labo_zk_ensemble_text (&e, modes, names);
+  text = labo_ensemble_text (&e, modes, names);
   if (e.quorum && sv->quorum && sv->ensemble_known)
     sv_event (sv, "leader", leader, json_pack ("{s:s, s:s}", "leader", leader, "was", sv->leader),
               "%s leads (was %s)", leader, sv->leader);
@@ -335,18 +335,18 @@ sv_node_probe_json (const struct sv_node *n)
 {
   char when[32];
   json_t *o = json_object ();
-  bool serving = n->mode >= LABO_ZK_LEADER;
+  bool serving = n->mode >= LABO_MODE_LEADER;
 
   json_object_set_new (o, "mode", json_string (n->not_started ? "not started"
-                                                               : labo_zk_mode_name (n->mode)));
+                                                               : labo_mode_name (n->mode)));
   if (serving)
     {
-      cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) n->srvr.zxid);
+      cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) n->result.zxid);
       json_object_set_new (o, "zxid", json_string (zx));
-      json_object_set_new (o, "outstanding", json_integer (n->srvr.outstanding));
+      json_object_set_new (o, "outstanding", json_integer (n->result.outstanding));
     }
   json_object_set_new (o, "synced_followers",
-                       n->synced_followers >= 0 ? json_integer (n->synced_followers)
+                       n->result.synced >= 0 ? json_integer (n->result.synced)
                                                 : json_null ());
   json_object_set_new (o, "probe_failures", json_integer (n->failures));
   json_object_set_new (o, "probed_at",

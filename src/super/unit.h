@@ -35,6 +35,7 @@
 
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker_async.h"
+#include "labo/kind/kind.h"
 #include "labo/model/lab.h"
 #include "labo/util/loop.h"
 #include "labo/super/policy.h"
@@ -199,7 +200,7 @@ struct sv_node;
 struct sv_word
 {
   struct sv_node *node;
-  int k; /* 0 ruok, 1 srvr, 2 mntr */
+  int k; /* the kind's request k (ZooKeeper: 0 ruok, 1 srvr, 2 mntr) */
 };
 
 struct sv_node
@@ -213,19 +214,18 @@ struct sv_node
   struct labo_timer settle_timer; /* pidfd fired, the die event is late */
   /* probes: the three words of a round are asked at once */
   struct labo_timer probe_timer;
-  struct labo_zk_probe *probe[3]; /* ruok, srvr, mntr in flight */
-  struct sv_word word[3];
-  char *reply[3];            /* their answers (NULL: failed, error[k]) */
-  char *error[3];
+  struct labo_zk_probe *probe[LABO_KIND_MAX_ASKS]; /* the kind's requests in flight */
+  struct sv_word word[LABO_KIND_MAX_ASKS];
+  char *reply[LABO_KIND_MAX_ASKS];            /* their answers (NULL: failed, error[k]) */
+  char *error[LABO_KIND_MAX_ASKS];
   int pending;               /* words of the round not answered yet */
   int failures;              /* probes unanswered in a row */
   bool answered;             /* since its start */
   bool not_started;          /* a by-hand node whose attendee has not started its service */
   bool unprobeable;          /* it answers, but its configuration allows no ruok/srvr */
   double started;            /* monotonic, of its start (for the grace) */
-  enum labo_zk_mode mode;
-  struct labo_zk_srvr srvr;
-  long synced_followers;     /* mntr, on a leader; -1 unknown */
+  enum labo_mode mode;
+  struct labo_probe_result result; /* the last round's verdict that found it alive */
   double probed_at;          /* wall clock of the last answer */
 };
 

@@ -59,31 +59,6 @@ labo_node_pid (const struct labo_lab *lab, const struct labo_node *node)
   return pid;
 }
 
-int
-labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
-                 int timeout_ms, struct labo_zk_srvr *out)
-{
-  cleanup_free char *reply = NULL;
-  cleanup_close int fd = -1;
-  labo_error_t err = NULL;
-  struct labo_node_reach r;
-
-  memset (out, 0, sizeof (*out));
-  out->mode = LABO_ZK_DOWN;
-  labo_node_reach (lab, node, &r);
-  if (r.in_container && pid == 0)
-    pid = labo_node_pid (lab, node);
-  fd = labo_node_reach_netns (lab, node, &r, pid, &err);
-  if (fd < 0 || labo_zk_4lw (fd, r.addr, r.port, "srvr", timeout_ms, &reply, &err) < 0
-      || labo_zk_parse_srvr (reply, out) < 0)
-    {
-      labo_error_release (&err);
-      out->mode = LABO_ZK_DOWN;
-      return -1;
-    }
-  return 0;
-}
-
 json_t *
 labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                           const char *image, labo_error_t *err)

@@ -20,7 +20,8 @@ struct labo_zk_probe
 {
   int fd;
   bool connected;
-  char word[8];
+  char *word;      /* the request: a four-letter word, or a kind's HTTP request */
+  size_t word_len;
   size_t sent;
   char *buf;
   size_t len, cap;
@@ -41,6 +42,7 @@ probe_free (struct labo_loop *loop, struct labo_zk_probe *p)
       close (p->fd);
     }
   free (p->buf);
+  free (p->word);
   free (p);
 }
 
@@ -92,9 +94,9 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
         }
       p->connected = true;
     }
-  while (p->sent < strlen (p->word))
+  while (p->sent < p->word_len)
     {
-      ssize_t n = send (fd, p->word + p->sent, strlen (p->word) - p->sent, MSG_NOSIGNAL);
+      ssize_t n = send (fd, p->word + p->sent, p->word_len - p->sent, MSG_NOSIGNAL);
       if (n < 0 && errno == EAGAIN)
         return;
       if (n < 0)
@@ -103,7 +105,7 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
           return;
         }
       p->sent += (size_t) n;
-      if (p->sent == strlen (p->word))
+      if (p->sent == p->word_len)
         {
           /* the server answers and closes; half-closing says nothing more comes */
           if (shutdown (fd, SHUT_WR) < 0)
@@ -166,9 +168,11 @@ labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr, uint16
   p->done = done;
   p->data = data;
   p->timeout_ms = timeout_ms;
-  snprintf (p->word, sizeof (p->word), "%s", word);
-  snprintf (p->where, sizeof (p->where), "%s:%u (%s)", labo_ipv4_format (addr, a),
-            (unsigned) port, p->word);
+  p->word = xstrdup (word);
+  p->word_len = strlen (word);
+  /* "A:P (ruok)", or the request's first word ("GET", "POST") */
+  snprintf (p->where, sizeof (p->where), "%s:%u (%.*s)", labo_ipv4_format (addr, a),
+            (unsigned) port, (int) strcspn (word, " \r\n"), word);
   labo_timer_init (&p->timer, on_timeout, p);
   p->fd = labo_netns_socket (netns_fd, "the host's network namespace", AF_INET,
                              SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, err);
@@ -195,6 +199,7 @@ labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr, uint16
 fail:
   if (p->fd >= 0)
     close (p->fd);
+  free (p->word);
   free (p);
   return NULL;
 }

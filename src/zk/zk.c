@@ -23,86 +23,6 @@
 /* What ZooKeeper prints instead of the usual lines when it has no quorum. */
 #define NOT_SERVING_TEXT "This ZooKeeper instance is not currently serving requests"
 
-const char *
-labo_zk_mode_name (enum labo_zk_mode m)
-{
-  switch (m)
-    {
-    case LABO_ZK_DOWN:
-      return "down";
-    case LABO_ZK_NOT_SERVING:
-      return "not serving";
-    case LABO_ZK_LEADER:
-      return "leader";
-    case LABO_ZK_FOLLOWER:
-      return "follower";
-    case LABO_ZK_OBSERVER:
-      return "observer";
-    case LABO_ZK_STANDALONE:
-      return "standalone";
-    default:
-      return "unknown";
-    }
-}
-
-void
-labo_zk_ensemble_assess (const enum labo_zk_mode *modes, size_t n, struct labo_zk_ensemble *e)
-{
-  size_t observers = 0;
-
-  memset (e, 0, sizeof (*e));
-  e->nodes = n;
-  e->leader = -1;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (modes[i] == LABO_ZK_OBSERVER)
-        {
-          observers++;
-          continue;
-        }
-      e->servers++;
-      if (modes[i] == LABO_ZK_LEADER || (modes[i] == LABO_ZK_STANDALONE && n == 1))
-        {
-          e->leaders++;
-          e->leader = (long) i;
-        }
-      if (modes[i] == LABO_ZK_LEADER || modes[i] == LABO_ZK_FOLLOWER
-          || (modes[i] == LABO_ZK_STANDALONE && n == 1))
-        e->voters++;
-    }
-  if (e->leaders != 1)
-    e->leader = -1;
-  e->majority = e->servers / 2 + 1;
-  e->quorum = e->leaders == 1 && e->voters >= e->majority;
-  e->serving = e->quorum ? e->voters + observers : 0;
-  e->tolerates = e->quorum ? e->voters - e->majority : 0;
-}
-
-char *
-labo_zk_ensemble_text (const struct labo_zk_ensemble *e, const enum labo_zk_mode *modes,
-                       const char *const *names)
-{
-  size_t n = e->servers, down = 0, looking = 0;
-
-  if (e->quorum)
-    return xasprintf ("%s leads; %zu of %zu servers serving", names[e->leader], e->serving, n);
-  if (e->leaders > 1)
-    return xasprintf ("no quorum: %zu servers say they lead (the two sides of a cut, until "
-                      "the old leader notices)", e->leaders);
-  if (e->leaders == 1)
-    return xasprintf ("no quorum: %s leads %zu of %zu servers, %zu needed", names[e->leader],
-                      e->voters, n, e->majority);
-  for (size_t i = 0; modes && i < e->nodes; i++)
-    {
-      down += modes[i] == LABO_ZK_DOWN;
-      looking += modes[i] == LABO_ZK_NOT_SERVING;
-    }
-  if (e->voters > 0)
-    return xasprintf ("no quorum: no server leads (%zu still follow a leader that is gone, %zu "
-                      "electing, %zu down)", e->voters, looking, down);
-  return xasprintf ("no quorum: no server leads (%zu electing, %zu down; %zu needed)", looking,
-                    down, e->majority);
-}
 
 /* If line is "<key><sep><value>", returns value; else NULL. */
 static const char *
@@ -166,17 +86,17 @@ parse_zxid (const char *s, size_t len, uint64_t *out)
 }
 
 static int
-parse_mode (const char *s, size_t len, enum labo_zk_mode *out)
+parse_mode (const char *s, size_t len, enum labo_mode *out)
 {
   static const struct
   {
     const char *name;
-    enum labo_zk_mode mode;
+    enum labo_mode mode;
   } modes[] = {
-    { "leader", LABO_ZK_LEADER },
-    { "follower", LABO_ZK_FOLLOWER },
-    { "observer", LABO_ZK_OBSERVER },
-    { "standalone", LABO_ZK_STANDALONE },
+    { "leader", LABO_MODE_LEADER },
+    { "follower", LABO_MODE_FOLLOWER },
+    { "observer", LABO_MODE_OBSERVER },
+    { "standalone", LABO_MODE_STANDALONE },
   };
   for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
     if (strlen (modes[i].name) == len && strncmp (s, modes[i].name, len) == 0)
@@ -206,7 +126,7 @@ labo_zk_parse_srvr (const char *text, struct labo_zk_srvr *out)
 
   if (strstr (text, NOT_SERVING_TEXT) != NULL)
     {
-      r.mode = LABO_ZK_NOT_SERVING;
+      r.mode = LABO_MODE_NOT_SERVING;
       *out = r;
       return 0;
     }

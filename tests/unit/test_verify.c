@@ -71,8 +71,8 @@ all_done (const struct labo_lab *lab, struct labo_verify_facts *f)
                           "myid /var/lib/zookeeper/myid 2\n"
                           "java 0\n",
                           f);
-  f->nodes[0].mode = LABO_ZK_FOLLOWER;
-  f->nodes[1].mode = LABO_ZK_LEADER;
+  f->nodes[0].mode = LABO_MODE_FOLLOWER;
+  f->nodes[1].mode = LABO_MODE_LEADER;
 }
 
 static const struct labo_verify_check *
@@ -213,8 +213,8 @@ a_node_not_running (void **state)
   f.nodes[0].running = false;
   f.nodes[0].asked = false;
   f.nodes[1].ping = f.nodes[1].ssh = -1;
-  f.nodes[0].mode = LABO_ZK_DOWN;
-  f.nodes[1].mode = LABO_ZK_NOT_SERVING;
+  f.nodes[0].mode = LABO_MODE_DOWN;
+  f.nodes[1].mode = LABO_MODE_NOT_SERVING;
   snprintf (f.nodes[0].state, sizeof (f.nodes[0].state), "exited");
   labo_verify_assess (lab, &f, &r);
   assert_int_equal (check (&r, LABO_VERIFY_CONTAINERS)->state, LABO_VERIFY_NOT_YET);
@@ -356,10 +356,10 @@ roles_two_leaders_or_none (void **state)
   struct labo_verify_facts f;
   (void) state;
   all_done (lab, &f);
-  f.nodes[0].mode = LABO_ZK_LEADER;
+  f.nodes[0].mode = LABO_MODE_LEADER;
   expect_not_yet (lab, &f, LABO_VERIFY_ROLES, "lead", "zkServer.sh status");
   all_done (lab, &f);
-  f.nodes[0].mode = f.nodes[1].mode = LABO_ZK_NOT_SERVING;
+  f.nodes[0].mode = f.nodes[1].mode = LABO_MODE_NOT_SERVING;
   expect_not_yet (lab, &f, LABO_VERIFY_ROLES, "no quorum", "zkServer.sh status");
 }
 

@@ -51,12 +51,12 @@ srvr_leader (void **state)
   struct labo_zk_srvr s;
 
   assert_int_equal (labo_zk_parse_srvr (SRVR_LEADER, &s), 0);
-  assert_int_equal (s.mode, LABO_ZK_LEADER);
+  assert_int_equal (s.mode, LABO_MODE_LEADER);
   assert_true (s.zxid == UINT64_C (0x100000000));
   assert_int_equal (s.node_count, 5);
   assert_int_equal (s.outstanding, 0);
   assert_string_equal (s.version, "3.8.0-5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f");
-  assert_string_equal (labo_zk_mode_name (s.mode), "leader");
+  assert_string_equal (labo_mode_name (s.mode), "leader");
 }
 
 /* Captured from Debian's 3.8.0 leader in a two-server ensemble: an
@@ -75,7 +75,7 @@ srvr_debian_leader (void **state)
                         "Proposal sizes last/min/max: -1/-1/-1\n",
                         &s),
                     0);
-  assert_int_equal (s.mode, LABO_ZK_LEADER);
+  assert_int_equal (s.mode, LABO_MODE_LEADER);
   assert_true (s.zxid == UINT64_C (0x100000000));
   assert_int_equal (s.node_count, 5);
   assert_string_equal (s.version, "3.8.0-${mvngit.commit.id}");
@@ -87,11 +87,11 @@ srvr_other_modes (void **state)
   static const struct
   {
     const char *mode;
-    enum labo_zk_mode want;
+    enum labo_mode want;
   } cases[] = {
-    { "follower", LABO_ZK_FOLLOWER },
-    { "observer", LABO_ZK_OBSERVER },
-    { "standalone", LABO_ZK_STANDALONE },
+    { "follower", LABO_MODE_FOLLOWER },
+    { "observer", LABO_MODE_OBSERVER },
+    { "standalone", LABO_MODE_STANDALONE },
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     {
@@ -105,7 +105,7 @@ srvr_other_modes (void **state)
 
       assert_int_equal (labo_zk_parse_srvr (text, &s), 0);
       assert_int_equal (s.mode, cases[i].want);
-      assert_string_equal (labo_zk_mode_name (s.mode), cases[i].mode);
+      assert_string_equal (labo_mode_name (s.mode), cases[i].mode);
       assert_true (s.zxid == UINT64_C (0x20000000a));
       assert_int_equal (s.node_count, 7);
       assert_int_equal (s.outstanding, 3);
@@ -119,13 +119,13 @@ srvr_not_serving (void **state)
   struct labo_zk_srvr s;
 
   assert_int_equal (labo_zk_parse_srvr (NOT_SERVING, &s), 0);
-  assert_int_equal (s.mode, LABO_ZK_NOT_SERVING);
-  assert_string_equal (labo_zk_mode_name (s.mode), "not serving");
-  assert_string_equal (labo_zk_mode_name (LABO_ZK_DOWN), "down");
+  assert_int_equal (s.mode, LABO_MODE_NOT_SERVING);
+  assert_string_equal (labo_mode_name (s.mode), "not serving");
+  assert_string_equal (labo_mode_name (LABO_MODE_DOWN), "down");
   /* Without the final newline too (a reply cut by the reader). */
   assert_int_equal (
       labo_zk_parse_srvr ("This ZooKeeper instance is not currently serving requests", &s), 0);
-  assert_int_equal (s.mode, LABO_ZK_NOT_SERVING);
+  assert_int_equal (s.mode, LABO_MODE_NOT_SERVING);
 }
 
 static void
@@ -135,11 +135,11 @@ srvr_crlf_and_big_zxid (void **state)
 
   assert_int_equal (labo_zk_parse_srvr ("Zxid: 0xFFFFFFFFFFFFFFFF\r\nMode: follower\r\n", &s),
                     0);
-  assert_int_equal (s.mode, LABO_ZK_FOLLOWER);
+  assert_int_equal (s.mode, LABO_MODE_FOLLOWER);
   assert_true (s.zxid == UINT64_MAX);
   assert_int_equal (labo_zk_parse_srvr ("Zxid: 0x0\nMode: standalone", &s), 0);
   assert_true (s.zxid == 0);
-  assert_int_equal (s.mode, LABO_ZK_STANDALONE);
+  assert_int_equal (s.mode, LABO_MODE_STANDALONE);
 }
 
 static void
@@ -149,7 +149,7 @@ srvr_missing_fields (void **state)
 
   /* Only Mode is required; what is absent reads as unknown. */
   assert_int_equal (labo_zk_parse_srvr ("Mode: follower\n", &s), 0);
-  assert_int_equal (s.mode, LABO_ZK_FOLLOWER);
+  assert_int_equal (s.mode, LABO_MODE_FOLLOWER);
   assert_true (s.zxid == 0);
   assert_int_equal (s.node_count, -1);
   assert_int_equal (s.outstanding, -1);
@@ -405,7 +405,7 @@ probe_srvr_and_parse (void **state)
   assert_int_equal (labo_zk_4lw (-1, INADDR_LOOPBACK, s.port, "srvr", 2000, &reply, &err), 0);
   assert_string_equal (reply, SRVR_LEADER);
   assert_int_equal (labo_zk_parse_srvr (reply, &st), 0);
-  assert_int_equal (st.mode, LABO_ZK_LEADER);
+  assert_int_equal (st.mode, LABO_MODE_LEADER);
   free (reply);
   server_stop (&s);
   assert_string_equal (s.got, "srvr");
@@ -520,27 +520,27 @@ probe_bad_netns_fd (void **state)
 
 /* ---- the ensemble: one definition for status and events ---- */
 
-#define L LABO_ZK_LEADER
-#define F LABO_ZK_FOLLOWER
-#define O LABO_ZK_OBSERVER
-#define D LABO_ZK_DOWN
-#define N LABO_ZK_NOT_SERVING
-#define S LABO_ZK_STANDALONE
+#define L LABO_MODE_LEADER
+#define F LABO_MODE_FOLLOWER
+#define O LABO_MODE_OBSERVER
+#define D LABO_MODE_DOWN
+#define N LABO_MODE_NOT_SERVING
+#define S LABO_MODE_STANDALONE
 
 static const char *const zoo[] = { "zoo1", "zoo2", "zoo3", "zoo4", "zoo5" };
 
 static char *
-assess (const enum labo_zk_mode *m, size_t n, struct labo_zk_ensemble *e)
+assess (const enum labo_mode *m, size_t n, struct labo_ensemble *e)
 {
-  labo_zk_ensemble_assess (m, n, e);
-  return labo_zk_ensemble_text (e, m, zoo);
+  labo_ensemble_assess (m, n, e);
+  return labo_ensemble_text (e, m, zoo);
 }
 
 static void
 ensemble_all_serving (void **state)
 {
-  enum labo_zk_mode m[] = { F, L, F };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { F, L, F };
+  struct labo_ensemble e;
   char *t = assess (m, 3, &e);
   assert_true (e.quorum);
   assert_int_equal (e.serving, 3);
@@ -557,8 +557,8 @@ ensemble_all_serving (void **state)
 static void
 ensemble_followers_without_leader_do_not_serve (void **state)
 {
-  enum labo_zk_mode m[] = { F, D, F };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { F, D, F };
+  struct labo_ensemble e;
   char *t = assess (m, 3, &e);
   assert_false (e.quorum);
   assert_int_equal (e.serving, 0);
@@ -571,8 +571,8 @@ ensemble_followers_without_leader_do_not_serve (void **state)
 static void
 ensemble_two_leaders (void **state)
 {
-  enum labo_zk_mode m[] = { L, F, L };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { L, F, L };
+  struct labo_ensemble e;
   char *t = assess (m, 3, &e);
   assert_false (e.quorum);
   assert_int_equal (e.serving, 0);
@@ -584,8 +584,8 @@ ensemble_two_leaders (void **state)
 static void
 ensemble_leader_alone (void **state)
 {
-  enum labo_zk_mode m[] = { L, N, D, D, N };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { L, N, D, D, N };
+  struct labo_ensemble e;
   char *t = assess (m, 5, &e);
   assert_false (e.quorum);
   assert_int_equal (e.serving, 0);
@@ -596,8 +596,8 @@ ensemble_leader_alone (void **state)
 static void
 ensemble_majority_exactly (void **state)
 {
-  enum labo_zk_mode m[] = { D, L, F };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { D, L, F };
+  struct labo_ensemble e;
   char *t = assess (m, 3, &e);
   assert_true (e.quorum);
   assert_int_equal (e.serving, 2);
@@ -609,8 +609,8 @@ ensemble_majority_exactly (void **state)
 static void
 ensemble_electing (void **state)
 {
-  enum labo_zk_mode m[] = { N, N, D };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { N, N, D };
+  struct labo_ensemble e;
   char *t = assess (m, 3, &e);
   assert_false (e.quorum);
   assert_string_equal (t, "no quorum: no server leads (2 electing, 1 down; 2 needed)");
@@ -621,8 +621,8 @@ ensemble_electing (void **state)
 static void
 ensemble_observers (void **state)
 {
-  enum labo_zk_mode m[] = { L, F, F, O };
-  struct labo_zk_ensemble e;
+  enum labo_mode m[] = { L, F, F, O };
+  struct labo_ensemble e;
   char *t = assess (m, 4, &e);
   assert_true (e.quorum);
   assert_int_equal (e.servers, 3);
@@ -634,8 +634,8 @@ ensemble_observers (void **state)
 static void
 ensemble_standalone (void **state)
 {
-  enum labo_zk_mode one[] = { S }, two[] = { S, F };
-  struct labo_zk_ensemble e;
+  enum labo_mode one[] = { S }, two[] = { S, F };
+  struct labo_ensemble e;
   char *t = assess (one, 1, &e);
   assert_true (e.quorum);
   assert_int_equal (e.serving, 1);

@@ -74,7 +74,7 @@ struct labo_verify_node_facts
   int ping;          /* from the first node: ping's exit status; -1: not asked */
   int ssh;           /* from the first node: ssh's exit status; -1: not asked */
   char *ssh_out;     /* ssh's output, on one line: the hostname, or its complaint */
-  enum labo_zk_mode mode; /* srvr's answer; LABO_ZK_DOWN: none */
+  enum labo_mode mode; /* srvr's answer; LABO_MODE_DOWN: none */
 };
 
 struct labo_verify_facts

@@ -15,6 +15,7 @@
 typedef struct json_t json_t;
 
 #include "labo/util/error.h"
+#include "labo/model/ensemble.h"
 #include "labo/model/lab.h"
 
 /* The quorum and election ports of every server (its zoo.cfg's
@@ -23,51 +24,11 @@ typedef struct json_t json_t;
 #define LABO_ZK_QUORUM_PORT 2888
 #define LABO_ZK_ELECTION_PORT 3888
 
-enum labo_zk_mode
-{
-  LABO_ZK_DOWN = 0,        /* no answer */
-  LABO_ZK_NOT_SERVING,     /* answers, but "not currently serving requests" (no quorum) */
-  LABO_ZK_LEADER,
-  LABO_ZK_FOLLOWER,
-  LABO_ZK_OBSERVER,
-  LABO_ZK_STANDALONE,
-};
 
-const char *labo_zk_mode_name (enum labo_zk_mode m); /* "leader", "not serving", "down", ... */
-
-/* The ensemble as its servers' modes show it: the one definition of
- * serving and of quorum that up, status, events and chaos all use, so that
- * they never contradict each other.
- *
- * A quorum is one leader (a lone server's "standalone" counts as leading
- * itself) with enough followers (observers do not vote) for a majority of
- * the voting servers. A server serves while there is a quorum and it is in
- * it: the leader, its followers and observers. Without a quorum none
- * serves, whatever mode a server still reports: a follower whose leader is
- * gone answers "follower" until it notices, and writes through it fail. */
-struct labo_zk_ensemble
-{
-  size_t nodes;    /* servers and observers: the modes given */
-  size_t servers;  /* voting servers (observers excluded) */
-  size_t majority; /* servers / 2 + 1 */
-  size_t leaders;  /* that say they lead */
-  size_t voters;   /* leaders and followers */
-  size_t serving;  /* with a quorum: the leader, followers and observers; else 0 */
-  long leader;     /* index of the single leader, or -1 */
-  bool quorum;
-  size_t tolerates; /* failures the quorum survives now */
-};
-void labo_zk_ensemble_assess (const enum labo_zk_mode *modes, size_t n,
-                              struct labo_zk_ensemble *e);
-/* One line for people: "zoo1 leads; 3 of 3 servers serving", "no quorum:
- * no server leads (2 looking, 1 down)", "no quorum: 2 servers say they
- * lead"... names[i] is server i's name. Caller frees. */
-char *labo_zk_ensemble_text (const struct labo_zk_ensemble *e, const enum labo_zk_mode *modes,
-                             const char *const *names);
 
 struct labo_zk_srvr
 {
-  enum labo_zk_mode mode;
+  enum labo_mode mode;
   uint64_t zxid;
   long node_count;
   long outstanding;
@@ -155,9 +116,5 @@ int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *n
                            const struct labo_node_reach *r, pid_t pid, labo_error_t *err);
 /* The pid of a node's container init (asked of its daemon), or 0. */
 pid_t labo_node_pid (const struct labo_lab *lab, const struct labo_node *node);
-/* `srvr`, where labo_node_reach says; pid: the container's init if known
- * (0: asked of the daemon when needed). */
-int labo_node_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
-                     int timeout_ms, struct labo_zk_srvr *out);
 
 #endif

@@ -1,0 +1,84 @@
+/* The ZooKeeper kind: four-letter words (ruok: alive? srvr: its mode;
+ * mntr, of a leader: its synced followers), the image labo/zookeeper and
+ * its container spec (zk/node.c). See include/labo/kind/kind.h. */
+#include "kind-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/util/util.h"
+#include "labo/zk/zk.h"
+
+static uint16_t
+zk_port (const struct labo_node *node)
+{
+  return (uint16_t) (node->client_port > 0 ? node->client_port : 2181);
+}
+
+static const char *
+zk_ask (const struct labo_node *node, size_t k, enum labo_mode was, char *buf, size_t size)
+{
+  static const char *const words[] = { "ruok", "srvr", "mntr" };
+  (void) node;
+  /* mntr only tells a leader's synced followers: asked of the node the
+   * last round found leading */
+  if (k >= 3 || (k == 2 && was != LABO_MODE_LEADER))
+    return NULL;
+  snprintf (buf, size, "%s", words[k]);
+  return buf;
+}
+
+static void
+zk_judge (const struct labo_node *node, const char *const reply[LABO_KIND_MAX_ASKS],
+          const char *const error[LABO_KIND_MAX_ASKS], struct labo_probe_result *out)
+{
+  const char *ruok = reply[0];
+  struct labo_zk_srvr st;
+
+  (void) node;
+  if (ruok && strstr (ruok, "not in the whitelist") != NULL)
+    {
+      /* It answers, so it lives; but its zoo.cfg (an attendee's, typed by
+       * hand) allows none of the four-letter words labo asks. */
+      out->alive = true;
+      out->unprobeable = true;
+      out->mode = LABO_MODE_NOT_SERVING;
+      return;
+    }
+  if (ruok == NULL || strncmp (ruok, "imok", 4) != 0)
+    {
+      if (ruok)
+        snprintf (out->why, sizeof (out->why), "ruok answered \"%.32s\"", ruok);
+      else
+        snprintf (out->why, sizeof (out->why), "%s", error[0] ? error[0] : "no answer");
+      return;
+    }
+  out->alive = true;
+  /* alive, its mode not told (srvr failed): it serves nothing labo saw */
+  out->mode = LABO_MODE_NOT_SERVING;
+  if (reply[1] && labo_zk_parse_srvr (reply[1], &st) == 0)
+    {
+      out->mode = st.mode;
+      out->zxid = st.zxid;
+      out->node_count = st.node_count;
+      out->outstanding = st.outstanding;
+      snprintf (out->version, sizeof (out->version), "%s", st.version);
+    }
+  if (reply[2])
+    {
+      cleanup_free char *sf = labo_zk_mntr_get (reply[2], "zk_synced_followers");
+      out->synced = sf ? atol (sf) : -1;
+    }
+}
+
+const struct labo_kind labo_kind_zookeeper = {
+  .service = LABO_SERVICE_ZOOKEEPER,
+  .name = "zookeeper",
+  .recipe = "zookeeper",
+  .elects = true,
+  .port = zk_port,
+  .ask = zk_ask,
+  .judge = zk_judge,
+  .container_spec = labo_node_container_spec,
+};
