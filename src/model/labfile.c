@@ -1576,6 +1576,8 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
   else if (!lf_unsure (&f[K_SERVICE]))
     node->service = LABO_SERVICE_GENERIC;
   own = node->service != 0 && node->service != LABO_SERVICE_GENERIC;
+  if (node->service == LABO_SERVICE_ETCD)
+    node->client_port = 2379; /* etcd's; where labo_node_reach finds a member */
   if (f[K_IMAGE].key && own)
     kind_refuses (r, node, &f[K_IMAGE], "labo's own image");
   else if (f[K_IMAGE].key)

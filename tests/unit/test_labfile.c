@@ -863,6 +863,7 @@ test_node_kinds (void **state)
   assert_int_equal (zoo->health.kind, LABO_HEALTH_TCP);
   assert_int_equal (zoo->health.port, 2181);
   assert_int_equal (kv->service, LABO_SERVICE_ETCD);
+  assert_int_equal (kv->client_port, 2379);
   assert_int_equal (kv->health.kind, LABO_HEALTH_HTTP);
   assert_string_equal (kv->health.url, "http://kv:2379/health");
   assert_int_equal (kv->n_after, 1);

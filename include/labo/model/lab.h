@@ -295,13 +295,15 @@ struct labo_node
   struct labo_port *ports;
   size_t n_ports;
   int myid;        /* ZooKeeper server id, 1..255: default position among zookeeper nodes + 1 */
-  int client_port; /* 2181 */
+  int client_port; /* 2181 (zookeeper: the file's `client_port`); an etcd node's is 2379.
+                      Shell and generic nodes have none: they keep 2181, read by nothing */
   struct labo_supervise supervise; /* the lab's, with the node's own keys over it */
   enum labo_start start; /* `start:`; see labo_node_by_hand for the lab's --until */
   struct labo_pos start_pos;
   /* issue 13: generic nodes (and overrides for the others) */
   char *image;            /* `image:` a `docker save` archive (absolute path or relative to the
-                             lab file) or the name of a recipe under images/; NULL: the kind's */
+                             lab file) or the name of a recipe under images/, as written; set
+                             on every generic node, NULL on the others (the kind's own) */
   struct labo_pos image_pos;
   char **command;         /* `command:` NULL-terminated; NULL: the image's */
   size_t n_command;
@@ -309,10 +311,11 @@ struct labo_node
   size_t n_env;
   struct labo_bind *binds; /* `binds:` */
   size_t n_binds;
-  struct labo_health health; /* `health:` */
-  size_t *after;          /* `after:` indexes of the nodes that must be healthy first */
+  struct labo_health health; /* `health:`, pos at the check's value; kind DEFAULT when absent */
+  size_t *after;          /* `after:` indexes of the nodes that must be healthy first: each
+                             once, never the node itself, and no loop among them */
   size_t n_after;
-  struct labo_pos after_pos;
+  struct labo_pos after_pos; /* of the `after` value */
 };
 
 struct labo_lab
