@@ -2,6 +2,7 @@
  * asked with: see include/labo/kind/kind.h. */
 #include "kind-internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,83 @@ labo_kind_of (const struct labo_node *node)
   fprintf (stderr, "labo: internal error: node %s's service %d is in no kind's row\n",
            node->name, (int) node->service);
   abort ();
+}
+
+/* *text gains "; " and the words fmt makes */
+static void __attribute__ ((format (printf, 2, 3)))
+say (char **text, const char *fmt, ...)
+{
+  va_list ap;
+  char *more, *t;
+
+  va_start (ap, fmt);
+  if (vasprintf (&more, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  t = xasprintf ("%s%s%s", *text, **text ? "; " : "", more);
+  free (more);
+  free (*text);
+  *text = t;
+}
+
+bool
+labo_kind_services_ready (const struct labo_lab *lab, const enum labo_mode *modes, char **text)
+{
+  const size_t n_rows = sizeof (kinds) / sizeof (kinds[0]);
+  cleanup_free enum labo_mode *sub = xcalloc (lab->n_nodes + 1, sizeof (*sub));
+  cleanup_free size_t *idx = xcalloc (lab->n_nodes + 1, sizeof (*idx));
+  size_t electing = 0, healthy = 0, others = 0;
+  bool ready = true;
+
+  *text = xstrdup ("");
+  for (size_t r = 0; r < n_rows; r++)
+    for (size_t i = 0; i < lab->n_nodes; i++)
+      if (kinds[r]->elects && labo_kind_of (&lab->nodes[i]) == kinds[r])
+        {
+          electing++;
+          break;
+        }
+  /* each electing kind's nodes, an ensemble of their own */
+  for (size_t r = 0; r < n_rows; r++)
+    {
+      const struct labo_kind *k = kinds[r];
+      const char *what = k->service == LABO_SERVICE_ZOOKEEPER ? "server" : "member";
+      struct labo_ensemble e;
+      size_t n = 0;
+      if (!k->elects)
+        continue;
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        if (labo_kind_of (&lab->nodes[i]) == k)
+          {
+            idx[n] = i;
+            sub[n++] = modes[i];
+          }
+      if (n == 0)
+        continue;
+      labo_ensemble_assess (sub, n, &e);
+      if (e.quorum && e.serving == n)
+        say (text, "%s%s%s leads %zu %s%s", electing > 1 ? k->name : "", electing > 1 ? ": " : "",
+             lab->nodes[idx[e.leader]].name, n, what, n == 1 ? "" : "s");
+      else
+        {
+          ready = false;
+          say (text, "%s%s%zu of %zu %ss serving", electing > 1 ? k->name : "",
+               electing > 1 ? ": " : "", e.serving, n, what);
+        }
+    }
+  /* the others: healthy or not */
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (!labo_kind_of (&lab->nodes[i])->elects)
+      {
+        others++;
+        healthy += modes[i] == LABO_MODE_HEALTHY;
+      }
+  if (others > 0)
+    {
+      say (text, "%zu of %zu other node%s healthy", healthy, others, others == 1 ? "" : "s");
+      ready = ready && healthy == others;
+    }
+  return ready;
 }
 
 int

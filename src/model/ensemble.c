@@ -23,6 +23,8 @@ labo_mode_name (enum labo_mode m)
       return "observer";
     case LABO_MODE_STANDALONE:
       return "standalone";
+    case LABO_MODE_HEALTHY:
+      return "healthy";
     default:
       return "unknown";
     }

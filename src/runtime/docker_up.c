@@ -352,12 +352,9 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
   size_t n = lab->n_nodes;
   cleanup_free enum labo_mode *m = xcalloc (n ? n : 1, sizeof (*m));
   cleanup_free enum labo_mode *was = xcalloc (n ? n : 1, sizeof (*was));
-  cleanup_free const char **names = xcalloc (n ? n : 1, sizeof (*names));
-  bool tty = !quiet && isatty (STDOUT_FILENO), shown = false;
-  struct labo_ensemble e;
+  bool tty = !quiet && isatty (STDOUT_FILENO), shown = false, ready;
+  cleanup_free char *summary = NULL;
 
-  for (size_t i = 0; i < n; i++)
-    names[i] = lab->nodes[i].name;
   for (;;)
     {
       bool changed = false;
@@ -368,15 +365,17 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
           m[i] = s.mode;
           changed |= m[i] != was[i];
         }
-      /* every server serving: the definition status and events use */
-      labo_ensemble_assess (m, n, &e);
+      /* every ensemble serving whole, every other node healthy: the
+       * definition status and events use */
+      free (summary);
+      ready = labo_kind_services_ready (lab, m, &summary);
       if (!quiet && (changed || tty))
         {
           show_modes (lab, m, was, t0, tty);
           shown = true;
         }
       memcpy (was, m, n * sizeof (*m));
-      if (e.quorum && e.serving == n)
+      if (ready)
         {
           if (tty && shown)
             fputs ("\r\033[K", stdout);
@@ -386,7 +385,7 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
               append_tails (lab, m, true, path_of, err);
               return -1;
             }
-          *leader = xstrdup (names[e.leader]);
+          *leader = steal_ptr (&summary);
           return 0;
         }
       if (labo_now () > deadline)
@@ -400,8 +399,8 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
               snprintf (detail + l, sizeof (detail) - l, "%s%s: %s", i ? ", " : "",
                         lab->nodes[i].name, labo_mode_name (m[i]));
             }
-          labo_error_make (err, 0, "the ZooKeeper ensemble did not elect a leader within %.0f s "
-                                   "(%s)", timeout_s, detail);
+          labo_error_make (err, 0, "the nodes' services were not all serving within %.0f s (%s: "
+                                   "%s)", timeout_s, summary, detail);
           append_tails (lab, m, false, path_of, err);
           return -1;
         }
@@ -550,8 +549,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
           if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, quiet, labo_docker_node_log_path,
                                 &leader, err) < 0)
             goto out;
-          labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
-                               lab->n_nodes == 1 ? "" : "s");
+          labo_progress_stage (pr, "quorum", "%s", leader);
         }
     }
   ret = 0;

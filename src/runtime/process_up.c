@@ -81,8 +81,7 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
   if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, pr->quiet, labo_process_node_log_path, &leader,
                         err) < 0)
     return -1;
-  labo_progress_stage (pr, "quorum", "%s leads %zu server%s", leader, lab->n_nodes,
-                       lab->n_nodes == 1 ? "" : "s");
+  labo_progress_stage (pr, "quorum", "%s", leader);
   return 0;
 }
 

@@ -69,6 +69,15 @@ struct labo_kind
                              const char *image, labo_error_t *err);
 };
 
+/* The lab's services as its nodes' modes show them (modes[i]: node i's):
+ * ready when the nodes of each electing kind form an ensemble with a
+ * quorum in which every one serves (labo_ensemble_assess), and every other
+ * node is healthy. *text: one line for people, the ensembles' words
+ * ("namenode2 leads 2 servers"; with several kinds, each prefixed by its
+ * name; "web healthy"), or, not ready, what is missing. Caller frees. */
+bool labo_kind_services_ready (const struct labo_lab *lab, const enum labo_mode *modes,
+                               char **text);
+
 /* The kind of a node (never NULL: a service the table lacks is a bug, and
  * aborts). */
 const struct labo_kind *labo_kind_of (const struct labo_node *node);

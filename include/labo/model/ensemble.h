@@ -17,6 +17,7 @@ enum labo_mode
   LABO_MODE_FOLLOWER,
   LABO_MODE_OBSERVER,
   LABO_MODE_STANDALONE,
+  LABO_MODE_HEALTHY,        /* a node of a kind that elects no leader, whose health check passes */
 };
 
 const char *labo_mode_name (enum labo_mode m); /* "leader", "not serving", "down", ... */

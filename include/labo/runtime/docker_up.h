@@ -28,8 +28,10 @@ int labo_down_docker (const char *lab, char **kinds, char **names, size_t n, lab
  * this is for a loaded machine, not a normal wait. */
 #define LABO_QUORUM_WAIT_S 90
 
-/* Probes every node until one leads and every other follows (or observes),
- * within timeout_s; *leader is its name (caller frees). Unless quiet, shows
+/* Probes every node until the lab's services serve (every ensemble with a
+ * quorum of all its members, every other node healthy:
+ * labo_kind_services_ready), within timeout_s; *leader is that function's
+ * line ("namenode2 leads 2 servers"; caller frees). Unless quiet, shows
  * each node's mode as it changes. The failure says what each node was
  * doing. */
 int labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
