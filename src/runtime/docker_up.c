@@ -278,7 +278,8 @@ import_job (struct host_job *job, labo_error_t *err)
   return r;
 }
 
-/* Creates and starts a host's nodes (job->arg: the image reference). */
+/* Creates and starts a host's nodes (job->arg: each node's image
+ * reference, by node). */
 static int
 start_job (struct host_job *job, labo_error_t *err)
 {
@@ -290,7 +291,7 @@ start_job (struct host_job *job, labo_error_t *err)
       int r;
       if (node->host != job->h)
         continue;
-      spec = labo_kind_of (node)->container_spec (lab, node, job->arg, err);
+      spec = labo_kind_of (node)->container_spec (lab, node, ((char *const *) job->arg)[i], err);
       if (spec == NULL)
         return -1;
       r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
@@ -303,10 +304,10 @@ start_job (struct host_job *job, labo_error_t *err)
 
 /* All hosts at once: ZooKeeper servers look for each other from the start. */
 static int
-start_nodes (const struct labo_lab *lab, struct labo_docker *d, const char *image,
+start_nodes (const struct labo_lab *lab, struct labo_docker *d, char **node_ref,
              labo_error_t *err)
 {
-  return on_docker_hosts (lab, d, image, start_job, NULL, err);
+  return on_docker_hosts (lab, d, node_ref, start_job, NULL, err);
 }
 
 /* What the servers said last: the end of the log of each server that does
@@ -316,7 +317,7 @@ append_tails (const struct labo_lab *lab, const enum labo_mode *m, bool all,
               labo_node_log_path_fn path_of, labo_error_t *err)
 {
   for (size_t i = 0; i < lab->n_nodes; i++)
-    if (all || (m[i] != LABO_MODE_LEADER && m[i] != LABO_MODE_FOLLOWER && m[i] != LABO_MODE_OBSERVER))
+    if (all || m[i] < LABO_MODE_LEADER)
       {
         cleanup_free char *tail = labo_node_log_tail (lab, i, 12, path_of);
         labo_error_append (err, "\n--- the end of %s's log (%s):\n%s", lab->nodes[i].name,
@@ -414,13 +415,65 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
 struct image_worker
 {
   const struct labo_lab *lab;
-  struct labo_image img;
+  struct labo_image *img; /* one per recipe the nodes need */
+  size_t n_img;
   struct labo_docker *d; /* its own, one per host */
   bool quiet;
   size_t imported;
   labo_error_t err;
   int ret;
 };
+
+/* A generic node's `image:` naming a recipe of images/ (a bare name), not
+ * an archive. */
+static bool
+names_recipe (const char *image)
+{
+  return strchr (image, '/') == NULL && strstr (image, ".tar") == NULL;
+}
+
+/* The images the lab's nodes run: one per recipe (a kind's, or a generic
+ * node's `image:` naming one), resolved here and built and imported by the
+ * worker; each node's reference in *node_ref; and the lab's state
+ * "images" (a line "NODE REF" each), from which the supervisor recreates a
+ * node that was removed. */
+static int
+lab_images (const struct labo_lab *lab, struct labo_state *st, struct image_worker *w,
+            char ***node_ref, labo_error_t *err)
+{
+  char **ref = xcalloc (lab->n_nodes + 1, sizeof (*ref));
+  cleanup_free char *text = xstrdup ("");
+
+  *node_ref = ref;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      const char *recipe = labo_kind_of (node)->recipe;
+      size_t k;
+      char *t;
+
+      if (recipe == NULL && node->image && names_recipe (node->image))
+        recipe = node->image;
+      if (recipe == NULL)
+        return labo_error_make (err, 0, "node %s: its image %s is a docker save archive, which "
+                                        "this labo cannot load yet", node->name, node->image);
+      for (k = 0; k < w->n_img && strcmp (w->img[k].name, recipe) != 0; k++)
+        ;
+      if (k == w->n_img)
+        {
+          w->img = xrealloc (w->img, (w->n_img + 1) * sizeof (*w->img));
+          memset (&w->img[k], 0, sizeof (w->img[k]));
+          w->n_img++;
+          if (labo_image_resolve (recipe, &w->img[k], err) < 0)
+            return -1;
+        }
+      ref[i] = xstrdup (w->img[k].ref);
+      t = xasprintf ("%s%s %s\n", text, node->name, ref[i]);
+      free (text);
+      text = t;
+    }
+  return labo_state_put (st, "images", text, strlen (text), err);
+}
 
 static void *
 image_worker_run (void *p)
@@ -433,9 +486,14 @@ image_worker_run (void *p)
     if (lab->hosts[h].docker != LABO_DOCKER_NONE
         && labo_daemon_connect (lab, h, &w->d[h], &w->err) < 0)
       return NULL;
-  if (labo_image_build (&w->img, w->quiet, &w->err) < 0
-      || on_docker_hosts (lab, w->d, &w->img, import_job, &w->imported, &w->err) < 0)
-    return NULL;
+  for (size_t k = 0; k < w->n_img; k++)
+    {
+      size_t imported = 0;
+      if (labo_image_build (&w->img[k], w->quiet, &w->err) < 0
+          || on_docker_hosts (lab, w->d, &w->img[k], import_job, &imported, &w->err) < 0)
+        return NULL;
+      w->imported += imported;
+    }
   w->ret = 0;
   return NULL;
 }
@@ -461,6 +519,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   double swarm_wait = 0;
   size_t by_hand;
   cleanup_free char *leader = NULL;
+  char **node_ref = NULL;
   int ret = -1;
 
   w.d = xcalloc (lab->n_hosts, sizeof (*w.d));
@@ -472,8 +531,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   /* the nodes' image only for a lab that goes as far as its containers */
   with_nodes = lab->n_nodes > 0 && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
   if (with_nodes
-      && (labo_image_resolve ("zookeeper", &w.img, err) < 0
-          || labo_state_put (st, "image", w.img.ref, strlen (w.img.ref), err) < 0))
+      && lab_images (lab, st, &w, &node_ref, err) < 0)
     goto out;
   resumed = labo_lab_has_kept_data (lab->name);
   if (start_daemons (lab, st, d, err) < 0)
@@ -523,10 +581,11 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
           w.err = NULL;
           goto out;
         }
-      labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s, beside "
-                                        "the swarm)", w.img.ref, w.img.size / 1e6,
-                           w.img.built ? "built" : "cached", w.imported,
-                           w.imported == 1 ? "" : "s");
+      for (size_t k = 0; k < w.n_img; k++)
+        labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s, beside "
+                                          "the swarm)", w.img[k].ref, w.img[k].size / 1e6,
+                             w.img[k].built ? "built" : "cached", w.imported / w.n_img,
+                             w.imported / w.n_img == 1 ? "" : "s");
       /* after the image's import, which gives the gossip its time: on a first
        * up (an image to build or import) there is nothing left to wait */
       if (wait_swarm_ready (lab, d, &swarm_wait, err) < 0)
@@ -534,7 +593,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
                                          "waiting)", swarm_wait * 1e3);
       if (labo_inject_failure ("containers", err) < 0 || labo_node_ssh_prepare (lab, err) < 0
-          || start_nodes (lab, d, w.img.ref, err) < 0)
+          || start_nodes (lab, d, node_ref, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");
@@ -564,7 +623,12 @@ out:
     }
   free (d);
   free (w.d);
-  labo_image_free (&w.img);
+  for (size_t k = 0; k < w.n_img; k++)
+    labo_image_free (&w.img[k]);
+  free (w.img);
+  for (size_t i = 0; node_ref && i < lab->n_nodes; i++)
+    free (node_ref[i]);
+  free (node_ref);
   return ret;
 }
 

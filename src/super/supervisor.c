@@ -606,7 +606,7 @@ teardown (struct sv *sv)
   free (sv->daemons);
   free (sv->nodes);
   free (sv->host_ns);
-  free (sv->image);
+  free (sv->images);
 }
 
 int

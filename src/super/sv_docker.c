@@ -858,20 +858,32 @@ on_created (void *data, long status, const char *body, size_t len, const char *e
   refused (n, "creating the container", status, body, len, error);
 }
 
+/* The image node `name` was created from, as up recorded it. Caller frees. */
+static char *
+node_image (const struct sv *sv, const char *name)
+{
+  size_t len = strlen (name);
+  for (const char *p = sv->images; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (strncmp (p, name, len) == 0 && p[len] == ' ')
+      return xasprintf ("%.*s", (int) strcspn (p + len + 1, "\n"), p + len + 1);
+  return NULL;
+}
+
 static void
 create_then_start (struct sv_node *n)
 {
   struct sv *sv = n->u.sv;
   labo_error_t err = NULL;
   cleanup_free char *path = xasprintf ("/containers/create?name=%s", n->u.name);
+  cleanup_free char *image = node_image (sv, n->u.name);
   json_t *spec;
 
-  if (sv->image == NULL)
+  if (image == NULL)
     {
-      sv_unit_start_failed (&n->u, "the container is gone and the lab's image is not on record");
+      sv_unit_start_failed (&n->u, "the container is gone and its image is not on record");
       return;
     }
-  spec = labo_kind_of (n->node)->container_spec (sv->lab, n->node, sv->image, &err);
+  spec = labo_kind_of (n->node)->container_spec (sv->lab, n->node, image, &err);
   if (spec == NULL)
     {
       sv_unit_start_failed (&n->u, err->msg);
@@ -879,7 +891,7 @@ create_then_start (struct sv_node *n)
       return;
     }
   sv_event (sv, "create", n->u.name, NULL, "the container is gone: creating it again from %s",
-            sv->image);
+            image);
   node_call (n, "creating a container", "POST", path, spec, CALL_TIMEOUT_MS, on_created);
   json_decref (spec);
 }
@@ -1048,7 +1060,7 @@ docker_init (struct sv *sv)
 {
   const struct labo_lab *lab = sv->lab;
 
-  sv->image = labo_state_get (lab->name, "image", NULL);
+  sv->images = labo_state_get (lab->name, "images", NULL);
   labo_timer_init (&sv->gossip_timer, gossip_poll, sv);
   for (size_t h = 0; h < lab->n_hosts; h++)
     {

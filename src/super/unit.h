@@ -271,7 +271,7 @@ struct sv
   struct sv_node *nodes;
   size_t n_nodes;
   int *host_ns;              /* network namespace of each host, for probes */
-  char *image;               /* the nodes' image (Docker runtime) */
+  char *images;              /* the nodes' images, "NODE REF" lines (Docker runtime) */
   struct labo_timer gossip_timer; /* the gates' next look at the daemons' gossip */
   /* control */
   int listen_fd;
