@@ -43,6 +43,7 @@ secure ()
   return 0
 }
 
+# shellcheck disable=SC2046 # "NAME PATH", split on purpose
 set -- $("$HERE/inputs.sh" --debs | grep '^etcd-server ')
 deb=$2
 [ "$(dpkg-deb -f "$deb" Package)" = etcd-server ] || die "$deb does not hold etcd-server"
@@ -70,7 +71,7 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/bin/etcd
 # what the .deb's own md5sums says of it
 want=$(dpkg-deb -I "$deb" md5sums | sed -n 's|^\([0-9a-f]*\)  usr/bin/etcd$|\1|p')
 got=$(md5sum < "$tmp/usr/bin/etcd")
-[ -n "$want" ] && [ "${got%% *}" = "$want" ] || die "$deb: usr/bin/etcd does not match the package's md5sums"
+{ [ -n "$want" ] && [ "${got%% *}" = "$want" ]; } || die "$deb: usr/bin/etcd does not match the package's md5sums"
 mkdir -m 755 "$tmp/out"
 mv "$tmp/usr/bin/etcd" "$tmp/out/etcd"
 chown 0:0 "$tmp/out" "$tmp/out/etcd"
