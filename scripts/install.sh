@@ -23,7 +23,7 @@ RECORD=$DATADIR/labo/installed
 # What goes where: "SOURCE DEST MODE" lines (no name here has a space).
 plan() {
 	echo "labo $BINDIR/labo 0755"
-	for f in images/zookeeper/*; do
+	for f in images/*/*; do
 		if [ -x "$f" ]; then m=0755; else m=0644; fi
 		echo "$f $DATADIR/labo/$f $m"
 	done

@@ -306,19 +306,42 @@ labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err)
   return 0;
 }
 
+/* What a tar lacks of an image, per recipe: the Dockerfile instructions
+ * the import applies (the recipe's README.md says them too). */
+static const char *const zookeeper_changes[] = {
+  "ENTRYPOINT [\"/docker-entrypoint.sh\"]", "CMD [\"zkServer\"]",
+  "ENV PATH=/opt/jre/bin:/usr/bin:/bin", "WORKDIR /",
+  "EXPOSE 2181/tcp 2888/tcp 3888/tcp", NULL
+};
+static const char *const etcd_changes[] = {
+  "ENTRYPOINT [\"/docker-entrypoint.sh\"]", "CMD [\"etcd\"]",
+  "ENV PATH=/usr/bin:/bin", "WORKDIR /",
+  "EXPOSE 2379/tcp 2380/tcp", NULL
+};
+static const struct
+{
+  const char *name;
+  const char *const *changes;
+} image_changes[] = {
+  { "zookeeper", zookeeper_changes },
+  { "etcd", etcd_changes },
+};
+
 int
 labo_image_import (struct labo_image *img, struct labo_docker *d, bool *imported,
                    labo_error_t *err)
 {
-  static const char *const changes[] = {
-    "ENTRYPOINT [\"/docker-entrypoint.sh\"]", "CMD [\"zkServer\"]",
-    "ENV PATH=/opt/jre/bin:/usr/bin:/bin", "WORKDIR /",
-    "EXPOSE 2181/tcp 2888/tcp 3888/tcp", NULL
-  };
+  const char *const *changes = NULL;
   cleanup_free char *repo = xasprintf ("labo/%s", img->name);
   bool have = false;
 
   *imported = false;
+  for (size_t i = 0; i < sizeof (image_changes) / sizeof (image_changes[0]); i++)
+    if (strcmp (img->name, image_changes[i].name) == 0)
+      changes = image_changes[i].changes;
+  if (changes == NULL)
+    return labo_error_make (err, 0, "image %s: labo knows no entrypoint nor command for "
+                                    "this recipe", img->name);
   if (labo_docker_image_exists (d, img->ref, &have, err) < 0)
     return -1;
   if (have)
