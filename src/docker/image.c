@@ -236,6 +236,12 @@ run (char *const argv[], char **out, labo_error_t *err)
 }
 
 int
+labo_image_run_recipe (char *const argv[], char **out, labo_error_t *err)
+{
+  return run (argv, out, err);
+}
+
+int
 labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err)
 {
   cleanup_free char *inputs_sh = NULL;

@@ -6,5 +6,6 @@
 #include "labo/kind/kind.h"
 
 extern const struct labo_kind labo_kind_zookeeper;
+extern const struct labo_kind labo_kind_etcd;
 
 #endif

@@ -13,6 +13,7 @@
 
 static const struct labo_kind *const kinds[] = {
   &labo_kind_zookeeper,
+  &labo_kind_etcd,
 };
 
 const struct labo_kind *

@@ -9,6 +9,7 @@
 
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
+#include "labo/zk/zkproc.h"
 
 static uint16_t
 zk_port (const struct labo_node *node)
@@ -81,4 +82,5 @@ const struct labo_kind labo_kind_zookeeper = {
   .ask = zk_ask,
   .judge = zk_judge,
   .container_spec = labo_node_container_spec,
+  .process_start = labo_zkproc_start,
 };

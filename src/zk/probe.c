@@ -107,8 +107,10 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
       p->sent += (size_t) n;
       if (p->sent == p->word_len)
         {
-          /* the server answers and closes; half-closing says nothing more comes */
-          if (shutdown (fd, SHUT_WR) < 0)
+          /* the server answers and closes; half-closing says nothing more
+           * comes, but not after an HTTP request (a kind's, with its blank
+           * line): etcd's gateway cancels those (408) */
+          if (strstr (p->word, "\r\n\r\n") == NULL && shutdown (fd, SHUT_WR) < 0)
             {
               end (loop, p, errno, "shutting down the sending side");
               return;

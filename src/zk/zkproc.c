@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "labo/util/caps.h"
 #include "labo/util/fs.h"
 #include "labo/host/host.h"
 #include "labo/model/state.h"
@@ -102,32 +103,6 @@ labo_zkproc_running (const char *lab, size_t index, const char *node)
   return (pid_t) pid;
 }
 
-/* Every capability out of every set, for good: the bounding set needs
- * CAP_SETPCAP, so it goes first, while still root. */
-static int
-drop_privileges (uid_t uid, gid_t gid, labo_error_t *err)
-{
-  cap_t none;
-  int last = (int) cap_max_bits ();
-
-  for (int c = 0; c < last; c++)
-    if (cap_drop_bound ((cap_value_t) c) < 0 && errno != EINVAL)
-      return labo_error_errno (err, "dropping capability %d from the bounding set", c);
-  if (cap_reset_ambient () < 0 && errno != EINVAL)
-    return labo_error_errno (err, "clearing the ambient capabilities");
-  if (setgroups (0, NULL) < 0 || setresgid (gid, gid, gid) < 0 || setresuid (uid, uid, uid) < 0)
-    return labo_error_errno (err, "becoming uid %d gid %d", (int) uid, (int) gid);
-  none = cap_init ();
-  if (none == NULL || cap_set_proc (none) < 0)
-    {
-      cap_free (none);
-      return labo_error_errno (err, "clearing the capability sets");
-    }
-  cap_free (none);
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return labo_error_errno (err, "setting no_new_privs");
-  return 0;
-}
 
 /* In the child: the host, the node's two directories, its log, the user,
  * then java. Never returns. */
@@ -170,7 +145,7 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
       labo_error_errno (&err, "entering " ZK_DATA_POINT);
       goto fail;
     }
-  if (drop_privileges (uid, gid, &err) < 0)
+  if (labo_drop_privileges (uid, gid, &err) < 0)
     goto fail;
   {
     /* As the image's entrypoint: a small heap and no perf data in /tmp;

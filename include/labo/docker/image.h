@@ -45,6 +45,9 @@ int labo_image_recipe_find (const char *exe, const char *name, bool as_root, cha
                             labo_error_t *err);
 /* Finds the recipe directory (above, from /proc/self/exe) and computes the
  * key. */
+/* Runs a script of a recipe (argv[0], a path labo_image_recipe_find gave),
+ * its stdout in *out (caller frees), its stderr passed through. */
+int labo_image_run_recipe (char *const argv[], char **out, labo_error_t *err);
 int labo_image_resolve (const char *name, struct labo_image *img, labo_error_t *err);
 /* Builds the tar unless the cache has it. */
 int labo_image_build (struct labo_image *img, bool quiet, labo_error_t *err);

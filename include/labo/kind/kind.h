@@ -67,6 +67,10 @@ struct labo_kind
    * (labo_docker_container_body and the kind's own). */
   json_t *(*container_spec) (const struct labo_lab *lab, const struct labo_node *node,
                              const char *image, labo_error_t *err);
+  /* Process runtime: starts node i as a process of its host (paths: zk/zkproc.h's, its pid
+   * file among them); returns its pid, a child of the caller. NULL: the kind runs under
+   * Docker only. */
+  pid_t (*process_start) (const struct labo_lab *lab, size_t i, labo_error_t *err);
 };
 
 /* The lab's services as its nodes' modes show them (modes[i]: node i's):
