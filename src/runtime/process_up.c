@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labo/kind/kind.h"
 #include "labo/runtime/docker_up.h"
 #include "labo/net/netns.h"
 #include "labo/net/nft.h"
@@ -59,8 +60,17 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
 
   if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     return 0;
-  if (!labo_zkproc_available (&why))
-    return labo_error_make (err, 0, "%s", why);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_kind *kind = labo_kind_of (&lab->nodes[i]);
+      if (kind->process_start == NULL)
+        return labo_error_make (err, 0, "node %s is a %s node, which runs under the docker "
+                                        "runtime only (`labo up --runtime docker`)",
+                                lab->nodes[i].name, kind->name);
+      if (kind->service == LABO_SERVICE_ZOOKEEPER && why == NULL
+          && !labo_zkproc_available (&why))
+        return labo_error_make (err, 0, "%s", why);
+    }
   if (publish_ports (lab, &n_rules, err) < 0)
     return -1;
   labo_progress_stage (pr, "ports", "%zu published (DNAT in each host)", n_rules);
@@ -73,11 +83,20 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
       return 0;
     }
   for (size_t i = 0; i < lab->n_nodes; i++)
-    if (labo_zkproc_start (lab, i, err) < 0)
+    if (labo_kind_of (&lab->nodes[i])->process_start (lab, i, err) < 0)
       return -1;
-  labo_progress_stage (pr, "nodes", "%zu ZooKeeper process%s started%s", lab->n_nodes,
-                       lab->n_nodes == 1 ? "" : "es",
-                       resumed ? ", on the data kept by `down --keep-data`" : "");
+  {
+    /* "3 ZooKeeper processes", "3 etcd processes", "4 node processes" */
+    const struct labo_kind *k = labo_kind_of (&lab->nodes[0]);
+    for (size_t i = 1; i < lab->n_nodes; i++)
+      if (labo_kind_of (&lab->nodes[i]) != k)
+        k = NULL;
+    labo_progress_stage (pr, "nodes", "%zu %s process%s started%s", lab->n_nodes,
+                         k == NULL ? "node" : k->service == LABO_SERVICE_ZOOKEEPER ? "ZooKeeper"
+                                                                                   : k->name,
+                         lab->n_nodes == 1 ? "" : "es",
+                         resumed ? ", on the data kept by `down --keep-data`" : "");
+  }
   if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, pr->quiet, labo_process_node_log_path, &leader,
                         err) < 0)
     return -1;

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "labo/kind/kind.h"
 #include "labo/util/util.h"
 #include "labo/zk/zkproc.h"
 
@@ -34,7 +35,7 @@ proc_start (struct sv_unit *u)
   pid_t pid;
 
   sv_unit_on (u, SV_ON_LAUNCH, NULL);
-  pid = labo_zkproc_start (u->sv->lab, n->index, &err);
+  pid = labo_kind_of (n->node)->process_start (u->sv->lab, n->index, &err);
   if (pid < 0)
     {
       sv_unit_start_failed (u, err->msg);
