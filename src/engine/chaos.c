@@ -1,5 +1,4 @@
 /* The scenario player (include/labo/engine/chaos.h). */
-#include "labo/kind/kind.h"
 #include "labo/engine/chaos.h"
 
 #include <errno.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labo/kind/kind.h"
 #include "labo/zk/check.h"
 #include "labo/super/control.h"
 #include "labo/runtime/docker_up.h"

@@ -1,6 +1,5 @@
 /* A lab's status, from its state directory and the kernel: see
  * include/labo/engine/status.h. */
-#include "labo/kind/kind.h"
 #include "labo/engine/status.h"
 
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "labo/kind/kind.h"
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"

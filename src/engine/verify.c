@@ -1,7 +1,6 @@
 /* `labo verify`: the tutorial's steps as checks; see
  * include/labo/engine/verify.h. The facts first (gathered in parallel,
  * each bounded), then the pure assessment, then JSON and text from it. */
-#include "labo/kind/kind.h"
 #include "labo/engine/verify.h"
 
 #include <ctype.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labo/kind/kind.h"
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/host/host.h"
@@ -450,6 +450,25 @@ assess_containers (const struct labo_lab *lab, const struct labo_verify_facts *f
        NULL);
 }
 
+/* The lab's ZooKeeper nodes, and its nodes that run sshd (their kinds'). */
+static size_t
+zookeepers (const struct labo_lab *lab)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    n += lab->nodes[i].service == LABO_SERVICE_ZOOKEEPER;
+  return n;
+}
+
+static size_t
+sshd_nodes (const struct labo_lab *lab)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    n += labo_kind_of (&lab->nodes[i])->sshd;
+  return n;
+}
+
 /* Why node i's script told nothing, for a detail; NULL if it did. */
 static char *
 not_asked (const struct labo_lab *lab, const struct labo_verify_facts *f, size_t i)
@@ -470,6 +489,8 @@ assess_ping (const struct labo_lab *lab, const struct labo_verify_facts *f,
   const char *first = lab->nodes[0].name;
   char *why;
 
+  if (!labo_kind_of (&lab->nodes[0])->sshd)
+    return NA (r, LABO_VERIFY_PING, "the first node is an image without the tutorial's tools");
   if (lab->n_nodes < 2)
     return NA (r, LABO_VERIFY_PING, "one node: no other to reach");
   if ((why = not_asked (lab, f, 0)) != NULL)
@@ -512,6 +533,8 @@ assess_ssh (const struct labo_lab *lab, const struct labo_verify_facts *f,
     return NA (r, LABO_VERIFY_SSH, "this runtime's nodes are processes of their hosts");
   if (lab->n_nodes < 2)
     return NA (r, LABO_VERIFY_SSH, "one node: no other to reach");
+  if (!labo_kind_of (&lab->nodes[0])->sshd || sshd_nodes (lab) < 2)
+    return NA (r, LABO_VERIFY_SSH, "no two nodes run sshd");
   if ((why = not_asked (lab, f, 0)) != NULL)
     return set (r, LABO_VERIFY_SSH, LABO_VERIFY_NOT_YET, why,
                 xasprintf ("on %s: ssh-keygen -t rsa, then ssh-copy-id -i ~/.ssh/id_rsa.pub "
@@ -519,6 +542,8 @@ assess_ssh (const struct labo_lab *lab, const struct labo_verify_facts *f,
                            first, lab->nodes[1].name));
   for (size_t k = 1; k < lab->n_nodes; k++)
     {
+      if (!labo_kind_of (&lab->nodes[k])->sshd)
+        continue; /* nothing to log in to */
       const struct labo_verify_node_facts *n = &f->nodes[k];
       const char *to = lab->nodes[k].name, *o = n->ssh_out;
       char *detail, *hint;
@@ -565,8 +590,12 @@ assess_java (const struct labo_lab *lab, const struct labo_verify_facts *f,
 {
   if (!f->node_image)
     return NA (r, LABO_VERIFY_JAVA, "this runtime's nodes run the machine's java");
+  if (zookeepers (lab) == 0)
+    return NA (r, LABO_VERIFY_JAVA, "no ZooKeeper node");
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
+      if (lab->nodes[i].service != LABO_SERVICE_ZOOKEEPER)
+        continue; /* ZooKeeper's own steps */
       const char *name = lab->nodes[i].name;
       char *why = not_asked (lab, f, i);
       if (why == NULL && f->nodes[i].java == 0)
@@ -587,8 +616,12 @@ static void
 assess_myid (const struct labo_lab *lab, const struct labo_verify_facts *f,
              struct labo_verify_report *r)
 {
+  if (zookeepers (lab) == 0)
+    return NA (r, LABO_VERIFY_MYID, "no ZooKeeper node");
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
+      if (lab->nodes[i].service != LABO_SERVICE_ZOOKEEPER)
+        continue; /* ZooKeeper's own steps */
       const struct labo_verify_node_facts *n = &f->nodes[i];
       const char *name = lab->nodes[i].name;
       char *why = not_asked (lab, f, i), *end = NULL;
@@ -662,6 +695,8 @@ static void
 assess_servers (const struct labo_lab *lab, const struct labo_verify_facts *f,
                 struct labo_verify_report *r)
 {
+  if (zookeepers (lab) == 0)
+    return NA (r, LABO_VERIFY_SERVERS, "no ZooKeeper node");
   cleanup_free char *all = NULL;
 
   for (size_t k = 0; k < lab->n_nodes; k++)
@@ -669,6 +704,8 @@ assess_servers (const struct labo_lab *lab, const struct labo_verify_facts *f,
             lab->nodes[k].myid, lab->nodes[k].name, LABO_ZK_QUORUM_PORT, LABO_ZK_ELECTION_PORT);
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
+      if (lab->nodes[i].service != LABO_SERVICE_ZOOKEEPER)
+        continue; /* ZooKeeper's own steps */
       const struct labo_verify_node_facts *n = &f->nodes[i];
       const char *name = lab->nodes[i].name;
       char *why = not_asked (lab, f, i);
@@ -696,27 +733,26 @@ assess_servers (const struct labo_lab *lab, const struct labo_verify_facts *f,
        NULL);
 }
 
+/* Running: every node's service answers. Roles: the nodes of the lab's
+ * electing kind (ZooKeeper's servers, etcd's members) form an ensemble,
+ * one leading, the others following. */
 static void
-assess_zookeeper (const struct labo_lab *lab, const struct labo_verify_facts *f,
-                  struct labo_verify_report *r)
+assess_services (const struct labo_lab *lab, const struct labo_verify_facts *f,
+                 struct labo_verify_report *r)
 {
   cleanup_free enum labo_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
   cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (char *));
   cleanup_free bool *answers = xcalloc (lab->n_nodes + 1, sizeof (bool));
   cleanup_free char *text = NULL;
+  const struct labo_kind *electing = NULL;
   struct labo_ensemble e;
-  size_t odd = lab->n_nodes;
+  size_t n = 0, odd = SIZE_MAX;
   char *silent;
 
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
-      modes[i] = f->nodes[i].mode;
       names[i] = lab->nodes[i].name;
-      answers[i] = modes[i] != LABO_MODE_DOWN;
-      /* no observer is declared (the lab file has no such key) */
-      if (odd == lab->n_nodes && modes[i] != LABO_MODE_FOLLOWER && modes[i] != LABO_MODE_LEADER
-          && !(modes[i] == LABO_MODE_STANDALONE && lab->n_nodes == 1))
-        odd = i;
+      answers[i] = f->nodes[i].mode != LABO_MODE_DOWN;
     }
   silent = names_of (names, answers, lab->n_nodes, false);
   if (silent == NULL)
@@ -727,24 +763,49 @@ assess_zookeeper (const struct labo_lab *lab, const struct labo_verify_facts *f,
   else
     {
       size_t k = 0;
+      const struct labo_kind *kind;
       while (answers[k])
         k++;
+      kind = labo_kind_of (&lab->nodes[k]);
       set (r, LABO_VERIFY_RUNNING, LABO_VERIFY_NOT_YET,
-           xasprintf ("ZooKeeper does not answer on %s", silent),
-           xasprintf ("on %s: zkServer.sh start", names[k]));
+           xasprintf ("%s does not answer on %s",
+                      kind->service == LABO_SERVICE_ZOOKEEPER ? "ZooKeeper" : kind->name, silent),
+           kind->service == LABO_SERVICE_ZOOKEEPER ? xasprintf ("on %s: zkServer.sh start", names[k])
+                                                   : xasprintf ("labo restart %s", names[k]));
       free (silent);
     }
-  labo_ensemble_assess (modes, lab->n_nodes, &e);
+  /* the ensemble: the first electing kind's nodes */
+  for (size_t i = 0; i < lab->n_nodes && electing == NULL; i++)
+    if (labo_kind_of (&lab->nodes[i])->elects)
+      electing = labo_kind_of (&lab->nodes[i]);
+  if (electing == NULL)
+    return NA (r, LABO_VERIFY_ROLES, "no node elects a leader");
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      enum labo_mode m = f->nodes[i].mode;
+      if (labo_kind_of (&lab->nodes[i]) != electing)
+        continue;
+      modes[n] = m;
+      names[n] = lab->nodes[i].name;
+      /* no observer is declared (the lab file has no such key) */
+      if (odd == SIZE_MAX && m != LABO_MODE_FOLLOWER && m != LABO_MODE_LEADER
+          && !(m == LABO_MODE_STANDALONE && lab->n_nodes == 1))
+        odd = n;
+      n++;
+    }
+  labo_ensemble_assess (modes, n, &e);
   text = labo_ensemble_text (&e, modes, names);
-  if (e.quorum && e.leaders == 1 && odd == lab->n_nodes)
+  if (e.quorum && e.leaders == 1 && odd == SIZE_MAX)
     set (r, LABO_VERIFY_ROLES, LABO_VERIFY_DONE, steal_ptr (&text), NULL);
   else
     set (r, LABO_VERIFY_ROLES, LABO_VERIFY_NOT_YET,
-         e.quorum && odd < lab->n_nodes
+         e.quorum && odd != SIZE_MAX
              ? xasprintf ("%s; %s is %s", text, names[odd], labo_mode_name (modes[odd]))
              : steal_ptr (&text),
-         xasprintf ("on every node: zkServer.sh status (Mode: leader on one, follower on the "
-                    "others)"));
+         electing->service == LABO_SERVICE_ZOOKEEPER
+             ? xasprintf ("on every node: zkServer.sh status (Mode: leader on one, follower on "
+                          "the others)")
+             : xasprintf ("etcdctl endpoint status -w table: one leader (IS LEADER true)"));
 }
 
 void
@@ -769,7 +830,7 @@ labo_verify_assess (const struct labo_lab *lab, const struct labo_verify_facts *
       assess_java (lab, f, r);
       assess_myid (lab, f, r);
       assess_servers (lab, f, r);
-      assess_zookeeper (lab, f, r);
+      assess_services (lab, f, r);
     }
   for (int s = 0; s < LABO_VERIFY_STEPS; s++)
     {

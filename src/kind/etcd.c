@@ -318,6 +318,7 @@ const struct labo_kind labo_kind_etcd = {
   .name = "etcd",
   .recipe = "etcd",
   .elects = true,
+  .sshd = false,
   .port = etcd_port,
   .ask = etcd_ask,
   .judge = etcd_judge,

@@ -78,6 +78,7 @@ const struct labo_kind labo_kind_zookeeper = {
   .name = "zookeeper",
   .recipe = "zookeeper",
   .elects = true,
+  .sshd = true,
   .port = zk_port,
   .ask = zk_ask,
   .judge = zk_judge,

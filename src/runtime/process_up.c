@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "labo/kind/kind.h"
 #include "labo/runtime/docker_up.h"
+#include "labo/kind/kind.h"
 #include "labo/net/netns.h"
 #include "labo/net/nft.h"
 #include "labo/model/plan.h"

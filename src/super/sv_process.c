@@ -8,8 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "labo/kind/kind.h"
 #include "labo/util/util.h"
+#include "labo/kind/kind.h"
 #include "labo/zk/zkproc.h"
 
 #include "sv_probe.h"

@@ -48,6 +48,7 @@ struct labo_kind
   const char *name;   /* the lab file's word: "zookeeper", "etcd", "shell"; "generic" */
   const char *recipe; /* its image's recipe under images/; NULL: the node's `image:` */
   bool elects;        /* its nodes elect a leader: they form an ensemble */
+  bool sshd;          /* its container runs sshd and the tutorial's tools (verify's ping, ssh) */
 
   /* The port of the node its probes reach (the node's own port, inside
    * the container or the host: labo_node_reach maps it to a published
