@@ -311,6 +311,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
 {
   json_t *nodes = json_array ();
   size_t n_zk = 0;
+  const struct labo_kind *electing = NULL;
   cleanup_free enum labo_mode *modes = xcalloc (lab->n_nodes + 1, sizeof (*modes));
   cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (*names));
   bool degraded = false;
@@ -329,8 +330,9 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       json_object_set_new (o, "name", json_string (node->name));
       json_object_set_new (o, "host", json_string (lab->hosts[node->host].name));
       json_object_set_new (o, "address", json_string (labo_ipv4_format (node->address, buf)));
-      json_object_set_new (o, "service", json_string ("zookeeper"));
-      json_object_set_new (o, "myid", json_integer (node->myid));
+      json_object_set_new (o, "service", json_string (labo_kind_of (node)->name));
+      json_object_set_new (o, "myid", node->service == LABO_SERVICE_ZOOKEEPER
+                                          ? json_integer (node->myid) : json_null ());
       json_object_set_new (o, labo_runtime_of (lab)->node_field, json_string (state));
       json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
       for (size_t k = 0; k < node->n_ports; k++)
@@ -365,8 +367,14 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
         }
       supervision (o, svn, json_object_get (json_object_get (tallies, "nodes"), node->name),
                    pid);
-      modes[n_zk] = z.mode;
-      names[n_zk++] = node->name;
+      /* the ensemble: the lab's first electing kind's nodes */
+      if (electing == NULL && labo_kind_of (node)->elects)
+        electing = labo_kind_of (node);
+      if (labo_kind_of (node) == electing)
+        {
+          modes[n_zk] = z.mode;
+          names[n_zk++] = node->name;
+        }
       degraded |= z.mode < LABO_MODE_LEADER && !not_started
                   && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
       json_array_append_new (nodes, o);
@@ -791,11 +799,15 @@ print_nodes (json_t *st, FILE *out)
       if (first == NULL)
         first = str (node, "name");
       last = str (node, "name");
-      fprintf (out, "node %-15s %-8s on %-12s %-12s zookeeper myid %lld: %s", str (node, "name"),
+      cleanup_free char *what = json_is_integer (json_object_get (node, "myid"))
+          ? xasprintf ("%s myid %lld", str (node, "service"),
+                       json_integer_value (json_object_get (node, "myid")))
+          : xstrdup (str (node, "service"));
+      fprintf (out, "node %-15s %-8s on %-12s %-12s %s: %s", str (node, "name"),
                json_is_string (json_object_get (node, "container")) ? str (node, "container")
                                                                       : str (node, "process"),
                str (node, "host"), str (node, "address"),
-               json_integer_value (json_object_get (node, "myid")), str (node, "mode"));
+               what, str (node, "mode"));
       if (json_object_get (node, "zxid"))
         fprintf (out, " (zxid %s, %lld znodes, %lld outstanding)", str (node, "zxid"),
                  json_integer_value (json_object_get (node, "znodes")),

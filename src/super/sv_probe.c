@@ -299,10 +299,16 @@ sv_ensemble_check (struct sv *sv)
   struct labo_ensemble e;
   const char *leader;
 
+  const struct labo_kind *electing = NULL;
+
+  /* the ensemble: the nodes of the lab's first electing kind */
+  for (size_t i = 0; i < sv->n_nodes && electing == NULL; i++)
+    if (labo_kind_of (sv->nodes[i].node)->elects)
+      electing = labo_kind_of (sv->nodes[i].node);
   for (size_t i = 0; i < sv->n_nodes; i++)
     {
       const struct sv_node *n = &sv->nodes[i];
-      if (n->node->service != LABO_SERVICE_ZOOKEEPER)
+      if (labo_kind_of (n->node) != electing)
         continue;
       modes[n_zk] = n->mode;
       names[n_zk++] = n->u.name;
