@@ -106,6 +106,14 @@ write_authorized (int base, const char *node, const char *text, labo_error_t *er
   return 0;
 }
 
+/* A made-at-once node of a kind whose container runs sshd. */
+static bool
+gets_keys (const struct labo_lab *lab, const struct labo_node *node)
+{
+  return !labo_node_by_hand (lab, node)
+         && (node->service == LABO_SERVICE_ZOOKEEPER || node->service == LABO_SERVICE_SHELL);
+}
+
 int
 labo_node_ssh_prepare (const struct labo_lab *lab, labo_error_t *err)
 {
@@ -115,7 +123,7 @@ labo_node_ssh_prepare (const struct labo_lab *lab, labo_error_t *err)
   size_t n_auto = 0;
 
   for (size_t i = 0; i < lab->n_nodes; i++)
-    n_auto += !labo_node_by_hand (lab, &lab->nodes[i]);
+    n_auto += gets_keys (lab, &lab->nodes[i]);
   if (n_auto == 0)
     return 0;
   base = labo_fs_mkdir (base_path, 0700, err);
@@ -129,7 +137,7 @@ labo_node_ssh_prepare (const struct labo_lab *lab, labo_error_t *err)
       char *joined;
       struct stat st;
 
-      if (labo_node_by_hand (lab, &lab->nodes[i]))
+      if (!gets_keys (lab, &lab->nodes[i]))
         continue;
       if (!labo_fs_component_ok (node))
         return labo_error_make (err, 0, "node name '%s' cannot name a directory", node);
@@ -158,7 +166,7 @@ labo_node_ssh_prepare (const struct labo_lab *lab, labo_error_t *err)
   /* every node trusts every node, itself included (the tutorial's `cat
    * ~/.ssh/id_rsa.pub >> ~/.ssh/authorized_keys`) */
   for (size_t i = 0; i < lab->n_nodes; i++)
-    if (!labo_node_by_hand (lab, &lab->nodes[i])
+    if (gets_keys (lab, &lab->nodes[i])
         && write_authorized (base, lab->nodes[i].name, all, err) < 0)
       return -1;
   return 0;
