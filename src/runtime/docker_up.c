@@ -680,32 +680,54 @@ labo_docker_plan_print (const struct labo_lab *lab, FILE *out)
              labo_ipv4_format (lab->overlay.gateway, b));
   if (!labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     return;
-  {
-    struct labo_image img = { 0 };
-    labo_error_t err = NULL;
-    if (labo_image_resolve ("zookeeper", &img, &err) < 0)
-      {
-        fprintf (out, "image zookeeper: %s\n", err->msg);
-        labo_error_release (&err);
-      }
-    else
-      fprintf (out, "image %s from %s: %s\n", img.ref, img.recipe,
-               access (img.tar, R_OK) == 0 ? "cached" : "to build (from installed packages)");
-    labo_image_free (&img);
-  }
+  /* each image the nodes need, once */
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const char *recipe = labo_kind_of (&lab->nodes[i])->recipe;
+      struct labo_image img = { 0 };
+      labo_error_t err = NULL;
+      bool seen = false;
+      if (recipe == NULL)
+        {
+          fprintf (out, "image of %s: %s\n", lab->nodes[i].name, lab->nodes[i].image);
+          continue;
+        }
+      for (size_t j = 0; j < i; j++)
+        seen |= labo_kind_of (&lab->nodes[j])->recipe != NULL
+                && strcmp (labo_kind_of (&lab->nodes[j])->recipe, recipe) == 0;
+      if (seen)
+        continue;
+      if (labo_image_resolve (recipe, &img, &err) < 0)
+        {
+          fprintf (out, "image %s: %s\n", recipe, err->msg);
+          labo_error_release (&err);
+        }
+      else
+        fprintf (out, "image %s from %s: %s\n", img.ref, img.recipe,
+                 access (img.tar, R_OK) == 0 ? "cached" : "to build (from installed packages)");
+      labo_image_free (&img);
+    }
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *n = &lab->nodes[i];
-      fprintf (out, "container %s zookeeper myid %d on %s, %s on %s%s\n", n->name, n->myid,
+      const struct labo_kind *k = labo_kind_of (n);
+      cleanup_free char *what = n->service == LABO_SERVICE_ZOOKEEPER
+                                    ? xasprintf ("zookeeper myid %d", n->myid)
+                                    : xstrdup (k->name);
+
+      fprintf (out, "container %s %s on %s, %s on %s%s\n", n->name, what,
                lab->hosts[n->host].name, labo_ipv4_format (n->address, a),
                lab->overlay.present ? lab->overlay.name : "the host's bridge",
-               labo_node_by_hand (lab, n) ? ", sshd; ZooKeeper left to configure and start by "
-                                            "hand"
-                                          : ", sshd, root's keys exchanged; ZooKeeper started");
-      for (size_t k = 0; k < n->n_ports; k++)
+               !k->sshd                     ? ""
+               : labo_node_by_hand (lab, n) ? ", sshd; ZooKeeper left to configure and start by "
+                                              "hand"
+               : n->service == LABO_SERVICE_ZOOKEEPER
+                   ? ", sshd, root's keys exchanged; ZooKeeper started"
+                   : ", sshd, root's keys exchanged");
+      for (size_t p = 0; p < n->n_ports; p++)
         fprintf (out, "port %s:%u -> %s %u/tcp\n",
-                 labo_ipv4_format (lab->hosts[n->host].lab_address, c), n->ports[k].host_port,
-                 n->name, n->ports[k].container_port);
+                 labo_ipv4_format (lab->hosts[n->host].lab_address, c), n->ports[p].host_port,
+                 n->name, n->ports[p].container_port);
     }
 }
 
