@@ -358,7 +358,7 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
                                                   labo_ipv4_format (node->address, buf),
                                                   "port", 22, "user", "root", "password",
                                                   LABO_NODE_ROOT_PASSWORD));
-      if (z.mode >= LABO_MODE_LEADER)
+      if (z.mode >= LABO_MODE_LEADER && node->service == LABO_SERVICE_ZOOKEEPER)
         {
           cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) z.zxid);
           json_object_set_new (o, "zxid", json_string (zx));
