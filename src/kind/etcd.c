@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -216,9 +217,9 @@ etcd_child (const struct labo_lab *lab, const struct labo_node *node,
   char a[16];
   cleanup_free char *cluster = initial_cluster (lab);
   const char *addr = labo_ipv4_format (node->address, a);
-  char *envp[16];
+  char *envp[16], held[64];
   size_t n = 0;
-  int log, null;
+  int log, null, data;
 
   labo_child_reset_signals ();
   log = labo_fs_open_log (p->log, 0640);
@@ -238,15 +239,27 @@ etcd_child (const struct labo_lab *lab, const struct labo_node *node,
       labo_error_errno (&err, "setting the hostname %s", node->name);
       goto fail;
     }
-  if (chdir (p->data) < 0)
+  /* the data directory where the image has it, /var/lib/etcd: a tmpfs on
+   * /var/lib in the node's own mount namespace (the machine has no
+   * /var/lib/etcd, and the path down to the data, /var/lib/labo/<lab>/_data,
+   * is root's alone: the etcd user reaches its directory only through this
+   * bind, as ZooKeeper does through /var/lib/zookeeper) */
+  /* (held open first: the tmpfs hides its path) */
+  data = open (p->data, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  snprintf (held, sizeof (held), "/proc/self/fd/%d", data);
+  if (data < 0
+      || mount ("tmpfs", "/var/lib", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k")
+             < 0
+      || mkdir (ETCD_DATA_POINT, 0700) < 0
+      || mount (held, ETCD_DATA_POINT, NULL, MS_BIND, NULL) < 0 || chdir (ETCD_DATA_POINT) < 0)
     {
-      labo_error_errno (&err, "entering %s", p->data);
+      labo_error_errno (&err, "binding the node's data over " ETCD_DATA_POINT);
       goto fail;
     }
   if (labo_drop_privileges (uid, gid, &err) < 0)
     goto fail;
   envp[n++] = xasprintf ("ETCD_NAME=%s", node->name);
-  envp[n++] = xasprintf ("ETCD_DATA_DIR=%s", p->data);
+  envp[n++] = xstrdup ("ETCD_DATA_DIR=" ETCD_DATA_POINT);
   envp[n++] = xasprintf ("ETCD_INITIAL_CLUSTER=%s", cluster);
   envp[n++] = xstrdup ("ETCD_INITIAL_CLUSTER_STATE=new");
   envp[n++] = xasprintf ("ETCD_INITIAL_CLUSTER_TOKEN=%s", lab->name);
