@@ -335,7 +335,7 @@ sv_node_probe_json (const struct sv_node *n)
 {
   char when[32];
   json_t *o = json_object ();
-  bool serving = n->mode >= LABO_MODE_LEADER;
+  bool serving = labo_mode_has_role (n->mode);
 
   json_object_set_new (o, "mode", json_string (n->not_started ? "not started"
                                                                : labo_mode_name (n->mode)));

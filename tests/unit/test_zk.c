@@ -759,6 +759,23 @@ ensemble_standalone (void **state)
   free (t);
 }
 
+/* A node of a kind without roles (shell, generic) is no member. */
+static void
+ensemble_healthy_never_counts (void **state)
+{
+  enum labo_mode m[] = { L, LABO_MODE_HEALTHY, F, LABO_MODE_HEALTHY };
+  struct labo_ensemble e;
+  char *t = assess (m, 4, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.servers, 2);
+  assert_int_equal (e.nodes, 2);
+  assert_int_equal (e.serving, 2);
+  free (t);
+  assert_string_equal (labo_mode_name (LABO_MODE_HEALTHY), "healthy");
+  assert_false (labo_mode_has_role (LABO_MODE_HEALTHY));
+  assert_true (labo_mode_has_role (LABO_MODE_OBSERVER));
+}
+
 int
 main (void)
 {
@@ -793,6 +810,7 @@ main (void)
     cmocka_unit_test (ensemble_electing),
     cmocka_unit_test (ensemble_observers),
     cmocka_unit_test (ensemble_standalone),
+    cmocka_unit_test (ensemble_healthy_never_counts),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
