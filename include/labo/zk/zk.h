@@ -113,6 +113,16 @@ void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
  * with it. */
 json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                                   const char *image, labo_error_t *err);
+/* What every node of labo's image (images/zookeeper: ZooKeeper's, shell's)
+ * has in its spec: labo_docker_container_body with env (NULL-terminated,
+ * may be NULL) and LABO_START=start and LABO_SSH_LISTEN=<its overlay
+ * address> after it; root with sshd's capabilities only (CapDrop ALL, a
+ * few added back) and no-new-privileges; HostConfig.Binds holding root's
+ * SSH keys read only when `keys` (a made-at-once node), else empty: the
+ * caller adds its own. */
+json_t *labo_node_sshd_spec (const struct labo_lab *lab, const struct labo_node *node,
+                             const char *image, const char *const *env, const char *start,
+                             bool keys);
 /* The network namespace to connect from (a descriptor), for r: the host's,
  * or that of the container whose init is pid. */
 int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
