@@ -6,5 +6,7 @@
 #include "labo/kind/kind.h"
 
 extern const struct labo_kind labo_kind_zookeeper;
+extern const struct labo_kind labo_kind_shell;
+extern const struct labo_kind labo_kind_generic;
 
 #endif
