@@ -123,4 +123,31 @@ void labo_health_judge (const struct labo_health *h, const char *const reply[LAB
                         const char *const error[LABO_KIND_MAX_ASKS],
                         struct labo_probe_result *out);
 
+/* ---- a node's image in a daemon (Docker runtime) ---- */
+
+struct labo_docker;
+
+/* Makes the image node runs available in daemon d, and says its
+ * reference in *ref (caller frees), for the kind's container_spec. Called
+ * by `up` for each node, and by the supervisor before it recreates one.
+ *   - a kind of labo's own (kind->recipe), or a generic node whose `image`
+ *     is a recipe's name (no '/', not ending in .tar, .tar.gz or .tgz):
+ *     labo_image_resolve, labo_image_build (quiet; cached by content),
+ *     labo_image_import (skipped when d has it);
+ *   - a generic node's `docker save` archive (labo_node_image_archive):
+ *     opened as root with O_NOFOLLOW on its last component, refused unless
+ *     a regular file (docs/security.md), loaded with POST /images/load and
+ *     tagged labo/archive:KEY, KEY a hash of the file's identity (device,
+ *     inode, size, modification time): loaded once per daemon while the
+ *     file is unchanged; *ref is that tag.
+ * Errors say the node, the file and what failed. */
+int labo_node_image_prepare (const struct labo_lab *lab, const struct labo_node *node,
+                             struct labo_docker *d, char **ref, labo_error_t *err);
+
+/* The path of a generic node's `docker save` archive: its `image` as
+ * written when absolute, else relative to the lab file's directory; NULL
+ * when the node has no archive (another kind, or a recipe's name). Pure;
+ * caller frees. */
+char *labo_node_image_archive (const struct labo_lab *lab, const struct labo_node *node);
+
 #endif
