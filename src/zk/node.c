@@ -76,7 +76,8 @@ labo_node_sshd_spec (const struct labo_lab *lab, const struct labo_node *node,
   while (env && env[n_env])
     n_env++;
   all = xcalloc (n_env + 3, sizeof (*all));
-  memcpy (all, env, n_env * sizeof (*all));
+  if (n_env > 0)
+    memcpy (all, env, n_env * sizeof (*all));
   all[n_env++] = start_env;
   /* sshd on the overlay address only: root's password is known, so never
    * on the gateway bridge the host reaches, nor on a published port */
