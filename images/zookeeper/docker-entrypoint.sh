@@ -12,6 +12,10 @@
 #                      started; sshd is the main process. If ZooKeeper had
 #                      been started by hand (its pid file is in the data
 #                      directory) before a restart, it is started again.
+#                      shell: a `service: shell` node (the tutorial's
+#                      ubuntu-sshd stand-in): sshd as the main process, root's
+#                      keys as in auto; ZooKeeper neither configured nor ever
+#                      started, whatever the command.
 #   LABO_ZK_UID LABO_ZK_GID  the machine's zookeeper user: added to
 #                      /etc/passwd and /etc/group as "zookeeper" (default: the
 #                      owner of the data directory, if not root)
@@ -41,12 +45,12 @@ die ()
 }
 
 case $MODE in
-  auto|by-hand) ;;
-  *) die "LABO_START is \"$MODE\": auto or by-hand" ;;
+  auto|by-hand|shell) ;;
+  *) die "LABO_START is \"$MODE\": auto, by-hand or shell" ;;
 esac
 mkdir -p "$CONF" "$DATA" /var/log/zookeeper /run/sshd
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ "$MODE" != shell ]; then
   # The zookeeper user, with the machine's numbers, so that the data
   # directory (a bind of the machine's) is its own on both sides.
   uid=${LABO_ZK_UID:-$(stat -c %u "$DATA")}
@@ -89,7 +93,7 @@ if [ "$MODE" = auto ]; then
     echo "${ZOO_MY_ID:-1}" > "$DATA/myid"
     [ "$(id -u)" != 0 ] || chown "$uid:$gid" "$DATA/myid"
   fi
-elif [ ! -f "$CONF/zoo.cfg" ]; then
+elif [ "$MODE" = by-hand ] && [ ! -f "$CONF/zoo.cfg" ]; then
   {
     base_cfg
     echo
@@ -103,7 +107,7 @@ if [ "$(id -u)" = 0 ]; then
   # ed25519: a few milliseconds, where RSA takes most of a second.
   [ -f /etc/ssh/ssh_host_ed25519_key ] \
     || ssh-keygen -q -t ed25519 -N '' -C "root@$(hostname)" -f /etc/ssh/ssh_host_ed25519_key
-  if [ "$MODE" = auto ] && [ ! -f /root/.ssh/id_ed25519 ]; then
+  if [ "$MODE" != by-hand ] && [ ! -f /root/.ssh/id_ed25519 ]; then
     # by hand, the attendee types ssh-keygen
     mkdir -p /root/.ssh
     chmod 700 /root/.ssh
@@ -141,7 +145,13 @@ if [ -n "${LABO_SSH_LISTEN:-}" ] && [ "$(id -u)" = 0 ]; then
   sshd=1
 fi
 
-if [ "${1:-}" != zkServer ]; then
+# shell: sshd is the node (pid 1, reaping what root's sessions leave), and
+# nothing else runs; without sshd, the wait below
+if [ "$MODE" = shell ] && [ -n "$sshd" ]; then
+  exec /usr/sbin/sshd -D -e
+fi
+
+if [ "$MODE" != shell ] && [ "${1:-}" != zkServer ]; then
   [ -z "$sshd" ] || /usr/sbin/sshd -E /var/log/sshd.log
   exec "$@"
 fi
@@ -157,7 +167,7 @@ fi
 
 # by-hand: a pid file left by a ZooKeeper started by hand means it ran when
 # the container stopped; its pid was another PID namespace's.
-if [ -f "$DATA/zookeeper_server.pid" ]; then
+if [ "$MODE" = by-hand ] && [ -f "$DATA/zookeeper_server.pid" ]; then
   rm -f "$DATA/zookeeper_server.pid"
   /bin/zkServer.sh start || true
 fi

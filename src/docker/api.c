@@ -2,6 +2,7 @@
 #include "labo/docker/docker.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -459,6 +460,76 @@ labo_docker_image_import (struct labo_docker *d, const char *tar_path, const cha
   free (r.data);
   labo_ndjson_free (&stream);
   return ret;
+}
+
+int
+labo_docker_image_load (struct labo_docker *d, int fd, const char *what, char **ref,
+                        labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("loading image archive %s", what);
+  cleanup_file FILE *f = NULL;
+  struct labo_ndjson stream = { 0 };
+  struct reply r = { 0 };
+  struct request rq = { .op = op, .method = "POST", .path = "/images/load?quiet=1",
+                        .content_type = "application/x-tar", .timeout_ms = LONG_TIMEOUT_MS,
+                        .stream = &stream };
+  struct stat st;
+  long status = 0;
+  int ret, own;
+
+  *ref = NULL;
+  own = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0)
+    return labo_error_errno (err, "%s: %s", d->host, op);
+  f = fdopen (own, "rb");
+  if (f == NULL)
+    {
+      close (own);
+      return labo_error_errno (err, "%s: %s", d->host, op);
+    }
+  if (fstat (fileno (f), &st) < 0)
+    return labo_error_errno (err, "%s: %s: reading it", d->host, op);
+  rq.upload = f;
+  rq.upload_len = (curl_off_t) (st.st_size - ftello (f));
+  r.stream = &stream;
+
+  ret = perform (d, &rq, &r, &status, err);
+  labo_ndjson_finish (&stream);
+  if (ret == 0 && !is_2xx (status))
+    ret = http_error (d, op, status, &r, err);
+  else if (ret == 0 && stream.error != NULL)
+    ret = labo_error_make (err, 0, "%s: %s: %s", d->host, op, stream.error);
+  else if (ret == 0 && stream.n_loaded != 1)
+    ret = labo_error_make (err, 0, "%s: %s: %s", d->host, op,
+                           stream.n_loaded == 0
+                               ? "the daemon named no image it loaded (is it a `docker save` "
+                                 "archive?)"
+                               : "it holds more than one image: a node's archive holds the "
+                                 "one image it runs (docker save IMAGE, one IMAGE)");
+  else if (ret == 0)
+    *ref = steal_ptr (&stream.loaded);
+  free (r.data);
+  labo_ndjson_free (&stream);
+  return ret;
+}
+
+int
+labo_docker_image_tag (struct labo_docker *d, const char *ref, const char *repo,
+                       const char *tag, labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("tagging image %s as %s:%s", ref, repo, tag);
+  char *er = curl_easy_escape (d->curl, repo, 0), *et = curl_easy_escape (d->curl, tag, 0);
+  cleanup_free char *path = NULL;
+
+  if (er == NULL || et == NULL)
+    {
+      fputs ("labo: out of memory\n", stderr);
+      abort ();
+    }
+  path = xasprintf ("/images/%s/tag?repo=%s&tag=%s", ref, er, et);
+  curl_free (er);
+  curl_free (et);
+  return call (d, op, "POST", path, NULL, GET_TIMEOUT_MS, 0, NULL, NULL, err);
 }
 
 /* Container names are hostnames, but a path must not depend on that. */

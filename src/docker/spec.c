@@ -336,6 +336,31 @@ labo_docker_network_peers (const char *body, size_t len, uint32_t **addrs, size_
   return r;
 }
 
+/* POST /images/load says what it loaded in "stream" texts, a line each:
+ * "Loaded image: busybox:latest" for a tagged image, "Loaded image ID:
+ * sha256:..." for one saved by id. */
+static void
+ndjson_loaded (struct labo_ndjson *s, const char *text)
+{
+  static const char *const prefixes[] = { "Loaded image: ", "Loaded image ID: " };
+
+  while (*text)
+    {
+      size_t len = strcspn (text, "\n");
+      for (size_t i = 0; i < 2; i++)
+        {
+          size_t pl = strlen (prefixes[i]);
+          if (len > pl && strncmp (text, prefixes[i], pl) == 0)
+            {
+              s->n_loaded++;
+              if (s->loaded == NULL)
+                s->loaded = trimmed (text + pl, len - pl);
+            }
+        }
+      text += len + (text[len] == '\n');
+    }
+}
+
 /* One complete line of a progress stream. */
 static void
 ndjson_line (struct labo_ndjson *s, const char *line, size_t len)
@@ -369,6 +394,9 @@ ndjson_line (struct labo_ndjson *s, const char *line, size_t len)
       free (s->status);
       s->status = xstrdup (json_string_value (v));
     }
+  v = json_object_get (j, "stream");
+  if (json_is_string (v))
+    ndjson_loaded (s, json_string_value (v));
   json_decref (j);
 }
 
@@ -415,6 +443,7 @@ labo_ndjson_free (struct labo_ndjson *s)
   free (s->buf);
   free (s->error);
   free (s->status);
+  free (s->loaded);
   memset (s, 0, sizeof (*s));
 }
 

@@ -7,5 +7,7 @@
 
 extern const struct labo_kind labo_kind_zookeeper;
 extern const struct labo_kind labo_kind_etcd;
+extern const struct labo_kind labo_kind_shell;
+extern const struct labo_kind labo_kind_generic;
 
 #endif

@@ -8,12 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labo/host/host.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
 static const struct labo_kind *const kinds[] = {
   &labo_kind_zookeeper,
   &labo_kind_etcd,
+  &labo_kind_shell,
+  &labo_kind_generic,
 };
 
 const struct labo_kind *
@@ -104,12 +107,75 @@ labo_kind_services_ready (const struct labo_lab *lab, const enum labo_mode *mode
   return ready;
 }
 
+void
+labo_kind_exec_outcome (char *const *argv, int status, const char *out, int timeout_ms,
+                        char **reply, char **error)
+{
+  char cmd[64];
+  int line = out ? (int) strcspn (out, "\n") : 0;
+
+  *reply = *error = NULL;
+  if (status == 0)
+    {
+      *reply = xstrdup (out ? out : "");
+      return;
+    }
+  /* the command as the lab file has it, cut: "`test -e /tmp/ok`" */
+  cmd[0] = '\0';
+  for (size_t i = 0; argv[i]; i++)
+    {
+      size_t l = strlen (cmd);
+      snprintf (cmd + l, sizeof (cmd) - l, "%s%s", i ? " " : "", argv[i]);
+    }
+  if (status < 0)
+    *error = xasprintf ("running `%s`: %s", cmd, out ? out : "failed");
+  else if (status == 124)
+    *error = xasprintf ("`%s` timed out after %d ms", cmd, timeout_ms);
+  else if (status == 125)
+    *error = xasprintf ("`%s`: could not enter the node%s%.*s", cmd, line ? ": " : "",
+                        line > 100 ? 100 : line, out ? out : "");
+  else
+    *error = xasprintf ("`%s` exited %d%s%.*s", cmd, status, line ? ": " : "",
+                        line > 100 ? 100 : line, out ? out : "");
+}
+
+/* A round with no request over TCP: the check runs in the node (exec), or
+ * there is nothing to ask and the node is healthy while it runs. */
+static void
+probe_in_node (const struct labo_lab *lab, const struct labo_node *node, char *const *argv,
+               pid_t pid, int timeout_ms, char **reply, char **error)
+{
+  labo_error_t err = NULL;
+  char *out = NULL;
+  int status;
+
+  if (pid == 0)
+    pid = labo_node_pid (lab, node);
+  if (pid <= 0)
+    {
+      *error = xasprintf ("node %s is not running", node->name);
+      return;
+    }
+  if (argv == NULL)
+    {
+      *reply = xstrdup ("");
+      return;
+    }
+  status = labo_pid_run (pid, node->name, argv, NULL, timeout_ms, LABO_KIND_EXEC_OUT_MAX, &out,
+                         &err);
+  labo_kind_exec_outcome (argv, status, status < 0 ? err->msg : out, timeout_ms, reply, error);
+  labo_error_release (&err);
+  free (out);
+}
+
 int
 labo_kind_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t pid,
                  int timeout_ms, struct labo_probe_result *out)
 {
   const struct labo_kind *kind = labo_kind_of (node);
   char *reply[LABO_KIND_MAX_ASKS] = { NULL }, *error[LABO_KIND_MAX_ASKS] = { NULL };
+  char *const *argv = kind->exec ? kind->exec (node) : NULL;
+  uint16_t port = kind->port (node);
   cleanup_close int fd = -1;
   labo_error_t err = NULL;
   struct labo_node_reach r;
@@ -117,7 +183,12 @@ labo_kind_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t
   memset (out, 0, sizeof (*out));
   out->mode = LABO_MODE_DOWN;
   out->node_count = out->outstanding = out->synced = -1;
-  labo_node_reach (lab, node, &r);
+  if (argv != NULL || port == 0)
+    {
+      probe_in_node (lab, node, argv, pid, timeout_ms, &reply[0], &error[0]);
+      goto judge;
+    }
+  labo_node_reach_port (lab, node, port, &r);
   if (r.in_container && pid == 0)
     pid = labo_node_pid (lab, node);
   fd = labo_node_reach_netns (lab, node, &r, pid, &err);
@@ -129,8 +200,8 @@ labo_kind_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t
     }
   for (size_t k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {
-      char buf[512];
-      const char *req = kind->ask (node, k, LABO_MODE_DOWN, buf, sizeof (buf));
+      cleanup_free char *buf = xmalloc (LABO_KIND_ASK_MAX);
+      const char *req = kind->ask (node, k, LABO_MODE_DOWN, buf, LABO_KIND_ASK_MAX);
       if (req == NULL)
         continue;
       if (labo_zk_4lw (fd, r.addr, r.port, req, timeout_ms, &reply[k], &err) < 0)
@@ -139,6 +210,7 @@ labo_kind_probe (const struct labo_lab *lab, const struct labo_node *node, pid_t
           labo_error_release (&err);
         }
     }
+judge:
   kind->judge (node, (const char *const *) reply, (const char *const *) error, out);
   for (size_t k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {

@@ -40,6 +40,12 @@ labo_ensemble_assess (const enum labo_mode *modes, size_t n, struct labo_ensembl
   e->leader = -1;
   for (size_t i = 0; i < n; i++)
     {
+      /* a node without roles is no member: a caller's slip, not a vote */
+      if (modes[i] == LABO_MODE_HEALTHY)
+        {
+          e->nodes--;
+          continue;
+        }
       if (modes[i] == LABO_MODE_OBSERVER)
         {
           observers++;

@@ -211,14 +211,22 @@ labo_node_client_port (const struct labo_node *node)
 }
 
 void
+labo_node_reach_port (const struct labo_lab *lab, const struct labo_node *node, uint16_t port,
+                      struct labo_node_reach *r)
+{
+  for (size_t p = 0; p < node->n_ports; p++)
+    if (node->ports[p].container_port == port)
+      {
+        *r = (struct labo_node_reach){ lab->hosts[node->host].lab_address,
+                                       node->ports[p].host_port, false };
+        return;
+      }
+  *r = (struct labo_node_reach){ node->address, port, lab->runtime != LABO_RUNTIME_PROCESS };
+}
+
+void
 labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
                  struct labo_node_reach *r)
 {
-  int port = labo_node_client_port (node);
-
-  if (port >= 0)
-    *r = (struct labo_node_reach){ lab->hosts[node->host].lab_address, (uint16_t) port, false };
-  else
-    *r = (struct labo_node_reach){ node->address, (uint16_t) node->client_port,
-                                   lab->runtime != LABO_RUNTIME_PROCESS };
+  labo_node_reach_port (lab, node, (uint16_t) node->client_port, r);
 }

@@ -278,8 +278,15 @@ import_job (struct host_job *job, labo_error_t *err)
   return r;
 }
 
-/* Creates and starts a host's nodes (job->arg: each node's image
- * reference, by node). */
+/* What a start job starts: each node's image reference, and which nodes
+ * start in this wave (all of them without `after:`). */
+struct start_arg
+{
+  char **ref;
+  const bool *now;
+};
+
+/* Creates and starts a host's nodes of the wave (job->arg: a start_arg). */
 static int
 start_job (struct host_job *job, labo_error_t *err)
 {
@@ -289,9 +296,10 @@ start_job (struct host_job *job, labo_error_t *err)
       const struct labo_node *node = &lab->nodes[i];
       json_t *spec;
       int r;
-      if (node->host != job->h)
+      const struct start_arg *a = job->arg;
+      if (node->host != job->h || !a->now[i])
         continue;
-      spec = labo_kind_of (node)->container_spec (lab, node, ((char *const *) job->arg)[i], err);
+      spec = labo_kind_of (node)->container_spec (lab, node, a->ref[i], err);
       if (spec == NULL)
         return -1;
       r = labo_docker_container_create (job->d, node->name, spec, NULL, err);
@@ -302,12 +310,65 @@ start_job (struct host_job *job, labo_error_t *err)
   return 0;
 }
 
-/* All hosts at once: ZooKeeper servers look for each other from the start. */
+/* Has every node that node i comes `after:` started and become healthy
+ * (serving, for an electing kind's member: alive is enough, its ensemble
+ * forms once all its members run)? */
+static bool
+after_ready (const struct labo_lab *lab, size_t i, const bool *started)
+{
+  const struct labo_node *node = &lab->nodes[i];
+  for (size_t k = 0; k < node->n_after; k++)
+    {
+      struct labo_probe_result pr;
+      size_t j = node->after[k];
+      if (!started[j] || labo_kind_probe (lab, &lab->nodes[j], 0, QUORUM_PROBE_MS, &pr) < 0)
+        return false;
+    }
+  return true;
+}
+
+/* Starts the nodes: all hosts at once (ZooKeeper servers look for each
+ * other from the start), in waves when nodes come `after:` others: each
+ * wave the nodes whose `after:` are healthy, until all have started or
+ * timeout_s passes. */
 static int
 start_nodes (const struct labo_lab *lab, struct labo_docker *d, char **node_ref,
-             labo_error_t *err)
+             double timeout_s, labo_error_t *err)
 {
-  return on_docker_hosts (lab, d, node_ref, start_job, NULL, err);
+  cleanup_free bool *started = xcalloc (lab->n_nodes + 1, sizeof (bool));
+  cleanup_free bool *now = xcalloc (lab->n_nodes + 1, sizeof (bool));
+  struct start_arg a = { node_ref, now };
+  double deadline = labo_now () + timeout_s;
+  size_t left = lab->n_nodes;
+
+  while (left > 0)
+    {
+      size_t wave = 0;
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        {
+          now[i] = !started[i] && after_ready (lab, i, started);
+          wave += now[i];
+        }
+      if (wave > 0)
+        {
+          if (on_docker_hosts (lab, d, &a, start_job, NULL, err) < 0)
+            return -1;
+          for (size_t i = 0; i < lab->n_nodes; i++)
+            started[i] |= now[i];
+          left -= wave;
+          continue;
+        }
+      if (labo_now () > deadline)
+        {
+          for (size_t i = 0; i < lab->n_nodes; i++)
+            if (!started[i])
+              return labo_error_make (err, 0, "node %s did not start: the nodes it comes after "
+                                              "were not all healthy within %.0f s",
+                                      lab->nodes[i].name, timeout_s);
+        }
+      poll (NULL, 0, QUORUM_POLL_MS);
+    }
+  return 0;
 }
 
 /* What the servers said last: the end of the log of each server that does
@@ -417,6 +478,7 @@ struct image_worker
   const struct labo_lab *lab;
   struct labo_image *img; /* one per recipe the nodes need */
   size_t n_img;
+  char **node_ref;         /* each node's image reference, by node */
   struct labo_docker *d; /* its own, one per host */
   bool quiet;
   size_t imported;
@@ -442,21 +504,19 @@ lab_images (const struct labo_lab *lab, struct labo_state *st, struct image_work
             char ***node_ref, labo_error_t *err)
 {
   char **ref = xcalloc (lab->n_nodes + 1, sizeof (*ref));
-  cleanup_free char *text = xstrdup ("");
 
+  (void) st;
   *node_ref = ref;
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
       const char *recipe = labo_kind_of (node)->recipe;
       size_t k;
-      char *t;
 
       if (recipe == NULL && node->image && names_recipe (node->image))
         recipe = node->image;
       if (recipe == NULL)
-        return labo_error_make (err, 0, "node %s: its image %s is a docker save archive, which "
-                                        "this labo cannot load yet", node->name, node->image);
+        continue; /* a `docker save` archive: the worker loads it, its reference then known */
       for (k = 0; k < w->n_img && strcmp (w->img[k].name, recipe) != 0; k++)
         ;
       if (k == w->n_img)
@@ -468,7 +528,20 @@ lab_images (const struct labo_lab *lab, struct labo_state *st, struct image_work
             return -1;
         }
       ref[i] = xstrdup (w->img[k].ref);
-      t = xasprintf ("%s%s %s\n", text, node->name, ref[i]);
+    }
+  w->node_ref = ref;
+  return 0;
+}
+
+/* The lab's state "images": a line "NODE REF" a node, from which the
+ * supervisor recreates a node that was removed. */
+static int
+record_images (const struct labo_lab *lab, struct labo_state *st, char **ref, labo_error_t *err)
+{
+  cleanup_free char *text = xstrdup ("");
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      char *t = xasprintf ("%s%s %s\n", text, lab->nodes[i].name, ref[i] ? ref[i] : "-");
       free (text);
       text = t;
     }
@@ -494,6 +567,12 @@ image_worker_run (void *p)
         return NULL;
       w->imported += imported;
     }
+  /* generic nodes' `docker save` archives, each into its node's daemon */
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (w->node_ref[i] == NULL
+        && labo_node_image_prepare (lab, &lab->nodes[i], &w->d[lab->nodes[i].host],
+                                    &w->node_ref[i], &w->err) < 0)
+      return NULL;
   w->ret = 0;
   return NULL;
 }
@@ -581,6 +660,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
           w.err = NULL;
           goto out;
         }
+      if (record_images (lab, st, node_ref, err) < 0)
+        goto out;
       for (size_t k = 0; k < w.n_img; k++)
         labo_progress_stage (pr, "image", "%s (%.1f MB, %s; imported into %zu daemon%s, beside "
                                           "the swarm)", w.img[k].ref, w.img[k].size / 1e6,
@@ -593,7 +674,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
                                          "waiting)", swarm_wait * 1e3);
       if (labo_inject_failure ("containers", err) < 0 || labo_node_ssh_prepare (lab, err) < 0
-          || start_nodes (lab, d, node_ref, err) < 0)
+          || start_nodes (lab, d, node_ref, LABO_QUORUM_WAIT_S, err) < 0)
         goto out;
       labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
                            resumed ? ", on the data kept by `down --keep-data`" : "");

@@ -12,12 +12,20 @@
  * is what the benchmark reads. */
 #include "sv_probe.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "labo/host/host.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 #include "labo/zk/zkdata.h"
@@ -42,9 +50,156 @@ schedule (struct sv_node *n, double delay)
   labo_timer_arm (n->u.sv->loop, &n->probe_timer, at);
 }
 
+/* ---- exec health checks, off the loop ----
+ * labo_pid_run blocks until the command ends (up to the probe timeout):
+ * it runs in a child of the supervisor, which writes its verdict into a
+ * pipe ("O" and the output, or "E" and labo_pid_run's error) and exits with
+ * the command's status; the loop watches the child's pidfd. */
+
+static void
+exec_close (struct sv_node *n)
+{
+  labo_timer_disarm (n->u.sv->loop, &n->exec_timer);
+  labo_loop_del (n->u.sv->loop, n->exec_pidfd);
+  close (n->exec_pidfd);
+  close (n->exec_out);
+  n->exec_pid = 0;
+}
+
+/* Stops a check in flight: the child killed and reaped (a SIGKILLed
+ * process goes at once; the command it started dies at its own deadline,
+ * labo_pid_run's). */
+static void
+exec_cancel (struct sv_node *n)
+{
+  siginfo_t si;
+
+  if (n->exec_pid <= 0)
+    return;
+  syscall (SYS_pidfd_send_signal, n->exec_pidfd, SIGKILL, NULL, 0);
+  while (waitid ((idtype_t) P_PIDFD, (id_t) n->exec_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+    ;
+  exec_close (n);
+}
+
+static void round_done (struct sv_node *n);
+
+static void
+on_exec_done (struct labo_loop *loop, int fd, uint32_t events, void *data)
+{
+  struct sv_node *n = data;
+  char *const *argv = labo_kind_of (n->node)->exec (n->node);
+  char buf[LABO_KIND_EXEC_OUT_MAX + 2];
+  siginfo_t si;
+  ssize_t len = 0;
+  int status = -1;
+
+  (void) loop;
+  (void) fd;
+  (void) events;
+  memset (&si, 0, sizeof (si));
+  if (waitid ((idtype_t) P_PIDFD, (id_t) n->exec_pidfd, &si, WEXITED | WNOHANG) < 0
+      || si.si_pid == 0)
+    return; /* not yet: a spurious wake-up */
+  /* the child has exited: all it wrote is in the pipe */
+  while ((len = read (n->exec_out, buf, sizeof (buf) - 1)) < 0 && errno == EINTR)
+    ;
+  buf[len > 0 ? len : 0] = '\0';
+  exec_close (n);
+  if (si.si_code == CLD_EXITED && buf[0] == 'O')
+    status = si.si_status;
+  else if (si.si_code != CLD_EXITED)
+    status = 124; /* killed by the backstop: the command did not end in time */
+  labo_kind_exec_outcome (argv, status, buf[0] ? buf + 1 : "no verdict from the check's process",
+                          n->u.cfg->probe_timeout_ms, &n->reply[0], &n->error[0]);
+  if (--n->pending == 0)
+    round_done (n);
+}
+
+static void
+on_exec_late (struct labo_loop *loop, void *data)
+{
+  struct sv_node *n = data;
+  (void) loop;
+  /* its pidfd then says it is gone */
+  syscall (SYS_pidfd_send_signal, n->exec_pidfd, SIGKILL, NULL, 0);
+}
+
+/* Starts the check; 0, or -1 with *error set. */
+static int
+exec_start (struct sv_node *n, char *const *argv, char **error)
+{
+  struct labo_loop *loop = n->u.sv->loop;
+  int timeout_ms = n->u.cfg->probe_timeout_ms, p[2], pidfd;
+  labo_error_t err = NULL;
+  pid_t child;
+
+  if (n->u.pid <= 0)
+    {
+      *error = xasprintf ("node %s is not running", n->u.name);
+      return -1;
+    }
+  if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
+    {
+      *error = xasprintf ("running the health check of %s: making a pipe: %s", n->u.name,
+                          strerror (errno));
+      return -1;
+    }
+  child = fork ();
+  if (child < 0)
+    {
+      *error = xasprintf ("running the health check of %s: fork: %s", n->u.name,
+                          strerror (errno));
+      close (p[0]);
+      close (p[1]);
+      return -1;
+    }
+  if (child == 0)
+    {
+      sigset_t none;
+      char *out = NULL;
+      int st;
+
+      /* the loop's blocked signals and ignored SIGPIPE are not the
+       * command's; nor does it outlive the supervisor's end */
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      signal (SIGPIPE, SIG_DFL);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      st = labo_pid_run (n->u.pid, n->u.name, argv, NULL, timeout_ms, LABO_KIND_EXEC_OUT_MAX,
+                         &out, &err);
+      if (st < 0)
+        dprintf (p[1], "E%s", err->msg);
+      else
+        dprintf (p[1], "O%s", out);
+      _exit (st < 0 ? 0 : st & 0xff);
+    }
+  close (p[1]);
+  pidfd = (int) syscall (SYS_pidfd_open, child, 0);
+  if (pidfd < 0 || labo_loop_add (loop, pidfd, EPOLLIN, on_exec_done, n, &err) < 0)
+    {
+      *error = xasprintf ("running the health check of %s: watching its process: %s",
+                          n->u.name, err ? err->msg : strerror (errno));
+      labo_error_release (&err);
+      kill (child, SIGKILL);
+      waitpid (child, NULL, 0);
+      if (pidfd >= 0)
+        close (pidfd);
+      close (p[0]);
+      return -1;
+    }
+  n->exec_pid = child;
+  n->exec_pidfd = pidfd;
+  n->exec_out = p[0];
+  labo_timer_init (&n->exec_timer, on_exec_late, n);
+  labo_timer_arm (loop, &n->exec_timer, labo_now () + timeout_ms / 1e3 + 2.0);
+  return 0;
+}
+
 static void
 round_clear (struct sv_node *n)
 {
+  exec_cancel (n);
   for (int k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {
       if (n->probe[k])
@@ -241,10 +396,27 @@ ask (struct sv_node *n)
   const struct labo_node *node = n->node;
   const struct labo_kind *kind = labo_kind_of (node);
   int ns = sv->host_ns[node->host];
+  char *const *argv = kind->exec ? kind->exec (node) : NULL;
+  uint16_t port = kind->port (node);
   cleanup_close int own = -1;
   struct labo_node_reach r;
 
-  labo_node_reach (sv->lab, node, &r);
+  if (argv != NULL || port == 0)
+    {
+      /* request 0 is answered in the node: its check runs there (off the
+       * loop), or there is nothing to ask, and a node whose unit is up
+       * runs (probes are asked of nodes up only: probe_tick) */
+      round_clear (n);
+      n->pending = 0;
+      if (argv == NULL)
+        n->reply[0] = xstrdup ("");
+      else if (exec_start (n, argv, &n->error[0]) == 0)
+        n->pending = 1;
+      if (n->pending == 0)
+        round_done (n);
+      return;
+    }
+  labo_node_reach_port (sv->lab, node, port, &r);
   if (r.in_container)
     {
       labo_error_t e = NULL;
@@ -260,7 +432,7 @@ ask (struct sv_node *n)
   n->pending = 0;
   for (int k = 0; k < LABO_KIND_MAX_ASKS; k++)
     {
-      char buf[512];
+      char buf[LABO_KIND_ASK_MAX];
       const char *req = kind->ask (node, (size_t) k, n->mode, buf, sizeof (buf));
       labo_error_t err = NULL;
       if (req == NULL)

@@ -219,6 +219,14 @@ struct sv_node
   char *reply[LABO_KIND_MAX_ASKS];            /* their answers (NULL: failed, error[k]) */
   char *error[LABO_KIND_MAX_ASKS];
   int pending;               /* words of the round not answered yet */
+  /* an exec health check in flight (the kind's exec): a child of the
+   * supervisor runs it in the node (labo_pid_run) and writes its verdict
+   * into a pipe; its pidfd on the loop says when it is done. exec_pid 0:
+   * none (then the two descriptors mean nothing) */
+  pid_t exec_pid;
+  int exec_pidfd;
+  int exec_out;
+  struct labo_timer exec_timer; /* the backstop: the probe timeout and 2 s */
   int failures;              /* probes unanswered in a row */
   bool answered;             /* since its start */
   bool not_started;          /* a by-hand node whose attendee has not started its service */

@@ -60,18 +60,61 @@ labo_node_pid (const struct labo_lab *lab, const struct labo_node *node)
 }
 
 json_t *
-labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
-                          const char *image, labo_error_t *err)
+labo_node_sshd_spec (const struct labo_lab *lab, const struct labo_node *node,
+                     const char *image, const char *const *env, const char *start, bool keys)
 {
   static const char *const caps[]
       = { "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SYS_CHROOT", "KILL",
           "NET_BIND_SERVICE", "AUDIT_WRITE", NULL };
+  size_t n_env = 0;
+  const char **all;
+  char addr[16];
+  cleanup_free char *start_env = xasprintf ("LABO_START=%s", start);
+  cleanup_free char *listen = NULL;
+  json_t *spec, *hc, *binds = json_array (), *cap_add = json_array ();
+
+  while (env && env[n_env])
+    n_env++;
+  all = xcalloc (n_env + 3, sizeof (*all));
+  if (n_env > 0)
+    memcpy (all, env, n_env * sizeof (*all));
+  all[n_env++] = start_env;
+  /* sshd on the overlay address only: root's password is known, so never
+   * on the gateway bridge the host reaches, nor on a published port */
+  listen = xasprintf ("LABO_SSH_LISTEN=%s", labo_ipv4_format (node->address, addr));
+  all[n_env++] = listen;
+  spec = labo_docker_container_body (lab, node, image, all);
+  free (all);
+  hc = json_object_get (spec, "HostConfig");
+  /* a made-at-once node gets root's SSH keys (sshkeys.h), read only */
+  if (keys)
+    {
+      cleanup_free char *dir = labo_node_ssh_dir (lab->name, node->name);
+      json_array_append_new (binds, json_sprintf ("%s:" LABO_NODE_SSH_DIR ":ro", dir));
+    }
+  json_object_set_new (hc, "Binds", binds);
+  /* The tutorial's containers are root's (ssh root@namenode2): root in
+   * the node, with what sshd needs (switching users, its privilege
+   * separation's chroot, port 22) and nothing more: no raw sockets, no
+   * mounts, no ptrace, no way to gain a capability back. */
+  for (size_t i = 0; caps[i]; i++)
+    json_array_append_new (cap_add, json_string (caps[i]));
+  json_object_set_new (hc, "CapDrop", json_pack ("[s]", "ALL"));
+  json_object_set_new (hc, "CapAdd", cap_add);
+  json_object_set_new (hc, "SecurityOpt", json_pack ("[s]", "no-new-privileges"));
+  return spec;
+}
+
+json_t *
+labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
+                          const char *image, labo_error_t *err)
+{
   bool by_hand = labo_node_by_hand (lab, node);
   cleanup_free char *data = labo_node_data_dir (lab->name, node->name);
   cleanup_free char *bind = xasprintf ("%s:" LABO_NODE_DATA_DIR, data);
-  char **env, addr[16];
+  char **env;
   size_t n_env = 0;
-  json_t *spec, *hc, *binds, *cap_add = json_array ();
+  json_t *spec;
   uid_t uid;
   gid_t gid;
 
@@ -83,39 +126,20 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
   env = labo_zk_env (lab, node);
   while (env[n_env])
     n_env++;
-  env = xrealloc (env, (n_env + 5) * sizeof (*env));
+  env = xrealloc (env, (n_env + 3) * sizeof (*env));
   /* ZooKeeper runs as the machine's zookeeper user (as the process
    * runtime runs it, so that the data is the same user's under both);
-   * the entrypoint gives the container that user */
+   * the entrypoint gives the container that user. ZooKeeper itself runs
+   * with no capability. */
   env[n_env++] = xasprintf ("LABO_ZK_UID=%d", (int) uid);
   env[n_env++] = xasprintf ("LABO_ZK_GID=%d", (int) gid);
-  env[n_env++] = xasprintf ("LABO_START=%s", by_hand ? "by-hand" : "auto");
-  /* sshd on the overlay address only: root's password is known, so never
-   * on the gateway bridge the host reaches, nor on a published port */
-  env[n_env++] = xasprintf ("LABO_SSH_LISTEN=%s", labo_ipv4_format (node->address, addr));
   env[n_env] = NULL;
-  spec = labo_docker_container_body (lab, node, image, (const char *const *) env);
+  spec = labo_node_sshd_spec (lab, node, image, (const char *const *) env,
+                              by_hand ? "by-hand" : "auto", !by_hand);
   labo_zk_env_free (env);
-  hc = json_object_get (spec, "HostConfig");
   /* the node's data outlives its container: a restart, or `down
-   * --keep-data` then `up`, finds every committed znode. A made-at-once
-   * node also gets root's SSH keys (sshkeys.h), read only. */
-  binds = json_pack ("[s]", bind);
-  if (!by_hand)
-    {
-      cleanup_free char *keys = labo_node_ssh_dir (lab->name, node->name);
-      json_array_append_new (binds, json_sprintf ("%s:" LABO_NODE_SSH_DIR ":ro", keys));
-    }
-  json_object_set_new (hc, "Binds", binds);
-  /* The tutorial's containers are root's (ssh root@namenode2): root in
-   * the node, with what sshd needs (switching users, its privilege
-   * separation's chroot, port 22) and nothing more: no raw sockets, no
-   * mounts, no ptrace, no way to gain a capability back. ZooKeeper itself
-   * runs as the zookeeper user, with none. */
-  for (size_t i = 0; caps[i]; i++)
-    json_array_append_new (cap_add, json_string (caps[i]));
-  json_object_set_new (hc, "CapDrop", json_pack ("[s]", "ALL"));
-  json_object_set_new (hc, "CapAdd", cap_add);
-  json_object_set_new (hc, "SecurityOpt", json_pack ("[s]", "no-new-privileges"));
+   * --keep-data` then `up`, finds every committed znode */
+  json_array_insert_new (json_object_get (json_object_get (spec, "HostConfig"), "Binds"), 0,
+                         json_string (bind));
   return spec;
 }

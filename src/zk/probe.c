@@ -93,6 +93,12 @@ on_ready (struct labo_loop *loop, int fd, uint32_t events, void *data)
           return;
         }
       p->connected = true;
+      if (p->word_len == 0)
+        {
+          /* connect only: the connection opened, that is the answer */
+          end (loop, p, 0, NULL);
+          return;
+        }
     }
   while (p->sent < p->word_len)
     {
@@ -172,9 +178,13 @@ labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr, uint16
   p->timeout_ms = timeout_ms;
   p->word = xstrdup (word);
   p->word_len = strlen (word);
-  /* "A:P (ruok)", or the request's first word ("GET", "POST") */
-  snprintf (p->where, sizeof (p->where), "%s:%u (%.*s)", labo_ipv4_format (addr, a),
-            (unsigned) port, (int) strcspn (word, " \r\n"), word);
+  /* "A:P (ruok)", the request's first word ("GET", "POST"), or "connect" */
+  if (p->word_len == 0)
+    snprintf (p->where, sizeof (p->where), "%s:%u (connect)", labo_ipv4_format (addr, a),
+              (unsigned) port);
+  else
+    snprintf (p->where, sizeof (p->where), "%s:%u (%.*s)", labo_ipv4_format (addr, a),
+              (unsigned) port, (int) strcspn (word, " \r\n"), word);
   labo_timer_init (&p->timer, on_timeout, p);
   p->fd = labo_netns_socket (netns_fd, "the host's network namespace", AF_INET,
                              SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, err);

@@ -354,6 +354,8 @@ labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int t
 
   *reply = NULL;
   labo_ipv4_format (addr, where);
+  if (wlen == 0)
+    word = "connect"; /* in messages: "probing A:P (connect): Connection refused" */
   fd = socket_in (netns_fd, err);
   if (fd < 0)
     return labo_error_wrap (err, "probing %s:%u (%s)", where, (unsigned) port, word);
@@ -378,6 +380,13 @@ labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int t
           labo_error_make (err, soerr, "probing %s:%u (%s)", where, (unsigned) port, word);
           return -1;
         }
+    }
+  /* A connect-only request (a kind's TCP health check): the connection
+   * opened, that is the whole answer. Nothing is sent, nothing awaited. */
+  if (wlen == 0)
+    {
+      *reply = xstrdup ("");
+      return 0;
     }
 
   while (sent < wlen)

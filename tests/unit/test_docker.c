@@ -504,6 +504,47 @@ test_ndjson_bytewise (void **state)
     }
 }
 
+/* POST /images/load?quiet=1 (Docker 20.10 to 26): a "stream" line per
+ * image loaded, by name when saved by name, by id when saved by id. */
+static const struct
+{
+  const char *text;
+  const char *loaded;
+  size_t n_loaded;
+} load_cases[] = {
+  { "{\"stream\":\"Loaded image: busybox:latest\\n\"}\r\n", "busybox:latest", 1 },
+  { "{\"stream\":\"Loaded image ID: sha256:0b332d1a7f\\n\"}\n", "sha256:0b332d1a7f", 1 },
+  { "{\"stream\":\"Loaded image: a:1\\n\"}\n{\"stream\":\"Loaded image: b:2\\n\"}\n", "a:1", 2 },
+  { "{\"stream\":\"Loaded image: a:1\\nLoaded image: b:2\\n\"}", "a:1", 2 },
+  { "{\"stream\":\"Loading layer  1.2MB/1.2MB\\n\"}\n", NULL, 0 },
+  { "{\"stream\":\"Loaded image: \\n\"}\n", NULL, 0 },
+  { "{\"errorDetail\":{\"message\":\"unexpected EOF\"},\"error\":\"unexpected EOF\"}\n", NULL, 0 },
+  { "{\"stream\":\"Loaded image: web:1  \\r\\n\"}\n", "web:1", 1 },
+};
+
+static void
+test_ndjson_load (void **state)
+{
+  for (size_t i = 0; i < sizeof load_cases / sizeof *load_cases; i++)
+    for (int bytewise = 0; bytewise < 2; bytewise++)
+      {
+        struct labo_ndjson s = { 0 };
+        const char *t = load_cases[i].text;
+        if (bytewise)
+          for (size_t k = 0; t[k]; k++)
+            labo_ndjson_feed (&s, t + k, 1);
+        else
+          labo_ndjson_feed (&s, t, strlen (t));
+        labo_ndjson_finish (&s);
+        if (load_cases[i].loaded == NULL)
+          assert_null (s.loaded);
+        else
+          assert_string_equal (s.loaded, load_cases[i].loaded);
+        assert_int_equal (s.n_loaded, load_cases[i].n_loaded);
+        labo_ndjson_free (&s);
+      }
+}
+
 static void
 test_ndjson_random_chunks (void **state)
 {
@@ -574,6 +615,7 @@ main (void)
     cmocka_unit_test (test_error_message),
     cmocka_unit_test (test_ndjson_whole),
     cmocka_unit_test (test_ndjson_bytewise),
+      cmocka_unit_test (test_ndjson_load),
     cmocka_unit_test (test_ndjson_random_chunks),
     cmocka_unit_test (test_ndjson_buffer_bounded),
   };

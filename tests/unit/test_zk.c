@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 
+#include "labo/util/loop.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -518,6 +519,118 @@ probe_bad_netns_fd (void **state)
   close (fd);
 }
 
+/* A connect-only request (a TCP health check): the connection opening is
+ * the answer, "" at once; nothing is sent. */
+static void
+probe_connect_only (void **state)
+{
+  struct server s;
+  labo_error_t err = NULL;
+  char *reply = NULL;
+
+  server_start (&s, NULL); /* a server that never answers */
+  assert_int_equal (labo_zk_4lw (-1, INADDR_LOOPBACK, s.port, "", 2000, &reply, &err), 0);
+  assert_null (err);
+  assert_string_equal (reply, "");
+  free (reply);
+  server_stop (&s);
+  assert_string_equal (s.got, "");
+}
+
+static void
+probe_connect_only_refused (void **state)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  socklen_t sl = sizeof sa;
+  labo_error_t err = NULL;
+  char *reply = NULL, want[80];
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  assert_int_equal (getsockname (fd, (struct sockaddr *) &sa, &sl), 0);
+  close (fd); /* a port nothing listens on */
+  assert_int_equal (
+      labo_zk_4lw (-1, INADDR_LOOPBACK, ntohs (sa.sin_port), "", 2000, &reply, &err), -1);
+  assert_null (reply);
+  snprintf (want, sizeof want, "probing 127.0.0.1:%u (connect): Connection refused",
+            (unsigned) ntohs (sa.sin_port));
+  assert_string_equal (err->msg, want);
+  labo_error_release (&err);
+}
+
+/* The same on the supervisor's loop (labo_zk_probe_start). */
+struct async_answer
+{
+  char *reply, *error;
+  int calls;
+};
+
+static void
+async_done (void *data, const char *reply, const char *error)
+{
+  struct async_answer *a = data;
+  a->calls++;
+  a->reply = reply ? xstrdup (reply) : NULL;
+  a->error = error ? xstrdup (error) : NULL;
+}
+
+static void
+async_quit (struct labo_loop *loop, void *data)
+{
+  (void) data;
+  labo_loop_quit (loop, 0);
+}
+
+static void
+async_probe (uint16_t port, const char *word, struct async_answer *a)
+{
+  struct labo_loop *loop = NULL;
+  struct labo_timer t;
+  labo_error_t err = NULL;
+
+  memset (a, 0, sizeof *a);
+  assert_int_equal (labo_loop_new (&loop, NULL, NULL, NULL, &err), 0);
+  assert_non_null (labo_zk_probe_start (loop, -1, INADDR_LOOPBACK, port, word, 2000,
+                                        async_done, a, &err));
+  /* the answer's callback runs in some round; a timer a little later ends the loop */
+  labo_timer_init (&t, async_quit, NULL);
+  labo_timer_arm (loop, &t, labo_now () + 0.3);
+  assert_int_equal (labo_loop_run (loop, &err), 0);
+  labo_loop_free (loop);
+}
+
+static void
+async_probe_connect_only (void **state)
+{
+  struct server s;
+  struct async_answer a;
+
+  server_start (&s, NULL);
+  async_probe (s.port, "", &a);
+  server_stop (&s);
+  assert_int_equal (a.calls, 1);
+  assert_null (a.error);
+  assert_string_equal (a.reply, "");
+  assert_string_equal (s.got, "");
+  free (a.reply);
+}
+
+static void
+async_probe_word (void **state)
+{
+  struct server s;
+  struct async_answer a;
+
+  server_start (&s, "imok");
+  async_probe (s.port, "ruok", &a);
+  server_stop (&s);
+  assert_int_equal (a.calls, 1);
+  assert_string_equal (a.reply, "imok");
+  assert_string_equal (s.got, "ruok");
+  free (a.reply);
+}
+
 /* ---- the ensemble: one definition for status and events ---- */
 
 #define L LABO_MODE_LEADER
@@ -646,6 +759,23 @@ ensemble_standalone (void **state)
   free (t);
 }
 
+/* A node of a kind without roles (shell, generic) is no member. */
+static void
+ensemble_healthy_never_counts (void **state)
+{
+  enum labo_mode m[] = { L, LABO_MODE_HEALTHY, F, LABO_MODE_HEALTHY };
+  struct labo_ensemble e;
+  char *t = assess (m, 4, &e);
+  assert_true (e.quorum);
+  assert_int_equal (e.servers, 2);
+  assert_int_equal (e.nodes, 2);
+  assert_int_equal (e.serving, 2);
+  free (t);
+  assert_string_equal (labo_mode_name (LABO_MODE_HEALTHY), "healthy");
+  assert_false (labo_mode_has_role (LABO_MODE_HEALTHY));
+  assert_true (labo_mode_has_role (LABO_MODE_OBSERVER));
+}
+
 int
 main (void)
 {
@@ -668,6 +798,10 @@ main (void)
     cmocka_unit_test (probe_times_out),
     cmocka_unit_test (probe_through_netns_fd),
     cmocka_unit_test (probe_bad_netns_fd),
+    cmocka_unit_test (probe_connect_only),
+    cmocka_unit_test (probe_connect_only_refused),
+    cmocka_unit_test (async_probe_connect_only),
+    cmocka_unit_test (async_probe_word),
     cmocka_unit_test (ensemble_all_serving),
     cmocka_unit_test (ensemble_followers_without_leader_do_not_serve),
     cmocka_unit_test (ensemble_two_leaders),
@@ -676,6 +810,7 @@ main (void)
     cmocka_unit_test (ensemble_electing),
     cmocka_unit_test (ensemble_observers),
     cmocka_unit_test (ensemble_standalone),
+    cmocka_unit_test (ensemble_healthy_never_counts),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -68,6 +68,18 @@ int labo_docker_image_exists (struct labo_docker *d, const char *ref, bool *exis
 int labo_docker_image_import (struct labo_docker *d, const char *tar_path, const char *repo,
                               const char *tag, const char *const *changes, labo_error_t *err);
 
+/* POST /images/load?quiet=1 with the archive open on fd (a `docker save`
+ * tar, or that tar compressed: the daemon tells which) streamed from its
+ * current offset as the body; `what` names it in messages. *ref: what the
+ * daemon says it loaded ("busybox:latest", or "sha256:..." for an image
+ * saved by id); an archive holding other than one image is refused (which
+ * would the node run?). Caller frees. */
+int labo_docker_image_load (struct labo_docker *d, int fd, const char *what, char **ref,
+                            labo_error_t *err);
+/* POST /images/{ref}/tag?repo=REPO&tag=TAG. */
+int labo_docker_image_tag (struct labo_docker *d, const char *ref, const char *repo,
+                           const char *tag, labo_error_t *err);
+
 /* POST /containers/create?name=NAME with `spec`; *id may be NULL. */
 int labo_docker_container_create (struct labo_docker *d, const char *name, json_t *spec,
                                   char **id, labo_error_t *err);
@@ -111,8 +123,8 @@ int labo_docker_network_peers_json (const json_t *j, uint32_t **addrs, size_t *n
  * the body itself trimmed when it is not that JSON. Caller frees. */
 char *labo_docker_error_message (const char *body, size_t len);
 
-/* Newline-delimited JSON progress streams (image import, pulls): feed
- * bytes as they arrive; the first {"error": ...} or {"errorDetail":
+/* Newline-delimited JSON progress streams (image import and load, pulls):
+ * feed bytes as they arrive; the first {"error": ...} or {"errorDetail":
  * {"message": ...}} is kept. */
 struct labo_ndjson
 {
@@ -120,6 +132,10 @@ struct labo_ndjson
   size_t len, cap;
   char *error;  /* first streamed error, or NULL */
   char *status; /* last "status" seen (import: the image id) */
+  /* load: the first image a {"stream": "Loaded image: NAME:TAG"} or
+   * "Loaded image ID: sha256:..." line names, and how many were named */
+  char *loaded;
+  size_t n_loaded;
 };
 void labo_ndjson_feed (struct labo_ndjson *s, const char *data, size_t len);
 /* Handles a last line without a newline. */

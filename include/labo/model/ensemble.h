@@ -17,10 +17,19 @@ enum labo_mode
   LABO_MODE_FOLLOWER,
   LABO_MODE_OBSERVER,
   LABO_MODE_STANDALONE,
-  LABO_MODE_HEALTHY,        /* a node of a kind that elects no leader, whose health check passes */
+  /* alive, of a kind without roles (shell, generic: its health check
+   * passed); never counts in an ensemble */
+  LABO_MODE_HEALTHY,
 };
 
-const char *labo_mode_name (enum labo_mode m); /* "leader", "not serving", "down", ... */
+const char *labo_mode_name (enum labo_mode m); /* "leader", "not serving", "down", "healthy"... */
+/* A mode of an ensemble's member that serves while there is a quorum:
+ * leader, follower, observer, standalone (not HEALTHY, which has no role). */
+static inline bool
+labo_mode_has_role (enum labo_mode m)
+{
+  return m >= LABO_MODE_LEADER && m <= LABO_MODE_STANDALONE;
+}
 
 /* The ensemble as its servers' modes show it: the one definition of
  * serving and of quorum that up, status, events and chaos all use, so that

@@ -390,5 +390,9 @@ struct labo_node_reach
 };
 void labo_node_reach (const struct labo_lab *lab, const struct labo_node *node,
                       struct labo_node_reach *r);
+/* The same rule for another of the node's ports (a health check's: `tcp:
+ * PORT`, an `http:` URL's, a shell's sshd on 22). */
+void labo_node_reach_port (const struct labo_lab *lab, const struct labo_node *node,
+                           uint16_t port, struct labo_node_reach *r);
 
 #endif

@@ -70,7 +70,9 @@ char *labo_zk_config (const struct labo_lab *lab, const struct labo_node *node,
 
 /* Sends a four-letter word to addr:port from inside network namespace
  * `netns_fd` (-1: the current one) and reads the reply to EOF, within
- * timeout_ms. *reply is NUL-terminated; caller frees. */
+ * timeout_ms. *reply is NUL-terminated; caller frees. An empty word is a
+ * connect-only request: once the connection opens, *reply is "" and the
+ * connection is closed, nothing sent or read. */
 int labo_zk_4lw (int netns_fd, uint32_t addr, uint16_t port, const char *word, int timeout_ms,
                  char **reply, labo_error_t *err);
 
@@ -85,8 +87,9 @@ typedef void (*labo_zk_probe_done) (void *data, const char *reply, const char *e
 
 /* Starts sending `word` to addr:port from a socket made in netns_fd (-1:
  * the current namespace), reading the reply to EOF within timeout_ms, all
- * of it driven by `loop`; done runs from the loop, never from here. NULL
- * with err set when not even the socket could be made. */
+ * of it driven by `loop`; done runs from the loop, never from here. An
+ * empty word connects only: done gets "" as soon as the connection opens.
+ * NULL with err set when not even the socket could be made. */
 struct labo_zk_probe *labo_zk_probe_start (struct labo_loop *loop, int netns_fd, uint32_t addr,
                                            uint16_t port, const char *word, int timeout_ms,
                                            labo_zk_probe_done done, void *data,
@@ -110,6 +113,16 @@ void labo_zk_probe_cancel (struct labo_loop *loop, struct labo_zk_probe *p);
  * with it. */
 json_t *labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                                   const char *image, labo_error_t *err);
+/* What every node of labo's image (images/zookeeper: ZooKeeper's, shell's)
+ * has in its spec: labo_docker_container_body with env (NULL-terminated,
+ * may be NULL) and LABO_START=start and LABO_SSH_LISTEN=<its overlay
+ * address> after it; root with sshd's capabilities only (CapDrop ALL, a
+ * few added back) and no-new-privileges; HostConfig.Binds holding root's
+ * SSH keys read only when `keys` (a made-at-once node), else empty: the
+ * caller adds its own. */
+json_t *labo_node_sshd_spec (const struct labo_lab *lab, const struct labo_node *node,
+                             const char *image, const char *const *env, const char *start,
+                             bool keys);
 /* The network namespace to connect from (a descriptor), for r: the host's,
  * or that of the container whose init is pid. */
 int labo_node_reach_netns (const struct labo_lab *lab, const struct labo_node *node,
