@@ -18,6 +18,18 @@
 # timeout: 420
 . "$(dirname "$0")/lib.sh"
 need_root
+
+# wait_event LAB REGEX: until an event of the supervisor matches (10 s at
+# most): status asks a node directly, the supervisor at its next probe
+# round, up to a second later
+wait_event() {
+	local i
+	for i in $(seq 1 50); do
+		events_of "$1" | grep -qE "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 need_json
 CLI_MT=/usr/lib/zookeeper/bin/cli_mt
 need_docker_lab_tools "generic nodes"
@@ -37,7 +49,7 @@ in_node() { # in_node LAB NODE CMD...: a command in the node, must succeed
 ROOTFS=$TMP/rootfs
 mkdir -p "$ROOTFS/bin" "$ROOTFS/tmp" "$ROOTFS/www" "$ROOTFS/etc" || die "mkdir"
 cp /bin/busybox "$ROOTFS/bin/busybox" || die "no static busybox"
-for a in sh test touch rm sleep nc httpd mkdir kill cat echo ps pkill true; do
+for a in sh test touch rm sleep nc httpd mkdir kill killall cat echo ps true; do
 	ln -s busybox "$ROOTFS/bin/$a"
 done
 echo hello >"$ROOTFS/www/index.html"
@@ -116,12 +128,20 @@ up_lab "$F" "$LAB"
 all_healthy='[.nodes[] | select(.mode == "healthy")] | length == 4'
 wait_for "$LAB" 60 "every generic node healthy" "$all_healthy" ||
 	fail "the generic nodes are not all healthy after up"
+# and the supervisor has seen each healthy (its first round comes up to a
+# second after its start): a check broken before that would be no change
+# of its mode
+for x in web port probe plain; do
+	wait_event "$LAB" "\"kind\":\"role\",\"subject\":\"$x\".*\"mode\":\"healthy\"" ||
+		fail "the supervisor never saw $x healthy"
+done
 run "$LABO" exec -l "$LAB" probe -- sh -c 'echo $GREETING'
 assert_eq hello "$OUT" "env: reaches the node"
 
 # ==== http: the page gone (404), then back ====
 in_node "$LAB" web rm /www/index.html
 wait_for "$LAB" 20 "web down (404)" "$(mode_is web down)" || fail "web not down after its page went"
+wait_event "$LAB" '"kind":"role","subject":"web".*"mode":"down"'
 EV=$(events_of "$LAB")
 assert_match "$EV" '"kind":"role","subject":"web".*"mode":"down".*answered \\"HTTP/1.[01] 404' \
 	"events: web down, the GET's 404 said"
@@ -129,8 +149,9 @@ in_node "$LAB" web sh -c 'echo back >/www/index.html'
 wait_for "$LAB" 20 "web healthy again" "$(mode_is web healthy)" || fail "web not healthy again"
 
 # ==== tcp: the listener stopped, then started again ====
-in_node "$LAB" port sh -c 'touch /tmp/closed; pkill nc'
+in_node "$LAB" port sh -c 'touch /tmp/closed; killall nc'
 wait_for "$LAB" 20 "port down (refused)" "$(mode_is port down)" || fail "port not down after its listener stopped"
+wait_event "$LAB" '"kind":"role","subject":"port".*"mode":"down"'
 EV=$(events_of "$LAB")
 assert_match "$EV" '"kind":"role","subject":"port".*"mode":"down".*9000 \(connect\): Connection refused' \
 	"events: port down, the connection refused"
@@ -140,6 +161,7 @@ wait_for "$LAB" 20 "port healthy again" "$(mode_is port healthy)" || fail "port 
 # ==== exec: the file gone, then back ====
 in_node "$LAB" probe rm /tmp/ok
 wait_for "$LAB" 20 "probe down (exit 1)" "$(mode_is probe down)" || fail "probe not down after /tmp/ok went"
+wait_event "$LAB" '"kind":"role","subject":"probe".*"mode":"down"'
 EV=$(events_of "$LAB")
 assert_match "$EV" '"kind":"role","subject":"probe".*"mode":"down".*`test -e /tmp/ok` exited 1' \
 	"events: probe down, the command's exit status said"
