@@ -1640,7 +1640,11 @@ read_node (struct lf_reader *r, size_t i, yaml_node_t *k, yaml_node_t *v)
       else if (strcmp (s, "by-hand") == 0)
         {
           node->start = LABO_START_BY_HAND;
-          if (lab->runtime == LABO_RUNTIME_PROCESS)
+          if (node->service != 0 && node->service != LABO_SERVICE_ZOOKEEPER)
+            lf_error (&r->c, node->start_pos,
+                      "'start: by-hand' is for zookeeper nodes: the attendee configures and "
+                      "starts ZooKeeper by hand (this node's container is its service)");
+          else if (lab->runtime == LABO_RUNTIME_PROCESS)
             lf_error (&r->c, node->start_pos,
                       "'start: by-hand' needs the docker runtime: the attendee types into "
                       "the node's container (this lab says 'runtime: process')");

@@ -333,7 +333,7 @@ after_ready (const struct labo_lab *lab, size_t i, const bool *started)
  * timeout_s passes. */
 static int
 start_nodes (const struct labo_lab *lab, struct labo_docker *d, char **node_ref,
-             double timeout_s, labo_error_t *err)
+             double timeout_s, size_t *waves, labo_error_t *err)
 {
   cleanup_free bool *started = xcalloc (lab->n_nodes + 1, sizeof (bool));
   cleanup_free bool *now = xcalloc (lab->n_nodes + 1, sizeof (bool));
@@ -356,6 +356,7 @@ start_nodes (const struct labo_lab *lab, struct labo_docker *d, char **node_ref,
           for (size_t i = 0; i < lab->n_nodes; i++)
             started[i] |= now[i];
           left -= wave;
+          (*waves)++;
           continue;
         }
       if (labo_now () > deadline)
@@ -596,7 +597,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   pthread_t worker;
   bool worker_running = false, resumed = false, with_nodes;
   double swarm_wait = 0;
-  size_t by_hand;
+  size_t by_hand, waves = 0;
+  char wave_text[48];
   cleanup_free char *leader = NULL;
   char **node_ref = NULL;
   int ret = -1;
@@ -674,9 +676,13 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
                                          "waiting)", swarm_wait * 1e3);
       if (labo_inject_failure ("containers", err) < 0 || labo_node_ssh_prepare (lab, err) < 0
-          || start_nodes (lab, d, node_ref, LABO_QUORUM_WAIT_S, err) < 0)
+          || start_nodes (lab, d, node_ref, LABO_QUORUM_WAIT_S, &waves, err) < 0)
         goto out;
-      labo_progress_stage (pr, "containers", "%zu started%s", lab->n_nodes,
+      labo_progress_stage (pr, "containers", "%zu started%s%s", lab->n_nodes,
+                           waves > 1 ? (snprintf (wave_text, sizeof (wave_text),
+                                                ", in %zu waves (after:)", waves),
+                                      wave_text)
+                                     : "",
                            resumed ? ", on the data kept by `down --keep-data`" : "");
       by_hand = labo_lab_by_hand_nodes (lab);
       if (by_hand > 0)

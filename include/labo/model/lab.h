@@ -353,11 +353,15 @@ labo_lab_reaches (const struct labo_lab *lab, enum labo_stage s)
 }
 
 /* Is the node's service the attendee's to configure and start? Its own
- * `start: by-hand`, or a lab brought up `--until containers`. */
+ * `start: by-hand`, or a lab brought up `--until containers`. ZooKeeper's
+ * nodes only: the tutorial's by-hand steps are ZooKeeper's (a shell node
+ * has no service to start; etcd's and a generic node's container is its
+ * service, started with it). */
 static inline bool
 labo_node_by_hand (const struct labo_lab *lab, const struct labo_node *node)
 {
-  return node->start == LABO_START_BY_HAND || lab->until == LABO_STAGE_CONTAINERS;
+  return node->service == LABO_SERVICE_ZOOKEEPER
+         && (node->start == LABO_START_BY_HAND || lab->until == LABO_STAGE_CONTAINERS);
 }
 
 void labo_lab_free (struct labo_lab *lab);
