@@ -61,6 +61,7 @@ const struct labo_kind labo_kind_shell = {
   .name = "shell",
   .recipe = "zookeeper",
   .elects = false,
+  .sshd = true,
   .port = shell_port,
   .ask = shell_ask,
   .exec = shell_exec,
