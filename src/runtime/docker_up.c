@@ -352,6 +352,9 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
   cleanup_free enum labo_zk_mode *m = xcalloc (n ? n : 1, sizeof (*m));
   cleanup_free enum labo_zk_mode *was = xcalloc (n ? n : 1, sizeof (*was));
   cleanup_free const char **names = xcalloc (n ? n : 1, sizeof (*names));
+  /* the containers' pids, for nodes reached inside their container: asked
+   * of the daemon once, again only after a probe found the node down */
+  cleanup_free pid_t *pids = xcalloc (n ? n : 1, sizeof (*pids));
   bool tty = !quiet && isatty (STDOUT_FILENO), shown = false;
   struct labo_zk_ensemble e;
 
@@ -363,7 +366,13 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
       for (size_t i = 0; i < n; i++)
         {
           struct labo_zk_srvr s;
-          labo_node_probe (lab, &lab->nodes[i], 0, QUORUM_PROBE_MS, &s);
+          struct labo_node_reach r;
+          labo_node_reach (lab, &lab->nodes[i], &r);
+          if (r.in_container && pids[i] <= 0)
+            pids[i] = labo_node_pid (lab, &lab->nodes[i]);
+          labo_node_probe (lab, &lab->nodes[i], pids[i] > 0 ? pids[i] : 0, QUORUM_PROBE_MS, &s);
+          if (s.mode == LABO_ZK_DOWN)
+            pids[i] = 0;
           m[i] = s.mode;
           changed |= m[i] != was[i];
         }
