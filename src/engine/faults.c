@@ -185,7 +185,8 @@ labo_partition (const struct labo_lab *lab, size_t a, size_t b, bool oneway, lab
                                                  "dropped", A, B, A, B)
                                     : xasprintf ("%s and %s cut from each other", A, B);
   int r = edit_cuts (lab, do_partition, args, err);
-  if (r >= 0)
+  /* into the events when something changed: a cut already there is none */
+  if (r > 0)
     note (lab, "partition", A,
           oneway ? json_pack ("[s, s, s]", A, B, "--oneway") : json_pack ("[s, s]", A, B), what);
   return r;
@@ -198,7 +199,7 @@ labo_isolate (const struct labo_lab *lab, size_t a, labo_error_t *err)
   const char *A = lab->hosts[a].name;
   cleanup_free char *what = xasprintf ("%s cut from every other host", A);
   int r = edit_cuts (lab, do_isolate, args, err);
-  if (r >= 0)
+  if (r > 0)
     note (lab, "partition", A, json_pack ("[s, s]", "--isolate", A), what);
   return r;
 }
@@ -208,13 +209,13 @@ labo_heal (const struct labo_lab *lab, long a, long b, labo_error_t *err)
 {
   const long args[] = { a, b };
   int r = edit_cuts (lab, do_heal, args, err);
-  if (r >= 0 && a >= 0)
+  if (r > 0 && a >= 0)
     {
       const char *A = lab->hosts[a].name, *B = lab->hosts[b].name;
       cleanup_free char *what = xasprintf ("%s and %s joined again", A, B);
       note (lab, "heal", A, json_pack ("[s, s]", A, B), what);
     }
-  else if (r >= 0)
+  else if (r > 0)
     note (lab, "heal", lab->name, json_array (), "every cut healed");
   return r;
 }

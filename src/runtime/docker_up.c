@@ -415,6 +415,9 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
   size_t n = lab->n_nodes;
   cleanup_free enum labo_mode *m = xcalloc (n ? n : 1, sizeof (*m));
   cleanup_free enum labo_mode *was = xcalloc (n ? n : 1, sizeof (*was));
+  /* the containers' pids, for nodes reached inside their container: asked
+   * of the daemon once, again only after a probe found the node down */
+  cleanup_free pid_t *pids = xcalloc (n ? n : 1, sizeof (*pids));
   bool tty = !quiet && isatty (STDOUT_FILENO), shown = false, ready;
   cleanup_free char *summary = NULL;
 
@@ -424,7 +427,14 @@ labo_wait_quorum (const struct labo_lab *lab, double timeout_s, bool quiet,
       for (size_t i = 0; i < n; i++)
         {
           struct labo_probe_result s;
-          labo_kind_probe (lab, &lab->nodes[i], 0, QUORUM_PROBE_MS, &s);
+          const struct labo_node *node = &lab->nodes[i];
+          struct labo_node_reach r;
+          labo_node_reach_port (lab, node, labo_kind_of (node)->port (node), &r);
+          if (r.in_container && pids[i] <= 0)
+            pids[i] = labo_node_pid (lab, node);
+          labo_kind_probe (lab, node, pids[i] > 0 ? pids[i] : 0, QUORUM_PROBE_MS, &s);
+          if (s.mode == LABO_MODE_DOWN)
+            pids[i] = 0;
           m[i] = s.mode;
           changed |= m[i] != was[i];
         }
