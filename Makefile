@@ -73,7 +73,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd \
+.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds \
         bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
@@ -262,6 +262,10 @@ bench-noports: labo
 bench-sshd: labo
 	@[ -n "$(BEFORE)" ] || { echo "make bench-sshd BEFORE=path/to/older/labo" >&2; exit 2; }
 	bench/sshd.sh $(BEFORE) ./labo
+
+# etcd3 beside zk3 (issue 13): up cold and warm, a leader kill to serving.
+bench-kinds: labo
+	bench/kinds.sh
 
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo
