@@ -453,6 +453,15 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
   zoo_set_debug_level (ZOO_LOG_LEVEL_WARN);
   check_log_set = true;
   pthread_mutex_unlock (&log_mu);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (lab->nodes[i].service != LABO_SERVICE_ZOOKEEPER)
+      {
+        /* its writes are ZooKeeper's znodes, through every node */
+        labo_error_make (err, 0, "the check writes through ZooKeeper, and node %s of lab %s is "
+                                 "not a zookeeper node (the check of other kinds is to come)",
+                         lab->nodes[i].name, lab->name);
+        return NULL;
+      }
   if (lab->n_nodes == 0)
     {
       labo_error_make (err, 0, "lab %s has no ZooKeeper node to check", lab->name);
