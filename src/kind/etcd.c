@@ -219,26 +219,10 @@ etcd_child (const struct labo_lab *lab, const struct labo_node *node,
   const char *addr = labo_ipv4_format (node->address, a);
   char *envp[16], held[64];
   size_t n = 0;
-  int log, null, data;
+  int data;
 
-  labo_child_reset_signals ();
-  log = labo_fs_open_log (p->log, 0640);
-  if (log >= 0)
-    {
-      dup2 (log, 1);
-      dup2 (log, 2);
-    }
-  null = open ("/dev/null", O_RDONLY);
-  if (null >= 0)
-    dup2 (null, 0);
-  setsid ();
-  if (labo_host_enter (lab->name, lab->hosts[node->host].name, NULL, &err) < 0)
+  if (labo_nodeproc_enter (lab, node, p, &err) < 0)
     goto fail;
-  if (sethostname (node->name, strlen (node->name)) < 0)
-    {
-      labo_error_errno (&err, "setting the hostname %s", node->name);
-      goto fail;
-    }
   /* the data directory where the image has it, /var/lib/etcd: a tmpfs on
    * /var/lib in the node's own mount namespace (the machine has no
    * /var/lib/etcd, and the path down to the data, /var/lib/labo/<lab>/_data,

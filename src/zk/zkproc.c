@@ -112,27 +112,10 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
 {
   labo_error_t err = NULL;
   const char *java = java_path ();
-  int log, null;
   cleanup_free char *cp = xasprintf (ZK_CONF_POINT ":" ZK_JAR ":" SLF4J_SIMPLE);
 
-  labo_child_reset_signals ();
-  log = labo_fs_open_log (p->log, 0640);
-  if (log >= 0)
-    {
-      dup2 (log, 1);
-      dup2 (log, 2);
-    }
-  null = open ("/dev/null", O_RDONLY);
-  if (null >= 0)
-    dup2 (null, 0);
-  setsid ();
-  if (labo_host_enter (lab->name, lab->hosts[node->host].name, NULL, &err) < 0)
+  if (labo_nodeproc_enter (lab, node, p, &err) < 0)
     goto fail;
-  if (sethostname (node->name, strlen (node->name)) < 0)
-    {
-      labo_error_errno (&err, "setting the hostname %s", node->name);
-      goto fail;
-    }
   if (mount (p->dir, ZK_CONF_POINT, NULL, MS_BIND, NULL) < 0
       || mount (p->data, ZK_DATA_POINT, NULL, MS_BIND, NULL) < 0)
     {
@@ -178,6 +161,30 @@ fail:
   fprintf (stderr, "labo: starting ZooKeeper node %s: %s\n", node->name,
            err ? err->msg : "failed");
   _exit (127);
+}
+
+int
+labo_nodeproc_enter (const struct labo_lab *lab, const struct labo_node *node,
+                     const struct labo_zkproc_paths *p, labo_error_t *err)
+{
+  int log, null;
+
+  labo_child_reset_signals ();
+  log = labo_fs_open_log (p->log, 0640);
+  if (log >= 0)
+    {
+      dup2 (log, 1);
+      dup2 (log, 2);
+    }
+  null = open ("/dev/null", O_RDONLY);
+  if (null >= 0)
+    dup2 (null, 0);
+  setsid ();
+  if (labo_host_enter (lab->name, lab->hosts[node->host].name, NULL, err) < 0)
+    return -1;
+  if (sethostname (node->name, strlen (node->name)) < 0)
+    return labo_error_errno (err, "setting the hostname %s", node->name);
+  return 0;
 }
 
 pid_t

@@ -39,6 +39,13 @@ void labo_zkproc_paths_free (struct labo_zkproc_paths *p);
  * install (caller frees). */
 bool labo_zkproc_available (char **why);
 
+/* In a child about to run node's process (any kind's): its log on
+ * stdout and stderr, /dev/null on stdin, a session of its own, the host's
+ * namespaces (a mount namespace of its own, labo_host_enter) and the
+ * node's name as hostname. */
+int labo_nodeproc_enter (const struct labo_lab *lab, const struct labo_node *node,
+                         const struct labo_zkproc_paths *p, labo_error_t *err);
+
 /* Writes the node's configuration and myid (unless kept data has one),
  * gives the data directory to the service user, and forks the server.
  * Records "<pid> <start>" in the pid file. Returns the pid (a child of the
