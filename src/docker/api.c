@@ -423,6 +423,29 @@ labo_docker_image_exists (struct labo_docker *d, const char *ref, bool *exists,
   return 0;
 }
 
+/* POSTs the file f (rq's upload length set) and reads the daemon's
+ * progress stream: an error status, or an error the stream carries (the
+ * daemon has already said 200 when a layer fails to apply). */
+static int
+upload (struct labo_docker *d, struct request *rq, FILE *f, struct labo_ndjson *stream,
+        labo_error_t *err)
+{
+  struct reply r = { 0 };
+  long status = 0;
+  int ret;
+
+  rq->upload = f;
+  r.stream = stream;
+  ret = perform (d, rq, &r, &status, err);
+  labo_ndjson_finish (stream);
+  if (ret == 0 && !is_2xx (status))
+    ret = http_error (d, rq->op, status, &r, err);
+  else if (ret == 0 && stream->error != NULL)
+    ret = labo_error_make (err, 0, "%s: %s: %s", d->host, rq->op, stream->error);
+  free (r.data);
+  return ret;
+}
+
 int
 labo_docker_image_import (struct labo_docker *d, const char *tar_path, const char *repo,
                           const char *tag, const char *const *changes, labo_error_t *err)
@@ -433,12 +456,10 @@ labo_docker_image_import (struct labo_docker *d, const char *tar_path, const cha
   cleanup_free char *path = xasprintf ("/images/create?%s", query);
   cleanup_file FILE *f = NULL;
   struct labo_ndjson stream = { 0 };
-  struct reply r = { 0 };
   struct request rq = { .op = op, .method = "POST", .path = path,
                         .content_type = "application/x-tar", .timeout_ms = LONG_TIMEOUT_MS,
                         .stream = &stream };
   struct stat st;
-  long status = 0;
   int ret;
 
   f = fopen (tar_path, "rbe");
@@ -446,18 +467,8 @@ labo_docker_image_import (struct labo_docker *d, const char *tar_path, const cha
     return labo_error_errno (err, "%s: %s: opening %s", d->host, op, tar_path);
   if (fstat (fileno (f), &st) < 0)
     return labo_error_errno (err, "%s: %s: reading %s", d->host, op, tar_path);
-  rq.upload = f;
   rq.upload_len = (curl_off_t) st.st_size;
-  r.stream = &stream;
-
-  ret = perform (d, &rq, &r, &status, err);
-  labo_ndjson_finish (&stream);
-  if (ret == 0 && !is_2xx (status))
-    ret = http_error (d, op, status, &r, err);
-  else if (ret == 0 && stream.error != NULL)
-    /* The daemon had already said 200 when the layer failed to apply. */
-    ret = labo_error_make (err, 0, "%s: %s: %s", d->host, op, stream.error);
-  free (r.data);
+  ret = upload (d, &rq, f, &stream, err);
   labo_ndjson_free (&stream);
   return ret;
 }
@@ -469,12 +480,10 @@ labo_docker_image_load (struct labo_docker *d, int fd, const char *what, char **
   cleanup_free char *op = xasprintf ("loading image archive %s", what);
   cleanup_file FILE *f = NULL;
   struct labo_ndjson stream = { 0 };
-  struct reply r = { 0 };
   struct request rq = { .op = op, .method = "POST", .path = "/images/load?quiet=1",
                         .content_type = "application/x-tar", .timeout_ms = LONG_TIMEOUT_MS,
                         .stream = &stream };
   struct stat st;
-  long status = 0;
   int ret, own;
 
   *ref = NULL;
@@ -489,17 +498,9 @@ labo_docker_image_load (struct labo_docker *d, int fd, const char *what, char **
     }
   if (fstat (fileno (f), &st) < 0)
     return labo_error_errno (err, "%s: %s: reading it", d->host, op);
-  rq.upload = f;
   rq.upload_len = (curl_off_t) (st.st_size - ftello (f));
-  r.stream = &stream;
-
-  ret = perform (d, &rq, &r, &status, err);
-  labo_ndjson_finish (&stream);
-  if (ret == 0 && !is_2xx (status))
-    ret = http_error (d, op, status, &r, err);
-  else if (ret == 0 && stream.error != NULL)
-    ret = labo_error_make (err, 0, "%s: %s: %s", d->host, op, stream.error);
-  else if (ret == 0 && stream.n_loaded != 1)
+  ret = upload (d, &rq, f, &stream, err);
+  if (ret == 0 && stream.n_loaded != 1)
     ret = labo_error_make (err, 0, "%s: %s: %s", d->host, op,
                            stream.n_loaded == 0
                                ? "the daemon named no image it loaded (is it a `docker save` "
@@ -508,7 +509,6 @@ labo_docker_image_load (struct labo_docker *d, int fd, const char *what, char **
                                  "one image it runs (docker save IMAGE, one IMAGE)");
   else if (ret == 0)
     *ref = steal_ptr (&stream.loaded);
-  free (r.data);
   labo_ndjson_free (&stream);
   return ret;
 }

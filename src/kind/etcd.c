@@ -273,7 +273,6 @@ etcd_process_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
   const struct labo_node *node = &lab->nodes[index];
   struct labo_zkproc_paths p;
   cleanup_free char *binary = NULL;
-  cleanup_free char *pidline = NULL;
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = -1;
@@ -297,14 +296,7 @@ etcd_process_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
     }
   if (pid == 0)
     etcd_child (lab, node, &p, binary, uid, gid);
-  pidline = xasprintf ("%d %llu\n", (int) pid, labo_proc_start_ticks (pid));
-  if (labo_write_file (p.pidfile, pidline, strlen (pidline), 0644) < 0)
-    {
-      labo_error_errno (err, "writing %s", p.pidfile);
-      kill (pid, SIGKILL);
-      waitpid (pid, NULL, 0);
-      pid = -1;
-    }
+  pid = labo_nodeproc_record (&p, pid, err);
 out:
   labo_zkproc_paths_free (&p);
   return pid;

@@ -188,12 +188,27 @@ labo_nodeproc_enter (const struct labo_lab *lab, const struct labo_node *node,
 }
 
 pid_t
+labo_nodeproc_record (const struct labo_zkproc_paths *p, pid_t pid, labo_error_t *err)
+{
+  cleanup_free char *pidline = xasprintf ("%d %llu\n", (int) pid, labo_proc_start_ticks (pid));
+
+  if (labo_write_file (p->pidfile, pidline, strlen (pidline), 0644) < 0)
+    {
+      /* a process nobody can find again is not started */
+      labo_error_errno (err, "writing %s", p->pidfile);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return -1;
+    }
+  return pid;
+}
+
+pid_t
 labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
 {
   const struct labo_node *node = &lab->nodes[index];
   struct labo_zkproc_paths p;
   cleanup_free char *cfg = NULL;
-  cleanup_free char *pidline = NULL;
   uid_t uid;
   gid_t gid;
   pid_t pid = -1;
@@ -247,15 +262,7 @@ labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
     }
   if (pid == 0)
     child_exec (lab, node, &p, uid, gid);
-  pidline = xasprintf ("%d %llu\n", (int) pid, labo_proc_start_ticks (pid));
-  if (labo_write_file (p.pidfile, pidline, strlen (pidline), 0644) < 0)
-    {
-      /* a server nobody can find again is not started */
-      labo_error_errno (err, "writing %s", p.pidfile);
-      kill (pid, SIGKILL);
-      waitpid (pid, NULL, 0);
-      pid = -1;
-    }
+  pid = labo_nodeproc_record (&p, pid, err);
 out:
   labo_zkproc_paths_free (&p);
   return pid;

@@ -46,6 +46,11 @@ bool labo_zkproc_available (char **why);
 int labo_nodeproc_enter (const struct labo_lab *lab, const struct labo_node *node,
                          const struct labo_zkproc_paths *p, labo_error_t *err);
 
+/* After the fork of a node's process (pid): "<pid> <start>" in its pid
+ * file. Returns pid, or -1 (the process killed and reaped: one that
+ * nobody could find again is not started). */
+pid_t labo_nodeproc_record (const struct labo_zkproc_paths *p, pid_t pid, labo_error_t *err);
+
 /* Writes the node's configuration and myid (unless kept data has one),
  * gives the data directory to the service user, and forks the server.
  * Records "<pid> <start>" in the pid file. Returns the pid (a child of the
