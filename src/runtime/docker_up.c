@@ -497,37 +497,29 @@ struct image_worker
   int ret;
 };
 
-/* A generic node's `image:` naming a recipe of images/ (a bare name), not
- * an archive. */
-static bool
-names_recipe (const char *image)
-{
-  return strchr (image, '/') == NULL && strstr (image, ".tar") == NULL;
-}
-
 /* The images the lab's nodes run: one per recipe (a kind's, or a generic
  * node's `image:` naming one), resolved here and built and imported by the
- * worker; each node's reference in *node_ref; and the lab's state
- * "images" (a line "NODE REF" each), from which the supervisor recreates a
- * node that was removed. */
+ * worker; each node's reference in *node_ref (a `docker save` archive's is
+ * known once the worker has loaded it; record_images then keeps them all). */
 static int
-lab_images (const struct labo_lab *lab, struct labo_state *st, struct image_worker *w,
-            char ***node_ref, labo_error_t *err)
+lab_images (const struct labo_lab *lab, struct image_worker *w, char ***node_ref,
+            labo_error_t *err)
 {
   char **ref = xcalloc (lab->n_nodes + 1, sizeof (*ref));
 
-  (void) st;
   *node_ref = ref;
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
       const char *recipe = labo_kind_of (node)->recipe;
+      cleanup_free char *archive = labo_node_image_archive (lab, node);
       size_t k;
 
-      if (recipe == NULL && node->image && names_recipe (node->image))
-        recipe = node->image;
+      /* the one rule of what names an archive: labo_node_image_archive's */
+      if (archive != NULL)
+        continue; /* the worker loads it, its reference then known */
       if (recipe == NULL)
-        continue; /* a `docker save` archive: the worker loads it, its reference then known */
+        recipe = node->image;
       for (k = 0; k < w->n_img && strcmp (w->img[k].name, recipe) != 0; k++)
         ;
       if (k == w->n_img)
@@ -622,7 +614,7 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   /* the nodes' image only for a lab that goes as far as its containers */
   with_nodes = lab->n_nodes > 0 && labo_lab_reaches (lab, LABO_STAGE_CONTAINERS);
   if (with_nodes
-      && lab_images (lab, st, &w, &node_ref, err) < 0)
+      && lab_images (lab, &w, &node_ref, err) < 0)
     goto out;
   resumed = labo_lab_has_kept_data (lab->name);
   if (start_daemons (lab, st, d, err) < 0)
