@@ -26,10 +26,16 @@ DESTDIR ?=
 CC      ?= cc
 # builds the man pages; without it, `make` says so and builds the rest
 SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto libgvc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lzookeeper_mt -lm -pthread
+# Graphviz's dot layout and SVG renderer are linked in as its built-in
+# plugins (graph-svg.c), from the directory libgvc6 keeps them in: no
+# plugin configuration read at run time, and not Graphviz's pango plugin,
+# which would bring cairo and fontconfig for nothing the SVG needs.
+GV_PLUGIN_DIR := $(shell pkg-config --variable=libdir libgvc)/graphviz
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lzookeeper_mt -lm -pthread \
+              -L$(GV_PLUGIN_DIR) -lgvplugin_dot_layout -lgvplugin_core -Wl,-rpath,$(GV_PLUGIN_DIR)
 
 # Warnings are errors: the list follows bubblewrap's.
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \

@@ -81,6 +81,8 @@ _labo_value() {
 	--runtime) _labo_words "docker process auto" ;;
 	--until) _labo_words "network daemons swarm overlay containers services" ;;
 	--mechanism) _labo_words "auto netem emulator" ;;
+	--format) _labo_words "dot svg mermaid json" ;;
+	-o | --output) _labo_add < <(compgen -f -- "$_labo_cur") ;;
 	-s | --signal) _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
 	-i | --isolate)
 		_labo_names hosts
@@ -201,7 +203,7 @@ _labo() {
 	# The arguments, as each verb's usage line names them.
 	case $verb in
 	up | validate | chaos) [ "$n" -eq 0 ] && _labo_files ;;
-	down | status | events | check | destroy | inspect)
+	down | status | events | check | destroy | inspect | graph)
 		if [ "$n" -eq 0 ]; then
 			_labo_names labs
 			_labo_files

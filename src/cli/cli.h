@@ -1,7 +1,7 @@
 /* Shared by the command line's files (src/cli/): exit codes, usage,
  * finding the lab and the host or node a verb names. One file per group
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
- * inspect.c (status, verify, events), exec.c (exec, logs, restart), faults.c
+ * inspect.c (status, verify, events, graph), exec.c (exec, logs, restart), faults.c
  * (partition, heal, stop, start, kill), link.c (link), chaos.c (chaos,
  * check), complete.c (__names, for the shell completion). */
 #ifndef LABO_CLI_H
@@ -133,6 +133,7 @@ int cmd_down (int argc, char **argv);
 int cmd_status (int argc, char **argv);
 int cmd_verify (int argc, char **argv);
 int cmd_events (int argc, char **argv);
+int cmd_graph (int argc, char **argv);
 int cmd_exec (int argc, char **argv);
 int cmd_logs (int argc, char **argv);
 int cmd_restart (int argc, char **argv);

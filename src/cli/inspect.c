@@ -1,16 +1,19 @@
-/* `labo status`, `labo verify` and `labo events`. */
+/* `labo status`, `labo verify`, `labo events` and `labo graph`. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "labo/util/caps.h"
 #include "labo/super/control.h"
 #include "labo/model/state.h"
+#include "labo/engine/graph.h"
 #include "labo/engine/status.h"
 #include "labo/engine/verify.h"
 #include "labo/util/util.h"
@@ -287,4 +290,197 @@ cmd_events (int argc, char **argv)
   r = labo_control_stream (name, req, print_one, &o, &err);
   json_decref (req);
   return r < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
+}
+
+/* The format -o's name implies (lab.svg), or -1. */
+static int
+format_of_output (const char *path, enum labo_graph_format *f)
+{
+  static const struct
+  {
+    const char *ext;
+    enum labo_graph_format f;
+  } exts[] = { { ".dot", LABO_GRAPH_DOT },   { ".gv", LABO_GRAPH_DOT },
+               { ".svg", LABO_GRAPH_SVG },   { ".mmd", LABO_GRAPH_MERMAID },
+               { ".json", LABO_GRAPH_JSON } };
+  size_t l = path ? strlen (path) : 0;
+  for (size_t i = 0; i < sizeof (exts) / sizeof (exts[0]); i++)
+    {
+      size_t e = strlen (exts[i].ext);
+      if (l > e && strcmp (path + l - e, exts[i].ext) == 0)
+        {
+          *f = exts[i].f;
+          return 0;
+        }
+    }
+  return -1;
+}
+
+static int
+unknown_format (const char *word)
+{
+  const char *best = NULL;
+  size_t best_d = 3;
+  for (size_t i = 0; labo_graph_format_names[i]; i++)
+    {
+      size_t d = labo_edit_distance_max (word, labo_graph_format_names[i], 2);
+      if (d < best_d)
+        best_d = d, best = labo_graph_format_names[i];
+    }
+  if (best)
+    fprintf (stderr, "labo graph: unknown format '%s'; did you mean '%s'? (dot, svg, mermaid, "
+                     "json)\n", word, best);
+  else
+    fprintf (stderr, "labo graph: unknown format '%s': dot, svg, mermaid or json\n", word);
+  return EXIT_INPUT;
+}
+
+/* A lab file rather than a lab's name: a path, or a file that is there. */
+static bool
+graph_arg_is_file (const char *arg)
+{
+  struct stat st;
+  size_t l = strlen (arg);
+  return strchr (arg, '/') || (l > 5 && strcmp (arg + l - 5, ".yaml") == 0)
+         || (l > 4 && strcmp (arg + l - 4, ".yml") == 0)
+         || (stat (arg, &st) == 0 && S_ISREG (st.st_mode));
+}
+
+static bool
+lab_is_up (const char *name)
+{
+  cleanup_free char *dir = labo_state_dir (name);
+  return access (dir, F_OK) == 0;
+}
+
+int
+cmd_graph (int argc, char **argv)
+{
+  static const struct option opts[]
+      = { { "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
+          { "lab", required_argument, NULL, 'l' },    { NULL, 0, NULL, 0 } };
+  cleanup_free char *name = NULL, *text = NULL, *out = NULL;
+  const char *lab_opt = NULL, *format = NULL, *output = NULL;
+  struct labo_lab *lab = NULL;
+  labo_error_t err = NULL;
+  enum labo_graph_format f = LABO_GRAPH_DOT;
+  json_t *st = NULL;
+  size_t len = 0;
+  int c, r;
+
+  while ((c = cli_getopt (argc, argv, "l:o:", opts)) != -1)
+    if (c == 'F')
+      format = optarg;
+    else if (c == 'o')
+      output = optarg;
+    else if (c == 'l')
+      lab_opt = optarg;
+    else
+      return EXIT_INPUT;
+  if (format && labo_graph_format_parse (format, &f) < 0)
+    return unknown_format (format);
+  if (format == NULL && output && strcmp (output, "-") != 0)
+    format_of_output (output, &f);
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
+  if (lab_opt == NULL && getenv ("LABO_LAB") && *getenv ("LABO_LAB"))
+    lab_opt = getenv ("LABO_LAB");
+
+  if (lab_opt && graph_arg_is_file (lab_opt))
+    {
+      /* a file: live if its lab is up and we may read it, else as declared */
+      struct labo_lab *declared = cli_load_lab (lab_opt, &text, &len);
+      if (declared == NULL)
+        return EXIT_INPUT;
+      if (lab_is_up (declared->name) && labo_caps_require ("graph", &err) == 0)
+        {
+          name = xstrdup (declared->name);
+          labo_lab_free (declared);
+        }
+      else
+        {
+          if (err)
+            {
+              fprintf (stderr, "labo graph: lab %s is up, but its live state needs root: "
+                               "drawn as %s declares it\n", declared->name, lab_opt);
+              labo_error_release (&err);
+            }
+          lab = declared;
+        }
+    }
+  else
+    {
+      if ((r = cli_resolve_lab (lab_opt, false, &name)) != EXIT_OK)
+        return r;
+      if (!lab_is_up (name))
+        {
+          fprintf (stderr, "labo graph: lab '%s' is not up and there is no lab file '%s' "
+                           "(`labo ls` lists the labs that are up)\n", name, name);
+          return EXIT_NOTFOUND;
+        }
+    }
+  if (lab == NULL)
+    {
+      if (labo_caps_require ("graph", &err) < 0)
+        return cli_fail (&err, EXIT_PRIV);
+      lab = cli_state_lab (name);
+      if (lab == NULL)
+        {
+          fprintf (stderr, "labo graph: lab %s is not up\n", name);
+          return EXIT_NOTFOUND;
+        }
+      st = labo_status_json (name, &err);
+      if (st == NULL)
+        {
+          labo_lab_free (lab);
+          return cli_fail (&err, EXIT_FAIL);
+        }
+    }
+
+  {
+    cleanup_graph struct labo_graph *g = labo_graph_build (lab, st);
+    json_decref (st);
+    labo_lab_free (lab);
+    switch (f)
+      {
+      case LABO_GRAPH_DOT:
+        out = labo_graph_dot (g);
+        break;
+      case LABO_GRAPH_MERMAID:
+        out = labo_graph_mermaid (g);
+        break;
+      case LABO_GRAPH_JSON:
+        {
+          json_t *j = labo_graph_json (g);
+          char *d = json_dumps (j, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+          json_decref (j);
+          out = xasprintf ("%s\n", d);
+          free (d);
+          break;
+        }
+      case LABO_GRAPH_SVG:
+      default:
+        out = labo_graph_svg (g, &len, &err);
+        if (out == NULL)
+          return cli_fail (&err, EXIT_FAIL);
+        break;
+      }
+    if (f != LABO_GRAPH_SVG)
+      len = strlen (out);
+  }
+  if (output && strcmp (output, "-") != 0)
+    {
+      if (labo_write_file (output, out, len, 0644) < 0)
+        {
+          fprintf (stderr, "labo graph: writing %s: %s\n", output, strerror (errno));
+          return EXIT_FAIL;
+        }
+      return EXIT_OK;
+    }
+  if (fwrite (out, 1, len, stdout) != len || fflush (stdout) != 0)
+    {
+      fprintf (stderr, "labo graph: writing to stdout: %s\n", strerror (errno));
+      return EXIT_FAIL;
+    }
+  return EXIT_OK;
 }

@@ -134,6 +134,29 @@ static const struct cli_verb verbs[] = {
     "Examples:\n"
     "  labo events -n 100 --no-follow\n",
     0 },
+  { "graph", cmd_graph, CLI_GROUP_LOOK, "graph [LAB|FILE] [options]",
+    "a picture of the lab: hosts, segments, links, overlay, nodes, faults",
+    "Draws a lab: its hosts (boxes, with their addresses), segments (ellipses,\n"
+    "with their subnets), links (the host's interface and address), the overlay\n"
+    "(a cluster of its nodes, with their addresses) and the nodes on their hosts.\n"
+    "For a lab that is up, its live state too: each node's mode as its colour\n"
+    "(leader, follower, healthy, down, not started, given up), hosts powered off,\n"
+    "cuts (red dashed edges marked x) and link settings (delay, jitter, loss,\n"
+    "rate). A FILE whose lab is not up is drawn as it declares it, without\n"
+    "privileges. SVG is rendered by Graphviz's library, in labo itself.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --format F     dot (Graphviz's source, the default), svg, mermaid (a\n"
+    "                     flowchart) or json (nodes and edges, docs/json.md)\n"
+    "  -o, --output FILE  write to FILE (its name .svg, .dot, .mmd or .json gives\n"
+    "                     the format when --format is not given)\n"
+    "\n"
+    "Examples:\n"
+    "  labo graph -o seed.svg\n"
+    "  labo graph netns/zk3.yaml --format mermaid\n"
+    "  labo graph -l zk3 --format json | jq '.edges[] | select(.type == \"cut\")'\n",
+    0 },
   { "logs", cmd_logs, CLI_GROUP_LOOK, "logs [-l LAB] [-f] HOST|NODE",
     "a host's dockerd log, or a node's ZooKeeper log (on stdout)",
     "Prints the log of a node (ZooKeeper's output) or of a host (its dockerd).\n"
