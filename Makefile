@@ -80,7 +80,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds \
-        bench-supervise bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
+        bench-supervise bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -247,6 +247,10 @@ bench: labo
 
 bench-seed: labo
 	bench/seed.sh
+
+# N copies of the seed side by side (issue 14): make bench-copies [COPIES=15]
+bench-copies: labo
+	bench/copies.sh $(or $(COPIES),15)
 
 bench-supervise: labo
 	bench/supervise.sh

@@ -148,4 +148,8 @@ int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
 int cmd_names (int argc, char **argv);   /* __names: the shell completion's names */
 
+/* Each lab's `verify` report (labo_verify_json), side by side in threads;
+ * a NULL report has its error in errs[i]. Caller frees the array. */
+json_t **cli_verify_many (char **labs, size_t n, labo_error_t *errs);
+
 #endif

@@ -81,6 +81,34 @@ verify_job_run (void *arg)
   return NULL;
 }
 
+json_t **
+cli_verify_many (char **labs, size_t n, labo_error_t *errs)
+{
+  struct verify_job *jobs = xcalloc (n ? n : 1, sizeof (*jobs));
+  pthread_t *threads = xcalloc (n ? n : 1, sizeof (*threads));
+  bool *started = xcalloc (n ? n : 1, sizeof (*started));
+  json_t **reports = xcalloc (n ? n : 1, sizeof (*reports));
+
+  for (size_t i = 0; i < n; i++)
+    {
+      jobs[i].lab = labs[i];
+      started[i] = pthread_create (&threads[i], NULL, verify_job_run, &jobs[i]) == 0;
+      if (!started[i])
+        verify_job_run (&jobs[i]);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      if (started[i])
+        pthread_join (threads[i], NULL);
+      reports[i] = jobs[i].report;
+      errs[i] = jobs[i].err;
+    }
+  free (jobs);
+  free (threads);
+  free (started);
+  return reports;
+}
+
 /* Every lab up, one line each (or a JSON array); EXIT_OK if all are done. */
 static int
 verify_all (bool as_json)
@@ -88,9 +116,8 @@ verify_all (bool as_json)
   char **labs = NULL;
   size_t n = 0;
   labo_error_t err = NULL;
-  struct verify_job *jobs;
-  pthread_t *threads;
-  bool *started;
+  cleanup_free labo_error_t *errs = NULL;
+  cleanup_free json_t **reports = NULL;
   json_t *all = json_array ();
   int width = 0, code = EXIT_OK;
 
@@ -102,34 +129,24 @@ verify_all (bool as_json)
       json_decref (all);
       return EXIT_NOTFOUND;
     }
-  jobs = xcalloc (n, sizeof (*jobs));
-  threads = xcalloc (n, sizeof (*threads));
-  started = xcalloc (n, sizeof (*started));
+  errs = xcalloc (n, sizeof (*errs));
+  reports = cli_verify_many (labs, n, errs);
+  for (size_t i = 0; i < n; i++)
+    if ((int) strlen (labs[i]) > width)
+      width = (int) strlen (labs[i]);
   for (size_t i = 0; i < n; i++)
     {
-      jobs[i].lab = labs[i];
-      started[i] = pthread_create (&threads[i], NULL, verify_job_run, &jobs[i]) == 0;
-      if (!started[i])
-        verify_job_run (&jobs[i]);
-      if ((int) strlen (labs[i]) > width)
-        width = (int) strlen (labs[i]);
-    }
-  for (size_t i = 0; i < n; i++)
-    if (started[i])
-      pthread_join (threads[i], NULL);
-  for (size_t i = 0; i < n; i++)
-    {
-      if (jobs[i].report == NULL)
+      if (reports[i] == NULL)
         {
           /* gone between the list and its verify: said, and counted */
-          code = cli_fail (&jobs[i].err, EXIT_FAIL);
+          code = cli_fail (&errs[i], EXIT_FAIL);
           continue;
         }
-      if (!json_is_true (json_object_get (jobs[i].report, "ok")))
+      if (!json_is_true (json_object_get (reports[i], "ok")))
         code = EXIT_FAIL;
       if (!as_json)
-        labo_verify_print_line (jobs[i].report, width, stdout);
-      json_array_append_new (all, jobs[i].report);
+        labo_verify_print_line (reports[i], width, stdout);
+      json_array_append_new (all, reports[i]);
     }
   if (as_json)
     {
@@ -138,9 +155,6 @@ verify_all (bool as_json)
     }
   json_decref (all);
   labo_strv_free (labs, n);
-  free (jobs);
-  free (threads);
-  free (started);
   return code;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "labo/runtime/docker_up.h"
 #include "labo/engine/engine.h"
 #include "labo/util/fs.h"
+#include "labo/model/copy.h"
 #include "labo/model/names.h"
 #include "labo/model/state.h"
 #include "labo/super/supervisor.h"
@@ -296,6 +298,9 @@ struct up_args
   bool as_json, foreground;
   enum labo_runtime asked;
   enum labo_stage until; /* --until */
+  const char *name;      /* --name: a copy under this name */
+  long copies;           /* --copies N: N copies, NAME-1 ... NAME-N (NAME: --name, or the lab's) */
+  long parallel;         /* --parallel: copies brought up at once */
 };
 
 static int
@@ -308,7 +313,14 @@ up_options (int argc, char **argv, struct up_args *a)
                                         { "lab", required_argument, NULL, 'l' },
                                         { "json", no_argument, NULL, 'j' },
                                         { "until", required_argument, NULL, 'u' },
+                                        { "name", required_argument, NULL, 'N' },
+                                        { "copies", required_argument, NULL, 'C' },
+                                        { "pool", required_argument, NULL, 'P' },
+                                        { "parallel", required_argument, NULL, 'p' },
                                         { NULL, 0, NULL, 0 } };
+  labo_error_t err = NULL;
+  struct labo_prefix pool;
+  char *end;
   int c;
 
   while ((c = cli_getopt (argc, argv, "qnfl:", opts)) != -1)
@@ -339,6 +351,28 @@ up_options (int argc, char **argv, struct up_args *a)
                             "containers or services), not '%s'", optarg);
         if (a->until == LABO_STAGE_SERVICES)
           a->until = LABO_STAGE_ALL; /* the last stage is every stage */
+        break;
+      case 'N':
+        if (labo_lab_name_check (optarg, &err) < 0)
+          return cli_fail (&err, EXIT_INPUT);
+        a->name = optarg;
+        break;
+      case 'C':
+      case 'p':
+        errno = 0;
+        *(c == 'C' ? &a->copies : &a->parallel) = strtol (optarg, &end, 10);
+        if (errno || *end || end == optarg || *(c == 'C' ? &a->copies : &a->parallel) < 1
+            || *(c == 'C' ? &a->copies : &a->parallel) > LABO_COPIES_MAX)
+          return cli_usage (c == 'C' ? "--copies takes a number from 1 to 256, not '%s'"
+                                     : "--parallel takes a number from 1 to 256, not '%s'",
+                            optarg);
+        break;
+      case 'P':
+        /* the pool is read where blocks are taken, in this process and
+         * the copies' */
+        if (labo_pool_parse (optarg, &pool, &err) < 0)
+          return cli_fail (&err, EXIT_INPUT);
+        setenv ("LABO_POOL", optarg, 1);
         break;
       default:
         return EXIT_INPUT;
@@ -446,6 +480,149 @@ up_run (struct labo_lab *lab, const struct up_args *a, const char *text, size_t 
   return in_child (up_then_supervise, &j, &child);
 }
 
+/* One copy being brought up by `up --copies`. */
+struct copy_kid
+{
+  pid_t pid;
+  int out; /* a memfd: the copy's progress, shown if it fails */
+  char name[LABO_NAME_MAX + 16];
+  double t0;
+};
+
+static void
+copy_report (const struct copy_kid *k, int status)
+{
+  bool ok = WIFEXITED (status) && WEXITSTATUS (status) == EXIT_OK;
+  double secs = labo_now () - k->t0;
+
+  if (ok)
+    {
+      struct labo_lab *lab = labo_state_load_lab (k->name);
+      cleanup_free char *where = xstrdup ("");
+      char p[20];
+      for (size_t s = 0; lab && s < lab->n_segments; s++)
+        if (lab->segments[s].mapped)
+          {
+            char *next = xasprintf ("%s%s %s (%s)", where, *where ? "," : "; the machine reaches it on",
+                                    labo_prefix_format (&lab->segments[s].outside, p),
+                                    lab->segments[s].name);
+            free (where);
+            where = next;
+          }
+      labo_lab_free (lab);
+      printf ("labo: %s is up in %.1f s%s\n", k->name, secs, where);
+    }
+  else
+    {
+      char buf[4096];
+      ssize_t n;
+      off_t off = 0;
+      fprintf (stderr, "labo: %s failed after %.1f s:\n", k->name, secs);
+      /* what it said, as it said it */
+      fflush (stderr);
+      while ((n = pread (k->out, buf, sizeof buf, off)) > 0)
+        {
+          if (write (2, buf, (size_t) n) < 0)
+            break;
+          off += n;
+        }
+    }
+  fflush (NULL);
+}
+
+/* `up --copies N`: NAME-1 ... NAME-N, each a whole `up` of its own (its
+ * supervisor included) in a child, `parallel` at a time (default: all).
+ * A copy's progress is kept and shown only if it fails; each copy that
+ * comes up gets one line. The copies that came up stay up when another
+ * fails: they are whole labs, and `labo down --all` removes them. */
+static int
+up_copies (struct labo_lab *lab, const struct up_args *a, const char *text, size_t len)
+{
+  const char *base = a->name ? a->name : lab->name;
+  size_t n = (size_t) a->copies, par = a->parallel > 0 ? (size_t) a->parallel : n;
+  cleanup_free struct copy_kid *kids = xcalloc (n, sizeof (*kids));
+  size_t next = 0, running = 0, failed = 0;
+  double t0 = labo_now ();
+  labo_error_t err = NULL;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      snprintf (kids[i].name, sizeof kids[i].name, "%s-%zu", base, i + 1);
+      kids[i].out = -1;
+      if (labo_lab_name_check (kids[i].name, &err) < 0)
+        return cli_fail (&err, EXIT_INPUT);
+    }
+  if (a->o.dry_run)
+    {
+      printf ("labo: %zu copies of %s: %s ... %s; the first:\n", n, lab->name, kids[0].name,
+              kids[n - 1].name);
+      if (labo_lab_copy (lab, kids[0].name, &err) < 0)
+        return cli_fail (&err, EXIT_INPUT);
+      return labo_up (lab, text, len, &a->o, &err) < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
+    }
+  if (!a->o.quiet)
+    printf ("labo: up %zu copies of %s (%s ... %s), %zu at a time\n", n, lab->name,
+            kids[0].name, kids[n - 1].name, par);
+  fflush (NULL);
+  while (next < n || running > 0)
+    {
+      int status;
+      pid_t pid;
+      while (running < par && next < n)
+        {
+          struct copy_kid *k = &kids[next++];
+          k->out = memfd_create ("labo-copy", MFD_CLOEXEC);
+          if (k->out < 0)
+            {
+              perror ("labo: memfd_create");
+              return EXIT_FAIL;
+            }
+          k->t0 = labo_now ();
+          k->pid = fork ();
+          if (k->pid < 0)
+            {
+              perror ("labo: fork");
+              return EXIT_FAIL;
+            }
+          if (k->pid == 0)
+            {
+              struct up_args ca = *a;
+              int r;
+              dup2 (k->out, 1);
+              dup2 (k->out, 2);
+              ca.copies = 0;
+              ca.o.pool_hint = (size_t) (k - kids) + 1;
+              r = labo_lab_copy (lab, k->name, &err) < 0
+                      ? cli_fail (&err, EXIT_INPUT)
+                      : up_run (lab, &ca, text, len, k->t0);
+              fflush (NULL);
+              _exit (r);
+            }
+          running++;
+        }
+      while ((pid = waitpid (-1, &status, 0)) < 0 && errno == EINTR)
+        ;
+      if (pid < 0)
+        break;
+      for (size_t i = 0; i < n; i++)
+        if (kids[i].pid == pid)
+          {
+            running--;
+            if (!WIFEXITED (status) || WEXITSTATUS (status) != EXIT_OK)
+              failed++;
+            if (!a->o.quiet || failed)
+              copy_report (&kids[i], status);
+            close (steal_fd (&kids[i].out));
+          }
+    }
+  if (failed)
+    fprintf (stderr, "labo: %zu of %zu copies of %s failed (%.1f s); the others are up: "
+                     "`labo ls`, `labo down --all`\n", failed, n, lab->name, labo_now () - t0);
+  else if (!a->o.quiet)
+    printf ("labo: %zu copies of %s up in %.1f s; `labo ls`\n", n, lab->name, labo_now () - t0);
+  return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 int
 cmd_up (int argc, char **argv)
 {
@@ -453,6 +630,7 @@ cmd_up (int argc, char **argv)
   double t0 = labo_now ();
   cleanup_free char *text = NULL;
   struct labo_lab *lab = NULL;
+  labo_error_t err = NULL;
   size_t len;
   int r;
 
@@ -462,12 +640,89 @@ cmd_up (int argc, char **argv)
   if (a.as_json && !a.o.dry_run)
     a.o.stages = json_array ();
   cli_lab_warnings (lab);
-  r = up_runtime (lab, &a);
+  if (a.copies && a.as_json)
+    r = cli_usage ("--json is for one lab, not --copies (%s): `labo ls --json` lists them",
+                   "use it");
+  else if (a.copies && a.foreground)
+    r = cli_usage ("--foreground supervises one lab, not --copies (%s)", "drop one");
+  else if (a.parallel && !a.copies)
+    r = cli_usage ("--parallel is for --copies (%s)", "add it");
+  else if (a.name && !a.copies && labo_lab_copy (lab, a.name, &err) < 0)
+    r = cli_fail (&err, EXIT_INPUT);
+  else
+    r = up_runtime (lab, &a);
   if (r == EXIT_OK)
-    r = up_run (lab, &a, text, len, t0);
+    r = a.copies ? up_copies (lab, &a, text, len) : up_run (lab, &a, text, len, t0);
   json_decref (a.o.stages);
   labo_lab_free (lab);
   return r;
+}
+
+/* `down --all`: every lab of the run dir, side by side (each in a child
+ * of its own: a lab's down waits on its processes' deaths, which the
+ * others need not wait for). One line a lab; exit 1 if any failed. */
+static int
+down_all (bool quiet, bool keep_data)
+{
+  char **labs = NULL;
+  size_t n = 0, failed = 0;
+  labo_error_t err = NULL;
+  cleanup_free pid_t *pids = NULL;
+  double t0 = labo_now ();
+
+  if (labo_state_list (&labs, &n, &err) < 0)
+    return cli_fail (&err, EXIT_FAIL);
+  if (n == 0)
+    {
+      if (!quiet)
+        printf ("labo: no lab is up; nothing to do\n");
+      labo_strv_free (labs, n);
+      return EXIT_OK;
+    }
+  if (labo_caps_require ("down", &err) < 0)
+    {
+      labo_strv_free (labs, n);
+      return cli_fail (&err, EXIT_PRIV);
+    }
+  pids = xcalloc (n, sizeof (*pids));
+  fflush (NULL);
+  for (size_t i = 0; i < n; i++)
+    {
+      pids[i] = fork ();
+      if (pids[i] == 0)
+        {
+          struct labo_down_opts o = { true, keep_data, NULL, false };
+          double t1 = labo_now ();
+          int r = labo_down (labs[i], &o, &err);
+          if (r < 0)
+            _exit (cli_fail (&err, EXIT_FAIL));
+          if (!quiet)
+            printf (r ? "labo: lab %s is down (%.1f s)\n" : "labo: lab %s was not up\n", labs[i],
+                    labo_now () - t1);
+          fflush (NULL);
+          _exit (EXIT_OK);
+        }
+      if (pids[i] < 0)
+        {
+          perror ("labo: fork");
+          failed++;
+        }
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      int status = 0;
+      if (pids[i] <= 0)
+        continue;
+      while (waitpid (pids[i], &status, 0) < 0 && errno == EINTR)
+        ;
+      if (!WIFEXITED (status) || WEXITSTATUS (status) != EXIT_OK)
+        failed++;
+    }
+  if (!quiet || failed)
+    printf ("labo: %zu lab%s down in %.1f s%s\n", n - failed, n - failed == 1 ? "" : "s",
+            labo_now () - t0, failed ? "; some failed (above): run `labo down --all` again" : "");
+  labo_strv_free (labs, n);
+  return failed ? EXIT_FAIL : EXIT_OK;
 }
 
 int
@@ -477,11 +732,12 @@ cmd_down (int argc, char **argv)
                                         { "keep-data", no_argument, NULL, 'k' },
                                         { "lab", required_argument, NULL, 'l' },
                                         { "json", no_argument, NULL, 'j' },
+                                        { "all", no_argument, NULL, 'a' },
                                         { NULL, 0, NULL, 0 } };
   cleanup_free char *name = NULL;
   const char *lab_opt = NULL;
   labo_error_t err = NULL;
-  bool quiet = false, keep_data = false, as_json = false;
+  bool quiet = false, keep_data = false, as_json = false, all = false;
   struct labo_down_opts dopts;
   double t0 = labo_now ();
   int c, r;
@@ -495,8 +751,14 @@ cmd_down (int argc, char **argv)
       lab_opt = optarg;
     else if (c == 'j')
       as_json = true;
+    else if (c == 'a')
+      all = true;
     else
       return EXIT_INPUT;
+  if (all && (lab_opt || optind < argc || as_json))
+    return cli_usage ("down --all takes no lab and no --json (%s)", "`labo ls --json` lists them");
+  if (all)
+    return down_all (quiet, keep_data);
   if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
       || (r = cli_resolve_lab (lab_opt, true, &name)) != EXIT_OK)
     return r;

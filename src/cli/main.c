@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "labo/util/fs.h"
+#include "labo/model/copy.h"
 #include "labo/model/state.h"
 #include "labo/engine/status.h"
 #include "labo/util/util.h"
@@ -80,41 +81,104 @@ cmd_validate (int argc, char **argv)
   return EXIT_OK;
 }
 
+/* A lab's root subnets as the machine sees them ("198.18.0.0/24", or "-"
+ * for a lab without root links; "?" if its file no longer reads). */
+static char *
+ls_roots (const char *name)
+{
+  struct labo_lab *lab = labo_state_load_lab (name);
+  char *s = xstrdup ("");
+  char p[20];
+
+  for (size_t i = 0; lab && i < lab->n_segments; i++)
+    if (lab->segments[i].has_root)
+      {
+        struct labo_prefix net = labo_segment_root_subnet (&lab->segments[i]);
+        char *next = xasprintf ("%s%s%s", s, *s ? "," : "", labo_prefix_format (&net, p));
+        free (s);
+        s = next;
+      }
+  if (*s == '\0')
+    {
+      free (s);
+      s = xstrdup (lab ? "-" : "?");
+    }
+  labo_lab_free (lab);
+  return s;
+}
+
 int
 cmd_ls (int argc, char **argv)
 {
+  static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                        { "verify", no_argument, NULL, 'v' },
+                                        { NULL, 0, NULL, 0 } };
   char **labs = NULL;
   size_t n = 0;
   labo_error_t err = NULL;
-  bool as_json;
+  bool as_json = false, verify = false;
+  cleanup_free labo_error_t *errs = NULL;
+  cleanup_free json_t **reports = NULL;
   json_t *arr;
+  int c;
 
-  if (json_only (argc, argv, &as_json) != EXIT_OK)
-    return EXIT_INPUT;
+  while ((c = cli_getopt (argc, argv, "", opts)) != -1)
+    if (c == 'j')
+      as_json = true;
+    else if (c == 'v')
+      verify = true;
+    else
+      return EXIT_INPUT;
   if (optind < argc)
     return cli_usage ("ls takes no argument", NULL);
-  arr = json_array ();
   if (labo_state_list (&labs, &n, &err) < 0)
-    {
-      json_decref (arr);
-      return cli_fail (&err, EXIT_FAIL);
-    }
+    return cli_fail (&err, EXIT_FAIL);
+  errs = xcalloc (n ? n : 1, sizeof (*errs));
+  if (verify)
+    reports = cli_verify_many (labs, n, errs);
+  arr = json_array ();
   if (!as_json)
-    printf ("%-16s %-9s %-6s %-21s %s\n", "LAB", "STATE", "HOSTS", "CREATED", "FILE");
+    printf ("%-16s %-9s %s%-6s %-18s %-21s %s\n", "LAB", "STATE", verify ? "VERIFY " : "",
+            "HOSTS", "ROOT", "CREATED", "FILE");
   for (size_t i = 0; i < n; i++)
     {
       cleanup_free char *state = labo_status_state (labs[i]);
       cleanup_free char *hosts = labo_state_meta (labs[i], "hosts");
       cleanup_free char *created = labo_state_meta (labs[i], "created");
       cleanup_free char *file = labo_state_meta (labs[i], "file");
+      cleanup_free char *copy_of = labo_state_meta (labs[i], "copy_of");
+      cleanup_free char *roots = ls_roots (labs[i]);
+      cleanup_free char *progress = NULL;
+      json_t *rep = reports ? reports[i] : NULL;
+
+      if (rep)
+        progress = xasprintf ("%lld/%lld", json_integer_value (json_object_get (rep, "done")),
+                              json_integer_value (json_object_get (rep, "steps")));
+      else if (verify)
+        {
+          progress = xstrdup ("?");
+          labo_error_release (&errs[i]);
+        }
       if (as_json)
-        json_array_append_new (
-            arr, json_pack ("{s:s, s:s, s:i, s:s, s:s}", "lab", labs[i], "state", state,
-                            "hosts", hosts ? atoi (hosts) : 0, "created",
-                            created ? created : "", "file", file ? file : ""));
+        {
+          json_t *o = json_pack ("{s:s, s:s, s:i, s:s, s:s, s:s}", "lab", labs[i], "state",
+                                 state, "hosts", hosts ? atoi (hosts) : 0, "root", roots,
+                                 "created", created ? created : "", "file", file ? file : "");
+          json_object_set_new (o, "copy_of", copy_of ? json_string (copy_of) : json_null ());
+          if (verify)
+            json_object_set_new (o, "verify", rep ? json_incref (rep) : json_null ());
+          json_array_append_new (arr, o);
+        }
       else
-        printf ("%-16s %-9s %-6s %-21s %s\n", labs[i], state, hosts ? hosts : "?",
-                created ? created : "?", file ? file : "?");
+        {
+          cleanup_free char *from = copy_of ? xasprintf ("%s (a copy of %s)", file ? file : "?",
+                                                         copy_of)
+                                            : xstrdup (file ? file : "?");
+          cleanup_free char *col = verify ? xasprintf ("%-6s ", progress) : xstrdup ("");
+          printf ("%-16s %-9s %s%-6s %-18s %-21s %s\n", labs[i], state, col,
+                  hosts ? hosts : "?", roots, created ? created : "?", from);
+        }
+      json_decref (rep);
     }
   if (as_json)
     {

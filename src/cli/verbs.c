@@ -41,12 +41,22 @@ static const struct cli_verb verbs[] = {
     "                     containers (sshd runs, the services are yours to configure\n"
     "                     and start) or services (the default: everything)\n"
     "      --json         the stages, their times and the result as one JSON object\n"
+    "      --name NAME    bring up a copy of the lab under NAME: the same hosts,\n"
+    "                     addresses and ports inside, its own block of addresses\n"
+    "                     from the machine (the pool), so copies never collide\n"
+    "      --copies N     bring up N copies, NAME-1 ... NAME-N (NAME: --name, or the\n"
+    "                     lab's); the copies that came up stay up if one fails\n"
+    "      --parallel N   with --copies: at most N copies being brought up at once\n"
+    "                     (default: all)\n"
+    "      --pool PREFIX  the blocks copies take (default 198.18.0.0/15, or\n"
+    "                     $LABO_POOL)\n"
     "\n"
     "Examples:\n"
     "  labo up                          the seed lab: mida-clm1, mida-clm2, ZooKeeper\n"
     "  labo up netns/seed-by-hand.yaml  the same, for typing the tutorial's section 4\n"
     "  labo up netns/zk3.yaml --until swarm\n"
-    "  labo up netns/zk3.yaml --runtime process\n",
+    "  labo up netns/zk3.yaml --runtime process\n"
+    "  labo up netns/seed-by-hand.yaml --copies 15 --name attendee\n",
     0 },
   { "down", cmd_down, CLI_GROUP_LAB, "down [LAB|FILE] [options]",
     "tear a lab down: nothing of it is left (idempotent)",
@@ -60,16 +70,20 @@ static const struct cli_verb verbs[] = {
     "  -q, --quiet        no progress lines\n"
     "  -k, --keep-data    keep the nodes' data for the next `up` of the lab to resume\n"
     "      --json         the stages, their times and the result as one JSON object\n"
+    "  -a, --all          every lab that is up (the copies of a classroom), side by side\n"
     "\n"
     "Examples:\n"
     "  labo down seed\n"
     "  labo down --keep-data -l netns/zk3.yaml\n",
     0 },
-  { "ls", cmd_ls, CLI_GROUP_LAB, "ls [--json]", "the labs that are up",
-    "One line per lab: its name, state, number of hosts, when it was made and its\n"
-    "lab file.\n"
+  { "ls", cmd_ls, CLI_GROUP_LAB, "ls [--verify] [--json]", "the labs that are up",
+    "One line per lab: its name, state, number of hosts, its root subnets as the\n"
+    "machine reaches them (a copy's block from the pool), when it was made and its\n"
+    "lab file (and what it is a copy of).\n"
     "\n"
     "Options:\n"
+    "      --verify       each lab's progress through the tutorial (`labo verify`:\n"
+    "                     steps done of those that apply), labs verified side by side\n"
     "      --json         as a JSON array\n",
     CLI_NO_LAB },
   { "validate", cmd_validate, CLI_GROUP_LAB, "validate [FILE] [--json]",

@@ -59,6 +59,13 @@ labo_gates_build (const struct labo_lab *lab, const struct labo_plan *plan, size
       snprintf (x->port, sizeof (x->port), "%s", v->ifname_a);
       x->segment = (size_t) (v->master_a - LABO_BRIDGE_IFINDEX0);
       seg = &lab->segments[x->segment];
+      if (seg->mapped)
+        {
+          x->mapped = true;
+          x->map = (struct labo_nft_map) { labo_prefix_network (&seg->subnet),
+                                           labo_prefix_network (&seg->outside), seg->subnet.len,
+                                           seg->root_addr };
+        }
       /* what the lab publishes, wherever it is: a published port is the
        * lab file's word that the machine may connect there */
       for (size_t k = 0; k < lab->n_nodes; k++)
@@ -123,7 +130,8 @@ labo_gates_apply (const struct labo_lab *lab, const struct labo_plan *plan, int 
   int r;
 
   for (size_t i = 0; i < n; i++)
-    ng[i] = (struct labo_nft_gate) { g[i].port, g[i].in, g[i].n_in, g[i].out, g[i].n_out };
+    ng[i] = (struct labo_nft_gate) { g[i].port, g[i].in, g[i].n_in, g[i].out, g[i].n_out,
+                                     g[i].mapped ? &g[i].map : NULL };
   r = n == 0 ? 0 : labo_nft_set_gates (switch_fd, plan->switch_ns, ng, n, err);
   labo_gates_free (g, n);
   return r;

@@ -1,6 +1,7 @@
 /* A lab's status, from its state directory and the kernel: see
  * include/labo/engine/status.h. */
 #include "labo/engine/status.h"
+#include "labo/model/copy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,7 +265,7 @@ daemons_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, 
       if (host->docker_tcp != LABO_API_OFF)
         {
           cleanup_free char *tcp = xasprintf ("tcp://%s:%d",
-                                              labo_ipv4_format (host->lab_address, buf),
+                                              labo_ipv4_format (labo_lab_outside (lab, host->lab_address), buf),
                                               labo_host_api_port (host));
           cleanup_free char *certs = labo_daemon_tls_client_dir (lab->name);
           bool tls = host->docker_tcp == LABO_API_TLS;
@@ -337,8 +338,9 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       json_object_set_new (o, "pid", pid > 0 ? json_integer (pid) : json_null ());
       for (size_t k = 0; k < node->n_ports; k++)
         {
+          /* as the machine reaches it (a copy's address, on its block) */
           cleanup_free char *pp = xasprintf ("%s:%u->%u",
-                                             labo_ipv4_format (lab->hosts[node->host].lab_address, buf),
+                                             labo_ipv4_format (labo_lab_outside (lab, lab->hosts[node->host].lab_address), buf),
                                              node->ports[k].host_port, node->ports[k].container_port);
           json_array_append_new (ports, json_string (pp));
         }
@@ -455,9 +457,17 @@ segment_json (const struct labo_segment *seg, const struct labo_ifinfo *sw_ifs, 
     {
       const struct labo_ifinfo *ri = labo_inspect_find (root_ifs, n_root, seg->root_ifname);
       json_t *r = json_object ();
-      struct labo_prefix p = { seg->root_addr, seg->subnet.len };
+      struct labo_prefix p = { labo_segment_root_address (seg), seg->subnet.len };
+      struct labo_prefix in = { seg->root_addr, seg->subnet.len };
       json_object_set_new (r, "ifname", json_string (seg->root_ifname));
       json_object_set_new (r, "address", json_string (labo_prefix_format (&p, buf)));
+      /* a copy's: the segment as the machine sees it, and the machine's
+       * address as the copy's hosts see it */
+      p = labo_segment_root_subnet (seg);
+      json_object_set_new (r, "subnet", json_string (labo_prefix_format (&p, buf)));
+      json_object_set_new (r, "inside", seg->mapped
+                                            ? json_string (labo_prefix_format (&in, buf))
+                                            : json_null ());
       json_object_set_new (r, "state", json_string (if_state (ri)));
       *degraded |= ri == NULL || !ri->up;
       json_object_set_new (o, "root", r);
@@ -611,6 +621,7 @@ labo_status_json (const char *lab_name, labo_error_t *err)
   out = json_object ();
   json_object_set_new (out, "schema", json_integer (LABO_STATUS_SCHEMA));
   json_object_set_new (out, "lab", json_string (lab->name));
+  json_object_set_new (out, "copy_of", lab->copy_of ? json_string (lab->copy_of) : json_null ());
   json_object_set_new (out, "file", json_string (file ? file : ""));
   json_object_set_new (out, "created", json_string (created ? created : ""));
   json_object_set_new (out, "switch_netns", json_string (switch_ns));
@@ -695,8 +706,11 @@ print_heading (json_t *st, FILE *out)
     fprintf (out, "lab %s: %s  (from %s, up since %s; hosts and links only)\n", str (st, "lab"),
              str (st, "state"), str (st, "file"), str (st, "created"));
   else
-    fprintf (out, "lab %s: %s  (from %s, up since %s, %s runtime)\n", str (st, "lab"),
-             str (st, "state"), str (st, "file"), str (st, "created"), str (st, "runtime"));
+    fprintf (out, "lab %s: %s  (%s%s%sfrom %s, up since %s, %s runtime)\n", str (st, "lab"),
+             str (st, "state"), json_is_string (json_object_get (st, "copy_of")) ? "a copy of " : "",
+             json_is_string (json_object_get (st, "copy_of")) ? str (st, "copy_of") : "",
+             json_is_string (json_object_get (st, "copy_of")) ? ", " : "", str (st, "file"),
+             str (st, "created"), str (st, "runtime"));
   if (strcmp (str (st, "until"), "services") != 0)
     fprintf (out, "stopped after stage %s (`labo up --until %s`): the rest is yours to do; "
                   "`labo verify` says what is done\n", str (st, "until"), str (st, "until"));
@@ -727,6 +741,9 @@ print_segments (json_t *st, FILE *out)
       if (json_is_object (root))
         fprintf (out, "; root %s on %s (%s)", str (root, "address"), str (root, "ifname"),
                  str (root, "state"));
+      if (json_is_object (root) && json_is_string (json_object_get (root, "inside")))
+        fprintf (out, ", the lab's %s seen from the machine as %s", str (seg, "subnet"),
+                 str (root, "subnet"));
       fputc ('\n', out);
     }
 }

@@ -18,6 +18,7 @@
 #include "labo/net/inspect.h"
 #include "labo/net/netlink.h"
 #include "labo/net/netns.h"
+#include "labo/model/copy.h"
 #include "labo/model/plan.h"
 #include "labo/runtime/runtime.h"
 #include "labo/model/state.h"
@@ -73,6 +74,66 @@ machine_uses (const struct labo_prefix *net)
   return NULL;
 }
 
+static int write_meta (struct build *b, const char *state, labo_error_t *err);
+
+/* What of the machine a root subnet `net` would collide with: an address
+ * of the root namespace in it, a route overlapping it, or something the
+ * machine talks to inside it. A description (caller frees), or NULL. */
+struct machine_view
+{
+  struct labo_ifinfo *ifs;
+  size_t n_ifs;
+  struct labo_prefix *routes;
+  size_t n_routes;
+};
+
+static char *
+root_conflict (const struct machine_view *m, const struct labo_prefix *net)
+{
+  char p1[20];
+  char *used;
+
+  for (size_t i = 0; i < m->n_ifs; i++)
+    for (size_t a = 0; a < m->ifs[i].n_addrs; a++)
+      if (labo_prefix_overlap (&m->ifs[i].addrs[a], net))
+        return xasprintf ("the root namespace already has %s on %s%s%s%s",
+                          labo_prefix_format (&m->ifs[i].addrs[a], p1), m->ifs[i].ifname,
+                          m->ifs[i].alias[0] ? " (" : "", m->ifs[i].alias,
+                          m->ifs[i].alias[0] ? ")" : "");
+  for (size_t r = 0; r < m->n_routes; r++)
+    if (labo_prefix_overlap (&m->routes[r], net))
+      return xasprintf ("the root namespace already routes %s",
+                        labo_prefix_format (&m->routes[r], p1));
+  if ((used = machine_uses (net)) != NULL)
+    {
+      char *s = xasprintf ("the machine uses %s", used);
+      free (used);
+      return s;
+    }
+  return NULL;
+}
+
+static int
+machine_view_read (struct machine_view *m, labo_error_t *err)
+{
+  *m = (struct machine_view) { NULL, 0, NULL, 0 };
+  if (labo_inspect (-1, "the root namespace", &m->ifs, &m->n_ifs, err) < 0)
+    return -1;
+  if (labo_inspect_routes (&m->routes, &m->n_routes, err) < 0)
+    {
+      free (steal_ptr (&m->ifs));
+      return -1;
+    }
+  return 0;
+}
+
+static void
+machine_view_free (struct machine_view *m)
+{
+  free (m->ifs);
+  free (m->routes);
+}
+
 /* Refuses to start where the lab would collide with what is already there:
  * its names taken, or a root address that would take a subnet the machine
  * already uses (an address, a route, a nameserver or a named host in it). */
@@ -80,11 +141,8 @@ static int
 precheck (struct build *b, labo_error_t *err)
 {
   const struct labo_lab *lab = b->lab;
-  struct labo_ifinfo *ifs = NULL;
-  struct labo_prefix *routes = NULL;
-  size_t n_ifs = 0, n_routes = 0;
-  char p1[20], p2[20];
-  int ret = 0;
+  __attribute__ ((cleanup (machine_view_free))) struct machine_view m = { 0 };
+  char p2[20];
 
   if (labo_netns_exists (b->plan->switch_ns))
     return labo_error_make (err, 0,
@@ -98,59 +156,116 @@ precheck (struct build *b, labo_error_t *err)
                               "'%s': remove it (`labo down %s`) or rename the lab",
                               b->plan->host_ns[h], lab->name, lab->name);
 
-  if (labo_inspect (-1, "the root namespace", &ifs, &n_ifs, err) < 0)
+  if (machine_view_read (&m, err) < 0)
     return -1;
-  if (labo_inspect_routes (&routes, &n_routes, err) < 0)
-    {
-      free (ifs);
-      return -1;
-    }
-  for (size_t s = 0; s < lab->n_segments && ret == 0; s++)
+  for (size_t s = 0; s < lab->n_segments; s++)
     {
       const struct labo_segment *seg = &lab->segments[s];
-      cleanup_free char *used = NULL;
+      struct labo_prefix net = labo_segment_root_subnet (seg);
+      cleanup_free char *why = NULL;
       if (!seg->has_root)
         continue;
-      if (labo_inspect_find (ifs, n_ifs, seg->root_ifname))
-        {
-          ret = labo_error_make (err, 0,
-                                 "%s:%d:%d: interface %s already exists in the root namespace; "
-                                 "set root.ifname for segment '%s'",
-                                 lab->file, seg->root_pos.line, seg->root_pos.col,
-                                 seg->root_ifname, seg->name);
-          break;
-        }
-      for (size_t i = 0; i < n_ifs && ret == 0; i++)
-        for (size_t a = 0; a < ifs[i].n_addrs && ret == 0; a++)
-          if (labo_prefix_overlap (&ifs[i].addrs[a], &seg->subnet))
-            ret = labo_error_make (
-                err, 0,
-                "%s:%d:%d: the root namespace already has %s on %s%s%s%s, which overlaps "
-                "segment '%s' (%s): a root address there would make the machine's routing "
-                "ambiguous; use another subnet or drop `root`",
-                lab->file, seg->subnet_pos.line, seg->subnet_pos.col,
-                labo_prefix_format (&ifs[i].addrs[a], p1), ifs[i].ifname,
-                ifs[i].alias[0] ? " (" : "", ifs[i].alias, ifs[i].alias[0] ? ")" : "",
-                seg->name, labo_prefix_format (&seg->subnet, p2));
-      for (size_t r = 0; r < n_routes && ret == 0; r++)
-        if (labo_prefix_overlap (&routes[r], &seg->subnet))
-          ret = labo_error_make (err, 0,
-                                 "%s:%d:%d: the root namespace already routes %s, which overlaps "
-                                 "segment '%s' (%s); use another subnet or drop `root`",
-                                 lab->file, seg->subnet_pos.line, seg->subnet_pos.col,
-                                 labo_prefix_format (&routes[r], p1), seg->name,
-                                 labo_prefix_format (&seg->subnet, p2));
-      if (ret == 0 && (used = machine_uses (&seg->subnet)) != NULL)
-        ret = labo_error_make (err, 0,
-                               "%s:%d:%d: the machine uses %s, inside segment '%s' (%s): a root "
-                               "address there would cut the machine off from it; use another "
-                               "subnet (e.g. 198.51.100.0/24) or drop `root`",
-                               lab->file, seg->subnet_pos.line, seg->subnet_pos.col, used,
-                               seg->name, labo_prefix_format (&seg->subnet, p2));
+      if (labo_inspect_find (m.ifs, m.n_ifs, seg->root_ifname) && lab->copy_of)
+        return labo_error_make (err, 0,
+                                "interface %s (copy %s's root link to segment '%s') already "
+                                "exists in the root namespace: name the copy otherwise",
+                                seg->root_ifname, lab->name, seg->name);
+      if (labo_inspect_find (m.ifs, m.n_ifs, seg->root_ifname))
+        return labo_error_make (err, 0,
+                                "%s:%d:%d: interface %s already exists in the root namespace; "
+                                "set root.ifname for segment '%s'",
+                                lab->file, seg->root_pos.line, seg->root_pos.col,
+                                seg->root_ifname, seg->name);
+      if ((why = root_conflict (&m, &net)) == NULL)
+        continue;
+      if (seg->mapped)
+        return labo_error_make (err, 0,
+                                "%s, which overlaps the block %s that copy %s has for segment "
+                                "'%s'", why, labo_prefix_format (&net, p2), lab->name, seg->name);
+      return labo_error_make (err, 0,
+                              "%s:%d:%d: %s, which overlaps segment '%s' (%s): a root address "
+                              "there would make the machine's routing ambiguous or cut the "
+                              "machine off from it; use another subnet (e.g. 198.51.100.0/24) "
+                              "or drop `root`",
+                              lab->file, seg->subnet_pos.line, seg->subnet_pos.col, why,
+                              seg->name, labo_prefix_format (&net, p2));
     }
-  free (ifs);
-  free (routes);
-  return ret;
+  return 0;
+}
+
+static bool
+block_busy (const struct labo_prefix *block, void *ctx)
+{
+  cleanup_free char *why = root_conflict (ctx, block);
+  return why != NULL;
+}
+
+/* A copy's blocks from the pool (include/labo/model/copy.h), one per root
+ * link, the first free ones: not another lab's (their meta says which they
+ * hold), not the machine's. Taken under the pool's lock and kept in the
+ * copy's meta before the lock goes, so that copies brought up at once
+ * never take the same block. */
+static int
+take_blocks (struct labo_lab *lab, struct labo_state *st, size_t hint, labo_error_t *err)
+{
+  __attribute__ ((cleanup (machine_view_free))) struct machine_view m = { 0 };
+  cleanup_free char *lock_path = xasprintf ("%s/pool.lock", labo_run_dir ());
+  cleanup_free struct labo_prefix *used = NULL;
+  cleanup_close int lock = -1;
+  struct labo_prefix pool;
+  char **labs = NULL;
+  size_t n_labs = 0, n_used = 0;
+  char p1[20], p2[20];
+
+  if (lab->copy_of == NULL)
+    return 0;
+  if (labo_pool_get (&pool, err) < 0 || machine_view_read (&m, err) < 0)
+    return -1;
+  if ((lock = labo_state_lock (lock_path, err)) < 0
+      || labo_state_list (&labs, &n_labs, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n_labs; i++)
+    {
+      cleanup_free char *roots = NULL;
+      if (strcmp (labs[i], lab->name) != 0 && (roots = labo_state_meta (labs[i], "roots")))
+        labo_copy_roots_prefixes (roots, &used, &n_used);
+    }
+  labo_strv_free (labs, n_labs);
+  for (size_t s = 0; s < lab->n_segments; s++)
+    {
+      struct labo_segment *seg = &lab->segments[s];
+      if (!seg->has_root)
+        continue;
+      /* copy k of `--copies` on the pool's k-th block when it is free: the
+       * room's numbers stay in step (attendee-3 on 198.18.2.0/24) */
+      struct labo_prefix want = { 0, seg->subnet.len };
+      uint64_t off = (uint64_t) (hint - 1) << (32 - seg->subnet.len);
+      bool hinted = false;
+      if (hint > 0 && seg->subnet.len >= pool.len
+          && off < ((uint64_t) 1 << (32 - pool.len)))
+        {
+          want.addr = labo_prefix_network (&pool) + (uint32_t) off;
+          hinted = !block_busy (&want, &m);
+          for (size_t u = 0; u < n_used && hinted; u++)
+            hinted = !labo_prefix_overlap (&want, &used[u]);
+        }
+      if (hinted)
+        seg->outside = want;
+      else if (labo_pool_pick (&pool, seg->subnet.len, used, n_used, block_busy, &m,
+                               &seg->outside) < 0)
+        return labo_error_make (err, 0,
+                                "the pool %s has no free /%u left for copy %s's segment '%s' "
+                                "(%s): %zu block%s taken by other copies; bring some down "
+                                "(`labo ls`, `labo down NAME`) or give a larger pool "
+                                "(LABO_POOL=%s, `up --pool`)",
+                                labo_prefix_format (&pool, p1), (unsigned) seg->subnet.len,
+                                lab->name, seg->name, labo_prefix_format (&seg->subnet, p2),
+                                n_used, n_used == 1 ? "" : "s", LABO_POOL_DEFAULT);
+      seg->mapped = true;
+      *(struct labo_prefix *) labo_array_push (&used, &n_used, sizeof (*used)) = seg->outside;
+    }
+  struct build b = { .lab = lab, .st = st };
+  return write_meta (&b, "building", err);
 }
 
 /* One /etc/hosts for the lab: hosts reach each other by name. */
@@ -205,11 +320,16 @@ write_meta (struct build *b, const char *state, labo_error_t *err)
 
   cleanup_free char *abs = realpath (b->lab->file, NULL); /* NULL for the built-in seed */
 
+  cleanup_free char *roots = labo_copy_roots_text (b->lab);
+  cleanup_free char *copy = b->lab->copy_of
+                                ? xasprintf ("copy_of=%s\nroots=%s\n", b->lab->copy_of, roots)
+                                : xstrdup ("");
+
   strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
   meta = xasprintf ("file=%s\ncreated=%s\npid=%d\nstate=%s\nhosts=%zu\nruntime=%s\n"
-                    "until=%s\n",
+                    "until=%s\n%s",
                     abs ? abs : b->lab->file, when, (int) getpid (), state, b->lab->n_hosts,
-                    labo_runtime_name (b->lab->runtime), labo_stage_name (b->lab->until));
+                    labo_runtime_name (b->lab->runtime), labo_stage_name (b->lab->until), copy);
   return labo_state_put (b->st, "meta", meta, strlen (meta), err);
 }
 
@@ -586,19 +706,39 @@ rollback (struct build *b, struct labo_progress *pr, bool had_data, labo_error_t
     }
 }
 
-int
-labo_up (const struct labo_lab *lab, const char *text, size_t len,
-         const struct labo_up_opts *opts, labo_error_t *err)
+/* `up --dry-run` of a copy: the blocks the pool would give now, unlocked
+ * (nothing is taken). */
+static void
+preview_blocks (struct labo_lab *lab)
 {
-  cleanup_plan struct labo_plan *plan = labo_plan_build (lab);
-  struct labo_state st;
-  struct build b = { .lab = lab, .plan = plan, .st = &st, .root_fd = -1, .switch_fd = -1 };
+  struct labo_prefix pool;
+  __attribute__ ((cleanup (machine_view_free))) struct machine_view m = { 0 };
+
+  if (lab->copy_of == NULL || labo_pool_get (&pool, NULL) < 0 || machine_view_read (&m, NULL) < 0)
+    return;
+  for (size_t s = 0; s < lab->n_segments; s++)
+    if (lab->segments[s].has_root
+        && labo_pool_pick (&pool, lab->segments[s].subnet.len, NULL, 0, block_busy, &m,
+                           &lab->segments[s].outside) == 0)
+      lab->segments[s].mapped = true;
+}
+
+int
+labo_up (struct labo_lab *lab, const char *text, size_t len, const struct labo_up_opts *opts,
+         labo_error_t *err)
+{
+  cleanup_plan struct labo_plan *plan = NULL;
+  struct labo_state st = { 0 };
+  struct build b = { .lab = lab, .st = &st, .root_fd = -1, .switch_fd = -1 };
   struct labo_progress pr;
   int ret = -1;
   bool had_data = labo_lab_has_kept_data (lab->name);
+  char p1[20];
 
   if (opts->dry_run)
     {
+      preview_blocks (lab);
+      plan = labo_plan_build (lab);
       labo_plan_print (lab, plan, stdout);
       labo_runtime_of (lab)->plan_print (lab, stdout);
       return 0;
@@ -614,6 +754,21 @@ labo_up (const struct labo_lab *lab, const char *text, size_t len,
     return -1;
   if (labo_state_open (lab->name, true, &st, err) < 0 || refuse_journalled (lab, err) < 0)
     goto out_state;
+  if (take_blocks (lab, &st, opts->pool_hint, err) < 0)
+    {
+      labo_state_remove (&st, NULL);
+      goto out_state;
+    }
+  /* every name and address decided, a copy's blocks included */
+  b.plan = plan = labo_plan_build (lab);
+  for (size_t s = 0; s < lab->n_segments && !pr.quiet; s++)
+    if (lab->segments[s].mapped)
+      {
+        struct labo_prefix net = labo_segment_root_subnet (&lab->segments[s]);
+        printf ("labo: copy %s of %s: segment %s is %s from the machine (%s)\n", lab->name,
+                lab->copy_of, lab->segments[s].name, labo_prefix_format (&net, p1),
+                lab->segments[s].root_ifname);
+      }
   /* the logs an earlier failed up kept: this up has logs of its own */
   labo_logs_forget (lab->name, NULL);
   if (precheck (&b, err) < 0)

@@ -55,6 +55,7 @@ labo_lab_free (struct labo_lab *lab)
   free (lab->segments);
   free (lab->links);
   free (lab->name);
+  free (lab->copy_of);
   free (lab->file);
   free (lab);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "labo/model/copy.h"
 #include "labo/util/util.h"
 
 char *
@@ -165,8 +166,10 @@ plan_root_links (struct builder *b)
       v->ns_b = LABO_NS_ROOT;
       snprintf (v->ifname_b, sizeof (v->ifname_b), "%s", seg->root_ifname);
       v->ifindex_b = 0;
+      /* a copy's root link: the machine's side is on the copy's block */
       add_addr (b->p, LABO_NS_ROOT, 0, seg->root_ifname,
-                (struct labo_prefix){ .addr = seg->root_addr, .len = seg->subnet.len });
+                (struct labo_prefix){ .addr = labo_segment_root_address (seg),
+                                      .len = seg->subnet.len });
     }
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "labo/util/fs.h"
+#include "labo/model/copy.h"
 #include "labo/model/labfile.h"
 #include "labo/model/limits.h"
 #include "labo/model/names.h"
@@ -289,6 +290,8 @@ labo_state_load_lab (const char *name)
   cleanup_free char *file = labo_state_meta (name, "file");
   cleanup_free char *runtime = labo_state_meta (name, "runtime");
   cleanup_free char *until = labo_state_meta (name, "until");
+  cleanup_free char *copy_of = labo_state_meta (name, "copy_of");
+  cleanup_free char *roots = labo_state_meta (name, "roots");
   struct labo_diags diags = { NULL, 0 };
   struct labo_lab *lab;
 
@@ -299,6 +302,15 @@ labo_state_load_lab (const char *name)
   lab = labo_labfile_parse_limited (file ? file : "lab.yaml", text, len, &labo_limits_none,
                                     &diags);
   labo_diags_free (&diags);
+  /* a copy: the file's lab under the copy's name, its root links mapped
+   * on the blocks its `up` took (include/labo/model/copy.h) */
+  if (lab && copy_of
+      && (strcmp (lab->name, copy_of) != 0 || labo_lab_copy (lab, name, NULL) < 0
+          || labo_copy_roots_apply (lab, roots ? roots : "") < 0))
+    {
+      labo_lab_free (lab);
+      return NULL;
+    }
   if (lab && strcmp (lab->name, name) != 0)
     {
       /* a lab file saved under another lab's name is not this lab */

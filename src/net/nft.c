@@ -37,6 +37,12 @@
 #define CHAIN_BLOCK_OUT "block-out"
 #define CHAIN_BLOCK_FWD "block-fwd"
 #define CHAIN_GATE "root-gate"
+#define CHAIN_MAP_IN "root-map-in"
+#define CHAIN_MAP_OUT "root-map-out"
+/* A copy's translation: before the gate and anything else on the way in,
+ * after everything on the way out */
+#define MAP_IN_PRIORITY (-300)
+#define MAP_OUT_PRIORITY 300
 /* NF_BR_PRI_FILTER_BRIDGED: nft's "filter" priority in the bridge family */
 #define GATE_PRIORITY (-200)
 /* Before anything else that filters (iptables' raw table is -300): a
@@ -840,12 +846,130 @@ put_gate_direction (struct batch *b, const char *chain, bool in,
 #undef RULE
 }
 
+/* ---- a copy's root link: prefixes swapped on the port (bridge family) ---- */
+
+static void
+put_bitwise (struct nftnl_rule *r, uint32_t len, const void *mask, const void *xor)
+{
+  struct nftnl_expr *e = expr_new (r, "bitwise");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_LEN, len);
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_BITWISE_MASK, mask, len));
+  check_set (nftnl_expr_set (e, NFTNL_EXPR_BITWISE_XOR, xor, len));
+}
+
+/* On frames through `port` (entering: in) of ethertype et, the address at
+ * `offset` of the network header, when in from/len, becomes the same host
+ * in to/len. IPv4's header checksum and TCP's and UDP's (their
+ * pseudo-header holds the addresses) are fixed by the kernel as it
+ * writes; ARP has none. As nft would compile "ip saddr 198.18.3.0/24 ip
+ * saddr set ip saddr & 0.0.0.255 | 198.51.100.0". */
+static void
+put_map_rule (struct batch *b, const char *chain, const char *port, bool in, uint16_t et,
+              uint32_t offset, uint32_t from, uint32_t to, uint8_t len)
+{
+  static const uint8_t arp_ipv4[6] = { 0, 1, 8, 0, 6, 4 }; /* Ethernet, IPv4, 6, 4 */
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  uint32_t net = htonl (labo_prefix_mask (len)), host = ~net, zero = 0;
+  uint32_t nfrom = htonl (from), nto = htonl (to) & net;
+  uint16_t net_et = htons (et);
+  char f[16], t2[16];
+  struct nftnl_expr *e;
+  struct nlmsghdr *nlh;
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain));
+  gate_ifname (r, in, port);
+  gate_meta (r, NFT_META_PROTOCOL);
+  put_cmp_eq (r, &net_et, 2);
+  if (et == ETH_P_ARP)
+    {
+      put_payload (r, NFT_PAYLOAD_NETWORK_HEADER, 0, sizeof arp_ipv4);
+      put_cmp_eq (r, arp_ipv4, sizeof arp_ipv4);
+    }
+  put_payload (r, NFT_PAYLOAD_NETWORK_HEADER, offset, 4);
+  put_bitwise (r, 4, &net, &zero);
+  put_cmp_eq (r, &nfrom, 4);
+  put_payload (r, NFT_PAYLOAD_NETWORK_HEADER, offset, 4);
+  put_bitwise (r, 4, &host, &nto);
+  e = expr_new (r, "payload");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+  if (et == ETH_P_IP)
+    {
+      nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET);
+      nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, 10);
+      nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_FLAGS, NFT_PAYLOAD_L4CSUM_PSEUDOHDR);
+    }
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, chain, NULL);
+  snprintf (b->tags[b->n_tags - 1].text, sizeof b->tags[0].text,
+            "%s \"%s\" %s @nh,%u: %s/%u -> %s", in ? "iifname" : "oifname", port,
+            et == ETH_P_IP ? "ip" : "arp", (unsigned) offset, labo_ipv4_format (from, f),
+            (unsigned) len, labo_ipv4_format (to, t2));
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
+/* Both ways of one copy's root port: IPv4 source and destination, ARP's
+ * sender and target. */
+static void
+put_map (struct batch *b, const char *port, const struct labo_nft_map *m)
+{
+  static const struct
+  {
+    uint16_t et;
+    uint32_t offset;
+  } fields[] = { { ETH_P_IP, 12 }, { ETH_P_IP, 16 }, { ETH_P_ARP, 14 }, { ETH_P_ARP, 24 } };
+
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    {
+      put_map_rule (b, CHAIN_MAP_IN, port, true, fields[i].et, fields[i].offset, m->outside,
+                    m->inside, m->len);
+      put_map_rule (b, CHAIN_MAP_OUT, port, false, fields[i].et, fields[i].offset, m->inside,
+                    m->outside, m->len);
+    }
+}
+
+/* Toward the machine, a copy's IPv4 goes to the machine's own address
+ * only: "ip daddr != ROOT drop", first in the port's to-root chain. */
+static void
+put_map_only_root (struct batch *b, const char *chain, const struct labo_nft_map *m)
+{
+  cleanup_rule struct nftnl_rule *r = nftnl_rule_alloc ();
+  uint16_t ip = htons (ETH_P_IP);
+  uint32_t root = htonl (m->root);
+  char a[16];
+  struct nftnl_expr *e;
+  struct nlmsghdr *nlh;
+
+  check_alloc (r);
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE));
+  check_set (nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain));
+  gate_meta (r, NFT_META_PROTOCOL);
+  put_cmp_eq (r, &ip, 2);
+  put_payload (r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+  gate_cmp (r, NFT_CMP_NEQ, &root, 4);
+  e = expr_new (r, "immediate");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+  nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, chain, NULL);
+  snprintf (b->tags[b->n_tags - 1].text, sizeof b->tags[0].text, "ip daddr != %s drop",
+            labo_ipv4_format (m->root, a));
+  nftnl_rule_nlmsg_build_payload (nlh, r);
+  end (b, nlh);
+}
+
 int
 labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gate *gates,
                     size_t n, labo_error_t *err)
 {
   struct batch b;
   char **chains;
+  bool maps = false;
   int ret;
 
   for (size_t i = 0; i < n; i++)
@@ -866,6 +990,15 @@ labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gat
   put_table (&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, OP_NEWTABLE);
   put_chain (&b, CHAIN_GATE, "filter", NF_BR_FORWARD, GATE_PRIORITY);
   put_flush (&b, CHAIN_GATE);
+  for (size_t i = 0; i < n && !maps; i++)
+    maps = gates[i].map != NULL;
+  if (maps)
+    {
+      put_chain (&b, CHAIN_MAP_IN, "filter", NF_BR_PRE_ROUTING, MAP_IN_PRIORITY);
+      put_flush (&b, CHAIN_MAP_IN);
+      put_chain (&b, CHAIN_MAP_OUT, "filter", NF_BR_POST_ROUTING, MAP_OUT_PRIORITY);
+      put_flush (&b, CHAIN_MAP_OUT);
+    }
   for (size_t i = 0; i < n; i++)
     {
       chains[2 * i] = xasprintf ("to-root-%s", gates[i].port);
@@ -874,6 +1007,11 @@ labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gat
         {
           put_chain (&b, chains[2 * i + k], NULL, 0, 0);
           put_flush (&b, chains[2 * i + k]);
+        }
+      if (gates[i].map)
+        {
+          put_map (&b, gates[i].port, gates[i].map);
+          put_map_only_root (&b, chains[2 * i], gates[i].map);
         }
       /* toward the root: only what `out` allows */
       put_gate_direction (&b, chains[2 * i], false, gates[i].out, gates[i].n_out, gates[i].in,

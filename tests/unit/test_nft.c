@@ -573,7 +573,9 @@ gates_are_accepted (void **state)
                                               { IPPROTO_TCP, 2376, 2376 },
                                               { IPPROTO_UDP, 5000, 5010 } };
   static const struct labo_nft_range out[] = { { IPPROTO_TCP, 8080, 8080 } };
-  const struct labo_nft_gate g[] = { { "p2", in, 3, out, 1 }, { "p7", NULL, 0, NULL, 0 } };
+  static const struct labo_nft_map map = { 0xc6336400u, 0xc6120000u, 24, 0xc6336401u };
+  const struct labo_nft_gate g[] = { { "p2", in, 3, out, 1, NULL },
+                                     { "p7", NULL, 0, NULL, 0, &map } };
   labo_error_t err = NULL;
 
   for (int i = 0; i < 2; i++)
@@ -588,8 +590,8 @@ gate_bad_range_is_refused (void **state)
 {
   static const struct labo_nft_range bad[] = { { IPPROTO_TCP, 90, 80 } };
   static const struct labo_nft_range sctp[] = { { 132, 80, 80 } };
-  const struct labo_nft_gate g1[] = { { "p2", bad, 1, NULL, 0 } };
-  const struct labo_nft_gate g2[] = { { "p2", NULL, 0, sctp, 1 } };
+  const struct labo_nft_gate g1[] = { { "p2", bad, 1, NULL, 0, NULL } };
+  const struct labo_nft_gate g2[] = { { "p2", NULL, 0, sctp, 1, NULL } };
   labo_error_t err = NULL;
 
   assert_int_equal (labo_nft_set_gates (ns_b, NS_B, g1, 1, &err), -1);

@@ -28,9 +28,12 @@ struct labo_up_opts
   bool quiet;     /* no progress lines */
   bool dry_run;   /* print the plan, make nothing */
   json_t *stages; /* if set: each stage appended as {stage, ms, detail} (up --json) */
+  size_t pool_hint; /* a copy: k > 0 tries the pool's k-th block first (copy k of --copies) */
 };
 
-int labo_up (const struct labo_lab *lab, const char *text, size_t len,
+/* lab is changed in one way: a copy (lab->copy_of) gets its blocks from
+ * the pool (include/labo/model/copy.h), kept in its meta. */
+int labo_up (struct labo_lab *lab, const char *text, size_t len,
              const struct labo_up_opts *opts, labo_error_t *err);
 
 /* Returns 1 if something was removed, 0 if the lab was not there, -1.

@@ -11,6 +11,10 @@
  *   - from the lab to the machine: new connections only to the segment's
  *     `root.allow` (none by default);
  *   - replies, ICMP and ARP both ways.
+ * A copy's root link (include/labo/model/copy.h) also translates between
+ * the copy's block and the segment's subnet, and lets the copy's hosts
+ * reach only the machine's own address through it: copies never reach
+ * each other through the machine.
  * The rules themselves are nft.c's (labo_nft_set_gates); this is what
  * they are given. Pure but for labo_gate_apply. */
 #ifndef LABO_GATE_H
@@ -32,6 +36,8 @@ struct labo_gate
   size_t n_in;
   struct labo_nft_range *out; /* the lab may open connections to these on the machine */
   size_t n_out;
+  bool mapped;                /* a copy's root link: its prefixes swapped */
+  struct labo_nft_map map;
 };
 
 /* One gate per root link of the plan, ranges sorted and merged. */

@@ -53,8 +53,15 @@ struct labo_segment
    * reaches the hosts through it), or none. */
   bool has_root;
   uint32_t root_addr;
-  char root_ifname[IFNAMSIZ]; /* default "<lab>-<segment>" */
+  char root_ifname[IFNAMSIZ]; /* default "<lab>-<segment>"; a copy's: labo_copy_ifname */
   struct labo_pos root_pos;
+  /* A copy's root link (include/labo/model/copy.h): the machine sees the
+   * segment as `outside`, a block of the subnet's size taken from the
+   * pool, and the switch namespace swaps the two prefixes on the root
+   * port. Inside, the segment is the file's: the same addresses in every
+   * copy. */
+  bool mapped;
+  struct labo_prefix outside;
   /* The gate on the root link (in the switch namespace, see
    * include/labo/engine/gate.h): new connections from the lab's hosts to the
    * machine only to root_allow; from the machine into the lab only to the
@@ -321,6 +328,7 @@ struct labo_node
 struct labo_lab
 {
   char *name;
+  char *copy_of;     /* a copy (`up --name`, `--copies`): the file's own lab name; else NULL */
   char *file;        /* path as given, or "<built-in seed>" */
   struct labo_pos name_pos;
   struct labo_host *hosts;

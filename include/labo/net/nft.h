@@ -71,6 +71,20 @@ struct labo_nft_range
   uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
   uint16_t lo, hi;   /* inclusive */
 };
+/* A copy's root link (include/labo/model/copy.h): on frames entering
+ * from the port, IPv4 source and destination addresses (and ARP's sender
+ * and target) in `outside` become the same host in `inside`; on frames
+ * leaving through it, the other way. Stateless, checksums fixed by the
+ * kernel, in chains "root-map-in" (hook prerouting, priority -300) and
+ * "root-map-out" (postrouting, 300). Toward the machine, only IPv4 to
+ * `root` (the machine's address, inside) passes the gate: the machine is
+ * no router between copies. */
+struct labo_nft_map
+{
+  uint32_t inside, outside; /* the two prefixes' networks, host byte order */
+  uint8_t len;
+  uint32_t root;
+};
 struct labo_nft_gate
 {
   const char *port;  /* the bridge port (veth end) of the root link */
@@ -78,6 +92,7 @@ struct labo_nft_gate
   size_t n_in;
   const struct labo_nft_range *out; /* what the lab may open on the root */
   size_t n_out;
+  const struct labo_nft_map *map; /* NULL: no translation */
 };
 int labo_nft_set_gates (int netns_fd, const char *ns_name, const struct labo_nft_gate *g,
                         size_t n, labo_error_t *err);
