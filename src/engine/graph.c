@@ -1,6 +1,7 @@
 /* A lab as vertices and edges (include/labo/engine/graph.h): from the
  * model, with the live state read from a status object. Pure. */
 #include "labo/engine/graph.h"
+#include "labo/model/copy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +227,8 @@ add_root (struct labo_graph *g, const struct labo_lab *lab, size_t seg0)
   for (size_t s = 0; s < lab->n_segments; s++)
     {
       const struct labo_segment *seg = &lab->segments[s];
-      struct labo_prefix p = { seg->root_addr, seg->subnet.len };
+      /* the machine's own address on it (a copy's, on its block) */
+      struct labo_prefix p = { labo_segment_root_address (seg), seg->subnet.len };
       struct labo_edge *e;
       if (!seg->has_root)
         continue;

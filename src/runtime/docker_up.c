@@ -14,6 +14,7 @@
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/runtime/docker_up.h"
+#include "labo/model/copy.h"
 #include "labo/docker/image.h"
 #include "labo/runtime/logs.h"
 #include "labo/model/plan.h"
@@ -627,7 +628,8 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         cleanup_free char *certs = labo_daemon_tls_client_dir (lab->name);
         printf ("  %-12s %s's Docker API over TLS: DOCKER_HOST=tcp://%s:%d DOCKER_TLS_VERIFY=1 "
                 "DOCKER_CERT_PATH=%s docker info\n", "", lab->hosts[h].name,
-                labo_ipv4_format (lab->hosts[h].lab_address, a), LABO_API_TLS_PORT, certs);
+                labo_ipv4_format (labo_lab_outside (lab, lab->hosts[h].lab_address), a),
+                LABO_API_TLS_PORT, certs);
       }
   if (!labo_lab_reaches (lab, LABO_STAGE_SWARM))
     {
