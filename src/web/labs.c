@@ -29,6 +29,8 @@
  * the index, within 10 s. After an event, a lab is refreshed twice a
  * second for a few seconds: an election follows a death within that. */
 #define TICK_S 2.0
+/* a lab is refreshed at most this often, whatever asks */
+#define MIN_GAP_S 0.25
 #define BURST_TICK_S 0.5
 #define BURST_S 4.0
 #define WATCHED_EVERY_S 2.0
@@ -306,17 +308,36 @@ refresher (void *arg)
   while (!w->quit)
     {
       struct web_lab *pick = NULL;
+      double now = labo_now (), soonest = 0;
       bool full;
       char *name;
       for (size_t i = 0; i < w->n_labs; i++)
         {
           struct web_lab *l = w->labs[i];
-          if ((l->dirty || l->check_dirty) && (pick == NULL || l->watchers > pick->watchers))
+          double ready = l->dirty ? l->refreshed_at + MIN_GAP_S : 0;
+          if (!l->dirty && !l->check_dirty)
+            continue;
+          if (ready > now)
+            {
+              if (soonest == 0 || ready < soonest)
+                soonest = ready;
+              continue;
+            }
+          if (pick == NULL || l->watchers > pick->watchers)
             pick = l;
         }
       if (pick == NULL)
         {
-          pthread_cond_wait (&w->work, &w->mu);
+          if (soonest > 0)
+            {
+              struct timespec ts;
+              double wall = labo_wall () + (soonest - now);
+              ts.tv_sec = (time_t) wall;
+              ts.tv_nsec = (long) ((wall - floor (wall)) * 1e9);
+              pthread_cond_timedwait (&w->work, &w->mu, &ts);
+            }
+          else
+            pthread_cond_wait (&w->work, &w->mu);
           continue;
         }
       full = pick->dirty;
@@ -332,12 +353,16 @@ refresher (void *arg)
           /* it may have gone meanwhile: looked for again by name */
           if ((l = web_lab_find (w, name)) != NULL)
             {
+              /* the same picture is no news: nothing is pushed */
+              bool same = l->page && l->summary && json_equal (l->page, page)
+                          && json_equal (l->summary, summary);
               json_decref (l->page);
               json_decref (l->summary);
               l->page = page;
               l->summary = summary;
               l->refreshed_at = labo_now ();
-              publish (w, l);
+              if (!same)
+                publish (w, l);
             }
           else
             {
@@ -544,7 +569,10 @@ ctl_connect (struct web *w, struct web_lab *l)
   l->ctl_fd = fd;
 }
 
-static const uint32_t LAB_DIR_EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE;
+/* Writes, not closes: IN_CLOSE_WRITE would fire when a reader that opens a
+ * file read-write closes it (status opens the lab's lock so), and each
+ * refresh would call for the next. */
+static const uint32_t LAB_DIR_EVENTS = IN_MODIFY | IN_MOVED_TO | IN_DELETE | IN_CREATE;
 
 /* The run dir's labs, against those known: new ones followed, gone ones
  * dropped (their streams told). */
@@ -618,8 +646,9 @@ static bool
 lab_file_is_news (const char *file)
 {
   size_t l = strlen (file);
-  return !(strcmp (file, "supervisor.json") == 0 || (l > 4 && strcmp (file + l - 4, ".log") == 0)
-           || strstr (file, ".tmp") != NULL || file[0] == '.');
+  return !(strcmp (file, "supervisor.json") == 0 || strcmp (file, "lock") == 0
+           || (l > 4 && strcmp (file + l - 4, ".log") == 0) || strstr (file, ".tmp") != NULL
+           || file[0] == '.');
 }
 
 static void
