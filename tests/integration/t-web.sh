@@ -93,6 +93,29 @@ wd_wait 5 '#events li.ev-died' && ok "the timeline shows the death: $(wd_text '#
 	fail "the timeline shows no death"
 wd_shot "lab-after"
 
+# ---- a check's availability, while it runs ----
+wd_wait 20 '#nodes li[data-mode="follower"] ~ li[data-mode="follower"], #nodes li[data-mode="follower"] ~ li ~ li[data-mode="follower"]' ||
+	say "(the killed node is not back as a follower yet)"
+"$LABO" check -l "$LAB" --duration 6s >"$TMP/check.out" 2>"$TMP/check.err" &
+check_pid=$!
+t0=$EPOCHREALTIME
+if wd_wait 5 '#check .avail-row[data-node]'; then
+	say "timing: the check's availability on the page $(secs_since "$t0") s after it started"
+	sleep 2
+	assert_eq 3 "$(wd_count '#check .avail-row[data-node]')" "the page shows a running check's availability through each node"
+	assert_match "$(wd_text '#check')" "[1-9][0-9]* acked" "with its acknowledged writes"
+	wd_shot "lab-check"
+else
+	fail "the page shows no running check within 5 s"
+fi
+wait "$check_pid"
+assert_eq 0 "$?" "the check passes"
+for _ in $(seq 50); do
+	[ "$(wd_js 'return document.getElementById("check-box").hidden')" = true ] && break
+	sleep 0.1
+done
+assert_eq true "$(wd_js 'return document.getElementById("check-box").hidden')" "its panel goes once it ended"
+
 # ---- the server stops cleanly, leaving nothing ----
 curl -s -N --max-time 3 "$WEB/lab/$LAB/events" >/dev/null &
 c1=$!
