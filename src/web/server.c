@@ -140,6 +140,8 @@ struct stream
 {
   struct web *w;
   char *lab;         /* a lab page's; NULL: the index's */
+  char *last;        /* the index: the rows last sent (an event elsewhere
+                        bumps the version without changing them) */
   uint64_t version;  /* the last snapshot sent (the lab's, or w's) */
   uint64_t ev_seq;   /* the lab's last event sent */
   bool started, ended;
@@ -173,10 +175,22 @@ stream_news (struct stream *s)
 
   if (s->lab == NULL)
     {
+      json_t *rows;
+      char *text;
       if (s->started && s->version == w->version)
         return false;
       s->version = w->version;
-      out_json (s, "labs", web_labs_index (w));
+      rows = web_labs_index (w);
+      text = json_dumps (rows, JSON_COMPACT);
+      json_decref (rows);
+      if (s->last && strcmp (s->last, text) == 0)
+        {
+          free (text);
+          return false;
+        }
+      out_add (s, "labs", text);
+      free (s->last);
+      s->last = text;
       return true;
     }
   l = web_lab_find (w, s->lab);
@@ -271,6 +285,7 @@ stream_free (void *cls)
     }
   pthread_mutex_unlock (&w->mu);
   free (s->out);
+  free (s->last);
   free (s->lab);
   free (s);
 }
