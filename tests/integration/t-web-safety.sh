@@ -50,6 +50,18 @@ for bad in 300.1.2.3:80 127.0.0.1:0 127.0.0.1:65536 127.0.0.1:http example.org:8
 done
 run "$LABO" web extra
 expect_rc 2 "an argument web does not take"
+# off loopback (the lab's root address: reachable from this machine only),
+# a warning; Host names are then not checked
+p=$(free_port)
+"$LABO" web --listen "198.51.100.65:$p" 2>"$TMP/web-off.err" &
+off_pid=$!
+for _ in $(seq 50); do curl -s -o /dev/null --max-time 1 "http://198.51.100.65:$p/api/config" && break; sleep 0.1; done
+assert_contains "$(cat "$TMP/web-off.err")" "WARNING: listening on 198.51.100.65:$p, not on loopback: anyone who can reach this address sees every lab" \
+	"--listen off loopback warns on stderr"
+assert_eq 200 "$(code -H "Host: labs.example:$p" "http://198.51.100.65:$p/api/labs")" "and serves any Host name there"
+kill -TERM "$off_pid"
+wait "$off_pid"
+assert_eq 0 "$?" "it stops on SIGTERM (exit 0)"
 
 # ---- only its own files ----
 for p in /../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /lab/..%2f..%2fetc%2fpasswd /app.js/../../etc/passwd \
