@@ -67,6 +67,8 @@ assert_eq 3 "$(wd_count '#picture svg g.node[data-node]')" "three nodes in the p
 assert_eq leader "$(wd_attr "#picture svg g.node[data-node=\"$L1\"]" data-mode)" "the picture's $L1 is the leader too"
 assert_eq "$L1" "$(wd_attr '#leader' data-leader)" "the header names it"
 assert_eq live "$(wd_attr '#conn' data-conn)" "the page follows the server's event stream"
+assert_eq true "$(wd_js 'return document.getElementById("actions").hidden')" "read-only: no actions panel"
+assert_eq 0 "$(wd_count '#nodes button.kill')" "and no kill button"
 wd_shot "lab-before"
 
 # ---- the leader killed: another, on the page, within 5 s ----
@@ -115,6 +117,34 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 assert_eq true "$(wd_js 'return document.getElementById("check-box").hidden')" "its panel goes once it ended"
+
+# ---- actions, in the browser: the token from the address ----
+web_stop
+assert_eq 0 "$WEB_RC" "the read-only server stops (exit 0)"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TMP/asan" web_start --allow-actions
+TOKEN=$(sed -n 's|.*#token=\([0-9a-f]*\)$|\1|p' "$TMP/web.err")
+wd_go "$WEB/lab/$LAB#token=$TOKEN"
+wd_wait 10 '#nodes button.kill' && ok "with --allow-actions and its address: kill buttons" ||
+	fail "no kill button with --allow-actions"
+assert_eq false "$(wd_js 'return document.getElementById("actions").hidden')" "and the actions panel"
+assert_eq '""' "$(wd_js 'return location.hash')" "the token is taken out of the address bar"
+F1=$(wd_attr '#nodes li[data-mode="follower"]' data-node)
+r0=$("$LABO" status "$LAB" --json | jq --arg n "$F1" '.nodes[] | select(.name == $n) | .restarts')
+wd_js "document.querySelector('#nodes li[data-node=\"$F1\"] button.kill').click()" >/dev/null
+for _ in $(seq 100); do
+	[ "$(wd_attr '#action-out' data-ok)" = true ] && break
+	sleep 0.1
+done
+assert_eq true "$(wd_attr '#action-out' data-ok)" "the page's kill button killed $F1: $(wd_text '#action-out' | head -1)"
+wd_wait 5 "#events li.ev-died" && assert_contains "$(wd_js 'return [...document.querySelectorAll("#events li.ev-died")].map(e => e.textContent).join("\n")')" "$F1" \
+	"its death in the timeline"
+for _ in $(seq 50); do
+	r1=$("$LABO" status "$LAB" --json | jq --arg n "$F1" '.nodes[] | select(.name == $n) | .restarts')
+	[ "$r1" -gt "$r0" ] && break
+	sleep 0.2
+done
+assert_eq $((r0 + 1)) "$r1" "$F1 was restarted once"
+wd_shot "lab-actions"
 
 # ---- the server stops cleanly, leaving nothing ----
 curl -s -N --max-time 3 "$WEB/lab/$LAB/events" >/dev/null &

@@ -214,14 +214,17 @@
     const hosts = (snap.hosts || []).map((h) => h.name);
     for (const id of ['host-a', 'host-b']) {
       const s = $(id);
+      const values = (id === 'host-b' ? [''] : []).concat(hosts);
+      // rebuilt only when the hosts change: an open list stays open
+      if (s.dataset.hosts === values.join(' ')) continue;
       const was = s.value;
-      const opts = (id === 'host-b' ? ['(every other host)'] : []).concat(hosts);
-      s.replaceChildren(...opts.map((h, i) => {
-        const o = el('option', '', h);
-        o.value = id === 'host-b' && i === 0 ? '' : h;
+      s.replaceChildren(...values.map((h) => {
+        const o = el('option', '', h || '(every other host)');
+        o.value = h;
         return o;
       }));
-      if (opts.includes(was) || was === '') s.value = was;
+      s.dataset.hosts = values.join(' ');
+      if (values.includes(was)) s.value = was;
     }
   }
 
