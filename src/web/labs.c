@@ -256,10 +256,18 @@ snapshot (const char *name, json_t **page_out, json_t **summary_out)
                                                    "settings", e->settings));
       }
   }
-  page = json_pack ("{s:s, s:O?, s:O?, s:s?, s:o, s:o, s:O?, s:O?}", "name", name, "state",
-                    json_object_get (st, "state"), "runtime", json_object_get (st, "runtime"),
-                    "subnet", subnet, "nodes", nodes, "links", links, "ensemble",
-                    en ? en : json_null (), "hosts", json_object_get (st, "hosts"));
+  {
+    /* the hosts' names and power: what the page's actions offer */
+    json_t *hosts = json_array (), *h;
+    size_t i;
+    json_array_foreach (json_object_get (st, "hosts"), i, h)
+      json_array_append_new (hosts, json_pack ("{s:O?, s:O?}", "name", json_object_get (h, "name"),
+                                               "power", json_object_get (h, "power")));
+    page = json_pack ("{s:s, s:O?, s:O?, s:s?, s:o, s:o, s:O?, s:o}", "name", name, "state",
+                      json_object_get (st, "state"), "runtime", json_object_get (st, "runtime"),
+                      "subnet", subnet, "nodes", nodes, "links", links, "ensemble", en, "hosts",
+                      hosts);
+  }
   if (svg)
     json_object_set_new (page, "svg", json_stringn (svg, len));
   else
@@ -298,7 +306,8 @@ refresh_check (struct web *w, const char *name)
   json_decref (c);
 }
 
-/* The refresher: one lab at a time, those with a page open first. */
+/* The refresher: one lab at a time, those with a page open first. It is
+ * the one thread that draws: Graphviz's library is not thread-safe. */
 static void *
 refresher (void *arg)
 {

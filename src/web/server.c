@@ -260,6 +260,15 @@ stream_read (void *cls, uint64_t pos, char *buf, size_t max)
               break;
             }
         }
+      if (!s->started)
+        {
+          /* a browser whose stream broke (the server restarted) comes
+           * back after a second, not its default three */
+          char *t = xasprintf ("retry: 1000\n\n%s", s->out);
+          free (s->out);
+          s->out = t;
+          s->len = strlen (t);
+        }
       s->started = true;
       pthread_mutex_unlock (&w->mu);
     }
