@@ -26,7 +26,8 @@ DESTDIR ?=
 CC      ?= cc
 # builds the man pages; without it, `make` says so and builds the rest
 SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto libgvc
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto libgvc \
+           libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
 # Graphviz's dot layout and SVG renderer are linked in as its built-in
@@ -63,9 +64,12 @@ endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/runtime/*.c src/engine/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/kind/*.c src/super/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/runtime/*.c src/engine/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/kind/*.c src/super/*.c \
+                   src/web/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-ASM_SRC := src/model/seed.S
+ASM_SRC := src/model/seed.S src/web/embed.S
+# labo web's files, embedded by embed.S
+WEB_ASSETS := $(sort $(wildcard src/web/assets/*))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 B  := build/rel
@@ -110,6 +114,8 @@ $(B)/%.o: %.S netns/seed.yaml
 $(BA)/%.o: %.S netns/seed.yaml
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -DSEED_FILE='"netns/seed.yaml"' -c -o $@ $<
+
+$(B)/src/web/embed.o $(BA)/src/web/embed.o: $(WEB_ASSETS)
 
 # The sanitized CLI used by the integration tests.
 $(BA)/labo: $(LIB_OBJ_A) $(CLI_OBJ_A)

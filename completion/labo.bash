@@ -82,6 +82,10 @@ _labo_value() {
 	--until) _labo_words "network daemons swarm overlay containers services" ;;
 	--mechanism) _labo_words "auto netem emulator" ;;
 	--format) _labo_words "dot svg mermaid json" ;;
+	--listen)
+		# bash splits ADDR:PORT at ':' (COMP_WORDBREAKS): whole words only
+		_labo_words "127.0.0.1:7474 0.0.0.0:7474"
+		;;
 	-o | --output) _labo_add < <(compgen -f -- "$_labo_cur") ;;
 	-s | --signal) _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
 	-i | --isolate)
@@ -228,7 +232,7 @@ _labo() {
 		esac
 		;;
 	help) [ "$n" -eq 0 ] && _labo_names verbs ;;
-	ls | version) ;;
+	ls | version | web) ;;
 	*) _labo_files ;;
 	esac
 	return 0

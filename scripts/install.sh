@@ -30,9 +30,10 @@ plan() {
 	for f in netns/*.yaml netns/scenarios/*.yaml; do
 		echo "$f $DATADIR/labo/$f 0644"
 	done
-	# README.md links to docs/*.md and docs/fr/*.md: the same tree
-	for f in README.md docs/*.md docs/fr/*.md; do
-		echo "$f $DOCDIR/$f 0644"
+	# README.md links to docs/*.md and docs/fr/*.md, and they to docs/img/:
+	# the same tree
+	for f in README.md docs/*.md docs/fr/*.md docs/img/*.png; do
+		[ -f "$f" ] && echo "$f $DOCDIR/$f 0644"
 	done
 	for f in build/man/*.1; do
 		[ -f "$f" ] && echo "$f $MANDIR/man1/${f##*/} 0644"

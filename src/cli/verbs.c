@@ -171,6 +171,27 @@ static const struct cli_verb verbs[] = {
     "  labo graph netns/zk3.yaml --format mermaid\n"
     "  labo graph -l zk3 --format json | jq '.edges[] | select(.type == \"cut\")'\n",
     0 },
+  { "web", cmd_web, CLI_GROUP_LOOK, "web [--listen ADDR:PORT] [--allow-actions]",
+    "every lab as a live web page: the room's grid, each lab's picture",
+    "Serves a web view of every lab on this machine: an index (each lab's state,\n"
+    "root subnet, nodes, leader and tutorial steps done, for a trainer's projector)\n"
+    "and a page a lab (its picture with each node's mode in colour, cuts and link\n"
+    "settings, the supervisor's events, a running check's availability), updated\n"
+    "as things happen (server-sent events). Every file it serves is inside labo.\n"
+    "Read-only unless --allow-actions. Runs until Ctrl-C.\n"
+    "\n"
+    "Options:\n"
+    "      --listen ADDR:PORT  where to listen (default 127.0.0.1:7474); an address\n"
+    "                     other than loopback's shows every lab to whoever reaches\n"
+    "                     it (a warning says so)\n"
+    "      --allow-actions  kill, partition, heal and reset from the pages, with a\n"
+    "                     token printed once at start (its address holds it)\n"
+    "\n"
+    "Examples:\n"
+    "  labo web                          then open http://127.0.0.1:7474/\n"
+    "  labo web --listen 0.0.0.0:8080    the room's machines see it too\n"
+    "  labo web --allow-actions\n",
+    CLI_NO_LAB },
   { "logs", cmd_logs, CLI_GROUP_LOOK, "logs [-l LAB] [-f] HOST|NODE",
     "a host's dockerd log, or a node's ZooKeeper log (on stdout)",
     "Prints the log of a node (ZooKeeper's output) or of a host (its dockerd).\n"

@@ -212,6 +212,16 @@ labo_control_stream (const char *lab, json_t *req, int (*cb) (json_t *obj, void 
   return read_lines (fd, -1, cb, data, err);
 }
 
+int
+labo_control_open (const char *lab, json_t *req, labo_error_t *err)
+{
+  cleanup_close int fd = connect_control (lab, err);
+
+  if (fd < 0 || send_request (fd, req, err) < 0)
+    return -1;
+  return steal_fd (&fd);
+}
+
 void
 labo_control_note (const char *lab, const char *kind, const char *subject, json_t *fields,
                    const char *fmt, ...)

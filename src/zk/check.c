@@ -26,6 +26,7 @@
 #include "check-internal.h"
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
+#include "labo/model/state.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -328,6 +329,79 @@ renew_expired (struct labo_check *c)
     }
 }
 
+/* The live counters (LABO_CHECK_LIVE_FILE), from the records. */
+static void
+write_live (struct labo_check *c)
+{
+  enum { S = LABO_CHECK_LIVE_SECONDS };
+  long now_s = c->ticks / c->o.rate, first_s = now_s - S + 1;
+  json_t *nodes = json_array ();
+  size_t n = c->n_w;
+  cleanup_free long *tot = xcalloc (n * 4, sizeof (long));
+  cleanup_free int *sent = xcalloc (n * S, sizeof (int));
+  cleanup_free int *acked = xcalloc (n * S, sizeof (int));
+  cleanup_free int *pending = xcalloc (n * S, sizeof (int));
+  cleanup_free char *dir = labo_state_dir (c->lab->name);
+  cleanup_free char *path = NULL, *text = NULL;
+  json_t *o;
+
+  pthread_mutex_lock (&c->mu);
+  for (size_t i = 0; i < c->n_rec; i++)
+    {
+      const struct cw *r = &c->rec[i];
+      long sec = r->tick / c->o.rate;
+      if (r->writer >= n)
+        continue;
+      if (r->state == CW_ACKED)
+        tot[r->writer * 4]++;
+      else if (r->state == CW_REFUSED)
+        tot[r->writer * 4 + 1]++;
+      else if (r->state == CW_INDETERMINATE)
+        tot[r->writer * 4 + 2]++;
+      else if (r->state == CW_FAILED)
+        tot[r->writer * 4 + 3]++;
+      if (sec < first_s || sec > now_s)
+        continue;
+      sent[r->writer * S + (sec - first_s)]++;
+      acked[r->writer * S + (sec - first_s)] += r->state == CW_ACKED;
+      pending[r->writer * S + (sec - first_s)] += r->state == CW_PENDING;
+    }
+  pthread_mutex_unlock (&c->mu);
+  for (size_t w = 0; w < n; w++)
+    {
+      json_t *secs = json_array ();
+      for (long k = first_s < 0 ? -first_s : 0; k < S; k++)
+        {
+          size_t at = w * S + (size_t) k;
+          json_array_append_new (secs, json_string (pending[at] || !sent[at] ? "wait"
+                                                    : acked[at] == sent[at] ? "ok"
+                                                    : acked[at] == 0 ? "none" : "some"));
+        }
+      json_array_append_new (nodes, json_pack ("{s:s, s:I, s:I, s:I, s:I, s:o}", "name",
+                                               c->w[w].node->name, "acked",
+                                               (json_int_t) tot[w * 4], "refused",
+                                               (json_int_t) tot[w * 4 + 1], "indeterminate",
+                                               (json_int_t) tot[w * 4 + 2], "failed",
+                                               (json_int_t) tot[w * 4 + 3], "seconds", secs));
+    }
+  o = json_pack ("{s:i, s:f, s:f, s:i, s:o}", "pid", (int) getpid (), "wall", labo_wall (),
+                 "elapsed", labo_now () - c->t0, "rate", c->o.rate, "nodes", nodes);
+  text = json_dumps (o, JSON_COMPACT);
+  json_decref (o);
+  path = xasprintf ("%s/%s", dir, LABO_CHECK_LIVE_FILE);
+  /* best effort: the check's own result does not depend on it */
+  if (text)
+    labo_write_file (path, text, strlen (text), 0600);
+}
+
+static void
+remove_live (struct labo_check *c)
+{
+  cleanup_free char *dir = labo_state_dir (c->lab->name);
+  cleanup_free char *path = xasprintf ("%s/%s", dir, LABO_CHECK_LIVE_FILE);
+  unlink (path);
+}
+
 static void *
 driver (void *arg)
 {
@@ -342,6 +416,8 @@ driver (void *arg)
       for (size_t i = 0; i < c->n_w; i++)
         send_write (c, &c->w[i], c->ticks);
       c->ticks++;
+      if (c->ticks % c->o.rate == 0)
+        write_live (c);
       /* a pace, not a wait for an event: the writes are the clock */
       next.tv_nsec += period_ns;
       next.tv_sec += next.tv_nsec / 1000000000L;
@@ -388,7 +464,10 @@ labo_check_free (struct labo_check *c)
     return;
   atomic_store (&c->quit, true);
   if (c->driver_running)
-    pthread_join (c->driver, NULL);
+    {
+      pthread_join (c->driver, NULL);
+      remove_live (c);
+    }
   for (size_t i = 0; i < c->n_w; i++)
     {
       writer_close (&c->w[i]);
@@ -743,7 +822,10 @@ labo_check_finish (struct labo_check *c, FILE *progress)
   /* no more writes; then only this thread touches the sessions */
   atomic_store (&c->quit, true);
   if (c->driver_running)
-    pthread_join (c->driver, NULL);
+    {
+      pthread_join (c->driver, NULL);
+      remove_live (c);
+    }
   c->driver_running = false;
   t_end = labo_now () - c->t0;
   for (size_t i = 0; i < c->n_rec; i++)

@@ -60,6 +60,11 @@ int labo_control_call (const char *lab, json_t *req, int timeout_ms, json_t **re
 int labo_control_stream (const char *lab, json_t *req, int (*cb) (json_t *obj, void *data),
                          void *data, labo_error_t *err);
 
+/* Connects to the lab's control socket and sends req: the descriptor
+ * (close-on-exec, blocking) to read the reply's lines from, for a caller
+ * with a loop of its own (`labo web` follows many labs' events at once). */
+int labo_control_open (const char *lab, json_t *req, labo_error_t *err);
+
 /* Tells the lab's supervisor, for its events, of something done to the lab
  * that it did not do itself: a fault (kind "fault": partition, heal, link),
  * a chaos step ("chaos"). fields (stolen, may be NULL) are added to the

@@ -42,6 +42,16 @@
 
 #define LABO_CHECK_DEFAULT_RATE 10
 
+/* While a check runs, its counters for whoever looks from outside the
+ * process (`labo web`), in the lab's run dir, replaced atomically once a
+ * second and removed at its end: {"pid", "wall" (the time it was
+ * written), "elapsed", "rate", "nodes": [{"name", "acked", "refused",
+ * "indeterminate", "failed", "seconds": ["ok"|"some"|"none"|"wait", ...
+ * the last LABO_CHECK_LIVE_SECONDS, oldest first]}]}. A file whose pid is
+ * gone, or older than a few seconds, is a check that was killed. */
+#define LABO_CHECK_LIVE_FILE "check.live"
+#define LABO_CHECK_LIVE_SECONDS 60
+
 struct labo_check_opts
 {
   int rate;             /* writes a second through each node (0: the default) */
