@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "labo/model/copy.h"
 #include "labo/engine/graph.h"
 #include "labo/engine/status.h"
 #include "labo/engine/verify.h"
@@ -103,10 +104,14 @@ char *
 web_lab_root_subnet (const struct labo_lab *lab)
 {
   char buf[20];
-  /* the segment the machine itself is on: how the lab is reached */
+  /* the segment the machine itself is on, as the machine reaches it (a
+   * copy's block): how the lab is reached */
   for (size_t s = 0; s < lab->n_segments; s++)
     if (lab->segments[s].has_root)
-      return xstrdup (labo_prefix_format (&lab->segments[s].subnet, buf));
+      {
+        struct labo_prefix net = labo_segment_root_subnet (&lab->segments[s]);
+        return xstrdup (labo_prefix_format (&net, buf));
+      }
   return NULL;
 }
 
