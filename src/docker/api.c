@@ -586,6 +586,19 @@ labo_docker_container_start (struct labo_docker *d, const char *name, labo_error
   return call (d, op, "POST", path, NULL, LONG_TIMEOUT_MS, 304, NULL, NULL, err);
 }
 
+int
+labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("removing container %s", name);
+  cleanup_free char *ename = escaped (d, name);
+  /* force: a running one is killed first; v: its anonymous volumes go
+   * with it, or what was written there would outlive it */
+  cleanup_free char *path = xasprintf ("/containers/%s?force=1&v=1", ename);
+
+  /* 404: no such container, which is what was asked for */
+  return call (d, op, "DELETE", path, NULL, LONG_TIMEOUT_MS, 404, NULL, NULL, err);
+}
+
 /* GET path: *found false on a 404, else its JSON in *info (if asked). */
 static int
 inspect (struct labo_docker *d, const char *op, const char *path, json_t **info, bool *found,

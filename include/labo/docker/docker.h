@@ -84,6 +84,9 @@ int labo_docker_image_tag (struct labo_docker *d, const char *ref, const char *r
 int labo_docker_container_create (struct labo_docker *d, const char *name, json_t *spec,
                                   char **id, labo_error_t *err);
 int labo_docker_container_start (struct labo_docker *d, const char *name, labo_error_t *err);
+/* DELETE /containers/{name}?force=1&v=1: killed if it runs, removed with
+ * its anonymous volumes; absent already is success. */
+int labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err);
 /* GET /containers/{name}/json; *found false on 404. */
 int labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t **info,
                                    bool *found, labo_error_t *err);
