@@ -144,6 +144,7 @@ struct up_job
   struct labo_up_opts o;
   bool foreground;
   double t0;
+  struct labo_state *held; /* the lab's lock, held by the parent for the adopter's start */
 };
 
 /* up --json: {"lab", "ok", "runtime", "ms", "stages": [{stage, ms, detail}],
@@ -210,6 +211,10 @@ static int
 adopt (void *data, int ready)
 {
   struct up_job *j = data;
+  /* the parent's lock: its copies here closed, or it would outlive the
+   * parent's (a lock belongs to the open file, not to one descriptor) */
+  if (j->held)
+    labo_state_close (j->held);
   return supervise (j->lab, false, true, ready);
 }
 
@@ -267,7 +272,22 @@ up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime 
       labo_lab_free (running);
       return EXIT_OK;
     }
-  code = in_child (adopt, &j, &child);
+  /* a supervisor that takes over while a reset or down runs would fight
+   * it (the reset stopped the old one on purpose): under the lab's lock,
+   * held until the new one listens, and refused, naming who has it */
+  {
+    struct labo_state st;
+    labo_error_t err = NULL;
+    if (labo_state_open (lab->name, false, &st, &err) < 0)
+      {
+        labo_state_close (&st);
+        labo_lab_free (running);
+        return cli_fail (&err, EXIT_FAIL);
+      }
+    j.held = &st;
+    code = in_child (adopt, &j, &child);
+    labo_state_close (&st);
+  }
   if (code == EXIT_OK)
     printf ("labo: lab %s is up; its supervisor %s, supervisor %d took over what runs "
             "(`labo status %s`, `labo events %s`)\n",
@@ -430,7 +450,7 @@ up_run (struct labo_lab *lab, const struct up_args *a, const char *text, size_t 
 {
   cleanup_free char *state = labo_state_meta (lab->name, "state");
   labo_error_t err = NULL;
-  struct up_job j = { lab, text, len, a->o, a->foreground, t0 };
+  struct up_job j = { lab, text, len, a->o, a->foreground, t0, NULL };
   pid_t child = 0;
 
   if (!a->o.dry_run && state && strcmp (state, "up") == 0)

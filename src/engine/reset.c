@@ -70,11 +70,13 @@ labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t 
   struct labo_progress pr;
   size_t powered = 0;
   int cuts, links, stopped, ret = -1;
+  bool marked = false; /* our mark is there: ours to remove */
 
   *facts = NULL;
   labo_progress_start (&pr, o->quiet, o->stages);
-  if (open_up (lab, &st, err) < 0)
+  if (open_up (lab, &st, err) < 0 || labo_state_put (&st, LABO_RESET_MARK, "", 0, err) < 0)
     goto out;
+  marked = true;
   if (!pr.quiet)
     printf ("labo: reset %s: %zu host%s, %zu node%s (%s runtime)\n", lab->name, lab->n_hosts,
             lab->n_hosts == 1 ? "" : "s", lab->n_nodes, lab->n_nodes == 1 ? "" : "s",
@@ -119,6 +121,11 @@ out:
     labo_error_wrap (err, "resetting lab '%s'", lab->name);
   if (ret < 0 && *facts)
     json_object_set_new (*facts, "error", json_string ((*err)->msg));
+  if (marked)
+    {
+      cleanup_free char *mark = xasprintf ("%s/%s", st.dir, LABO_RESET_MARK);
+      unlink (mark);
+    }
   labo_state_close (&st);
   return ret;
 }

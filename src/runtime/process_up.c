@@ -147,11 +147,21 @@ labo_reset_process (const struct labo_lab *lab, struct labo_progress *pr, labo_e
     return 0;
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
+      struct labo_zkproc_paths p;
       bool s;
       if (stop_node (lab, i, &s, err) < 0
           || labo_node_data_wipe (lab->name, lab->nodes[i].name, err) < 0)
         return -1;
       stopped += s;
+      /* its log begins again with it, as a container's does */
+      labo_zkproc_paths (lab->name, i, lab->nodes[i].name, &p);
+      if (unlink (p.log) < 0 && errno != ENOENT)
+        {
+          labo_error_errno (err, "removing %s", p.log);
+          labo_zkproc_paths_free (&p);
+          return -1;
+        }
+      labo_zkproc_paths_free (&p);
     }
   labo_progress_stage (pr, "stopped", "%zu node process%s, their data wiped", stopped,
                        stopped == 1 ? "" : "es");

@@ -14,7 +14,10 @@
 #     powered off (its dockerd started again by the reset), a file made in
 #     a container by hand (`labo exec`); reset: the containers made again
 #     from the image (the file gone), the znode gone, the ensemble serving,
-#     the same daemons' namespaces and Swarm.
+#     the manager's dockerd the same, the Swarm kept;
+#   - a by-hand lab (netns/seed-by-hand.yaml): the attendee's myid, server
+#     lines, key and started ZooKeeper; reset: no quorum to wait for, both
+#     nodes "not started", nothing of the attendee's left.
 # Times are printed, not asserted: bench/reset.sh measures them.
 # timeout: 420
 . "$(dirname "$0")/lib.sh"
@@ -63,10 +66,13 @@ wait_for "$LAB" 30 "3 servers serving" "$(serving 3)" || die "no ensemble after 
 ZNODE=/labo-reset-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 zk_create "$A1:32181" "$ZNODE"
 touch "/var/lib/labo/$LAB/_data/zoo1/left-by-hand"
+echo "labo-reset-marker before the reset" >>"$RUN_DIR/$LAB/n0/zookeeper.log"
 run "$LABO" partition -l "$LAB" zk1 zk2 --oneway
 expect_rc 0 "partition zk1 zk2 --oneway"
 run "$LABO" link -l "$LAB" zk2 --delay 50ms --loss 1%
 expect_rc 0 "link zk2 --delay 50ms --loss 1%"
+run "$LABO" link -l "$LAB" zk1 --down
+expect_rc 0 "link zk1 --down (the cable pulled out)"
 run "$LABO" stop -l "$LAB" zk3
 expect_rc 0 "stop zk3"
 kill -9 "$(jqs '.nodes[] | select(.name == "zoo2") | .pid')"
@@ -94,9 +100,14 @@ for _ in $(seq 1 50); do
 	grep -q "^  power" "$TMP/reset.out" && break
 	sleep 0.1
 done
+assert_eq resetting "$("$LABO" ls --json | jq -r --arg l "$LAB" '.[] | select(.lab == $l) | .state')" \
+	"ls: the lab is resetting"
 run "$LABO" reset -l "$LAB"
 expect_rc 1 "a reset while another runs"
 assert_match "$ERR" "busy: another labo \\(pid [0-9]+, .labo reset -l $LAB" "the second reset names the first"
+run "$LABO" up "$F"
+expect_rc 1 "up of the lab (a takeover) while a reset runs"
+assert_match "$ERR" "busy: another labo \\(pid [0-9]+, .labo reset -l $LAB" "up names the reset"
 wait "$RESET"
 RC=$?
 say "timing: process runtime, reset took $(secs_since "$t0") s"
@@ -104,7 +115,7 @@ assert_eq 0 "$RC" "reset (process runtime)" || indent <"$TMP/reset.err"
 indent <"$TMP/reset.out"
 OUT=$(cat "$TMP/reset.out")
 assert_match "$OUT" "^  cuts .* 1 healed" "reset: 1 cut healed"
-assert_match "$OUT" "^  links .* 1 reset" "reset: 1 link reset"
+assert_match "$OUT" "^  links .* 2 reset" "reset: 2 links reset"
 assert_match "$OUT" "^  power .* 1 host on again" "reset: 1 host on again"
 assert_match "$OUT" "^  stopped .* node process" "reset: the nodes stopped, their data wiped"
 assert_not_contains "$OUT" "kept by" "reset: the nodes start on no kept data"
@@ -116,6 +127,9 @@ zk_hasnt "$A2:32181" "$ZNODE" "process"
 [ -e "/var/lib/labo/$LAB/_data/zoo1/left-by-hand" ] && fail "the file left in zoo1's data outlived the reset" ||
 	ok "the file left in zoo1's data is gone"
 assert_eq 1 "$(cat "/var/lib/labo/$LAB/_data/zoo1/myid")" "zoo1's myid made again"
+run "$LABO" logs -l "$LAB" zoo1
+assert_not_contains "$OUT" "labo-reset-marker" "zoo1's log begins again with the reset"
+assert_match "$OUT" "." "zoo1's new log has lines"
 # the new supervisor restarts as the old one did, and knows how its nodes die
 kill -9 "$(jqs '.nodes[] | select(.name == "zoo3") | .pid')"
 wait_for "$LAB" 30 "zoo3 restarted by the new supervisor" \
@@ -184,6 +198,36 @@ run "$LABO" down "$DLAB"
 expect_rc 0 "down after reset (docker)"
 assert_lab_gone "$DLAB"
 assert_docker_gone "$DLAB"
+# ==== a by-hand lab (docker): the attendee's work undone ====
+new_lab HLAB 6
+HF=$(supervised_lab_file "$HLAB" seed-by-hand.yaml | sed -e "s/ifname: byhand-inet/ifname: $HLAB-in/" | lab_file "$HLAB")
+grep -q "start: by-hand" "$HF" || die "netns/seed-by-hand.yaml has no 'start: by-hand'"
+run "$LABO" up "$HF"
+expect_rc 0 "up of the by-hand lab" || die "cannot go on"
+record_ns "$HLAB"
+hexec() { run timeout -k 5 60 "$LABO" exec -l "$HLAB" "$1" -- bash -c "$2"; }
+for i in 1 2; do
+	hexec namenode$i "echo $i > /var/lib/zookeeper/myid && printf 'server.1=namenode1:2888:3888\nserver.2=namenode2:2888:3888\n' >> /etc/zookeeper/conf/zoo.cfg && ssh-keygen -q -t rsa -N '' -f ~/.ssh/id_rsa && zkServer.sh start"
+	expect_rc 0 "namenode$i: configured, keyed and started by hand" || show_run
+done
+wait_for "$HLAB" 60 "the attendee's ensemble serves" '([.nodes[].mode] | sort) == ["follower", "leader"]' ||
+	fail "no ensemble after the attendee's zkServer.sh start"
+t0=$EPOCHREALTIME
+run "$LABO" reset -l "$HLAB"
+say "timing: by-hand lab, reset took $(secs_since "$t0") s"
+expect_rc 0 "reset of the by-hand lab" || show_run
+assert_match "$OUT" "^  services .* 2 nodes to configure and start by hand" "reset waits for no quorum, as up"
+assert_not_contains "$OUT" "quorum" "no quorum wait for by-hand nodes"
+wait_for "$HLAB" 20 "both nodes not started again" '([.nodes[].mode] | unique) == ["not started"] and .supervisor.state == "running"' ||
+	fail "the by-hand nodes are not back to 'not started'"
+for i in 1 2; do
+	hexec namenode$i 'test ! -e /var/lib/zookeeper/myid && ! grep -q "^server\." /etc/zookeeper/conf/zoo.cfg && test ! -e ~/.ssh/id_rsa && echo fresh'
+	assert_eq fresh "$OUT" "namenode$i: no myid, no server line, no key: as up made it"
+done
+run "$LABO" down "$HLAB"
+expect_rc 0 "down of the by-hand lab"
+assert_lab_gone "$HLAB"
+
 if ls "$TMP"/lsan.* >/dev/null 2>&1; then
 	fail "sanitizer reports:"
 	head -60 "$TMP"/lsan.* | indent

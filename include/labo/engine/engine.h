@@ -62,6 +62,9 @@ int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, lab
  * "reset" event (caller frees); set once the supervisor was stopped, also
  * on a failure after it: the lab, as it is then, is the caller's to
  * supervise (and to reset again or take down). NULL: nothing touched. */
+/* A file of the lab's run dir while a reset holds its lock: status says
+ * "resetting" rather than "building". */
+#define LABO_RESET_MARK "resetting"
 struct labo_reset_opts
 {
   bool quiet;     /* no progress lines */
