@@ -1047,12 +1047,62 @@ remove_job (struct host_job *job, labo_error_t *err)
   return 0;
 }
 
+/* How long the daemons may take to leave the overlay once the nodes'
+ * containers are gone: measured, 0.2 to 0.5 s. A daemon still in it after
+ * this has another container on it (one an attendee ran by hand): the
+ * reset goes on, the nodes then as a restart would find them. */
+#define RESET_OVERLAY_LEFT_S 5
+
+/* Waits until no daemon is in the overlay's gossip any more (its instance
+ * of it gone, or no peer left in it), as before `up`'s containers joined
+ * a new overlay. A container removed tears down its daemon's instance of
+ * the overlay in the background (0.2 to 0.5 s): a node's new container
+ * created meanwhile finds it half torn down ("Inconsistent driver and
+ * libnetwork state for endpoint" in both daemons' logs), and the nodes
+ * then do not reach each other until Docker's bulk sync, 30 s to a minute
+ * later (seen one reset in three without this wait). *waited: its time;
+ * *still: a host still in it after RESET_OVERLAY_LEFT_S, or NULL. */
+static int
+wait_overlay_left (const struct labo_lab *lab, struct labo_docker *d, double *waited,
+                   const char **still, labo_error_t *err)
+{
+  double t0 = labo_now ();
+
+  *still = NULL;
+  for (;;)
+    {
+      const char *in = NULL;
+      for (size_t h = 0; h < lab->n_hosts && in == NULL; h++)
+        {
+          cleanup_free uint32_t *peers = NULL;
+          size_t n = 0;
+          bool found = false;
+          if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+            continue;
+          if (labo_docker_network_gossip (&d[h], lab->overlay.name, &peers, &n, &found, err) < 0)
+            return -1;
+          if (found && n > 0)
+            in = lab->hosts[h].name;
+        }
+      *waited = labo_now () - t0;
+      if (in == NULL)
+        return 0;
+      if (*waited > RESET_OVERLAY_LEFT_S)
+        {
+          *still = in;
+          return 0;
+        }
+      poll (NULL, 0, SWARM_POLL_MS);
+    }
+}
+
 int
 labo_reset_docker (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err)
 {
   size_t n_docker = labo_lab_docker_hosts (lab), restarted = 0, removed = 0;
   struct labo_docker *d = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*d));
   char **node_ref = NULL;
+  const char *still = NULL;
   double waited = 0;
   int ret = -1;
 
@@ -1079,8 +1129,15 @@ labo_reset_docker (const struct labo_lab *lab, struct labo_progress *pr, labo_er
   for (size_t i = 0; i < lab->n_nodes; i++)
     if (labo_node_data_wipe (lab->name, lab->nodes[i].name, err) < 0)
       goto out;
-  labo_progress_stage (pr, "removed", "%zu container%s, their data wiped", removed,
-                       removed == 1 ? "" : "s");
+  /* the nodes' containers join the overlay afresh, as up's do */
+  if (lab->overlay.present && labo_lab_reaches (lab, LABO_STAGE_OVERLAY)
+      && wait_overlay_left (lab, d, &waited, &still, err) < 0)
+    goto out;
+  labo_progress_stage (pr, "removed", "%zu container%s, their data wiped; %s%s (%.0f ms of "
+                                      "waiting)", removed, removed == 1 ? "" : "s",
+                       still ? "the overlay not left by " : "the overlay left",
+                       still ? still : "", waited * 1e3);
+  waited = 0;
   /* a daemon started again has to be back in every other's gossip before
    * containers join the overlay: up's own wait */
   if (wait_swarm_ready (lab, d, &waited, err) < 0)

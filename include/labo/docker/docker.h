@@ -52,6 +52,12 @@ int labo_docker_swarm_nodes (struct labo_docker *d, json_t **nodes, labo_error_t
 int labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n,
                               labo_error_t *err);
 
+/* The members of a network's own gossip on this daemon (its Peers, with
+ * verbose=true): none when no container of this daemon is on it; *found
+ * false when the daemon has no instance of it (a worker's, then). */
+int labo_docker_network_gossip (struct labo_docker *d, const char *name, uint32_t **addrs,
+                                size_t *n, bool *found, labo_error_t *err);
+
 int labo_docker_network_create (struct labo_docker *d, const struct labo_overlay *overlay,
                                 const char *lab, labo_error_t *err);
 /* GET /networks/{name}: its inspection into *info (may be NULL); *found
