@@ -92,7 +92,8 @@ labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t 
   if (stopped < 0)
     goto out;
   /* from here on, whatever happens, the lab is the caller's to supervise */
-  *facts = json_pack ("{s:s, s:s}", "verb", "reset", "phase", "failed");
+  *facts = json_pack ("{s:s, s:s, s:b}", "verb", "reset", "phase", "failed", "begun_told",
+                      stopped > 0);
   if (stopped > 0)
     labo_progress_stage (&pr, "supervisor", "stopped (a new one takes over after the reset)");
   if ((cuts = labo_heal (lab, -1, -1, err)) < 0)

@@ -555,6 +555,12 @@ reset_event (struct sv *sv, json_t *facts)
   char took[24];
 
   labo_duration_format ((long long) json_number_value (json_object_get (facts, "ms")), took);
+  /* no supervisor ran to be told of its beginning: told here, so that
+   * the events always hold both */
+  if (!json_is_true (json_object_get (facts, "begun_told")))
+    sv_event (sv, "reset", sv->lab->name, json_pack ("{s:s, s:s}", "verb", "reset", "phase",
+                                                     "begun"),
+              "reset begun %s ago, with no supervisor running", took);
   if (error)
     sv_event (sv, "reset", sv->lab->name, json_deep_copy (facts),
               "reset failed after %s: %s; the lab is supervised as it is", took, error);

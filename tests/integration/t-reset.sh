@@ -138,12 +138,18 @@ wait_for "$LAB" 30 "zoo3 restarted by the new supervisor" \
 assert_eq SIGKILL "$(jqs '.nodes[] | select(.name == "zoo3") | .supervision.last_exit')" \
 	"the nodes are the new supervisor's children (their exit status known)"
 
+# a reset of a lab whose supervisor died: it gets one, and the events both halves
+status_json "$LAB"
+kill -9 "$(jqs .supervisor.pid)"
+wait_for "$LAB" 10 "the supervisor is dead" '.supervisor.state == "dead"' || fail "the supervisor did not die"
 run "$LABO" reset --json -l "$LAB"
 expect_rc 0 "reset --json"
 assert_eq true "$(jq -r .ok <<<"$OUT")" "reset --json: ok"
 assert_match "$(jq -r '[.stages[].stage] | join(" ")' <<<"$OUT")" "cuts links power stopped .* quorum" \
 	"reset --json: its stages"
 wait_for "$LAB" 30 "serving after the second reset" "$(serving 3)" || fail "no ensemble after reset --json"
+assert_match "$(events_of "$LAB")" '"kind":"reset".*"message":"reset begun [^"]* ago, with no supervisor running"' \
+	"events: the reset of a lab without a supervisor begun, told by the next"
 run "$LABO" down "$LAB"
 expect_rc 0 "down after reset"
 assert_lab_gone "$LAB"

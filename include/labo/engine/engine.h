@@ -58,7 +58,8 @@ int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, lab
  * nodes removed with their data and made again by up's own stages, then
  * up's wait). The namespaces, links, daemons, Swarm and overlay stay.
  * *facts: what was done ({"verb": "reset", "phase": "done" | "failed",
- * "cuts", "links", "powered_on", "ms", "error"}), for the supervisor's
+ * "cuts", "links", "powered_on", "ms", "error", "begun_told": whether a
+ * supervisor was there to be told it began}), for the supervisor's
  * "reset" event (caller frees); set once the supervisor was stopped, also
  * on a failure after it: the lab, as it is then, is the caller's to
  * supervise (and to reset again or take down). NULL: nothing touched. */
