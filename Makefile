@@ -83,7 +83,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 # Instruments the integration tests and benchmarks run inside the hosts.
 TOOLS     := build/tools/netprobe
 
-.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds \
+.PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
         bench-supervise bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
@@ -282,6 +282,10 @@ bench-sshd: labo
 # etcd3 beside zk3 (issue 13): up cold and warm, a leader kill to serving.
 bench-kinds: labo
 	bench/kinds.sh
+
+# labo reset against labo down + labo up on the seed, both runtimes (issue 14).
+bench-reset: labo
+	bench/reset.sh
 
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo

@@ -207,7 +207,7 @@ _labo() {
 	# The arguments, as each verb's usage line names them.
 	case $verb in
 	up | validate | chaos) [ "$n" -eq 0 ] && _labo_files ;;
-	down | status | events | check | destroy | inspect | graph)
+	down | reset | status | events | check | destroy | inspect | graph)
 		if [ "$n" -eq 0 ]; then
 			_labo_names labs
 			_labo_files

@@ -130,6 +130,7 @@ int cmd_validate (int argc, char **argv);
 int cmd_ls (int argc, char **argv);
 int cmd_up (int argc, char **argv);
 int cmd_down (int argc, char **argv);
+int cmd_reset (int argc, char **argv);
 int cmd_status (int argc, char **argv);
 int cmd_verify (int argc, char **argv);
 int cmd_events (int argc, char **argv);

@@ -146,6 +146,7 @@ struct up_job
   struct labo_up_opts o;
   bool foreground;
   double t0;
+  struct labo_state *held; /* the lab's lock, held by the parent for the adopter's start */
 };
 
 /* up --json: {"lab", "ok", "runtime", "ms", "stages": [{stage, ms, detail}],
@@ -212,6 +213,10 @@ static int
 adopt (void *data, int ready)
 {
   struct up_job *j = data;
+  /* the parent's lock: its copies here closed, or it would outlive the
+   * parent's (a lock belongs to the open file, not to one descriptor) */
+  if (j->held)
+    labo_state_close (j->held);
   return supervise (j->lab, false, true, ready);
 }
 
@@ -269,7 +274,22 @@ up_again (struct labo_lab *lab, const char *text, size_t len, enum labo_runtime 
       labo_lab_free (running);
       return EXIT_OK;
     }
-  code = in_child (adopt, &j, &child);
+  /* a supervisor that takes over while a reset or down runs would fight
+   * it (the reset stopped the old one on purpose): under the lab's lock,
+   * held until the new one listens, and refused, naming who has it */
+  {
+    struct labo_state st;
+    labo_error_t err = NULL;
+    if (labo_state_open (lab->name, false, &st, &err) < 0)
+      {
+        labo_state_close (&st);
+        labo_lab_free (running);
+        return cli_fail (&err, EXIT_FAIL);
+      }
+    j.held = &st;
+    code = in_child (adopt, &j, &child);
+    labo_state_close (&st);
+  }
   if (code == EXIT_OK)
     printf ("labo: lab %s is up; its supervisor %s, supervisor %d took over what runs "
             "(`labo status %s`, `labo events %s`)\n",
@@ -464,7 +484,7 @@ up_run (struct labo_lab *lab, const struct up_args *a, const char *text, size_t 
 {
   cleanup_free char *state = labo_state_meta (lab->name, "state");
   labo_error_t err = NULL;
-  struct up_job j = { lab, text, len, a->o, a->foreground, t0 };
+  struct up_job j = { lab, text, len, a->o, a->foreground, t0, NULL };
   pid_t child = 0;
 
   if (!a->o.dry_run && state && strcmp (state, "up") == 0)
@@ -798,4 +818,126 @@ cmd_down (int argc, char **argv)
     printf ("labo: the nodes' data is kept in /var/lib/labo/%s/_data: `labo up` of %s resumes "
             "it, `labo down %s` removes it\n", name, name, name);
   return EXIT_OK;
+}
+
+/* ---- reset ---- */
+
+struct reset_job
+{
+  struct labo_lab *lab;
+  struct labo_reset_opts o;
+  bool as_json;
+  double t0;
+};
+
+/* reset --json: {"lab", "ok", "runtime", "ms", "stages", "supervisor",
+ * "error"} (docs/json.md), as up's. */
+static void
+reset_json (const struct reset_job *j, labo_error_t err, pid_t supervisor)
+{
+  json_t *o;
+
+  if (!j->as_json)
+    return;
+  o = json_pack ("{s:s, s:b, s:s, s:f, s:O}", "lab", j->lab->name, "ok", err == NULL, "runtime",
+                 labo_runtime_name (j->lab->runtime), "ms", (labo_now () - j->t0) * 1e3,
+                 "stages", j->o.stages);
+  json_object_set_new (o, "supervisor", supervisor > 0 ? json_integer (supervisor) : json_null ());
+  if (err)
+    json_object_set_new (o, "error", json_string (err->msg));
+  json_dumpf (o, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  putchar ('\n');
+  fflush (stdout);
+  json_decref (o);
+}
+
+/* The child of `reset`: the reset, then the lab's supervisor, as up's
+ * child is (the nodes it starts are its children, their exit statuses its
+ * to read). After a failure past the old supervisor's stop, the lab is
+ * supervised all the same, as it is. */
+static int
+reset_then_supervise (void *data, int ready)
+{
+  struct reset_job *j = data;
+  struct labo_supervisor_opts so = { .adopt = true, .ready_fd = ready };
+  labo_error_t err = NULL, serr = NULL;
+  json_t *facts = NULL;
+  int code = EXIT_OK;
+  bool supervised = labo_supervisor_needed (j->lab, j->lab->runtime);
+
+  if (labo_reset (j->lab, &j->o, &facts, &err) < 0)
+    {
+      reset_json (j, err, 0);
+      code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL);
+    }
+  else
+    {
+      reset_json (j, NULL, supervised ? getpid () : 0);
+      if (!j->o.quiet)
+        printf ("labo: lab %s reset in %.1f s%s\n", j->lab->name, labo_now () - j->t0,
+                supervised ? "; its supervisor is this reset's process (`labo events`)" : "");
+    }
+  if (facts == NULL || !supervised)
+    {
+      json_decref (facts);
+      tell (ready, code);
+      return code;
+    }
+  if (code != EXIT_OK)
+    {
+      /* the word that ends `labo reset` is the failure; the lab is
+       * supervised as it is from here on */
+      tell (ready, code);
+      so.ready_fd = -1;
+    }
+  so.reset = facts;
+  detach (j->lab->name);
+  if (labo_supervise (j->lab, j->lab->runtime, &so, &serr) < 0)
+    {
+      code = cli_fail (&serr, EXIT_FAIL);
+      if (so.ready_fd >= 0)
+        tell (ready, code);
+    }
+  json_decref (facts);
+  return code;
+}
+
+int
+cmd_reset (int argc, char **argv)
+{
+  static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                        { "lab", required_argument, NULL, 'l' },
+                                        { "json", no_argument, NULL, 'j' },
+                                        { NULL, 0, NULL, 0 } };
+  struct reset_job j = { .t0 = labo_now () };
+  const char *lab_opt = NULL;
+  labo_error_t err = NULL;
+  pid_t child = 0;
+  int c, r;
+
+  while ((c = cli_getopt (argc, argv, "ql:", opts)) != -1)
+    if (c == 'q')
+      j.o.quiet = true;
+    else if (c == 'l')
+      lab_opt = optarg;
+    else if (c == 'j')
+      j.as_json = true;
+    else
+      return EXIT_INPUT;
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
+  if (labo_caps_require ("reset", &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  j.lab = cli_running_lab (lab_opt, &r);
+  if (j.lab == NULL)
+    return r;
+  if (j.as_json)
+    {
+      j.o.quiet = true;
+      j.o.stages = json_array ();
+    }
+  r = in_child (reset_then_supervise, &j, &child);
+  json_decref (j.o.stages);
+  labo_lab_free (j.lab);
+  return r;
 }

@@ -128,18 +128,8 @@ link_reset (int argc, char **argv)
       else
         n = 1;
     }
-  else
-    for (size_t l = 0; l < lab->n_links && code == EXIT_OK; l++)
-      {
-        struct labo_linkset s;
-        labo_linkset_load (lab, l, &s);
-        if (labo_impair_none (&s.im) && !s.down && s.mech == LABO_MECH_NONE)
-          continue;
-        if (labo_linkset_reset (lab, l, &err) < 0)
-          code = cli_fail (&err, EXIT_FAIL);
-        else
-          n++;
-      }
+  else if ((n = labo_links_reset_all (lab, &err)) < 0)
+    code = cli_fail (&err, EXIT_FAIL);
   if (code == EXIT_OK)
     printf ("labo: %d link%s of lab %s reset: as `labo up` made %s\n", n, n == 1 ? "" : "s",
             lab->name, n == 1 ? "it" : "them");

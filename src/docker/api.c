@@ -586,6 +586,19 @@ labo_docker_container_start (struct labo_docker *d, const char *name, labo_error
   return call (d, op, "POST", path, NULL, LONG_TIMEOUT_MS, 304, NULL, NULL, err);
 }
 
+int
+labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("removing container %s", name);
+  cleanup_free char *ename = escaped (d, name);
+  /* force: a running one is killed first; v: its anonymous volumes go
+   * with it, or what was written there would outlive it */
+  cleanup_free char *path = xasprintf ("/containers/%s?force=1&v=1", ename);
+
+  /* 404: no such container, which is what was asked for */
+  return call (d, op, "DELETE", path, NULL, LONG_TIMEOUT_MS, 404, NULL, NULL, err);
+}
+
 /* GET path: *found false on a 404, else its JSON in *info (if asked). */
 static int
 inspect (struct labo_docker *d, const char *op, const char *path, json_t **info, bool *found,
@@ -625,4 +638,27 @@ labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t *
   cleanup_free char *ename = escaped (d, name);
   cleanup_free char *path = xasprintf ("/containers/%s/json", ename);
   return inspect (d, op, path, info, found, err);
+}
+
+int
+labo_docker_network_gossip (struct labo_docker *d, const char *name, uint32_t **addrs, size_t *n,
+                            bool *found, labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("reading the gossip of network %s", name);
+  cleanup_free char *ename = escaped (d, name);
+  cleanup_free char *path = xasprintf ("/networks/%s?verbose=true", ename);
+  json_t *reply = NULL;
+  int r = 0;
+
+  *addrs = NULL;
+  *n = 0;
+  if (inspect (d, op, path, &reply, found, err) < 0)
+    return -1;
+  if (*found)
+    r = labo_docker_network_peers_json (reply, addrs, n);
+  json_decref (reply);
+  if (r < 0)
+    return labo_error_make (err, 0, "%s: %s: the reply is not a network's inspection", d->host,
+                            op);
+  return 0;
 }

@@ -1015,3 +1015,21 @@ labo_links_json (const struct labo_lab *lab)
     }
   return out;
 }
+
+int
+labo_links_reset_all (const struct labo_lab *lab, labo_error_t *err)
+{
+  int n = 0;
+
+  for (size_t l = 0; l < lab->n_links; l++)
+    {
+      struct labo_linkset s;
+      labo_linkset_load (lab, l, &s);
+      if (labo_impair_none (&s.im) && !s.down && s.mech == LABO_MECH_NONE)
+        continue; /* as up made it: nothing to touch */
+      if (labo_linkset_reset (lab, l, err) < 0)
+        return -1;
+      n++;
+    }
+  return n;
+}

@@ -16,6 +16,7 @@
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/runtime/docker_up.h"
+#include "labo/engine/engine.h"
 #include "labo/engine/faults.h"
 #include "labo/net/inspect.h"
 #include "labo/model/labfile.h"
@@ -46,8 +47,11 @@ labo_status_state (const char *lab)
 
   if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
     {
+      /* whoever holds the lock: a reset says so (its mark means nothing
+       * once the lock is free: a reset that died) */
+      cleanup_free char *resetting = labo_state_get (lab, LABO_RESET_MARK, NULL);
       free (state);
-      return xstrdup ("building");
+      return xstrdup (resetting ? "resetting" : "building");
     }
   if (state == NULL || strcmp (state, "up") != 0)
     {

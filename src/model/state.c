@@ -86,6 +86,43 @@ lock_holder (int fd)
   return 0;
 }
 
+/* The command line of pid, its arguments joined by spaces (at most a
+ * line's worth), to name who holds a lab's lock: `labo reset seed`. NULL
+ * if it is gone. */
+static char *
+holder_command (long pid)
+{
+  char path[64];
+  size_t len = 0;
+  char *text;
+
+  snprintf (path, sizeof (path), "/proc/%ld/cmdline", pid);
+  text = labo_read_file (path, &len);
+  if (text == NULL || len == 0)
+    {
+      free (text);
+      return NULL;
+    }
+  if (len > 120)
+    len = 120;
+  text[len] = '\0';
+  for (size_t i = 0; i + 1 < len; i++)
+    if (text[i] == '\0' || text[i] == '\n')
+      text[i] = ' ';
+  {
+    /* argv[0] as a user types it: its base name */
+    char *slash = NULL;
+    const char *first_end = strchr (text, ' ');
+    size_t n0 = first_end ? (size_t) (first_end - text) : strlen (text);
+    for (size_t i = 0; i < n0; i++)
+      if (text[i] == '/')
+        slash = text + i;
+    if (slash)
+      memmove (text, slash + 1, strlen (slash + 1) + 1);
+  }
+  return text;
+}
+
 int
 labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error_t *err)
 {
@@ -121,11 +158,14 @@ labo_state_open (const char *lab, bool create, struct labo_state *st, labo_error
       if (errno == EWOULDBLOCK)
         {
           long pid = lock_holder (st->lock_fd);
-          cleanup_free char *holder = pid > 0 ? xasprintf ("pid %ld", pid)
-                                              : xstrdup ("which has just let go");
+          cleanup_free char *cmd = pid > 0 ? holder_command (pid) : NULL;
+          cleanup_free char *holder = pid > 0 && cmd ? xasprintf ("pid %ld, `%s`", pid, cmd)
+                                      : pid > 0      ? xasprintf ("pid %ld", pid)
+                                                     : xstrdup ("which has just let go");
           return labo_error_make (err, 0,
-                                  "lab '%s' is busy: another labo (%s) is bringing it up or "
-                                  "down; wait for it, or kill it and run `labo down %s`",
+                                  "lab '%s' is busy: another labo (%s) is bringing it up, "
+                                  "resetting it or taking it down; wait for it, or kill it "
+                                  "and run `labo down %s`",
                                   lab, holder, lab);
         }
       return labo_error_errno (err, "locking %s", lock);

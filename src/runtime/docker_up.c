@@ -590,6 +590,43 @@ first_by_hand (const struct labo_lab *lab)
   return "NODE";
 }
 
+/* up's last stages, which `labo reset` runs again: root's keys, the
+ * containers (in waves when nodes come after others), then the wait for
+ * the services to serve, or nothing to wait for when the nodes are the
+ * attendee's to start. node_ref: each node's image. */
+static int
+nodes_stage (const struct labo_lab *lab, struct labo_docker *d, char **node_ref,
+             struct labo_progress *pr, bool resumed, labo_error_t *err)
+{
+  size_t by_hand, waves = 0;
+  char wave_text[48];
+  cleanup_free char *leader = NULL;
+
+  if (labo_node_ssh_prepare (lab, err) < 0
+      || start_nodes (lab, d, node_ref, LABO_QUORUM_WAIT_S, &waves, err) < 0)
+    return -1;
+  labo_progress_stage (pr, "containers", "%zu started%s%s", lab->n_nodes,
+                       waves > 1 ? (snprintf (wave_text, sizeof (wave_text),
+                                              ", in %zu waves (after:)", waves),
+                                    wave_text)
+                                 : "",
+                       resumed ? ", on the data kept by `down --keep-data`" : "");
+  by_hand = labo_lab_by_hand_nodes (lab);
+  if (by_hand > 0)
+    {
+      /* the attendee's to configure and start: nothing to wait for */
+      labo_progress_stage (pr, "services", "%zu node%s to configure and start by hand "
+                                           "(`labo exec %s -- bash`; `labo verify`)",
+                           by_hand, by_hand == 1 ? "" : "s", first_by_hand (lab));
+      return 0;
+    }
+  if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, pr->quiet, labo_docker_node_log_path, &leader,
+                        err) < 0)
+    return -1;
+  labo_progress_stage (pr, "quorum", "%s", leader);
+  return 0;
+}
+
 int
 labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
                 bool quiet, labo_error_t *err)
@@ -600,9 +637,6 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
   pthread_t worker;
   bool worker_running = false, resumed = false, with_nodes;
   double swarm_wait = 0;
-  size_t by_hand, waves = 0;
-  char wave_text[48];
-  cleanup_free char *leader = NULL;
   char **node_ref = NULL;
   int ret = -1;
 
@@ -679,28 +713,9 @@ labo_up_docker (const struct labo_lab *lab, struct labo_state *st, struct labo_p
         goto out;
       labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
                                          "waiting)", swarm_wait * 1e3);
-      if (labo_inject_failure ("containers", err) < 0 || labo_node_ssh_prepare (lab, err) < 0
-          || start_nodes (lab, d, node_ref, LABO_QUORUM_WAIT_S, &waves, err) < 0)
+      if (labo_inject_failure ("containers", err) < 0
+          || nodes_stage (lab, d, node_ref, pr, resumed, err) < 0)
         goto out;
-      labo_progress_stage (pr, "containers", "%zu started%s%s", lab->n_nodes,
-                           waves > 1 ? (snprintf (wave_text, sizeof (wave_text),
-                                                ", in %zu waves (after:)", waves),
-                                      wave_text)
-                                     : "",
-                           resumed ? ", on the data kept by `down --keep-data`" : "");
-      by_hand = labo_lab_by_hand_nodes (lab);
-      if (by_hand > 0)
-        /* the attendee's to configure and start: nothing to wait for */
-        labo_progress_stage (pr, "services", "%zu node%s to configure and start by hand "
-                                             "(`labo exec %s -- bash`; `labo verify`)",
-                             by_hand, by_hand == 1 ? "" : "s", first_by_hand (lab));
-      else
-        {
-          if (labo_wait_quorum (lab, LABO_QUORUM_WAIT_S, quiet, labo_docker_node_log_path,
-                                &leader, err) < 0)
-            goto out;
-          labo_progress_stage (pr, "quorum", "%s", leader);
-        }
     }
   ret = 0;
 out:
@@ -909,4 +924,236 @@ labo_docker_node_pid (const struct labo_lab *lab, size_t i, labo_error_t *err)
     pid = (pid_t) json_integer_value (jp);
   json_decref (info);
   return pid;
+}
+
+/* ---- labo reset ---- */
+
+/* How long a worker's daemon waits, at a reset, for the daemons that run
+ * to drop its previous run from their gossip (the supervisor's start gate,
+ * sv_docker.c, and its 20 s). */
+#define RESET_GOSSIP_GONE_S 20
+
+/* The nodes' images as up recorded them (state "images": "NODE REF" a
+ * line): a reset makes the containers from the very images up made them
+ * from, with nothing to resolve, build or import. */
+static int
+recorded_images (const struct labo_lab *lab, char ***out, labo_error_t *err)
+{
+  cleanup_free char *text = labo_state_get (lab->name, "images", NULL);
+  char **ref = xcalloc (lab->n_nodes + 1, sizeof (char *));
+  char *line, *save = NULL;
+
+  for (line = text ? strtok_r (text, "\n", &save) : NULL; line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      char *sp = strchr (line, ' ');
+      long i;
+      if (sp == NULL)
+        continue;
+      *sp = '\0';
+      i = labo_lab_find_node (lab, line);
+      if (i >= 0 && strcmp (sp + 1, "-") != 0 && ref[i] == NULL)
+        ref[i] = xstrdup (sp + 1);
+    }
+  *out = ref;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (ref[i] == NULL)
+      return labo_error_make (err, 0, "the image of node %s is not on record (%s/%s/images): "
+                                      "`labo down %s` and `labo up` instead",
+                              lab->nodes[i].name, labo_run_dir (), lab->name, lab->name);
+  return 0;
+}
+
+/* Does any daemon that answers (alive[]) still list host h's address in
+ * its gossip? */
+static bool
+gossip_lists (const struct labo_lab *lab, struct labo_docker *d, const bool *alive, size_t h)
+{
+  for (size_t o = 0; o < lab->n_hosts; o++)
+    {
+      cleanup_free uint32_t *peers = NULL;
+      labo_error_t e = NULL;
+      size_t n = 0;
+      if (o == h || !alive[o])
+        continue;
+      if (labo_docker_gossip_peers (&d[o], &peers, &n, &e) < 0)
+        {
+          labo_error_release (&e);
+          continue;
+        }
+      for (size_t k = 0; k < n; k++)
+        if (peers[k] == lab->hosts[h].lab_address)
+          return true;
+    }
+  return false;
+}
+
+/* Every Docker host's daemon answering: those that do not (their host was
+ * powered off, or the supervisor gave up on them) started again, as the
+ * supervisor would: a dead run's bridge ports cleared, a worker only once
+ * the running daemons dropped its previous run from their gossip (Docker
+ * takes a worker back too soon for a newer incarnation of itself and
+ * leaves it out: issue 9). *restarted: how many were. */
+static int
+reset_daemons (const struct labo_lab *lab, struct labo_docker *d, size_t *restarted,
+               labo_error_t *err)
+{
+  cleanup_free bool *alive = xcalloc (lab->n_hosts, sizeof (bool));
+  cleanup_free pid_t *pids = xcalloc (lab->n_hosts, sizeof (pid_t));
+
+  *restarted = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      labo_error_t e = NULL;
+      if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+        continue;
+      alive[h] = labo_daemon_connect (lab, h, &d[h], &e) == 0 && labo_docker_ping (&d[h], &e) == 0;
+      labo_error_release (&e);
+      if (!alive[h])
+        labo_docker_close (&d[h]);
+    }
+  /* the manager first: the workers join its gossip */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t h = 0; h < lab->n_hosts; h++)
+      {
+        bool manager = lab->hosts[h].docker == LABO_DOCKER_MANAGER;
+        double deadline = labo_now () + RESET_GOSSIP_GONE_S;
+        if (lab->hosts[h].docker == LABO_DOCKER_NONE || alive[h] || manager != (pass == 0))
+          continue;
+        while (!manager && labo_now () < deadline && gossip_lists (lab, d, alive, h))
+          poll (NULL, 0, SWARM_POLL_MS * 4);
+        if (labo_daemon_clear_bridges (lab, h, err) < 0)
+          return -1;
+        pids[h] = labo_daemon_start (lab, h, err);
+        if (pids[h] < 0 || labo_daemon_wait_ready (lab, h, pids[h], 60, err) < 0
+            || labo_daemon_connect (lab, h, &d[h], err) < 0)
+          return labo_error_wrap (err, "starting the daemon of %s again", lab->hosts[h].name);
+        alive[h] = true;
+        (*restarted)++;
+      }
+  return 0;
+}
+
+/* Removes a host's nodes' containers (job->arg unused). */
+static int
+remove_job (struct host_job *job, labo_error_t *err)
+{
+  const struct labo_lab *lab = job->lab;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (lab->nodes[i].host == job->h)
+      {
+        if (labo_docker_container_remove (job->d, lab->nodes[i].name, err) < 0)
+          return -1;
+        job->count++;
+      }
+  return 0;
+}
+
+/* How long the daemons may take to leave the overlay once the nodes'
+ * containers are gone: measured, 0.2 to 0.5 s. A daemon still in it after
+ * this has another container on it (one an attendee ran by hand): the
+ * reset goes on, the nodes then as a restart would find them. */
+#define RESET_OVERLAY_LEFT_S 5
+
+/* Waits until no daemon is in the overlay's gossip any more (its instance
+ * of it gone, or no peer left in it), as before `up`'s containers joined
+ * a new overlay. A container removed tears down its daemon's instance of
+ * the overlay in the background (0.2 to 0.5 s): a node's new container
+ * created meanwhile finds it half torn down ("Inconsistent driver and
+ * libnetwork state for endpoint" in both daemons' logs), and the nodes
+ * then do not reach each other until Docker's bulk sync, 30 s to a minute
+ * later (seen one reset in three without this wait). *waited: its time;
+ * *still: a host still in it after RESET_OVERLAY_LEFT_S, or NULL. */
+static int
+wait_overlay_left (const struct labo_lab *lab, struct labo_docker *d, double *waited,
+                   const char **still, labo_error_t *err)
+{
+  double t0 = labo_now ();
+
+  *still = NULL;
+  for (;;)
+    {
+      const char *in = NULL;
+      for (size_t h = 0; h < lab->n_hosts && in == NULL; h++)
+        {
+          cleanup_free uint32_t *peers = NULL;
+          size_t n = 0;
+          bool found = false;
+          if (lab->hosts[h].docker == LABO_DOCKER_NONE)
+            continue;
+          if (labo_docker_network_gossip (&d[h], lab->overlay.name, &peers, &n, &found, err) < 0)
+            return -1;
+          if (found && n > 0)
+            in = lab->hosts[h].name;
+        }
+      *waited = labo_now () - t0;
+      if (in == NULL)
+        return 0;
+      if (*waited > RESET_OVERLAY_LEFT_S)
+        {
+          *still = in;
+          return 0;
+        }
+      poll (NULL, 0, SWARM_POLL_MS);
+    }
+}
+
+int
+labo_reset_docker (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err)
+{
+  size_t n_docker = labo_lab_docker_hosts (lab), restarted = 0, removed = 0;
+  struct labo_docker *d = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (*d));
+  char **node_ref = NULL;
+  const char *still = NULL;
+  double waited = 0;
+  int ret = -1;
+
+  if (n_docker == 0 || !labo_lab_reaches (lab, LABO_STAGE_DAEMONS))
+    {
+      ret = 0;
+      goto out;
+    }
+  if (reset_daemons (lab, d, &restarted, err) < 0)
+    goto out;
+  if (restarted > 0)
+    labo_progress_stage (pr, "daemons", "%zu dockerd answering, %zu started again", n_docker,
+                         restarted);
+  else
+    labo_progress_stage (pr, "daemons", "%zu dockerd answering", n_docker);
+  if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
+    {
+      ret = 0;
+      goto out;
+    }
+  if (recorded_images (lab, &node_ref, err) < 0
+      || on_docker_hosts (lab, d, NULL, remove_job, &removed, err) < 0)
+    goto out;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (labo_node_data_wipe (lab->name, lab->nodes[i].name, err) < 0)
+      goto out;
+  /* the nodes' containers join the overlay afresh, as up's do */
+  if (lab->overlay.present && labo_lab_reaches (lab, LABO_STAGE_OVERLAY)
+      && wait_overlay_left (lab, d, &waited, &still, err) < 0)
+    goto out;
+  labo_progress_stage (pr, "removed", "%zu container%s, their data wiped; %s%s (%.0f ms of "
+                                      "waiting)", removed, removed == 1 ? "" : "s",
+                       still ? "the overlay not left by " : "the overlay left",
+                       still ? still : "", waited * 1e3);
+  waited = 0;
+  /* a daemon started again has to be back in every other's gossip before
+   * containers join the overlay: up's own wait */
+  if (wait_swarm_ready (lab, d, &waited, err) < 0)
+    goto out;
+  if (restarted > 0)
+    labo_progress_stage (pr, "gossip", "every daemon in every daemon's gossip (%.0f ms of "
+                                       "waiting)", waited * 1e3);
+  ret = nodes_stage (lab, d, node_ref, pr, false, err);
+out:
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    labo_docker_close (&d[h]);
+  free (d);
+  for (size_t i = 0; node_ref && i < lab->n_nodes; i++)
+    free (node_ref[i]);
+  free (node_ref);
+  return ret;
 }

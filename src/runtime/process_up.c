@@ -3,8 +3,12 @@
  * with iptables), each node a ZooKeeper process of its host (zkproc.h),
  * started together, then the wait for the ensemble to serve. Runs after
  * the network, whose plan gave the nodes their overlay addresses. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "labo/runtime/docker_up.h"
@@ -51,12 +55,12 @@ publish_ports (const struct labo_lab *lab, size_t *n_rules, labo_error_t *err)
 }
 
 int
-labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err)
+labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, bool resumed,
+                 labo_error_t *err)
 {
   cleanup_free char *why = NULL;
   cleanup_free char *leader = NULL;
   size_t n_rules;
-  bool resumed = labo_lab_has_kept_data (lab->name);
 
   if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
     return 0;
@@ -102,6 +106,68 @@ labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_erro
     return -1;
   labo_progress_stage (pr, "quorum", "%s", leader);
   return 0;
+}
+
+/* How long a node's process may take to end once SIGKILLed: the kernel
+ * frees a JVM's memory in tens of milliseconds. */
+#define PROCESS_END_S 10
+
+/* Ends node i's process, if it runs, and waits until it has ended: its
+ * data directory is then no one's. */
+static int
+stop_node (const struct labo_lab *lab, size_t i, bool *stopped, labo_error_t *err)
+{
+  pid_t pid = labo_zkproc_running (lab->name, i, lab->nodes[i].name);
+  cleanup_close int pfd = -1;
+  struct pollfd p;
+
+  *stopped = false;
+  if (pid <= 0)
+    return 0;
+  pfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (pfd < 0)
+    return errno == ESRCH ? 0 : labo_error_errno (err, "watching node %s (pid %d)",
+                                                  lab->nodes[i].name, (int) pid);
+  if (syscall (SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+    return labo_error_errno (err, "killing node %s (pid %d)", lab->nodes[i].name, (int) pid);
+  p = (struct pollfd){ .fd = pfd, .events = POLLIN };
+  if (poll (&p, 1, PROCESS_END_S * 1000) != 1)
+    return labo_error_make (err, ETIMEDOUT, "node %s (pid %d) has not ended %d s after SIGKILL",
+                            lab->nodes[i].name, (int) pid, PROCESS_END_S);
+  *stopped = true;
+  return 0;
+}
+
+int
+labo_reset_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err)
+{
+  size_t stopped = 0;
+
+  if (lab->n_nodes == 0 || !labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
+    return 0;
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      struct labo_zkproc_paths p;
+      bool s;
+      if (stop_node (lab, i, &s, err) < 0
+          || labo_node_data_wipe (lab->name, lab->nodes[i].name, err) < 0)
+        return -1;
+      stopped += s;
+      /* its log begins again with it, as a container's does */
+      labo_zkproc_paths (lab->name, i, lab->nodes[i].name, &p);
+      if (unlink (p.log) < 0 && errno != ENOENT)
+        {
+          labo_error_errno (err, "removing %s", p.log);
+          labo_zkproc_paths_free (&p);
+          return -1;
+        }
+      labo_zkproc_paths_free (&p);
+    }
+  labo_progress_stage (pr, "stopped", "%zu node process%s, their data wiped", stopped,
+                       stopped == 1 ? "" : "es");
+  /* up's own stage: the ports published again (one atomic batch a host,
+   * the same rules), the processes started, the wait */
+  return labo_up_process (lab, pr, false, err);
 }
 
 void

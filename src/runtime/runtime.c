@@ -2,6 +2,7 @@
 #include "labo/runtime/runtime.h"
 
 #include "labo/runtime/docker_up.h"
+#include "labo/zk/zkdata.h"
 
 static int
 docker_up (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
@@ -15,7 +16,7 @@ process_up (const struct labo_lab *lab, struct labo_state *st, struct labo_progr
             labo_error_t *err)
 {
   (void) st;
-  return labo_up_process (lab, pr, err);
+  return labo_up_process (lab, pr, labo_lab_has_kept_data (lab->name), err);
 }
 
 static const struct labo_runtime_ops docker = {
@@ -26,6 +27,7 @@ static const struct labo_runtime_ops docker = {
   .names_in_hosts_file = false, /* Docker's DNS names them */
   .node_image = true,
   .up = docker_up,
+  .reset = labo_reset_docker,
   .plan_print = labo_docker_plan_print,
   .node_state = labo_docker_node_state,
   .node_pid = labo_docker_node_pid,
@@ -40,6 +42,7 @@ static const struct labo_runtime_ops process = {
   .names_in_hosts_file = true,
   .node_image = false,
   .up = process_up,
+  .reset = labo_reset_process,
   .plan_print = labo_process_plan_print,
   .node_state = labo_process_node_state,
   .node_pid = labo_process_node_pid,

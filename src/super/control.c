@@ -83,6 +83,13 @@ labo_supervisor_stop (const char *lab, double timeout_s, labo_error_t *err)
     }
 }
 
+void
+labo_supervisor_forget (const char *lab)
+{
+  cleanup_free char *path = labo_control_path (lab, LABO_SUPERVISOR_RECORD);
+  unlink (path);
+}
+
 /* Connects to the lab's control socket. */
 static int
 connect_control (const char *lab, labo_error_t *err)

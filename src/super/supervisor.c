@@ -331,10 +331,12 @@ note_request (struct sv *sv, json_t *req)
   const char *msg = json_string_value (json_object_get (req, "message"));
   json_t *fields = json_object_get (req, "fields");
 
-  if (kind == NULL || (strcmp (kind, "fault") != 0 && strcmp (kind, "chaos") != 0)
+  if (kind == NULL
+      || (strcmp (kind, "fault") != 0 && strcmp (kind, "chaos") != 0
+          && strcmp (kind, "reset") != 0)
       || subject == NULL || msg == NULL || (fields && !json_is_object (fields)))
     return json_pack ("{s:b, s:s}", "ok", 0, "error",
-                      "a note is {kind: fault|chaos, subject, message, fields}");
+                      "a note is {kind: fault|chaos|reset, subject, message, fields}");
   fields = fields ? json_deep_copy (fields) : NULL;
   /* an event's own keys are the supervisor's to write */
   for (const char *const *k = (const char *const[]){ "time", "t", "kind", "subject", "message",
@@ -541,6 +543,34 @@ on_signal (struct labo_loop *loop, const struct signalfd_siginfo *si, void *data
     }
 }
 
+/* The reset this process did before it supervised, told (its beginning
+ * was its predecessor's event). */
+static void
+reset_event (struct sv *sv, json_t *facts)
+{
+  json_int_t cuts = json_integer_value (json_object_get (facts, "cuts"));
+  json_int_t links = json_integer_value (json_object_get (facts, "links"));
+  json_int_t on = json_integer_value (json_object_get (facts, "powered_on"));
+  const char *error = json_string_value (json_object_get (facts, "error"));
+  char took[24];
+
+  labo_duration_format ((long long) json_number_value (json_object_get (facts, "ms")), took);
+  /* no supervisor ran to be told of its beginning: told here, so that
+   * the events always hold both */
+  if (!json_is_true (json_object_get (facts, "begun_told")))
+    sv_event (sv, "reset", sv->lab->name, json_pack ("{s:s, s:s}", "verb", "reset", "phase",
+                                                     "begun"),
+              "reset begun %s ago, with no supervisor running", took);
+  if (error)
+    sv_event (sv, "reset", sv->lab->name, json_deep_copy (facts),
+              "reset failed after %s: %s; the lab is supervised as it is", took, error);
+  else
+    sv_event (sv, "reset", sv->lab->name, json_deep_copy (facts),
+              "reset done in %s: %d cut%s healed, %d link%s reset, %d host%s powered on, "
+              "the nodes made again", took, (int) cuts, cuts == 1 ? "" : "s", (int) links,
+              links == 1 ? "" : "s", (int) on, on == 1 ? "" : "s");
+}
+
 bool
 labo_supervisor_needed (const struct labo_lab *lab, enum labo_runtime runtime)
 {
@@ -627,6 +657,7 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
     return -1;
   if (take_pidfile (&sv, err) < 0 || labo_dmulti_new (sv.loop, &sv.dm, err) < 0)
     goto out;
+  sv_events_load (&sv);
   sv.events_fd = open (events, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   sv.host_ns = xcalloc (lab->n_hosts ? lab->n_hosts : 1, sizeof (int));
   for (size_t h = 0; h < lab->n_hosts; h++)
@@ -672,6 +703,8 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
             n_daemons, n_daemons == 1 ? "" : "s", sv.n_nodes, sv.n_nodes == 1 ? "" : "s",
             labo_runtime_name (runtime), opts->adopt ? ", taking over what runs" : "");
   sv.ops->init (&sv);
+  if (opts->reset)
+    reset_event (&sv, opts->reset);
   if (opts->ready_fd >= 0)
     {
       char zero = 0;

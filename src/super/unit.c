@@ -23,7 +23,7 @@
 
 #define RING_SIZE SV_RING_SIZE
 #define EVENTS_MAX (4 << 20)
-#define STATE_FILE "supervisor.json"
+#define STATE_FILE LABO_SUPERVISOR_RECORD
 
 /* ---- time ---- */
 
@@ -189,6 +189,30 @@ sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields, 
     sv->ring_len++;
   sv->ring[sv->ring_next] = line;
   sv->ring_next = (sv->ring_next + 1) % RING_SIZE;
+}
+
+void
+sv_events_load (struct sv *sv)
+{
+  cleanup_free char *path = labo_control_path (sv->lab->name, SV_EVENTS_FILE);
+  /* 256 events of a few hundred bytes */
+  cleanup_free char *tail = sv_file_tail (path, 128 * 1024, RING_SIZE);
+  char *line, *save = NULL;
+
+  for (line = strtok_r (tail, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      json_t *ev = json_loads (line, 0, NULL);
+      bool whole = json_is_object (ev); /* the first may be cut by the tail */
+      json_decref (ev);
+      if (!whole)
+        continue;
+      if (sv->ring_len == RING_SIZE)
+        free (sv->ring[sv->ring_next]);
+      else
+        sv->ring_len++;
+      sv->ring[sv->ring_next] = xasprintf ("%s\n", line);
+      sv->ring_next = (sv->ring_next + 1) % RING_SIZE;
+    }
 }
 
 /* ---- units ---- */

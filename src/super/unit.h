@@ -303,6 +303,10 @@ struct sv
  * and sv->broadcast (the clients that follow the events). */
 void sv_event (struct sv *sv, const char *kind, const char *subject, json_t *fields,
                const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+/* The ring filled with the end of events.jsonl, before any event of this
+ * supervisor's: a successor's `labo events` tells what came before it (a
+ * reset begun under its predecessor). */
+void sv_events_load (struct sv *sv);
 /* A unit's process: watches its pidfd; `child`: waitid will give its status. */
 int sv_watch_pid (struct sv_unit *u, pid_t pid, bool child);
 void sv_unwatch_pid (struct sv_unit *u);

@@ -97,6 +97,19 @@ labo_zk_data_prepare (const char *lab, const char *node, int myid, uid_t uid, gi
   return myid > 0 ? write_myid (dfd, dir, myid, uid, gid, err) : 0;
 }
 
+int
+labo_node_data_wipe (const char *lab, const char *node, labo_error_t *err)
+{
+  cleanup_free char *parent = xasprintf ("%s/%s/_data", labo_state_root (), lab);
+
+  if (!labo_fs_component_ok (node))
+    return labo_error_make (err, 0, "node name '%s' cannot name a directory", node);
+  /* on descriptors: the server may have planted links in its directory */
+  if (labo_fs_remove_tree (parent, node, err) < 0)
+    return labo_error_wrap (err, "wiping the data of node %s", node);
+  return 0;
+}
+
 bool
 labo_zk_started_by_hand (const char *lab, const char *node)
 {

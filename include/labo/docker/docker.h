@@ -52,6 +52,12 @@ int labo_docker_swarm_nodes (struct labo_docker *d, json_t **nodes, labo_error_t
 int labo_docker_gossip_peers (struct labo_docker *d, uint32_t **addrs, size_t *n,
                               labo_error_t *err);
 
+/* The members of a network's own gossip on this daemon (its Peers, with
+ * verbose=true): none when no container of this daemon is on it; *found
+ * false when the daemon has no instance of it (a worker's, then). */
+int labo_docker_network_gossip (struct labo_docker *d, const char *name, uint32_t **addrs,
+                                size_t *n, bool *found, labo_error_t *err);
+
 int labo_docker_network_create (struct labo_docker *d, const struct labo_overlay *overlay,
                                 const char *lab, labo_error_t *err);
 /* GET /networks/{name}: its inspection into *info (may be NULL); *found
@@ -84,6 +90,9 @@ int labo_docker_image_tag (struct labo_docker *d, const char *ref, const char *r
 int labo_docker_container_create (struct labo_docker *d, const char *name, json_t *spec,
                                   char **id, labo_error_t *err);
 int labo_docker_container_start (struct labo_docker *d, const char *name, labo_error_t *err);
+/* DELETE /containers/{name}?force=1&v=1: killed if it runs, removed with
+ * its anonymous volumes; absent already is success. */
+int labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err);
 /* GET /containers/{name}/json; *found false on 404. */
 int labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t **info,
                                    bool *found, labo_error_t *err);

@@ -52,6 +52,31 @@ int labo_down (const char *lab, const struct labo_down_opts *opts, labo_error_t 
 struct labo_state;
 int labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_error_t *err);
 
+/* Contract of labo_reset(): a lab that is up (else an error, ENOENT when
+ * it is not up at all) is brought back to the state right after its `up`,
+ * under its lock (a reset, up or down under way is an error naming its
+ * process): its supervisor stopped (it would restart the nodes being
+ * removed; the caller starts the next one), every cut healed, every link
+ * as up made it, every host powered on, and the runtime's reset (the
+ * nodes removed with their data and made again by up's own stages, then
+ * up's wait). The namespaces, links, daemons, Swarm and overlay stay.
+ * *facts: what was done ({"verb": "reset", "phase": "done" | "failed",
+ * "cuts", "links", "powered_on", "ms", "error", "begun_told": whether a
+ * supervisor was there to be told it began}), for the supervisor's
+ * "reset" event (caller frees); set once the supervisor was stopped, also
+ * on a failure after it: the lab, as it is then, is the caller's to
+ * supervise (and to reset again or take down). NULL: nothing touched. */
+/* A file of the lab's run dir while a reset holds its lock: status says
+ * "resetting" rather than "building". */
+#define LABO_RESET_MARK "resetting"
+struct labo_reset_opts
+{
+  bool quiet;     /* no progress lines */
+  json_t *stages; /* as labo_up_opts' */
+};
+int labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t **facts,
+                labo_error_t *err);
+
 #define LABO_ALIAS_PREFIX "labo:"
 
 #endif

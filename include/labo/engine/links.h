@@ -55,6 +55,9 @@ int labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_lin
                         labo_error_t *err);
 /* Takes everything away: the link as `up` made it. */
 int labo_linkset_reset (const struct labo_lab *lab, size_t link, labo_error_t *err);
+/* Every link with something on record, reset (`labo link reset`, `labo
+ * reset`). Returns how many were, or -1 at the first that failed. */
+int labo_links_reset_all (const struct labo_lab *lab, labo_error_t *err);
 
 /* Every link with something on record, for status and `link show`:
  * [{"link", "host", "segment" | "peer", "interface", "port", "mechanism",

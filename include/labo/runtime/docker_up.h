@@ -56,7 +56,18 @@ char *labo_process_node_log_path (const struct labo_lab *lab, size_t i, bool *do
 
 /* The process runtime's stages of up (src/runtime/process_up.c): the DNAT
  * rules publishing the nodes' ports on their hosts' lab addresses, the
- * ZooKeeper processes, the quorum. */
-int labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);
+ * ZooKeeper processes, the quorum. resumed: on the data a `down
+ * --keep-data` left (said in the progress). */
+int labo_up_process (const struct labo_lab *lab, struct labo_progress *pr, bool resumed,
+                     labo_error_t *err);
+
+/* `labo reset`'s part (include/labo/runtime/runtime.h): the nodes back as
+ * up made them. Docker: every daemon answering (started again where it
+ * does not), the nodes' containers removed and their data wiped, then up's
+ * own nodes stage (keys, containers from the images on record, the wait).
+ * Process: the nodes' processes ended and their data wiped, then up's own
+ * stage (ports, processes, the wait). */
+int labo_reset_docker (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);
+int labo_reset_process (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);
 
 #endif

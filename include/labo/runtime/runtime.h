@@ -37,6 +37,10 @@ struct labo_runtime_ops
    * containers; or DNAT and processes), then the quorum wait. */
   int (*up) (const struct labo_lab *lab, struct labo_state *st, struct labo_progress *pr,
              labo_error_t *err);
+  /* `labo reset`'s part, the network as up made it already: what runs the
+   * nodes answering again, the nodes removed with their data, then made
+   * again by up's own stages (the same functions) and the same wait. */
+  int (*reset) (const struct labo_lab *lab, struct labo_progress *pr, labo_error_t *err);
   /* up --dry-run's part: what up would make. */
   void (*plan_print) (const struct labo_lab *lab, FILE *out);
   /* Node i now: its pid (0: none), and a word for status into state

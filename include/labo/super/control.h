@@ -29,6 +29,7 @@
 #define LABO_CONTROL_SOCKET "control.sock"
 #define LABO_SUPERVISOR_PIDFILE "supervisor.pid"
 #define LABO_SUPERVISOR_LOG "supervisor.log"
+#define LABO_SUPERVISOR_RECORD "supervisor.json"
 
 /* $LABO_RUN_DIR/<lab>/<file>. Caller frees. */
 char *labo_control_path (const char *lab, const char *file);
@@ -40,6 +41,10 @@ pid_t labo_supervisor_alive (const char *lab, bool *died);
 /* Stops the lab's supervisor (SIGTERM, SIGKILL after timeout_s) and waits
  * until it is gone. Returns 1 if one was stopped, 0 if none ran, -1. */
 int labo_supervisor_stop (const char *lab, double timeout_s, labo_error_t *err);
+
+/* Forgets the supervisor's record (supervisor.json: restart tallies,
+ * give-ups), so that the next supervisor starts afresh (`labo reset`). */
+void labo_supervisor_forget (const char *lab);
 
 /* How long a caller waits for the supervisor's reply: a request it
  * answers from its loop at once (restart, a note; a status takes a probe
@@ -67,7 +72,7 @@ int labo_control_open (const char *lab, json_t *req, labo_error_t *err);
 
 /* Tells the lab's supervisor, for its events, of something done to the lab
  * that it did not do itself: a fault (kind "fault": partition, heal, link),
- * a chaos step ("chaos"). fields (stolen, may be NULL) are added to the
+ * a chaos step ("chaos"), a reset begun ("reset"). fields (stolen, may be NULL) are added to the
  * event, e.g. {"verb": "partition", "args": [...]}. Best effort and quick;
  * nothing when no supervisor runs (a lab without one has no events). */
 void labo_control_note (const char *lab, const char *kind, const char *subject, json_t *fields,

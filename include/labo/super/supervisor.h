@@ -22,11 +22,15 @@
 #include "labo/util/error.h"
 #include "labo/model/lab.h"
 
+typedef struct json_t json_t;
+
 struct labo_supervisor_opts
 {
   bool foreground; /* events also printed on stdout, as they happen */
   bool adopt;      /* a successor: everything was started by someone else */
   int ready_fd;    /* written one byte (0) once the control socket listens; -1 none */
+  json_t *reset;   /* a reset just done by this process (labo_reset's facts, borrowed):
+                      told as the event "reset" done once the supervisor runs */
 };
 
 /* Does the lab have anything to supervise (Docker hosts or nodes)? */

@@ -38,6 +38,11 @@ int labo_zk_data_prepare (const char *lab, const char *node, int myid, uid_t uid
                           labo_error_t *err);
 /* (myid 0: none written, a node whose attendee writes it: start: by-hand.) */
 
+/* Removes the node's data directory and all in it (`labo reset`): its next
+ * start makes it again as `up` does (labo_zk_data_prepare). Absent already
+ * is success; links in it are removed, never followed. */
+int labo_node_data_wipe (const char *lab, const char *node, labo_error_t *err);
+
 /* What `zkServer.sh start` writes in the data directory, as ZooKeeper's own
  * script does, and `zkServer.sh stop` removes (images/zookeeper). */
 #define LABO_ZK_PID_FILE "zookeeper_server.pid"
