@@ -380,7 +380,8 @@ labo_state_remove (struct labo_state *st, labo_error_t *err)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  /* a classroom reads attendee-2 before attendee-10 */
+  return strverscmp (*(char *const *) a, *(char *const *) b);
 }
 
 int

@@ -79,7 +79,8 @@ struct labo_lab *labo_state_load_lab (const char *lab);
 /* Removes the directory and everything in it (labo_fs_remove_tree). */
 int labo_state_remove (struct labo_state *st, labo_error_t *err);
 
-/* Labs with a directory in the run dir, sorted: only valid lab names. */
+/* Labs with a directory in the run dir, sorted as versions are (attendee-2
+ * before attendee-10): only valid lab names. */
 int labo_state_list (char ***labs, size_t *n, labo_error_t *err);
 
 void labo_strv_free (char **v, size_t n);
