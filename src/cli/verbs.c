@@ -70,7 +70,7 @@ static const struct cli_verb verbs[] = {
     "  -q, --quiet        no progress lines\n"
     "  -k, --keep-data    keep the nodes' data for the next `up` of the lab to resume\n"
     "      --json         the stages, their times and the result as one JSON object\n"
-    "  -a, --all          every lab that is up (the copies of a classroom), side by side\n"
+    "  -a, --all          every lab that is up (a classroom's copies), side by side\n"
     "\n"
     "Examples:\n"
     "  labo down seed\n"
