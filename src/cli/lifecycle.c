@@ -551,7 +551,8 @@ copy_report (const struct copy_kid *k, int status)
 }
 
 /* `up --copies N`: NAME-1 ... NAME-N, each a whole `up` of its own (its
- * supervisor included) in a child, `parallel` at a time (default: all).
+ * supervisor included) in a child, `parallel` at a time (default: twice
+ * the CPUs).
  * A copy's progress is kept and shown only if it fails; each copy that
  * comes up gets one line. The copies that came up stay up when another
  * fails: they are whole labs, and `labo down --all` removes them. */
@@ -559,7 +560,13 @@ static int
 up_copies (struct labo_lab *lab, const struct up_args *a, const char *text, size_t len)
 {
   const char *base = a->name ? a->name : lab->name;
-  size_t n = (size_t) a->copies, par = a->parallel > 0 ? (size_t) a->parallel : n;
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  /* Default: twice the CPUs. Bringing up a copy is CPU-bound (its daemons'
+   * and JVMs' starts), and too many at once thrash: 15 Docker copies of the
+   * seed on 2 cores took 79 s all at once, 46 s 4 at a time, 51 s 2 at a
+   * time (docs/benchmarks.md) */
+  size_t n = (size_t) a->copies,
+         par = a->parallel > 0 ? (size_t) a->parallel : (size_t) (cpus > 1 ? 2 * cpus : 2);
   cleanup_free struct copy_kid *kids = xcalloc (n, sizeof (*kids));
   size_t next = 0, running = 0, failed = 0;
   double t0 = labo_now ();
@@ -580,6 +587,8 @@ up_copies (struct labo_lab *lab, const struct up_args *a, const char *text, size
         return cli_fail (&err, EXIT_INPUT);
       return labo_up (lab, text, len, &a->o, &err) < 0 ? cli_fail (&err, EXIT_FAIL) : EXIT_OK;
     }
+  if (par > n)
+    par = n;
   if (!a->o.quiet)
     printf ("labo: up %zu copies of %s (%s ... %s), %zu at a time\n", n, lab->name,
             kids[0].name, kids[n - 1].name, par);

@@ -47,7 +47,7 @@ static const struct cli_verb verbs[] = {
     "      --copies N     bring up N copies, NAME-1 ... NAME-N (NAME: --name, or the\n"
     "                     lab's); the copies that came up stay up if one fails\n"
     "      --parallel N   with --copies: at most N copies being brought up at once\n"
-    "                     (default: all)\n"
+    "                     (default: twice the CPUs; more at once thrash)\n"
     "      --pool PREFIX  the blocks copies take (default 198.18.0.0/15, or\n"
     "                     $LABO_POOL)\n"
     "\n"
