@@ -149,18 +149,17 @@ struct up_job
   struct labo_state *held; /* the lab's lock, held by the parent for the adopter's start */
 };
 
-/* up --json: {"lab", "ok", "runtime", "ms", "stages": [{stage, ms, detail}],
- * "supervisor": PID or null, "error": MESSAGE (when not ok)} (docs/json.md). */
+/* up --json and reset --json: {"lab", "ok", "runtime", "ms", "stages":
+ * [{stage, ms, detail}], "supervisor": PID or null, "error": MESSAGE (when
+ * not ok)} (docs/json.md). */
 static void
-up_json (const struct up_job *j, labo_error_t err, pid_t supervisor)
+result_json (const struct labo_lab *lab, double t0, json_t *stages, labo_error_t err,
+             pid_t supervisor)
 {
-  json_t *o;
+  json_t *o = json_pack ("{s:s, s:b, s:s, s:f, s:O}", "lab", lab->name, "ok", err == NULL,
+                         "runtime", labo_runtime_name (lab->runtime), "ms",
+                         (labo_now () - t0) * 1e3, "stages", stages);
 
-  if (j->o.stages == NULL)
-    return;
-  o = json_pack ("{s:s, s:b, s:s, s:f, s:O}", "lab", j->lab->name, "ok", err == NULL, "runtime",
-                 labo_runtime_name (j->lab->runtime), "ms", (labo_now () - j->t0) * 1e3,
-                 "stages", j->o.stages);
   json_object_set_new (o, "supervisor", supervisor > 0 ? json_integer (supervisor) : json_null ());
   if (err)
     json_object_set_new (o, "error", json_string (err->msg));
@@ -168,6 +167,13 @@ up_json (const struct up_job *j, labo_error_t err, pid_t supervisor)
   putchar ('\n');
   fflush (stdout);
   json_decref (o);
+}
+
+static void
+up_json (const struct up_job *j, labo_error_t err, pid_t supervisor)
+{
+  if (j->o.stages)
+    result_json (j->lab, j->t0, j->o.stages, err, supervisor);
 }
 
 static void
@@ -839,25 +845,12 @@ struct reset_job
   double t0;
 };
 
-/* reset --json: {"lab", "ok", "runtime", "ms", "stages", "supervisor",
- * "error"} (docs/json.md), as up's. */
+/* reset --json: as up's. */
 static void
 reset_json (const struct reset_job *j, labo_error_t err, pid_t supervisor)
 {
-  json_t *o;
-
-  if (!j->as_json)
-    return;
-  o = json_pack ("{s:s, s:b, s:s, s:f, s:O}", "lab", j->lab->name, "ok", err == NULL, "runtime",
-                 labo_runtime_name (j->lab->runtime), "ms", (labo_now () - j->t0) * 1e3,
-                 "stages", j->o.stages);
-  json_object_set_new (o, "supervisor", supervisor > 0 ? json_integer (supervisor) : json_null ());
-  if (err)
-    json_object_set_new (o, "error", json_string (err->msg));
-  json_dumpf (o, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-  putchar ('\n');
-  fflush (stdout);
-  json_decref (o);
+  if (j->as_json)
+    result_json (j->lab, j->t0, j->o.stages, err, supervisor);
 }
 
 /* The child of `reset`: the reset, then the lab's supervisor, as up's
