@@ -908,7 +908,7 @@ put_map_rule (struct batch *b, const char *chain, const char *port, bool in, uin
   nlh = begin (b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, OP_NEWRULE, chain, NULL);
   snprintf (b->tags[b->n_tags - 1].text, sizeof b->tags[0].text,
             "%s \"%s\" %s @nh,%u: %s/%u -> %s", in ? "iifname" : "oifname", port,
-            et == ETH_P_IP ? "ip" : "arp", (unsigned) offset, labo_ipv4_format (from, f),
+            et == ETH_P_IP ? "ipv4" : "arp", (unsigned) offset, labo_ipv4_format (from, f),
             (unsigned) len, labo_ipv4_format (to, t2));
   nftnl_rule_nlmsg_build_payload (nlh, r);
   end (b, nlh);

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -55,9 +54,7 @@ reply (bool ok, const char *output)
 static int
 run_self (char *const argv[], char **output, int *status)
 {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  sigset_t none, dfl;
+  sigset_t none;
   int p[2], rc;
   pid_t pid;
   size_t len = 0;
@@ -68,24 +65,26 @@ run_self (char *const argv[], char **output, int *status)
   out[0] = '\0';
   if (pipe2 (p, O_CLOEXEC) < 0)
     return -1;
-  posix_spawn_file_actions_init (&fa);
-  posix_spawn_file_actions_adddup2 (&fa, p[1], 1);
-  posix_spawn_file_actions_adddup2 (&fa, p[1], 2);
-  posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawnattr_init (&at);
-  /* the server's threads block SIGINT and SIGTERM and ignore SIGPIPE:
-   * the verb gets them back */
-  sigemptyset (&none);
-  sigemptyset (&dfl);
-  sigaddset (&dfl, SIGPIPE);
-  sigaddset (&dfl, SIGINT);
-  sigaddset (&dfl, SIGTERM);
-  posix_spawnattr_setsigmask (&at, &none);
-  posix_spawnattr_setsigdefault (&at, &dfl);
-  posix_spawnattr_setflags (&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  rc = posix_spawn (&pid, "/proc/self/exe", &fa, &at, argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  posix_spawnattr_destroy (&at);
+  /* fork and exec labo itself (the one program labo ever re-executes, as
+   * the link emulator does): between them, only async-signal-safe calls,
+   * since the server has threads */
+  pid = fork ();
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null < 0 || dup2 (null, 0) < 0 || dup2 (p[1], 1) < 0 || dup2 (p[1], 2) < 0)
+        _exit (127);
+      /* the server's threads block SIGINT and SIGTERM and ignore SIGPIPE:
+       * the verb gets them back */
+      signal (SIGPIPE, SIG_DFL);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGTERM, SIG_DFL);
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      execv ("/proc/self/exe", argv);
+      _exit (127);
+    }
+  rc = pid < 0 ? errno : 0;
   close (p[1]);
   if (rc != 0)
     {

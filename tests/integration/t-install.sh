@@ -155,7 +155,7 @@ assert_eq "internet" "$(complete_labo / labo link --lab="$LAB" mida-clm1 "")" \
 assert_eq "a.yaml b.yml sub" "$(complete_labo "$TMP/files" labo up "")" \
 	"labo up <TAB>: lab files and directories, not notes.txt"
 assert_contains " $(complete_labo / labo down "") " " $LAB " "labo down <TAB>: the labs up, $LAB among them"
-assert_eq "--dry-run --foreground --help --json --lab --quiet --runtime --until" "$(complete_labo / labo up --)" \
+assert_eq "--copies --dry-run --foreground --help --json --lab --name --parallel --pool --quiet --runtime --until" "$(complete_labo / labo up --)" \
 	"labo up --<TAB>: up's options, as its help lists them"
 assert_eq "containers" "$(complete_labo / labo up --until co)" "labo up --until co<TAB>: the stage"
 assert_eq "auto docker process" "$(complete_labo / labo up --runtime "")" "labo up --runtime <TAB>: the runtimes"

@@ -103,7 +103,7 @@ HOLDER=$!
 sleep 0.3
 run "$LABO" down "$DECOY"
 expect_rc 1 "down of a lab whose lock another process holds"
-assert_contains "$ERR" "is busy: another labo (pid $HOLDER)" "the busy message names the holder's pid, from the kernel's record"
+assert_contains "$ERR" "is busy: another labo (pid $HOLDER, " "the busy message names the holder's pid, from the kernel's record"
 kill "$HOLDER" 2>/dev/null
 wait "$HOLDER" 2>/dev/null
 assert_eq "$BEFORE" "$(snapshot)" "a busy lab is left as it was"
