@@ -11,26 +11,42 @@
 #   wd_count CSS: how many elements match CSS
 #   wd_shot NAME: a screenshot into $LABO_WEB_SHOTS/NAME.png, when set
 
+# Below the kernel's ephemeral range (ip_local_port_range), so that no
+# outgoing connection of the machine holds the port by the time we bind it;
+# ss's look and the bind still race with the rest of the machine, so
+# web_start tries three ports.
 free_port() {
-	local p
+	local p lo
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] || lo=32768
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+		p=$((10000 + RANDOM % (lo - 10000)))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
 	return 1
 }
 
 web_start() {
-	WEB_PORT=$(free_port) || die "no free port"
-	WEB=http://127.0.0.1:$WEB_PORT
-	"$LABO" web --listen "127.0.0.1:$WEB_PORT" "$@" 2>"$TMP/web.err" &
-	WEB_PID=$!
-	defer "kill -TERM $WEB_PID 2>/dev/null; wait $WEB_PID 2>/dev/null"
-	for _ in $(seq 100); do
-		curl -s -o /dev/null --max-time 1 "$WEB/api/config" && return 0
-		kill -0 "$WEB_PID" 2>/dev/null || break
-		sleep 0.1
+	local try
+	for try in 1 2 3; do
+		WEB_PORT=$(free_port) || die "no free port"
+		WEB=http://127.0.0.1:$WEB_PORT
+		"$LABO" web --listen "127.0.0.1:$WEB_PORT" "$@" 2>"$TMP/web.err" &
+		WEB_PID=$!
+		for _ in $(seq 100); do
+			curl -s -o /dev/null --max-time 1 "$WEB/api/config" && {
+				defer "kill -TERM $WEB_PID 2>/dev/null; wait $WEB_PID 2>/dev/null"
+				return 0
+			}
+			kill -0 "$WEB_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		wait "$WEB_PID" 2>/dev/null
+		# taken between ss's look and the bind: another port
+		grep -q "Address already in use" "$TMP/web.err" || break
+		say "port $WEB_PORT was taken meanwhile; another"
 	done
+	kill -TERM "$WEB_PID" 2>/dev/null
 	cat "$TMP/web.err" | indent
 	die "labo web did not answer on $WEB"
 }
