@@ -135,6 +135,7 @@ int cmd_status (int argc, char **argv);
 int cmd_verify (int argc, char **argv);
 int cmd_events (int argc, char **argv);
 int cmd_graph (int argc, char **argv);
+int cmd_export (int argc, char **argv);
 int cmd_web (int argc, char **argv);
 int cmd_exec (int argc, char **argv);
 int cmd_logs (int argc, char **argv);

@@ -189,6 +189,34 @@ static const struct cli_verb verbs[] = {
     "  labo graph netns/zk3.yaml --format mermaid\n"
     "  labo graph -l zk3 --format json | jq '.edges[] | select(.type == \"cut\")'\n",
     0 },
+  { "export", cmd_export, CLI_GROUP_LOOK, "export [LAB|FILE] [options]",
+    "the lab as a Compose file for a real Docker Swarm (docker stack deploy)",
+    "Writes the lab as a Compose file (version 3.8) that `docker stack deploy -c`\n"
+    "takes as it is: one service a node, placed on the Swarm node of its host's\n"
+    "name, its hostname the node's, the overlay (attachable, its subnet), the\n"
+    "published ports in host mode, each kind's environment (ZooKeeper's id and\n"
+    "servers, etcd's cluster), a data volume, a health check and a restart policy\n"
+    "from the lab's `supervise:`. The images are labo's, named as `up` names them.\n"
+    "What a stack cannot carry (the emulated network and its faults, the fixed\n"
+    "overlay addresses, sshd, the process runtime, ...) is said in the file's\n"
+    "header and on stderr. A FILE is exported as declared; with no argument, the\n"
+    "only lab up, else the built-in seed.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --format F     stack (the default: a Compose file for docker stack deploy)\n"
+    "  -o, --output FILE  write to FILE (default: stdout)\n"
+    "      --registry R   name the images R/NAME:TAG (R is HOST[:PORT]/PREFIX), where\n"
+    "                     they will be pushed\n"
+    "      --images DIR   also write each image the lab uses to DIR, as a `docker\n"
+    "                     save` archive (docker load -i, on machines without a\n"
+    "                     registry)\n"
+    "\n"
+    "Examples:\n"
+    "  labo export -o seed-stack.yaml\n"
+    "  labo export netns/zk3.yaml --images /tmp/images -o zk3-stack.yaml\n"
+    "  labo export netns/etcd3.yaml --registry registry.example:5000/labo\n",
+    0 },
   { "web", cmd_web, CLI_GROUP_LOOK, "web [--listen ADDR:PORT] [--allow-actions]",
     "every lab as a live web page: the room's grid, each lab's picture",
     "Serves a web view of every lab on this machine: an index (each lab's state,\n"

@@ -302,6 +302,37 @@ out:
   return pid;
 }
 
+/* The etcd user's numbers in an exported node (see zookeeper.c's). */
+#define STACK_ETCD_ID 2379
+
+static void
+etcd_stack_service (const struct labo_lab *lab, const struct labo_node *node, json_t *svc,
+                    json_t *notes)
+{
+  cleanup_free char *cluster = initial_cluster (lab);
+  char *env[] = { xasprintf ("ETCD_NAME=%s", node->name),
+                  xasprintf ("ETCD_INITIAL_CLUSTER=%s", cluster),
+                  xstrdup ("ETCD_INITIAL_CLUSTER_STATE=new"),
+                  xasprintf ("ETCD_INITIAL_CLUSTER_TOKEN=%s", lab->name),
+                  xasprintf ("LABO_ETCD_UID=%d", STACK_ETCD_ID),
+                  xasprintf ("LABO_ETCD_GID=%d", STACK_ETCD_ID),
+                  NULL };
+  char *probe = xasprintf ("printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 %d "
+                           "| grep -q '^HTTP/'",
+                           etcd_port (node));
+
+  (void) notes;
+  labo_stack_env (svc, env);
+  for (size_t i = 0; env[i]; i++)
+    free (env[i]);
+  json_object_set_new (svc, "volumes",
+                       json_pack ("[o]", json_sprintf ("%s-data:" ETCD_DATA_POINT, node->name)));
+  /* alive as the supervisor's probe says it: /health answers (healthy or
+   * not: a member without a leader is not to be killed for it) */
+  json_object_set_new (svc, "healthcheck", json_pack ("{s:[s,s]}", "test", "CMD-SHELL", probe));
+  free (probe);
+}
+
 const struct labo_kind labo_kind_etcd = {
   .service = LABO_SERVICE_ETCD,
   .name = "etcd",
@@ -313,4 +344,5 @@ const struct labo_kind labo_kind_etcd = {
   .judge = etcd_judge,
   .container_spec = etcd_container_spec,
   .process_start = etcd_process_start,
+  .stack_service = etcd_stack_service,
 };

@@ -70,6 +70,32 @@ generic_container_spec (const struct labo_lab *lab, const struct labo_node *node
   return spec;
 }
 
+static void
+generic_stack_service (const struct labo_lab *lab, const struct labo_node *node, json_t *svc,
+                       json_t *notes)
+{
+  labo_stack_env (svc, node->env);
+  if (node->command)
+    json_object_set_new (svc, "command", strv_json (node->command));
+  if (node->n_binds > 0)
+    {
+      json_t *vols = json_array ();
+      for (size_t i = 0; i < node->n_binds; i++)
+        {
+          const struct labo_bind *b = &node->binds[i];
+          json_array_append_new (vols, json_sprintf ("%s:%s%s", b->source, b->target,
+                                                     b->read_only ? ":ro" : ""));
+          json_array_append_new (notes,
+                                 json_sprintf ("node %s: %s is bound from its host: it must "
+                                               "exist on %s",
+                                               node->name, b->source,
+                                               lab->hosts[node->host].name));
+        }
+      json_object_set_new (svc, "volumes", vols);
+    }
+  labo_health_stack (node, &node->health, false, svc, notes);
+}
+
 const struct labo_kind labo_kind_generic = {
   .service = LABO_SERVICE_GENERIC,
   .name = "generic",
@@ -80,4 +106,5 @@ const struct labo_kind labo_kind_generic = {
   .exec = generic_exec,
   .judge = generic_judge,
   .container_spec = generic_container_spec,
+  .stack_service = generic_stack_service,
 };

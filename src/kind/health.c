@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labo/util/util.h"
+
 /* The parts of "http://HOST[:PORT]/PATH" (the lab file's reader has
  * checked that form): the authority HOST[:PORT], the port, the path. */
 static void
@@ -120,4 +122,60 @@ labo_health_judge (const struct labo_health *h, const char *const reply[LABO_KIN
     }
   out->alive = true;
   out->mode = LABO_MODE_HEALTHY;
+}
+
+void
+labo_stack_env (json_t *svc, char *const *env)
+{
+  json_t *list = json_object_get (svc, "environment");
+
+  if (env == NULL || env[0] == NULL)
+    return;
+  if (list == NULL)
+    {
+      list = json_array ();
+      json_object_set_new (svc, "environment", list);
+    }
+  for (size_t i = 0; env[i]; i++)
+    json_array_append_new (list, json_string (env[i]));
+}
+
+void
+labo_health_stack (const struct labo_node *node, const struct labo_health *h, bool own_image,
+                   json_t *svc, json_t *notes)
+{
+  json_t *test = NULL;
+
+  switch (h->kind)
+    {
+    case LABO_HEALTH_EXEC:
+      test = json_array ();
+      json_array_append_new (test, json_string ("CMD"));
+      for (size_t i = 0; i < h->n_argv; i++)
+        json_array_append_new (test, json_string (h->argv[i]));
+      break;
+    case LABO_HEALTH_TCP:
+      if (own_image)
+        test = json_pack ("[s, s, s, o]", "CMD", "bash", "-c",
+                          json_sprintf ("exec 3<>/dev/tcp/127.0.0.1/%d", h->port));
+      else
+        json_array_append_new (
+            notes, json_sprintf ("node %s: its health check (a TCP connection to port %d) is "
+                                 "not carried: what the image has to open one is unknown; "
+                                 "Swarm judges the node by its process alone",
+                                 node->name, h->port));
+      break;
+    case LABO_HEALTH_HTTP:
+      json_array_append_new (
+          notes, json_sprintf ("node %s: its health check (GET %s) is not carried: what the "
+                               "image has to make the request is unknown; Swarm judges the "
+                               "node by its process alone",
+                               node->name, h->url));
+      break;
+    case LABO_HEALTH_DEFAULT:
+    default:
+      break;
+    }
+  if (test)
+    json_object_set_new (svc, "healthcheck", json_pack ("{s:o}", "test", test));
 }

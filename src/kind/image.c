@@ -77,12 +77,24 @@ archive_open (const struct labo_node *node, const char *path, struct stat *st,
   return fd;
 }
 
+/* The archive's key: the file's identity, not its content (hashing
+ * gigabytes at each up would cost more than loading them). */
+static void
+archive_key (const char *path, const struct stat *st, char key[17])
+{
+  cleanup_free char *id
+      = xasprintf ("%s\n%llu:%llu:%lld:%lld.%09ld", path, (unsigned long long) st->st_dev,
+                   (unsigned long long) st->st_ino, (long long) st->st_size,
+                   (long long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+  labo_image_key (id, strlen (id), key);
+}
+
 static int
 archive_prepare (const struct labo_node *node, const char *path, struct labo_docker *d,
                  char **ref, labo_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *id = NULL, *tagged = NULL, *loaded = NULL;
+  cleanup_free char *tagged = NULL, *loaded = NULL;
   struct stat st;
   char key[17];
   bool have = false;
@@ -90,12 +102,7 @@ archive_prepare (const struct labo_node *node, const char *path, struct labo_doc
   fd = archive_open (node, path, &st, err);
   if (fd < 0)
     return -1;
-  /* the file's identity, not its content: hashing gigabytes at each up
-   * would cost more than loading them */
-  id = xasprintf ("%s\n%llu:%llu:%lld:%lld.%09ld", path, (unsigned long long) st.st_dev,
-                  (unsigned long long) st.st_ino, (long long) st.st_size,
-                  (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-  labo_image_key (id, strlen (id), key);
+  archive_key (path, &st, key);
   tagged = xasprintf (ARCHIVE_REPO ":%s", key);
   if (labo_docker_image_exists (d, tagged, &have, err) < 0)
     return labo_error_wrap (err, "node %s", node->name);
@@ -142,4 +149,39 @@ labo_node_image_prepare (const struct labo_lab *lab, const struct labo_node *nod
   if (kind->recipe == NULL && node->image == NULL)
     return labo_error_make (err, EINVAL, "node %s: no image", node->name);
   return recipe_prepare (node, kind->recipe ? kind->recipe : node->image, d, ref, err);
+}
+
+int
+labo_node_image_ref (const struct labo_lab *lab, const struct labo_node *node, char **ref,
+                     labo_error_t *err)
+{
+  const struct labo_kind *kind = labo_kind_of (node);
+  cleanup_free char *archive = labo_node_image_archive (lab, node);
+  struct labo_image img = { 0 };
+
+  *ref = NULL;
+  if (archive)
+    {
+      cleanup_close int fd = -1;
+      struct stat st;
+      char key[17];
+
+      fd = archive_open (node, archive, &st, err);
+      if (fd < 0)
+        return -1;
+      archive_key (archive, &st, key);
+      *ref = xasprintf (ARCHIVE_REPO ":%s", key);
+      return 0;
+    }
+  if (kind->recipe == NULL && node->image == NULL)
+    return labo_error_make (err, EINVAL, "node %s: no image", node->name);
+  if (labo_image_resolve (kind->recipe ? kind->recipe : node->image, &img, err) < 0)
+    {
+      labo_image_free (&img);
+      return labo_error_wrap (err, "node %s: image %s", node->name,
+                              kind->recipe ? kind->recipe : node->image);
+    }
+  *ref = steal_ptr (&img.ref);
+  labo_image_free (&img);
+  return 0;
 }

@@ -56,6 +56,26 @@ shell_container_spec (const struct labo_lab *lab, const struct labo_node *node,
                               !by_hand);
 }
 
+/* No sshd in an exported shell node: it would listen on the node's fixed
+ * overlay address (LABO_SSH_LISTEN), which Swarm does not give, and root's
+ * password is public. The node runs the entrypoint's wait. */
+static void
+shell_stack_service (const struct labo_lab *lab, const struct labo_node *node, json_t *svc,
+                     json_t *notes)
+{
+  char *start[] = { (char *) "LABO_START=shell", NULL };
+
+  (void) lab;
+  labo_stack_env (svc, node->env);
+  labo_stack_env (svc, start);
+  if (node->health.kind == LABO_HEALTH_DEFAULT)
+    json_array_append_new (notes, json_sprintf ("node %s: its health check (sshd on port 22) "
+                                                "is not carried: the stack runs no sshd",
+                                                node->name));
+  else
+    labo_health_stack (node, &node->health, true, svc, notes);
+}
+
 const struct labo_kind labo_kind_shell = {
   .service = LABO_SERVICE_SHELL,
   .name = "shell",
@@ -67,4 +87,5 @@ const struct labo_kind labo_kind_shell = {
   .exec = shell_exec,
   .judge = shell_judge,
   .container_spec = shell_container_spec,
+  .stack_service = shell_stack_service,
 };

@@ -73,6 +73,44 @@ zk_judge (const struct labo_node *node, const char *const reply[LABO_KIND_MAX_AS
     }
 }
 
+/* The zookeeper user's numbers in an exported node: the entrypoint adds
+ * the user with them, and the node's volume (root's when Docker makes it)
+ * is given to it. A real server has no user of labo's to borrow numbers
+ * from; these are the client port's, outside Debian's system and user
+ * ranges' usual first numbers. */
+#define STACK_ZK_ID 2181
+
+static void
+zk_stack_service (const struct labo_lab *lab, const struct labo_node *node, json_t *svc,
+                  json_t *notes)
+{
+  char **env = labo_zk_env (lab, node);
+  char *extra[] = { xasprintf ("LABO_ZK_UID=%d", STACK_ZK_ID),
+                    xasprintf ("LABO_ZK_GID=%d", STACK_ZK_ID), NULL };
+  char *probe = xasprintf ("echo ruok | nc -w 2 127.0.0.1 %d | grep -q imok", zk_port (node));
+
+  labo_stack_env (svc, env);
+  labo_stack_env (svc, extra);
+  labo_zk_env_free (env);
+  free (extra[0]);
+  free (extra[1]);
+  /* the node's data outlives its task, as its data directory outlives its
+   * container in the lab: a volume on the host it is placed on */
+  json_object_set_new (svc, "volumes",
+                       json_pack ("[o]", json_sprintf ("%s-data:" LABO_NODE_DATA_DIR,
+                                                       node->name)));
+  /* alive as the supervisor's probe says it (ruok answered imok), with
+   * busybox's nc, which the image has; not "serving": a node waiting for
+   * its quorum is not to be killed for it */
+  json_object_set_new (svc, "healthcheck", json_pack ("{s:[s,s]}", "test", "CMD-SHELL", probe));
+  free (probe);
+  if (labo_node_by_hand (lab, node))
+    json_array_append_new (notes, json_sprintf ("node %s: started by hand in the lab (the "
+                                                "tutorial's section 4); the stack starts it "
+                                                "configured, at once",
+                                                node->name));
+}
+
 const struct labo_kind labo_kind_zookeeper = {
   .service = LABO_SERVICE_ZOOKEEPER,
   .name = "zookeeper",
@@ -84,4 +122,5 @@ const struct labo_kind labo_kind_zookeeper = {
   .judge = zk_judge,
   .container_spec = labo_node_container_spec,
   .process_start = labo_zkproc_start,
+  .stack_service = zk_stack_service,
 };

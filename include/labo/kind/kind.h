@@ -85,6 +85,18 @@ struct labo_kind
    * file among them); returns its pid, a child of the caller. NULL: the kind runs under
    * Docker only. */
   pid_t (*process_start) (const struct labo_lab *lab, size_t i, labo_error_t *err);
+
+  /* Export (`labo export --format stack`, include/labo/engine/export.h):
+   * the kind's own part of node's service in a Compose file for a real
+   * Swarm, set in svc, a JSON object whose keys are Compose's:
+   * "environment" (["KEY=VALUE", ...]), "command", "volumes" (a named
+   * volume "NAME:PATH" is declared by the writer), "healthcheck" ({"test":
+   * [...]}, timed by the writer from the node's `supervise:`). What of the
+   * node a stack cannot carry is appended to notes (an array of strings,
+   * one sentence each, naming the node): never dropped in silence. Pure.
+   * NULL: the writer's common part only. */
+  void (*stack_service) (const struct labo_lab *lab, const struct labo_node *node, json_t *svc,
+                         json_t *notes);
 };
 
 /* The lab's services as its nodes' modes show them (modes[i]: node i's):
@@ -157,6 +169,13 @@ struct labo_docker;
  * Errors say the node, the file and what failed. */
 int labo_node_image_prepare (const struct labo_lab *lab, const struct labo_node *node,
                              struct labo_docker *d, char **ref, labo_error_t *err);
+
+/* The reference up gives node's image, without a daemon (export): a
+ * recipe's labo/NAME:KEY (labo_image_resolve: the key, no build), or an
+ * archive's labo/archive:KEY (the file opened and stat'ed as
+ * labo_node_image_prepare does). Caller frees *ref. */
+int labo_node_image_ref (const struct labo_lab *lab, const struct labo_node *node, char **ref,
+                         labo_error_t *err);
 
 /* The path of a generic node's `docker save` archive: its `image` as
  * written when absolute, else relative to the lab file's directory; NULL
