@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labo/docker/image.h"
 #include "labo/engine/export.h"
 #include "labo/kind/kind.h"
 #include "labo/model/state.h"
@@ -64,14 +65,51 @@ export_lab (const char *arg, int *code)
   return lab;
 }
 
-/* --images DIR: each image the lab uses once, as a `docker save` archive. */
+/* --images DIR: each image the lab uses, once, as a `docker save` archive
+ * named as the stack names it (DIR/NAME-KEY.tar). A recipe's image is
+ * built if the cache lacks it; a generic node's archive is the user's
+ * own file, said rather than copied. */
 static int
-cli_export_images (const struct labo_lab *lab, const char *const *images, const char *dir,
-                   labo_error_t *err)
+export_images (const struct labo_lab *lab, const char *const *images, const char *registry,
+               const char *dir, labo_error_t *err)
 {
-  (void) lab;
-  (void) images;
-  return labo_error_make (err, ENOSYS, "--images %s: not written yet", dir);
+  if (labo_mkdir_p (dir, 0755) < 0)
+    return labo_error_errno (err, "creating %s", dir);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      const struct labo_kind *kind = labo_kind_of (node);
+      cleanup_free char *archive = labo_node_image_archive (lab, node);
+      cleanup_free char *tag = labo_export_image_name (images[i], registry);
+      cleanup_free char *path = NULL;
+      struct labo_image img = { 0 };
+      bool seen = false;
+      int r;
+
+      for (size_t k = 0; k < i; k++)
+        seen = seen || strcmp (images[k], images[i]) == 0;
+      if (seen)
+        continue;
+      if (archive)
+        {
+          fprintf (stderr, "labo export: node %s's image is the docker save archive %s: load "
+                           "it as it is, and tag its image %s\n", node->name, archive, tag);
+          continue;
+        }
+      if (labo_image_resolve (kind->recipe ? kind->recipe : node->image, &img, err) < 0
+          || labo_image_build (&img, false, err) < 0)
+        {
+          labo_image_free (&img);
+          return labo_error_wrap (err, "node %s", node->name);
+        }
+      path = xasprintf ("%s/%s-%s.tar", dir, img.name, img.key);
+      r = labo_image_save (&img, tag, path, err);
+      labo_image_free (&img);
+      if (r < 0)
+        return -1;
+      fprintf (stderr, "labo export: image %s in %s (docker load -i)\n", tag, path);
+    }
+  return 0;
 }
 
 int
@@ -132,7 +170,7 @@ cmd_export (int argc, char **argv)
       }
   if (images_dir)
     {
-      int ir = cli_export_images (lab, (const char *const *) images, images_dir, &err);
+      int ir = export_images (lab, (const char *const *) images, registry, images_dir, &err);
       if (ir < 0)
         {
           labo_strv_free (images, lab->n_nodes);

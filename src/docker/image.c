@@ -333,18 +333,24 @@ static const struct
   { "etcd", etcd_changes },
 };
 
+const char *const *
+labo_image_changes (const char *name)
+{
+  for (size_t i = 0; i < sizeof (image_changes) / sizeof (image_changes[0]); i++)
+    if (strcmp (name, image_changes[i].name) == 0)
+      return image_changes[i].changes;
+  return NULL;
+}
+
 int
 labo_image_import (struct labo_image *img, struct labo_docker *d, bool *imported,
                    labo_error_t *err)
 {
-  const char *const *changes = NULL;
+  const char *const *changes = labo_image_changes (img->name);
   cleanup_free char *repo = xasprintf ("labo/%s", img->name);
   bool have = false;
 
   *imported = false;
-  for (size_t i = 0; i < sizeof (image_changes) / sizeof (image_changes[0]); i++)
-    if (strcmp (img->name, image_changes[i].name) == 0)
-      changes = image_changes[i].changes;
   if (changes == NULL)
     return labo_error_make (err, 0, "image %s: labo knows no entrypoint nor command for "
                                     "this recipe", img->name);

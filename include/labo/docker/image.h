@@ -57,6 +57,22 @@ int labo_image_import (struct labo_image *img, struct labo_docker *d, bool *impo
                        labo_error_t *err);
 void labo_image_free (struct labo_image *img);
 
+/* What a recipe's tar lacks of an image: the Dockerfile instructions the
+ * import applies ("ENTRYPOINT [...]", "CMD [...]", "ENV K=V", "WORKDIR
+ * D", "EXPOSE P/tcp ..."), NULL-terminated; NULL for a recipe labo knows
+ * none for. */
+const char *const *labo_image_changes (const char *name);
+/* Those instructions as an image config's "config" object (Entrypoint,
+ * Cmd, Env, WorkingDir, ExposedPorts). Pure. */
+json_t *labo_image_config_of_changes (const char *const *changes);
+
+/* Writes the built image (its tar in the cache) to path as a `docker
+ * save` archive that `docker load` reads: the rootfs as its one layer,
+ * the config from labo_image_changes, tagged tag. Written beside path
+ * and renamed: path is whole or absent. src/docker/image-save.c. */
+int labo_image_save (const struct labo_image *img, const char *tag, const char *path,
+                     labo_error_t *err);
+
 /* 64-bit FNV-1a, hex: the cache key of a text (pure). */
 void labo_image_key (const char *text, size_t len, char out[17]);
 
