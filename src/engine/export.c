@@ -361,18 +361,22 @@ header (FILE *f, const struct labo_lab *lab, const struct labo_export *opts,
   size_t i;
   json_t *n;
 
-  fprintf (f, "# Lab %s (%s) for a Docker Swarm, written by labo export.\n", lab->name,
-           lab->file ? lab->file : "?");
+  cleanup_free char *title = xasprintf ("Lab %s (%s) for a Docker Swarm, written by labo "
+                                         "export.", lab->name, lab->file ? lab->file : "?");
+
+  comment_wrapped (f, "# ", "# ", title);
   comment_wrapped (f, "# ", "# ",
                    "One service a node, placed on the Swarm node whose hostname is the "
                    "lab's host's: the servers' hostnames must be the lab's hosts' names.");
-  fprintf (f, "#\n#   docker stack deploy -c %s %s     (on the manager%s%s)\n", file,
+  fprintf (f, "#\n#   docker stack deploy -c %s %s    (on the manager%s%s)\n", file,
            lab->name, manager >= 0 ? ", " : "", manager >= 0 ? lab->hosts[manager].name : "");
+  fprintf (f, "#\n");
   if (opts->registry)
-    fprintf (f, "#   the images are named for %s: push them there first\n", opts->registry);
+    comment_wrapped (f, "# ", "# ", "The images are named for the registry they will be "
+                                     "pushed to first; each server pulls them from there.");
   else
-    fprintf (f, "#   each host needs the images first: labo export --images DIR, then docker "
-                "load -i DIR/...\n");
+    comment_wrapped (f, "# ", "# ", "Each server needs the images first: labo export --images "
+                                     "DIR writes them, docker load -i DIR/NAME.tar loads them.");
   fprintf (f, "#\n# What a stack cannot carry:\n");
   json_array_foreach (notes, i, n)
   comment_wrapped (f, "# - ", "#   ", json_string_value (n));
