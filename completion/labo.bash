@@ -81,7 +81,15 @@ _labo_value() {
 	--runtime) _labo_words "docker process auto" ;;
 	--until) _labo_words "network daemons swarm overlay containers services" ;;
 	--mechanism) _labo_words "auto netem emulator" ;;
-	--format) _labo_words "dot svg mermaid json" ;;
+	--format)
+		# (verb: _labo's, seen through bash's dynamic scope)
+		if [ "${verb-}" = export ]; then
+			_labo_words "stack"
+		else
+			_labo_words "dot svg mermaid json"
+		fi
+		;;
+	--images) _labo_add < <(compgen -d -- "$_labo_cur") ;;
 	--listen)
 		# bash splits ADDR:PORT at ':' (COMP_WORDBREAKS): whole words only
 		_labo_words "127.0.0.1:7474 0.0.0.0:7474"
@@ -207,7 +215,7 @@ _labo() {
 	# The arguments, as each verb's usage line names them.
 	case $verb in
 	up | validate | chaos) [ "$n" -eq 0 ] && _labo_files ;;
-	down | reset | status | events | check | destroy | inspect | graph)
+	down | reset | status | events | check | destroy | inspect | graph | export)
 		if [ "$n" -eq 0 ]; then
 			_labo_names labs
 			_labo_files
