@@ -182,7 +182,7 @@ zk3_yaml_text (void **state)
   assert_non_null (y);
   /* the header: what it is, the command, each note as a comment */
   assert_non_null (strstr (y, "# Lab zk3 (netns/zk3.yaml) for a Docker Swarm"));
-  assert_non_null (strstr (y, "#   docker stack deploy -c zk3-stack.yaml zk3"));
+  assert_non_null (strstr (y, "#   docker stack deploy --resolve-image never -c zk3-stack.yaml zk3"));
   assert_non_null (strstr (y, "# What a stack cannot carry:\n# - "));
   for (const char *p = y; *p && *p == '#'; p = strchr (p, '\n') + 1)
     assert_true (strchr (p, '\n') - p <= 80);
