@@ -370,9 +370,9 @@ header (FILE *f, const struct labo_lab *lab, const struct labo_export *opts,
                    "lab's host's: the servers' hostnames must be the lab's hosts' names.");
   /* images loaded on each server are in no registry: asking one for their
    * digests would only fail, and warn */
-  fprintf (f, "#\n#   docker stack deploy %s-c %s %s    (on the manager%s%s)\n",
-           opts->registry ? "" : "--resolve-image never ", file, lab->name,
-           manager >= 0 ? ", " : "", manager >= 0 ? lab->hosts[manager].name : "");
+  fprintf (f, "#\n# On the manager%s%s:\n#   docker stack deploy %s-c %s %s\n",
+           manager >= 0 ? ", " : "", manager >= 0 ? lab->hosts[manager].name : "",
+           opts->registry ? "" : "--resolve-image never ", file, lab->name);
   fprintf (f, "#\n");
   if (opts->registry)
     comment_wrapped (f, "# ", "# ", "The images are named for the registry they will be "
