@@ -144,12 +144,21 @@ labo_docker_setup (void *curl, const char *socket, const struct request *rq, str
   struct curl_slist *headers = NULL;
   cleanup_free char *url = NULL;
 
-  url = xasprintf ("http://localhost%s%s", strncmp (rq->path, "/_", 2) == 0 ? "" : LABO_DOCKER_API,
-                   rq->path);
-  curl_easy_setopt (c, CURLOPT_UNIX_SOCKET_PATH, socket);
+  /* A daemon is a unix socket (the lab's own daemons) or, for a real
+   * Swarm's manager (labo deploy), "tcp://HOST:PORT": the same requests,
+   * only the route differs. */
+  if (strncmp (socket, "tcp://", 6) == 0)
+    url = xasprintf ("http://%s%s%s", socket + 6,
+                     strncmp (rq->path, "/_", 2) == 0 ? "" : LABO_DOCKER_API, rq->path);
+  else
+    {
+      url = xasprintf ("http://localhost%s%s",
+                       strncmp (rq->path, "/_", 2) == 0 ? "" : LABO_DOCKER_API, rq->path);
+      curl_easy_setopt (c, CURLOPT_UNIX_SOCKET_PATH, socket);
+    }
   curl_easy_setopt (c, CURLOPT_URL, url);
-  /* The socket is the whole route: an http_proxy in the environment must
-   * not catch "localhost". */
+  /* The socket or the address is the whole route: an http_proxy in the
+   * environment must not catch it. */
   curl_easy_setopt (c, CURLOPT_NOPROXY, "*");
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
@@ -268,6 +277,13 @@ call (struct labo_docker *d, const char *op, const char *method, const char *pat
     *status = st;
   free (r.data);
   return ret;
+}
+
+int
+labo_docker_request (struct labo_docker *d, const char *op, const char *method, const char *path,
+                     json_t *body, long also_ok, long *status, json_t **reply, labo_error_t *err)
+{
+  return call (d, op, method, path, body, LONG_TIMEOUT_MS, also_ok, status, reply, err);
 }
 
 int

@@ -25,7 +25,9 @@
 
 struct labo_docker
 {
-  char *socket; /* path of the daemon's unix socket, as seen from labo */
+  /* path of the daemon's unix socket, as seen from labo; or
+   * "tcp://HOST:PORT", a daemon's API on TCP (a real Swarm's manager) */
+  char *socket;
   char *host;   /* lab host name, for messages */
   void *curl;   /* CURL *, reused across calls (one connection) */
 };
@@ -33,6 +35,15 @@ struct labo_docker
 int labo_docker_open (struct labo_docker *d, const char *socket, const char *host,
                       labo_error_t *err);
 void labo_docker_close (struct labo_docker *d);
+
+/* One JSON call: body (may be NULL) as the request's, a non-2xx status
+ * other than also_ok an error (HTTP status and Docker's message); *status
+ * and *reply (a parsed JSON body, or NULL) may be NULL. path is under
+ * LABO_DOCKER_API. For the calls of a Swarm's services (labo deploy),
+ * which have no wrapper of their own. */
+int labo_docker_request (struct labo_docker *d, const char *op, const char *method,
+                         const char *path, json_t *body, long also_ok, long *status,
+                         json_t **reply, labo_error_t *err);
 
 /* GET /_ping answers "OK". Fails fast (no retry) when the socket does not
  * accept connections yet: the caller decides when to ask again. */
