@@ -1,0 +1,73 @@
+/* A lab on an existing Docker Swarm, driven through its manager's Engine
+ * API (`labo deploy`, issue 15): the same services `labo export` writes
+ * (include/labo/engine/export.h), each converted into a ServiceSpec and
+ * created with POST /services/create, the overlay with POST
+ * /networks/create. Everything it makes carries the labels labo.lab=LAB
+ * and labo.deployed=true, so that `labo deploy --rm` removes exactly that,
+ * and nothing a lab of labo's own made on the same daemons.
+ *
+ * The conversion and the Swarm's check are pure (tests/unit/test_deploy.c);
+ * labo_deploy and labo_deploy_remove add the calls. */
+#ifndef LABO_ENGINE_DEPLOY_H
+#define LABO_ENGINE_DEPLOY_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "labo/model/lab.h"
+#include "labo/util/error.h"
+
+/* The label that tells what deploy made from what a lab made. */
+#define LABO_DEPLOY_LABEL "labo.deployed"
+
+struct labo_deploy
+{
+  /* the manager's API: "unix:///path/docker.sock" or "tcp://HOST:PORT" */
+  const char *url;
+  /* node i's image reference, as export names it */
+  const char *const *images;
+  /* "LABHOST=REALHOST" mappings, n_place of them: the lab's host placed
+   * on the Swarm node whose hostname is REALHOST */
+  const char *const *place;
+  size_t n_place;
+  /* how long the tasks have to run healthy, in seconds */
+  int timeout_s;
+  /* progress lines; NULL: none */
+  FILE *progress;
+};
+
+/* The Swarm service of one of export's services: `name` the service's
+ * (LAB_NODE), `svc` export's service object, `network` the overlay's name
+ * (NULL: none), `real_host` the Swarm node's hostname it is placed on
+ * (NULL: the lab host's, as export places it). A new ServiceSpec. */
+json_t *labo_deploy_service_spec (const char *lab, const char *name, const json_t *svc,
+                                  const char *network, const char *real_host);
+
+/* A Compose duration ("2s", "500ms", "1m30s") in nanoseconds; -1 if it is
+ * none. */
+long long labo_deploy_duration_ns (const char *s);
+
+/* The Swarm hostname the lab's host is placed on: its --place mapping,
+ * else its own name. */
+const char *labo_deploy_real_host (const struct labo_deploy *opts, const char *host);
+
+/* The hosts of `wanted` (strings) that are no Ready, active node of
+ * `nodes` (labo_docker_swarm_nodes' array): "a, b" in a new string, or
+ * NULL when every one is. */
+char *labo_deploy_missing_hosts (const json_t *nodes, const json_t *wanted);
+
+/* Deploys the lab: checks the Swarm, creates the overlay and the
+ * services, waits for every task to run (healthy, where it has a check:
+ * Swarm reports a task running only once its container is). On any
+ * failure, what it made is removed before it returns -1. *report: one
+ * object a node {node, service, host, state}. */
+int labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t **report,
+                 labo_error_t *err);
+
+/* Removes what deploy made for lab `lab` on the Swarm at `url`: its
+ * services, then its network (once the tasks are gone). *removed: how
+ * many objects (may be NULL). */
+int labo_deploy_remove (const char *lab, const char *url, FILE *progress, int *removed,
+                        labo_error_t *err);
+
+#endif
