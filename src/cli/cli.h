@@ -136,6 +136,11 @@ int cmd_verify (int argc, char **argv);
 int cmd_events (int argc, char **argv);
 int cmd_graph (int argc, char **argv);
 int cmd_export (int argc, char **argv);
+int cmd_deploy (int argc, char **argv);
+/* The lab export and deploy carry: a FILE as declared, a lab that is up as
+ * it was brought up, with no argument the only lab up, else the built-in
+ * seed. NULL with *code the exit status when there is none. */
+struct labo_lab *cli_export_lab (const char *arg, int *code);
 int cmd_web (int argc, char **argv);
 int cmd_exec (int argc, char **argv);
 int cmd_logs (int argc, char **argv);

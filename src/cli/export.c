@@ -31,8 +31,8 @@ arg_is_file (const char *arg)
 
 /* The lab to export: a FILE as declared, a lab that is up as it was
  * brought up, with no argument the only lab up, else the built-in seed. */
-static struct labo_lab *
-export_lab (const char *arg, int *code)
+struct labo_lab *
+cli_export_lab (const char *arg, int *code)
 {
   cleanup_free char *text = NULL, *name = NULL;
   struct labo_lab *lab;
@@ -58,7 +58,7 @@ export_lab (const char *arg, int *code)
   lab = cli_state_lab (name);
   if (lab == NULL)
     {
-      fprintf (stderr, "labo export: lab '%s' is not up and there is no lab file '%s' (`labo "
+      fprintf (stderr, "labo: lab '%s' is not up and there is no lab file '%s' (`labo "
                        "ls` lists the labs that are up)\n", name, name);
       *code = EXIT_NOTFOUND;
     }
@@ -149,7 +149,7 @@ cmd_export (int argc, char **argv)
     return cli_usage ("--registry %s: HOST[:PORT]/PREFIX expected", registry);
   if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
     return r;
-  lab = export_lab (lab_opt, &r);
+  lab = cli_export_lab (lab_opt, &r);
   if (lab == NULL)
     return r;
   if (lab->n_nodes == 0)

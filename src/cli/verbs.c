@@ -217,6 +217,36 @@ static const struct cli_verb verbs[] = {
     "  labo export netns/zk3.yaml --images /tmp/images -o zk3-stack.yaml\n"
     "  labo export netns/etcd3.yaml --registry registry.example:5000/labo\n",
     0 },
+  { "deploy", cmd_deploy, CLI_GROUP_LOOK, "deploy [LAB|FILE] --on URL [options]",
+    "the lab on an existing Docker Swarm, through its manager's API",
+    "Deploys the lab's nodes on an existing Docker Swarm, through its manager's\n"
+    "Engine API: the services `labo export` writes, one a node, placed on the\n"
+    "Swarm node named as its host (or as --place maps it), on the lab's overlay.\n"
+    "It first checks that each of those hosts is a ready node of the Swarm (else\n"
+    "it says which are not, and makes nothing), then creates the overlay and the\n"
+    "services, waits for every task to run healthy, and says where each runs. On\n"
+    "a failure or the timeout, it removes what it made. Everything it makes\n"
+    "carries the labels labo.lab=LAB and labo.deployed=true: --rm removes exactly\n"
+    "that. The images must be on the servers already (labo export --images DIR,\n"
+    "then docker load on each). containerlab's deploy, a lab on this machine, is\n"
+    "labo up.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --on URL       the manager's API: unix:///PATH or tcp://HOST:PORT (no\n"
+    "                     TLS yet: a warning says so)\n"
+    "      --place H=NAME place the lab's host H on the Swarm node NAME (again for\n"
+    "                     each host)\n"
+    "      --timeout S    seconds to wait for every task to run healthy (120)\n"
+    "      --rm           remove what deploy made for this lab, by its labels\n"
+    "      --json         the report as JSON\n"
+    "\n"
+    "Examples:\n"
+    "  labo deploy netns/seed.yaml --on unix:///run/docker.sock\n"
+    "  labo deploy --on tcp://10.0.0.1:2375 --place mida-clm1=srv-a \\\n"
+    "      --place mida-clm2=srv-b\n"
+    "  labo deploy --rm netns/seed.yaml --on unix:///run/docker.sock\n",
+    0 },
   { "web", cmd_web, CLI_GROUP_LOOK, "web [--listen ADDR:PORT] [--allow-actions]",
     "every lab as a live web page: the room's grid, each lab's picture",
     "Serves a web view of every lab on this machine: an index (each lab's state,\n"
@@ -382,7 +412,6 @@ static const struct
 } words[] = {
   { "destroy", "down", NULL },
   { "inspect", "status", NULL },
-  { "deploy", NULL, "`labo up FILE` brings a lab up (containerlab's deploy)" },
   { "ps", NULL, "`labo status` shows what runs, `labo ls` the labs" },
   { "rm", NULL, "`labo down LAB` removes a lab" },
 };

@@ -21,7 +21,7 @@
     return 100;                                                                                \
   }
 STUB (cmd_up)
-STUB (cmd_down) STUB (cmd_reset) STUB (cmd_status) STUB (cmd_verify) STUB (cmd_events) STUB (cmd_graph) STUB (cmd_export) STUB (cmd_web) STUB (cmd_exec) STUB (cmd_logs)
+STUB (cmd_down) STUB (cmd_reset) STUB (cmd_status) STUB (cmd_verify) STUB (cmd_events) STUB (cmd_graph) STUB (cmd_export) STUB (cmd_deploy) STUB (cmd_web) STUB (cmd_exec) STUB (cmd_logs)
 STUB (cmd_restart) STUB (cmd_partition) STUB (cmd_heal) STUB (cmd_stop) STUB (cmd_start)
 STUB (cmd_kill) STUB (cmd_link) STUB (cmd_chaos) STUB (cmd_check) STUB (cmd_linkemu)
 STUB (cmd_version) STUB (cmd_validate) STUB (cmd_ls) STUB (cmd_names)
@@ -50,7 +50,7 @@ find_verbs_and_words (void **state)
   assert_string_equal (cli_verb_find ("destroy")->name, "down");
   assert_string_equal (cli_verb_find ("inspect")->name, "status");
   /* and where labo's differs, no verb: a pointer */
-  assert_null (cli_verb_find ("deploy"));
+  assert_null (cli_verb_find ("ps"));
   assert_null (cli_verb_find ("stauts"));
   assert_null (cli_verb_find (""));
 }
@@ -87,8 +87,8 @@ unknown_verb_messages (void **state)
   assert_string_equal (out, "labo: 'stauts' is not a labo verb; did you mean 'status'? (see "
                             "'labo help')\n");
   free (out);
-  out = captured (&stderr, unknown, "deploy");
-  assert_non_null (strstr (out, "`labo up FILE` brings a lab up"));
+  out = captured (&stderr, unknown, "ps");
+  assert_non_null (strstr (out, "`labo status` shows what runs"));
   free (out);
   out = captured (&stderr, unknown, "xyzzy");
   assert_string_equal (out, "labo: 'xyzzy' is not a labo verb (see 'labo help')\n");
