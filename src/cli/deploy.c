@@ -25,8 +25,9 @@ cmd_deploy (int argc, char **argv)
       = { { "on", required_argument, NULL, 'O' },      { "place", required_argument, NULL, 'P' },
           { "rm", no_argument, NULL, 'r' },            { "timeout", required_argument, NULL, 'T' },
           { "lab", required_argument, NULL, 'l' },     { "json", no_argument, NULL, 'j' },
-          { NULL, 0, NULL, 0 } };
-  const char *lab_opt = NULL, *url = NULL;
+          { "tls-ca", required_argument, NULL, 'A' },  { "tls-cert", required_argument, NULL, 'C' },
+          { "tls-key", required_argument, NULL, 'K' }, { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL, *url = NULL, *ca = NULL, *cert = NULL, *key = NULL;
   cleanup_lab struct labo_lab *lab = NULL;
   const char **place = NULL;
   size_t n_place = 0, i;
@@ -68,6 +69,12 @@ cmd_deploy (int argc, char **argv)
       }
     else if (c == 'l')
       lab_opt = optarg;
+    else if (c == 'A')
+      ca = optarg;
+    else if (c == 'C')
+      cert = optarg;
+    else if (c == 'K')
+      key = optarg;
     else
       {
         free (place);
@@ -90,15 +97,17 @@ cmd_deploy (int argc, char **argv)
       free (place);
       return r;
     }
-  if (strncmp (url, "tcp://", 6) == 0)
+  if (strncmp (url, "tcp://", 6) == 0 && !ca && !cert && !key)
     fprintf (stderr, "labo deploy: warning: %s is the Docker API without TLS: whoever reaches "
                      "it is root on that server\n", url);
 
   if (rm)
     {
+      struct labo_deploy o = { .url = url, .tls_ca = ca, .tls_cert = cert, .tls_key = key,
+                               .progress = stderr };
       int removed = 0;
       free (place);
-      if (labo_deploy_remove (lab->name, url, stderr, &removed, &err) < 0)
+      if (labo_deploy_remove (lab->name, &o, &removed, &err) < 0)
         return cli_fail (&err, EXIT_FAIL);
       printf ("lab %s: %d object%s removed from the Swarm at %s\n", lab->name, removed,
               removed == 1 ? "" : "s", url);
@@ -120,6 +129,9 @@ cmd_deploy (int argc, char **argv)
       }
   {
     struct labo_deploy o = { .url = url,
+                             .tls_ca = ca,
+                             .tls_cert = cert,
+                             .tls_key = key,
                              .images = (const char *const *) images,
                              .place = place,
                              .n_place = n_place,

@@ -233,8 +233,10 @@ static const struct cli_verb verbs[] = {
     "\n"
     "Options:\n"
     LAB_OPT
-    "      --on URL       the manager's API: unix:///PATH or tcp://HOST:PORT (no\n"
-    "                     TLS yet: a warning says so)\n"
+    "      --on URL       the manager's API: unix:///PATH or tcp://HOST:PORT\n"
+    "      --tls-ca FILE  TLS on tcp://: the CA that signed the daemon's certificate\n"
+    "      --tls-cert FILE  and the client's certificate...\n"
+    "      --tls-key FILE   ...and key (without TLS, a warning: the API is open)\n"
     "      --place H=NAME place the lab's host H on the Swarm node NAME (again for\n"
     "                     each host)\n"
     "      --timeout S    seconds to wait for every task to run healthy (120)\n"

@@ -64,12 +64,33 @@ labo_docker_open (struct labo_docker *d, const char *socket, const char *host,
 }
 
 void
+labo_docker_set_tls (struct labo_docker *d, const char *ca, const char *cert, const char *key)
+{
+  char *https;
+
+  /* the route says the scheme, so that labo_docker_setup (shared with
+   * the event loop's calls) needs nothing more */
+  if (strncmp (d->socket, "tcp://", 6) == 0)
+    {
+      https = xasprintf ("https://%s", d->socket + 6);
+      free (d->socket);
+      d->socket = https;
+    }
+  d->tls_ca = ca ? xstrdup (ca) : NULL;
+  d->tls_cert = cert ? xstrdup (cert) : NULL;
+  d->tls_key = key ? xstrdup (key) : NULL;
+}
+
+void
 labo_docker_close (struct labo_docker *d)
 {
   if (d->curl != NULL)
     curl_easy_cleanup (d->curl);
   free (d->socket);
   free (d->host);
+  free (d->tls_ca);
+  free (d->tls_cert);
+  free (d->tls_key);
   memset (d, 0, sizeof (*d));
 }
 
@@ -147,8 +168,8 @@ labo_docker_setup (void *curl, const char *socket, const struct request *rq, str
   /* A daemon is a unix socket (the lab's own daemons) or, for a real
    * Swarm's manager (labo deploy), "tcp://HOST:PORT": the same requests,
    * only the route differs. */
-  if (strncmp (socket, "tcp://", 6) == 0)
-    url = xasprintf ("http://%s%s%s", socket + 6,
+  if (strncmp (socket, "tcp://", 6) == 0 || strncmp (socket, "https://", 8) == 0)
+    url = xasprintf ("%s://%s%s%s", socket[0] == 't' ? "http" : "https", strstr (socket, "//") + 2,
                      strncmp (rq->path, "/_", 2) == 0 ? "" : LABO_DOCKER_API, rq->path);
   else
     {
@@ -216,6 +237,12 @@ perform (struct labo_docker *d, const struct request *rq, struct reply *r, long 
    * but keeps the connection cache, so the connection is reused. */
   curl_easy_reset (c);
   headers = labo_docker_setup (c, d->socket, rq, r, errbuf);
+  if (d->tls_ca)
+    curl_easy_setopt (c, CURLOPT_CAINFO, d->tls_ca);
+  if (d->tls_cert)
+    curl_easy_setopt (c, CURLOPT_SSLCERT, d->tls_cert);
+  if (d->tls_key)
+    curl_easy_setopt (c, CURLOPT_SSLKEY, d->tls_key);
   rc = curl_easy_perform (c);
   curl_slist_free_all (headers);
   /* errbuf lives on this stack frame: curl must not keep it. */

@@ -292,7 +292,7 @@ url_escape (const char *s)
 static char *
 labelled_path (const char *kind, const char *lab)
 {
-  json_t *f = json_pack ("{s:[s++, s]}", "label", "labo.lab=", lab, LABO_DEPLOY_LABEL "=true");
+  json_t *f = json_pack ("{s:[s+, s]}", "label", "labo.lab=", lab, LABO_DEPLOY_LABEL "=true");
   cleanup_free char *text = json_dumps (f, JSON_COMPACT);
   cleanup_free char *esc = url_escape (text);
   json_decref (f);
@@ -301,12 +301,25 @@ labelled_path (const char *kind, const char *lab)
 
 /* The manager's daemon from its URL: unix:///PATH or tcp://HOST:PORT. */
 static int
-open_manager (struct labo_docker *d, const char *url, labo_error_t *err)
+open_manager (struct labo_docker *d, const struct labo_deploy *opts, labo_error_t *err)
 {
+  const char *url = opts->url;
+  bool tls = opts->tls_ca || opts->tls_cert || opts->tls_key;
+
   if (strncmp (url, "unix://", 7) == 0 && url[7] == '/')
-    return labo_docker_open (d, url + 7, url, err);
+    {
+      if (tls)
+        return labo_error_make (err, 0, "%s: TLS is for a tcp:// API, not a unix socket", url);
+      return labo_docker_open (d, url + 7, url, err);
+    }
   if (strncmp (url, "tcp://", 6) == 0 && url[6] != '\0' && strchr (url + 6, ':'))
-    return labo_docker_open (d, url, url, err);
+    {
+      if (labo_docker_open (d, url, url, err) < 0)
+        return -1;
+      if (tls)
+        labo_docker_set_tls (d, opts->tls_ca, opts->tls_cert, opts->tls_key);
+      return 0;
+    }
   return labo_error_make (err, 0, "%s: not a Docker API's URL: unix:///PATH or "
                                        "tcp://HOST:PORT expected",
                           url);
@@ -397,7 +410,7 @@ remove_all (struct labo_docker *d, const char *lab, FILE *progress, int *removed
 }
 
 int
-labo_deploy_remove (const char *lab, const char *url, FILE *progress, int *removed,
+labo_deploy_remove (const char *lab, const struct labo_deploy *opts, int *removed,
                     labo_error_t *err)
 {
   struct labo_docker d;
@@ -405,11 +418,11 @@ labo_deploy_remove (const char *lab, const char *url, FILE *progress, int *remov
 
   if (removed)
     *removed = 0;
-  if (open_manager (&d, url, err) < 0)
+  if (open_manager (&d, opts, err) < 0)
     return -1;
   r = labo_docker_ping (&d, err);
   if (r == 0)
-    r = remove_all (&d, lab, progress, removed, err);
+    r = remove_all (&d, lab, opts->progress, removed, err);
   labo_docker_close (&d);
   return r;
 }
@@ -632,7 +645,7 @@ labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t 
   int r;
 
   *report = NULL;
-  if (open_manager (&d, opts->url, err) < 0)
+  if (open_manager (&d, opts, err) < 0)
     return -1;
   if (labo_docker_ping (&d, err) < 0 || labo_docker_swarm_nodes (&d, &nodes, err) < 0)
     {

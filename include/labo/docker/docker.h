@@ -30,11 +30,20 @@ struct labo_docker
   char *socket;
   char *host;   /* lab host name, for messages */
   void *curl;   /* CURL *, reused across calls (one connection) */
+  /* TLS on a TCP daemon (labo_docker_set_tls): the CA that signed its
+   * certificate, and the client's certificate and key; NULL: plain */
+  char *tls_ca, *tls_cert, *tls_key;
 };
 
 int labo_docker_open (struct labo_docker *d, const char *socket, const char *host,
                       labo_error_t *err);
 void labo_docker_close (struct labo_docker *d);
+/* A "tcp://" daemon spoken to over TLS (https), its certificate checked
+ * against the CA in the PEM file ca, the client known by cert and key
+ * (Docker's --tlsverify). Any may be NULL (curl's default CAs; no client
+ * certificate). */
+void labo_docker_set_tls (struct labo_docker *d, const char *ca, const char *cert,
+                          const char *key);
 
 /* One JSON call: body (may be NULL) as the request's, a non-2xx status
  * other than also_ok an error (HTTP status and Docker's message); *status

@@ -24,6 +24,9 @@ struct labo_deploy
 {
   /* the manager's API: "unix:///path/docker.sock" or "tcp://HOST:PORT" */
   const char *url;
+  /* TLS on tcp://: the CA's, the client's certificate and key (PEM
+   * files); all NULL: plain HTTP */
+  const char *tls_ca, *tls_cert, *tls_key;
   /* node i's image reference, as export names it */
   const char *const *images;
   /* "LABHOST=REALHOST" mappings, n_place of them: the lab's host placed
@@ -64,10 +67,10 @@ char *labo_deploy_missing_hosts (const json_t *nodes, const json_t *wanted);
 int labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t **report,
                  labo_error_t *err);
 
-/* Removes what deploy made for lab `lab` on the Swarm at `url`: its
- * services, then its network (once the tasks are gone). *removed: how
- * many objects (may be NULL). */
-int labo_deploy_remove (const char *lab, const char *url, FILE *progress, int *removed,
+/* Removes what deploy made for lab `lab` on the Swarm at opts->url (and
+ * its TLS, progress): its services, then its network (once the tasks are
+ * gone). *removed: how many objects (may be NULL). */
+int labo_deploy_remove (const char *lab, const struct labo_deploy *opts, int *removed,
                         labo_error_t *err);
 
 #endif
