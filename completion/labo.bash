@@ -90,6 +90,8 @@ _labo_value() {
 		fi
 		;;
 	--images) _labo_add < <(compgen -d -- "$_labo_cur") ;;
+	--tls-ca | --tls-cert | --tls-key) _labo_add < <(compgen -f -- "$_labo_cur") ;;
+	--on | --place | --timeout) return 0 ;;
 	--listen)
 		# bash splits ADDR:PORT at ':' (COMP_WORDBREAKS): whole words only
 		_labo_words "127.0.0.1:7474 0.0.0.0:7474"
@@ -215,7 +217,7 @@ _labo() {
 	# The arguments, as each verb's usage line names them.
 	case $verb in
 	up | validate | chaos) [ "$n" -eq 0 ] && _labo_files ;;
-	down | reset | status | events | check | destroy | inspect | graph | export)
+	down | reset | status | events | check | destroy | inspect | graph | export | deploy)
 		if [ "$n" -eq 0 ]; then
 			_labo_names labs
 			_labo_files
