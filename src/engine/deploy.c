@@ -387,25 +387,42 @@ static int
 remove_all (struct labo_docker *d, const char *lab, FILE *progress, int *removed,
             labo_error_t *err)
 {
+  cleanup_free char *path = labelled_path ("networks", lab);
   double t0 = now_s ();
+  bool deleted = false;
 
   if (delete_listed (d, "services", lab, removed, err) < 0)
     return -1;
+  /* the network refuses to go while tasks are on it; then the manager
+   * lists it until its last task's container has left: gone means
+   * unlisted */
   for (;;)
     {
       labo_error_t e = NULL;
-      if (delete_listed (d, "networks", lab, removed, &e) == 0)
-        return 0;
+      json_t *left = NULL;
+      if (!deleted && delete_listed (d, "networks", lab, removed, &e) == 0)
+        deleted = true;
+      if (deleted
+          && labo_docker_request (d, "listing the lab's networks", "GET", path, NULL, 0, NULL,
+                                  &left, &e)
+                 == 0)
+        {
+          size_t n = json_array_size (left);
+          json_decref (left);
+          if (n == 0)
+            return 0;
+          labo_error_make (&e, 0, "network still listed by the manager");
+        }
       if (now_s () - t0 > NETWORK_GONE_S)
         {
           *err = e;
-          return labo_error_wrap (err, "the network stayed in use %d s after its services "
-                                       "were removed", NETWORK_GONE_S);
+          return labo_error_wrap (err, "the network stayed %d s after its services were "
+                                       "removed", NETWORK_GONE_S);
         }
       labo_error_release (&e);
       if (progress)
         fprintf (progress, "  waiting for the tasks to leave the network\n");
-      sleep (2);
+      sleep (1);
     }
 }
 
@@ -499,9 +516,12 @@ task_state (struct labo_docker *d, const char *service, char **state, char **why
   return 0;
 }
 
+/* *made: whether anything was asked of the Swarm (then a failure removes
+ * it; a refusal before, as "deployed already", must not remove what an
+ * earlier deploy made). */
 static int
 deploy_on (struct labo_docker *d, const struct labo_lab *lab, const struct labo_deploy *opts,
-           json_t *doc, json_t **report, labo_error_t *err)
+           json_t *doc, json_t **report, bool *made, labo_error_t *err)
 {
   json_t *services = json_object_get (doc, "services"), *svc, *ids = json_object ();
   const char *network = lab->overlay.present ? lab->overlay.name : NULL;
@@ -523,6 +543,7 @@ deploy_on (struct labo_docker *d, const struct labo_lab *lab, const struct labo_
                        json_array_size (existing) == 1 ? "" : "s");
       goto out;
     }
+  *made = true;
   if (network)
     {
       json_t *body = labo_docker_network_body (&lab->overlay, lab->name);
@@ -641,6 +662,7 @@ labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t 
   struct labo_docker d;
   json_t *doc, *notes = NULL, *nodes = NULL, *wanted, *n;
   cleanup_free char *missing = NULL;
+  bool made = false;
   size_t i;
   int r;
 
@@ -689,9 +711,9 @@ labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t 
   doc = labo_export_stack_json (lab, &eo, &notes);
   json_array_foreach (notes, i, n) say (opts, "note: %s\n", json_string_value (n));
   json_decref (notes);
-  r = deploy_on (&d, lab, opts, doc, report, err);
+  r = deploy_on (&d, lab, opts, doc, report, &made, err);
   json_decref (doc);
-  if (r < 0)
+  if (r < 0 && made)
     {
       labo_error_t e = NULL;
       say (opts, "deploy failed: removing what it made\n");

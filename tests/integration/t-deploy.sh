@@ -24,6 +24,7 @@ lab: $LAB
 segments:
   net:
     subnet: 198.51.100.208/28
+    root: 198.51.100.209     # the machine's way to the manager's TCP API
 hosts:
   mida-clm1:
     docker: {role: manager, api_tcp: insecure}
@@ -81,6 +82,7 @@ assert_match "$OUT" "namenode2 +seed_namenode2 +on mida-clm2 +running" "namenode
 run timeout 30 "$LABO" deploy "$REPO/netns/seed.yaml" --on "unix://$SOCK"
 expect_rc 1 "a second deploy of the same lab is refused"
 assert_contains "$ERR" "deployed on this Swarm already" "it says the lab is there already"
+assert_eq "2" "$(DK service ls -q --filter label=labo.deployed=true | wc -l)" "and leaves the first deploy's services alone"
 
 # a znode written through mida-clm1's published port is read through
 # mida-clm2's (both nodes answer once their quorum is formed)
