@@ -1,14 +1,16 @@
 #!/bin/bash
 # labo deploy, on a Swarm of labo's own (issue 15): a Docker lab stands in
 # for two real servers, named as the seed's hosts (mida-clm1 manages the
-# Swarm, its API also on plain TCP; mida-clm2 joins it), running no node.
-# Each daemon loads the image `labo export --images` wrote (`docker load`);
-# then, from the root namespace: a deploy whose --place names a host the
-# Swarm lacks fails with one error naming it, on TCP, and makes nothing;
-# `labo deploy netns/seed.yaml` on the manager's unix socket brings
-# namenode1 and namenode2 up on their hosts, a znode written through one
-# published port is read through the other; `labo deploy --rm` leaves
-# nothing labelled labo.deployed on the Swarm; then the lab goes.
+# Swarm, its API also on TCP with TLS; mida-clm2 joins it, its API on
+# plain TCP), running no node. Each daemon loads the image `labo export
+# --images` wrote (`docker load`); then, from the root namespace, bad
+# input gives one error each and leaves nothing on the Swarm: a --place
+# naming a host the Swarm lacks, a TLS API without its CA, a worker's API,
+# tasks that are not healthy in time. `labo deploy netns/seed.yaml` on the
+# manager's unix socket brings namenode1 and namenode2 up on their hosts,
+# a znode written through one published port is read through the other;
+# `labo deploy --rm` over TLS leaves nothing labelled labo.deployed; then
+# the lab goes.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -27,10 +29,10 @@ segments:
     root: 198.51.100.209     # the machine's way to the manager's TCP API
 hosts:
   mida-clm1:
-    docker: {role: manager, api_tcp: insecure}
+    docker: {role: manager, api_tcp: true}
     links: [{segment: net, address: $A1}]
   mida-clm2:
-    docker: worker
+    docker: {role: worker, api_tcp: insecure}
     links: [{segment: net, address: $A2}]
 EOF2
 )
@@ -56,20 +58,35 @@ run "$LABO" status -l "$LAB" --json
 expect_rc 0 "status --json" || show_run
 SOCK=$(printf '%s\n' "$OUT" | jq -r '.hosts[] | select(.name == "mida-clm1") | .docker.socket')
 [ -S "$SOCK" ] || die "no Docker socket for mida-clm1 in the status (got '$SOCK')"
-TCP=$(printf '%s\n' "$OUT" | jq -r '.hosts[] | select(.name == "mida-clm1") | .docker.tcp')
-say "manager's socket: $SOCK, its API on TCP: $TCP"
+TLS=$(printf '%s\n' "$OUT" | jq -r '.hosts[] | select(.name == "mida-clm1") | .docker.tcp')
+CERTS=$(printf '%s\n' "$OUT" | jq -r '.hosts[] | select(.name == "mida-clm1") | .docker.cert_path')
+TCP2=$(printf '%s\n' "$OUT" | jq -r '.hosts[] | select(.name == "mida-clm2") | .docker.tcp')
+[ -f "$CERTS/ca.pem" ] || die "no client certificates in '$CERTS'"
+TLSOPTS=(--tls-ca "$CERTS/ca.pem" --tls-cert "$CERTS/cert.pem" --tls-key "$CERTS/key.pem")
+say "manager's socket: $SOCK, its API on TCP with TLS: $TLS; the worker's, plain: $TCP2"
 DK() { env -u DOCKER_HOST -u DOCKER_CONTEXT docker -H "unix://$SOCK" "$@"; }
 labelled() {
 	{ DK service ls -q --filter label=labo.deployed=true; DK network ls -q --filter label=labo.deployed=true; } 2>&1
 }
 
-# ==== a Swarm without the named host: one error, nothing made (on TCP) ====
-run timeout 30 "$LABO" deploy "$REPO/netns/seed.yaml" --on "$TCP" --place mida-clm2=srv-b
+# ==== bad input: one error each, nothing made ====
+run timeout 30 "$LABO" deploy "$REPO/netns/seed.yaml" --on "$TLS" "${TLSOPTS[@]}" --place mida-clm2=srv-b
 expect_rc 1 "deploy with --place mida-clm2=srv-b fails"
-assert_contains "$ERR" "warning: $TCP is the Docker API without TLS" "a plain TCP API is warned of"
+assert_not_contains "$ERR" "without TLS" "no warning on a TLS API" || show_run
 assert_contains "$ERR" "has no ready node named srv-b" "the error names the missing host" || show_run
 assert_contains "$ERR" "nothing was created" "and says nothing was made"
-assert_eq "" "$(labelled)" "nothing labelled labo.deployed on the Swarm"
+run timeout 30 "$LABO" deploy "$REPO/netns/seed.yaml" --on "$TLS" --tls-cert "$CERTS/cert.pem" --tls-key "$CERTS/key.pem"
+expect_rc 1 "deploy over TLS without the daemon's CA fails"
+assert_match "$ERR" "pinging the Docker daemon: .*(SSL|certificate)" "curl's TLS failure, said once" || show_run
+run timeout 30 "$LABO" deploy "$REPO/netns/seed.yaml" --on "$TCP2"
+expect_rc 1 "deploy on the worker's API fails"
+assert_contains "$ERR" "warning: $TCP2 is the Docker API without TLS" "a plain TCP API is warned of"
+assert_contains "$ERR" "not a swarm manager" "Docker's own words: not a manager" || show_run
+run timeout 120 "$LABO" deploy "$REPO/netns/seed.yaml" --on "unix://$SOCK" --timeout 1
+expect_rc 1 "deploy with --timeout 1 fails"
+assert_contains "$ERR" "not every node runs healthy after 1 s" "the timeout is said, with each task's state" || show_run
+assert_contains "$ERR" "removing what it made" "and what it made is removed"
+assert_eq "" "$(labelled)" "nothing labelled labo.deployed on the Swarm after all that"
 
 # ==== the deploy ====
 run timeout 200 "$LABO" deploy "$REPO/netns/seed.yaml" --on "unix://$SOCK" --timeout 150
@@ -103,8 +120,8 @@ done
 assert_match "$OUT$ERR" "^[[:space:]]*${znode#/}\$" "cli_mt lists ${znode#/} through $A2:32181" || show_run
 
 # ==== --rm: exactly what deploy made ====
-run timeout 120 "$LABO" deploy --rm "$REPO/netns/seed.yaml" --on "unix://$SOCK"
-expect_rc 0 "labo deploy --rm" || show_run
+run timeout 120 "$LABO" deploy --rm "$REPO/netns/seed.yaml" --on "$TLS" "${TLSOPTS[@]}"
+expect_rc 0 "labo deploy --rm, over TLS" || show_run
 assert_contains "$OUT" "3 objects removed" "two services and the network removed" || show_run
 assert_eq "" "$(labelled)" "nothing labelled labo.deployed left on the Swarm"
 t0=$EPOCHREALTIME
