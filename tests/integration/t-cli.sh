@@ -34,9 +34,12 @@ assert_eq "labo: link: option '--delay' needs a value; see 'labo link --help'" "
 run "$LABO" stauts
 expect_rc 2 "a typo'd verb"
 assert_contains "$ERR" "did you mean 'status'?" "did-you-mean"
-run "$LABO" deploy x.yaml
-expect_rc 2 "containerlab's deploy"
-assert_contains "$ERR" "labo up FILE" "deploy points to up"
+run "$LABO" ps
+expect_rc 2 "docker's ps"
+assert_contains "$ERR" "labo status" "ps points to status"
+run "$LABO" deploy "$REPO/netns/seed.yaml"
+expect_rc 2 "deploy (a real Swarm's) without --on"
+assert_contains "$ERR" "--on URL is needed" "one line saying what is missing"
 run "$LABO" destroy --help
 expect_rc 0 "containerlab's destroy is down"
 assert_match "$OUT" "^usage: labo down" "destroy's help is down's"
