@@ -682,7 +682,11 @@ labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t 
     {
       const char *real = labo_deploy_real_host (opts, lab->hosts[lab->nodes[i].host].name);
       bool seen = false;
-      json_array_foreach (wanted, r, n) seen = seen || strcmp (json_string_value (n), real) == 0;
+      size_t k;
+      json_array_foreach (wanted, k, n)
+      {
+        seen = seen || strcmp (json_string_value (n), real) == 0;
+      }
       if (!seen)
         json_array_append_new (wanted, json_string (real));
     }
@@ -709,7 +713,10 @@ labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t 
   json_decref (nodes);
 
   doc = labo_export_stack_json (lab, &eo, &notes);
-  json_array_foreach (notes, i, n) say (opts, "note: %s\n", json_string_value (n));
+  json_array_foreach (notes, i, n)
+  {
+    say (opts, "labo deploy: %s\n", json_string_value (n));
+  }
   json_decref (notes);
   r = deploy_on (&d, lab, opts, doc, report, &made, err);
   json_decref (doc);

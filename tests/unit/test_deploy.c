@@ -84,7 +84,10 @@ seed_services_as_service_specs (void **state)
   assert_string_equal (str (spec, "TaskTemplate/ContainerSpec/Image"), "labo/zookeeper:k");
   assert_string_equal (str (spec, "TaskTemplate/ContainerSpec/Hostname"), "namenode1");
   env = at (spec, "TaskTemplate/ContainerSpec/Env");
-  json_array_foreach (env, i, e) has_myid = has_myid || strncmp (json_string_value (e), "ZOO_MY_ID=", 10) == 0;
+  json_array_foreach (env, i, e)
+  {
+    has_myid = has_myid || strncmp (json_string_value (e), "ZOO_MY_ID=", 10) == 0;
+  }
   assert_true (has_myid);
   assert_string_equal (str (spec, "TaskTemplate/ContainerSpec/Healthcheck/Test/0"), "CMD-SHELL");
   assert_true (num (spec, "TaskTemplate/ContainerSpec/Healthcheck/Interval") >= 1000000LL);
