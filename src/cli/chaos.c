@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labo/model/state.h"
 #include "labo/util/caps.h"
 #include "labo/engine/chaos.h"
 #include "labo/zk/check.h"
@@ -97,7 +98,9 @@ start_check (const struct labo_lab *lab, struct check_args *a, char **log_path, 
   labo_error_t err = NULL;
   struct labo_check *c;
 
-  *log_path = labo_control_path (lab->name, "check.log");
+  /* a deployed lab has no run dir of its own here: beside its record */
+  *log_path = a->o.endpoints ? xasprintf ("%s/%s.check.log", labo_run_dir (), lab->name)
+                             : labo_control_path (lab->name, "check.log");
   a->o.log_path = *log_path;
   c = labo_check_start (lab, &a->o, &err);
   if (c == NULL)
@@ -153,6 +156,8 @@ cmd_check (int argc, char **argv)
   labo_error_t err = NULL;
   struct labo_check *c;
   struct labo_lab *lab;
+  char **endpoints = NULL;
+  json_t *rec;
   long long duration_ms = -1;
   sigset_t stop;
   int opt, code = EXIT_OK, r;
@@ -176,11 +181,22 @@ cmd_check (int argc, char **argv)
     return r;
   if (labo_caps_require ("check", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
+  if ((rec = cli_deployed (lab_opt)) != NULL)
+    {
+      /* a lab on a real Swarm: its nodes through their servers' published
+       * ports, from here */
+      lab = cli_deployed_endpoints (rec, &endpoints, &code);
+      json_decref (rec);
+      if (lab == NULL)
+        return code;
+      a.o.endpoints = (const char *const *) endpoints;
+    }
+  else if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
     return code;
   block_stop_signals (&stop);
   if ((c = start_check (lab, &a, &log_path, &code)) == NULL)
     {
+      labo_strv_free (endpoints, lab->n_nodes);
       labo_lab_free (lab);
       return code;
     }
@@ -196,6 +212,7 @@ cmd_check (int argc, char **argv)
       sigwaitinfo (&stop, NULL);
     }
   code = end_check (c, &a);
+  labo_strv_free (endpoints, lab->n_nodes);
   labo_lab_free (lab);
   return code;
 }

@@ -139,8 +139,23 @@ int cmd_export (int argc, char **argv);
 int cmd_deploy (int argc, char **argv);
 /* The lab export and deploy carry: a FILE as declared, a lab that is up as
  * it was brought up, with no argument the only lab up, else the built-in
- * seed. NULL with *code the exit status when there is none. */
-struct labo_lab *cli_export_lab (const char *arg, int *code);
+ * seed. NULL with *code the exit status when there is none. *text, when
+ * text is not NULL: the lab file's text (caller frees), *len its length. */
+struct labo_lab *cli_export_lab (const char *arg, int *code, char **text, size_t *len);
+/* A lab deployed from this machine (labo deploy) under `name`, and not up
+ * here: its record, else NULL. */
+json_t *cli_deployed (const char *name);
+/* status, check, kill and down of a deployed lab (src/cli/deploy.c), the
+ * verbs' own options parsed; each returns the exit status. */
+int cli_deployed_status (json_t *rec, bool as_json);
+/* check's lab and endpoints: one "ADDR:PORT" a node, where the Swarm runs
+ * it (*endpoints: lab->n_nodes strings, labo_strv_free). NULL after saying
+ * why (*code). */
+struct labo_lab *cli_deployed_endpoints (json_t *rec, char ***endpoints, int *code);
+int cli_deployed_kill (json_t *rec, const char *node, int sig);
+/* forget: only the record goes, the Swarm is not asked (its servers are
+ * gone, or it was taken down by other means). */
+int cli_deployed_down (json_t *rec, bool quiet, bool as_json, bool forget);
 int cmd_web (int argc, char **argv);
 int cmd_exec (int argc, char **argv);
 int cmd_logs (int argc, char **argv);

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
+#include "labo/engine/deploy.h"
 #include "labo/model/labfile.h"
 #include "labo/model/names.h"
 #include "labo/model/state.h"
@@ -189,6 +191,36 @@ cli_lab_warnings (const struct labo_lab *lab)
              (int) json_integer_value (json_object_get (one, "column")),
              json_string_value (json_object_get (one, "message")));
   json_decref (w);
+}
+
+json_t *
+cli_deployed (const char *arg)
+{
+  cleanup_free char *name = NULL, *dir = NULL;
+
+  if (arg == NULL && (arg = getenv ("LABO_LAB")) != NULL && *arg == '\0')
+    arg = NULL;
+  if (arg == NULL)
+    return NULL;
+  if (looks_like_file (arg))
+    {
+      struct labo_diags diags = { NULL, 0 };
+      struct labo_lab *lab = labo_labfile_load_limited (arg, &cli_limits, &diags);
+      labo_diags_free (&diags);
+      if (lab == NULL)
+        return NULL;
+      name = xstrdup (lab->name);
+      labo_lab_free (lab);
+    }
+  else
+    name = xstrdup (arg);
+  if (!labo_lab_name_valid (name))
+    return NULL;
+  /* a lab up here is the lab of that name (deploy and up keep them apart) */
+  dir = labo_state_dir (name);
+  if (access (dir, F_OK) == 0)
+    return NULL;
+  return labo_deployed_load (name);
 }
 
 /* LAB, FILE (its lab's name) or nothing (the only lab up). *name is owned. */

@@ -32,11 +32,11 @@ arg_is_file (const char *arg)
 /* The lab to export: a FILE as declared, a lab that is up as it was
  * brought up, with no argument the only lab up, else the built-in seed. */
 struct labo_lab *
-cli_export_lab (const char *arg, int *code)
+cli_export_lab (const char *arg, int *code, char **text_out, size_t *len_out)
 {
   cleanup_free char *text = NULL, *name = NULL;
   struct labo_lab *lab;
-  size_t len;
+  size_t len = 0;
 
   *code = EXIT_OK;
   if (arg && arg_is_file (arg))
@@ -44,7 +44,7 @@ cli_export_lab (const char *arg, int *code)
       lab = cli_load_lab (arg, &text, &len);
       if (lab == NULL)
         *code = EXIT_INPUT;
-      return lab;
+      goto out;
     }
   if ((*code = cli_resolve_lab (arg, true, &name)) != EXIT_OK)
     return NULL;
@@ -53,7 +53,7 @@ cli_export_lab (const char *arg, int *code)
       lab = cli_load_lab (NULL, &text, &len);
       if (lab == NULL)
         *code = EXIT_INPUT;
-      return lab;
+      goto out;
     }
   lab = cli_state_lab (name);
   if (lab == NULL)
@@ -61,6 +61,14 @@ cli_export_lab (const char *arg, int *code)
       fprintf (stderr, "labo: lab '%s' is not up and there is no lab file '%s' (`labo "
                        "ls` lists the labs that are up)\n", name, name);
       *code = EXIT_NOTFOUND;
+    }
+  else
+    text = labo_state_get (name, "lab.yaml", &len);
+out:
+  if (lab && text_out)
+    {
+      *text_out = steal_ptr (&text);
+      *len_out = len;
     }
   return lab;
 }
@@ -149,7 +157,7 @@ cmd_export (int argc, char **argv)
     return cli_usage ("--registry %s: HOST[:PORT]/PREFIX expected", registry);
   if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
     return r;
-  lab = cli_export_lab (lab_opt, &r);
+  lab = cli_export_lab (lab_opt, &r, NULL, NULL);
   if (lab == NULL)
     return r;
   if (lab->n_nodes == 0)

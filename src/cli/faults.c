@@ -210,6 +210,15 @@ cmd_kill (int argc, char **argv)
     return cli_usage ("kill takes one node: labo kill NODE [--signal S]", NULL);
   if (labo_caps_require ("kill", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
+  {
+    json_t *rec = cli_deployed (lab_opt);
+    if (rec)
+      {
+        code = cli_deployed_kill (rec, argv[optind], sig);
+        json_decref (rec);
+        return code;
+      }
+  }
   lab = cli_target_lab (lab_opt, argv[optind], false, &code);
   if (lab == NULL)
     return code;

@@ -38,8 +38,15 @@ cmd_status (int argc, char **argv)
       lab_opt = optarg;
     else
       return EXIT_INPUT;
-  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
-      || (r = cli_resolve_lab (lab_opt, false, &name)) != EXIT_OK)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
+  if ((st = cli_deployed (lab_opt)) != NULL)
+    {
+      r = cli_deployed_status (st, as_json);
+      json_decref (st);
+      return r;
+    }
+  if ((r = cli_resolve_lab (lab_opt, false, &name)) != EXIT_OK)
     return r;
   {
     cleanup_free char *dir = labo_state_dir (name);

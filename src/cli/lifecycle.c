@@ -17,6 +17,7 @@
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
 #include "labo/runtime/docker_up.h"
+#include "labo/engine/deploy.h"
 #include "labo/engine/engine.h"
 #include "labo/util/fs.h"
 #include "labo/model/copy.h"
@@ -707,6 +708,25 @@ down_all (bool quiet, bool keep_data)
 
   if (labo_state_list (&labs, &n, &err) < 0)
     return cli_fail (&err, EXIT_FAIL);
+  if (!quiet)
+    {
+      /* the labs of this machine; one on a real Swarm is taken down by
+       * name only, never as a side effect */
+      char **dep = NULL;
+      size_t nd = 0;
+      labo_error_t e = NULL;
+      if (labo_deployed_list (&dep, &nd, &e) == 0)
+        for (size_t i = 0; i < nd; i++)
+          {
+            json_t *rec = labo_deployed_load (dep[i]);
+            if (rec)
+              printf ("labo: lab %s stays deployed on the Swarm at %s (`labo down %s` removes "
+                      "it)\n", dep[i], json_string_value (json_object_get (rec, "url")), dep[i]);
+            json_decref (rec);
+          }
+      labo_error_release (&e);
+      labo_strv_free (dep, nd);
+    }
   if (n == 0)
     {
       if (!quiet)
@@ -768,11 +788,12 @@ cmd_down (int argc, char **argv)
                                         { "lab", required_argument, NULL, 'l' },
                                         { "json", no_argument, NULL, 'j' },
                                         { "all", no_argument, NULL, 'a' },
+                                        { "forget", no_argument, NULL, 'F' },
                                         { NULL, 0, NULL, 0 } };
   cleanup_free char *name = NULL;
   const char *lab_opt = NULL;
   labo_error_t err = NULL;
-  bool quiet = false, keep_data = false, as_json = false, all = false;
+  bool quiet = false, keep_data = false, as_json = false, all = false, forget = false;
   struct labo_down_opts dopts;
   double t0 = labo_now ();
   int c, r;
@@ -788,14 +809,28 @@ cmd_down (int argc, char **argv)
       as_json = true;
     else if (c == 'a')
       all = true;
+    else if (c == 'F')
+      forget = true;
     else
       return EXIT_INPUT;
   if (all && (lab_opt || optind < argc || as_json))
     return cli_usage ("down --all takes no lab and no --json (%s)", "`labo ls --json` lists them");
   if (all)
     return down_all (quiet, keep_data);
-  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK
-      || (r = cli_resolve_lab (lab_opt, true, &name)) != EXIT_OK)
+  if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
+    return r;
+  {
+    json_t *rec = cli_deployed (lab_opt);
+    if (rec)
+      {
+        r = cli_deployed_down (rec, quiet, as_json, forget);
+        json_decref (rec);
+        return r;
+      }
+    if (forget)
+      return cli_usage ("--forget is for a lab deployed on a Swarm (%s)", "`labo ls` lists them");
+  }
+  if ((r = cli_resolve_lab (lab_opt, true, &name)) != EXIT_OK)
     return r;
   if (name == NULL)
     {

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "labo/util/fs.h"
 #include "labo/model/copy.h"
 #include "labo/model/state.h"
+#include "labo/engine/deploy.h"
 #include "labo/engine/status.h"
 #include "labo/util/util.h"
 
@@ -107,6 +109,61 @@ ls_roots (const char *name)
   return s;
 }
 
+/* The labs deployed from this machine on a Swarm (labo deploy): state
+ * "deployed", their manager's URL in the root's column; appended to arr
+ * (json) or printed. Nothing is asked of the Swarm: `labo status LAB`
+ * does that. */
+static void
+ls_deployed (json_t *arr, bool as_json, bool verify)
+{
+  char **labs = NULL;
+  size_t n = 0;
+  labo_error_t err = NULL;
+
+  if (labo_deployed_list (&labs, &n, &err) < 0)
+    {
+      labo_error_print (err);
+      labo_error_release (&err);
+      return;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *rec = cli_deployed (labs[i]);
+      struct labo_deploy o = { 0 };
+      struct labo_lab *lab;
+      const char *url, *file;
+      time_t t;
+      struct tm tm;
+      char when[32];
+
+      if (rec == NULL)
+        continue;
+      lab = labo_deployed_lab (rec, &o, &err);
+      labo_error_release (&err);
+      free ((void *) o.place);
+      url = json_string_value (json_object_get (rec, "url"));
+      file = json_string_value (json_object_get (rec, "file"));
+      t = (time_t) json_number_value (json_object_get (rec, "at"));
+      strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
+      if (as_json)
+        {
+          json_t *o2 = json_pack ("{s:s, s:s, s:i, s:n, s:s, s:s, s:n, s:{s:s}}", "lab", labs[i],
+                                  "state", "deployed", "hosts", lab ? (int) lab->n_hosts : 0,
+                                  "root", "created", when, "file", file ? file : "", "copy_of",
+                                  "deployed", "url", url);
+          if (verify)
+            json_object_set_new (o2, "verify", json_null ());
+          json_array_append_new (arr, o2);
+        }
+      else
+        printf ("%-16s %-9s %s%-6zu %-18s %-21s %s\n", labs[i], "deployed", verify ? "-      " : "",
+                lab ? lab->n_hosts : 0, url, when, file ? file : "?");
+      labo_lab_free (lab);
+      json_decref (rec);
+    }
+  labo_strv_free (labs, n);
+}
+
 int
 cmd_ls (int argc, char **argv)
 {
@@ -180,13 +237,14 @@ cmd_ls (int argc, char **argv)
         }
       json_decref (rep);
     }
+  labo_strv_free (labs, n);
+  ls_deployed (arr, as_json, verify);
   if (as_json)
     {
       json_dumpf (arr, stdout, JSON_INDENT (2));
       putchar ('\n');
     }
   json_decref (arr);
-  labo_strv_free (labs, n);
   return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "labo/runtime/docker_up.h"
+#include "labo/engine/deploy.h"
 #include "labo/engine/engine.h"
 #include "labo/runtime/logs.h"
 #include "labo/engine/gate.h"
@@ -598,6 +599,26 @@ raise_fd_limit (size_t need, labo_error_t *err)
   return 0;
 }
 
+/* Refuses a name deployed on a Swarm from this machine (labo deploy): one
+ * name is one lab. Before the state directory exists: nothing is made. */
+static int
+refuse_deployed (const struct labo_lab *lab, labo_error_t *err)
+{
+  json_t *deployed = labo_deployed_load (lab->name);
+
+  if (deployed)
+    {
+      labo_error_make (err, 0, "lab '%s' is deployed on the Swarm at %s from this machine "
+                               "(`labo status %s`): one name is one lab; `labo down %s` removes "
+                               "it there, or `labo up FILE --name OTHER`",
+                       lab->name, json_string_value (json_object_get (deployed, "url")),
+                       lab->name, lab->name);
+      json_decref (deployed);
+      return -1;
+    }
+  return 0;
+}
+
 /* Refuses a lab with a journal: up already, or an up that did not finish
  * (its journal is what `down` removes). */
 static int
@@ -751,6 +772,8 @@ labo_up (struct labo_lab *lab, const char *text, size_t len, const struct labo_u
             lab->file);
 
   if (raise_fd_limit (lab->n_hosts + 64, err) < 0)
+    return -1;
+  if (refuse_deployed (lab, err) < 0)
     return -1;
   if (labo_state_open (lab->name, true, &st, err) < 0 || refuse_journalled (lab, err) < 0)
     goto out_state;

@@ -159,9 +159,9 @@ node_endpoint (const struct labo_node_reach *r, char *buf, size_t len)
   snprintf (buf, len, "%s:%u", labo_ipv4_format (r->addr, a), (unsigned) r->port);
 }
 
-/* A client session from inside network namespace netns_fd: the client's
- * threads, made by zookeeper_init, are born in this thread's network
- * namespace, and make their sockets there. */
+/* A client session from inside network namespace netns_fd (-1: this
+ * thread's own): the client's threads, made by zookeeper_init, are born in
+ * this thread's network namespace, and make their sockets there. */
 static zhandle_t *
 client_in (int netns_fd, const char *endpoint, watcher_fn fn, int session_ms, void *ctx,
            labo_error_t *err)
@@ -169,6 +169,13 @@ client_in (int netns_fd, const char *endpoint, watcher_fn fn, int session_ms, vo
   cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   zhandle_t *zh;
 
+  if (netns_fd < 0)
+    {
+      zh = zookeeper_init (endpoint, fn, session_ms, NULL, ctx, 0);
+      if (zh == NULL)
+        labo_error_errno (err, "starting a ZooKeeper client for %s", endpoint);
+      return zh;
+    }
   if (self < 0)
     {
       labo_error_errno (err, "opening this thread's network namespace");
@@ -193,7 +200,7 @@ writer_connect (struct writer *w, labo_error_t *err)
   struct labo_node_reach r;
 
   labo_node_reach (w->c->lab, w->node, &r);
-  if (r.in_container)
+  if (r.in_container && w->c->o.endpoints == NULL)
     {
       /* the node's own namespace: a new one each time its container
        * restarts, so taken again for each session */
@@ -559,6 +566,13 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
       w->c = c;
       w->index = (uint32_t) i;
       w->node = node;
+      if (opts->endpoints)
+        {
+          snprintf (w->endpoint, sizeof (w->endpoint), "%s", opts->endpoints[i]);
+          if (writer_connect (w, err) < 0)
+            return NULL;
+          continue;
+        }
       labo_node_reach (lab, node, &r);
       node_endpoint (&r, w->endpoint, sizeof (w->endpoint));
       if (!r.in_container && (w->netns_fd = labo_node_reach_netns (lab, node, &r, 0, err)) < 0)

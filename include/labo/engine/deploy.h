@@ -67,10 +67,61 @@ char *labo_deploy_missing_hosts (const json_t *nodes, const json_t *wanted);
 int labo_deploy (const struct labo_lab *lab, const struct labo_deploy *opts, json_t **report,
                  labo_error_t *err);
 
-/* Removes what deploy made for lab `lab` on the Swarm at opts->url (and
+/* Removes what deploy made for lab `name` on the Swarm at opts->url (and
  * its TLS, progress): its services, then its network (once the tasks are
- * gone). *removed: how many objects (may be NULL). */
-int labo_deploy_remove (const char *lab, const struct labo_deploy *opts, int *removed,
+ * gone), then the data volumes on the manager. *removed: how many objects
+ * (may be NULL). With `lab` and `left`: *left, the data volumes its nodes
+ * made on the other servers, [{"server", "volume"}], which only those
+ * servers' daemons can remove. */
+int labo_deploy_remove (const char *name, const struct labo_lab *lab,
+                        const struct labo_deploy *opts, int *removed, json_t **left,
                         labo_error_t *err);
+
+/* ---- a deployed lab, from this machine ----
+ *
+ * What deploy made is remembered in the run dir, as LAB.deployed (a file,
+ * never a lab's directory): the lab file's text, the URL, the TLS files'
+ * absolute paths and the --place mappings. `labo status`, `check`, `kill`
+ * and `down` of LAB then work on the Swarm through the same API, and `labo
+ * ls` lists it. The record is root's (the run dir is 0700): the TLS key it
+ * names opens the Swarm. One name is one lab: a deployed lab's name is
+ * not also a lab up on this machine (deploy and up refuse it). */
+
+/* The record's JSON: {"lab", "file", "text", "url", "tls_ca", "tls_cert",
+ * "tls_key", "place": [...], "at"}. Written atomically. */
+int labo_deployed_save (const char *lab, const char *file, const char *text, size_t len,
+                        const struct labo_deploy *opts, labo_error_t *err);
+/* The record of lab `lab`, or NULL if it has none. */
+json_t *labo_deployed_load (const char *lab);
+/* The record's lab (its text parsed again, under the record's name), and
+ * *opts pointing into the record (which must outlive them). NULL: the
+ * text no longer parses (err says why). */
+struct labo_lab *labo_deployed_lab (const json_t *rec, struct labo_deploy *opts,
+                                    labo_error_t *err);
+/* *opts from the record alone (its url, TLS files and places, pointing
+ * into rec; opts->place is the caller's to free). */
+void labo_deployed_opts (const json_t *rec, struct labo_deploy *opts);
+/* Forgets the record (none: nothing to do). */
+int labo_deployed_forget (const char *lab, labo_error_t *err);
+/* The names of the labs deployed from this machine, sorted. */
+int labo_deployed_list (char ***labs, size_t *n, labo_error_t *err);
+
+/* A deployed lab's state, from the manager's API and each node's `srvr`
+ * through its published client port: {"lab", "deployed": {"url",
+ * "file"}, "nodes": [{"name", "service", "host", "state", "endpoint",
+ * "mode", "error"?}], "leader"}. A node's endpoint is "ADDR:PORT", the
+ * Swarm node's address and the published client port; null when its task
+ * is not running or the node publishes no client port. */
+json_t *labo_deploy_status (const struct labo_lab *lab, const struct labo_deploy *opts,
+                            labo_error_t *err);
+void labo_deploy_status_print (const json_t *st, FILE *out);
+
+/* Kills node `node`'s container as Swarm can: the service's task replaced
+ * (a forced update, the service's stop signal set to `sig`, stop-first),
+ * so its container gets sig and a new task starts on the same server with
+ * the same volume: the supervisor's restart after a kill, done by Swarm.
+ * sig: SIGKILL, SIGTERM, SIGINT or SIGQUIT. */
+int labo_deploy_kill (const struct labo_lab *lab, const struct labo_deploy *opts, size_t node,
+                      int sig, labo_error_t *err);
 
 #endif

@@ -61,6 +61,11 @@ struct labo_check_opts
   bool keep;            /* leave the znodes (default: removed once verified) */
   const char *log_path; /* the client library's log (WARN and worse); NULL:
                            discarded */
+  /* one "ADDR:PORT" a node, reached from this process's own network
+   * namespace: a lab deployed on a real Swarm (labo deploy), whose nodes
+   * are its servers' published ports. NULL: each node from its host, as
+   * labo_node_reach says. */
+  const char *const *endpoints;
 };
 
 struct labo_check;
