@@ -154,6 +154,18 @@ labo_deploy_service_spec (const char *lab, const char *name, const json_t *svc,
     }
   json_object_set_new (cs, "Labels", json_pack ("{s:s, s:s}", "labo.lab", lab,
                                                 LABO_DEPLOY_LABEL, "true"));
+  /* a peer's name that does not resolve yet (its task not started) is
+   * asked of the server's own resolvers by Docker's DNS; with none
+   * reachable (an offline room) glibc's default waits 5 s twice, and
+   * ZooKeeper resolves every server's name before it starts: one second,
+   * once, and ZooKeeper's own retries do the rest */
+  /* Swarm stops a task with the signal of the container being stopped:
+   * SIGKILL, so that `labo kill` (a forced update) is the crash it is in
+   * the lab, not a clean shutdown; ZooKeeper's log is written with fsync,
+   * a crash is what it is built for */
+  json_object_set_new (cs, "StopSignal", json_string ("SIGKILL"));
+  json_object_set_new (cs, "DNSConfig",
+                       json_pack ("{s:[s, s]}", "Options", "timeout:1", "attempts:1"));
   json_object_set_new (tt, "ContainerSpec", cs);
 
   /* where it runs: the export's constraint, or the --place mapping's host */
@@ -1156,9 +1168,10 @@ labo_deploy_kill (const struct labo_lab *lab, const struct labo_deploy *opts, si
   json_int_t version, force;
   int r = -1;
 
-  if (sig != SIGKILL && sig != SIGTERM && sig != SIGINT && sig != SIGQUIT)
-    return labo_error_make (err, 0, "a deployed node is killed as Swarm stops a task: KILL, "
-                                    "TERM, INT or QUIT, not SIG%s", sigabbrev_np (sig));
+  if (sig != SIGKILL)
+    return labo_error_make (err, 0, "a deployed node dies as Swarm stops its task, with the "
+                                    "signal deploy gave it: KILL, not SIG%s",
+                            sigabbrev_np (sig));
   if (open_manager (&d, opts, err) < 0)
     return -1;
   if (labo_docker_ping (&d, err) < 0
@@ -1175,11 +1188,10 @@ labo_deploy_kill (const struct labo_lab *lab, const struct labo_deploy *opts, si
       goto out;
     }
   /* a forced update replaces the task even though nothing else changed;
-   * stop-first (the default) stops the old container, with the signal
-   * asked, before the new one starts */
+   * stop-first (the default) stops the old container with its own stop
+   * signal (SIGKILL: labo_deploy_service_spec) before the new one starts */
   force = json_integer_value (json_object_get (tt, "ForceUpdate"));
   json_object_set_new (tt, "ForceUpdate", json_integer (force + 1));
-  json_object_set_new (cs, "StopSignal", json_sprintf ("SIG%s", sigabbrev_np (sig)));
   upath = xasprintf ("/services/%s/update?version=%lld", service, (long long) version);
   r = labo_docker_request (&d, uop, "POST", upath, spec, 0, NULL, NULL, err);
 out:

@@ -194,6 +194,11 @@ while :; do
 done
 if [ -n "$new" ] && [ "$new" != "$old" ]; then ok "namenode2 runs a new task"; else fail "namenode2 runs no new task (old $old, new $new)"; DK service ps "${DEP}_namenode2" 2>&1 | indent; fi
 assert_match "$st" "^running [a-z]" "it runs again and the ensemble has a leader ($(secs_since "$t0") s)" || show_run
+assert_match "$(DK3 ps -a --filter "label=com.docker.swarm.service.name=${DEP}_namenode2" --filter status=exited --format '{{.Status}}')" \
+	"^Exited \(137\)" "the old task's container died of SIGKILL (exit 137), not a clean stop"
+run "$LABO" kill -l "$DEP" namenode1 --signal TERM
+expect_rc 1 "kill --signal TERM of a deployed node is refused"
+assert_contains "$ERR" "KILL, not SIGTERM" "it says which signal Swarm sends" || show_run
 run timeout 20 "$CLI_MT" "$A3:32181" "cmd:ls /"
 assert_match "$OUT$ERR" "^[[:space:]]*${znode#/}\$" "namenode2 still has ${znode#/}: its volume outlived its task" || show_run
 

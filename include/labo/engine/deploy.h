@@ -117,10 +117,11 @@ json_t *labo_deploy_status (const struct labo_lab *lab, const struct labo_deploy
 void labo_deploy_status_print (const json_t *st, FILE *out);
 
 /* Kills node `node`'s container as Swarm can: the service's task replaced
- * (a forced update, the service's stop signal set to `sig`, stop-first),
- * so its container gets sig and a new task starts on the same server with
+ * (a forced update, stop-first), so its container gets its stop signal,
+ * SIGKILL (deploy sets it), and a new task starts on the same server with
  * the same volume: the supervisor's restart after a kill, done by Swarm.
- * sig: SIGKILL, SIGTERM, SIGINT or SIGQUIT. */
+ * sig: SIGKILL only (another is refused: Swarm stops a container with the
+ * signal it was made with). */
 int labo_deploy_kill (const struct labo_lab *lab, const struct labo_deploy *opts, size_t node,
                       int sig, labo_error_t *err);
 
