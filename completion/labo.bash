@@ -91,7 +91,7 @@ _labo_value() {
 		;;
 	--images) _labo_add < <(compgen -d -- "$_labo_cur") ;;
 	--tls-ca | --tls-cert | --tls-key) _labo_add < <(compgen -f -- "$_labo_cur") ;;
-	--on | --place | --timeout) return 0 ;;
+	--on | --place | --timeout | --name) return 0 ;;
 	--listen)
 		# bash splits ADDR:PORT at ':' (COMP_WORDBREAKS): whole words only
 		_labo_words "127.0.0.1:7474 0.0.0.0:7474"

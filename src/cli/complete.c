@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labo/engine/deploy.h"
 #include "labo/model/labfile.h"
 #include "labo/model/names.h"
 #include "labo/model/state.h"
@@ -111,6 +112,15 @@ print_labs (void)
     {
       labo_error_release (&err);
       return EXIT_FAIL;
+    }
+  for (size_t i = 0; i < n; i++)
+    puts (labs[i]);
+  labo_strv_free (labs, n);
+  /* and those deployed on a Swarm from here (status, check, down take them) */
+  if (labo_deployed_list (&labs, &n, &err) < 0)
+    {
+      labo_error_release (&err);
+      return EXIT_OK;
     }
   for (size_t i = 0; i < n; i++)
     puts (labs[i]);

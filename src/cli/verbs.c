@@ -71,6 +71,12 @@ static const struct cli_verb verbs[] = {
     "  -k, --keep-data    keep the nodes' data for the next `up` of the lab to resume\n"
     "      --json         the stages, their times and the result as one JSON object\n"
     "  -a, --all          every lab that is up (a classroom's copies), side by side\n"
+    "      --forget       a lab deployed on a Swarm: forget it here, without asking\n"
+    "                     the Swarm (its servers are gone)\n"
+    "\n"
+    "A lab deployed on a Swarm (labo deploy) goes from there: its services, its\n"
+    "network and the data volumes on the manager; those on other servers are\n"
+    "named, with the command that removes each. --all leaves deployed labs.\n"
     "\n"
     "Examples:\n"
     "  labo down seed\n"
@@ -231,6 +237,12 @@ static const struct cli_verb verbs[] = {
     "then docker load on each). containerlab's deploy, a lab on this machine, is\n"
     "labo up.\n"
     "\n"
+    "This machine remembers the deployed lab under its name: labo ls lists it,\n"
+    "labo status shows its tasks and who leads (each node's srvr through its\n"
+    "server's published port), labo check writes through those ports, labo kill\n"
+    "has Swarm replace a node's task (its container killed), labo down removes\n"
+    "it. A name is one lab: deploy refuses the name of a lab up here.\n"
+    "\n"
     "Options:\n"
     LAB_OPT
     "      --on URL       the manager's API: unix:///PATH or tcp://HOST:PORT\n"
@@ -240,6 +252,7 @@ static const struct cli_verb verbs[] = {
     "      --place H=NAME place the lab's host H on the Swarm node NAME (again for\n"
     "                     each host)\n"
     "      --timeout S    seconds to wait for every task to run healthy (120)\n"
+    "      --name NAME    deploy the lab under another name (services NAME_NODE)\n"
     "      --rm           remove what deploy made for this lab, by its labels\n"
     "      --json         the report as JSON\n"
     "\n"
@@ -247,6 +260,7 @@ static const struct cli_verb verbs[] = {
     "  labo deploy netns/seed.yaml --on unix:///run/docker.sock\n"
     "  labo deploy --on tcp://10.0.0.1:2375 --place mida-clm1=srv-a \\\n"
     "      --place mida-clm2=srv-b\n"
+    "  labo status seed; labo check seed --duration 20s; labo down seed\n"
     "  labo deploy --rm netns/seed.yaml --on unix:///run/docker.sock\n",
     0 },
   { "web", cmd_web, CLI_GROUP_LOOK, "web [--listen ADDR:PORT] [--allow-actions]",

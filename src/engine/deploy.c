@@ -3,6 +3,7 @@
 #include "labo/engine/deploy.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,7 +14,9 @@
 #include <unistd.h>
 
 #include "labo/docker/docker.h"
+#include "labo/docker/image.h"
 #include "labo/engine/export.h"
+#include "labo/kind/kind.h"
 #include "labo/model/ensemble.h"
 #include "labo/model/labfile.h"
 #include "labo/model/limits.h"
@@ -661,6 +664,72 @@ task_state (struct labo_docker *d, const char *service, char **state, char **why
   return 0;
 }
 
+static char *manager_name (struct labo_docker *d);
+
+/* The images of the nodes placed on the manager itself, loaded there when
+ * it lacks them: labo's recipes as `docker save` archives (kept in the
+ * image cache beside the rootfs they wrap), through POST /images/load.
+ * The manager's API reaches no other server's image store: a node placed
+ * elsewhere needs its image loaded there first (or a registry), and a
+ * task rejected for the lack of it fails the deploy at once. */
+static int
+load_on_manager (struct labo_docker *d, const struct labo_lab *lab,
+                 const struct labo_deploy *opts, labo_error_t *err)
+{
+  cleanup_free char *mgr = manager_name (d);
+
+  for (size_t i = 0; mgr && i < lab->n_nodes; i++)
+    {
+      const struct labo_node *node = &lab->nodes[i];
+      const struct labo_kind *kind = labo_kind_of (node);
+      const char *ref = opts->images[i];
+      cleanup_free char *archive = labo_node_image_archive (lab, node);
+      cleanup_free char *path = NULL, *loaded = NULL;
+      struct labo_image img = { 0 };
+      cleanup_close int fd = -1;
+      bool exists = false, seen = false;
+      double t0 = now_s ();
+
+      if (strcmp (labo_deploy_real_host (opts, lab->hosts[node->host].name), mgr) != 0)
+        continue;
+      for (size_t k = 0; k < i; k++)
+        seen = seen || strcmp (opts->images[k], ref) == 0;
+      if (seen || labo_docker_image_exists (d, ref, &exists, err) < 0)
+        {
+          if (!seen)
+            return -1;
+          continue;
+        }
+      if (exists)
+        continue;
+      if (archive)
+        path = xstrdup (archive);
+      else
+        {
+          if (labo_image_resolve (kind->recipe ? kind->recipe : node->image, &img, err) < 0
+              || labo_image_build (&img, true, err) < 0)
+            {
+              labo_image_free (&img);
+              return labo_error_wrap (err, "node %s's image", node->name);
+            }
+          path = xasprintf ("%s/%s-%s.save.tar", LABO_IMAGE_CACHE, img.name, img.key);
+          if (access (path, F_OK) < 0 && labo_image_save (&img, ref, path, err) < 0)
+            {
+              labo_image_free (&img);
+              return -1;
+            }
+          labo_image_free (&img);
+        }
+      say (opts, "image %s: loading it on the manager, %s\n", ref, mgr);
+      if ((fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return labo_error_errno (err, "opening %s", path);
+      if (labo_docker_image_load (d, fd, path, &loaded, err) < 0)
+        return labo_error_wrap (err, "loading %s on the manager", ref);
+      say (opts, "image %s loaded on %s in %.1f s\n", loaded ? loaded : ref, mgr, now_s () - t0);
+    }
+  return 0;
+}
+
 /* *made: whether anything was asked of the Swarm (then a failure removes
  * it; a refusal before, as "deployed already", must not remove what an
  * earlier deploy made). */
@@ -688,6 +757,11 @@ deploy_on (struct labo_docker *d, const struct labo_lab *lab, const struct labo_
                        json_array_size (existing) == 1 ? "" : "s");
       goto out;
     }
+  if (load_on_manager (d, lab, opts, err) < 0)
+    goto out;
+  names = node_names (d, err);
+  if (names == NULL)
+    goto out;
   *made = true;
   if (network)
     {
@@ -746,6 +820,21 @@ deploy_on (struct labo_docker *d, const struct labo_lab *lab, const struct labo_
           }
         if (strcmp (state, "running") == 0)
           done++;
+        else if (strcmp (state, "rejected") == 0 && why && strstr (why, "No such image"))
+          {
+            const char *server = json_string_value (
+                json_object_get (json_object_get (names, node ? node : ""), "host"));
+            labo_error_make (err, 0, "node %s: server %s has no image %s (Swarm: %s): `labo "
+                                     "export --images DIR` writes it, `docker load -i` on %s "
+                                     "loads it (deploy loads the manager's itself)",
+                             key, server ? server : "?",
+                             json_string_value (json_object_get (
+                                 json_object_get (services, key), "image")),
+                             why, server ? server : "that server");
+            free (state), free (why), free (node);
+            json_decref (out);
+            goto out;
+          }
         else
           {
             char *t = xasprintf ("%s%s%s %s%s%s%s", pending ? pending : "", pending ? "; " : "",
@@ -773,9 +862,6 @@ deploy_on (struct labo_docker *d, const struct labo_lab *lab, const struct labo_
     }
 
   /* each node's host, by the Swarm's own name of it */
-  names = node_names (d, err);
-  if (names == NULL)
-    goto out;
   {
     size_t i;
     json_t *r;

@@ -2,11 +2,12 @@
 # labo deploy, on a Swarm of labo's own (issue 15): a Docker lab stands in
 # for three real servers, srv-a (the manager, its API also on TCP with
 # TLS, certificates made by up), srv-b (a worker, its API on plain TCP,
-# `api_tcp: insecure`) and srv-c (a worker), running no node. Each daemon
-# loads the image `labo export --images` wrote (`docker load`); then, from
+# `api_tcp: insecure`) and srv-c (a worker), running no node. srv-c loads
+# the image `labo export --images` wrote (`docker load`); then, from
 # the root namespace: bad input gives one error each and leaves nothing on
 # the Swarm (an unreachable URL, a --place naming a host the Swarm lacks, a
-# TLS API without its CA, a worker's API, tasks not healthy in time).
+# TLS API without its CA, a worker's API, a server without the image,
+# tasks not healthy in time). deploy loads the image on the manager.
 # `labo deploy netns/seed.yaml --on tcp://... --place mida-clm1=srv-a
 # --place mida-clm2=srv-c` over TLS brings namenode1 and namenode2 up
 # there; `labo ls` and `labo status` show the deployed lab and its leader;
@@ -63,11 +64,11 @@ REF=$(sed -n 's/^    image: //p' "$TMP/stack.yaml" | head -n 1)
 run "$LABO" up -q "$F"
 expect_rc 0 "up of three Docker hosts in a Swarm, no node" || { show_run; die "cannot go on"; }
 record_ns "$LAB"
-for h in srv-a srv-b srv-c; do
-	run "$LABO" exec -l "$LAB" "$h" -- docker load -i "$IMAGE"
-	expect_rc 0 "docker load on $h" || show_run
-	assert_contains "$OUT" "Loaded image: $REF" "$h loaded $REF, as deploy names it"
-done
+# by hand on srv-c only: deploy loads the manager's itself, and srv-b has
+# none (a deploy placing a node there fails at once, saying so)
+run "$LABO" exec -l "$LAB" srv-c -- docker load -i "$IMAGE"
+expect_rc 0 "docker load on srv-c" || show_run
+assert_contains "$OUT" "Loaded image: $REF" "srv-c loaded $REF, as deploy names it"
 run "$LABO" status -l "$LAB" --json
 expect_rc 0 "status --json" || show_run
 host_json() { printf '%s\n' "$OUT" | jq -r --arg h "$1" ".hosts[] | select(.name == \$h) | $2"; }
@@ -115,6 +116,12 @@ run timeout 30 "${DEPLOY[@]}" --on "$TCP2"
 expect_rc 1 "deploy on the worker's API fails"
 assert_contains "$ERR" "warning: $TCP2 is the Docker API without TLS" "a plain TCP API is warned of"
 assert_contains "$ERR" "not a swarm manager" "Docker's own words: not a manager" || show_run
+run timeout 120 "$LABO" deploy "$REPO/netns/seed.yaml" --name "$DEP" --on "unix://$SOCK" --place mida-clm1=srv-a --place mida-clm2=srv-b
+expect_rc 1 "deploy with a node on srv-b, which lacks the image, fails"
+assert_contains "$ERR" "image $REF: loading it on the manager, srv-a" "deploy loads the image on the manager" || show_run
+assert_contains "$ERR" "server srv-b has no image $REF" "the error names the server and the image" || show_run
+assert_contains "$ERR" "removing what it made" "and what it made is removed"
+assert_eq "$REF" "$(DK image ls --format '{{.Repository}}:{{.Tag}}' "$REF")" "the manager has the image deploy loaded"
 run timeout 120 "${DEPLOY[@]}" --on "unix://$SOCK" --timeout 1
 expect_rc 1 "deploy with --timeout 1 fails"
 assert_contains "$ERR" "not every node runs healthy after 1 s" "the timeout is said, with each task's state" || show_run
