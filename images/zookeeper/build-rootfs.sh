@@ -141,6 +141,15 @@ owner_listed "$JAVA_HOME/jmods/java.base.jmod"
 "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files \
   --no-man-pages --compress=2 --output opt/jre
 rm -f opt/jre/bin/keytool
+# Java keeps a name it resolved 30 s, and one it could not resolve 10 s
+# (java.security). ZooKeeper's servers name each other, and on a Swarm
+# (labo deploy) a peer whose task has not started yet, or was replaced
+# with a new address, was looked past that long: one second each.
+# ZooKeeper resolves a peer anew at each attempt.
+SEC=opt/jre/conf/security/java.security
+sed -i 's/^networkaddress\.cache\.negative\.ttl=.*/networkaddress.cache.negative.ttl=1/' "$SEC"
+printf '\n# labo: see images/zookeeper/build-rootfs.sh\nnetworkaddress.cache.ttl=1\n' >>"$SEC"
+grep -qx 'networkaddress.cache.negative.ttl=1' "$SEC" || die "$SEC: no networkaddress.cache.negative.ttl to set"
 
 step "3/8: the shared libraries the Java runtime needs"
 # 3. The shared libraries the JRE needs, and the loader. ldd names the

@@ -48,13 +48,11 @@ char *labo_zk_mntr_get (const char *text, const char *key);
  *    seconds; a 500 ms cap costs a few packets and elects at once;
  *  - ZooKeeper logs every four-letter word at INFO: the supervisor's
  *    probes (three words a node every probe interval) would be most of a
- *    node's log, 130,000 lines a day; its connection class logs at WARN;
- *  - Java keeps a name's address 30 s: on a Swarm (labo deploy) a node's
- *    replaced task has a new address, and a follower went on calling the
- *    old one for the 20 s of its init limit; ZooKeeper resolves a leader
- *    anew before it connects, so a cache of 1 s is enough. */
+ *    node's log, 130,000 lines a day; its connection class logs at WARN.
+ * (How long Java keeps a name's address is the image's: its JRE's
+ * java.security, images/zookeeper/build-rootfs.sh.) */
 #define LABO_ZK_JVM_FLAGS                                                                      \
-  "-Dzookeeper.fastleader.maxNotificationInterval=500 -Dsun.net.inetaddr.ttl=1 "               \
+  "-Dzookeeper.fastleader.maxNotificationInterval=500 "                                        \
   "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn"
 
 /* The environment of a node's container for the image's entrypoint (the
