@@ -535,7 +535,6 @@ labo_deploy_remove (const char *name, const struct labo_lab *lab,
       /* the data volumes on the manager: its API can remove those; a
        * volume is in use until its task's container is gone */
       double t0 = now_s ();
-      int before = n_removed;
       for (;;)
         {
           labo_error_t e = NULL;
@@ -551,7 +550,6 @@ labo_deploy_remove (const char *name, const struct labo_lab *lab,
           labo_error_release (&e);
           sleep (1);
         }
-      (void) before;
     }
   if (r == 0 && lab && left)
     {
