@@ -142,6 +142,9 @@ int cmd_deploy (int argc, char **argv);
  * seed. NULL with *code the exit status when there is none. *text, when
  * text is not NULL: the lab file's text (caller frees), *len its length. */
 struct labo_lab *cli_export_lab (const char *arg, int *code, char **text, size_t *len);
+/* A status-like document: as indented JSON, or through its printer.
+ * Takes st (decref'd). EXIT_OK. */
+int cli_show (json_t *st, bool as_json, void (*print) (json_t *, FILE *));
 /* A lab deployed from this machine (labo deploy) under `name`, and not up
  * here: its record, else NULL. */
 json_t *cli_deployed (const char *name);

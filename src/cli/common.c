@@ -193,6 +193,20 @@ cli_lab_warnings (const struct labo_lab *lab)
   json_decref (w);
 }
 
+int
+cli_show (json_t *st, bool as_json, void (*print) (json_t *, FILE *))
+{
+  if (as_json)
+    {
+      json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      putchar ('\n');
+    }
+  else
+    print (st, stdout);
+  json_decref (st);
+  return EXIT_OK;
+}
+
 json_t *
 cli_deployed (const char *arg)
 {

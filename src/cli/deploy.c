@@ -272,15 +272,7 @@ cli_deployed_status (json_t *rec, bool as_json)
   free ((void *) o.place);
   if (st == NULL)
     return cli_fail (&err, EXIT_FAIL);
-  if (as_json)
-    {
-      json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-      putchar ('\n');
-    }
-  else
-    labo_deploy_status_print (st, stdout);
-  json_decref (st);
-  return EXIT_OK;
+  return cli_show (st, as_json, labo_deploy_status_print);
 }
 
 struct labo_lab *

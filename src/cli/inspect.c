@@ -61,15 +61,7 @@ cmd_status (int argc, char **argv)
   st = labo_status_json (name, &err);
   if (st == NULL)
     return cli_fail (&err, EXIT_FAIL);
-  if (as_json)
-    {
-      json_dumpf (st, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-      putchar ('\n');
-    }
-  else
-    labo_status_print (st, stdout);
-  json_decref (st);
-  return EXIT_OK;
+  return cli_show (st, as_json, labo_status_print);
 }
 
 /* One lab's verify, from a thread: labs are verified side by side. */

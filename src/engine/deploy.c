@@ -1212,7 +1212,7 @@ out:
 }
 
 void
-labo_deploy_status_print (const json_t *st, FILE *out)
+labo_deploy_status_print (json_t *st, FILE *out)
 {
   const json_t *dep = json_object_get (st, "deployed"), *row;
   const char *leader = json_string_value (json_object_get (st, "leader"));

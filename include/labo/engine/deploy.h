@@ -114,7 +114,7 @@ int labo_deployed_list (char ***labs, size_t *n, labo_error_t *err);
  * is not running or the node publishes no client port. */
 json_t *labo_deploy_status (const struct labo_lab *lab, const struct labo_deploy *opts,
                             labo_error_t *err);
-void labo_deploy_status_print (const json_t *st, FILE *out);
+void labo_deploy_status_print (json_t *st, FILE *out);
 
 /* Kills node `node`'s container as Swarm can: the service's task replaced
  * (a forced update, stop-first), so its container gets its stop signal,
