@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -260,6 +260,10 @@ bench-copies: labo
 
 bench-supervise: labo
 	bench/supervise.sh
+
+# labo deploy on a stand-in Swarm, its leader killed ROUNDS times (issue 15)
+bench-deploy: labo
+	bench/deploy.sh $(or $(ROUNDS),4)
 
 bench-crash: labo
 	bench/daemon-crash.sh
