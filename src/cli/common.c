@@ -307,6 +307,22 @@ cli_state_lab (const char *name)
   return labo_state_load_lab (name);
 }
 
+/* When `name` is a lab deployed on a Swarm rather than up here, says what
+ * works on it, and true. */
+static bool
+said_deployed (const char *name)
+{
+  json_t *rec = labo_lab_name_valid (name) ? labo_deployed_load (name) : NULL;
+
+  if (rec == NULL)
+    return false;
+  fprintf (stderr, "labo: lab %s is deployed on the Swarm at %s: status, check, kill and down "
+                   "work on it; faults act on labo's emulated network, not on real servers\n",
+           name, json_string_value (json_object_get (rec, "url")));
+  json_decref (rec);
+  return true;
+}
+
 /* Labs (up) that have a host or a node named `name`: the one named with
  * -l, or every lab up. */
 static int find_target (const char *lab_opt, const char *name, char **lab, bool *is_node,
@@ -369,6 +385,8 @@ find_target (const char *lab_opt, const char *name, char **lab, bool *is_node, b
     {
       if (quiet)
         ;
+      else if (lab_opt && said_deployed (lab_opt))
+        ;
       else if (lab_opt)
         fprintf (stderr, "labo: lab %s has no host or node named %s (`labo status %s`)\n",
                  lab_opt, name, lab_opt);
@@ -398,7 +416,8 @@ cli_running_lab (const char *arg, int *code)
   lab = cli_state_lab (name);
   if (lab == NULL)
     {
-      fprintf (stderr, "labo: lab %s is not up\n", name);
+      if (!said_deployed (name))
+        fprintf (stderr, "labo: lab %s is not up\n", name);
       *code = EXIT_NOTFOUND;
     }
   return lab;

@@ -209,6 +209,11 @@ assert_contains "$ERR" "KILL, not SIGTERM" "it says which signal Swarm sends" ||
 run timeout 20 "$CLI_MT" "$A3:32181" "cmd:ls /"
 assert_match "$OUT$ERR" "^[[:space:]]*${znode#/}\$" "namenode2 still has ${znode#/}: its volume outlived its task" || show_run
 
+# ==== faults are the emulator's: said so ====
+run "$LABO" stop -l "$DEP" mida-clm2
+expect_rc 4 "labo stop of a deployed lab's host is refused"
+assert_contains "$ERR" "faults act on labo's emulated network, not on real servers" "it says why" || show_run
+
 # ==== one name is one lab ====
 run "$LABO" up -q "$REPO/netns/seed.yaml" --name "$DEP"
 expect_rc 1 "up under the deployed lab's name is refused"
