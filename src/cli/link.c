@@ -4,6 +4,7 @@
  * starts where the kernel has no sch_netem. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "labo/util/caps.h"
 #include "labo/engine/links.h"
+#include "labo/engine/linkverify.h"
 #include "labo/model/names.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"
@@ -34,17 +36,23 @@ print_links (json_t *links, FILE *out)
       json_array_foreach (emus, k, e)
         if (json_is_true (json_object_get (e, "running")))
           {
-            long long fr = 0, lost = 0, over = 0;
+            static const char *const more[] = { "corrupted", "duplicated", "reordered" };
+            long long fr = 0, lost = 0, over = 0, extra[3] = { 0, 0, 0 };
             for (int d = 0; d < 2; d++)
               {
                 json_t *c = json_object_get (e, d == 0 ? "from_host" : "to_host");
                 fr += json_integer_value (json_object_get (c, "frames"));
                 lost += json_integer_value (json_object_get (c, "lost"));
                 over += json_integer_value (json_object_get (c, "overflow"));
+                for (int x = 0; x < 3; x++)
+                  extra[x] += json_integer_value (json_object_get (c, more[x]));
               }
             fprintf (out, "%s %semulator pid %lld: %lld frames, %lld lost, %lld over the queue",
                      k == 0 ? ";" : ",", k == 0 ? "" : "overlay's ",
                      json_integer_value (json_object_get (e, "pid")), fr, lost, over);
+            for (int x = 0; x < 3; x++)
+              if (extra[x])
+                fprintf (out, ", %lld %s", extra[x], more[x]);
           }
         else
           fprintf (out, "%s EMULATOR NOT RUNNING (`labo link %s` starts it)", k == 0 ? ";" : ",",
@@ -151,52 +159,43 @@ struct link_args
   const char *lab_opt;
   struct labo_impair im;
   enum labo_link_mech mech;
-  bool set_delay, set_jitter, set_loss, set_rate;
-  int down; /* -1: not named */
-  bool as_json;
+  unsigned set; /* LABO_IMP_BIT (p) for each setting named */
+  int down;     /* -1: not named */
+  bool as_json, verify;
+  const char *verify_peer;
+  unsigned probes;
 };
+
+/* getopt's value for setting p: past every character */
+#define OPT_IMP 1000
 
 static int
 link_options (int argc, char **argv, struct link_args *a)
 {
-  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
-                                        { "delay", required_argument, NULL, 'd' },
-                                        { "jitter", required_argument, NULL, 'j' },
-                                        { "loss", required_argument, NULL, 'o' },
-                                        { "rate", required_argument, NULL, 'r' },
-                                        { "down", no_argument, NULL, 'D' },
-                                        { "up", no_argument, NULL, 'U' },
-                                        { "mechanism", required_argument, NULL, 'm' },
-                                        { "json", no_argument, NULL, 'J' },
-                                        { NULL, 0, NULL, 0 } };
+  static const struct option fixed[] = { { "lab", required_argument, NULL, 'l' },
+                                         { "down", no_argument, NULL, 'D' },
+                                         { "up", no_argument, NULL, 'U' },
+                                         { "mechanism", required_argument, NULL, 'm' },
+                                         { "json", no_argument, NULL, 'J' },
+                                         { "verify", no_argument, NULL, 'V' },
+                                         { "peer", required_argument, NULL, 'P' },
+                                         { "probes", required_argument, NULL, 'N' } };
+  /* and --NAME VALUE for every setting of the table */
+  struct option opts[sizeof (fixed) / sizeof (fixed[0]) + LABO_IMP_N + 1];
   const char *expected = NULL;
+  size_t n = sizeof (fixed) / sizeof (fixed[0]);
   int c;
 
+  memcpy (opts, fixed, sizeof (fixed));
+  for (int p = 0; p < LABO_IMP_N; p++)
+    opts[n + (size_t) p] = (struct option){ labo_impair_param_name ((enum labo_impair_param) p),
+                                            required_argument, NULL, OPT_IMP + p };
+  opts[n + LABO_IMP_N] = (struct option){ NULL, 0, NULL, 0 };
   while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     switch (c)
       {
       case 'l':
         a->lab_opt = optarg;
-        break;
-      case 'd':
-        if (labo_impair_parse_time (optarg, &a->im.delay_us, &expected) < 0)
-          return bad_value ("delay", optarg, expected);
-        a->set_delay = true;
-        break;
-      case 'j':
-        if (labo_impair_parse_time (optarg, &a->im.jitter_us, &expected) < 0)
-          return bad_value ("jitter", optarg, expected);
-        a->set_jitter = true;
-        break;
-      case 'o':
-        if (labo_impair_parse_loss (optarg, &a->im.loss_ppm, &expected) < 0)
-          return bad_value ("loss", optarg, expected);
-        a->set_loss = true;
-        break;
-      case 'r':
-        if (labo_impair_parse_rate (optarg, &a->im.rate_bps, &expected) < 0)
-          return bad_value ("rate", optarg, expected);
-        a->set_rate = true;
         break;
       case 'D':
       case 'U':
@@ -211,13 +210,38 @@ link_options (int argc, char **argv, struct link_args *a)
       case 'J':
         a->as_json = true;
         break;
+      case 'V':
+        a->verify = true;
+        break;
+      case 'P':
+        a->verify_peer = optarg;
+        break;
+      case 'N':
+        {
+          char *end;
+          unsigned long v = strtoul (optarg, &end, 10);
+          if (*optarg < '1' || *optarg > '9' || *end || v < 100 || v > 1000000)
+            return bad_value ("probes", optarg, "a number of probes from 100 to 1000000");
+          a->probes = (unsigned) v;
+        }
+        break;
       default:
+        if (c >= OPT_IMP && c < OPT_IMP + LABO_IMP_N)
+          {
+            enum labo_impair_param p = (enum labo_impair_param) (c - OPT_IMP);
+            if (labo_impair_set (&a->im, p, optarg, &expected) < 0)
+              return bad_value (labo_impair_param_name (p), optarg, expected);
+            a->set |= LABO_IMP_BIT (p);
+            break;
+          }
         return EXIT_INPUT;
       }
   if (optind == argc || argc - optind > 2)
     return cli_usage ("link takes a host and, when it has several links, a segment (labo link "
                       "HOST [SEGMENT] --delay 50ms ...), or show, or reset",
                       NULL);
+  if ((a->verify_peer || a->probes) && !a->verify)
+    return cli_usage ("--peer and --probes go with --verify", NULL);
   return EXIT_OK;
 }
 
@@ -225,8 +249,7 @@ link_options (int argc, char **argv, struct link_args *a)
 static bool
 link_named (const struct link_args *a)
 {
-  return a->set_delay || a->set_jitter || a->set_loss || a->set_rate || a->down >= 0
-         || a->mech != LABO_MECH_NONE;
+  return a->set || a->down >= 0 || a->mech != LABO_MECH_NONE;
 }
 
 /* Link l (host's) set as asked: the settings in place, with those named
@@ -239,17 +262,18 @@ link_set (const struct labo_lab *lab, size_t l, const char *host, const struct l
   labo_error_t err = NULL;
 
   labo_linkset_load (lab, l, &want);
-  if (a->set_delay)
-    want.im.delay_us = a->im.delay_us;
-  if (a->set_jitter)
-    want.im.jitter_us = a->im.jitter_us;
-  if (a->set_loss)
-    want.im.loss_ppm = a->im.loss_ppm;
-  if (a->set_rate)
-    want.im.rate_bps = a->im.rate_bps;
+  for (int p = 0; p < LABO_IMP_N; p++)
+    if (a->set & LABO_IMP_BIT (p))
+      labo_impair_copy (&want.im, &a->im, (enum labo_impair_param) p);
   if (a->down >= 0)
     want.down = a->down;
-  if (want.im.jitter_us > want.im.delay_us && (a->set_jitter || a->set_delay))
+  if (labo_impair_conflict (&want.im))
+    {
+      fprintf (stderr, "labo: link %s: %s\n", host, labo_impair_conflict (&want.im));
+      return EXIT_INPUT;
+    }
+  if (want.im.jitter_us > want.im.delay_us
+      && (a->set & (LABO_IMP_BIT (LABO_IMP_JITTER) | LABO_IMP_BIT (LABO_IMP_DELAY))))
     fprintf (stderr, "labo: note: a jitter above the delay is cut at no delay (frames are never "
                      "sent early, nor out of order)\n");
   if (!link_named (a))
@@ -297,6 +321,35 @@ link_print (const struct labo_lab *lab, size_t l, bool as_json)
   json_decref (links);
 }
 
+/* --verify: what the link does, measured, against what it was asked;
+ * exit 1 when a measure is off. */
+static int
+link_verify (const struct labo_lab *lab, size_t l, const struct link_args *a)
+{
+  labo_error_t err = NULL;
+  json_t *report;
+  bool within;
+
+  if (!a->as_json)
+    {
+      cleanup_free char *name = labo_link_name (lab, l);
+      fprintf (stderr, "labo: measuring link %s (a few seconds) ...\n", name);
+    }
+  report = labo_link_verify (lab, l, a->verify_peer, a->probes, &err);
+  if (report == NULL)
+    return cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL);
+  if (a->as_json)
+    {
+      within = json_is_true (json_object_get (report, "within"));
+      json_dumpf (report, stdout, JSON_INDENT (2));
+      putchar ('\n');
+    }
+  else
+    within = labo_link_verify_print (report, stdout);
+  json_decref (report);
+  return within ? EXIT_OK : EXIT_FAIL;
+}
+
 int
 cmd_link (int argc, char **argv)
 {
@@ -321,7 +374,12 @@ cmd_link (int argc, char **argv)
       < 0)
     code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_INPUT);
   else if ((code = link_set (lab, l, argv[optind], &a)) == EXIT_OK)
-    link_print (lab, l, a.as_json);
+    {
+      if (a.verify)
+        code = link_verify (lab, l, &a);
+      else
+        link_print (lab, l, a.as_json);
+    }
   labo_lab_free (lab);
   return code;
 }

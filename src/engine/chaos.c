@@ -299,14 +299,9 @@ step_link (struct player *p, const struct labo_step *st, labo_error_t *err)
     labo_linkset_load (p->lab, l, &p->links0[l]);
   p->link_touched[l] = true;
   labo_linkset_load (p->lab, l, &want);
-  if (st->set & LABO_STEP_SET_DELAY)
-    want.im.delay_us = st->link.im.delay_us;
-  if (st->set & LABO_STEP_SET_JITTER)
-    want.im.jitter_us = st->link.im.jitter_us;
-  if (st->set & LABO_STEP_SET_LOSS)
-    want.im.loss_ppm = st->link.im.loss_ppm;
-  if (st->set & LABO_STEP_SET_RATE)
-    want.im.rate_bps = st->link.im.rate_bps;
+  for (int k = 0; k < LABO_IMP_N; k++)
+    if (st->set & LABO_IMP_BIT (k))
+      labo_impair_copy (&want.im, &st->link.im, (enum labo_impair_param) k);
   if (st->set & LABO_STEP_SET_DOWN)
     want.down = st->link.down;
   want.mech = LABO_MECH_NONE; /* the one in place, or the kernel's choice */
@@ -435,9 +430,7 @@ same_cuts (const struct labo_cut *a, size_t na, const struct labo_cut *b, size_t
 static bool
 same_linkset (const struct labo_linkset *a, const struct labo_linkset *b)
 {
-  return a->im.delay_us == b->im.delay_us && a->im.jitter_us == b->im.jitter_us
-         && a->im.loss_ppm == b->im.loss_ppm && a->im.rate_bps == b->im.rate_bps
-         && a->down == b->down && a->mech == b->mech;
+  return labo_impair_equal (&a->im, &b->im) && a->down == b->down && a->mech == b->mech;
 }
 
 static int

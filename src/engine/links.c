@@ -751,8 +751,7 @@ netem_end (const struct where *w, int ns, int idx, const char *ifname,
   if (nl_in (w, ns, &nl, err) < 0)
     return -1;
   if (im)
-    labo_nl_netem (&nl, idx, ifname, im->delay_us, im->jitter_us, im->loss_ppm, im->rate_bps,
-                   NETEM_LIMIT);
+    labo_nl_netem (&nl, idx, ifname, im, NETEM_LIMIT);
   else
     labo_nl_qdisc_del_root (&nl, idx, ifname);
   ret = labo_nl_flush (&nl, err);
@@ -887,6 +886,32 @@ impair (const struct where *w, struct labo_linkset *want, const struct labo_link
   return 0;
 }
 
+/* The settings as JSON fields of o (docs/json.md): those every link has,
+ * and the others when set. */
+static void
+impair_fields (json_t *o, const struct labo_impair *im)
+{
+  json_object_set_new (o, "delay_us", json_integer (im->delay_us));
+  json_object_set_new (o, "jitter_us", json_integer (im->jitter_us));
+  json_object_set_new (o, "loss_ppm", json_integer (im->loss_ppm));
+  json_object_set_new (o, "rate_bps", json_integer ((json_int_t) im->rate_bps));
+  if (im->loss_corr_ppm)
+    json_object_set_new (o, "loss_corr_ppm", json_integer (im->loss_corr_ppm));
+  if (im->ge_p_ppm)
+    json_object_set_new (o, "gemodel",
+                         json_pack ("{s:i, s:i, s:i, s:i}", "p_ppm", (int) im->ge_p_ppm, "r_ppm",
+                                    (int) im->ge_r_ppm, "bad_ppm", (int) im->ge_bad_ppm,
+                                    "good_ppm", (int) im->ge_good_ppm));
+  if (im->corrupt_ppm)
+    json_object_set_new (o, "corrupt_ppm", json_integer (im->corrupt_ppm));
+  if (im->duplicate_ppm)
+    json_object_set_new (o, "duplicate_ppm", json_integer (im->duplicate_ppm));
+  if (im->reorder_ppm)
+    json_object_set_new (o, "reorder_ppm", json_integer (im->reorder_ppm));
+  if (im->seed)
+    json_object_set_new (o, "seed", json_integer ((json_int_t) im->seed));
+}
+
 /* Into the events: what the link carries now. */
 static void
 note_link (const struct labo_lab *lab, const struct where *w, const struct labo_linkset *want)
@@ -897,14 +922,10 @@ note_link (const struct labo_lab *lab, const struct where *w, const struct labo_
                                        labo_impair_none (&want->im)
                                            ? (want->down ? "" : "as up made it")
                                            : im);
-  labo_control_note (lab->name, "fault", w->name,
-                     json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:b, s:s}", "verb", "link",
-                                "link", w->name, "delay_us", (int) want->im.delay_us,
-                                "jitter_us", (int) want->im.jitter_us, "loss_ppm",
-                                (int) want->im.loss_ppm, "rate_bps",
-                                (json_int_t) want->im.rate_bps, "down", want->down,
-                                "mechanism", labo_link_mech_name (want->mech)),
-                     "link %s: %s (`labo link`)", w->name, what);
+  json_t *o = json_pack ("{s:s, s:s, s:b, s:s}", "verb", "link", "link", w->name, "down",
+                         want->down, "mechanism", labo_link_mech_name (want->mech));
+  impair_fields (o, &want->im);
+  labo_control_note (lab->name, "fault", w->name, o, "link %s: %s (`labo link`)", w->name, what);
 }
 
 /* The settings wanted in place (or taken away), then the carrier, then
@@ -942,6 +963,8 @@ labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset
 
   if (lock < 0)
     return -1;
+  if (labo_impair_conflict (&want->im))
+    return labo_error_make (err, EINVAL, "%s", labo_impair_conflict (&want->im));
   where_of (lab, link, &w);
   labo_linkset_load (lab, link, &cur);
   ret = apply (&w, want, &cur, err);
@@ -977,13 +1000,12 @@ labo_links_json (const struct labo_lab *lab)
         continue;
       where_of (lab, l, &w);
       settings = labo_impair_describe (&s.im);
-      o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "link", w.name,
+      o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "link", w.name,
                      "host", lab->hosts[k->a.host].name,
                      k->kind == LABO_LINK_SEGMENT ? "segment" : "peer", far_end (lab, k, k->a.host),
                      "interface", k->a.ifname, "mechanism", labo_link_mech_name (s.mech), "state",
-                     s.down ? "down" : "up", "delay_us", (json_int_t) s.im.delay_us, "jitter_us",
-                     (json_int_t) s.im.jitter_us, "loss_ppm", (json_int_t) s.im.loss_ppm,
-                     "rate_bps", (json_int_t) s.im.rate_bps, "settings", settings);
+                     s.down ? "down" : "up", "settings", settings);
+      impair_fields (o, &s.im);
       if (w.n > 0)
         json_object_set_new (o, "port", json_string (w.sp[0].if_b));
       if (s.mech == LABO_MECH_EMULATOR)
@@ -1002,10 +1024,14 @@ labo_links_json (const struct labo_lab *lab)
                 for (int d = 0; d < 2; d++)
                   json_object_set_new (
                       e, d == 0 ? "from_host" : "to_host",
-                      json_pack ("{s:I, s:I, s:I, s:I, s:I}", "frames", (json_int_t) st.frames[d],
-                                 "bytes", (json_int_t) st.bytes[d], "lost",
-                                 (json_int_t) st.lost[d], "overflow", (json_int_t) st.overflow[d],
-                                 "unsupported", (json_int_t) st.unsupported[d]));
+                      json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "frames",
+                                 (json_int_t) st.frames[d], "bytes", (json_int_t) st.bytes[d],
+                                 "lost", (json_int_t) st.lost[d], "overflow",
+                                 (json_int_t) st.overflow[d], "unsupported",
+                                 (json_int_t) st.unsupported[d], "corrupted",
+                                 (json_int_t) st.corrupted[d], "duplicated",
+                                 (json_int_t) st.duplicated[d], "reordered",
+                                 (json_int_t) st.reordered[d]));
               json_array_append_new (emus, e);
             }
           json_object_set_new (o, "emulators", emus);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "labo/model/impair.h"
 #include "labo/util/util.h"
 
 /* ---- diagnostics ---- */
@@ -484,6 +485,29 @@ lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out)
   lf_error (&r->c, lf_pos_of (r, v), "expected true or false for '%s', got '%s'", f->name,
             shown);
   return false;
+}
+
+bool
+lf_get_impair (struct lf_reader *r, const struct lf_field *f, enum labo_impair_param p,
+               struct labo_impair *im)
+{
+  const yaml_node_t *v = f->val;
+  cleanup_free char *shown = NULL;
+  const char *expected = NULL;
+
+  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
+    {
+      lf_wrong_type (r, f, labo_impair_param_expected (p));
+      return false;
+    }
+  shown = lf_disp (lf_text (v), v->data.scalar.length);
+  if (labo_impair_set (im, p, lf_text (v), &expected) < 0)
+    {
+      lf_error (&r->c, lf_pos_of (r, v), "expected %s for '%s', got '%s'", expected, f->name,
+                shown);
+      return false;
+    }
+  return true;
 }
 
 bool

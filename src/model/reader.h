@@ -11,6 +11,7 @@
 #include "labo/util/hmap.h"
 #include "labo/model/lab.h"
 #include "labo/model/labfile.h"
+#include "labo/model/impair.h"
 #include "labo/model/limits.h"
 
 /* How many candidates "did you mean" compares in one file, in all: a
@@ -272,6 +273,10 @@ bool lf_get_int (struct lf_reader *r, const struct lf_field *f, int min, int max
 bool lf_get_bool (struct lf_reader *r, const struct lf_field *f, bool *out);
 /* A duration ("500ms", "2s", "1m"; labo_duration_parse) within [min_ms,
  * max_ms], in milliseconds. */
+/* A link setting (enum labo_impair_param) into *im, as `labo link` spells
+ * it; a wrong value names what was expected. */
+bool lf_get_impair (struct lf_reader *r, const struct lf_field *f, enum labo_impair_param p,
+                    struct labo_impair *im);
 bool lf_get_duration (struct lf_reader *r, const struct lf_field *f, int min_ms, int max_ms,
                       int *out);
 

@@ -42,11 +42,8 @@ enum
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
-  K_DELAY,
-  K_JITTER,
-  K_LOSS,
-  K_RATE,
-  K_DOWN,
+  K_IMP, /* the link settings, in enum labo_impair_param's order */
+  K_DOWN = K_IMP + LABO_IMP_N,
   K_TIMEOUT,
   N_KEYS
 };
@@ -59,10 +56,9 @@ static const struct
   enum labo_step_kind kind;
 } option_of[] = {
   { K_SIGNAL, LABO_STEP_KILL }, { K_ONEWAY, LABO_STEP_PARTITION },
-  { K_SEGMENT, LABO_STEP_LINK }, { K_DELAY, LABO_STEP_LINK },
-  { K_JITTER, LABO_STEP_LINK }, { K_LOSS, LABO_STEP_LINK },
-  { K_RATE, LABO_STEP_LINK },   { K_DOWN, LABO_STEP_LINK },
+  { K_SEGMENT, LABO_STEP_LINK }, { K_DOWN, LABO_STEP_LINK },
   { K_TIMEOUT, LABO_STEP_WAIT },
+  /* and every link setting, K_IMP + p: see check_options */
 };
 
 /* The longest a scenario may run: a day. */
@@ -160,48 +156,6 @@ read_pair (struct lf_reader *r, const struct lf_field *f, const struct labo_lab 
 }
 
 static bool
-read_impair (struct lf_reader *r, const struct lf_field *f, int (*parse) (const char *, void *,
-                                                                          const char **),
-             void *out, const char *want)
-{
-  const yaml_node_t *v = f->val;
-  cleanup_free char *shown = NULL;
-  const char *expected = NULL;
-
-  if (v->type != YAML_SCALAR_NODE || lf_is_null (v))
-    {
-      lf_wrong_type (r, f, want);
-      return false;
-    }
-  shown = lf_disp (lf_text (v), v->data.scalar.length);
-  if (parse (lf_text (v), out, &expected) < 0)
-    {
-      lf_error (&r->c, lf_pos_of (r, v), "expected %s for '%s', got '%s'",
-                expected ? expected : want, f->name, shown);
-      return false;
-    }
-  return true;
-}
-
-static int
-parse_time (const char *s, void *out, const char **expected)
-{
-  return labo_impair_parse_time (s, out, expected);
-}
-
-static int
-parse_loss (const char *s, void *out, const char **expected)
-{
-  return labo_impair_parse_loss (s, out, expected);
-}
-
-static int
-parse_rate (const char *s, void *out, const char **expected)
-{
-  return labo_impair_parse_rate (s, out, expected);
-}
-
-static bool
 read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
            const struct labo_lab *lab)
 {
@@ -222,37 +176,30 @@ read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
       else
         st->segment = xstrdup (seg);
     }
-  if (f[K_DELAY].val)
-    {
-      ok &= read_impair (r, &f[K_DELAY], parse_time, &st->link.im.delay_us, "a time like 50ms");
-      st->set |= LABO_STEP_SET_DELAY;
-    }
-  if (f[K_JITTER].val)
-    {
-      ok &= read_impair (r, &f[K_JITTER], parse_time, &st->link.im.jitter_us,
-                         "a time like 10ms");
-      st->set |= LABO_STEP_SET_JITTER;
-    }
-  if (f[K_LOSS].val)
-    {
-      ok &= read_impair (r, &f[K_LOSS], parse_loss, &st->link.im.loss_ppm, "a share like 2%");
-      st->set |= LABO_STEP_SET_LOSS;
-    }
-  if (f[K_RATE].val)
-    {
-      ok &= read_impair (r, &f[K_RATE], parse_rate, &st->link.im.rate_bps,
-                         "a rate like 10mbit");
-      st->set |= LABO_STEP_SET_RATE;
-    }
+  for (int p = 0; p < LABO_IMP_N; p++)
+    if (f[K_IMP + p].val)
+      {
+        ok &= lf_get_impair (r, &f[K_IMP + p], (enum labo_impair_param) p, &st->link.im);
+        st->set |= LABO_IMP_BIT (p);
+      }
   if (f[K_DOWN].val)
     {
       ok &= lf_get_bool (r, &f[K_DOWN], &st->link.down);
       st->set |= LABO_STEP_SET_DOWN;
     }
+  /* two settings named together that cannot go together; the others
+   * (a reorder needs a delay) depend on what the link has then, and are
+   * refused when the step runs */
+  if (ok && st->link.im.loss_ppm && st->link.im.ge_p_ppm)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_LINK].key), "%s", labo_impair_conflict (&st->link.im));
+      ok = false;
+    }
   if (ok && st->set == 0)
     {
       lf_error (&r->c, lf_pos_of (r, f[K_LINK].key),
-                "a link step sets something: delay, jitter, loss, rate or down");
+                "a link step sets something: delay, jitter, loss, gemodel, corrupt, "
+                "duplicate, reorder, rate, seed or down");
       ok = false;
     }
   return ok;
@@ -297,14 +244,19 @@ check_options (struct lf_reader *r, const struct lf_field *f, enum labo_step_kin
 {
   bool ok = true;
 
-  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
-    if (f[option_of[i].key].val && option_of[i].kind != kind)
-      {
-        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
-                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
-                  labo_step_kind_name (option_of[i].kind), f[ACTION_KEY (kind)].name);
-        ok = false;
-      }
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]) + LABO_IMP_N; i++)
+    {
+      bool imp = i >= sizeof (option_of) / sizeof (option_of[0]);
+      int key = imp ? K_IMP + (int) (i - sizeof (option_of) / sizeof (option_of[0]))
+                    : option_of[i].key;
+      enum labo_step_kind of = imp ? LABO_STEP_LINK : option_of[i].kind;
+      if (f[key].val && of != kind)
+        {
+          lf_error (&r->c, lf_pos_of (r, f[key].key), "'%s' goes with '%s', not '%s'",
+                    f[key].name, labo_step_kind_name (of), f[ACTION_KEY (kind)].name);
+          ok = false;
+        }
+    }
   return ok;
 }
 
@@ -419,10 +371,6 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_SIGNAL] = LF_FIELD ("signal"),
     [K_ONEWAY] = LF_FIELD ("oneway"),
     [K_SEGMENT] = LF_FIELD ("segment"),
-    [K_DELAY] = LF_FIELD ("delay"),
-    [K_JITTER] = LF_FIELD ("jitter"),
-    [K_LOSS] = LF_FIELD ("loss"),
-    [K_RATE] = LF_FIELD ("rate"),
     [K_DOWN] = LF_FIELD ("down"),
     [K_TIMEOUT] = LF_FIELD ("timeout"),
   };
@@ -431,6 +379,8 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
   int action;
   bool ok;
 
+  for (int p = 0; p < LABO_IMP_N; p++)
+    f[K_IMP + p].name = labo_impair_param_name ((enum labo_impair_param) p);
   st->pos = pos;
   st->at_ms = -1;
   st->signal = SIGKILL;
@@ -683,41 +633,18 @@ labo_step_describe (const struct labo_step *s)
       return xasprintf ("power on %s", s->target[0]);
     case LABO_STEP_LINK:
       {
-        char b[32];
+        char b[64];
         cleanup_free char *parts = xstrdup ("");
-        const struct
-        {
-          unsigned bit;
-          const char *name;
-        } keys[] = { { LABO_STEP_SET_DELAY, "delay" },
-                     { LABO_STEP_SET_JITTER, "jitter" },
-                     { LABO_STEP_SET_LOSS, "loss" },
-                     { LABO_STEP_SET_RATE, "rate" },
-                     { LABO_STEP_SET_DOWN, "down" } };
-        for (size_t i = 0; i < sizeof (keys) / sizeof (keys[0]); i++)
+        for (int p = 0; p <= LABO_IMP_N; p++)
           {
             const char *v;
             char *next;
-            if (!(s->set & keys[i].bit))
+            if (!(s->set & (1u << p)))
               continue;
-            switch (keys[i].bit)
-              {
-              case LABO_STEP_SET_DELAY:
-                v = labo_impair_time_str (s->link.im.delay_us, b);
-                break;
-              case LABO_STEP_SET_JITTER:
-                v = labo_impair_time_str (s->link.im.jitter_us, b);
-                break;
-              case LABO_STEP_SET_LOSS:
-                v = labo_impair_loss_str (s->link.im.loss_ppm, b);
-                break;
-              case LABO_STEP_SET_RATE:
-                v = labo_impair_rate_str (s->link.im.rate_bps, b);
-                break;
-              default:
-                v = s->link.down ? "yes" : "no";
-              }
-            next = xasprintf ("%s%s%s %s", parts, *parts ? ", " : "", keys[i].name, v);
+            v = p == LABO_IMP_N ? (s->link.down ? "yes" : "no")
+                                : labo_impair_value_str (&s->link.im, (enum labo_impair_param) p, b);
+            next = xasprintf ("%s%s%s %s", parts, *parts ? ", " : "",
+                              p == LABO_IMP_N ? "down" : labo_impair_param_name ((enum labo_impair_param) p), v);
             free (parts);
             parts = next;
           }

@@ -85,6 +85,8 @@ struct dir
   size_t head, n, cap;
   size_t bytes, limit;
   double pace, last;
+  struct labo_impair_rng rng; /* its own draws: a direction's fates never
+                                 depend on the other's traffic */
   unsigned char *rx[BATCH];
   struct labo_linkemu_stats *st;
 };
@@ -96,7 +98,6 @@ struct emu
   struct labo_linkemu_stats local;
   struct dir d[2];
   int epfd, tfd, sfd;
-  uint64_t rng;
   const char *settings;
   double armed;
   double active; /* when frames last came */
@@ -108,14 +109,17 @@ now_s (void)
   return labo_now ();
 }
 
-/* xorshift64*: a uniform sample in [0, 1) */
-static double
-uniform (struct emu *e)
+/* Each direction's draws: from the settings' seed, so that the same
+ * frames meet the same fates again from the moment it is set; without one,
+ * from the kernel. */
+static void
+seed_dirs (struct emu *e)
 {
-  e->rng ^= e->rng >> 12;
-  e->rng ^= e->rng << 25;
-  e->rng ^= e->rng >> 27;
-  return (double) ((e->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+  uint64_t seed = e->im.seed;
+  if (seed == 0 && (getrandom (&seed, sizeof (seed), 0) != sizeof (seed) || seed == 0))
+    seed = (uint64_t) (now_s () * 1e9);
+  for (int i = 0; i < 2; i++)
+    labo_impair_rng_seed (&e->d[i].rng, seed, i);
 }
 
 static void
@@ -131,8 +135,64 @@ static void
 reload (struct emu *e)
 {
   cleanup_free char *text = labo_read_file (e->settings, NULL);
+  uint64_t had = e->im.seed;
   labo_impair_parse (text ? text : "", &e->im);
   set_limits (e);
+  /* a seed given (again) replays from here; no seed keeps the stream */
+  if (e->im.seed != 0 || had != 0)
+    seed_dirs (e);
+}
+
+/* The Internet checksum that the virtio-net header left to the device:
+ * computed here, so that a bit flipped after it is caught at the other
+ * end, as a wire's corruption would be. The field holds the pseudo-
+ * header's sum already. */
+static void
+finish_checksum (unsigned char *frame, uint32_t len, const struct virtio_net_hdr *h)
+{
+  uint32_t start = h->csum_start, at = start + h->csum_offset, sum = 0;
+  uint16_t out;
+  if (at + 2 > len)
+    return;
+  for (uint32_t i = start; i + 1 < len; i += 2)
+    sum += (uint32_t) (frame[i] << 8 | frame[i + 1]);
+  if ((len - start) & 1)
+    sum += (uint32_t) frame[len - 1] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  out = (uint16_t) ~sum;
+  if (out == 0)
+    out = 0xffff; /* UDP's "no checksum" is 0 */
+  frame[at] = (uint8_t) (out >> 8);
+  frame[at + 1] = (uint8_t) out;
+}
+
+/* Flips one bit past the Ethernet header (the frame still reaches its
+ * host, whose IP or transport checksum then refuses it). A GSO super-frame
+ * cannot be: its segments' checksums are computed after it, over the
+ * flipped bit, so the corruption would reach the application; it is
+ * dropped whole instead (false), as its one corrupt segment would be, and
+ * TCP sends it again. */
+static bool
+corrupt (unsigned char *buf, uint32_t len, struct labo_impair_rng *r)
+{
+  struct virtio_net_hdr *h = (struct virtio_net_hdr *) (void *) buf;
+  unsigned char *frame = buf + VNET_HDR;
+  uint32_t n = len - (uint32_t) VNET_HDR, pos;
+
+  if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+    return false;
+  if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+    {
+      finish_checksum (frame, n, h);
+      h->flags &= (uint8_t) ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+      h->csum_start = h->csum_offset = 0;
+    }
+  if (n <= ETH_HLEN)
+    return true;
+  pos = ETH_HLEN + (uint32_t) (labo_impair_uniform (r) * (n - ETH_HLEN));
+  frame[pos] ^= (unsigned char) (1u << (unsigned) (labo_impair_uniform (r) * 8));
+  return true;
 }
 
 static int
@@ -250,12 +310,20 @@ receive (struct emu *e, struct dir *d)
         {
           uint32_t len = msgs[i].msg_len;
           double release;
+          unsigned fate;
           if (len <= VNET_HDR)
             continue;
-          if (e->im.loss_ppm && uniform (e) * 1e6 < e->im.loss_ppm)
+          fate = labo_impair_fate (&e->im, &d->rng);
+          if (fate & LABO_FATE_LOST)
             {
               d->st->lost[d->k]++;
               continue;
+            }
+          if (fate & LABO_FATE_CORRUPT)
+            {
+              d->st->corrupted[d->k]++;
+              if (!corrupt (d->rx[i], len, &d->rng))
+                continue;
             }
           if (labo_impair_none (&e->im) && d->n == 0)
             {
@@ -268,14 +336,30 @@ receive (struct emu *e, struct dir *d)
               k++;
               continue;
             }
-          if (d->bytes + len > d->limit)
+          if (fate & LABO_FATE_REORDER)
             {
-              d->st->overflow[d->k]++;
+              /* ahead of every frame the delay holds: out at once */
+              d->st->reordered[d->k]++;
+              if (send (d->out, d->rx[i], len, MSG_DONTWAIT) >= 0)
+                {
+                  d->st->frames[d->k]++;
+                  d->st->bytes[d->k] += len - VNET_HDR;
+                }
               continue;
             }
-          release = labo_linkemu_release (&e->im, now, len - (uint32_t) VNET_HDR, uniform (e),
-                                          &d->pace, &d->last);
-          enqueue (d, d->rx[i], len, release);
+          for (int copy = 0; copy < ((fate & LABO_FATE_DUPLICATE) ? 2 : 1); copy++)
+            {
+              if (d->bytes + len > d->limit)
+                {
+                  d->st->overflow[d->k]++;
+                  break;
+                }
+              if (copy == 1)
+                d->st->duplicated[d->k]++;
+              release = labo_linkemu_release (&e->im, now, len - (uint32_t) VNET_HDR,
+                                              labo_impair_uniform (&d->rng), &d->pace, &d->last);
+              enqueue (d, d->rx[i], len, release);
+            }
         }
       if (k > 0)
         {
@@ -364,9 +448,9 @@ emu_init (struct emu *e, const char *settings_path, const char *stats_path)
       for (int k = 0; k < BATCH; k++)
         e->d[i].rx[k] = xmalloc (FRAME_MAX);
     }
-  if (getrandom (&e->rng, sizeof (e->rng), 0) != sizeof (e->rng) || e->rng == 0)
-    e->rng = 0x9e3779b97f4a7c15ULL;
   reload (e);
+  if (e->im.seed == 0)
+    seed_dirs (e);
 }
 
 /* The loop's descriptors (signals, timer, epoll) and the two ports'

@@ -8,12 +8,14 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
+#include <stdbool.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <string.h>
 #include <time.h>
 
 #include "labo/net/netns.h"
+#include "labo/model/impair.h"
 #include "labo/util/util.h"
 
 
@@ -280,28 +282,42 @@ put_tcmsg (struct nlmsghdr *nlh, int ifindex)
   return tcm;
 }
 
+/* netem's seed for its draws (Linux 5.19); older headers lack the name */
+#define LABO_TCA_NETEM_PRNG_SEED 14
+
+/* A probability in parts per million, scaled to the u32 range as netem
+ * reads it. */
+static uint32_t
+prob32 (double share)
+{
+  return share >= 1 ? UINT32_MAX : share <= 0 ? 0 : (uint32_t) (share * (double) UINT32_MAX);
+}
+
 void
-labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname, uint32_t delay_us,
-               uint32_t jitter_us, uint32_t loss_ppm, uint64_t rate_bps, uint32_t limit)
+labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname,
+               const struct labo_impair *im, uint32_t limit)
 {
   struct nlmsghdr *nlh = begin (nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE,
                                 "setting netem on", ifname, NULL);
   struct tc_netem_qopt qopt = { 0 };
   struct nlattr *opts;
-  uint64_t bytes = rate_bps / 8;
+  uint64_t bytes = im->rate_bps / 8;
+  bool chain = im->ge_p_ppm || (im->loss_ppm && im->loss_corr_ppm);
 
   put_tcmsg (nlh, ifindex)->tcm_handle = 0x10000; /* 1: */
   mnl_attr_put_strz (nlh, TCA_KIND, "netem");
   /* the times in the struct are in scheduler ticks; the 64-bit
    * attributes below, in nanoseconds, take precedence over them */
   qopt.limit = limit;
-  /* loss: a probability scaled to the u32 range */
-  qopt.loss = loss_ppm >= 1000000 ? UINT32_MAX
-                                  : (uint32_t) ((double) loss_ppm / 1e6 * (double) UINT32_MAX);
+  qopt.loss = chain ? 0 : prob32 (im->loss_ppm / 1e6);
+  qopt.duplicate = prob32 (im->duplicate_ppm / 1e6);
+  /* netem reorders only with a gap: 1 makes every frame a candidate, as
+   * tc(8) does when none is given */
+  qopt.gap = im->reorder_ppm ? 1 : 0;
   opts = mnl_nlmsg_get_payload_tail (nlh);
   mnl_attr_put (nlh, TCA_OPTIONS, sizeof (qopt), &qopt);
-  mnl_attr_put_u64 (nlh, TCA_NETEM_LATENCY64, (uint64_t) delay_us * 1000);
-  mnl_attr_put_u64 (nlh, TCA_NETEM_JITTER64, (uint64_t) jitter_us * 1000);
+  mnl_attr_put_u64 (nlh, TCA_NETEM_LATENCY64, (uint64_t) im->delay_us * 1000);
+  mnl_attr_put_u64 (nlh, TCA_NETEM_JITTER64, (uint64_t) im->jitter_us * 1000);
   if (bytes)
     {
       struct tc_netem_rate rate = { .rate = bytes >= UINT32_MAX ? UINT32_MAX : (uint32_t) bytes };
@@ -309,6 +325,37 @@ labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname, uint32_t del
       if (bytes >= UINT32_MAX)
         mnl_attr_put_u64 (nlh, TCA_NETEM_RATE64, bytes);
     }
+  if (im->corrupt_ppm)
+    {
+      struct tc_netem_corrupt c = { .probability = prob32 (im->corrupt_ppm / 1e6) };
+      mnl_attr_put (nlh, TCA_NETEM_CORRUPT, sizeof (c), &c);
+    }
+  if (im->reorder_ppm)
+    {
+      struct tc_netem_reorder r = { .probability = prob32 (im->reorder_ppm / 1e6) };
+      mnl_attr_put (nlh, TCA_NETEM_REORDER, sizeof (r), &r);
+    }
+  if (chain)
+    {
+      /* correlated loss as netem's Gilbert-Elliott chain, whose mean and
+       * lag-1 correlation are exactly P and C (see labo_impair_fate):
+       * netem's own `loss P% C%` correlation does not keep the mean */
+      struct tc_netem_gemodel ge;
+      struct nlattr *nest = mnl_attr_nest_start (nlh, TCA_NETEM_LOSS);
+      if (im->ge_p_ppm)
+        ge = (struct tc_netem_gemodel){ prob32 (im->ge_p_ppm / 1e6), prob32 (im->ge_r_ppm / 1e6),
+                                        prob32 (1 - im->ge_bad_ppm / 1e6),
+                                        prob32 (im->ge_good_ppm / 1e6) };
+      else
+        {
+          double P = im->loss_ppm / 1e6, C = im->loss_corr_ppm / 1e6;
+          ge = (struct tc_netem_gemodel){ prob32 (P * (1 - C)), prob32 ((1 - P) * (1 - C)), 0, 0 };
+        }
+      mnl_attr_put (nlh, NETEM_LOSS_GE, sizeof (ge), &ge);
+      mnl_attr_nest_end (nlh, nest);
+    }
+  if (im->seed)
+    mnl_attr_put_u64 (nlh, LABO_TCA_NETEM_PRNG_SEED, im->seed);
   /* TCA_OPTIONS holds the struct and the attributes after it, as the
    * kernel's netem parses it (not a plain nest: no NLA_F_NESTED) */
   opts->nla_len = (uint16_t) ((char *) mnl_nlmsg_get_payload_tail (nlh) - (char *) opts);

@@ -121,11 +121,48 @@ labo_netns_enter (const char *name, labo_error_t *err)
   return labo_netns_enter_fd (fd, name, err);
 }
 
+/* fn (arg) run with the calling thread in netns_fd's namespace, and back:
+ * what it made (a socket, an open /proc/thread-self/net file) stays bound
+ * to that namespace. -1 with errno from fn, or from setns. */
+static int
+in_netns (int netns_fd, int (*fn) (void *), void *arg, int *saved)
+{
+  cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int fd;
+
+  *saved = 0;
+  if (self < 0 || setns (netns_fd, CLONE_NEWNET) < 0)
+    {
+      *saved = errno;
+      return -2;
+    }
+  fd = fn (arg);
+  *saved = errno;
+  if (setns (self, CLONE_NEWNET) < 0)
+    {
+      labo_say ("returning to the original network namespace: %s", strerror (errno));
+      abort ();
+    }
+  return fd;
+}
+
+struct socket_args
+{
+  int domain, type, protocol;
+};
+
+static int
+make_socket (void *arg)
+{
+  const struct socket_args *a = arg;
+  return socket (a->domain, a->type, a->protocol);
+}
+
 int
 labo_netns_socket (int netns_fd, const char *what, int domain, int type, int protocol,
                    labo_error_t *err)
 {
-  cleanup_close int self = -1;
+  struct socket_args a = { domain, type, protocol };
   int fd, saved;
 
   if (netns_fd < 0)
@@ -135,20 +172,33 @@ labo_netns_socket (int netns_fd, const char *what, int domain, int type, int pro
         return labo_error_errno (err, "creating a socket");
       return fd;
     }
-  self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (self < 0)
-    return labo_error_errno (err, "opening the current network namespace");
-  if (setns (netns_fd, CLONE_NEWNET) < 0)
-    return labo_error_errno (err, "entering %s", what);
-  fd = socket (domain, type, protocol);
-  saved = errno;
-  if (setns (self, CLONE_NEWNET) < 0)
-    {
-      labo_say ("returning to the original network namespace: %s", strerror (errno));
-      abort ();
-    }
+  fd = in_netns (netns_fd, make_socket, &a, &saved);
+  if (fd == -2)
+    return labo_error_make (err, saved, "entering %s", what);
   if (fd < 0)
     return labo_error_make (err, saved, "creating a socket in %s", what);
+  return fd;
+}
+
+static int
+open_net_file (void *arg)
+{
+  return open ((const char *) arg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+int
+labo_netns_open_net_file (int netns_fd, const char *what, const char *name, labo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/thread-self/net/%s", name);
+  int fd, saved;
+
+  if (strchr (name, '/') != NULL)
+    return labo_error_make (err, EINVAL, "not a file of /proc/net: %s", name);
+  fd = in_netns (netns_fd, open_net_file, path, &saved);
+  if (fd == -2)
+    return labo_error_make (err, saved, "entering %s", what);
+  if (fd < 0)
+    return labo_error_make (err, saved, "opening /proc/net/%s in %s", name, what);
   return fd;
 }
 

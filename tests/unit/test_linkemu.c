@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
 #include <linux/pkt_sched.h>
@@ -111,7 +113,8 @@ values_print_in_their_shortest_form (void **state)
 static void
 settings_file_round_trips (void **state)
 {
-  struct labo_impair im = { 100000, 10000, 20000, 10000000 }, back;
+  struct labo_impair im = { .delay_us = 100000, .jitter_us = 10000, .loss_ppm = 20000,
+                            .rate_bps = 10000000 }, back;
   cleanup_free char *text = labo_impair_format (&im);
   cleanup_free char *more = xasprintf ("%sdown=1\nmechanism=emulator\nbogus\n", text);
   cleanup_free char *d = NULL;
@@ -128,7 +131,7 @@ settings_file_round_trips (void **state)
   d = labo_impair_describe (&im);
   assert_string_equal (d, "delay 100ms, jitter 10ms, loss 2%, rate 10mbit");
   free (d);
-  d = labo_impair_describe (&(struct labo_impair){ 0, 0, 0, 0 });
+  d = labo_impair_describe (&(struct labo_impair){ .delay_us = 0 });
   assert_string_equal (d, "none");
 }
 
@@ -201,6 +204,10 @@ struct seen
   uint64_t latency, jitter;
   const struct tc_netem_rate *rate;
   bool rate64;
+  const struct tc_netem_corrupt *corrupt;
+  const struct tc_netem_reorder *reorder;
+  const struct tc_netem_gemodel *ge;
+  uint64_t seed;
 };
 
 static void
@@ -235,6 +242,23 @@ parse_netem (const struct nlmsghdr *nlh, struct seen *s)
           case TCA_NETEM_RATE64:
             s->rate64 = true;
             break;
+          case TCA_NETEM_CORRUPT:
+            s->corrupt = mnl_attr_get_payload (b);
+            break;
+          case TCA_NETEM_REORDER:
+            s->reorder = mnl_attr_get_payload (b);
+            break;
+          case TCA_NETEM_LOSS:
+            {
+              const struct nlattr *c;
+              mnl_attr_for_each_nested (c, b)
+                if (mnl_attr_get_type (c) == NETEM_LOSS_GE)
+                  s->ge = mnl_attr_get_payload (c);
+            }
+            break;
+          case 14: /* TCA_NETEM_PRNG_SEED */
+            s->seed = mnl_attr_get_u64 (b);
+            break;
           default:
             fail_msg ("unexpected netem attribute %d", mnl_attr_get_type (b));
           }
@@ -250,7 +274,11 @@ netem_request_is_laid_out_as_tc_sends_it (void **state)
   struct seen s;
 
   nl.ns_name = "test";
-  labo_nl_netem (&nl, 1000, "p0", 100000, 10000, 20000, 10000000, 10000);
+  {
+    struct labo_impair im = { .delay_us = 100000, .jitter_us = 10000, .loss_ppm = 20000,
+                              .rate_bps = 10000000 };
+    labo_nl_netem (&nl, 1000, "p0", &im, 10000);
+  }
   nlh = (const struct nlmsghdr *) nl.buf;
   assert_int_equal (nlh->nlmsg_type, RTM_NEWQDISC);
   assert_true (nlh->nlmsg_flags & NLM_F_CREATE);
@@ -282,7 +310,10 @@ netem_rates_past_32_bits_go_in_rate64 (void **state)
   struct labo_nl nl = { 0 };
   struct seen s;
   nl.ns_name = "test";
-  labo_nl_netem (&nl, 5, "eth0", 0, 0, 1000000, 40000000000ULL, 1000);
+  {
+    struct labo_impair im = { .loss_ppm = 1000000, .rate_bps = 40000000000ULL };
+    labo_nl_netem (&nl, 5, "eth0", &im, 1000);
+  }
   parse_netem ((const struct nlmsghdr *) nl.buf, &s);
   assert_int_equal (s.qopt->loss, UINT32_MAX);
   assert_int_equal (s.rate->rate, UINT32_MAX);
@@ -291,10 +322,186 @@ netem_rates_past_32_bits_go_in_rate64 (void **state)
   free (nl.tags);
   memset (&nl, 0, sizeof (nl));
   nl.ns_name = "test";
-  labo_nl_netem (&nl, 5, "eth0", 1000, 0, 0, 0, 1000);
+  {
+    struct labo_impair im = { .delay_us = 1000 };
+    labo_nl_netem (&nl, 5, "eth0", &im, 1000);
+  }
   parse_netem ((const struct nlmsghdr *) nl.buf, &s);
   assert_null (s.rate); /* unpaced: no rate at all */
   assert_int_equal (s.qopt->loss, 0);
+  free (nl.buf);
+  free (nl.tags);
+}
+
+/* ---- the settings' table, and the draws over many frames ---- */
+
+static void
+every_setting_reads_and_prints_the_same_way (void **state)
+{
+  struct labo_impair im = { 0 }, back = { 0 };
+  const char *exp = NULL;
+  char buf[64];
+  static const char *const values[LABO_IMP_N]
+      = { "100ms", "10ms", "5%,25%", "1%,10%,70%,0.1%", "0.5%", "2%", "25%", "10mbit", "42" };
+
+  for (int p = 0; p < LABO_IMP_N; p++)
+    {
+      assert_int_equal (labo_impair_param_lookup (labo_impair_param_name (p)), p);
+      assert_int_equal (labo_impair_set (&im, p, values[p], &exp), 0);
+      assert_string_equal (labo_impair_value_str (&im, p, buf), values[p]);
+    }
+  assert_int_equal (im.loss_corr_ppm, 250000);
+  assert_int_equal (im.ge_bad_ppm, 700000);
+  assert_int_equal (im.ge_good_ppm, 1000);
+  assert_int_equal (im.seed, 42);
+  {
+    char *text = labo_impair_format (&im);
+    labo_impair_parse (text, &back);
+    free (text);
+  }
+  assert_true (labo_impair_equal (&im, &back));
+  assert_int_equal (labo_impair_param_lookup ("latency"), -1);
+}
+
+static void
+settings_refuse_what_they_cannot_mean (void **state)
+{
+  struct labo_impair im = { 0 };
+  const char *exp = NULL;
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_LOSS, "5%,25%,1%", &exp), -1);
+  assert_non_null (strstr (exp, "correlation"));
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_GEMODEL, "1%", &exp), -1);
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_GEMODEL, "0%,10%", &exp), -1);
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_CORRUPT, "101%", &exp), -1);
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_SEED, "-1", &exp), -1);
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_SEED, "12x", &exp), -1);
+  /* gemodel 0 clears the chain */
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_GEMODEL, "1%,10%", &exp), 0);
+  assert_int_equal (im.ge_bad_ppm, 1000000);
+  assert_int_equal (labo_impair_set (&im, LABO_IMP_GEMODEL, "0", &exp), 0);
+  assert_int_equal (im.ge_p_ppm, 0);
+  /* two models of loss; a reorder with nothing to overtake */
+  im = (struct labo_impair){ .loss_ppm = 10000, .ge_p_ppm = 10000, .ge_r_ppm = 10000 };
+  assert_non_null (labo_impair_conflict (&im));
+  im = (struct labo_impair){ .reorder_ppm = 10000 };
+  assert_non_null (strstr (labo_impair_conflict (&im), "delay"));
+  im.delay_us = 1000;
+  assert_null (labo_impair_conflict (&im));
+  /* the seed alone impairs nothing */
+  im = (struct labo_impair){ .seed = 7 };
+  assert_true (labo_impair_none (&im));
+}
+
+#define FRAMES 100000
+
+/* The share of FRAMES frames whose fate has `bit`, and (loss) the lag-1
+ * correlation and the mean run of losses. */
+static double
+share (const struct labo_impair *im, unsigned bit, uint64_t seed, double *corr, double *burst)
+{
+  struct labo_impair_rng r;
+  unsigned n = 0, both = 0, runs = 0;
+  bool prev = false;
+  labo_impair_rng_seed (&r, seed, 0);
+  for (int i = 0; i < FRAMES; i++)
+    {
+      bool hit = (labo_impair_fate (im, &r) & bit) != 0;
+      n += hit;
+      both += hit && prev;
+      runs += hit && !prev;
+      prev = hit;
+    }
+  if (corr)
+    {
+      double p = (double) n / FRAMES, p11 = (double) both / (FRAMES - 1);
+      *corr = (p11 - p * p) / (p * (1 - p));
+    }
+  if (burst)
+    *burst = runs ? (double) n / runs : 0;
+  return (double) n / FRAMES;
+}
+
+/* Each share within 3 standard deviations of the binomial over FRAMES. */
+static void
+assert_share (double got, double want)
+{
+  double tol = 3 * sqrt (want * (1 - want) / FRAMES) + 1e-4;
+  if (fabs (got - want) > tol)
+    fail_msg ("share %f, wanted %f +- %f", got, want, tol);
+}
+
+static void
+draws_meet_the_shares_asked (void **state)
+{
+  struct labo_impair im = { .delay_us = 1000, .loss_ppm = 50000, .corrupt_ppm = 20000,
+                            .duplicate_ppm = 30000, .reorder_ppm = 250000 };
+  double corr, burst;
+  /* corrupt, duplicate and reorder are drawn among the frames not lost */
+  assert_share (share (&im, LABO_FATE_LOST, 1, &corr, NULL), 0.05);
+  assert_true (fabs (corr) < 0.02);
+  assert_share (share (&im, LABO_FATE_CORRUPT, 2, NULL, NULL), 0.95 * 0.02);
+  assert_share (share (&im, LABO_FATE_DUPLICATE, 3, NULL, NULL), 0.95 * 0.03);
+  assert_share (share (&im, LABO_FATE_REORDER, 4, NULL, NULL), 0.95 * 0.25);
+  /* correlated: the mean stays P, the lag-1 correlation is C, a burst
+   * lasts 1 / ((1 - P)(1 - C)) */
+  im = (struct labo_impair){ .loss_ppm = 100000, .loss_corr_ppm = 500000 };
+  assert_share (share (&im, LABO_FATE_LOST, 5, &corr, &burst), 0.10);
+  assert_true (fabs (corr - 0.5) < 0.03);
+  assert_true (fabs (burst - 1 / (0.9 * 0.5)) < 0.1);
+  /* Gilbert-Elliott: the mean is the chain's, p / (p + r) x bad + ... */
+  im = (struct labo_impair){ .ge_p_ppm = 10000, .ge_r_ppm = 100000, .ge_bad_ppm = 700000,
+                             .ge_good_ppm = 1000 };
+  assert_true (fabs (labo_impair_mean_loss (&im) - (1.0 / 11 * 0.7 + 10.0 / 11 * 0.001)) < 1e-9);
+  assert_true (fabs (share (&im, LABO_FATE_LOST, 6, NULL, NULL) - labo_impair_mean_loss (&im))
+               < 0.01);
+}
+
+static void
+a_seed_replays_the_same_fates (void **state)
+{
+  struct labo_impair im = { .delay_us = 1000, .loss_ppm = 100000, .loss_corr_ppm = 300000,
+                            .duplicate_ppm = 50000, .reorder_ppm = 50000 };
+  struct labo_impair_rng a, b, c, other;
+  unsigned differ = 0, same_way = 0;
+  labo_impair_rng_seed (&a, 42, 0);
+  labo_impair_rng_seed (&b, 42, 0);
+  labo_impair_rng_seed (&c, 43, 0);
+  labo_impair_rng_seed (&other, 42, 1);
+  for (int i = 0; i < 10000; i++)
+    {
+      unsigned fa = labo_impair_fate (&im, &a), fc = labo_impair_fate (&im, &c);
+      assert_int_equal (fa, labo_impair_fate (&im, &b));
+      differ += fa != fc;
+      same_way += fa == labo_impair_fate (&im, &other);
+    }
+  assert_true (differ > 1000);   /* another seed, other fates */
+  assert_true (same_way < 9500); /* each direction its own */
+}
+
+static void
+netem_carries_the_other_settings (void **state)
+{
+  struct labo_nl nl = { 0 };
+  struct seen s;
+  struct labo_impair im = { .delay_us = 10000, .corrupt_ppm = 10000, .duplicate_ppm = 20000,
+                            .reorder_ppm = 250000, .loss_ppm = 100000, .loss_corr_ppm = 500000,
+                            .seed = 99 };
+  nl.ns_name = "test";
+  labo_nl_netem (&nl, 5, "eth0", &im, 1000);
+  parse_netem ((const struct nlmsghdr *) nl.buf, &s);
+  assert_int_equal (s.qopt->gap, 1); /* tc's gap when reordering */
+  assert_true (s.qopt->duplicate > 85899345u - 100 && s.qopt->duplicate < 85899346u + 100);
+  assert_int_equal (s.qopt->loss, 0); /* the chain carries the loss */
+  assert_non_null (s.corrupt);
+  assert_non_null (s.reorder);
+  assert_true (s.reorder->probability > UINT32_MAX / 4 - 100);
+  assert_non_null (s.ge);
+  /* p = P(1 - C) = 5%, r = (1 - P)(1 - C) = 45%, all lost when bad */
+  assert_true (fabs (s.ge->p / (double) UINT32_MAX - 0.05) < 1e-6);
+  assert_true (fabs (s.ge->r / (double) UINT32_MAX - 0.45) < 1e-6);
+  assert_int_equal (s.ge->h, 0);
+  assert_int_equal (s.ge->k1, 0);
+  assert_int_equal (s.seed, 99);
   free (nl.buf);
   free (nl.tags);
 }
@@ -316,6 +523,11 @@ main (void)
     cmocka_unit_test (rate_and_delay_add_up),
     cmocka_unit_test (netem_request_is_laid_out_as_tc_sends_it),
     cmocka_unit_test (netem_rates_past_32_bits_go_in_rate64),
+    cmocka_unit_test (every_setting_reads_and_prints_the_same_way),
+    cmocka_unit_test (settings_refuse_what_they_cannot_mean),
+    cmocka_unit_test (draws_meet_the_shares_asked),
+    cmocka_unit_test (a_seed_replays_the_same_fates),
+    cmocka_unit_test (netem_carries_the_other_settings),
   };
   return cmocka_run_group_tests_name ("linkemu", tests, NULL, NULL);
 }

@@ -136,8 +136,8 @@ test_model (void **state)
   assert_int_equal (sc->steps[5].link.im.delay_us, 100000);
   assert_int_equal (sc->steps[5].link.im.loss_ppm, 20000);
   assert_int_equal (sc->steps[5].link.im.rate_bps, 10000000);
-  assert_int_equal (sc->steps[5].set, LABO_STEP_SET_DELAY | LABO_STEP_SET_LOSS
-                                          | LABO_STEP_SET_RATE | LABO_STEP_SET_DOWN);
+  assert_int_equal (sc->steps[5].set, LABO_IMP_BIT (LABO_IMP_DELAY) | LABO_IMP_BIT (LABO_IMP_LOSS)
+                                          | LABO_IMP_BIT (LABO_IMP_RATE) | LABO_STEP_SET_DOWN);
   assert_int_equal (sc->steps[6].timeout_ms, 30000);
   assert_int_equal (sc->steps[7].kind, LABO_STEP_STOP);
   assert_int_equal (sc->steps[8].after_ms, 1000);

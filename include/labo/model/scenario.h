@@ -47,15 +47,9 @@ enum labo_step_kind
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
-/* What link settings a step names (the others stay as they are). */
-enum
-{
-  LABO_STEP_SET_DELAY = 1 << 0,
-  LABO_STEP_SET_JITTER = 1 << 1,
-  LABO_STEP_SET_LOSS = 1 << 2,
-  LABO_STEP_SET_RATE = 1 << 3,
-  LABO_STEP_SET_DOWN = 1 << 4,
-};
+/* What link settings a step names (the others stay as they are):
+ * LABO_IMP_BIT (p) for each setting p, and this for `down`. */
+#define LABO_STEP_SET_DOWN (1u << LABO_IMP_N)
 
 struct labo_step
 {

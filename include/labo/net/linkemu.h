@@ -6,7 +6,11 @@
  * (PACKET_VNET_HDR), so GSO super-frames cross it whole and checksums stay
  * offloaded: no segmentation or copy per MTU on the way. Each direction
  * has its FIFO, its pacing clock and its byte limit:
- *   - loss: each frame is dropped with probability loss (0..1);
+ *   - each frame's fate is drawn first (labo_impair_fate, per direction,
+ *     from the settings' seed when there is one): lost (independently,
+ *     in bursts, or by the Gilbert-Elliott chain), corrupted (one bit
+ *     flipped after its checksum is computed), duplicated, or reordered
+ *     (sent at once, ahead of the frames the delay holds);
  *   - rate: a frame leaves no earlier than the previous one's last bit at
  *     `rate` (a virtual clock, as a token bucket of one frame);
  *   - delay and jitter: it is then held delay +/- jitter (uniform), never
@@ -43,8 +47,11 @@ struct labo_linkemu_stats
   uint64_t lost[2];             /* dropped by `loss` */
   uint64_t overflow[2];         /* dropped: the queue was full */
   uint64_t unsupported[2];      /* dropped by the kernel: an offload not carried */
+  uint64_t corrupted[2];        /* a bit flipped (a GSO frame: dropped) */
+  uint64_t duplicated[2];       /* sent a second time */
+  uint64_t reordered[2];        /* sent ahead of the frames the delay holds */
 };
-#define LABO_LINKEMU_MAGIC 0x6c61626f6c6e6b31ULL /* "labolnk1" */
+#define LABO_LINKEMU_MAGIC 0x6c61626f6c6e6b32ULL /* "labolnk2" */
 
 /* Reads a stats file; -1 if absent or not one. */
 int labo_linkemu_stats_read (const char *stats_path, struct labo_linkemu_stats *out);

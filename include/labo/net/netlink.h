@@ -92,15 +92,18 @@ void labo_nl_link_del (struct labo_nl *nl, int ifindex, const char *ifname);
 /* Releases ifindex from its bridge (it stays up). */
 void labo_nl_set_nomaster (struct labo_nl *nl, int ifindex, const char *ifname);
 
-/* sch_netem as the root qdisc of ifindex, replacing what is there:
- * delay and jitter (uniform, as netem without a distribution table), loss
- * in parts per million, rate in bits per second (0: unpaced), queue limit
- * in packets. A kernel without sch_netem answers ENOENT ("Specified qdisc
+/* sch_netem as the root qdisc of ifindex, replacing what is there, with
+ * im's settings: delay and jitter (uniform, as netem without a
+ * distribution table), loss (correlated loss and the Gilbert-Elliott
+ * model as netem's `loss gemodel`), corrupt, duplicate, reorder, rate
+ * (0: unpaced) and the seed (kernels from 5.19 take it, older ones ignore
+ * it); queue limit in packets. A kernel without sch_netem answers ENOENT ("Specified qdisc
  * kind is unknown"), which is how labo probes for it. The request is laid
  * out as tc(8) lays it: a struct tc_netem_qopt, then the 64-bit times and
  * the rate as attributes inside TCA_OPTIONS. */
-void labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname, uint32_t delay_us,
-                    uint32_t jitter_us, uint32_t loss_ppm, uint64_t rate_bps, uint32_t limit);
+struct labo_impair;
+void labo_nl_netem (struct labo_nl *nl, int ifindex, const char *ifname,
+                    const struct labo_impair *im, uint32_t limit);
 /* Deletes the root qdisc of ifindex (back to the device's default). */
 void labo_nl_qdisc_del_root (struct labo_nl *nl, int ifindex, const char *ifname);
 

@@ -41,6 +41,11 @@ int labo_netns_enter_fd (int fd, const char *what, labo_error_t *err);
 int labo_netns_socket (int netns_fd, const char *what, int domain, int type, int protocol,
                        labo_error_t *err);
 
+/* /proc/net/NAME (snmp, netstat: a plain name) as the namespace netns_fd
+ * sees it: the file stays that namespace's for as long as it is open. */
+int labo_netns_open_net_file (int netns_fd, const char *what, const char *name,
+                              labo_error_t *err);
+
 /* Names in /run/netns that are exactly `exact` or start with `prefix`,
  * sorted. Caller frees each and the array. */
 int labo_netns_list (const char *exact, const char *prefix, char ***names, size_t *n,
