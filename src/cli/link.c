@@ -373,7 +373,9 @@ cmd_link (int argc, char **argv)
   if (labo_link_lookup (lab, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &l, &err)
       < 0)
     code = cli_fail (&err, err && err->status == ENOENT ? EXIT_NOTFOUND : EXIT_INPUT);
-  else if ((code = link_set (lab, l, argv[optind], &a)) == EXIT_OK)
+  /* --verify alone measures the link as it is: not as `labo link HOST`
+   * would leave it (which starts a dead emulator) */
+  else if ((a.verify && !link_named (&a)) || (code = link_set (lab, l, argv[optind], &a)) == EXIT_OK)
     {
       if (a.verify)
         code = link_verify (lab, l, &a);

@@ -482,10 +482,9 @@ restore (struct player *p, labo_error_t *err)
       if (same_linkset (&now, &want))
         continue;
       name = labo_link_name (lab, l);
-      if (labo_impair_none (&want.im) && !want.down && want.mech == LABO_MECH_NONE)
-        failed |= labo_linkset_reset (lab, l, err) < 0;
-      else
-        failed |= labo_linkset_apply (lab, l, &want, err) < 0;
+      /* exactly as it was (not the lab file's settings, which reset
+       * would put back) */
+      failed |= labo_linkset_apply (lab, l, &want, err) < 0;
       if (failed)
         return -1;
       say (p, "put back: link %s as it was", name);

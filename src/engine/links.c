@@ -979,8 +979,23 @@ labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset
 int
 labo_linkset_reset (const struct labo_lab *lab, size_t link, labo_error_t *err)
 {
-  struct labo_linkset none = { .mech = LABO_MECH_NONE };
-  return labo_linkset_apply (lab, link, &none, err);
+  struct labo_linkset file = lab->links[link].set;
+  file.mech = LABO_MECH_NONE;
+  return labo_linkset_apply (lab, link, &file, err);
+}
+
+int
+labo_links_apply_declared (const struct labo_lab *lab, labo_error_t *err)
+{
+  int n = 0;
+  for (size_t l = 0; l < lab->n_links; l++)
+    if (lab->links[l].has_set)
+      {
+        if (labo_linkset_reset (lab, l, err) < 0)
+          return -1;
+        n++;
+      }
+  return n;
 }
 
 json_t *
@@ -1006,6 +1021,9 @@ labo_links_json (const struct labo_lab *lab)
                      "interface", k->a.ifname, "mechanism", labo_link_mech_name (s.mech), "state",
                      s.down ? "down" : "up", "settings", settings);
       impair_fields (o, &s.im);
+      json_object_set_new (o, "declared",
+                           json_boolean (k->has_set && labo_impair_equal (&s.im, &k->set.im)
+                                         && s.down == k->set.down));
       if (w.n > 0)
         json_object_set_new (o, "port", json_string (w.sp[0].if_b));
       if (s.mech == LABO_MECH_EMULATOR)
@@ -1051,7 +1069,8 @@ labo_links_reset_all (const struct labo_lab *lab, labo_error_t *err)
     {
       struct labo_linkset s;
       labo_linkset_load (lab, l, &s);
-      if (labo_impair_none (&s.im) && !s.down && s.mech == LABO_MECH_NONE)
+      if (labo_impair_equal (&s.im, &lab->links[l].set.im) && s.down == lab->links[l].set.down
+          && (s.mech == LABO_MECH_NONE || lab->links[l].has_set))
         continue; /* as up made it: nothing to touch */
       if (labo_linkset_reset (lab, l, err) < 0)
         return -1;

@@ -53,11 +53,31 @@ share_tolerance (double p, unsigned n)
   return 3 * sqrt (p * (1 - p) / (n ? n : 1)) + 0.002;
 }
 
+/* Losses in a chain come in runs, and a share of them varies more than
+ * the binomial says: by (1 + rho) / (1 - rho), rho the lag-1 correlation
+ * (C for a correlated loss; 1 - p - r for a chain that loses every frame
+ * when bad, and the same for want of better when it loses some). */
+static double
+loss_tolerance (const struct labo_impair *im, unsigned n)
+{
+  double rho = 0;
+  if (im->ge_p_ppm)
+    rho = 1 - im->ge_p_ppm / 1e6 - im->ge_r_ppm / 1e6;
+  else if (im->loss_ppm)
+    rho = im->loss_corr_ppm / 1e6;
+  if (rho < 0)
+    rho = 0;
+  if (rho > 0.99)
+    rho = 0.99;
+  return share_tolerance (labo_impair_mean_loss (im), (unsigned) (n * (1 - rho) / (1 + rho)));
+}
+
 bool
 labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkverify_way *ways,
-                       size_t n_ways, unsigned probes, double gap_us, double rate_bps,
-                       json_t *checks)
+                       size_t n_ways, unsigned probes, unsigned corrupted, double gap_us,
+                       double rate_bps, json_t *checks)
 {
+  double corrupt_share = n_ways ? (double) corrupted / ((double) probes * (double) n_ways) : 0;
   bool all = true;
   double loss = labo_impair_mean_loss (asked);
   /* a probe's own time on the wire at the rate comes on top of the delay */
@@ -78,8 +98,8 @@ labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkve
           check (checks, NAME ("jitter"), j, w->jitter_us / 1e3, fmax (2, 0.25 * j), "ms", &all);
         }
       check (checks, NAME ("loss"), 100 * loss,
-             100 * (sent - w->distinct - w->corrupted) / sent,
-             100 * share_tolerance (loss, probes), "%", &all);
+             100 * ((sent - w->distinct) / sent - corrupt_share),
+             100 * loss_tolerance (asked, probes), "%", &all);
       if (asked->loss_corr_ppm || asked->ge_p_ppm)
         {
           /* a run of losses lasts 1/r frames on average when the bad state
@@ -90,9 +110,6 @@ labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkve
           if (pure && r > 0 && w->burst > 0)
             check (checks, NAME ("burst"), 1 / r, w->burst, 0.3 / r + 0.3, "frames", &all);
         }
-      if (asked->corrupt_ppm || w->corrupted)
-        check (checks, NAME ("corrupt"), asked->corrupt_ppm / 1e4, 100 * w->corrupted / sent,
-               100 * share_tolerance (asked->corrupt_ppm / 1e6, probes), "%", &all);
       if (asked->duplicate_ppm || w->duplicated)
         check (checks, NAME ("duplicate"), asked->duplicate_ppm / 1e4,
                100 * w->duplicated / (w->distinct ? w->distinct : 1),
@@ -105,6 +122,12 @@ labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkve
                100 * share_tolerance (asked->reorder_ppm / 1e6, w->distinct), "%", &all);
 #undef NAME
     }
+  /* corrupted probes are counted by the kernels (both hosts', the
+   * bridge's), which cannot say which way they went: both ways at once */
+  if (asked->corrupt_ppm || corrupted)
+    check (checks, "corrupt both", asked->corrupt_ppm / 1e4, 100 * corrupt_share,
+           100 * share_tolerance (asked->corrupt_ppm / 1e6, probes * (unsigned) n_ways), "%",
+           &all);
   if (rate_bps >= 0 && asked->rate_bps)
     check (checks, "rate from", asked->rate_bps / 1e6, rate_bps / 1e6,
            0.1 * asked->rate_bps / 1e6, "Mbit/s", &all);
@@ -121,13 +144,12 @@ struct way
   double *delay;           /* per arrival: its one-way delay */
   unsigned *order;         /* per arrival: its probe's number */
   size_t arrivals;
-  int counters;            /* the receiving host's /proc/net/snmp */
-  long long errors0;
   struct labo_linkverify_way out;
 };
 
-/* The receiving host's refused datagrams so far: IP headers whose
- * checksum (or version) failed, and UDP checksums. */
+/* A namespace's refused datagrams so far: IP headers whose checksum (or
+ * version) failed, and UDP's errors (a checksum, a length) but a full
+ * socket. */
 static long long
 refused (int fd)
 {
@@ -151,8 +173,10 @@ refused (int fd)
         char *vt = strtok_r (strchr (line, ' '), " ", &vs);
         bool ip = strncmp (line, "Ip:", 3) == 0, udp = strncmp (line, "Udp:", 4) == 0;
         for (; nt && vt; nt = strtok_r (NULL, " ", &ns), vt = strtok_r (NULL, " ", &vs))
-          if ((ip && strcmp (nt, "InHdrErrors") == 0) || (udp && strcmp (nt, "InCsumErrors") == 0))
+          if ((ip && strcmp (nt, "InHdrErrors") == 0) || (udp && strcmp (nt, "InErrors") == 0))
             total += atoll (vt);
+          else if (udp && strcmp (nt, "RcvbufErrors") == 0)
+            total -= atoll (vt); /* a full socket is no corruption */
       }
       names = NULL;
     }
@@ -231,7 +255,6 @@ summarize (struct way *w, unsigned n)
       o->delay_us = w->delay[kept / 2];
       o->jitter_us = w->delay[(kept * 3) / 4] - w->delay[kept / 4];
     }
-  o->corrupted = (unsigned) (refused (w->counters) - w->errors0);
 }
 
 /* Both ways at once: probe i leaves each socket at t0 + i x gap. */
@@ -417,9 +440,9 @@ bound_socket (const struct labo_lab *lab, size_t h, uint32_t addr, struct sockad
 static json_t *
 way_json (const struct labo_linkverify_way *w, const char *from, const char *to)
 {
-  return json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}", "from", from, "to",
+  return json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}", "from", from, "to",
                     to, "sent", (int) w->sent, "received", (int) w->received, "distinct",
-                    (int) w->distinct, "corrupted", (int) w->corrupted, "duplicated",
+                    (int) w->distinct, "duplicated",
                     (int) w->duplicated, "reordered", (int) w->reordered, "delay_us",
                     w->delay_us, "jitter_us", w->jitter_us, "burst", w->burst);
 }
@@ -432,7 +455,8 @@ labo_link_verify (const struct labo_lab *lab, size_t link, const char *peer, uns
   struct labo_linkset s;
   struct way w[2];
   struct sockaddr_in at[2];
-  int fds[2] = { -1, -1 }, counters[2] = { -1, -1 };
+  int fds[2] = { -1, -1 }, counters[3] = { -1, -1, -1 };
+  long long refused0 = 0, corrupted = 0;
   size_t ph = 0;
   uint32_t paddr = 0;
   double gap, drain, rate = -1;
@@ -465,19 +489,31 @@ labo_link_verify (const struct labo_lab *lab, size_t link, const char *peer, uns
     fds[1] = bound_socket (lab, ph, paddr, &at[1], &counters[1], err);
   if (fds[1] < 0)
     goto out;
+  if (l->kind == LABO_LINK_SEGMENT)
+    {
+      cleanup_free char *sw = labo_switch_netns_name (lab->name);
+      cleanup_close int swfd = labo_netns_open (sw, NULL);
+      counters[2] = swfd >= 0 ? labo_netns_open_net_file (swfd, sw, "snmp", NULL) : -1;
+    }
   /* w[0]: from the host to the peer; w[1]: back */
   for (int k = 0; k < 2; k++)
     {
       w[k].tx = fds[k];
       w[k].rx = fds[1 - k];
       w[k].to = at[1 - k];
-      w[k].counters = counters[1 - k];
-      w[k].errors0 = refused (w[k].counters);
       w[k].count = xcalloc (probes, sizeof (unsigned));
       w[k].delay = xcalloc (probes, sizeof (double));
       w[k].order = xcalloc (probes, sizeof (unsigned));
     }
+  /* the datagrams refused for a corrupt header or checksum: by either
+   * host, or by the segment's bridge (bridged IPv4 is checked on its way
+   * through the switch namespace's netfilter) */
+  for (int k = 0; k < 3; k++)
+    refused0 += counters[k] >= 0 ? refused (counters[k]) : 0;
   probe_both (w, probes, gap, drain);
+  for (int k = 0; k < 3; k++)
+    corrupted += counters[k] >= 0 ? refused (counters[k]) : 0;
+  corrupted -= refused0;
   for (int k = 0; k < 2; k++)
     summarize (&w[k], probes);
   if (s.im.rate_bps)
@@ -486,7 +522,8 @@ labo_link_verify (const struct labo_lab *lab, size_t link, const char *peer, uns
   checks = json_array ();
   {
     struct labo_linkverify_way ways[2] = { w[0].out, w[1].out };
-    within = labo_linkverify_judge (&s.im, ways, 2, probes, gap * 1e6, rate, checks);
+    within = labo_linkverify_judge (&s.im, ways, 2, probes, (unsigned) corrupted, gap * 1e6,
+                                    rate, checks);
   }
   report = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:f, s:o, s:o, s:b}", "link", name, "host",
                       lab->hosts[l->a.host].name, "peer", lab->hosts[ph].name, "settings",
@@ -499,12 +536,15 @@ labo_link_verify (const struct labo_lab *lab, size_t link, const char *peer, uns
                       "checks", checks, "within", within);
   if (rate >= 0)
     json_object_set_new (report, "rate_bps", json_real (rate));
+  json_object_set_new (report, "corrupted", json_integer ((json_int_t) corrupted));
   if (s.im.corrupt_ppm)
     json_object_set_new (report, "note",
                          json_string ("corrupt counts every datagram the receiving host's "
                                       "checksums refused: in a lab whose nodes talk across the "
                                       "link, theirs too"));
 out:
+  if (counters[2] >= 0)
+    close (counters[2]);
   for (int k = 0; k < 2; k++)
     {
       if (fds[k] >= 0)

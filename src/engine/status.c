@@ -555,7 +555,9 @@ host_json (const struct labo_lab *lab, size_t h, bool *degraded)
         if (eps[e]->host == h)
           {
             json_t *i = interface_json (lab, link, eps[e], ifs, n);
-            *degraded |= strcmp (json_string_value (json_object_get (i, "state")), "up") != 0;
+            /* a link the lab file pulls out is as the lab should be */
+            *degraded |= strcmp (json_string_value (json_object_get (i, "state")), "up") != 0
+                         && !(link->has_set && link->set.down);
             json_array_append_new (ifa, i);
           }
     }
@@ -893,15 +895,21 @@ print_faults (json_t *st, FILE *out)
     }
   json_array_foreach (json_object_get (f, "links"), k, p)
     {
-      fprintf (out, "link %s: %s%s, by %s", str (p, "link"), str (p, "settings"),
-               strcmp (str (p, "state"), "down") == 0 ? ", PULLED OUT (`labo link HOST --up`)"
-                                                      : "",
-               str (p, "mechanism"));
+      bool declared = json_is_true (json_object_get (p, "declared"));
+      bool none = strcmp (str (p, "settings"), "none") == 0;
+      bool down = strcmp (str (p, "state"), "down") == 0;
+      fprintf (out, "link %s: %s%s", str (p, "link"), none && down ? "" : str (p, "settings"),
+               !down ? ""
+               : declared ? (none ? "pulled out" : ", pulled out")
+                          : (none ? "PULLED OUT (`labo link HOST --up`)"
+                                  : ", PULLED OUT (`labo link HOST --up`)"));
+      if (strcmp (str (p, "mechanism"), "none") != 0)
+        fprintf (out, ", by %s", str (p, "mechanism"));
       json_array_foreach (json_object_get (p, "emulators"), m, e)
         if (!json_is_true (json_object_get (e, "running")))
           fprintf (out, "; its emulator is NOT RUNNING (`labo link %s` starts it)",
                    str (p, "host"));
-      fputs (" (`labo link reset`)\n", out);
+      fputs (declared ? " (the lab file's)\n" : " (`labo link reset`)\n", out);
     }
 }
 

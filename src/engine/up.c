@@ -16,6 +16,7 @@
 #include "labo/engine/engine.h"
 #include "labo/runtime/logs.h"
 #include "labo/engine/gate.h"
+#include "labo/engine/links.h"
 #include "labo/net/inspect.h"
 #include "labo/net/netlink.h"
 #include "labo/net/netns.h"
@@ -599,6 +600,31 @@ raise_fd_limit (size_t need, labo_error_t *err)
   return 0;
 }
 
+/* The lab file's link settings in place, before anything runs on the
+ * network: the nodes start, elect and serve over the links as written. */
+static int
+impair_links (struct build *b, struct labo_progress *pr, labo_error_t *err)
+{
+  const struct labo_lab *lab = b->lab;
+  cleanup_free char *first = NULL, *what = NULL;
+  int n;
+
+  for (size_t l = 0; l < lab->n_links && first == NULL; l++)
+    if (lab->links[l].has_set)
+      {
+        cleanup_free char *name = labo_link_name (lab, l);
+        cleanup_free char *d = labo_impair_describe (&lab->links[l].set.im);
+        first = xasprintf ("%s: %s%s", name, d, lab->links[l].set.down ? ", pulled out" : "");
+      }
+  if (first == NULL)
+    return 0;
+  if ((n = labo_links_apply_declared (lab, err)) < 0)
+    return labo_error_wrap (err, "putting the lab file's link settings in place");
+  what = n > 1 ? xasprintf ("%s, and %d more", first, n - 1) : xstrdup (first);
+  labo_progress_stage (pr, "impairments", "%s", what);
+  return 0;
+}
+
 /* Refuses a name deployed on a Swarm from this machine (labo deploy): one
  * name is one lab. Before the state directory exists: nothing is made. */
 static int
@@ -668,6 +694,7 @@ make_lab (struct build *b, struct labo_progress *pr, const char *text, size_t le
       || build_links (b, pr, err) < 0
       || labo_inject_failure ("addresses", err) < 0
       || configure (b, pr, err) < 0
+      || impair_links (b, pr, err) < 0
       || (labo_lab_reaches (lab, LABO_STAGE_DAEMONS)
           && labo_runtime_of (lab)->up (lab, b->st, pr, err) < 0)
       || write_meta (b, "up", err) < 0)

@@ -588,10 +588,40 @@ read_link_ifname (struct lf_reader *r, size_t li, int e, const struct lf_field *
     aux->flags[e] |= LF_EP_IFNAME_BAD;
 }
 
+/* A link's impairments as the lab file names them: f[0 .. LABO_IMP_N-1]
+ * the settings of enum labo_impair_param, f[LABO_IMP_N] `down`. */
+static void
+name_link_settings (struct lf_field *f)
+{
+  for (int p = 0; p < LABO_IMP_N; p++)
+    f[p] = (struct lf_field) LF_FIELD (labo_impair_param_name ((enum labo_impair_param) p));
+  f[LABO_IMP_N] = (struct lf_field) LF_FIELD ("down");
+}
+
+static void
+read_link_settings (struct lf_reader *r, const struct lf_field *f, struct labo_link *l,
+                    struct labo_pos pos)
+{
+  bool ok = true;
+  for (int p = 0; p < LABO_IMP_N; p++)
+    if (f[p].key)
+      {
+        ok &= lf_get_impair (r, &f[p], (enum labo_impair_param) p, &l->set.im);
+        l->has_set = true;
+      }
+  if (f[LABO_IMP_N].key)
+    {
+      ok &= lf_get_bool (r, &f[LABO_IMP_N], &l->set.down);
+      l->has_set = true;
+    }
+  if (ok && labo_impair_conflict (&l->set.im))
+    lf_error (&r->c, pos, "%s", labo_impair_conflict (&l->set.im));
+}
+
 static void
 read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
 {
-  enum { K_SEGMENT, K_ADDRESS, K_IFNAME, K_MTU, N_KEYS };
+  enum { K_SEGMENT, K_ADDRESS, K_IFNAME, K_MTU, K_SET, N_KEYS = K_SET + LABO_IMP_N + 1 };
   struct lf_field f[N_KEYS] = {
     [K_SEGMENT] = LF_FIELD ("segment"),
     [K_ADDRESS] = LF_FIELD ("address"),
@@ -608,7 +638,9 @@ read_host_link (struct lf_reader *r, size_t h, yaml_node_t *item)
     return;
   aux = &r->c.link_aux[li];
   l->a.host = h;
+  name_link_settings (&f[K_SET]);
   lf_read_fields (r, item, "in link", f, N_KEYS);
+  read_link_settings (r, &f[K_SET], l, pos);
   if (lf_require (r, &f[K_SEGMENT], pos, "in link")
       && (name = lf_get_string (r, &f[K_SEGMENT], "a segment name")))
     l->segment = find_segment (r, name, lf_pos_of (r, f[K_SEGMENT].val));
@@ -991,7 +1023,7 @@ read_endpoint (struct lf_reader *r, size_t li, int e, yaml_node_t *item)
 static void
 read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
 {
-  enum { K_ENDPOINTS, K_MTU, N_KEYS };
+  enum { K_ENDPOINTS, K_MTU, K_SET, N_KEYS = K_SET + LABO_IMP_N + 1 };
   struct lf_field f[N_KEYS] = {
     [K_ENDPOINTS] = LF_FIELD ("endpoints"),
     [K_MTU] = LF_FIELD ("mtu"),
@@ -1006,7 +1038,9 @@ read_p2p_link (struct lf_reader *r, size_t unused, yaml_node_t *item)
     return;
   li = r->c.lab->n_links - 1;
   r->c.link_aux[li].flags[0] = r->c.link_aux[li].flags[1] = LF_EP_UNRESOLVED;
+  name_link_settings (&f[K_SET]);
   lf_read_fields (r, item, "in p2p link", f, N_KEYS);
+  read_link_settings (r, &f[K_SET], &r->c.lab->links[li], pos);
   if (f[K_MTU].key)
     lf_get_int (r, &f[K_MTU], 68, 65535, &r->c.lab->links[li].mtu);
   /* until its endpoints are read: some hosts may have addresses on it */

@@ -8,7 +8,11 @@
  *       "median_us","mean_us","p99_us"} (a probe not back 2 s after the
  *       last one was sent is lost)
  *   netprobe sink PORT SECONDS              UDP: counts numbered datagrams
- *       for SECONDS after the first: {"received","distinct"}
+ *       for SECONDS after the first: {"received","distinct","duplicates",
+ *       "reordered" (came before one sent earlier), "missing_runs" and
+ *       "missing_before_last" (the gaps in the numbers up to the last that
+ *       came), "refused" (the datagrams this host's IP and UDP checksums
+ *       refused meanwhile)}
  *   netprobe send ADDR PORT COUNT GAP_US    COUNT numbered datagrams
  *   netprobe tcp-sink PORT                  accepts one connection, reads to
  *       its end: {"bytes","seconds","bps","bps_after_1s"} (bps_after_1s:
@@ -22,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,12 +156,51 @@ rtt (const char *ip, const char *port, int count, int gap_ms)
   return 0;
 }
 
+/* Datagrams this namespace's kernel refused for a bad IP header or UDP
+ * header or checksum so far (/proc/net/snmp: Ip InHdrErrors, Udp InErrors
+ * but RcvbufErrors). */
+static long long
+refused (void)
+{
+  FILE *f = fopen ("/proc/net/snmp", "r");
+  char names[4096], values[4096];
+  long long total = 0;
+
+  if (f == NULL)
+    return 0;
+  while (fgets (names, sizeof (names), f) && fgets (values, sizeof (values), f))
+    {
+      bool ip = strncmp (names, "Ip:", 3) == 0, udp = strncmp (names, "Udp:", 4) == 0;
+      char *ns = NULL, *vs = NULL, *n, *v;
+      if (!ip && !udp)
+        continue;
+      for (n = strtok_r (names, " \n", &ns), v = strtok_r (values, " \n", &vs); n && v;
+           n = strtok_r (NULL, " \n", &ns), v = strtok_r (NULL, " \n", &vs))
+        if ((ip && strcmp (n, "InHdrErrors") == 0) || (udp && strcmp (n, "InErrors") == 0))
+          total += atoll (v);
+        else if (udp && strcmp (n, "RcvbufErrors") == 0)
+          total -= atoll (v); /* a full socket is no corruption */
+    }
+  fclose (f);
+  return total;
+}
+
+#define SINK_MAX (1u << 20)
+
 static int
 sink (const char *port, double seconds)
 {
-  int fd = bound (SOCK_DGRAM, port);
-  unsigned char *seen = calloc (1 << 20, 1);
-  long received = 0, distinct = 0;
+  int fd = bound (SOCK_DGRAM, port), big = 16 << 20;
+  unsigned char *seen = calloc (SINK_MAX, 1);
+  uint32_t *order = calloc (SINK_MAX, sizeof (uint32_t));
+  long received = 0, distinct = 0, reordered = 0, runs = 0, missing = 0;
+  long long refused0 = refused ();
+  uint32_t top = 0, min_after = UINT32_MAX;
+
+  /* room for a second of datagrams: the sink must not lose what it
+   * counts when the machine is busy (as root; else the default) */
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof (big)) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof (big));
   double end = 0;
 
   for (;;)
@@ -177,13 +221,36 @@ sink (const char *port, double seconds)
       if (!end)
         end = now () + seconds;
       received++;
-      if (seq < (1u << 20) && !seen[seq])
+      if (seq < SINK_MAX && !seen[seq])
         {
           seen[seq] = 1;
-          distinct++;
+          order[distinct++] = seq;
+          if (seq > top)
+            top = seq;
         }
     }
-  printf ("{\"received\": %ld, \"distinct\": %ld}\n", received, distinct);
+  /* reordered: came before a datagram sent earlier (one that came later
+   * has a smaller number) */
+  for (long k = distinct; k-- > 0;)
+    {
+      if (min_after < order[k])
+        reordered++;
+      if (order[k] < min_after)
+        min_after = order[k];
+    }
+  /* the runs of numbers that never came, up to the last that did */
+  for (uint32_t i = 0; distinct && i <= top; i++)
+    if (!seen[i])
+      {
+        missing++;
+        runs += i == 0 || seen[i - 1];
+      }
+  printf ("{\"received\": %ld, \"distinct\": %ld, \"duplicates\": %ld, \"reordered\": %ld, "
+          "\"missing_runs\": %ld, \"missing_before_last\": %ld, \"refused\": %lld}\n",
+          received, distinct, received - distinct, reordered, runs, missing,
+          refused () - refused0);
+  free (seen);
+  free (order);
   return 0;
 }
 

@@ -53,11 +53,16 @@ void labo_linkset_load (const struct labo_lab *lab, size_t link, struct labo_lin
  * measures). On return want->mech is the mechanism in place. */
 int labo_linkset_apply (const struct labo_lab *lab, size_t link, struct labo_linkset *want,
                         labo_error_t *err);
-/* Takes everything away: the link as `up` made it. */
+/* The link as `up` made it: the lab file's settings (delay:, loss: ...
+ * on the link), or none. */
 int labo_linkset_reset (const struct labo_lab *lab, size_t link, labo_error_t *err);
-/* Every link with something on record, reset (`labo link reset`, `labo
- * reset`). Returns how many were, or -1 at the first that failed. */
+/* Every link whose settings are not the lab file's, reset (`labo link
+ * reset`, `labo reset`). Returns how many were, or -1 at the first that
+ * failed. */
 int labo_links_reset_all (const struct labo_lab *lab, labo_error_t *err);
+/* up's stage: the lab file's settings put in place, on every link that
+ * names some. Returns how many, or -1. */
+int labo_links_apply_declared (const struct labo_lab *lab, labo_error_t *err);
 
 /* Every link with something on record, for status and `link show`:
  * [{"link", "host", "segment" | "peer", "interface", "port", "mechanism",

@@ -16,8 +16,10 @@
  *              of the probes not reordered (they left at once)
  *   loss       the share of probes that never came (corrupted ones
  *              aside), and with correlation or gemodel the mean burst
- *   corrupt    the share the receiving host's IP and UDP checksums
- *              refused (its kernel's counters)
+ *   corrupt    the share refused for a corrupt IP header or UDP checksum
+ *              by the kernels on the way (both hosts', and the bridge's:
+ *              bridged IPv4 is checked as it crosses netfilter); these
+ *              counters cannot tell the ways apart, so both at once
  *   duplicate  the share that came twice
  *   reorder    the share that came before a probe sent earlier
  * and, when the link is paced, its rate: a burst at 1.25 x the rate from
@@ -26,7 +28,8 @@
  * A measure is within its tolerance (which the report states) when it is
  * at most max(2 ms, 5%) off for the delay, max(2 ms, 25%) for the jitter,
  * 10% for the rate, and for a share 3 standard deviations of the binomial
- * over the probes sent plus 0.2%. Nothing is changed on the lab; the
+ * over the probes sent plus 0.2% (for losses in runs, over the
+ * effective count n (1 - rho) / (1 + rho), rho their lag-1 correlation). Nothing is changed on the lab; the
  * sockets go with the call. */
 #ifndef LABO_LINKVERIFY_H
 #define LABO_LINKVERIFY_H
@@ -44,7 +47,7 @@
 /* What was measured one way (pure: labo_linkverify_judge reads it). */
 struct labo_linkverify_way
 {
-  unsigned sent, received, distinct, corrupted, duplicated, reordered;
+  unsigned sent, received, distinct, duplicated, reordered;
   double delay_us;   /* median one-way */
   double jitter_us;  /* the spread between the quartiles */
   double burst;      /* mean length of a run of lost probes (0: none lost) */
@@ -53,13 +56,14 @@ struct labo_linkverify_way
 /* The report of one measure against its setting: appended to checks as
  * {"setting", "asked", "measured", "gap", "tolerance", "within"}; returns
  * whether it is within. Pure (unit-tested). ways: the measures of both
- * directions, n_ways of them (the first from the host); gap_us: the
+ * directions, n_ways of them (the first from the host); corrupted: the
+ * probes refused as corrupt, both ways; gap_us: the
  * probes' spacing (a reorder shows only when it is below the delay);
  * rate_bps: the measured rate (< 0: not measured). The delay asked is the
  * delay plus a probe's time on the wire at the rate. */
 bool labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkverify_way *ways,
-                            size_t n_ways, unsigned probes, double gap_us, double rate_bps,
-                            json_t *checks);
+                            size_t n_ways, unsigned probes, unsigned corrupted, double gap_us,
+                            double rate_bps, json_t *checks);
 
 /* Measures link `link` of running lab `lab` (peer: the host to measure
  * against, NULL to choose one; probes: per direction, 0 for the default)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "labo/util/ipv4.h"
+#include "labo/model/impair.h"
 
 #define LABO_NAME_MAX 32     /* lab names: [a-z0-9][a-z0-9-]*, at most this */
 #define LABO_HOSTNAME_MAX 63 /* host names are hostnames (one DNS label) */
@@ -97,6 +98,10 @@ struct labo_link
   struct labo_endpoint b;   /* LABO_LINK_P2P: the other host's end */
   int mtu;                  /* explicit, else the segment's, else 1500 */
   struct labo_pos pos;
+  /* the lab file's impairments (delay:, loss:, down: ...), which up puts
+   * in place and `labo link reset` returns to; none when it names none */
+  struct labo_linkset set;
+  bool has_set;
 };
 
 struct labo_route
