@@ -1,5 +1,5 @@
 /* The supervisor process: its loop, signals, control socket and the
- * requests it answers (status, events, restart, power, kill, notes). See
+ * requests it answers (status, events, restart, power, kill, pause, notes). See
  * include/labo/super/supervisor.h; its units are src/super/unit.h's. */
 #include "unit.h"
 
@@ -218,6 +218,10 @@ restart_request (struct sv *sv, const char *name)
   if (u == NULL)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no daemon or node named ",
                       name ? name : "(none)");
+  /* a pause is the trainer's fault, not a failure to repair */
+  if (strcmp (u->kind, "node") == 0 && ((struct sv_node *) u)->paused)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", name,
+                      " is paused: `labo resume ", name, "` first");
   if (sv_unit_on (u, strcmp (u->kind, "daemon") == 0 ? SV_ON_RESTART_DAEMON : SV_ON_RESTART_NODE,
                   NULL)
       == SV_DO_BUSY)
@@ -320,6 +324,19 @@ kill_request (struct sv *sv, const char *name, int sig)
   return json_pack ("{s:b}", "ok", 1);
 }
 
+/* `labo pause` / `labo resume` (engine/pause.h), told before the freeze
+ * and after the thaw: the node's probes held meanwhile. */
+static json_t *
+pause_request (struct sv *sv, const char *name, bool paused)
+{
+  struct sv_unit *u = name ? find_unit (sv, name) : NULL;
+
+  if (u == NULL || strcmp (u->kind, "node") != 0)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no node named ", name ? name : "(none)");
+  sv_probe_hold ((struct sv_node *) u, paused);
+  return json_pack ("{s:b}", "ok", 1);
+}
+
 /* Answers one request; false if the client is gone. */
 /* A fault or a chaos step done by another labo process, into the events:
  * the events tell the whole story of the lab, causes included. */
@@ -379,6 +396,9 @@ handle_request (struct sv_client *c, const char *line)
   else if (strcmp (cmd, "kill") == 0)
     alive = client_reply (c, kill_request (sv, json_string_value (json_object_get (req, "name")),
                                            (int) json_integer_value (json_object_get (req, "signal"))));
+  else if (strcmp (cmd, "pause") == 0)
+    alive = client_reply (c, pause_request (sv, json_string_value (json_object_get (req, "name")),
+                                            json_is_true (json_object_get (req, "paused"))));
   else if (strcmp (cmd, "restart") == 0)
     alive = client_reply (c, restart_request (sv, json_string_value (json_object_get (req, "name"))));
   else if (strcmp (cmd, "note") == 0)
@@ -703,6 +723,14 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
             n_daemons, n_daemons == 1 ? "" : "s", sv.n_nodes, sv.n_nodes == 1 ? "" : "s",
             labo_runtime_name (runtime), opts->adopt ? ", taking over what runs" : "");
   sv.ops->init (&sv);
+  {
+    /* nodes paused stay held under a new supervisor */
+    cleanup_free bool *paused = NULL;
+    labo_paused_load (lab, &paused, NULL);
+    for (size_t i = 0; i < sv.n_nodes; i++)
+      if (paused[i])
+        sv_probe_hold (&sv.nodes[i], true);
+  }
   if (opts->reset)
     reset_event (&sv, opts->reset);
   if (opts->ready_fd >= 0)
