@@ -8,6 +8,7 @@
 #     JSON) says paused; a second pause says it was paused already;
 #   - resume: it answers srvr again and rejoins (three serving), same pid,
 #     same restart count; a second resume says it was not paused;
+#   - (process) a scenario's pause: step, and chaos putting the node back;
 #   - pause of a host, then `resume` with no argument: every paused node;
 #   - down with a node still paused leaves no cgroup of labo's.
 # timeout: 300
@@ -96,6 +97,24 @@ pause_resume() { # pause_resume RUNTIME LAB
 		"$rt: after resume, the same process, no restart"
 	assert_eq "pause resume" "$(events_of "$lab" | jq -r "select(.subject == \"$leader\" and (.kind == \"pause\" or .kind == \"resume\")) | .kind" | paste -sd ' ')" \
 		"$rt: events: the pause and the resume"
+
+	if [ "$rt" = process ]; then
+		# a scenario that pauses and ends: chaos puts the node back
+		cat >"$TMP/pause.yaml" <<-'EOS'
+			steps:
+			  - pause: follower
+			  - after: 1s
+			    wait: quorum
+			    timeout: 30s
+		EOS
+		run "$LABO" chaos -l "$lab" "$TMP/pause.yaml"
+		expect_rc 0 "chaos: pause a follower"
+		assert_match "$OUT" "pause zoo[0-9] \\(the follower\\): frozen with its sockets" \
+			"$rt: chaos plays the pause step"
+		assert_match "$OUT" "put back: zoo[0-9] resumed" "$rt: chaos puts the paused node back"
+		wait_for "$lab" 60 "three serving after the scenario" \
+			"$serving3 and (.faults.paused | length) == 0" || fail "$rt: not whole after chaos"
+	fi
 
 	# a host: every node it runs; `resume` alone: every node paused
 	h=$(jqs '[.nodes[] | select(.mode == "follower")][0].host')
