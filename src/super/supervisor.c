@@ -17,6 +17,7 @@
 
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
+#include "labo/host/freezer.h"
 #include "labo/host/host.h"
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
@@ -270,6 +271,11 @@ power_request (struct sv *sv, const char *host, bool on)
       for (size_t i = 0; i < sv->n_nodes; i++)
         if (sv->nodes[i].node->host == (size_t) h)
           sv_unit_on (&sv->nodes[i].u, SV_ON_POWER_OFF, NULL);
+      /* a node paused in a v1 freezer would ignore the SIGKILL below until
+       * thawed (Docker's paused containers: labo_daemon_kill thaws them) */
+      for (size_t i = 0; i < sv->n_nodes; i++)
+        if (sv->nodes[i].node->host == (size_t) h && sv->nodes[i].paused)
+          labo_freezer_thaw (lab->name, lab->nodes[i].name, NULL);
       if (d && (k = labo_daemon_kill (lab->name, lab->hosts[h].name, &err)) < 0)
         goto fail;
       killed += d ? k : 0;

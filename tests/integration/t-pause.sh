@@ -10,7 +10,8 @@
 #     same restart count; a second resume says it was not paused;
 #   - (process) a scenario's pause: step, and chaos putting the node back;
 #   - pause of a host, then `resume` with no argument: every paused node;
-#   - down with a node still paused leaves no cgroup of labo's.
+#   - down with a node still paused leaves no cgroup of labo's;
+#   - the v1 freezer (forced): a power-off and down of a paused node.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -129,6 +130,47 @@ pause_resume() { # pause_resume RUNTIME LAB
 	run "$LABO" pause -l "$lab" "$n"
 	expect_rc 0 "pause $n before down"
 }
+
+# The v1 freezer (a machine without cgroup v2's cgroup.freeze, forced with
+# LABO_FREEZER_V1): its frozen tasks ignore SIGKILL until thawed, so a
+# power-off and down must thaw first.
+v1_pass() { # v1_pass LAB
+	local lab=$1 n h pid
+	wait_for "$lab" 60 "the ensemble serves" "$serving3" || die "v1: no ensemble"
+	n=$(jqs '[.nodes[] | select(.mode == "follower")][0].name')
+	h=$(node_field "$n" .host)
+	pid=$(node_field "$n" .pid)
+	run env LABO_FREEZER_V1=1 "$LABO" pause -l "$lab" "$n"
+	expect_rc 0 "v1: pause $n"
+	assert_eq FROZEN "$(cat "/sys/fs/cgroup/freezer/labo-pause.$lab/$n/freezer.state" 2>&1)" \
+		"v1: $n frozen in a v1 freezer cgroup of labo's"
+	assert_eq "" "$(srvr "${ADDR[$h]}")" "v1: $n answers nothing"
+	run "$LABO" stop -l "$lab" "$h"
+	expect_rc 0 "v1: stop $h with $n paused"
+	wait_for "$lab" 20 "$h off, $n's pause ended with it" \
+		"(.hosts[] | select(.name == \"$h\") | .power) == \"off\" and (.faults.paused | length) == 0" ||
+		fail "v1: $h is not off, or $n is still on record as paused"
+	[ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != D ] && ok "v1: $n's process is not left frozen" ||
+		fail "v1: $n's process is still frozen"
+	run "$LABO" start -l "$lab" "$h"
+	expect_rc 0 "v1: start $h"
+	wait_for "$lab" 60 "three serving again" "$serving3" || fail "v1: $n did not come back"
+	status_json "$lab"
+	run env LABO_FREEZER_V1=1 "$LABO" pause -l "$lab" "$(node_field "$n" .name)"
+	expect_rc 0 "v1: pause $n before down"
+}
+
+new_lab LAB 7
+F=$(supervised_lab_file "$LAB" zk3.yaml | lab_file "$LAB")
+run "$LABO" up --runtime process "$F"
+expect_rc 0 "up --runtime process (v1 freezer)" || die "cannot go on"
+record_ns "$LAB"
+v1_pass "$LAB"
+run "$LABO" down "$LAB"
+expect_rc 0 "down with a node paused in a v1 freezer"
+assert_lab_gone "$LAB"
+assert_eq "" "$(find /sys/fs/cgroup -maxdepth 3 -type d -name "labo-pause.$LAB" 2>/dev/null)" \
+	"v1: down leaves no freezer cgroup of the lab's"
 
 for rt in process docker; do
 	new_lab LAB 7

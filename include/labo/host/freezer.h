@@ -15,6 +15,8 @@
  *   - else v1 (/sys/fs/cgroup/freezer, freezer.state), where a frozen
  *     task ignores even SIGKILL until thawed: labo_freezer_release thaws
  *     before it kills.
+ * LABO_FREEZER_V1 in the environment makes a freeze take v1 even where v2
+ * could (tests: the path of a machine without cgroup.freeze).
  * Freezing returns once the kernel says FROZEN (v2: "frozen 1" in
  * cgroup.events; v1: freezer.state reads FROZEN), not when asked.
  * Thawing leaves the processes in the cgroup (moving them back would need
