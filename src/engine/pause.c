@@ -36,21 +36,27 @@ labo_pause_node (const struct labo_lab *lab, size_t i, bool pause, labo_error_t 
 {
   const struct labo_runtime_ops *rt = labo_runtime_of (lab);
   labo_error_t undo = NULL;
-  int r, rec;
+  int r = 0, rec = 0;
 
   if (pause)
     {
-      /* the supervisor first: from the freeze on, its probes fail */
+      /* the supervisor first: from the freeze on, its probes fail; the
+       * record before the freeze: a pause killed halfway is then on
+       * record, and a `labo resume` finds it */
       if (tell_supervisor (lab, i, true, err) < 0)
         return labo_error_wrap (err, "pausing node %s", lab->nodes[i].name);
-      if ((r = rt->node_pause (lab, i, true, err)) < 0)
+      if ((rec = labo_paused_record (lab, i, true, err)) < 0
+          || (r = rt->node_pause (lab, i, true, err)) < 0)
         {
-          tell_supervisor (lab, i, false, &undo);
+          /* undone if it is this call's: a node paused before stays so */
+          if (rec > 0)
+            labo_paused_record (lab, i, false, &undo);
+          labo_error_release (&undo);
+          if (rec != 0)
+            tell_supervisor (lab, i, false, &undo);
           labo_error_release (&undo);
           return labo_error_wrap (err, "pausing node %s", lab->nodes[i].name);
         }
-      if ((rec = labo_paused_record (lab, i, true, err)) < 0)
-        return -1;
       return r || rec ? 1 : 0;
     }
   /* thawed first: the supervisor's probes start again on a node that runs */
