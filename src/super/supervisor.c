@@ -339,6 +339,10 @@ pause_request (struct sv *sv, const char *name, bool paused)
 
   if (u == NULL || strcmp (u->kind, "node") != 0)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no node named ", name ? name : "(none)");
+  /* nothing runs to freeze: said before anything is done */
+  if (paused && !((struct sv_node *) u)->paused && u->state != SV_UP)
+    return json_pack ("{s:b, s:s+++}", "ok", 0, "error", name, " is ", sv_state_name (u->state),
+                      ": nothing to pause");
   sv_probe_hold ((struct sv_node *) u, paused);
   return json_pack ("{s:b}", "ok", 1);
 }

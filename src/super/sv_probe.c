@@ -475,8 +475,8 @@ sv_probe_hold (struct sv_node *n, bool paused)
   sv_event (sv, paused ? "pause" : "resume", n->u.name,
             json_pack ("{s:s, s:s}", "verb", paused ? "pause" : "resume", "was",
                        labo_mode_name (n->mode)),
-            paused ? "paused (`labo pause`): frozen with its sockets; probes held, no restart"
-                   : "resumed (`labo resume`): thawed, probed again");
+            paused ? "held for `labo pause`: frozen with its sockets, not probed, not restarted"
+                   : "probed again (`labo resume`)");
   if (paused)
     {
       /* a round in flight would only time out */
