@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -276,6 +276,11 @@ bench-gate: labo $(TOOLS)
 
 bench-noports: labo
 	bench/noports.sh
+
+# labo pause / resume of a zk3 follower, both runtimes (issue 16):
+# make bench-pause [ROUNDS=7]; under the integration tests' lock.
+bench-pause: labo
+	flock /run/lock/labo-integration.lock bench/pause.sh $(or $(ROUNDS),7)
 
 # The seed's warm up before and after sshd (issue 12): BEFORE=path/to/a/labo
 # built before it, e.g. of commit c1340f1 (bench/sshd.sh says how).

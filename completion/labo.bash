@@ -226,6 +226,12 @@ _labo() {
 	exec | logs | restart) [ "$n" -eq 0 ] && _labo_names targets ;;
 	stop | start) [ "$n" -eq 0 ] && _labo_names hosts ;;
 	kill) [ "$n" -eq 0 ] && _labo_names nodes ;;
+	pause | resume)
+		if [ "$n" -eq 0 ]; then
+			_labo_words "leader follower"
+			_labo_names targets
+		fi
+		;;
 	partition | heal) [ "$n" -le 1 ] && _labo_names hosts ;;
 	link)
 		case $n:$pos0 in

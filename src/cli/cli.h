@@ -168,6 +168,8 @@ int cmd_heal (int argc, char **argv);
 int cmd_stop (int argc, char **argv);
 int cmd_start (int argc, char **argv);
 int cmd_kill (int argc, char **argv);
+int cmd_pause (int argc, char **argv);
+int cmd_resume (int argc, char **argv);
 int cmd_link (int argc, char **argv);
 int cmd_chaos (int argc, char **argv);
 int cmd_check (int argc, char **argv);

@@ -1,4 +1,5 @@
-/* `labo partition`, `labo heal`, `labo stop`, `labo start`, `labo kill`:
+/* `labo partition`, `labo heal`, `labo stop`, `labo start`, `labo kill`,
+ * `labo pause`, `labo resume`:
  * the faults a trainer injects (include/labo/engine/faults.h). Partitions are
  * written here (they are rules in the hosts' namespaces); powering hosts
  * off and on, and signals, go through the lab's supervisor, which owns the
@@ -13,6 +14,7 @@
 
 #include "labo/util/caps.h"
 #include "labo/engine/faults.h"
+#include "labo/engine/pause.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"
 
@@ -235,4 +237,132 @@ cmd_kill (int argc, char **argv)
     printf ("labo: SIG%s sent to %s\n", sigabbrev_np (sig), argv[optind]);
   labo_lab_free (lab);
   return code;
+}
+
+/* The nodes flagged in changed, "zk1, zk2" (caller frees). */
+static char *
+node_list (const struct labo_lab *lab, const bool *changed)
+{
+  char *out = xstrdup ("");
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (changed[i])
+      {
+        char *t = xasprintf ("%s%s%s", out, out[0] ? ", " : "", lab->nodes[i].name);
+        free (out);
+        out = t;
+      }
+  return out;
+}
+
+/* `labo pause TARGET`, `labo resume [TARGET | --all]`: TARGET a node, a
+ * host (every node it runs), leader or follower (the node in that role
+ * now). */
+static int
+pause_verb (int argc, char **argv, bool pause)
+{
+  static const struct option opts[] = { { "lab", required_argument, NULL, 'l' },
+                                        { "all", no_argument, NULL, 'a' },
+                                        { NULL, 0, NULL, 0 } };
+  const char *lab_opt = NULL, *target;
+  const char *verb = pause ? "pause" : "resume";
+  labo_error_t err = NULL;
+  struct labo_lab *lab;
+  bool all = false;
+  int c, code = EXIT_OK, r;
+  long node = -1, host = -1;
+  double t0;
+
+  while ((c = cli_getopt (argc, argv, "l:a", opts)) != -1)
+    if (c == 'l')
+      lab_opt = optarg;
+    else if (c == 'a' && !pause)
+      all = true;
+    else
+      return EXIT_INPUT;
+  if (pause ? optind + 1 != argc : optind + (all ? 0 : 1) < argc)
+    return cli_usage (pause ? "pause takes one node or host: labo pause NODE|HOST|leader|follower"
+                            : "resume takes one node or host, or none (--all: every node paused)",
+                      NULL);
+  target = optind < argc ? argv[optind] : NULL;
+  if (labo_caps_require (verb, &err) < 0)
+    return cli_fail (&err, EXIT_PRIV);
+  if (target == NULL || strcmp (target, "leader") == 0 || strcmp (target, "follower") == 0)
+    lab = cli_running_lab (lab_opt, &code);
+  else
+    lab = cli_target_lab (lab_opt, target, false, &code);
+  if (lab == NULL)
+    return code;
+  if (target && (node = labo_node_by_role (lab, target, &err)) < 0)
+    {
+      labo_error_release (&err);
+      host = labo_lab_find_host (lab, target);
+      if (host < 0)
+        {
+          /* leader, follower: none now */
+          node = labo_node_by_role (lab, target, &err);
+          labo_lab_free (lab);
+          return cli_fail (&err, EXIT_NOTFOUND);
+        }
+    }
+  t0 = labo_now ();
+  if (node >= 0)
+    {
+      const char *name = lab->nodes[node].name;
+      cleanup_free char *who = strcmp (name, target) == 0
+                                   ? xstrdup (name)
+                                   : xasprintf ("%s (the %s)", name, target);
+      r = labo_pause_node (lab, (size_t) node, pause, &err);
+      if (r < 0)
+        code = cli_fail (&err, EXIT_FAIL);
+      else if (r == 0)
+        printf (pause ? "labo: %s was paused already (`labo resume %s`)\n"
+                      : "labo: %s was not paused%s\n",
+                who, pause ? name : "");
+      else if (pause)
+        printf ("labo: %s paused in %.0f ms: frozen, its sockets kept open; the supervisor "
+                "holds its probes (`labo resume %s`)\n",
+                who, (labo_now () - t0) * 1000, name);
+      else
+        printf ("labo: %s resumed in %.0f ms: it runs and is probed again\n", who,
+                (labo_now () - t0) * 1000);
+    }
+  else
+    {
+      cleanup_free bool *changed = NULL;
+      r = labo_pause_host (lab, host, pause, &changed, &err);
+      if (r < 0)
+        code = cli_fail (&err, EXIT_FAIL);
+      else
+        {
+          cleanup_free char *names = node_list (lab, changed);
+          if (host >= 0 && r == 0)
+            printf (pause ? "labo: every node of %s was paused already (or it runs none)\n"
+                          : "labo: no node of %s was paused\n",
+                    lab->hosts[host].name);
+          else if (host >= 0)
+            printf (pause ? "labo: %d node%s of %s paused (%s); the host itself runs on "
+                            "(links, namespaces, dockerd) (`labo resume %s`)\n"
+                          : "labo: %d node%s of %s resumed (%s)%s\n",
+                    r, r == 1 ? "" : "s", lab->hosts[host].name, names,
+                    pause ? lab->hosts[host].name : "");
+          else if (r == 0)
+            printf ("labo: no node of lab %s was paused\n", lab->name);
+          else
+            printf ("labo: %d node%s resumed (%s)\n", r, r == 1 ? "" : "s", names);
+        }
+    }
+  labo_lab_free (lab);
+  return code;
+}
+
+int
+cmd_pause (int argc, char **argv)
+{
+  return pause_verb (argc, argv, true);
+}
+
+int
+cmd_resume (int argc, char **argv)
+{
+  return pause_verb (argc, argv, false);
 }

@@ -346,6 +346,27 @@ static const struct cli_verb verbs[] = {
     "  labo kill namenode1\n"
     "  labo kill zoo2 --signal STOP\n",
     CLI_TARGET },
+  { "pause", cmd_pause, CLI_GROUP_FAULT, "pause [-l LAB] NODE|HOST|leader|follower",
+    "freeze a node (or a host's nodes): no answer, its sockets kept",
+    "Freezes the node's processes with the cgroup freezer (Docker's pause, or a\n"
+    "cgroup of labo's for a process): it stops answering but keeps its sockets, as\n"
+    "in a long GC pause. The supervisor holds its probes and does not restart it.\n"
+    "A host: every node it runs (its dockerd and links run on). Until `resume`.\n"
+    "\n"
+    "Options:\n" LAB_OPT "\n"
+    "Examples:\n"
+    "  labo pause leader\n"
+    "  labo pause zoo2\n",
+    CLI_TARGET },
+  { "resume", cmd_resume, CLI_GROUP_FAULT, "resume [-l LAB] [NODE|HOST|leader|follower|--all]",
+    "thaw what `pause` froze (every node paused, without one)",
+    "Options:\n" LAB_OPT
+    "  -a, --all          every node paused (as with no argument)\n"
+    "\n"
+    "Examples:\n"
+    "  labo resume zoo2\n"
+    "  labo resume --all\n",
+    CLI_TARGET },
   { "restart", cmd_restart, CLI_GROUP_FAULT, "restart [-l LAB] NODE|HOST",
     "restart a node or a daemon now (also one given up)",
     "Options:\n" LAB_OPT "\nExamples:\n  labo restart namenode2\n", CLI_TARGET },

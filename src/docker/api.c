@@ -630,6 +630,19 @@ labo_docker_container_start (struct labo_docker *d, const char *name, labo_error
 }
 
 int
+labo_docker_container_pause (struct labo_docker *d, const char *name, bool pause,
+                             labo_error_t *err)
+{
+  cleanup_free char *op = xasprintf ("%s container %s", pause ? "pausing" : "unpausing", name);
+  cleanup_free char *ename = escaped (d, name);
+  cleanup_free char *path = xasprintf ("/containers/%s/%s", ename, pause ? "pause" : "unpause");
+
+  /* Docker answers once runc has the container's freezer at FROZEN (or
+   * THAWED); 409 (already so, or not running) is the caller's to avoid */
+  return call (d, op, "POST", path, NULL, LONG_TIMEOUT_MS, 0, NULL, NULL, err);
+}
+
+int
 labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err)
 {
   cleanup_free char *op = xasprintf ("removing container %s", name);

@@ -17,6 +17,7 @@
 
 #include "labo/docker/docker.h"
 #include "labo/util/fs.h"
+#include "labo/host/freezer.h"
 #include "labo/host/host.h"
 #include "labo/net/inspect.h"
 #include "labo/net/netlink.h"
@@ -640,6 +641,11 @@ labo_daemon_kill (const char *lab, const char *host, labo_error_t *err)
   char **slot = labo_array_push (&dirs, &n, sizeof (char *));
   *slot = xstrdup (v2root);
 
+  /* a paused container's tasks (`labo pause`, Docker's v1 freezer under
+   * the host's cgroup) would ignore SIGKILL until thawed */
+  for (size_t i = 0; i < n; i++)
+    if (strstr (dirs[i], "/freezer/"))
+      labo_freezer_thaw_tree_v1 (dirs[i]);
   for (size_t i = 0; i < n; i++)
     {
       cleanup_free char *kill_file = xasprintf ("%s/cgroup.kill", dirs[i]);

@@ -14,6 +14,7 @@
 #include "labo/runtime/docker_up.h"
 #include "labo/engine/faults.h"
 #include "labo/engine/links.h"
+#include "labo/engine/pause.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -39,6 +40,8 @@ struct player
   bool power_touched;
   struct labo_linkset *links0;
   bool *link_touched;
+  bool *paused0;
+  bool pause_touched;
 };
 
 static void
@@ -320,6 +323,40 @@ step_link (struct player *p, const struct labo_step *st, labo_error_t *err)
   return 0;
 }
 
+/* pause, resume: a node (or a role's), a host's nodes, every node paused. */
+static int
+step_pause (struct player *p, const struct labo_step *st, labo_error_t *err)
+{
+  const struct labo_lab *lab = p->lab;
+  bool pause = st->kind == LABO_STEP_PAUSE;
+  const char *verb = pause ? "pause" : "resume";
+  long h = st->target[0] ? labo_lab_find_host (lab, st->target[0]) : -1;
+  long n;
+  int r;
+
+  p->pause_touched = true;
+  if (st->target[0] == NULL || h >= 0)
+    {
+      if ((r = labo_pause_host (lab, h, pause, NULL, err)) < 0)
+        return -1;
+      if (h >= 0)
+        say (p, "%s %s: %d node%s %s", verb, lab->hosts[h].name, r, r == 1 ? "" : "s",
+             pause ? "frozen, the host runs on" : "thawed");
+      else
+        say (p, "resume: %d node%s thawed", r, r == 1 ? "" : "s");
+      return 0;
+    }
+  if ((n = node_by_role (p, st->target[0], err)) < 0
+      || (r = labo_pause_node (lab, (size_t) n, pause, err)) < 0)
+    return -1;
+  {
+    cleanup_free char *who = shown (st->target[0], lab->nodes[n].name, false);
+    say (p, "%s %s: %s%s", verb, who, pause ? "frozen with its sockets" : "thawed",
+         r ? "" : pause ? " (it was already)" : " (it was not paused)");
+  }
+  return 0;
+}
+
 static int
 run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
 {
@@ -404,6 +441,9 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
     case LABO_STEP_WAIT:
       say (p, "%s", what);
       return step_wait (p, st, err);
+    case LABO_STEP_PAUSE:
+    case LABO_STEP_RESUME:
+      return step_pause (p, st, err);
     default:
       return labo_error_make (err, 0, "unknown step");
     }
@@ -472,6 +512,19 @@ restore (struct player *p, labo_error_t *err)
             say (p, "put back: %s powered %s", lab->hosts[h].name, off[h] ? "on" : "off");
           }
     }
+  if (p->pause_touched)
+    {
+      cleanup_free bool *paused = NULL;
+      if (labo_paused_load (lab, &paused, err) < 0)
+        return -1;
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        if (paused[i] != p->paused0[i])
+          {
+            if (labo_pause_node (lab, i, p->paused0[i], err) < 0)
+              return -1;
+            say (p, "put back: %s %s", lab->nodes[i].name, p->paused0[i] ? "paused" : "resumed");
+          }
+    }
   for (size_t l = 0; l < lab->n_links; l++)
     {
       struct labo_linkset now, want = p->links0[l];
@@ -502,6 +555,7 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   cleanup_free bool *touched = xcalloc (lab->n_links + 1, sizeof (*touched));
   cleanup_free struct labo_cut *cuts0 = NULL;
   cleanup_free bool *off0 = NULL;
+  cleanup_free bool *paused0 = NULL;
   double next = 0; /* the nominal time of the step, from the start */
   int r = 0;
 
@@ -521,8 +575,11 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
     }
   if (labo_cuts_load (lab, &cuts0, &p.n_cuts0, err) < 0 || labo_power_load (lab, &off0, err) < 0)
     return -1;
+  if (labo_paused_load (lab, &paused0, err) < 0)
+    return -1;
   p.cuts0 = cuts0;
   p.off0 = off0;
+  p.paused0 = paused0;
   p.t0 = labo_now ();
   say (&p, "scenario %s, %zu step%s, against lab %s", sc->file, sc->n_steps,
        sc->n_steps == 1 ? "" : "s", lab->name);

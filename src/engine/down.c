@@ -12,6 +12,7 @@
 
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
+#include "labo/host/freezer.h"
 #include "labo/runtime/docker_up.h"
 #include "labo/engine/engine.h"
 #include "labo/util/progress.h"
@@ -126,6 +127,14 @@ labo_down_locked (struct labo_state *st, const struct labo_down_opts *o, labo_er
   docker_killed = labo_down_docker (st->lab, kinds, names, n, err);
   if (docker_killed < 0)
     goto out;
+  /* the cgroups `labo pause` made (the process runtime's nodes): thawed
+   * first, as a v1-frozen task ignores SIGKILL, then emptied and removed */
+  {
+    int k = labo_freezer_release (st->lab, err);
+    if (k < 0)
+      goto out;
+    docker_killed += k;
+  }
   killed = labo_netns_kill_all (all, n_all, err);
   if (killed < 0)
     goto out;

@@ -12,6 +12,7 @@
 
 #include "labo/super/control.h"
 #include "labo/engine/links.h"
+#include "labo/engine/pause.h"
 #include "labo/net/netlink.h"
 #include "labo/net/netns.h"
 #include "labo/net/nft.h"
@@ -236,8 +237,8 @@ labo_faults_json (const struct labo_lab *lab)
   for (size_t h = 0; h < lab->n_hosts; h++)
     if (off[h])
       json_array_append_new (powered, json_string (lab->hosts[h].name));
-  return json_pack ("{s:o, s:o, s:o}", "partitions", parts, "powered_off", powered, "links",
-                    labo_links_json (lab));
+  return json_pack ("{s:o, s:o, s:o, s:o}", "partitions", parts, "powered_off", powered, "links",
+                    labo_links_json (lab), "paused", labo_paused_json (lab));
 }
 
 /* A request only the supervisor may carry out: it owns the processes, and

@@ -54,6 +54,7 @@ static const struct
   { "healthy", "#a5d6a7", false },    { "not serving", "#ffcc80", false },
   { "down", "#ef9a9a", false },       { "given up", "#c62828", true },
   { "not started", "#e0e0e0", false }, { "not made", "#e0e0e0", false },
+  { "paused", "#b39ddb", false }, /* `labo pause`: frozen on purpose, neither down nor serving */
 };
 
 const char *

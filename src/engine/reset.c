@@ -10,6 +10,7 @@
 #include "labo/engine/engine.h"
 #include "labo/engine/faults.h"
 #include "labo/engine/links.h"
+#include "labo/engine/pause.h"
 #include "labo/host/host.h"
 #include "labo/model/records.h"
 #include "labo/model/state.h"
@@ -105,6 +106,10 @@ labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t 
   if (power_on_all (lab, &powered, err) < 0)
     goto out;
   labo_progress_stage (&pr, "power", "%zu host%s on again", powered, powered == 1 ? "" : "s");
+  /* nodes paused: thawed and off the record, before they are made again
+   * (a new node is not paused) */
+  if (labo_pause_host (lab, -1, false, NULL, err) < 0)
+    goto out;
   if (labo_lab_reaches (lab, LABO_STAGE_DAEMONS)
       && labo_runtime_of (lab)->reset (lab, &pr, err) < 0)
     goto out;

@@ -321,7 +321,9 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
   cleanup_free const char **names = xcalloc (lab->n_nodes + 1, sizeof (*names));
   bool degraded = false;
   char buf[20];
+  cleanup_free bool *paused = NULL;
 
+  labo_paused_load (lab, &paused, NULL);
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
       const struct labo_node *node = &lab->nodes[i];
@@ -355,8 +357,11 @@ nodes_status (const struct labo_lab *lab, json_t *out, struct labo_docker *d, js
       if (!labo_lab_reaches (lab, LABO_STAGE_CONTAINERS))
         json_object_set_new (o, "mode", json_string ("not made"));
       else
-        json_object_set_new (o, "mode", json_string (not_started ? "not started"
-                                                                 : labo_mode_name (z.mode)));
+        json_object_set_new (o, "mode", json_string (paused[i] ? "paused"
+                                                     : not_started ? "not started"
+                                                                   : labo_mode_name (z.mode)));
+      /* `labo pause`: frozen, on record (its probe above could only time out) */
+      json_object_set_new (o, "paused", json_boolean (paused[i]));
       json_object_set_new (o, "start", json_string (labo_node_by_hand (lab, node) ? "by-hand"
                                                                                  : "auto"));
       if (labo_runtime_of (lab)->node_image)
@@ -892,6 +897,13 @@ print_faults (json_t *st, FILE *out)
       json_array_foreach (off, k, p)
         fprintf (out, " %s", json_string_value (p));
       fputs (" (`labo start HOST`)\n", out);
+    }
+  if (json_array_size (json_object_get (f, "paused")) > 0)
+    {
+      fputs ("paused:", out);
+      json_array_foreach (json_object_get (f, "paused"), k, p)
+        fprintf (out, " %s", json_string_value (p));
+      fputs (" (frozen, sockets kept: `labo resume`)\n", out);
     }
   json_array_foreach (json_object_get (f, "links"), k, p)
     {

@@ -131,3 +131,52 @@ labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t 
     }
   return labo_record_write (fd, out, "powered-off hosts", err);
 }
+
+int
+labo_paused_load (const struct labo_lab *lab, bool **paused, labo_error_t *err)
+{
+  cleanup_free char *text = labo_state_get (lab->name, LABO_PAUSED_FILE, NULL);
+  char *save = NULL;
+
+  (void) err;
+  *paused = xcalloc (lab->n_nodes ? lab->n_nodes : 1, sizeof (bool));
+  for (char *l = text ? strtok_r (text, "\n", &save) : NULL; l; l = strtok_r (NULL, "\n", &save))
+    {
+      long i = labo_lab_find_node (lab, l);
+      if (i >= 0)
+        (*paused)[i] = true;
+    }
+  return 0;
+}
+
+int
+labo_paused_record (const struct labo_lab *lab, size_t i, bool paused, labo_error_t *err)
+{
+  cleanup_close int fd = labo_record_open_locked (lab, LABO_PAUSED_FILE, err);
+  cleanup_free char *text = NULL;
+  cleanup_free char *out = xstrdup ("");
+  char *save = NULL;
+  bool was = false;
+
+  if (fd < 0)
+    return -1;
+  text = labo_record_read (fd);
+  for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    if (strcmp (l, lab->nodes[i].name) == 0)
+      was = true;
+    else if (labo_lab_find_node (lab, l) >= 0)
+      {
+        char *t = xasprintf ("%s%s\n", out, l);
+        free (out);
+        out = t;
+      }
+  if (paused)
+    {
+      char *t = xasprintf ("%s%s\n", out, lab->nodes[i].name);
+      free (out);
+      out = t;
+    }
+  if (labo_record_write (fd, out, "paused nodes", err) < 0)
+    return -1;
+  return was != paused;
+}

@@ -17,6 +17,7 @@ static const char *const kind_names[] = {
   [LABO_STEP_ISOLATE] = "isolate", [LABO_STEP_HEAL] = "heal",
   [LABO_STEP_STOP] = "stop",     [LABO_STEP_START] = "start",
   [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
+  [LABO_STEP_PAUSE] = "pause",   [LABO_STEP_RESUME] = "resume",
 };
 #define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -39,6 +40,8 @@ enum
   K_START,
   K_LINK,
   K_WAIT,
+  K_PAUSE,
+  K_RESUME,
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
@@ -214,7 +217,7 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
   int action = -1;
   bool guessed = false;
 
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_RESUME; k++)
     if (f[k].val)
       {
         if (action >= 0)
@@ -228,12 +231,12 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
       }
   if (action >= 0)
     return action;
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_RESUME; k++)
     guessed |= f[k].guess != NULL;
   if (!guessed)
     lf_error (&r->c, pos,
-              "a step needs an action: kill, partition, isolate, heal, stop, start, link "
-              "or wait");
+              "a step needs an action: kill, partition, isolate, heal, stop, start, link, "
+              "wait, pause or resume");
   return -1;
 }
 
@@ -321,6 +324,25 @@ read_kill (struct lf_reader *r, const struct lf_field *f, const struct labo_lab 
   return ok;
 }
 
+/* pause: a node, a host (its nodes), leader or follower (that node);
+ * resume: the same, or all (every node paused). */
+static bool
+read_pause (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+            struct labo_step *st)
+{
+  const yaml_node_t *v = f->val;
+  bool scalar = v->type == YAML_SCALAR_NODE && !lf_is_null (v);
+
+  if (st->kind == LABO_STEP_RESUME && scalar && strcmp (lf_text (v), "all") == 0)
+    return true;
+  /* a host's name is read as a host's, anything else as a node's (whose
+   * errors say "node") */
+  st->target[0] = read_name (r, f, v, lab,
+                             !(lab && scalar
+                               && labo_hmap_get_str (&r->host_index, lf_text (v), NULL)));
+  return st->target[0] != NULL;
+}
+
 /* wait: for a quorum or for every node, at most its timeout. */
 static bool
 read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
@@ -368,6 +390,8 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_START] = LF_FIELD ("start"),
     [K_LINK] = LF_FIELD ("link"),
     [K_WAIT] = LF_FIELD ("wait"),
+    [K_PAUSE] = LF_FIELD ("pause"),
+    [K_RESUME] = LF_FIELD ("resume"),
     [K_SIGNAL] = LF_FIELD ("signal"),
     [K_ONEWAY] = LF_FIELD ("oneway"),
     [K_SEGMENT] = LF_FIELD ("segment"),
@@ -421,6 +445,10 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       break;
     case LABO_STEP_WAIT:
       ok &= read_wait (r, f, st);
+      break;
+    case LABO_STEP_PAUSE:
+    case LABO_STEP_RESUME:
+      ok &= read_pause (r, what, lab, st);
       break;
     default:
       abort ();
@@ -654,6 +682,11 @@ labo_step_describe (const struct labo_step *s)
     case LABO_STEP_WAIT:
       return xstrdup (strcmp (s->target[0], "all") == 0 ? "wait until every node serves"
                                                         : "wait for a quorum");
+    case LABO_STEP_PAUSE:
+      return xasprintf ("pause %s", s->target[0]);
+    case LABO_STEP_RESUME:
+      return s->target[0] ? xasprintf ("resume %s", s->target[0])
+                          : xstrdup ("resume every node paused");
     default:
       break;
     }

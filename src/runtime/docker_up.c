@@ -1157,3 +1157,31 @@ out:
   free (node_ref);
   return ret;
 }
+
+int
+labo_docker_node_pause (const struct labo_lab *lab, size_t i, bool pause, labo_error_t *err)
+{
+  const struct labo_node *node = &lab->nodes[i];
+  struct labo_docker d = { 0 };
+  json_t *info = NULL, *st;
+  bool found = false;
+  int r = -1;
+
+  if (labo_daemon_connect (lab, node->host, &d, err) < 0
+      || labo_docker_container_inspect (&d, node->name, &info, &found, err) < 0)
+    goto out;
+  st = json_object_get (info, "State");
+  if ((!found || !json_is_true (json_object_get (st, "Running"))) && !pause)
+    r = 0; /* nothing frozen: a paused container that died is not paused */
+  else if (!found || !json_is_true (json_object_get (st, "Running")))
+    labo_error_make (err, 0, "node %s is not running: nothing to pause", node->name);
+  /* Docker refuses (409) a pause of a paused container: asked first */
+  else if (json_is_true (json_object_get (st, "Paused")) == pause)
+    r = 0;
+  else if (labo_docker_container_pause (&d, node->name, pause, err) == 0)
+    r = 1;
+out:
+  json_decref (info);
+  labo_docker_close (&d);
+  return r;
+}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "labo/runtime/docker_up.h"
+#include "labo/host/freezer.h"
 #include "labo/kind/kind.h"
 #include "labo/net/netns.h"
 #include "labo/net/nft.h"
@@ -221,4 +222,31 @@ labo_process_node_pid (const struct labo_lab *lab, size_t i, labo_error_t *err)
     labo_error_make (err, 0, "node %s is not running (`labo status %s`)", lab->nodes[i].name,
                      lab->name);
   return pid > 0 ? pid : -1;
+}
+
+/* A GC pause of seconds is what is emulated: the freeze of a JVM takes
+ * milliseconds; this is for a machine under load. */
+#define FREEZE_TIMEOUT_MS 10000
+
+int
+labo_process_node_pause (const struct labo_lab *lab, size_t i, bool pause, labo_error_t *err)
+{
+  const char *name = lab->nodes[i].name;
+  pid_t pid;
+
+  if (!pause)
+    return labo_freezer_thaw (lab->name, name, err);
+  if ((pid = labo_process_node_pid (lab, i, err)) < 0)
+    return -1;
+  /* frozen already, and still holding the node's process (a node
+   * restarted since its last pause runs outside the cgroup) */
+  if (labo_freezer_state (lab->name, name) == LABO_FREEZER_FROZEN)
+    {
+      cleanup_free char *path = xasprintf ("/proc/%d/cgroup", (int) pid);
+      cleanup_free char *cg = labo_read_file (path, NULL);
+      cleanup_free char *mark = xasprintf ("/labo-pause.%s/%s\n", lab->name, name);
+      if (cg && strstr (cg, mark) != NULL)
+        return 0;
+    }
+  return labo_freezer_freeze (lab->name, name, pid, FREEZE_TIMEOUT_MS, err) < 0 ? -1 : 1;
 }

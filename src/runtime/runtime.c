@@ -32,6 +32,7 @@ static const struct labo_runtime_ops docker = {
   .node_state = labo_docker_node_state,
   .node_pid = labo_docker_node_pid,
   .node_log_path = labo_docker_node_log_path,
+  .node_pause = labo_docker_node_pause,
 };
 
 static const struct labo_runtime_ops process = {
@@ -47,6 +48,7 @@ static const struct labo_runtime_ops process = {
   .node_state = labo_process_node_state,
   .node_pid = labo_process_node_pid,
   .node_log_path = labo_process_node_log_path,
+  .node_pause = labo_process_node_pause,
 };
 
 const struct labo_runtime_ops *

@@ -1,5 +1,5 @@
 /* The supervisor process: its loop, signals, control socket and the
- * requests it answers (status, events, restart, power, kill, notes). See
+ * requests it answers (status, events, restart, power, kill, pause, notes). See
  * include/labo/super/supervisor.h; its units are src/super/unit.h's. */
 #include "unit.h"
 
@@ -17,6 +17,7 @@
 
 #include "labo/super/control.h"
 #include "labo/docker/daemon.h"
+#include "labo/host/freezer.h"
 #include "labo/host/host.h"
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
@@ -218,6 +219,10 @@ restart_request (struct sv *sv, const char *name)
   if (u == NULL)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no daemon or node named ",
                       name ? name : "(none)");
+  /* a pause is the trainer's fault, not a failure to repair */
+  if (strcmp (u->kind, "node") == 0 && ((struct sv_node *) u)->paused)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", name,
+                      " is paused: `labo resume ", name, "` first");
   if (sv_unit_on (u, strcmp (u->kind, "daemon") == 0 ? SV_ON_RESTART_DAEMON : SV_ON_RESTART_NODE,
                   NULL)
       == SV_DO_BUSY)
@@ -266,6 +271,11 @@ power_request (struct sv *sv, const char *host, bool on)
       for (size_t i = 0; i < sv->n_nodes; i++)
         if (sv->nodes[i].node->host == (size_t) h)
           sv_unit_on (&sv->nodes[i].u, SV_ON_POWER_OFF, NULL);
+      /* a node paused in a v1 freezer would ignore the SIGKILL below until
+       * thawed (Docker's paused containers: labo_daemon_kill thaws them) */
+      for (size_t i = 0; i < sv->n_nodes; i++)
+        if (sv->nodes[i].node->host == (size_t) h && sv->nodes[i].paused)
+          labo_freezer_thaw (lab->name, lab->nodes[i].name, NULL);
       if (d && (k = labo_daemon_kill (lab->name, lab->hosts[h].name, &err)) < 0)
         goto fail;
       killed += d ? k : 0;
@@ -317,6 +327,23 @@ kill_request (struct sv *sv, const char *name, int sig)
   if (sv_unit_on (u, SV_ON_SIGNAL, &(struct sv_unit_arg){ .signal = sig }) == SV_DO_NOT_RUNNING)
     return json_pack ("{s:b, s:s+}", "ok", 0, "error", name, " is not running: ",
                       sv_state_name (u->state));
+  return json_pack ("{s:b}", "ok", 1);
+}
+
+/* `labo pause` / `labo resume` (engine/pause.h), told before the freeze
+ * and after the thaw: the node's probes held meanwhile. */
+static json_t *
+pause_request (struct sv *sv, const char *name, bool paused)
+{
+  struct sv_unit *u = name ? find_unit (sv, name) : NULL;
+
+  if (u == NULL || strcmp (u->kind, "node") != 0)
+    return json_pack ("{s:b, s:s+}", "ok", 0, "error", "no node named ", name ? name : "(none)");
+  /* nothing runs to freeze: said before anything is done */
+  if (paused && !((struct sv_node *) u)->paused && u->state != SV_UP)
+    return json_pack ("{s:b, s:s+++}", "ok", 0, "error", name, " is ", sv_state_name (u->state),
+                      ": nothing to pause");
+  sv_probe_hold ((struct sv_node *) u, paused);
   return json_pack ("{s:b}", "ok", 1);
 }
 
@@ -379,6 +406,9 @@ handle_request (struct sv_client *c, const char *line)
   else if (strcmp (cmd, "kill") == 0)
     alive = client_reply (c, kill_request (sv, json_string_value (json_object_get (req, "name")),
                                            (int) json_integer_value (json_object_get (req, "signal"))));
+  else if (strcmp (cmd, "pause") == 0)
+    alive = client_reply (c, pause_request (sv, json_string_value (json_object_get (req, "name")),
+                                            json_is_true (json_object_get (req, "paused"))));
   else if (strcmp (cmd, "restart") == 0)
     alive = client_reply (c, restart_request (sv, json_string_value (json_object_get (req, "name"))));
   else if (strcmp (cmd, "note") == 0)
@@ -703,6 +733,14 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
             n_daemons, n_daemons == 1 ? "" : "s", sv.n_nodes, sv.n_nodes == 1 ? "" : "s",
             labo_runtime_name (runtime), opts->adopt ? ", taking over what runs" : "");
   sv.ops->init (&sv);
+  {
+    /* nodes paused stay held under a new supervisor */
+    cleanup_free bool *paused = NULL;
+    labo_paused_load (lab, &paused, NULL);
+    for (size_t i = 0; i < sv.n_nodes; i++)
+      if (paused[i])
+        sv_probe_hold (&sv.nodes[i], true);
+  }
   if (opts->reset)
     reset_event (&sv, opts->reset);
   if (opts->ready_fd >= 0)

@@ -124,6 +124,7 @@ node_died (struct sv_node *n, const char *exit_text)
 
   labo_timer_disarm (n->u.sv->loop, &n->settle_timer);
   sv_probe_end (n);
+  sv_probe_pause_lost (n);
   if (n->u.kill_sent)
     {
       snprintf (why, sizeof (why), "%s", n->u.cause[0] ? n->u.cause : "killed by the supervisor");
@@ -618,6 +619,7 @@ daemon_exited (struct sv_unit *u, const char *exit_text)
       n->call = NULL;
       labo_timer_disarm (sv->loop, &n->settle_timer);
       sv_probe_end (n); /* (nothing to end for one that was not running) */
+      sv_probe_pause_lost (n);
       sv_unit_on (&n->u, SV_ON_DAEMON_DIED, &a);
     }
   sv_unit_died (u, exit_text, why);
@@ -725,6 +727,7 @@ node_exited (struct sv_unit *u, const char *exit_text)
 {
   struct sv_node *n = node_of (u);
 
+  sv_probe_pause_lost (n);
   if (u->state == SV_OFF)
     {
       sv_unit_died (u, exit_text, "powered off");
@@ -767,7 +770,8 @@ on_inspect (void *data, long status, const char *body, size_t len, const char *e
   info = json_loadb (body, len, 0, NULL);
   st = json_object_get (info, "State");
   s = json_string_value (json_object_get (st, "Status"));
-  if (s && strcmp (s, "running") == 0)
+  /* paused (`labo pause`) is running, frozen: its pid is watched the same */
+  if (s && (strcmp (s, "running") == 0 || strcmp (s, "paused") == 0))
     {
       pid_t pid = (pid_t) json_integer_value (json_object_get (st, "Pid"));
       if (n->u.state != SV_UP || n->u.pidfd < 0)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "labo/host/host.h"
+#include "labo/model/records.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 #include "labo/zk/zkdata.h"
@@ -457,8 +458,57 @@ static void
 probe_tick (struct labo_loop *loop, void *data)
 {
   struct sv_node *n = data;
-  if (n->u.state == SV_UP && n->pending == 0)
+  if (n->paused)
+    schedule (n, n->u.cfg->probe_interval_ms / 1e3 / 2); /* asked again once resumed */
+  else if (n->u.state == SV_UP && n->pending == 0)
     ask (n);
+}
+
+void
+sv_probe_hold (struct sv_node *n, bool paused)
+{
+  struct sv *sv = n->u.sv;
+
+  if (n->paused == paused)
+    return;
+  n->paused = paused;
+  sv_event (sv, paused ? "pause" : "resume", n->u.name,
+            json_pack ("{s:s, s:s}", "verb", paused ? "pause" : "resume", "was",
+                       labo_mode_name (n->mode)),
+            paused ? "held for `labo pause`: frozen with its sockets, not probed, not restarted"
+                   : "probed again (`labo resume`)");
+  if (paused)
+    {
+      /* a round in flight would only time out */
+      round_clear (n);
+      n->mode = LABO_MODE_DOWN;
+      sv_ensemble_check (sv);
+    }
+  else
+    {
+      /* counted from now: a node frozen for minutes is no hung node */
+      n->failures = 0;
+      n->started = labo_now ();
+      if (n->u.state == SV_UP)
+        schedule (n, 0);
+    }
+}
+
+void
+sv_probe_pause_lost (struct sv_node *n)
+{
+  labo_error_t err = NULL;
+
+  if (!n->paused)
+    return;
+  n->paused = false;
+  if (labo_paused_record (n->u.sv->lab, n->index, false, &err) < 0)
+    {
+      sv_event (n->u.sv, "warning", n->u.name, NULL, "%s", err->msg);
+      labo_error_release (&err);
+    }
+  sv_event (n->u.sv, "resume", n->u.name, json_pack ("{s:s}", "verb", "died"),
+            "died while paused: the pause ends with it");
 }
 
 void
@@ -515,8 +565,10 @@ sv_node_probe_json (const struct sv_node *n)
   json_t *o = json_object ();
   bool serving = n->mode >= LABO_MODE_LEADER && n->node->service == LABO_SERVICE_ZOOKEEPER;
 
-  json_object_set_new (o, "mode", json_string (n->not_started ? "not started"
-                                                               : labo_mode_name (n->mode)));
+  json_object_set_new (o, "mode", json_string (n->paused        ? "paused"
+                                               : n->not_started ? "not started"
+                                                                : labo_mode_name (n->mode)));
+  json_object_set_new (o, "paused", json_boolean (n->paused));
   if (serving)
     {
       cleanup_free char *zx = xasprintf ("0x%llx", (unsigned long long) n->result.zxid);

@@ -13,6 +13,13 @@ void sv_probe_begin (struct sv_node *n); /* at its start: probes from now */
 void sv_probe_end (struct sv_node *n);   /* at its death (nothing in flight after) */
 /* Looks at the nodes' modes again: a new leader, a quorum lost or back is an event. */
 void sv_ensemble_check (struct sv *sv);
+/* `labo pause` / `labo resume` (engine/pause.h): while paused, no probe
+ * is asked (a frozen node answers nothing, and must not be found hung and
+ * killed), its mode is down for the ensemble, status says paused. */
+void sv_probe_hold (struct sv_node *n, bool paused);
+/* Its process died: a pause ends with it (the next run is not frozen),
+ * on record too. */
+void sv_probe_pause_lost (struct sv_node *n);
 json_t *sv_node_probe_json (const struct sv_node *n);
 
 #endif

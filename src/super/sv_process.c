@@ -23,6 +23,7 @@ proc_exited (struct sv_unit *u, const char *exit_text)
 
   snprintf (why, sizeof (why), "%s", u->kill_sent && u->cause[0] ? u->cause : "exited");
   sv_probe_end (n);
+  sv_probe_pause_lost (n);
   sv_unit_died (u, exit_text, why);
   sv_ensemble_check (u->sv);
 }

@@ -235,6 +235,7 @@ struct sv_node
   enum labo_mode mode;
   struct labo_probe_result result; /* the last round's verdict that found it alive */
   double probed_at;          /* wall clock of the last answer */
+  bool paused;               /* `labo pause`: frozen on purpose; probes held, never hung */
 };
 
 struct sv_client;

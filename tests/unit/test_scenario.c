@@ -155,6 +155,36 @@ test_model (void **state)
   labo_scenario_free (sc);
 }
 
+/* pause and resume: a node, a host, a role; resume also all. */
+static void
+test_pause_steps (void **state)
+{
+  static const char text[] = "steps:\n"
+                             "  - {pause: leader}\n"
+                             "  - {pause: zk2}\n"
+                             "  - {resume: zoo1}\n"
+                             "  - {resume: all}\n";
+  cleanup_lab struct labo_lab *lab = load_lab ("zk3");
+  struct labo_diags d = { NULL, 0 };
+  struct labo_scenario *sc = labo_scenario_parse ("t.yaml", text, strlen (text), lab, &d);
+  cleanup_free char *d0 = NULL, *d3 = NULL;
+
+  if (sc == NULL)
+    labo_diags_print (&d, stderr);
+  assert_non_null (sc);
+  assert_int_equal (sc->n_steps, 4);
+  assert_int_equal (sc->steps[0].kind, LABO_STEP_PAUSE);
+  assert_string_equal (sc->steps[1].target[0], "zk2");
+  assert_int_equal (sc->steps[2].kind, LABO_STEP_RESUME);
+  assert_string_equal (sc->steps[2].target[0], "zoo1");
+  assert_null (sc->steps[3].target[0]);
+  d0 = labo_step_describe (&sc->steps[0]);
+  d3 = labo_step_describe (&sc->steps[3]);
+  assert_string_equal (d0, "pause leader");
+  assert_string_equal (d3, "resume every node paused");
+  labo_scenario_free (sc);
+}
+
 /* Without a lab, names are not checked (the CLI reads `lab:` first). */
 static void
 test_no_lab (void **state)
@@ -190,6 +220,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_bad_corpus), cmocka_unit_test (test_shipped),
+    cmocka_unit_test (test_pause_steps),
     cmocka_unit_test (test_model),      cmocka_unit_test (test_no_lab),
     cmocka_unit_test (test_several),
   };

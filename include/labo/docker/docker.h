@@ -113,6 +113,10 @@ int labo_docker_container_start (struct labo_docker *d, const char *name, labo_e
 /* DELETE /containers/{name}?force=1&v=1: killed if it runs, removed with
  * its anonymous volumes; absent already is success. */
 int labo_docker_container_remove (struct labo_docker *d, const char *name, labo_error_t *err);
+/* POST /containers/NAME/pause or /unpause: the container's processes
+ * frozen (Docker's cgroup freezer) or thawed, done when it answers. */
+int labo_docker_container_pause (struct labo_docker *d, const char *name, bool pause,
+                                 labo_error_t *err);
 /* GET /containers/{name}/json; *found false on 404. */
 int labo_docker_container_inspect (struct labo_docker *d, const char *name, json_t **info,
                                    bool *found, labo_error_t *err);

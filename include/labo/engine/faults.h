@@ -53,7 +53,7 @@ int labo_power_request (const struct labo_lab *lab, size_t h, bool on, labo_erro
 int labo_kill_request (const struct labo_lab *lab, size_t node, int sig, labo_error_t *err);
 
 /* {"partitions": [{"from", "to"}...], "powered_off": [...], "links":
- * labo_links_json()} for status. */
+ * labo_links_json(), "paused": [node...] (pause.h)} for status. */
 json_t *labo_faults_json (const struct labo_lab *lab);
 
 #endif

@@ -1,6 +1,7 @@
 /* The records of a running lab's faults, files of its run directory
  * ($LABO_RUN_DIR/<lab>/): the cuts ("partitions": a line "FROM TO" per cut,
  * traffic from FROM to TO dropped) and the hosts powered off ("power": one
+ * name a line) and the nodes paused (`labo pause`, "paused": one node
  * name a line). Each change happens under the file's flock. The faults
  * themselves (rules, processes) are the engine's and the supervisor's; this
  * is what they record and read. */
@@ -15,6 +16,7 @@
 
 #define LABO_CUTS_FILE "partitions"
 #define LABO_POWER_FILE "power"
+#define LABO_PAUSED_FILE "paused"
 
 struct labo_cut
 {
@@ -29,6 +31,12 @@ int labo_cuts_load (const struct labo_lab *lab, struct labo_cut **cuts, size_t *
 int labo_power_load (const struct labo_lab *lab, bool **off, labo_error_t *err);
 /* Records host h as off (or on again). */
 int labo_power_record (const struct labo_lab *lab, size_t h, bool off, labo_error_t *err);
+
+/* Paused nodes, by index: *paused has lab->n_nodes entries. */
+int labo_paused_load (const struct labo_lab *lab, bool **paused, labo_error_t *err);
+/* Records node i as paused (or not). Returns 1 if that changed the
+ * record, 0 if it said so already. */
+int labo_paused_record (const struct labo_lab *lab, size_t i, bool paused, labo_error_t *err);
 
 /* The file of the lab's run dir, opened and flocked for a change; its
  * text; written whole (what: for the error). */

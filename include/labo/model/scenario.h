@@ -18,8 +18,10 @@
  *
  * Actions: kill NODE [signal], partition [A, B] [oneway], isolate HOST,
  * heal all | [A, B], stop HOST, start HOST, link HOST [...], wait quorum |
- * all [timeout]. A NODE may be `leader` or `follower`, a HOST `leader` or
- * `follower` (that node's host): resolved when the step runs.
+ * all [timeout], pause NODE | HOST, resume NODE | HOST | all. A NODE may
+ * be `leader` or `follower`, a HOST `leader` or `follower` (that node's
+ * host): resolved when the step runs; pause and resume take either (a
+ * role is then the node).
  *
  * Contract: labo_scenario_parse either returns a scenario every name of
  * which exists in `lab` (when given) and whose times never go back, or
@@ -44,6 +46,8 @@ enum labo_step_kind
   LABO_STEP_START,
   LABO_STEP_LINK,
   LABO_STEP_WAIT,
+  LABO_STEP_PAUSE,
+  LABO_STEP_RESUME,
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
@@ -58,7 +62,8 @@ struct labo_step
   long at_ms;            /* when it starts, from the start (-1: `after`) */
   long after_ms;         /* or after the end of the step before */
   char *target[2];       /* node or host names, "leader", "follower";
-                            heal: both NULL for all; wait: "quorum"/"all" */
+                            heal: both NULL for all; wait: "quorum"/"all";
+                            resume: NULL for all */
   int signal;            /* kill (SIGKILL by default) */
   bool oneway;           /* partition */
   char *segment;         /* link: NULL for the host's only link */

@@ -53,6 +53,9 @@ char *labo_docker_node_log_path (const struct labo_lab *lab, size_t i, bool *doc
                                  labo_error_t *err);
 char *labo_process_node_log_path (const struct labo_lab *lab, size_t i, bool *docker_json,
                                   labo_error_t *err);
+int labo_docker_node_pause (const struct labo_lab *lab, size_t i, bool pause, labo_error_t *err);
+int labo_process_node_pause (const struct labo_lab *lab, size_t i, bool pause,
+                             labo_error_t *err);
 
 /* The process runtime's stages of up (src/runtime/process_up.c): the DNAT
  * rules publishing the nodes' ports on their hosts' lab addresses, the

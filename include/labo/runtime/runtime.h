@@ -56,6 +56,11 @@ struct labo_runtime_ops
    * format. NULL with err when it has none. */
   char *(*node_log_path) (const struct labo_lab *lab, size_t i, bool *docker_json,
                           labo_error_t *err);
+  /* `labo pause`: node i frozen (pause) or thawed, done once its freezer
+   * says so: Docker pauses its container (runc's freezer); a process's
+   * tree goes into a freezer cgroup of labo's (host/freezer.h). Returns 1
+   * if it changed, 0 if it was so already, -1 (not running...). */
+  int (*node_pause) (const struct labo_lab *lab, size_t i, bool pause, labo_error_t *err);
 };
 
 /* The lab's runtime's table (lab->runtime docker or process; auto is

@@ -9,6 +9,8 @@
  *   {"cmd":"events","backlog":N}      -> the last N events, then each new one
  *                                        as it happens, until the client leaves
  *   {"cmd":"restart","name":"X"}      -> clears X's give-up and starts it now
+ *   {"cmd":"pause","name":"X","paused":B} -> holds (or lifts) X's probes: it is
+ *                                        frozen by `labo pause` (engine/pause.h)
  *   {"cmd":"leakcheck"}               -> {"leaks": true|false|null} (LeakSanitizer,
  *                                        null in a build without it)
  *   {"cmd":"stop"}                    -> the supervisor exits (the lab stays up)
