@@ -27,7 +27,7 @@ CC      ?= cc
 # builds the man pages; without it, `make` says so and builds the rest
 SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto libgvc \
-           libmicrohttpd
+           libmicrohttpd libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
 # Graphviz's dot layout and SVG renderer are linked in as its built-in
