@@ -17,6 +17,7 @@ static const char *const kind_names[] = {
   [LABO_STEP_ISOLATE] = "isolate", [LABO_STEP_HEAL] = "heal",
   [LABO_STEP_STOP] = "stop",     [LABO_STEP_START] = "start",
   [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
+  [LABO_STEP_CAPTURE] = "capture",
 };
 #define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -39,6 +40,7 @@ enum
   K_START,
   K_LINK,
   K_WAIT,
+  K_CAPTURE,
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
@@ -48,6 +50,9 @@ enum
   K_RATE,
   K_DOWN,
   K_TIMEOUT,
+  K_FILE,
+  K_FILTER,
+  K_DURATION,
   N_KEYS
 };
 #define ACTION_KEY(kind) (K_KILL + (int) (kind))
@@ -63,6 +68,8 @@ static const struct
   { K_JITTER, LABO_STEP_LINK }, { K_LOSS, LABO_STEP_LINK },
   { K_RATE, LABO_STEP_LINK },   { K_DOWN, LABO_STEP_LINK },
   { K_TIMEOUT, LABO_STEP_WAIT },
+  { K_SEGMENT, LABO_STEP_CAPTURE }, { K_FILE, LABO_STEP_CAPTURE },
+  { K_FILTER, LABO_STEP_CAPTURE }, { K_DURATION, LABO_STEP_CAPTURE },
 };
 
 /* The longest a scenario may run: a day. */
@@ -201,27 +208,37 @@ parse_rate (const char *s, void *out, const char **expected)
   return labo_impair_parse_rate (s, out, expected);
 }
 
+/* segment: of link and capture (capture also takes `any`: every interface
+ * of the host). */
+static bool
+read_segment (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
+              const struct labo_lab *lab, bool any_ok)
+{
+  const char *seg;
+
+  if (!f[K_SEGMENT].val)
+    return true;
+  seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
+  if (seg == NULL)
+    return false;
+  if (lab && !labo_hmap_get_str (&r->segment_index, seg, NULL)
+      && !(any_ok && strcmp (seg, "any") == 0))
+    {
+      cleanup_free char *shown = lf_disp (seg, strlen (seg));
+      lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
+                lab->name, shown);
+      return false;
+    }
+  st->segment = xstrdup (seg);
+  return true;
+}
+
 static bool
 read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
            const struct labo_lab *lab)
 {
-  bool ok = true;
+  bool ok = read_segment (r, f, st, lab, false);
 
-  if (f[K_SEGMENT].val)
-    {
-      const char *seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
-      if (seg == NULL)
-        ok = false;
-      else if (lab && !labo_hmap_get_str (&r->segment_index, seg, NULL))
-        {
-          cleanup_free char *shown = lf_disp (seg, strlen (seg));
-          lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
-                    lab->name, shown);
-          ok = false;
-        }
-      else
-        st->segment = xstrdup (seg);
-    }
   if (f[K_DELAY].val)
     {
       ok &= read_impair (r, &f[K_DELAY], parse_time, &st->link.im.delay_us, "a time like 50ms");
@@ -267,7 +284,7 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
   int action = -1;
   bool guessed = false;
 
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_CAPTURE; k++)
     if (f[k].val)
       {
         if (action >= 0)
@@ -281,13 +298,33 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
       }
   if (action >= 0)
     return action;
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_CAPTURE; k++)
     guessed |= f[k].guess != NULL;
   if (!guessed)
     lf_error (&r->c, pos,
-              "a step needs an action: kill, partition, isolate, heal, stop, start, link "
-              "or wait");
+              "a step needs an action: kill, partition, isolate, heal, stop, start, link, "
+              "wait or capture");
   return -1;
+}
+
+/* Does option key go with action kind (segment: link and capture)? */
+static bool
+goes_with (int key, enum labo_step_kind kind)
+{
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (option_of[i].key == key && option_of[i].kind == kind)
+      return true;
+  return false;
+}
+
+/* Is row i the first of its option (an option is reported once)? */
+static bool
+first_of (size_t i)
+{
+  for (size_t j = 0; j < i; j++)
+    if (option_of[j].key == option_of[i].key)
+      return false;
+  return true;
 }
 
 /* False after reporting each option given to an action it does not go
@@ -298,7 +335,8 @@ check_options (struct lf_reader *r, const struct lf_field *f, enum labo_step_kin
   bool ok = true;
 
   for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
-    if (f[option_of[i].key].val && option_of[i].kind != kind)
+    if (f[option_of[i].key].val && option_of[i].kind != kind
+        && !goes_with (option_of[i].key, kind) && first_of (i))
       {
         lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
                   "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
@@ -399,6 +437,48 @@ read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
   return ok;
 }
 
+/* capture: a host, the file, and segment, filter, duration. */
+static bool
+read_capture (struct lf_reader *r, struct lf_field *f, const struct labo_lab *lab,
+              struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_CAPTURE], f[K_CAPTURE].val, lab, false)) != NULL;
+  const char *s;
+  int ms;
+
+  ok &= read_segment (r, f, st, lab, true);
+  if (!f[K_FILE].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_CAPTURE].key),
+                "a capture step names its 'file' (the pcap it writes)");
+      ok = false;
+    }
+  else if ((s = lf_get_string (r, &f[K_FILE], "a file name")) == NULL)
+    ok = false;
+  else if (*s == '\0' || s[strlen (s) - 1] == '/')
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_FILE].val), "expected a file name for 'file'");
+      ok = false;
+    }
+  else
+    st->file = xstrdup (s);
+  if (f[K_FILTER].val)
+    {
+      if ((s = lf_get_string (r, &f[K_FILTER], "a filter like 'tcp port 2181'")) == NULL)
+        ok = false;
+      else if (*s)
+        st->filter = xstrdup (s);
+    }
+  if (f[K_DURATION].val)
+    {
+      if (lf_get_duration (r, &f[K_DURATION], 1, (int) MAX_MS, &ms))
+        st->duration_ms = ms;
+      else
+        ok = false;
+    }
+  return ok;
+}
+
 /* One step; its nominal start in *t (ms from the start), which holds the
  * step before's on entry: a step may not start before it. */
 static bool
@@ -425,6 +505,10 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_RATE] = LF_FIELD ("rate"),
     [K_DOWN] = LF_FIELD ("down"),
     [K_TIMEOUT] = LF_FIELD ("timeout"),
+    [K_CAPTURE] = LF_FIELD ("capture"),
+    [K_FILE] = LF_FIELD ("file"),
+    [K_FILTER] = LF_FIELD ("filter"),
+    [K_DURATION] = LF_FIELD ("duration"),
   };
   struct labo_pos pos = lf_pos_of (r, item);
   const struct lf_field *what;
@@ -471,6 +555,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       break;
     case LABO_STEP_WAIT:
       ok &= read_wait (r, f, st);
+      break;
+    case LABO_STEP_CAPTURE:
+      ok &= read_capture (r, f, lab, st);
       break;
     default:
       abort ();
@@ -531,6 +618,16 @@ read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *la
   sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
   for (size_t i = 0; i < sc->n_steps; i++)
     read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
+  /* two captures into one file would write over each other */
+  for (size_t i = 0; i < sc->n_steps; i++)
+    for (size_t j = 0; j < i && sc->steps[i].file; j++)
+      if (sc->steps[j].file && strcmp (sc->steps[i].file, sc->steps[j].file) == 0)
+        {
+          cleanup_free char *shown = lf_disp (sc->steps[i].file, strlen (sc->steps[i].file));
+          lf_error (&r->c, sc->steps[i].pos, "step %zu captures into '%s' too (line %d): one "
+                                             "file a capture", i + 1, shown, sc->steps[j].pos.line);
+          break;
+        }
   if (f[T_END].val && lf_get_duration (r, &f[T_END], 0, (int) MAX_MS, &ms))
     {
       if (ms < t)
@@ -554,6 +651,8 @@ labo_scenario_free (struct labo_scenario *s)
       free (s->steps[i].target[0]);
       free (s->steps[i].target[1]);
       free (s->steps[i].segment);
+      free (s->steps[i].file);
+      free (s->steps[i].filter);
     }
   free (s->steps);
   free (s->lab);
@@ -727,6 +826,14 @@ labo_step_describe (const struct labo_step *s)
     case LABO_STEP_WAIT:
       return xstrdup (strcmp (s->target[0], "all") == 0 ? "wait until every node serves"
                                                         : "wait for a quorum");
+    case LABO_STEP_CAPTURE:
+      {
+        char b[24];
+        return xasprintf ("capture %s%s%s into %s%s%s%s%s", s->target[0], s->segment ? "@" : "",
+                          s->segment ? s->segment : "", s->file, s->filter ? ", filter " : "",
+                          s->filter ? s->filter : "", s->duration_ms ? ", for " : "",
+                          s->duration_ms ? labo_duration_format (s->duration_ms, b) : "");
+      }
     default:
       break;
     }

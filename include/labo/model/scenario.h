@@ -15,10 +15,14 @@
  *       link: h1              # with segment, delay, jitter, loss, rate,
  *       delay: 100ms          #   down: the options of `labo link`
  *     - wait: quorum          # or `all`: every node serving; timeout: 2m
+ *     - at: 0s
+ *       capture: h1           # with segment, filter, duration; file: the
+ *       file: h1.pcap         #   pcap, from here to the scenario's end
  *
  * Actions: kill NODE [signal], partition [A, B] [oneway], isolate HOST,
  * heal all | [A, B], stop HOST, start HOST, link HOST [...], wait quorum |
- * all [timeout]. A NODE may be `leader` or `follower`, a HOST `leader` or
+ * all [timeout], capture HOST file [segment filter duration]. The filter is
+ * compiled (libpcap) when the scenario starts, not here. A NODE may be `leader` or `follower`, a HOST `leader` or
  * `follower` (that node's host): resolved when the step runs.
  *
  * Contract: labo_scenario_parse either returns a scenario every name of
@@ -44,6 +48,7 @@ enum labo_step_kind
   LABO_STEP_START,
   LABO_STEP_LINK,
   LABO_STEP_WAIT,
+  LABO_STEP_CAPTURE,
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
@@ -71,6 +76,11 @@ struct labo_step
   unsigned set;          /* link: LABO_STEP_SET_* */
   struct labo_linkset link; /* link: the settings named */
   long timeout_ms;       /* wait */
+  /* capture (segment: as link's): into file (relative to the directory
+   * labo chaos runs in, like -w), until the scenario's end or duration */
+  char *file;
+  char *filter;          /* or NULL: every packet */
+  long duration_ms;      /* 0: until the end */
 };
 
 struct labo_scenario
