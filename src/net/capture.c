@@ -82,31 +82,36 @@ refuse (labo_error_t *err, int status, char *msg)
   return -1;
 }
 
+/* Compiles filter for p's link; the caller frees prog. */
+static int
+compile_filter (pcap_t *p, const char *filter, struct bpf_program *prog, labo_error_t *err)
+{
+  if (pcap_compile (p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+    /* EINVAL, without its text after libpcap's own */
+    return refuse (err, EINVAL, xasprintf ("bad filter '%s': %s", filter, pcap_geterr (p)));
+  return 0;
+}
+
 static int
 set_filter (pcap_t *p, const char *filter, const char *what, labo_error_t *err)
 {
   struct bpf_program prog;
+  int r = 0;
 
   if (filter == NULL || *filter == '\0')
     return 0;
-  if (pcap_compile (p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
-    {
-      /* EINVAL, without its text after libpcap's own */
-      return refuse (err, EINVAL, xasprintf ("bad filter '%s': %s", filter, pcap_geterr (p)));
-    }
+  if (compile_filter (p, filter, &prog, err) < 0)
+    return -1;
   if (pcap_setfilter (p, &prog) < 0)
-    {
-      labo_error_make (err, 0, "setting the filter of %s: %s", what, pcap_geterr (p));
-      pcap_freecode (&prog);
-      return -1;
-    }
+    r = labo_error_make (err, 0, "setting the filter of %s: %s", what, pcap_geterr (p));
   pcap_freecode (&prog);
-  return 0;
+  return r;
 }
 
 int
 labo_capture_filter_check (const char *filter, labo_error_t *err)
 {
+  struct bpf_program prog;
   pcap_t *p;
   int r;
 
@@ -115,7 +120,9 @@ labo_capture_filter_check (const char *filter, labo_error_t *err)
   p = pcap_open_dead (DLT_EN10MB, LABO_CAPTURE_SNAPLEN);
   if (p == NULL)
     return labo_error_make (err, ENOMEM, "libpcap");
-  r = set_filter (p, filter, "a check", err);
+  r = compile_filter (p, filter, &prog, err);
+  if (r == 0)
+    pcap_freecode (&prog);
   pcap_close (p);
   return r;
 }
@@ -238,6 +245,36 @@ labo_capture_open_output (const char *path, labo_error_t *err)
   ret = fd;
   fd = -1;
   return ret;
+}
+
+int
+labo_capture_check_output (const char *path, labo_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  struct stat st;
+
+  if (lstat (path, &st) == 0)
+    {
+      if (S_ISLNK (st.st_mode))
+        return refuse (err, ELOOP, xasprintf ("%s is a symbolic link: a capture is not "
+                                              "written through one (name its target)", path));
+      if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode))
+        return refuse (err, EINVAL, xasprintf ("%s is neither a regular file nor a FIFO", path));
+      if (S_ISREG (st.st_mode) && st.st_nlink > 1)
+        return refuse (err, EMLINK, xasprintf ("%s has %ju hard links: a capture is not "
+                                               "written over a file that other names share",
+                                               path, (uintmax_t) st.st_nlink));
+      return 0;
+    }
+  if (errno != ENOENT)
+    return labo_error_errno (err, "%s", path);
+  dir = strrchr (path, '/') ? xasprintf ("%.*s", (int) (strrchr (path, '/') - path) + 1, path)
+                            : xstrdup (".");
+  if (stat (dir, &st) < 0 || !S_ISDIR (st.st_mode))
+    return labo_error_make (err, ENOENT, "%s: no directory %s to write it in", path, dir);
+  if (access (dir, W_OK) < 0)
+    return labo_error_errno (err, "%s: cannot write in %s", path, dir);
+  return 0;
 }
 
 /* Is the namespace the capture was opened in still there under its name? */

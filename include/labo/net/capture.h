@@ -72,6 +72,11 @@ int labo_capture_filter_check (const char *filter, labo_error_t *err);
  * file is made 0644. Returns the descriptor (O_CLOEXEC) or -1. */
 int labo_capture_open_output (const char *path, labo_error_t *err);
 
+/* What labo_capture_open_output would refuse, told without opening or
+ * making anything (a scenario's files are checked before its first step);
+ * a path that does not exist yet needs a directory root may write in. */
+int labo_capture_check_output (const char *path, labo_error_t *err);
+
 /* Writes the pcap header to out_fd (dup'ed: the caller keeps and closes
  * its own), then each packet, flushed after each read of the ring, so a
  * reader of a pipe sees every packet as it comes; until one of the ends
