@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-capture install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -273,6 +273,10 @@ bench-link: labo $(TOOLS)
 
 bench-gate: labo $(TOOLS)
 	bench/gate.sh
+
+# labo capture's drops and cost (issue 16)
+bench-capture: labo $(TOOLS)
+	bench/capture.sh
 
 bench-noports: labo
 	bench/noports.sh

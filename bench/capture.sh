@@ -3,9 +3,9 @@
 # segment:
 #   - the packet rate a capture keeps without a drop: netprobe sends N UDP
 #     datagrams a -> b, flat out (GAP 0) or paced, while `labo capture b
-#     udp` writes them into a file (tmpfs or not: wherever build/ is); what
-#     the capture wrote against what b's sink received and what the kernel
-#     says it dropped;
+#     udp` writes them into a file (wherever build/ is; libpcap's blocks)
+#     or down a pipe (immediate mode); what the capture wrote against what
+#     b's sink received and what the kernel says it dropped;
 #   - what a capture costs a TCP transfer a -> b (5 s, netprobe): no
 #     capture; a capture of the headers (-s 128) down a pipe; whole frames
 #     down a pipe (what `| wireshark -k -i -` asks), the reader `cat
@@ -40,10 +40,16 @@ EOF
 
 cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-udp() { # udp COUNT GAP_US: "sent received captured dropped secs"
+udp() { # udp file|pipe COUNT GAP_US: "sent received captured dropped secs"
+  local mode=$1
+  shift
   "$LABO" exec -l "$LAB" b -- "$NP" sink 9 3 > "$T/sink.json" &
   local sink=$! cap t0 t1
-  "$LABO" capture -l "$LAB" b -w "$T/u.pcap" udp 2> "$T/cap.err" &
+  if [ "$mode" = file ]; then
+    "$LABO" capture -l "$LAB" b -w "$T/u.pcap" udp 2> "$T/cap.err" &
+  else
+    "$LABO" capture -l "$LAB" b udp 2> "$T/cap.err" > >(cat > /dev/null) &
+  fi
   cap=$!
   sleep 0.5
   t0=$(date +%s.%N)
@@ -65,7 +71,14 @@ tcp() { # tcp none|headers|full: "bit/s capture-cpu%"
   full) "$LABO" capture -q -l "$LAB" b tcp 2>/dev/null | cat > /dev/null & ;;
   esac
   sleep 0.5
-  [ "$1" = none ] || cap=$(pgrep -f "capture -q -l $LAB b" | head -1)
+  if [ "$1" != none ]; then
+    for _ in $(seq 50); do
+      cap=$(pgrep -f "capture -q -l $LAB b" || true)
+      [ -z "$cap" ] || break
+      sleep 0.1
+    done
+    cap=${cap%%$'\n'*}
+  fi
   [ -z "$cap" ] || c0=$(cpu_of "$cap")
   t0=$(date +%s.%N)
   "$LABO" exec -l "$LAB" a -- "$NP" tcp-send "$B" 5001 5 > /dev/null
@@ -82,9 +95,11 @@ tcp() { # tcp none|headers|full: "bit/s capture-cpu%"
 }
 
 for r in $(seq "$R"); do
-  for g in 0 10 20; do
-    x=$(udp 100000 "$g"); echo "$x" >> "$T/udp.$g"
-    echo "round $r udp gap ${g}us: sent received captured dropped secs = $x" >&2
+  for m in file pipe; do
+    for g in 0 20; do
+      x=$(udp "$m" 100000 "$g"); echo "$x" >> "$T/udp.$m.$g"
+      echo "round $r udp $m gap ${g}us: sent received captured dropped secs = $x" >&2
+    done
   done
   for m in none headers full; do
     x=$(tcp "$m"); echo "$x" >> "$T/tcp.$m"
@@ -101,9 +116,14 @@ col() { awk -v c="$1" '{ print $c }' "$2" | median; }
   echo
   echo "| UDP, 100000 datagrams | sent at | received by b | captured | dropped by the kernel |"
   echo "|---|---|---|---|---|"
-  for g in 0 10 20; do
-    rate=$(awk -v n=100000 -v s="$(col 5 "$T/udp.$g")" 'BEGIN { printf "%.0f", n / s / 1000 }')
-    echo "| gap ${g} µs | ${rate} kpps | $(col 2 "$T/udp.$g") | $(col 3 "$T/udp.$g") | $(col 4 "$T/udp.$g") |"
+  for m in file pipe; do
+    for g in 0 20; do
+      f=$T/udp.$m.$g
+      rate=$(awk -v n=100000 -v s="$(col 5 "$f")" 'BEGIN { printf "%.0f", n / s / 1000 }')
+      label="-w FILE (blocks)"
+      [ "$m" = pipe ] && label="down a pipe (immediate)"
+      echo "| $label, gap ${g} µs | ${rate} kpps | $(col 2 "$f") | $(col 3 "$f") | $(col 4 "$f") |"
+    done
   done
   echo
   echo "| TCP a -> b, 5 s | goodput after 1 s | capture's CPU |"

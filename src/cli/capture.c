@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "labo/engine/capture.h"
@@ -147,8 +148,14 @@ cmd_capture (int argc, char **argv)
   if (labo_capture_where (lab, host, segment, &w, &err) < 0)
     return cli_fail (&err, code_of (err));
   {
+    /* live (immediate) unless the output is a regular file: stdout not
+     * redirected into one, or -w to a FIFO */
+    struct stat sb;
+    bool live = to_stdout ? !(fstat (STDOUT_FILENO, &sb) == 0 && S_ISREG (sb.st_mode))
+                          : lstat (a.file, &sb) == 0 && S_ISFIFO (sb.st_mode);
     struct labo_capture_opts o = { .netns = w.netns, .ifname = w.ifname, .filter = filter,
-                                   .snaplen = a.snaplen, .promisc = true, .what = w.what };
+                                   .snaplen = a.snaplen, .promisc = true, .immediate = live,
+                                   .what = w.what };
     cap = labo_capture_open (&o, &err);
   }
   /* the output is opened only now: a bad filter leaves no file */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "labo/engine/links.h"
@@ -160,8 +161,11 @@ labo_capture_start (const struct labo_lab *lab, const char *host, const char *se
   j->duration_ms = duration_ms;
   j->what = xstrdup (w.what);
   {
+    struct stat sb;
     struct labo_capture_opts o = { .netns = w.netns, .ifname = w.ifname, .filter = filter,
                                    .promisc = true, .what = w.what };
+    /* a FIFO has a reader waiting for each packet; a file takes blocks */
+    o.immediate = lstat (path, &sb) == 0 && S_ISFIFO (sb.st_mode);
     j->c = labo_capture_open (&o, err);
   }
   labo_capture_where_release (&w);

@@ -181,7 +181,9 @@ labo_capture_open (const struct labo_capture_opts *o, labo_error_t *err)
     }
   if (pcap_set_snaplen (c->p, o->snaplen > 0 ? o->snaplen : LABO_CAPTURE_SNAPLEN) != 0
       || pcap_set_promisc (c->p, o->promisc) != 0
-      || pcap_set_immediate_mode (c->p, 1) != 0)
+      || pcap_set_buffer_size (c->p, LABO_CAPTURE_BUFFER) != 0
+      || pcap_set_immediate_mode (c->p, o->immediate) != 0
+      || pcap_set_timeout (c->p, LABO_CAPTURE_BLOCK_MS) != 0)
     {
       labo_error_make (err, 0, "capture %s: setting its options: %s", c->what, pcap_geterr (c->p));
       return NULL;

@@ -30,8 +30,21 @@ struct labo_capture_opts
   const char *filter; /* pcap-filter(7); NULL or "": every packet */
   int snaplen;        /* 0: LABO_CAPTURE_SNAPLEN */
   bool promisc;
+  /* Live output (a pipe, a FIFO): each packet handed over as it comes
+   * (libpcap's immediate mode, TPACKET_V2: a fixed-size frame a packet).
+   * Otherwise (a file) packets come in blocks of the ring (TPACKET_V3:
+   * packed; no drop where immediate mode dropped), each within
+   * LABO_CAPTURE_BLOCK_MS of its arrival. */
+  bool immediate;
   const char *what;   /* the capture's name in messages ("h1@wan") */
 };
+
+/* The kernel ring of a capture: in immediate mode libpcap's default of
+ * 2 MiB holds only a few dozen frames, each sized for the largest packet
+ * (veths pass GSO packets far above the MTU), and dropped 20-60% of
+ * bursts of 50-75 kpps (docs/benchmarks.md, issue 16). */
+#define LABO_CAPTURE_BUFFER (32 << 20)
+#define LABO_CAPTURE_BLOCK_MS 200
 
 struct labo_capture_stats
 {
@@ -53,9 +66,9 @@ const char *labo_capture_end_name (enum labo_capture_end e);
 
 struct labo_capture;
 
-/* Opens the live capture: immediate mode (each packet is handed over as
- * it comes, not when a ring block fills: what a live pipe into Wireshark
- * needs), promiscuous if asked, the filter compiled and set. Returns NULL
+/* Opens the live capture: immediate mode if asked (each packet handed
+ * over as it comes, not when a ring block fills: what a live pipe into
+ * Wireshark needs), promiscuous if asked, the filter compiled and set. Returns NULL
  * with err: EINVAL for a bad filter, ENOENT for a namespace or interface
  * that does not exist, else libpcap's reason. */
 struct labo_capture *labo_capture_open (const struct labo_capture_opts *o, labo_error_t *err);
