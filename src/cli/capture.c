@@ -179,6 +179,15 @@ cmd_capture (int argc, char **argv)
   sigprocmask (SIG_BLOCK, &stop, NULL);
   sigdelset (&stop, SIGPIPE);
   sfd = signalfd (-1, &stop, SFD_CLOEXEC);
+  if (sfd < 0)
+    {
+      /* with the signals blocked and no way to read them, Ctrl-C would
+       * not stop it */
+      labo_error_errno (&err, "capture: signalfd");
+      labo_capture_close (cap);
+      labo_capture_where_release (&w);
+      return cli_fail (&err, EXIT_FAIL);
+    }
   if (!a.quiet)
     fprintf (stderr, "labo: capturing on %s (%s in %s)%s%s, writing %s%s\n", w.what, w.ifname,
              w.netns, filter ? ", filter: " : "", filter ? filter : "",

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -398,7 +399,8 @@ labo_capture_run (struct labo_capture *c, int out_fd, uint64_t count, long long 
         }
       if (pf[0].revents == 0)
         continue;
-      n = pcap_dispatch (c->p, count > 0 ? (int) (count - x.n) : -1, dump_one, (u_char *) &x);
+      n = pcap_dispatch (c->p, count > 0 ? (int) (count - x.n < INT_MAX ? count - x.n : INT_MAX) : -1,
+                         dump_one, (u_char *) &x);
       if (n < 0)
         {
           end = if_gone (c) ? LABO_CAPTURE_END_GONE
