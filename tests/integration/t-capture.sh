@@ -4,7 +4,8 @@
 #   - -w FILE -c 4 icmp while h2 pings h1: tcpdump reads exactly 4 ICMP
 #     packets between h2's and h1's addresses; the summary says 4;
 #   - live: `capture ... | tcpdump -r - -c 3` shows 3 packets as they come,
-#     and the capture ends cleanly (exit 0) when tcpdump goes;
+#     and the capture ends cleanly (exit 0) when tcpdump goes; TERM ends
+#     one with its file whole;
 #   - a filter keeps out other traffic (udp: the datagrams, none of the pings);
 #   - `any`: every interface of the host, Linux cooked headers;
 #   - refusals: a bad filter (exit 2, no file), a path that is a symbolic
@@ -119,6 +120,21 @@ sleep 0.5
 read_pcap "$TMP/any.pcap"
 assert_contains "$(cat "$TMP/tcpdump.err")" "LINUX_SLL" "any: Linux cooked headers"
 assert_eq 5 "$(grep -c "ICMP echo request" <<<"$PKTS")" "any: the 3 pings of h2 (wan), 2 of h3 (lan)"
+
+# ---- TERM ends it with the file whole ----
+"$LABO" capture -l "$LAB" h2 -w "$TMP/term.pcap" icmp 2>"$TMP/term.err" &
+CAP=$!
+sleep 0.5
+"$LABO" exec -l "$LAB" h2 -- ping -q -c 2 -i 0.2 "$H1" >/dev/null
+sleep 0.5
+kill -TERM "$CAP"
+wait "$CAP"
+RC=$?
+expect_rc 0 "a capture ended by TERM"
+assert_contains "$(cat "$TMP/term.err")" "4 packets captured on h2@wan, 0 dropped by the kernel (stopped)" \
+	"says what it captured"
+read_pcap "$TMP/term.pcap"
+assert_eq 4 "$(count "ICMP echo")" "its file is whole: 2 pings, 2 replies"
 
 # ---- refusals ----
 run "$LABO" capture -l "$LAB" h1 wan -w "$TMP/bad.pcap" icmp and
