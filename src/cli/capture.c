@@ -139,9 +139,19 @@ cmd_capture (int argc, char **argv)
     }
   if (labo_caps_require ("capture", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
-  lab = cli_target_lab (a.lab_opt, host, true, &code);
+  lab = cli_target_lab (a.lab_opt, host, false, &code);
   if (lab == NULL)
     return code;
+  if (labo_lab_find_host (lab, host) < 0)
+    {
+      /* a node has no link of its own to capture: its host's carry it */
+      const char *on = lab->hosts[lab->nodes[labo_lab_find_node (lab, host)].host].name;
+      fprintf (stderr, "labo: %s is a node of lab %s: capture its host, %s (Docker's overlay "
+                       "crosses the host's link as VXLAN: filter udp port 4789; in the process "
+                       "runtime the node is in its host's namespace: any)\n",
+               host, lab->name, on);
+      return EXIT_INPUT;
+    }
   if (optind < argc && labo_capture_is_segment (lab, host, argv[optind]))
     segment = argv[optind++];
   filter = join_filter (argc, argv, optind);

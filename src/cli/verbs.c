@@ -321,6 +321,8 @@ static const struct cli_verb verbs[] = {
     "(pcap-filter(7)); a bad one writes nothing.\n"
     "Ends at Ctrl-C, TERM, when the reader of the pipe goes, or the lab goes down;\n"
     "then says on stderr how many packets it captured and the kernel dropped.\n"
+    "A node's traffic is its host's: Docker's overlay crosses the host's link as\n"
+    "VXLAN (udp port 4789, which tcpdump and Wireshark decode).\n"
     "\n"
     "Options:\n"
     LAB_OPT
@@ -332,8 +334,8 @@ static const struct cli_verb verbs[] = {
     "  -q, --quiet        no lines on stderr, but errors\n"
     "\n"
     "Examples:\n"
-    "  labo capture mida-clm1 -w clm1.pcap port 2181\n"
-    "  labo capture mida-clm1 internet | wireshark -k -i -\n"
+    "  labo capture mida-clm1 | wireshark -k -i -\n"
+    "  labo capture mida-clm1 -w weave.pcap udp port 4789   the seed's overlay\n"
     "  labo capture h1 wan -c 10 icmp | tcpdump -nr -\n",
     CLI_TARGET },
   /* ---- faults ---- */
