@@ -27,7 +27,7 @@ CC      ?= cc
 # builds the man pages; without it, `make` says so and builds the rest
 SCDOC   ?= $(shell command -v scdoc 2>/dev/null)
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl libcap libcurl jansson yaml-0.1 libcrypto libgvc \
-           libmicrohttpd
+           libmicrohttpd libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libzookeeper-mt (the check's ZooKeeper client) ships no pkg-config file.
 # Graphviz's dot layout and SVG renderer are linked in as its built-in
@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -273,6 +273,10 @@ bench-link: labo $(TOOLS)
 
 bench-gate: labo $(TOOLS)
 	bench/gate.sh
+
+# labo capture's drops and cost (issue 16)
+bench-capture: labo $(TOOLS)
+	bench/capture.sh
 
 bench-noports: labo
 	bench/noports.sh

@@ -96,8 +96,8 @@ _labo_value() {
 		# bash splits ADDR:PORT at ':' (COMP_WORDBREAKS): whole words only
 		_labo_words "127.0.0.1:7474 0.0.0.0:7474"
 		;;
-	-o | --output) _labo_add < <(compgen -f -- "$_labo_cur") ;;
-	-s | --signal) _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
+	-o | --output | -w | --write) _labo_add < <(compgen -f -- "$_labo_cur") ;;
+	-s | --signal) [ "${verb-}" = capture ] || _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
 	-i | --isolate)
 		_labo_names hosts
 		;;
@@ -246,6 +246,15 @@ _labo() {
 		1:reset) _labo_names hosts ;;
 		1:* | 2:reset) _labo_names segments ;;
 		esac
+		;;
+	capture)
+		# the host, then where on it (a link's segment or peer, any); the
+		# filter after that is the user's
+		if [ "$n" -eq 0 ]; then
+			_labo_names hosts
+		elif [ "$n" -eq 1 ]; then
+			_labo_words "$("$_labo_cmd" __names links "${_labo_lab-}" "$pos0" 2>/dev/null)"
+		fi
 		;;
 	help) [ "$n" -eq 0 ] && _labo_names verbs ;;
 	ls | version | web) ;;

@@ -3,7 +3,8 @@
  * of verbs: main.c (dispatch, validate, ls), lifecycle.c (up, down),
  * inspect.c (status, verify, events, graph), exec.c (exec, logs, restart), faults.c
  * (partition, heal, stop, start, kill), link.c (link), chaos.c (chaos,
- * check), complete.c (__names, for the shell completion). */
+ * check), complete.c (__names, for the shell completion), capture.c
+ * (capture). */
 #ifndef LABO_CLI_H
 #define LABO_CLI_H
 
@@ -175,6 +176,7 @@ int cmd_chaos (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
 int cmd_names (int argc, char **argv);   /* __names: the shell completion's names */
+int cmd_capture (int argc, char **argv);
 
 /* Each lab's `verify` report (labo_verify_json), side by side in threads;
  * a NULL report has its error in errs[i]. Caller frees the array. */

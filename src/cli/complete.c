@@ -1,6 +1,8 @@
 /* `labo __names KIND [LAB]`: the names the shell completion offers
  * (completion/labo.bash), one a line: the verbs, the labs that are up, or
- * the hosts, nodes, segments or targets (hosts and nodes) of a lab.
+ * the hosts, nodes, segments or targets (hosts and nodes) of a lab; or
+ * (`__names links LAB HOST`, LAB possibly "") where a host's capture can
+ * listen: the far ends of its links, and `any`.
  *
  * It runs as whoever pressed TAB, often not root: it reads labo's state
  * (the labs in the run dir, a lab's saved file) and nothing else, needs no
@@ -28,11 +30,13 @@ enum kind
   KIND_NODES,
   KIND_SEGMENTS,
   KIND_TARGETS,
+  KIND_LINKS,
 };
 
 static const char *const kinds[] = {
   [KIND_VERBS] = "verbs",       [KIND_LABS] = "labs",         [KIND_HOSTS] = "hosts",
   [KIND_NODES] = "nodes",       [KIND_SEGMENTS] = "segments", [KIND_TARGETS] = "targets",
+  [KIND_LINKS] = "links",
 };
 
 /* A lab file named where a lab may be (-l netns/zk3.yaml), read as the
@@ -135,12 +139,12 @@ cmd_names (int argc, char **argv)
   labo_error_t err = NULL;
   int kind = -1;
 
-  if (argc < 2 || argc > 3)
+  if (argc < 2 || argc > 4)
     return EXIT_INPUT;
   for (size_t i = 0; i < sizeof (kinds) / sizeof (kinds[0]); i++)
     if (strcmp (argv[1], kinds[i]) == 0)
       kind = (int) i;
-  if (kind < 0)
+  if (kind < 0 || (argc == 4) != (kind == KIND_LINKS))
     return EXIT_INPUT;
   if (kind == KIND_VERBS)
     return print_verbs ();
@@ -165,6 +169,21 @@ cmd_names (int argc, char **argv)
   if (kind == KIND_SEGMENTS)
     for (size_t i = 0; i < lab->n_segments; i++)
       puts (lab->segments[i].name);
+  if (kind == KIND_LINKS)
+    {
+      long h = labo_lab_find_host (lab, argv[3]);
+      for (size_t i = 0; h >= 0 && i < lab->n_links; i++)
+        {
+          const struct labo_link *k = &lab->links[i];
+          if (k->a.host == (size_t) h)
+            puts (k->kind == LABO_LINK_SEGMENT ? lab->segments[k->segment].name
+                                               : lab->hosts[k->b.host].name);
+          else if (k->kind == LABO_LINK_P2P && k->b.host == (size_t) h)
+            puts (lab->hosts[k->a.host].name);
+        }
+      if (h >= 0)
+        puts ("any");
+    }
   labo_lab_free (lab);
   return EXIT_OK;
 }

@@ -310,6 +310,34 @@ static const struct cli_verb verbs[] = {
     "  labo exec namenode1 -- zkServer.sh status\n"
     "  labo exec mida-clm1 -- ping -c1 198.51.100.101\n",
     CLI_TARGET | CLI_STOP_AT_ARG },
+  { "capture", cmd_capture, CLI_GROUP_LOOK,
+    "capture [-l LAB] HOST [SEGMENT] [-w FILE|-] [options] [FILTER]",
+    "a host's packets as pcap: a file, or live into tcpdump or Wireshark",
+    "Captures what HOST sends and receives on its link to SEGMENT (a segment, or\n"
+    "the other host of a host-to-host link; default: its only link; `any`: every\n"
+    "interface of the host, with Linux cooked headers), promiscuous, whole frames.\n"
+    "Writes pcap, which tcpdump and Wireshark read: down a pipe each packet as it\n"
+    "comes, into a file within 0.2 s; never to a terminal. FILTER is tcpdump's\n"
+    "(pcap-filter(7)); a bad one writes nothing.\n"
+    "Ends at Ctrl-C, TERM, when the reader of the pipe goes, or the lab goes down;\n"
+    "then says on stderr how many packets it captured and the kernel dropped.\n"
+    "A node's traffic is its host's: Docker's overlay crosses the host's link as\n"
+    "VXLAN (udp port 4789, which tcpdump and Wireshark decode).\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "  -w, --write FILE   write to FILE (never through a symbolic link; a FIFO\n"
+    "                     works); -, or no -w: stdout, which must be a pipe or file\n"
+    "  -c, --count N      stop after N packets\n"
+    "      --duration D   stop after D (e.g. 30s, 2m)\n"
+    "  -s, --snaplen N    bytes kept of each packet (default 262144: all)\n"
+    "  -q, --quiet        no lines on stderr, but errors\n"
+    "\n"
+    "Examples:\n"
+    "  labo capture mida-clm1 | wireshark -k -i -\n"
+    "  labo capture mida-clm1 -w weave.pcap udp port 4789   the seed's overlay\n"
+    "  labo capture h1 wan -c 10 icmp | tcpdump -nr -\n",
+    CLI_TARGET },
   /* ---- faults ---- */
   { "partition", cmd_partition, CLI_GROUP_FAULT, "partition [-l LAB] A B [--oneway] | --isolate A",
     "cut the traffic between two hosts, or around one",

@@ -15,6 +15,7 @@
 #include "labo/engine/faults.h"
 #include "labo/engine/links.h"
 #include "labo/engine/pause.h"
+#include "labo/engine/capture.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -42,6 +43,10 @@ struct player
   bool *link_touched;
   bool *paused0;
   bool pause_touched;
+  /* the captures running (capture steps), stopped at the very end */
+  struct labo_capture_job **caps;
+  const char **cap_files;
+  size_t n_caps;
 };
 
 static void
@@ -357,6 +362,56 @@ step_pause (struct player *p, const struct labo_step *st, labo_error_t *err)
   return 0;
 }
 
+/* Starts a capture that runs until its duration or the scenario's end. */
+static int
+step_capture (struct player *p, const struct labo_step *st, labo_error_t *err)
+{
+  long h = host_by_role (p, st->target[0], err);
+  struct labo_capture_job *j;
+  cleanup_free char *who = NULL;
+
+  if (h < 0)
+    return -1;
+  j = labo_capture_start (p->lab, p->lab->hosts[h].name, st->segment, st->filter, st->file,
+                          st->duration_ms, err);
+  if (j == NULL)
+    return -1;
+  p->cap_files[p->n_caps] = st->file;
+  p->caps[p->n_caps++] = j;
+  who = shown (st->target[0], p->lab->hosts[h].name, true);
+  say (p, "capture %s%s: into %s%s%s", who, strchr (labo_capture_job_what (j), '@'), st->file,
+       st->filter ? ", filter " : "", st->filter ? st->filter : "");
+  return 0;
+}
+
+/* Stops every capture; says what each wrote. -1 (err: the first) if one
+ * had failed. */
+static int
+finish_captures (struct player *p, labo_error_t *err)
+{
+  int r = 0;
+
+  for (size_t i = 0; i < p->n_caps; i++)
+    {
+      cleanup_free char *what = xstrdup (labo_capture_job_what (p->caps[i]));
+      struct labo_capture_stats cs;
+      labo_error_t cerr = NULL;
+      int end = labo_capture_finish (p->caps[i], &cs, &cerr);
+      say (p, "capture %s: %ju packet%s in %s, %ju dropped by the kernel%s%s", what,
+           (uintmax_t) cs.captured, cs.captured == 1 ? "" : "s", p->cap_files[i],
+           (uintmax_t) cs.dropped, end < 0 ? "; it failed: " : "", end < 0 ? cerr->msg : "");
+      if (end < 0 && r == 0)
+        {
+          *err = cerr;
+          r = labo_error_wrap (err, "capture %s", what);
+        }
+      else
+        labo_error_release (&cerr);
+    }
+  p->n_caps = 0;
+  return r;
+}
+
 static int
 run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
 {
@@ -444,6 +499,8 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
     case LABO_STEP_PAUSE:
     case LABO_STEP_RESUME:
       return step_pause (p, st, err);
+    case LABO_STEP_CAPTURE:
+      return step_capture (p, st, err);
     default:
       return labo_error_make (err, 0, "unknown step");
     }
@@ -559,9 +616,14 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   double next = 0; /* the nominal time of the step, from the start */
   int r = 0;
 
+  cleanup_free struct labo_capture_job **caps = xcalloc (sc->n_steps + 1, sizeof (*caps));
+  cleanup_free const char **cap_files = xcalloc (sc->n_steps + 1, sizeof (*cap_files));
+
   p.mode = mode;
   p.links0 = links0;
   p.link_touched = touched;
+  p.caps = caps;
+  p.cap_files = cap_files;
   /* a step only the supervisor can carry out fails now, not halfway */
   for (size_t i = 0; i < sc->n_steps; i++)
     {
@@ -571,6 +633,12 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
         return labo_error_make (err, 0, "step %zu (%s, %s:%d) needs the lab's supervisor, "
                                         "which is not running: `labo up` of the lab's file "
                                         "starts one", i + 1, labo_step_kind_name (k), sc->file,
+                                sc->steps[i].pos.line);
+      /* a capture's filter and file are checked before any fault */
+      if (k == LABO_STEP_CAPTURE
+          && (labo_capture_filter_check (sc->steps[i].filter, err) < 0
+              || labo_capture_check_output (sc->steps[i].file, err) < 0))
+        return labo_error_wrap (err, "step %zu (capture, %s:%d)", i + 1, sc->file,
                                 sc->steps[i].pos.line);
     }
   if (labo_cuts_load (lab, &cuts0, &p.n_cuts0, err) < 0 || labo_power_load (lab, &off0, err) < 0)
@@ -630,12 +698,26 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
           say (&p, "putting the lab back failed: %s", rerr->msg);
           if (r >= 0)
             {
+              labo_error_t cerr = NULL;
+              finish_captures (&p, &cerr);
+              labo_error_release (&cerr);
               *err = rerr;
               return -1;
             }
           labo_error_release (&rerr);
         }
     }
+  /* after the putting back, which the captures see too */
+  {
+    labo_error_t cerr = NULL;
+    if (finish_captures (&p, &cerr) < 0 && r >= 0)
+      {
+        *err = cerr;
+        r = -1;
+      }
+    else
+      labo_error_release (&cerr);
+  }
   say (&p, r == 0 ? "scenario done" : r > 0 ? "scenario stopped" : "scenario failed");
   labo_control_note (lab->name, "chaos", lab->name,
                      json_pack ("{s:s, s:s}", "scenario", sc->file, "result",

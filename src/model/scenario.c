@@ -18,6 +18,7 @@ static const char *const kind_names[] = {
   [LABO_STEP_STOP] = "stop",     [LABO_STEP_START] = "start",
   [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
   [LABO_STEP_PAUSE] = "pause",   [LABO_STEP_RESUME] = "resume",
+  [LABO_STEP_CAPTURE] = "capture",
 };
 #define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -42,12 +43,16 @@ enum
   K_WAIT,
   K_PAUSE,
   K_RESUME,
+  K_CAPTURE,
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
   K_IMP, /* the link settings, in enum labo_impair_param's order */
   K_DOWN = K_IMP + LABO_IMP_N,
   K_TIMEOUT,
+  K_FILE,
+  K_FILTER,
+  K_DURATION,
   N_KEYS
 };
 #define ACTION_KEY(kind) (K_KILL + (int) (kind))
@@ -62,6 +67,8 @@ static const struct
   { K_SEGMENT, LABO_STEP_LINK }, { K_DOWN, LABO_STEP_LINK },
   { K_TIMEOUT, LABO_STEP_WAIT },
   /* and every link setting, K_IMP + p: see check_options */
+  { K_SEGMENT, LABO_STEP_CAPTURE }, { K_FILE, LABO_STEP_CAPTURE },
+  { K_FILTER, LABO_STEP_CAPTURE }, { K_DURATION, LABO_STEP_CAPTURE },
 };
 
 /* The longest a scenario may run: a day. */
@@ -158,27 +165,37 @@ read_pair (struct lf_reader *r, const struct lf_field *f, const struct labo_lab 
   return true;
 }
 
+/* segment: of link and capture (capture also takes `any`: every interface
+ * of the host). */
+static bool
+read_segment (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
+              const struct labo_lab *lab, bool any_ok)
+{
+  const char *seg;
+
+  if (!f[K_SEGMENT].val)
+    return true;
+  seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
+  if (seg == NULL)
+    return false;
+  if (lab && !labo_hmap_get_str (&r->segment_index, seg, NULL)
+      && !(any_ok && strcmp (seg, "any") == 0))
+    {
+      cleanup_free char *shown = lf_disp (seg, strlen (seg));
+      lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
+                lab->name, shown);
+      return false;
+    }
+  st->segment = xstrdup (seg);
+  return true;
+}
+
 static bool
 read_link (struct lf_reader *r, struct lf_field *f, struct labo_step *st,
            const struct labo_lab *lab)
 {
-  bool ok = true;
+  bool ok = read_segment (r, f, st, lab, false);
 
-  if (f[K_SEGMENT].val)
-    {
-      const char *seg = lf_get_string (r, &f[K_SEGMENT], "a segment name");
-      if (seg == NULL)
-        ok = false;
-      else if (lab && !labo_hmap_get_str (&r->segment_index, seg, NULL))
-        {
-          cleanup_free char *shown = lf_disp (seg, strlen (seg));
-          lf_error (&r->c, lf_pos_of (r, f[K_SEGMENT].val), "lab %s has no segment named '%s'",
-                    lab->name, shown);
-          ok = false;
-        }
-      else
-        st->segment = xstrdup (seg);
-    }
   for (int p = 0; p < LABO_IMP_N; p++)
     if (f[K_IMP + p].val)
       {
@@ -217,7 +234,7 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
   int action = -1;
   bool guessed = false;
 
-  for (int k = K_KILL; k <= K_RESUME; k++)
+  for (int k = K_KILL; k <= K_CAPTURE; k++)
     if (f[k].val)
       {
         if (action >= 0)
@@ -231,13 +248,33 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
       }
   if (action >= 0)
     return action;
-  for (int k = K_KILL; k <= K_RESUME; k++)
+  for (int k = K_KILL; k <= K_CAPTURE; k++)
     guessed |= f[k].guess != NULL;
   if (!guessed)
     lf_error (&r->c, pos,
               "a step needs an action: kill, partition, isolate, heal, stop, start, link, "
-              "wait, pause or resume");
+              "wait, pause, resume or capture");
   return -1;
+}
+
+/* Does option key go with action kind (segment: link and capture)? */
+static bool
+goes_with (int key, enum labo_step_kind kind)
+{
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (option_of[i].key == key && option_of[i].kind == kind)
+      return true;
+  return false;
+}
+
+/* Is row i the first of its option (an option is reported once)? */
+static bool
+first_of (size_t i)
+{
+  for (size_t j = 0; j < i; j++)
+    if (option_of[j].key == option_of[i].key)
+      return false;
+  return true;
 }
 
 /* False after reporting each option given to an action it does not go
@@ -247,19 +284,23 @@ check_options (struct lf_reader *r, const struct lf_field *f, enum labo_step_kin
 {
   bool ok = true;
 
-  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]) + LABO_IMP_N; i++)
-    {
-      bool imp = i >= sizeof (option_of) / sizeof (option_of[0]);
-      int key = imp ? K_IMP + (int) (i - sizeof (option_of) / sizeof (option_of[0]))
-                    : option_of[i].key;
-      enum labo_step_kind of = imp ? LABO_STEP_LINK : option_of[i].kind;
-      if (f[key].val && of != kind)
-        {
-          lf_error (&r->c, lf_pos_of (r, f[key].key), "'%s' goes with '%s', not '%s'",
-                    f[key].name, labo_step_kind_name (of), f[ACTION_KEY (kind)].name);
-          ok = false;
-        }
-    }
+  /* the link settings, K_IMP + p, go with link alone */
+  for (int p = 0; p < LABO_IMP_N; p++)
+    if (f[K_IMP + p].val && kind != LABO_STEP_LINK)
+      {
+        lf_error (&r->c, lf_pos_of (r, f[K_IMP + p].key), "'%s' goes with 'link', not '%s'",
+                  f[K_IMP + p].name, f[ACTION_KEY (kind)].name);
+        ok = false;
+      }
+  for (size_t i = 0; i < sizeof (option_of) / sizeof (option_of[0]); i++)
+    if (f[option_of[i].key].val && option_of[i].kind != kind
+        && !goes_with (option_of[i].key, kind) && first_of (i))
+      {
+        lf_error (&r->c, lf_pos_of (r, f[option_of[i].key].key),
+                  "'%s' goes with '%s', not '%s'", f[option_of[i].key].name,
+                  labo_step_kind_name (option_of[i].kind), f[ACTION_KEY (kind)].name);
+        ok = false;
+      }
   return ok;
 }
 
@@ -373,6 +414,48 @@ read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
   return ok;
 }
 
+/* capture: a host, the file, and segment, filter, duration. */
+static bool
+read_capture (struct lf_reader *r, struct lf_field *f, const struct labo_lab *lab,
+              struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_CAPTURE], f[K_CAPTURE].val, lab, false)) != NULL;
+  const char *s;
+  int ms;
+
+  ok &= read_segment (r, f, st, lab, true);
+  if (!f[K_FILE].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_CAPTURE].key),
+                "a capture step names its 'file' (the pcap it writes)");
+      ok = false;
+    }
+  else if ((s = lf_get_string (r, &f[K_FILE], "a file name")) == NULL)
+    ok = false;
+  else if (*s == '\0' || s[strlen (s) - 1] == '/')
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_FILE].val), "expected a file name for 'file'");
+      ok = false;
+    }
+  else
+    st->file = xstrdup (s);
+  if (f[K_FILTER].val)
+    {
+      if ((s = lf_get_string (r, &f[K_FILTER], "a filter like 'tcp port 2181'")) == NULL)
+        ok = false;
+      else if (*s)
+        st->filter = xstrdup (s);
+    }
+  if (f[K_DURATION].val)
+    {
+      if (lf_get_duration (r, &f[K_DURATION], 1, (int) MAX_MS, &ms))
+        st->duration_ms = ms;
+      else
+        ok = false;
+    }
+  return ok;
+}
+
 /* One step; its nominal start in *t (ms from the start), which holds the
  * step before's on entry: a step may not start before it. */
 static bool
@@ -397,6 +480,10 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_SEGMENT] = LF_FIELD ("segment"),
     [K_DOWN] = LF_FIELD ("down"),
     [K_TIMEOUT] = LF_FIELD ("timeout"),
+    [K_CAPTURE] = LF_FIELD ("capture"),
+    [K_FILE] = LF_FIELD ("file"),
+    [K_FILTER] = LF_FIELD ("filter"),
+    [K_DURATION] = LF_FIELD ("duration"),
   };
   struct labo_pos pos = lf_pos_of (r, item);
   const struct lf_field *what;
@@ -449,6 +536,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     case LABO_STEP_PAUSE:
     case LABO_STEP_RESUME:
       ok &= read_pause (r, what, lab, st);
+      break;
+    case LABO_STEP_CAPTURE:
+      ok &= read_capture (r, f, lab, st);
       break;
     default:
       abort ();
@@ -509,6 +599,16 @@ read_scenario (struct lf_reader *r, yaml_node_t *root, const struct labo_lab *la
   sc->steps = xcalloc (sc->n_steps, sizeof (*sc->steps));
   for (size_t i = 0; i < sc->n_steps; i++)
     read_step (r, lf_node (r, seq->data.sequence.items.start[i]), lab, &sc->steps[i], &t);
+  /* two captures into one file would write over each other */
+  for (size_t i = 0; i < sc->n_steps; i++)
+    for (size_t j = 0; j < i && sc->steps[i].file; j++)
+      if (sc->steps[j].file && strcmp (sc->steps[i].file, sc->steps[j].file) == 0)
+        {
+          cleanup_free char *shown = lf_disp (sc->steps[i].file, strlen (sc->steps[i].file));
+          lf_error (&r->c, sc->steps[i].pos, "step %zu captures into '%s' too (line %d): one "
+                                             "file a capture", i + 1, shown, sc->steps[j].pos.line);
+          break;
+        }
   if (f[T_END].val && lf_get_duration (r, &f[T_END], 0, (int) MAX_MS, &ms))
     {
       if (ms < t)
@@ -532,6 +632,8 @@ labo_scenario_free (struct labo_scenario *s)
       free (s->steps[i].target[0]);
       free (s->steps[i].target[1]);
       free (s->steps[i].segment);
+      free (s->steps[i].file);
+      free (s->steps[i].filter);
     }
   free (s->steps);
   free (s->lab);
@@ -687,6 +789,14 @@ labo_step_describe (const struct labo_step *s)
     case LABO_STEP_RESUME:
       return s->target[0] ? xasprintf ("resume %s", s->target[0])
                           : xstrdup ("resume every node paused");
+    case LABO_STEP_CAPTURE:
+      {
+        char b[24];
+        return xasprintf ("capture %s%s%s into %s%s%s%s%s", s->target[0], s->segment ? "@" : "",
+                          s->segment ? s->segment : "", s->file, s->filter ? ", filter " : "",
+                          s->filter ? s->filter : "", s->duration_ms ? ", for " : "",
+                          s->duration_ms ? labo_duration_format (s->duration_ms, b) : "");
+      }
     default:
       break;
     }

@@ -185,6 +185,39 @@ test_pause_steps (void **state)
   labo_scenario_free (sc);
 }
 
+/* A capture step: its host, segment (or any), file, filter, duration. */
+static void
+test_capture (void **state)
+{
+  static const char text[] = "steps:\n"
+                             "  - {capture: zk1, segment: net, file: zk1.pcap, filter: tcp port 2181,"
+                             " duration: 30s}\n"
+                             "  - {capture: leader, segment: any, file: out/leader.pcap}\n"
+                             "  - {capture: zk2, file: zk2.pcap, filter: ''}\n";
+  cleanup_lab struct labo_lab *lab = load_lab ("zk3");
+  struct labo_diags d = { NULL, 0 };
+  struct labo_scenario *sc = labo_scenario_parse ("t.yaml", text, strlen (text), lab, &d);
+  cleanup_free char *d0 = NULL, *d1 = NULL;
+
+  if (sc == NULL)
+    labo_diags_print (&d, stderr);
+  assert_non_null (sc);
+  assert_int_equal (sc->steps[0].kind, LABO_STEP_CAPTURE);
+  assert_string_equal (sc->steps[0].segment, "net");
+  assert_string_equal (sc->steps[0].file, "zk1.pcap");
+  assert_string_equal (sc->steps[0].filter, "tcp port 2181");
+  assert_int_equal (sc->steps[0].duration_ms, 30000);
+  assert_string_equal (sc->steps[1].segment, "any");
+  assert_int_equal (sc->steps[1].duration_ms, 0);
+  assert_null (sc->steps[2].filter); /* '' is every packet */
+  assert_null (sc->steps[2].segment);
+  d0 = labo_step_describe (&sc->steps[0]);
+  d1 = labo_step_describe (&sc->steps[1]);
+  assert_string_equal (d0, "capture zk1@net into zk1.pcap, filter tcp port 2181, for 30s");
+  assert_string_equal (d1, "capture leader@any into out/leader.pcap");
+  labo_scenario_free (sc);
+}
+
 /* Without a lab, names are not checked (the CLI reads `lab:` first). */
 static void
 test_no_lab (void **state)
@@ -220,7 +253,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_bad_corpus), cmocka_unit_test (test_shipped),
-    cmocka_unit_test (test_pause_steps),
+    cmocka_unit_test (test_pause_steps), cmocka_unit_test (test_capture),
     cmocka_unit_test (test_model),      cmocka_unit_test (test_no_lab),
     cmocka_unit_test (test_several),
   };

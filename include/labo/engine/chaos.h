@@ -12,7 +12,10 @@
  * blocks: the player waits for them with sigtimedwait), the lab is put
  * back as it was before the scenario: the cuts that were there, the hosts
  * that were on, the links' settings; unless `keep`. A kill needs no
- * undoing: the supervisor restarts what was killed. */
+ * undoing: the supervisor restarts what was killed. Captures (a thread
+ * each, engine/capture.h) run until their duration or the very end,
+ * after the putting back, `keep` or not; their filters and files are
+ * checked before the first step. */
 #ifndef LABO_CHAOS_H
 #define LABO_CHAOS_H
 

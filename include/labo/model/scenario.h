@@ -15,13 +15,17 @@
  *       link: h1              # with segment, delay, jitter, loss, rate,
  *       delay: 100ms          #   down: the options of `labo link`
  *     - wait: quorum          # or `all`: every node serving; timeout: 2m
+ *     - at: 0s
+ *       capture: h1           # with segment, filter, duration; file: the
+ *       file: h1.pcap         #   pcap, from here to the scenario's end
  *
  * Actions: kill NODE [signal], partition [A, B] [oneway], isolate HOST,
  * heal all | [A, B], stop HOST, start HOST, link HOST [...], wait quorum |
- * all [timeout], pause NODE | HOST, resume NODE | HOST | all. A NODE may
- * be `leader` or `follower`, a HOST `leader` or `follower` (that node's
- * host): resolved when the step runs; pause and resume take either (a
- * role is then the node).
+ * all [timeout], pause NODE | HOST, resume NODE | HOST | all, capture HOST
+ * file [segment filter duration]. The filter is compiled (libpcap) when the
+ * scenario starts, not here. A NODE may be `leader` or `follower`, a HOST
+ * `leader` or `follower` (that node's host): resolved when the step runs;
+ * pause and resume take either (a role is then the node).
  *
  * Contract: labo_scenario_parse either returns a scenario every name of
  * which exists in `lab` (when given) and whose times never go back, or
@@ -48,6 +52,7 @@ enum labo_step_kind
   LABO_STEP_WAIT,
   LABO_STEP_PAUSE,
   LABO_STEP_RESUME,
+  LABO_STEP_CAPTURE,
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
@@ -70,6 +75,11 @@ struct labo_step
   unsigned set;          /* link: LABO_STEP_SET_* */
   struct labo_linkset link; /* link: the settings named */
   long timeout_ms;       /* wait */
+  /* capture (segment: as link's): into file (relative to the directory
+   * labo chaos runs in, like -w), until the scenario's end or duration */
+  char *file;
+  char *filter;          /* or NULL: every packet */
+  long duration_ms;      /* 0: until the end */
 };
 
 struct labo_scenario
