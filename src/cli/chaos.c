@@ -18,6 +18,7 @@
 #include "labo/zk/check.h"
 #include "labo/super/control.h"
 #include "labo/model/scenario.h"
+#include "labo/util/rng.h"
 #include "labo/util/util.h"
 
 /* check's verdict "lost" */
@@ -77,6 +78,18 @@ check_option (int c, struct check_args *a)
       return 1;
     case 'j':
       a->json = true;
+      return 1;
+    case 's':
+      {
+        unsigned long long seed;
+        if (*optarg < '1' || *optarg > '9' || (seed = strtoull (optarg, &end, 10), *end)
+            || seed >= (1ULL << 63))
+          {
+            fprintf (stderr, "labo: --seed takes a number from 1, not '%s'\n", optarg);
+            return -1;
+          }
+        a->o.seed = seed;
+      }
       return 1;
     default:
       return 0;
@@ -149,6 +162,7 @@ cmd_check (int argc, char **argv)
                                         { "settle", required_argument, NULL, 'S' },
                                         { "keep", no_argument, NULL, 'k' },
                                         { "json", no_argument, NULL, 'j' },
+                                        { "seed", required_argument, NULL, 's' },
                                         { NULL, 0, NULL, 0 } };
   struct check_args a = { { 0 }, false };
   const char *lab_opt = NULL, *duration = NULL;
@@ -227,13 +241,14 @@ cmd_chaos (int argc, char **argv)
                                         { "keep-znodes", no_argument, NULL, 'k' },
                                         { "keep", no_argument, NULL, 'K' },
                                         { "json", no_argument, NULL, 'j' },
+                                        { "seed", required_argument, NULL, 's' },
                                         { NULL, 0, NULL, 0 } };
   struct check_args a = { { 0 }, false };
   const char *lab_opt = NULL, *file;
   cleanup_free char *log_path = NULL, *named = NULL;
   struct labo_diags d = { NULL, 0 };
   struct labo_scenario *sc;
-  struct labo_chaos_opts co = { stdout, NULL, false, NULL };
+  struct labo_chaos_opts co = { stdout, NULL, false, NULL, 0 };
   labo_error_t err = NULL;
   struct labo_lab *lab;
   bool check = false;
@@ -283,6 +298,11 @@ cmd_chaos (int argc, char **argv)
 
   block_stop_signals (&stop);
   co.stop = &stop;
+  /* one seed for the run, printed: the scenario's choices draw from it,
+   * the check's stagger from another stream of it */
+  if (a.o.seed == 0)
+    a.o.seed = labo_rng_fresh_seed ();
+  co.seed = a.o.seed;
   if (a.json)
     co.out = stderr; /* stdout is the check's report */
   if (check && (co.check = start_check (lab, &a, &log_path, &code)) == NULL)

@@ -401,23 +401,39 @@ static const struct cli_verb verbs[] = {
   { "link", cmd_link, CLI_GROUP_FAULT,
     "link [-l LAB] HOST [SEGMENT] [options]\n"
     "       labo link show [LAB] | labo link reset [HOST [SEGMENT]]",
-    "slow, lose, pace or pull out a host's link; show or reset the links",
+    "slow, lose, corrupt, pace or pull out a host's link; measure it",
     "Sets a host's link (each way): settings not named stay as they are; 0 clears\n"
     "one. `link show` lists the links with their settings and what carries them,\n"
-    "`link reset` puts them back as `up` made them (all of them without a host).\n"
+    "`link reset` puts them back as `up` made them (the lab file's settings; all\n"
+    "of them without a host). --verify measures what the link does against what\n"
+    "it was asked, from the host to a peer on its segment, and exits 1 when a\n"
+    "measure is off its tolerance.\n"
     "\n"
     "Options:\n"
     LAB_OPT
     "      --delay T      added delay (e.g. 50ms, 1s; 0 clears it)\n"
     "      --jitter T     delay variation, around the delay\n"
-    "      --loss P%      packets dropped (e.g. 2%)\n"
+    "      --loss P%[,C%] packets dropped (e.g. 2%), with C: the correlation of one\n"
+    "                     loss with the next (bursts)\n"
+    "      --gemodel P%,R%[,B%[,G%]]  Gilbert-Elliott loss: P good to bad, R bad to\n"
+    "                     good, B lost when bad (100%), G when good (0%); 0 clears it\n"
+    "      --corrupt P%   packets with a bit flipped (their checksums then fail)\n"
+    "      --duplicate P% packets sent twice\n"
+    "      --reorder P%   packets sent at once, ahead of those the delay holds\n"
     "      --rate R       pace (e.g. 10mbit, 512kbit)\n"
+    "      --seed N       the draws' seed: the same packets meet the same fate again\n"
     "      --down, --up   pull the link out, plug it back\n"
     "      --mechanism M  auto, netem (the kernel's, where it has it) or emulator\n"
+    "      --verify       measure the link (delay, jitter, losses, rate) and report\n"
+    "                     the gap to each setting\n"
+    "      --peer HOST    with --verify: measure against HOST (default: a host on the\n"
+    "                     segment whose link has no settings)\n"
+    "      --probes N     with --verify: probes each way (default 2000)\n"
     "      --json         the link as set, as JSON (with show: all of them)\n"
     "\n"
     "Examples:\n"
     "  labo link mida-clm2 --delay 50ms --jitter 10ms --loss 2%\n"
+    "  labo link mida-clm2 --loss 5%,25% --reorder 10% --seed 7 --verify\n"
     "  labo link show\n"
     "  labo link reset\n",
     CLI_TARGET },
@@ -436,9 +452,12 @@ static const struct cli_verb verbs[] = {
     "      --settle D     with --check: how long to wait for the ensemble at the end\n"
     "      --keep-znodes  with --check: leave the check's znodes\n"
     "      --json         with --check: the check's report as JSON on stdout\n"
+    "      --seed N       the scenario's choices (random, follower, halves, ring,\n"
+    "                     the links' drops) and the check's: the run printed its own\n"
     "\n"
     "Examples:\n"
-    "  labo chaos netns/scenarios/zk3-leader.yaml --check\n",
+    "  labo chaos netns/scenarios/zk3-leader.yaml --check\n"
+    "  labo chaos netns/scenarios/zk5-majority-ring.yaml --check --seed 42\n",
     0 },
   /* ---- checks ---- */
   { "check", cmd_check, CLI_GROUP_CHECK, "check [LAB] [options]",
@@ -454,6 +473,8 @@ static const struct cli_verb verbs[] = {
     "      --settle D     how long to wait for the ensemble at the end\n"
     "      --keep         leave the check's znodes\n"
     "      --json         the report as JSON\n"
+    "      --seed N       the writers' stagger (their order and times in each tick):\n"
+    "                     the report gives the seed it used\n"
     "\n"
     "Examples:\n"
     "  labo check -d 30s\n",

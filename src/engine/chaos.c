@@ -16,6 +16,7 @@
 #include "labo/engine/links.h"
 #include "labo/engine/pause.h"
 #include "labo/engine/capture.h"
+#include "labo/util/rng.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -43,6 +44,7 @@ struct player
   bool *link_touched;
   bool *paused0;
   bool pause_touched;
+  struct labo_rng rng;  /* the scenario's choices, from its seed */
   /* the captures running (capture steps), stopped at the very end */
   struct labo_capture_job **caps;
   const char **cap_files;
@@ -142,24 +144,52 @@ pause_until (struct player *p, double t)
 
 /* ---- resolving leader and follower ---- */
 
+/* The hosts that run a node (every host when none does), and their
+ * number: where a random host, halves and rings are drawn from. */
+static size_t
+node_hosts (const struct labo_lab *lab, size_t *out)
+{
+  size_t n = 0;
+  for (size_t h = 0; h < lab->n_hosts; h++)
+    {
+      bool has = false;
+      for (size_t i = 0; i < lab->n_nodes; i++)
+        has |= lab->nodes[i].host == h;
+      if (has || lab->n_nodes == 0)
+        out[n++] = h;
+    }
+  return n;
+}
+
 static long
 node_by_role (struct player *p, const char *name, labo_error_t *err)
 {
-  long n;
+  size_t found = 0;
+  long pick = -1;
 
+  if (strcmp (name, "random") == 0)
+    {
+      if (p->lab->n_nodes == 0)
+        return labo_error_make (err, ENOENT, "lab %s has no node to draw", p->lab->name), -1;
+      return (long) labo_rng_below (&p->rng, p->lab->n_nodes);
+    }
   if (strcmp (name, "leader") != 0 && strcmp (name, "follower") != 0)
     {
-      n = labo_lab_find_node (p->lab, name);
+      long n = labo_lab_find_node (p->lab, name);
       if (n < 0)
         labo_error_make (err, ENOENT, "lab %s has no node named %s", p->lab->name, name);
       return n;
     }
   observe (p);
+  /* one of the nodes in that role: the leader, or a follower drawn from
+   * the seed (reservoir sampling: one draw a candidate) */
   for (size_t i = 0; i < p->lab->n_nodes; i++)
-    if (p->mode[i] == (strcmp (name, "leader") == 0 ? LABO_MODE_LEADER : LABO_MODE_FOLLOWER))
-      return (long) i;
-  labo_error_make (err, 0, "no node is a %s now", name);
-  return -1;
+    if (p->mode[i] == (strcmp (name, "leader") == 0 ? LABO_MODE_LEADER : LABO_MODE_FOLLOWER)
+        && labo_rng_below (&p->rng, ++found) == 0)
+      pick = (long) i;
+  if (pick < 0)
+    labo_error_make (err, 0, "no node is a %s now", name);
+  return pick;
 }
 
 static long
@@ -167,6 +197,12 @@ host_by_role (struct player *p, const char *name, labo_error_t *err)
 {
   long n;
 
+  if (strcmp (name, "random") == 0)
+    {
+      cleanup_free size_t *hs = xcalloc (p->lab->n_hosts + 1, sizeof (*hs));
+      size_t k = node_hosts (p->lab, hs);
+      return k ? (long) hs[labo_rng_below (&p->rng, k)] : -1;
+    }
   if (strcmp (name, "leader") == 0 || strcmp (name, "follower") == 0)
     {
       n = node_by_role (p, name, err);
@@ -178,12 +214,64 @@ host_by_role (struct player *p, const char *name, labo_error_t *err)
   return n;
 }
 
+/* partition: halves (the nodes' hosts shuffled, the first half cut from
+ * the rest) or ring (Jepsen's majorities ring: shuffled onto a ring, each
+ * host cut from all but its neighbours within (n/2 + 1) / 2 on each side:
+ * at least n/2 others, a majority with itself, and no two hosts keep the
+ * same majority; from 4 hosts). */
+static int
+partition_many (struct player *p, bool ring, labo_error_t *err)
+{
+  const struct labo_lab *lab = p->lab;
+  cleanup_free size_t *hs = xcalloc (lab->n_hosts + 1, sizeof (*hs));
+  size_t n = node_hosts (lab, hs), cuts = 0, keep = n / 2;
+  cleanup_free char *groups = xstrdup ("");
+
+  for (size_t i = n; i > 1; i--)
+    {
+      size_t j = labo_rng_below (&p->rng, i), t = hs[i - 1];
+      hs[i - 1] = hs[j];
+      hs[j] = t;
+    }
+  /* below 4 hosts every host is a neighbour of every other: no ring */
+  if (n < (ring ? 4u : 2u))
+    return labo_error_make (err, 0, "a %s needs %s hosts with nodes, lab %s has %zu",
+                            ring ? "majority ring" : "partition into halves",
+                            ring ? "4" : "2", lab->name, n);
+  p->cuts_touched = true;
+  for (size_t a = 0; a < n; a++)
+    for (size_t b = a + 1; b < n; b++)
+      {
+        size_t d = b - a < n - (b - a) ? b - a : n - (b - a); /* distance on the ring */
+        /* a ring keeps the neighbours within (n/2 + 1) / 2 each side */
+        bool cut = ring ? d > (keep + 1) / 2 : (a < n / 2) != (b < n / 2);
+        if (!cut)
+          continue;
+        if (labo_partition (lab, hs[a], hs[b], false, err) < 0)
+          return -1;
+        cuts++;
+      }
+  for (size_t i = 0; i < n; i++)
+    {
+      char *next = xasprintf ("%s%s%s", groups,
+                              i == 0 ? "" : ring ? " - " : i == n / 2 ? " | " : " ",
+                              lab->hosts[hs[i]].name);
+      free (groups);
+      groups = next;
+    }
+  say (p, "partition into %s: %s (%zu cut%s)", ring ? "a majority ring" : "halves", groups, cuts,
+       cuts == 1 ? "" : "s");
+  return 0;
+}
+
 /* "zk2", or "zk2 (the leader's host)" when a role named it. */
 static char *
 shown (const char *asked, const char *name, bool host)
 {
   if (strcmp (asked, name) == 0)
     return xstrdup (name);
+  if (strcmp (asked, "random") == 0)
+    return xasprintf ("%s (drawn%s)", name, host ? ": a host with a node" : "");
   return xasprintf ("%s (the %s%s)", name, asked, host ? "'s host" : "");
 }
 
@@ -310,6 +398,10 @@ step_link (struct player *p, const struct labo_step *st, labo_error_t *err)
   for (int k = 0; k < LABO_IMP_N; k++)
     if (st->set & LABO_IMP_BIT (k))
       labo_impair_copy (&want.im, &st->link.im, (enum labo_impair_param) k);
+  /* the link's draws from the run's seed, unless the step gives one: the
+   * same seed drops the same frames again */
+  if (!(st->set & LABO_IMP_BIT (LABO_IMP_SEED)))
+    want.im.seed = (uint64_t) labo_rng_below (&p->rng, 1ULL << 53) | 1;
   if (st->set & LABO_STEP_SET_DOWN)
     want.down = st->link.down;
   want.mech = LABO_MECH_NONE; /* the one in place, or the kernel's choice */
@@ -441,6 +533,8 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
       }
       return 0;
     case LABO_STEP_PARTITION:
+      if (st->target[1] == NULL)
+        return partition_many (p, strcmp (st->target[0], "ring") == 0, err);
       if ((a = host_by_role (p, st->target[0], err)) < 0
           || (b = host_by_role (p, st->target[1], err)) < 0)
         return -1;
@@ -649,10 +743,13 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   p.off0 = off0;
   p.paused0 = paused0;
   p.t0 = labo_now ();
-  say (&p, "scenario %s, %zu step%s, against lab %s", sc->file, sc->n_steps,
-       sc->n_steps == 1 ? "" : "s", lab->name);
+  labo_rng_seed (&p.rng, o->seed, 1);
+  say (&p, "scenario %s, %zu step%s, against lab %s, seed %llu (`--seed %llu` makes the same "
+           "choices again)", sc->file, sc->n_steps, sc->n_steps == 1 ? "" : "s", lab->name,
+       (unsigned long long) o->seed, (unsigned long long) o->seed);
   labo_control_note (lab->name, "chaos", lab->name,
-                     json_pack ("{s:s, s:i}", "scenario", sc->file, "steps", (int) sc->n_steps),
+                     json_pack ("{s:s, s:i, s:I}", "scenario", sc->file, "steps",
+                                (int) sc->n_steps, "seed", (json_int_t) o->seed),
                      "chaos %s starts: %zu step%s", sc->file, sc->n_steps,
                      sc->n_steps == 1 ? "" : "s");
   observe (&p);

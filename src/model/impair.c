@@ -467,23 +467,14 @@ labo_impair_mean_loss (const struct labo_impair *im)
 void
 labo_impair_rng_seed (struct labo_impair_rng *r, uint64_t seed, int direction)
 {
-  /* splitmix64 of the seed and the direction: two unrelated streams, never 0 */
-  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (uint64_t) (direction + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  r->s = z ? z : 0x9e3779b97f4a7c15ULL;
+  labo_rng_seed (&r->r, seed, (uint64_t) direction);
   r->bad = false;
 }
 
 double
 labo_impair_uniform (struct labo_impair_rng *r)
 {
-  /* xorshift64* */
-  r->s ^= r->s >> 12;
-  r->s ^= r->s << 25;
-  r->s ^= r->s >> 27;
-  return (double) ((r->s * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+  return labo_rng_uniform (&r->r);
 }
 
 static bool

@@ -74,10 +74,13 @@ static const struct
 /* The longest a scenario may run: a day. */
 #define MAX_MS (24L * 3600 * 1000)
 
+/* A name chosen when the step runs: the leader, a follower (drawn from
+ * the run's seed when there are several), or any node (any host with a
+ * node) drawn from it. */
 static bool
 is_role (const char *s)
 {
-  return strcmp (s, "leader") == 0 || strcmp (s, "follower") == 0;
+  return strcmp (s, "leader") == 0 || strcmp (s, "follower") == 0 || strcmp (s, "random") == 0;
 }
 
 /* A host or node name of step key f, checked against lab. */
@@ -139,10 +142,18 @@ read_pair (struct lf_reader *r, const struct lf_field *f, const struct labo_lab 
   if (st->kind == LABO_STEP_HEAL && v->type == YAML_SCALAR_NODE
       && strcmp (lf_text (v), "all") == 0)
     return true;
+  /* Jepsen's partitions of the nodes' hosts: two random halves, or a ring
+   * in which each sees a majority but no two the same one */
+  if (st->kind == LABO_STEP_PARTITION && v->type == YAML_SCALAR_NODE
+      && (strcmp (lf_text (v), "halves") == 0 || strcmp (lf_text (v), "ring") == 0))
+    {
+      st->target[0] = xstrdup (lf_text (v));
+      return true;
+    }
   if (v->type != YAML_SEQUENCE_NODE)
     {
       lf_wrong_type (r, f, st->kind == LABO_STEP_HEAL ? "all, or a sequence of two hosts"
-                                                       : "a sequence of two hosts");
+                                                       : "halves, ring, or a sequence of two hosts");
       return false;
     }
   n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
@@ -520,6 +531,12 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       ok &= read_pair (r, what, lab, st);
       if (f[K_ONEWAY].val)
         ok &= lf_get_bool (r, &f[K_ONEWAY], &st->oneway);
+      if (ok && st->kind == LABO_STEP_PARTITION && st->target[1] == NULL && st->oneway)
+        {
+          lf_error (&r->c, lf_pos_of (r, f[K_ONEWAY].key),
+                    "'oneway' goes with a partition of two hosts, not %s", st->target[0]);
+          ok = false;
+        }
       break;
     case LABO_STEP_ISOLATE:
     case LABO_STEP_STOP:
@@ -749,6 +766,10 @@ labo_step_describe (const struct labo_step *s)
         return xasprintf ("kill %s", s->target[0]);
       return xasprintf ("kill %s with SIG%s", s->target[0], sigabbrev_np (s->signal));
     case LABO_STEP_PARTITION:
+      if (s->target[1] == NULL)
+        return xstrdup (strcmp (s->target[0], "ring") == 0
+                            ? "partition the nodes' hosts into a majority ring"
+                            : "partition the nodes' hosts into two random halves");
       return xasprintf ("partition %s %s %s", s->target[0], s->oneway ? "->" : "and",
                         s->target[1]);
     case LABO_STEP_ISOLATE:

@@ -115,9 +115,7 @@ now_s (void)
 static void
 seed_dirs (struct emu *e)
 {
-  uint64_t seed = e->im.seed;
-  if (seed == 0 && (getrandom (&seed, sizeof (seed), 0) != sizeof (seed) || seed == 0))
-    seed = (uint64_t) (now_s () * 1e9);
+  uint64_t seed = e->im.seed ? e->im.seed : labo_rng_fresh_seed ();
   for (int i = 0; i < 2; i++)
     labo_impair_rng_seed (&e->d[i].rng, seed, i);
 }

@@ -722,6 +722,11 @@ labo_check_print (json_t *rep, FILE *out)
   print_outages (rep, out);
   print_writes (rep, out);
   print_findings (rep, out);
+  if (json_object_get (rep, "seed"))
+    fprintf (out, "seed: %lld (`--seed %lld` writes in the same order at the same times "
+                  "again)\n",
+             json_integer_value (json_object_get (rep, "seed")),
+             json_integer_value (json_object_get (rep, "seed")));
   if (strcmp (verdict, "ok") == 0)
     fprintf (out, "verdict: ok: every acknowledged write is on every node, in one order, "
                   "with its data\n");

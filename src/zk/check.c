@@ -27,6 +27,7 @@
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/state.h"
+#include "labo/util/rng.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -66,6 +67,7 @@ struct labo_check
   double t0;              /* monotonic start of the writes */
   double t_stop;          /* and their end */
   long ticks;             /* ticks begun (driver) */
+  struct labo_rng rng;    /* the stagger's draws (driver) */
   pthread_t driver;
   bool driver_running;
   atomic_bool quit;       /* the driver stops */
@@ -409,29 +411,68 @@ remove_live (struct labo_check *c)
   unlink (path);
 }
 
+/* The order of the writers within a tick, and when each writes: at a
+ * uniform offset within the tick, drawn from the seed (Jepsen's stagger),
+ * so that the writes through the nodes do not arrive in lockstep, and the
+ * same seed writes in the same order at the same offsets again. */
+struct slot
+{
+  size_t writer;
+  long offset_ns;
+};
+
+static int
+cmp_slot (const void *a, const void *b)
+{
+  long x = ((const struct slot *) a)->offset_ns, y = ((const struct slot *) b)->offset_ns;
+  return (x > y) - (x < y);
+}
+
+static void
+sleep_until (const struct timespec *t)
+{
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+    ;
+}
+
+static struct timespec
+plus_ns (struct timespec t, long ns)
+{
+  t.tv_nsec += ns;
+  t.tv_sec += t.tv_nsec / 1000000000L;
+  t.tv_nsec %= 1000000000L;
+  return t;
+}
+
 static void *
 driver (void *arg)
 {
   struct labo_check *c = arg;
   long period_ns = 1000000000L / c->o.rate;
-  struct timespec next;
+  struct slot *slots = xcalloc (c->n_w ? c->n_w : 1, sizeof (*slots));
+  struct timespec tick;
 
-  clock_gettime (CLOCK_MONOTONIC, &next);
+  clock_gettime (CLOCK_MONOTONIC, &tick);
   while (!atomic_load (&c->quit))
     {
       renew_expired (c);
       for (size_t i = 0; i < c->n_w; i++)
-        send_write (c, &c->w[i], c->ticks);
+        slots[i] = (struct slot){ i, (long) (labo_rng_uniform (&c->rng) * (double) period_ns) };
+      qsort (slots, c->n_w, sizeof (*slots), cmp_slot);
+      for (size_t i = 0; i < c->n_w && !atomic_load (&c->quit); i++)
+        {
+          struct timespec at = plus_ns (tick, slots[i].offset_ns);
+          sleep_until (&at);
+          send_write (c, &c->w[slots[i].writer], c->ticks);
+        }
       c->ticks++;
       if (c->ticks % c->o.rate == 0)
         write_live (c);
       /* a pace, not a wait for an event: the writes are the clock */
-      next.tv_nsec += period_ns;
-      next.tv_sec += next.tv_nsec / 1000000000L;
-      next.tv_nsec %= 1000000000L;
-      while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-        ;
+      tick = plus_ns (tick, period_ns);
+      sleep_until (&tick);
     }
+  free (slots);
   return NULL;
 }
 
@@ -520,6 +561,9 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
 
   c->lab = lab;
   c->o = *opts;
+  if (c->o.seed == 0)
+    c->o.seed = labo_rng_fresh_seed ();
+  labo_rng_seed (&c->rng, c->o.seed, 0);
   if (c->o.rate <= 0)
     c->o.rate = LABO_CHECK_DEFAULT_RATE;
   if (c->o.session_ms <= 0)
@@ -884,6 +928,7 @@ labo_check_finish (struct labo_check *c, FILE *progress)
                              .w = c->rec, .n_w = c->n_rec, .nodes = nodes,
                              .n_nodes = c->n_w, .marks = c->marks, .n_marks = c->n_marks };
   rep = check_analyse (&r);
+  json_object_set_new (rep, "seed", json_integer ((json_int_t) c->o.seed));
   pthread_mutex_unlock (&c->mu);
 
   if (strcmp (labo_check_verdict (rep), "ok") == 0 && !c->o.keep)

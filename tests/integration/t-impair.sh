@@ -19,6 +19,9 @@
 #   - labo link --verify: within its tolerances on a working link; exit 1
 #     and OFF when the link does not do what it was asked (its emulator
 #     killed);
+#   - a scenario's choices (a random host, a majority ring, halves, a
+#     random link's drops) the same again from the same seed, others from
+#     others; a run without a seed prints the one it drew;
 #   - the lab file's settings: in place at up, in status as the lab file's,
 #     what `link reset` returns to; a link the file pulls out does not
 #     degrade the lab; conflicting settings: file:line:col, nothing made.
@@ -53,6 +56,10 @@ hosts:
       - segment: wan
         address: 198.51.100.84
         down: true
+  h4:
+    links:
+      - segment: wan
+        address: 198.51.100.85
 EOF
 )
 H2=198.51.100.83
@@ -215,6 +222,38 @@ expect_rc 2 "reorder without a delay"
 run "$LABO" link -l "$LAB" h1 --loss 5%,25%,3%
 expect_rc 2 "a loss with three numbers"
 assert_contains "$ERR" "correlation" "it says what loss takes"
+
+# ---- a scenario's choices, from its seed ----
+S=$TMP/choices.yaml
+cat >"$S" <<EOF
+lab: $LAB
+steps:
+  - isolate: random
+  - heal: all
+  - partition: ring
+  - heal: all
+  - partition: halves
+  - heal: all
+  - link: random
+    loss: 30%
+EOF
+choices() { # the choices a run of the scenario made, without their times
+	"$LABO" chaos "$S" --seed "$1" 2>&1 | sed -n 's/^ *[0-9.]*s *//p' |
+		grep -E "^(isolate|partition into|link|scenario)" | sed 's/, seed [0-9]*.*//'
+}
+A=$(choices 5)
+B=$(choices 5)
+say "$A" | indent
+assert_contains "$A" "partition into a majority ring" "a ring of the 4 hosts"
+assert_contains "$A" "partition into halves" "halves of the 4 hosts"
+assert_eq "$A" "$B" "the same seed makes the same choices"
+DIFF=0
+for seed in 6 7 8 9; do [ "$(choices $seed)" != "$A" ] && DIFF=$((DIFF + 1)); done
+[ "$DIFF" -gt 0 ] && ok "other seeds make other choices ($DIFF of 4 differ)" || fail "seeds 6-9 all chose as seed 5 did"
+run "$LABO" chaos "$S"
+assert_match "$OUT" 'seed [0-9]+ \(`--seed [0-9]+` makes the same choices again\)' "a run without --seed prints the one it drew"
+status_json "$LAB"
+assert_eq 0 "$(jqs '.faults.partitions | length')" "chaos put the cuts back"
 
 run "$LABO" down "$LAB"
 expect_rc 0 "down"

@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "labo/util/error.h"
@@ -35,6 +36,8 @@ struct labo_chaos_opts
   struct labo_check *check;  /* or NULL: each step is marked on its timeline */
   bool keep;                 /* leave the faults as the scenario left them */
   const sigset_t *stop;      /* blocked signals that interrupt the scenario */
+  uint64_t seed;             /* the scenario's choices (random, follower, halves,
+                                ring, link steps' draws) are drawn from it */
 };
 
 /* Returns 0 when every step ran, 1 when interrupted, -1 (err set) when a

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "labo/util/rng.h"
+
 struct labo_impair
 {
   uint32_t delay_us;
@@ -79,7 +81,7 @@ double labo_impair_mean_loss (const struct labo_impair *im);
 /* A direction's random state: xorshift64* and the loss chain's state. */
 struct labo_impair_rng
 {
-  uint64_t s;
+  struct labo_rng r;
   bool bad; /* the loss chain is in its bad (lossy) state */
 };
 /* Seeds it: from seed and the direction (0, 1), so each direction draws

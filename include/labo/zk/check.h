@@ -11,7 +11,8 @@
  * from the majority sees that server refuse it: that is what the timeline
  * shows.
  *
- * Each writer creates, `rate` times a second, a znode
+ * Each writer creates, `rate` times a second (in each tick the writers in
+ * an order and at offsets drawn from the seed), a znode
  * <root>/w<writer>-<sequence> (ZOO_SEQUENTIAL: the leader numbers it, in
  * the order of its transaction log) holding "w<writer> s<session> n<n>".
  * A write is:
@@ -35,6 +36,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "labo/util/error.h"
@@ -66,6 +68,10 @@ struct labo_check_opts
    * are its servers' published ports. NULL: each node from its host, as
    * labo_node_reach says. */
   const char *const *endpoints;
+  /* the stagger's seed: within each tick the writers write in an order
+   * and at offsets drawn from it, so that the same seed replays the same
+   * schedule (0: one from the kernel; the report's "seed" says which) */
+  uint64_t seed;
 };
 
 struct labo_check;
