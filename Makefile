@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture bench-impair install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -273,6 +273,11 @@ bench-link: labo $(TOOLS)
 
 bench-gate: labo $(TOOLS)
 	bench/gate.sh
+
+# the accuracy of every link setting over 10,000 datagrams, --verify, a
+# seed's replay (issue 16): make bench-impair [ROUNDS=3]
+bench-impair: labo $(TOOLS)
+	flock /run/lock/labo-integration.lock bench/impair.sh $(or $(ROUNDS),3)
 
 # labo capture's drops and cost (issue 16)
 bench-capture: labo $(TOOLS)

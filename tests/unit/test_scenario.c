@@ -248,6 +248,46 @@ test_several (void **state)
   labo_diags_free (&d);
 }
 
+/* Choices left to the run's seed: random targets, halves, ring; a link
+ * step's new settings. */
+static void
+test_seeded_choices (void **state)
+{
+  static const char text[] = "steps:\n"
+                             "  - {kill: random}\n"
+                             "  - {isolate: random}\n"
+                             "  - {partition: halves}\n"
+                             "  - {partition: ring}\n"
+                             "  - {link: random, loss: '5%,25%', gemodel: '0', corrupt: 1%,"
+                             " duplicate: 2%, reorder: 3%, delay: 10ms, seed: 9}\n";
+  static const char bad[] = "steps:\n  - {partition: ring, oneway: true}\n";
+  cleanup_lab struct labo_lab *lab = load_lab ("zk5");
+  struct labo_diags d = { NULL, 0 };
+  struct labo_scenario *sc = labo_scenario_parse ("t.yaml", text, strlen (text), lab, &d);
+  cleanup_free char *d2 = NULL, *d3 = NULL, *d4 = NULL;
+
+  if (sc == NULL)
+    labo_diags_print (&d, stderr);
+  assert_non_null (sc);
+  assert_string_equal (sc->steps[0].target[0], "random");
+  assert_string_equal (sc->steps[2].target[0], "halves");
+  assert_null (sc->steps[2].target[1]);
+  assert_int_equal (sc->steps[4].link.im.loss_corr_ppm, 250000);
+  assert_int_equal (sc->steps[4].link.im.seed, 9);
+  assert_true (sc->steps[4].set & LABO_IMP_BIT (LABO_IMP_GEMODEL));
+  d2 = labo_step_describe (&sc->steps[2]);
+  d3 = labo_step_describe (&sc->steps[3]);
+  d4 = labo_step_describe (&sc->steps[4]);
+  assert_string_equal (d2, "partition the nodes' hosts into two random halves");
+  assert_string_equal (d3, "partition the nodes' hosts into a majority ring");
+  assert_string_equal (d4, "link random: delay 10ms, loss 5%,25%, gemodel 0, corrupt 1%, "
+                           "duplicate 2%, reorder 3%, seed 9");
+  labo_scenario_free (sc);
+  sc = labo_scenario_parse ("t.yaml", bad, strlen (bad), lab, &d);
+  assert_null (sc);
+  labo_diags_free (&d);
+}
+
 int
 main (void)
 {
@@ -255,6 +295,7 @@ main (void)
     cmocka_unit_test (test_bad_corpus), cmocka_unit_test (test_shipped),
     cmocka_unit_test (test_pause_steps), cmocka_unit_test (test_capture),
     cmocka_unit_test (test_model),      cmocka_unit_test (test_no_lab),
+    cmocka_unit_test (test_seeded_choices),
     cmocka_unit_test (test_several),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
