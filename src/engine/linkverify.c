@@ -112,13 +112,13 @@ labo_linkverify_judge (const struct labo_impair *asked, const struct labo_linkve
         }
       if (asked->duplicate_ppm || w->duplicated)
         check (checks, NAME ("duplicate"), asked->duplicate_ppm / 1e4,
-               100 * w->duplicated / (w->distinct ? w->distinct : 1),
+               100.0 * w->duplicated / (w->distinct ? w->distinct : 1),
                100 * share_tolerance (asked->duplicate_ppm / 1e6, w->distinct), "%", &all);
       /* a reordered probe shows only by overtaking one the delay still
        * holds: the probes must be closer than the delay */
       if ((asked->reorder_ppm && gap_us < asked->delay_us) || w->reordered)
         check (checks, NAME ("reorder"), asked->reorder_ppm / 1e4,
-               100 * w->reordered / (w->distinct ? w->distinct : 1),
+               100.0 * w->reordered / (w->distinct ? w->distinct : 1),
                100 * share_tolerance (asked->reorder_ppm / 1e6, w->distinct), "%", &all);
 #undef NAME
     }
