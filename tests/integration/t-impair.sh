@@ -30,6 +30,7 @@
 need_root
 need_json
 need_cmd jq jq
+need_cmd tc iproute2
 NETPROBE=$REPO/build/tools/netprobe
 [ -x "$NETPROBE" ] || die "no $NETPROBE (make build/tools/netprobe)"
 N=10000
@@ -279,4 +280,32 @@ run "$LABO" up "$G"
 expect_rc 2 "up of a lab file with loss and gemodel on one link"
 assert_contains "$ERR" "$G:8:9: error: loss and gemodel are two models of loss" "file:line:col and why"
 assert_lab_gone "$BAD"
+
+# ---- settings on a host-to-host link: netem's, or up refuses and rolls back ----
+PROBE_NS=labo-test-netem-$$
+ip netns add "$PROBE_NS" && defer "ip netns del $PROBE_NS"
+if ip netns exec "$PROBE_NS" tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then NETEM=yes; else NETEM=no; fi
+new_lab P2P
+G=$(lab_file "$P2P" <<EOF
+lab: $P2P
+hosts:
+  a: {}
+  b: {}
+links:
+  - endpoints:
+      - {host: a, address: 198.51.100.89/30}
+      - {host: b, address: 198.51.100.90/30}
+    delay: 10ms
+EOF
+)
+run "$LABO" up "$G"
+if [ "$NETEM" = yes ]; then
+	expect_rc 0 "up with a delay on a host-to-host link (netem)"
+	run "$LABO" down "$P2P"
+else
+	expect_rc 1 "up with a delay on a host-to-host link, without netem"
+	assert_contains "$ERR" "sch_netem" "it says the kernel has no netem"
+	assert_contains "$ERR" "putting the lab file's link settings in place" "it says at which stage"
+fi
+assert_lab_gone "$P2P"
 finish
