@@ -199,7 +199,7 @@ BF := build/fuzz
 FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_SRC := src/model/labfile.c src/model/labfile-yaml.c src/model/labfile-node.c src/model/validate.c src/model/scenario.c \
                 src/model/lab.c src/model/limits.c src/model/names.c src/model/impair.c src/util/util.c \
-                src/util/hmap.c src/util/ipv4.c src/util/error.c
+                src/util/hmap.c src/util/ipv4.c src/util/error.c src/util/rng.c
 FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=$(BF)/%.o) $(BF)/src/model/seed.o
 FUZZERS  := $(BF)/fuzz_labfile $(BF)/fuzz_scenario
 .SECONDARY: $(FUZZ_OBJ)
