@@ -169,6 +169,7 @@ int cmd_stop (int argc, char **argv);
 int cmd_start (int argc, char **argv);
 int cmd_kill (int argc, char **argv);
 int cmd_link (int argc, char **argv);
+int cmd_clock (int argc, char **argv);
 int cmd_chaos (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */
