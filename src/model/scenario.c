@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "labo/model/clock.h"
 #include "labo/util/util.h"
 
 static const char *const kind_names[] = {
@@ -17,6 +18,7 @@ static const char *const kind_names[] = {
   [LABO_STEP_ISOLATE] = "isolate", [LABO_STEP_HEAL] = "heal",
   [LABO_STEP_STOP] = "stop",     [LABO_STEP_START] = "start",
   [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
+  [LABO_STEP_CLOCK] = "clock",
 };
 #define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -39,6 +41,7 @@ enum
   K_START,
   K_LINK,
   K_WAIT,
+  K_CLOCK,
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
@@ -48,6 +51,8 @@ enum
   K_RATE,
   K_DOWN,
   K_TIMEOUT,
+  K_OFFSET,
+  K_DRIFT,
   N_KEYS
 };
 #define ACTION_KEY(kind) (K_KILL + (int) (kind))
@@ -62,7 +67,8 @@ static const struct
   { K_SEGMENT, LABO_STEP_LINK }, { K_DELAY, LABO_STEP_LINK },
   { K_JITTER, LABO_STEP_LINK }, { K_LOSS, LABO_STEP_LINK },
   { K_RATE, LABO_STEP_LINK },   { K_DOWN, LABO_STEP_LINK },
-  { K_TIMEOUT, LABO_STEP_WAIT },
+  { K_TIMEOUT, LABO_STEP_WAIT }, { K_OFFSET, LABO_STEP_CLOCK },
+  { K_DRIFT, LABO_STEP_CLOCK },
 };
 
 /* The longest a scenario may run: a day. */
@@ -109,8 +115,8 @@ read_name (struct lf_reader *r, const struct lf_field *f, const yaml_node_t *v,
                   "node's host)", shown, lab->name, f->name);
       else if (node && labo_hmap_get_str (&r->host_index, s, NULL))
         lf_error (&r->c, lf_pos_of (r, v),
-                  "'%s' is a host of lab %s: 'kill' takes a node (a host is powered off with "
-                  "'stop')", shown, lab->name);
+                  "'%s' is a host of lab %s: '%s' takes a node (a host is powered off with "
+                  "'stop')", shown, lab->name, f->name);
       else if (guess)
         lf_error (&r->c, lf_pos_of (r, v), "lab %s has no %s named '%s' (did you mean '%s'?)",
                   lab->name, node ? "node" : "host", shown, guess);
@@ -267,7 +273,7 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
   int action = -1;
   bool guessed = false;
 
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_CLOCK; k++)
     if (f[k].val)
       {
         if (action >= 0)
@@ -281,12 +287,12 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
       }
   if (action >= 0)
     return action;
-  for (int k = K_KILL; k <= K_WAIT; k++)
+  for (int k = K_KILL; k <= K_CLOCK; k++)
     guessed |= f[k].guess != NULL;
   if (!guessed)
     lf_error (&r->c, pos,
-              "a step needs an action: kill, partition, isolate, heal, stop, start, link "
-              "or wait");
+              "a step needs an action: kill, partition, isolate, heal, stop, start, link, "
+              "wait or clock");
   return -1;
 }
 
@@ -369,6 +375,53 @@ read_kill (struct lf_reader *r, const struct lf_field *f, const struct labo_lab 
   return ok;
 }
 
+/* clock: a ZooKeeper node (or leader, follower), its offset and drift
+ * as `labo clock` spells them. */
+static bool
+read_clock (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+            struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_CLOCK], f[K_CLOCK].val, lab, true)) != NULL;
+  long n;
+  labo_error_t err = NULL;
+  const char *s;
+
+  if (ok && lab && (n = labo_lab_find_node (lab, st->target[0])) >= 0
+      && lab->nodes[n].service != LABO_SERVICE_ZOOKEEPER)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_CLOCK]),
+                "'%s' is no ZooKeeper node: only those run under libfaketime, which 'clock' "
+                "works through", st->target[0]);
+      ok = false;
+    }
+  st->drift = 1;
+  if (!f[K_OFFSET].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_CLOCK].key),
+                "a clock step sets an offset (offset: +30s; 0 puts the clock back)");
+      return false;
+    }
+  if ((s = lf_get_string (r, &f[K_OFFSET], "an offset like +30s")) == NULL)
+    ok = false;
+  else if (labo_skew_parse_offset (s, &st->offset_ns, &err) < 0)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_OFFSET]), "%s", err->msg);
+      labo_error_release (&err);
+      ok = false;
+    }
+  if (!f[K_DRIFT].val)
+    return ok;
+  if ((s = lf_get_string (r, &f[K_DRIFT], "a drift like 1.001 or +1000ppm")) == NULL)
+    ok = false;
+  else if (labo_skew_parse_drift (s, &st->drift, &err) < 0)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_DRIFT]), "%s", err->msg);
+      labo_error_release (&err);
+      ok = false;
+    }
+  return ok;
+}
+
 /* wait: for a quorum or for every node, at most its timeout. */
 static bool
 read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
@@ -416,6 +469,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_START] = LF_FIELD ("start"),
     [K_LINK] = LF_FIELD ("link"),
     [K_WAIT] = LF_FIELD ("wait"),
+    [K_CLOCK] = LF_FIELD ("clock"),
+    [K_OFFSET] = LF_FIELD ("offset"),
+    [K_DRIFT] = LF_FIELD ("drift"),
     [K_SIGNAL] = LF_FIELD ("signal"),
     [K_ONEWAY] = LF_FIELD ("oneway"),
     [K_SEGMENT] = LF_FIELD ("segment"),
@@ -471,6 +527,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       break;
     case LABO_STEP_WAIT:
       ok &= read_wait (r, f, st);
+      break;
+    case LABO_STEP_CLOCK:
+      ok &= read_clock (r, f, lab, st);
       break;
     default:
       abort ();
@@ -727,6 +786,15 @@ labo_step_describe (const struct labo_step *s)
     case LABO_STEP_WAIT:
       return xstrdup (strcmp (s->target[0], "all") == 0 ? "wait until every node serves"
                                                         : "wait for a quorum");
+    case LABO_STEP_CLOCK:
+      {
+        char o[32], d[32];
+        labo_skew_offset_format (s->offset_ns, o);
+        if (s->drift == 1)
+          return xasprintf ("clock %s %s", s->target[0], o);
+        return xasprintf ("clock %s %s, drift %s", s->target[0], o,
+                          labo_skew_drift_format (s->drift, d));
+      }
     default:
       break;
     }

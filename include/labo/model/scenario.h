@@ -18,7 +18,8 @@
  *
  * Actions: kill NODE [signal], partition [A, B] [oneway], isolate HOST,
  * heal all | [A, B], stop HOST, start HOST, link HOST [...], wait quorum |
- * all [timeout]. A NODE may be `leader` or `follower`, a HOST `leader` or
+ * all [timeout], clock NODE offset [drift] (`clock: leader`, `offset: +30s`,
+ * `drift: +1000ppm`: labo clock's spelling; a ZooKeeper node). A NODE may be `leader` or `follower`, a HOST `leader` or
  * `follower` (that node's host): resolved when the step runs.
  *
  * Contract: labo_scenario_parse either returns a scenario every name of
@@ -29,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "labo/model/lab.h"
 #include "labo/model/labfile.h"
@@ -44,6 +46,7 @@ enum labo_step_kind
   LABO_STEP_START,
   LABO_STEP_LINK,
   LABO_STEP_WAIT,
+  LABO_STEP_CLOCK,
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
@@ -71,6 +74,8 @@ struct labo_step
   unsigned set;          /* link: LABO_STEP_SET_* */
   struct labo_linkset link; /* link: the settings named */
   long timeout_ms;       /* wait */
+  int64_t offset_ns;     /* clock: the offset (model/clock.h) */
+  double drift;          /* clock: the rate (1: none) */
 };
 
 struct labo_scenario
