@@ -195,7 +195,9 @@ labo_skews_format (const struct labo_lab *lab, const struct labo_skew *skews, co
 char *
 labo_clock_dir (const char *lab, const char *node)
 {
-  return xasprintf ("%s/%s/clock/%s", labo_run_dir (), lab, node);
+  /* beside the nodes' data, not in the run directory: a host's dockerd
+   * has a /run of its own, and would bind an empty directory of it */
+  return xasprintf ("%s/%s/_clock/%s", labo_state_root (), lab, node);
 }
 
 /* The node's clock directory, made if missing, opened: never through a

@@ -158,6 +158,11 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
     cleanup_free char *clock = labo_clock_dir (lab->name, node->name);
     json_array_append_new (json_object_get (json_object_get (spec, "HostConfig"), "Binds"),
                            json_sprintf ("%s:" LABO_CLOCK_NODE_DIR ":ro", clock));
+    /* no /dev/shm: libfaketime 0.9.10 would make a semaphore there for each
+     * process, and the entrypoint's setpriv (root) hands its name down to
+     * ZooKeeper (the zookeeper user, the same pid), which may not open it
+     * and exits; without /dev/shm it makes none (measured) */
+    json_object_set_new (json_object_get (spec, "HostConfig"), "IpcMode", json_string ("none"));
   }
   return spec;
 }

@@ -137,6 +137,17 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
         labo_error_errno (&err, "binding the node's clock directory over " ZK_CLOCK_POINT);
         goto fail;
       }
+    /* libfaketime 0.9.10 makes a semaphore and a shared memory object in
+     * /dev/shm for each process it is loaded in (for modes labo does not
+     * use), and leaves them when the process is killed: the machine's
+     * /dev/shm would fill with them. An empty read-only one: it then makes
+     * none (measured), and nothing else of the node uses it. */
+    if (mount ("tmpfs", "/dev/shm", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=4k") < 0)
+      {
+        labo_error_errno (&err, "mounting an empty /dev/shm");
+        goto fail;
+      }
   }
   if (chdir (ZK_DATA_POINT) < 0)
     {

@@ -4,16 +4,18 @@
  *
  * The mechanism (include/labo/engine/clock.h says it whole): every
  * ZooKeeper node runs under Debian's libfaketime (LD_PRELOAD), which
- * re-reads a timestamp file of the node's own, $LABO_RUN_DIR/<lab>/clock/
- * <node>/faketime, at most LABO_CLOCK_CACHE_S seconds apart. A skew is a
+ * re-reads a timestamp file of the node's own, $LABO_STATE_DIR/<lab>/
+ * _clock/<node>/faketime (beside the nodes' data: a host's dockerd has a
+ * /run of its own), at most LABO_CLOCK_CACHE_S seconds apart. A skew is a
  * new line in that file: "+30.000000000s x1.001000000", an offset added to
  * the wall clock and a rate it runs at. The directory (not the file: a
  * file bound into a container would keep the inode it was bound with
  * across a rename) is what a container binds, read only.
  *
  * The parsers and formatters are pure; the file functions act as root in
- * the lab's run directory, which only root may write: write-then-rename on
- * descriptors, never through a link. */
+ * the lab's state directory, which only root may write: write-then-rename
+ * on descriptors, never through a link. `down` removes it, --keep-data
+ * too (a skew does not outlive its lab). */
 #ifndef LABO_MODEL_CLOCK_H
 #define LABO_MODEL_CLOCK_H
 
@@ -81,8 +83,8 @@ void labo_skews_parse (const struct labo_lab *lab, const char *text, struct labo
 char *labo_skews_format (const struct labo_lab *lab, const struct labo_skew *skews,
                          const bool *has);
 
-/* $LABO_RUN_DIR/<lab>/clock/<node>: the node's clock directory. Caller
- * frees. */
+/* $LABO_STATE_DIR/<lab>/_clock/<node>: the node's clock directory.
+ * Caller frees. */
 char *labo_clock_dir (const char *lab, const char *node);
 /* Makes the node's clock directory (0755, root's) and its file with no
  * skew ("+0 x1") unless the file is there: a node restarted keeps its
