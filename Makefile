@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-clock install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -294,6 +294,10 @@ bench-reset: labo
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo
 	bench/validate.sh
+
+# clock skew per node (issue 16): make bench-clock [BEFORE=path/to/older/labo]
+bench-clock: labo
+	BEFORE=$(BEFORE) bench/clock.sh
 
 # scripts/install.sh says what goes where, and keeps a record of it for
 # uninstall.

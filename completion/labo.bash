@@ -98,6 +98,7 @@ _labo_value() {
 		;;
 	-o | --output) _labo_add < <(compgen -f -- "$_labo_cur") ;;
 	-s | --signal) _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
+	--drift) _labo_words "+1000ppm -1000ppm 1.001" ;;
 	-i | --isolate)
 		_labo_names hosts
 		;;
@@ -239,6 +240,15 @@ _labo() {
 			;;
 		1:reset) _labo_names hosts ;;
 		1:* | 2:reset) _labo_names segments ;;
+		esac
+		;;
+	clock)
+		case $n in
+		0)
+			_labo_words "leader follower"
+			_labo_names nodes
+			;;
+		1) _labo_words "reset +30s -5s 0" ;;
 		esac
 		;;
 	help) [ "$n" -eq 0 ] && _labo_names verbs ;;
