@@ -141,6 +141,24 @@ labo_clock_put_back (const struct labo_lab *lab, size_t i, const struct labo_ske
   return 0;
 }
 
+int
+labo_clock_reset_all (const struct labo_lab *lab, labo_error_t *err)
+{
+  cleanup_free struct labo_skew *skews = xcalloc (lab->n_nodes + 1, sizeof (*skews));
+  cleanup_free bool *has = xcalloc (lab->n_nodes + 1, sizeof (*has));
+  int n = 0;
+
+  labo_clock_load (lab, skews, has);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (has[i])
+      {
+        if (record (lab, i, NULL, err) < 0)
+          return -1;
+        n++;
+      }
+  return n;
+}
+
 long
 labo_clock_find_node (const struct labo_lab *lab, const char *name, labo_error_t *err)
 {

@@ -49,6 +49,9 @@ int labo_clock_set (const struct labo_lab *lab, size_t i, int64_t offset_ns, dou
  * set (its since and anchor kept), or resets it (s NULL). */
 int labo_clock_put_back (const struct labo_lab *lab, size_t i, const struct labo_skew *s,
                          labo_error_t *err);
+/* Every skewed node back to the machine's clock (`labo reset`). Returns
+ * how many were. */
+int labo_clock_reset_all (const struct labo_lab *lab, labo_error_t *err);
 /* The skews on record: skews and has, lab->n_nodes each (caller's). */
 void labo_clock_load (const struct labo_lab *lab, struct labo_skew *skews, bool *has);
 
