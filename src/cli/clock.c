@@ -72,6 +72,36 @@ cmd_clock (int argc, char **argv)
   int c, code = EXIT_OK;
   long node;
 
+  /* `labo clock NODE -5s`: an offset is no option. Moved after a "--"
+   * (the positionals keep their order: the node, then the offset); not
+   * the value of an option (`--drift -50ppm`), nor when the user wrote
+   * "--" already */
+  cleanup_free char **args = xcalloc ((size_t) argc + 2, sizeof (*args));
+  cleanup_free bool *moved = xcalloc ((size_t) argc + 1, sizeof (*moved));
+  {
+    int k = 0, neg = 0;
+    bool dashdash = false;
+    for (int i = 1; i < argc; i++)
+      dashdash |= strcmp (argv[i], "--") == 0;
+    for (int i = 1; i < argc && !dashdash; i++)
+      {
+        const char *prev = argv[i - 1];
+        moved[i] = argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9'
+                   && strcmp (prev, "--drift") != 0 && strcmp (prev, "-l") != 0
+                   && strcmp (prev, "--lab") != 0;
+        neg += moved[i];
+      }
+    for (int i = 0; i < argc; i++)
+      if (!moved[i])
+        args[k++] = argv[i];
+    if (neg)
+      args[k++] = (char *) "--";
+    for (int i = 1; i < argc; i++)
+      if (moved[i])
+        args[k++] = argv[i];
+    argc = k;
+    argv = args;
+  }
   while ((c = cli_getopt (argc, argv, "l:", opts)) != -1)
     if (c == 'l')
       lab_opt = optarg;

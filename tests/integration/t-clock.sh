@@ -103,6 +103,19 @@ clock() { # clock RUNTIME LAB
 		fail "$rt: ZooKeeper has no quorum 60 s after the reset"
 		events_of "$lab" | jq -r '"\(.time) \(.kind) \(.subject) \(.message)"' | tail -n 20 | indent
 	fi
+	# the leader by its role, and what is refused
+	run "$LABO" clock -l "$lab" leader +2s
+	expect_rc 0 "$rt: labo clock leader +2s"
+	status_json "$lab"
+	assert_eq "$(jqs '.nodes[] | select(.mode == "leader") | .name') 2000" \
+		"$(jqs '.faults.clocks[] | "\(.node) \(.offset_ms)"')" "$rt: the leader's clock is skewed"
+	run "$LABO" clock -l "$lab" leader reset
+	expect_rc 0 "$rt: labo clock leader reset"
+	run "$LABO" clock namenode2 +30
+	expect_rc 2 "$rt: an offset without a unit is refused"
+	assert_contains "$ERR" "clock offset '+30' is not one" "$rt: and it says the spelling"
+	assert_eq "clock clock" "$(events_of "$lab" | jq -r 'select(.verb == "clock") | .verb' | head -n 2 | paste -sd ' ')" \
+		"$rt: events: each clock change"
 	# a scenario's clock step, put back
 	cat >"$TMP/sc.yaml" <<'EOS'
 steps:
