@@ -3,8 +3,7 @@
 # name, under each runtime, the skew `labo clock namenode2 OFFSET` asks
 # against the skew measured inside the node by `date +%s.%N` (coreutils',
 # through `labo exec`) and by the node's JVM (System.currentTimeMillis,
-# tests/integration/clock/Clock.java compiled here), the rate a JVM in the
-# node measures for a drift, and the time from `labo clock` to the skew
+# tests/integration/clock/Clock.java compiled here), and the time from `labo clock` to the skew
 # being seen by a JVM that runs in the node (reading every 20 ms). Also
 # `labo up` warm with libfaketime (this labo) and, given BEFORE=path/to/labo
 # built before it, without. Writes build/bench/clock.md.
@@ -71,16 +70,6 @@ for rt in docker process; do
     d=$(for _ in 1 2 3; do date_skew; done | median)
     j=$(jvm_skew)
     echo "| $off | $d | $j |"
-  done
-  echo
-  echo "| drift asked | rate by the JVM over 5 s (ppm) | offset by \`date\` after, s |"
-  echo "|---|---|---|"
-  for dr in +1000ppm -500ppm 1.5; do
-    "$LABO" clock namenode2 +0s --drift "$dr" >/dev/null
-    sleep 1.1
-    rate=$("$LABO" exec namenode2 -- java -cp "$CDIR" Clock 11 |
-      awk 'NR == 1 { m0 = $1; n0 = $2 } END { printf "%.0f\n", (($1 - m0) / (($2 - n0) / 1e6) - 1) * 1e6 }')
-    echo "| $dr | $rate | $(date_skew) |"
   done
   "$LABO" clock namenode2 reset >/dev/null
   # from `labo clock` to a running JVM seeing it: +30s then reset, R times each

@@ -113,6 +113,11 @@ labo_clock_set (const struct labo_lab *lab, size_t i, int64_t offset_ns, double 
   if (check (lab, i, err) < 0)
     return -1;
   if (rate != 1)
+    return labo_error_make (err, 0, "a drift is not available: under libfaketime 0.9.10 a rate "
+                                    "other than 1 left the JVM's timed waits (Thread.sleep) "
+                                    "hanging, with the setting that keeps them right at rate 1 "
+                                    "(docs/clock.md); an offset works");
+  if (rate != 1)
     s.anchor_ns = process_start_ns (lab, i);
   if (record (lab, i, reset ? NULL : &s, err) < 0)
     return -1;

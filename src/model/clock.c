@@ -281,5 +281,6 @@ labo_clock_env (const char *file)
   env[1] = xasprintf ("FAKETIME_TIMESTAMP_FILE=%s", file);
   env[2] = xasprintf ("FAKETIME_CACHE_DURATION=%d", LABO_CLOCK_CACHE_S);
   env[3] = xstrdup ("FAKETIME_DONT_FAKE_MONOTONIC=1");
+  env[4] = xstrdup ("FAKETIME_FORCE_MONOTONIC_FIX=0");
   return env;
 }

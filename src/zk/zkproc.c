@@ -168,9 +168,10 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
     const char *argv[32];
     size_t n = 0;
     char **clock = labo_clock_env (ZK_CLOCK_POINT "/" LABO_CLOCK_FILE);
-    _Static_assert (LABO_CLOCK_N_ENV == 4, "envp below names each of the clock's");
+    _Static_assert (LABO_CLOCK_N_ENV == 5, "envp below names each of the clock's");
     const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" ZK_DATA_POINT,
-                           "LANG=C.UTF-8", clock[0], clock[1], clock[2], clock[3], NULL };
+                           "LANG=C.UTF-8", clock[0], clock[1], clock[2], clock[3], clock[4],
+                           NULL };
     char *save = NULL;
 
     for (size_t i = 0; i < sizeof (head) / sizeof (head[0]); i++)

@@ -96,9 +96,13 @@ int labo_clock_write (const char *lab, const char *node, const char *line, labo_
 /* The environment a node runs with to be skewed, its file at `file` as the
  * node sees it: LD_PRELOAD, FAKETIME_TIMESTAMP_FILE, FAKETIME_CACHE_DURATION,
  * FAKETIME_DONT_FAKE_MONOTONIC (without which libfaketime fakes the
- * monotonic clocks too: the JVM's timers and waits would run on them).
- * NULL-terminated, LABO_CLOCK_N_ENV strings; caller frees each and it. */
-#define LABO_CLOCK_N_ENV 4
+ * monotonic clocks too: the JVM's timers and waits would run on them), and
+ * FAKETIME_FORCE_MONOTONIC_FIX=0 (with glibc 2.36 libfaketime otherwise
+ * moves the deadline of a wait on a monotonic condition variable by a
+ * monotonic time it fakes even so: ZooKeeper took 4.2 s to serve instead
+ * of 0.4 s, a lab's `up` 11 s more). NULL-terminated, LABO_CLOCK_N_ENV
+ * strings; caller frees each and it. */
+#define LABO_CLOCK_N_ENV 5
 char **labo_clock_env (const char *file);
 
 #endif
