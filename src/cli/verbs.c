@@ -375,7 +375,7 @@ static const struct cli_verb verbs[] = {
   { "clock", cmd_clock, CLI_GROUP_FAULT,
     "clock [-l LAB] NODE OFFSET [--drift RATE]\n"
     "       labo clock [-l LAB] NODE reset | labo clock [LAB] [--json]",
-    "skew a node's wall clock (and its rate); show the skews",
+    "skew a ZooKeeper node's wall clock; show the skews",
     "Skews the wall clock the node's processes read (its ZooKeeper's JVM, `date`\n"
     "in it): every ZooKeeper node runs under libfaketime, which sees a new skew\n"
     "within a second, without a restart. OFFSET is signed: +30s, -5s, +1.5m,\n"
@@ -388,14 +388,13 @@ static const struct cli_verb verbs[] = {
     "\n"
     "Options:\n"
     LAB_OPT
-    "      --drift RATE   the clock's rate from now: 1.001, or +1000ppm, -50ppm\n"
-    "                     (default: none; libfaketime's, per process: see\n"
-    "                     docs/clock.md)\n"
+    "      --drift RATE   the clock's rate: 1.001, or +1000ppm, -50ppm; refused for\n"
+    "                     now (a rate hangs the JVM's timed waits: docs/clock.md)\n"
     "      --json         the skews as JSON\n"
     "\n"
     "Examples:\n"
     "  labo clock namenode2 +30s\n"
-    "  labo clock leader -5s --drift +1000ppm\n"
+    "  labo clock leader -5s\n"
     "  labo clock namenode2 reset\n"
     "  labo clock\n",
     CLI_TARGET },

@@ -39,10 +39,11 @@
  * if not, *why says so (caller frees). */
 bool labo_clock_supported (const struct labo_node *node, char **why);
 
-/* Skews node i: its wall clock reads real time + offset_ns from now on,
- * running `rate` times as fast (1: no drift). offset 0 and rate 1 is a
- * reset (the node leaves the record). Fills *out with what was recorded
- * (may be NULL). */
+/* Skews node i: its wall clock reads real time + offset_ns from now on.
+ * A rate other than 1 (a drift) is refused for now: libfaketime 0.9.10,
+ * as the nodes run it, hangs the JVM's timed waits with one
+ * (docs/clock.md). offset 0 is a reset (the node leaves the record).
+ * Fills *out with what was recorded (may be NULL). */
 int labo_clock_set (const struct labo_lab *lab, size_t i, int64_t offset_ns, double rate,
                     struct labo_skew *out, labo_error_t *err);
 /* Puts node i back to a skew recorded before (chaos's restore), as it was
