@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture bench-impair install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture bench-impair bench-clock install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -199,7 +199,8 @@ BF := build/fuzz
 FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_SRC := src/model/labfile.c src/model/labfile-yaml.c src/model/labfile-node.c src/model/validate.c src/model/scenario.c \
                 src/model/lab.c src/model/limits.c src/model/names.c src/model/impair.c src/util/util.c \
-                src/util/hmap.c src/util/ipv4.c src/util/error.c src/util/rng.c
+                src/util/hmap.c src/util/ipv4.c src/util/error.c src/util/rng.c src/model/clock.c \
+                src/model/state.c src/util/fs.c src/model/copy.c
 FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=$(BF)/%.o) $(BF)/src/model/seed.o
 FUZZERS  := $(BF)/fuzz_labfile $(BF)/fuzz_scenario
 .SECONDARY: $(FUZZ_OBJ)
@@ -308,6 +309,10 @@ bench-reset: labo
 # No privilege needed. BEFORE=path/to/older/labo puts an older build beside.
 bench-validate: labo
 	bench/validate.sh
+
+# clock skew per node (issue 16): make bench-clock [BEFORE=path/to/older/labo]
+bench-clock: labo
+	BEFORE=$(BEFORE) bench/clock.sh
 
 # scripts/install.sh says what goes where, and keeps a record of it for
 # uninstall.

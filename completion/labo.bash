@@ -98,6 +98,7 @@ _labo_value() {
 		;;
 	-o | --output | -w | --write) _labo_add < <(compgen -f -- "$_labo_cur") ;;
 	-s | --signal) [ "${verb-}" = capture ] || _labo_words "KILL TERM INT HUP QUIT STOP CONT USR1 USR2" ;;
+	--drift) _labo_words "+1000ppm -1000ppm 1.001" ;;
 	-i | --isolate)
 		_labo_names hosts
 		;;
@@ -255,6 +256,15 @@ _labo() {
 		elif [ "$n" -eq 1 ]; then
 			_labo_words "$("$_labo_cmd" __names links "${_labo_lab-}" "$pos0" 2>/dev/null)"
 		fi
+		;;
+	clock)
+		case $n in
+		0)
+			_labo_words "leader follower"
+			_labo_names nodes
+			;;
+		1) _labo_words "reset +30s -5s 0" ;;
+		esac
 		;;
 	help) [ "$n" -eq 0 ] && _labo_names verbs ;;
 	ls | version | web) ;;

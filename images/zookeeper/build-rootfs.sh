@@ -124,11 +124,13 @@ step "1/8: busybox and its applets"
 # 1. busybox (static) and one symlink per applet: sh, nc, ping, ip, wget,
 #    tar, vi, hostname, ... (not setpriv: util-linux's, below, can change
 #    user, busybox's cannot; not ping: iputils', below, pings without
-#    CAP_NET_RAW, busybox's cannot)
+#    CAP_NET_RAW, busybox's cannot; not date: coreutils', below, is linked
+#    dynamically, so libfaketime skews it, and busybox's static one it
+#    cannot)
 copy_in /bin/busybox /bin/busybox
 for a in $(/bin/busybox --list); do
   case $a in
-    busybox|setpriv|ping) ;;
+    busybox|setpriv|ping|date) ;;
     *) ln -s busybox "bin/$a" ;;
   esac
 done
@@ -189,9 +191,15 @@ copy_in /bin/bash /bin/bash
 # datagram socket where Docker allows it (net.ipv4.ping_group_range), no
 # CAP_NET_RAW needed. Copied without its file capability.
 copy_in /usr/bin/ping /bin/ping
-chmod 755 usr/sbin/sshd usr/lib/openssh/sftp-server usr/bin/* bin/bash bin/ping
+# libfaketime, which every process of the node runs under (LD_PRELOAD, set
+# by labo: `labo clock` skews the node's wall clock), at the machine's path,
+# and coreutils' date, which it reaches (busybox's is static)
+copy_in "/usr/lib/$TRIPLET/faketime/libfaketime.so.1"
+copy_in /bin/date /bin/date
+chmod 755 usr/sbin/sshd usr/lib/openssh/sftp-server usr/bin/* bin/bash bin/ping bin/date
 copy_libs usr/sbin/sshd usr/lib/openssh/sftp-server usr/bin/ssh usr/bin/scp \
-  usr/bin/ssh-keygen usr/bin/curl usr/bin/setpriv bin/bash bin/ping
+  usr/bin/ssh-keygen usr/bin/curl usr/bin/setpriv bin/bash bin/ping bin/date \
+  "usr/lib/$TRIPLET/faketime/libfaketime.so.1"
 # java and zkServer.sh answer on any PATH (sshd's, docker exec's)
 ln -s /opt/jre/bin/java usr/bin/java
 

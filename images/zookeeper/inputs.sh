@@ -36,12 +36,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # ssh-keygen and ssh-copy-id (openssh-client), curl; base-files gives root's
 # .bashrc and .profile; iputils-ping the ping that needs no CAP_NET_RAW;
 # util-linux gives setpriv (busybox's cannot change
-# user), by which ZooKeeper runs as the zookeeper user. The libraries are
+# user), by which ZooKeeper runs as the zookeeper user; libfaketime skews
+# the node's clock (labo clock), and coreutils' date shows it. The libraries are
 # those ldd names for all of them and for sshd (the build checks this list).
 PACKAGES="
 base-files
 bash
 busybox-static
+coreutils
 curl
 iputils-ping
 libaudit1
@@ -53,6 +55,7 @@ libcom-err2
 libcrypt1
 libcurl4
 libdropwizard-metrics-java
+libfaketime
 libffi8
 libgcc-s1
 libgcrypt20

@@ -172,6 +172,7 @@ int cmd_kill (int argc, char **argv);
 int cmd_pause (int argc, char **argv);
 int cmd_resume (int argc, char **argv);
 int cmd_link (int argc, char **argv);
+int cmd_clock (int argc, char **argv);
 int cmd_chaos (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_linkemu (int argc, char **argv); /* __linkemu: the emulator process */

@@ -440,6 +440,32 @@ static const struct cli_verb verbs[] = {
     "  labo link show\n"
     "  labo link reset\n",
     CLI_TARGET },
+  { "clock", cmd_clock, CLI_GROUP_FAULT,
+    "clock [-l LAB] NODE OFFSET [--drift RATE]\n"
+    "       labo clock [-l LAB] NODE reset | labo clock [LAB] [--json]",
+    "skew a ZooKeeper node's wall clock; show the skews",
+    "Skews the wall clock the node's processes read (its ZooKeeper's JVM, `date`\n"
+    "in it): every ZooKeeper node runs under libfaketime, which sees a new skew\n"
+    "within a second, without a restart. OFFSET is signed: +30s, -5s, +1.5m,\n"
+    "+250ms, 0. NODE may be `leader` or `follower`. Without a node: each skew.\n"
+    "\n"
+    "It cannot skew: static programs (busybox's applets, etcd), a read of the\n"
+    "clock past libc (vDSO or syscall by hand), setuid programs, CLOCK_MONOTONIC,\n"
+    "the kernel's own times (file times, TCP timestamps), the Docker daemons.\n"
+    "Only ZooKeeper nodes; see docs/clock.md.\n"
+    "\n"
+    "Options:\n"
+    LAB_OPT
+    "      --drift RATE   the clock's rate: 1.001, or +1000ppm, -50ppm; refused for\n"
+    "                     now (a rate hangs the JVM's timed waits: docs/clock.md)\n"
+    "      --json         the skews as JSON\n"
+    "\n"
+    "Examples:\n"
+    "  labo clock namenode2 +30s\n"
+    "  labo clock leader -5s\n"
+    "  labo clock namenode2 reset\n"
+    "  labo clock\n",
+    CLI_TARGET },
   { "chaos", cmd_chaos, CLI_GROUP_FAULT, "chaos [-l LAB] FILE [options]",
     "play a scenario of timed faults (netns/scenarios/)",
     "Plays the steps of a scenario file (docs/scenarios.md), saying what happens;\n"

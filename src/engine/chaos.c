@@ -1,5 +1,6 @@
 /* The scenario player (include/labo/engine/chaos.h). */
 #include "labo/engine/chaos.h"
+#include "labo/engine/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -49,6 +50,9 @@ struct player
   struct labo_capture_job **caps;
   const char **cap_files;
   size_t n_caps;
+  struct labo_skew *skews0; /* the clocks before (has0: skewed) */
+  bool *has0;
+  bool *clock_touched;
 };
 
 static void
@@ -595,6 +599,20 @@ run_step (struct player *p, const struct labo_step *st, labo_error_t *err)
       return step_pause (p, st, err);
     case LABO_STEP_CAPTURE:
       return step_capture (p, st, err);
+    case LABO_STEP_CLOCK:
+      if ((a = node_by_role (p, st->target[0], err)) < 0)
+        return -1;
+      p->clock_touched[a] = true;
+      if (labo_clock_set (lab, (size_t) a, st->offset_ns, st->drift, NULL, err) < 0)
+        return -1;
+      {
+        cleanup_free char *who = shown (st->target[0], lab->nodes[a].name, false);
+        char o[32], d[32];
+        say (p, "clock %s: %s, drift %s (seen within %d s)", who,
+             labo_skew_offset_format (st->offset_ns, o), labo_skew_drift_format (st->drift, d),
+             LABO_CLOCK_CACHE_S);
+      }
+      return 0;
     default:
       return labo_error_make (err, 0, "unknown step");
     }
@@ -693,6 +711,13 @@ restore (struct player *p, labo_error_t *err)
         return -1;
       say (p, "put back: link %s as it was", name);
     }
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (p->clock_touched[i])
+      {
+        if (labo_clock_put_back (lab, i, p->has0[i] ? &p->skews0[i] : NULL, err) < 0)
+          return -1;
+        say (p, "put back: %s's clock as it was", lab->nodes[i].name);
+      }
   return 0;
 }
 
@@ -704,6 +729,9 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   cleanup_free enum labo_mode *mode = xcalloc (lab->n_nodes + 1, sizeof (*mode));
   cleanup_free struct labo_linkset *links0 = xcalloc (lab->n_links + 1, sizeof (*links0));
   cleanup_free bool *touched = xcalloc (lab->n_links + 1, sizeof (*touched));
+  cleanup_free struct labo_skew *skews0 = xcalloc (lab->n_nodes + 1, sizeof (*skews0));
+  cleanup_free bool *has0 = xcalloc (lab->n_nodes + 1, sizeof (*has0));
+  cleanup_free bool *clock_touched = xcalloc (lab->n_nodes + 1, sizeof (*clock_touched));
   cleanup_free struct labo_cut *cuts0 = NULL;
   cleanup_free bool *off0 = NULL;
   cleanup_free bool *paused0 = NULL;
@@ -718,6 +746,10 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
   p.link_touched = touched;
   p.caps = caps;
   p.cap_files = cap_files;
+  p.skews0 = skews0;
+  p.has0 = has0;
+  p.clock_touched = clock_touched;
+  labo_clock_load (lab, skews0, has0);
   /* a step only the supervisor can carry out fails now, not halfway */
   for (size_t i = 0; i < sc->n_steps; i++)
     {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labo/engine/clock.h"
 #include "labo/engine/engine.h"
 #include "labo/engine/faults.h"
 #include "labo/engine/links.h"
@@ -70,7 +71,7 @@ labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t 
   struct labo_state st;
   struct labo_progress pr;
   size_t powered = 0;
-  int cuts, links, stopped, ret = -1;
+  int cuts, links, stopped, clocks, ret = -1;
   bool marked = false; /* our mark is there: ours to remove */
 
   *facts = NULL;
@@ -110,6 +111,9 @@ labo_reset (const struct labo_lab *lab, const struct labo_reset_opts *o, json_t 
    * (a new node is not paused) */
   if (labo_pause_host (lab, -1, false, NULL, err) < 0)
     goto out;
+  if ((clocks = labo_clock_reset_all (lab, err)) < 0)
+    goto out;
+  labo_progress_stage (&pr, "clocks", "%d reset", clocks);
   if (labo_lab_reaches (lab, LABO_STAGE_DAEMONS)
       && labo_runtime_of (lab)->reset (lab, &pr, err) < 0)
     goto out;

@@ -17,6 +17,7 @@
 #include "labo/docker/docker.h"
 #include "labo/runtime/docker_up.h"
 #include "labo/engine/engine.h"
+#include "labo/engine/clock.h"
 #include "labo/engine/faults.h"
 #include "labo/net/inspect.h"
 #include "labo/model/labfile.h"
@@ -592,6 +593,7 @@ faults_status (const struct labo_lab *lab, json_t *out, json_t *hosts)
   json_array_foreach (json_object_get (faults, "links"), i, l)
     json_array_foreach (json_object_get (l, "emulators"), k, y)
       degraded |= !json_is_true (json_object_get (y, "running"));
+  json_object_set_new (faults, "clocks", labo_clock_json (lab));
   json_object_set_new (out, "faults", faults);
   return degraded;
 }
@@ -922,6 +924,17 @@ print_faults (json_t *st, FILE *out)
           fprintf (out, "; its emulator is NOT RUNNING (`labo link %s` starts it)",
                    str (p, "host"));
       fputs (declared ? " (the lab file's)\n" : " (`labo link reset`)\n", out);
+    }
+  json_array_foreach (json_object_get (f, "clocks"), k, p)
+    {
+      char o[32], d[32], n[32];
+      fprintf (out, "clock %s: %s, drift %s, now %s (`labo clock %s reset`)\n", str (p, "node"),
+               labo_skew_offset_format (json_integer_value (json_object_get (p, "offset_ms"))
+                                            * 1000000, o),
+               labo_skew_drift_format (json_real_value (json_object_get (p, "rate")), d),
+               labo_skew_offset_format (json_integer_value (json_object_get (p, "skew_ms"))
+                                            * 1000000, n),
+               str (p, "node"));
     }
 }
 

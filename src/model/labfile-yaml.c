@@ -271,10 +271,10 @@ void
 lf_read_fields (struct lf_reader *r, yaml_node_t *map, const char *where, struct lf_field *f,
                 size_t nf)
 {
-  const char *names[32];
+  const char *names[48];
 
-  if (nf > 32)
-    abort (); /* no mapping of the formats has more keys (a scenario step has 19) */
+  if (nf > 48)
+    abort (); /* no mapping of the formats has more keys (a scenario step has 33) */
   for (size_t i = 0; i < nf; i++)
     {
       /* the key tables are built with designated initializers: one that

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "labo/model/clock.h"
 #include "labo/util/util.h"
 
 static const char *const kind_names[] = {
@@ -19,6 +20,7 @@ static const char *const kind_names[] = {
   [LABO_STEP_LINK] = "link",     [LABO_STEP_WAIT] = "wait",
   [LABO_STEP_PAUSE] = "pause",   [LABO_STEP_RESUME] = "resume",
   [LABO_STEP_CAPTURE] = "capture",
+  [LABO_STEP_CLOCK] = "clock",
 };
 #define N_KINDS (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -44,6 +46,7 @@ enum
   K_PAUSE,
   K_RESUME,
   K_CAPTURE,
+  K_CLOCK,
   K_SIGNAL, /* options */
   K_ONEWAY,
   K_SEGMENT,
@@ -53,6 +56,8 @@ enum
   K_FILE,
   K_FILTER,
   K_DURATION,
+  K_OFFSET,
+  K_DRIFT,
   N_KEYS
 };
 #define ACTION_KEY(kind) (K_KILL + (int) (kind))
@@ -69,6 +74,7 @@ static const struct
   /* and every link setting, K_IMP + p: see check_options */
   { K_SEGMENT, LABO_STEP_CAPTURE }, { K_FILE, LABO_STEP_CAPTURE },
   { K_FILTER, LABO_STEP_CAPTURE }, { K_DURATION, LABO_STEP_CAPTURE },
+  { K_OFFSET, LABO_STEP_CLOCK }, { K_DRIFT, LABO_STEP_CLOCK },
 };
 
 /* The longest a scenario may run: a day. */
@@ -118,8 +124,8 @@ read_name (struct lf_reader *r, const struct lf_field *f, const yaml_node_t *v,
                   "node's host)", shown, lab->name, f->name);
       else if (node && labo_hmap_get_str (&r->host_index, s, NULL))
         lf_error (&r->c, lf_pos_of (r, v),
-                  "'%s' is a host of lab %s: 'kill' takes a node (a host is powered off with "
-                  "'stop')", shown, lab->name);
+                  "'%s' is a host of lab %s: '%s' takes a node (a host is powered off with "
+                  "'stop')", shown, lab->name, f->name);
       else if (guess)
         lf_error (&r->c, lf_pos_of (r, v), "lab %s has no %s named '%s' (did you mean '%s'?)",
                   lab->name, node ? "node" : "host", shown, guess);
@@ -245,7 +251,7 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
   int action = -1;
   bool guessed = false;
 
-  for (int k = K_KILL; k <= K_CAPTURE; k++)
+  for (int k = K_KILL; k <= K_CLOCK; k++)
     if (f[k].val)
       {
         if (action >= 0)
@@ -259,12 +265,12 @@ read_action (struct lf_reader *r, const struct lf_field *f, struct labo_pos pos)
       }
   if (action >= 0)
     return action;
-  for (int k = K_KILL; k <= K_CAPTURE; k++)
+  for (int k = K_KILL; k <= K_CLOCK; k++)
     guessed |= f[k].guess != NULL;
   if (!guessed)
     lf_error (&r->c, pos,
               "a step needs an action: kill, partition, isolate, heal, stop, start, link, "
-              "wait, pause, resume or capture");
+              "wait, pause, resume, capture or clock");
   return -1;
 }
 
@@ -395,6 +401,58 @@ read_pause (struct lf_reader *r, const struct lf_field *f, const struct labo_lab
   return st->target[0] != NULL;
 }
 
+/* clock: a ZooKeeper node (or leader, follower), its offset and drift
+ * as `labo clock` spells them. */
+static bool
+read_clock (struct lf_reader *r, const struct lf_field *f, const struct labo_lab *lab,
+            struct labo_step *st)
+{
+  bool ok = (st->target[0] = read_name (r, &f[K_CLOCK], f[K_CLOCK].val, lab, true)) != NULL;
+  long n;
+  labo_error_t err = NULL;
+  const char *s;
+
+  if (ok && lab && (n = labo_lab_find_node (lab, st->target[0])) >= 0
+      && lab->nodes[n].service != LABO_SERVICE_ZOOKEEPER)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_CLOCK]),
+                "'%s' is no ZooKeeper node: only those run under libfaketime, which 'clock' "
+                "works through", st->target[0]);
+      ok = false;
+    }
+  st->drift = 1;
+  if (!f[K_OFFSET].val)
+    {
+      lf_error (&r->c, lf_pos_of (r, f[K_CLOCK].key),
+                "a clock step sets an offset (offset: +30s; 0 puts the clock back)");
+      return false;
+    }
+  if ((s = lf_get_string (r, &f[K_OFFSET], "an offset like +30s")) == NULL)
+    ok = false;
+  else if (labo_skew_parse_offset (s, &st->offset_ns, &err) < 0)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_OFFSET]), "%s", err->msg);
+      labo_error_release (&err);
+      ok = false;
+    }
+  if (!f[K_DRIFT].val)
+    return ok;
+  /* engine/clock.c refuses a rate for now: said here, not halfway */
+  lf_error (&r->c, lf_pos_of (r, f[K_DRIFT].key),
+            "'drift' is not available: under libfaketime 0.9.10 a rate other than 1 left the "
+            "JVM's timed waits hanging (docs/clock.md)");
+  return false;
+  if ((s = lf_get_string (r, &f[K_DRIFT], "a drift like 1.001 or +1000ppm")) == NULL)
+    ok = false;
+  else if (labo_skew_parse_drift (s, &st->drift, &err) < 0)
+    {
+      lf_error (&r->c, lf_val_pos (r, &f[K_DRIFT]), "%s", err->msg);
+      labo_error_release (&err);
+      ok = false;
+    }
+  return ok;
+}
+
 /* wait: for a quorum or for every node, at most its timeout. */
 static bool
 read_wait (struct lf_reader *r, const struct lf_field *f, struct labo_step *st)
@@ -486,6 +544,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
     [K_WAIT] = LF_FIELD ("wait"),
     [K_PAUSE] = LF_FIELD ("pause"),
     [K_RESUME] = LF_FIELD ("resume"),
+    [K_CLOCK] = LF_FIELD ("clock"),
+    [K_OFFSET] = LF_FIELD ("offset"),
+    [K_DRIFT] = LF_FIELD ("drift"),
     [K_SIGNAL] = LF_FIELD ("signal"),
     [K_ONEWAY] = LF_FIELD ("oneway"),
     [K_SEGMENT] = LF_FIELD ("segment"),
@@ -556,6 +617,9 @@ read_step (struct lf_reader *r, yaml_node_t *item, const struct labo_lab *lab,
       break;
     case LABO_STEP_CAPTURE:
       ok &= read_capture (r, f, lab, st);
+      break;
+    case LABO_STEP_CLOCK:
+      ok &= read_clock (r, f, lab, st);
       break;
     default:
       abort ();
@@ -817,6 +881,15 @@ labo_step_describe (const struct labo_step *s)
                           s->segment ? s->segment : "", s->file, s->filter ? ", filter " : "",
                           s->filter ? s->filter : "", s->duration_ms ? ", for " : "",
                           s->duration_ms ? labo_duration_format (s->duration_ms, b) : "");
+      }
+    case LABO_STEP_CLOCK:
+      {
+        char o[32], d[32];
+        labo_skew_offset_format (s->offset_ns, o);
+        if (s->drift == 1)
+          return xasprintf ("clock %s %s", s->target[0], o);
+        return xasprintf ("clock %s %s, drift %s", s->target[0], o,
+                          labo_skew_drift_format (s->drift, d));
       }
     default:
       break;

@@ -13,6 +13,7 @@
 #include "labo/docker/daemon.h"
 #include "labo/docker/docker.h"
 #include "labo/host/host.h"
+#include "labo/model/clock.h"
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/util/util.h"
@@ -123,16 +124,26 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
       || labo_zk_data_prepare (lab->name, node->name, by_hand ? 0 : node->myid, uid, gid, err)
              < 0)
     return NULL;
+  /* every process of the node under libfaketime, reading its clock file
+   * (model/clock.h): `labo clock` skews it at run time */
+  if (labo_clock_prepare (lab->name, node->name, err) < 0)
+    return NULL;
   env = labo_zk_env (lab, node);
   while (env[n_env])
     n_env++;
-  env = xrealloc (env, (n_env + 3) * sizeof (*env));
+  env = xrealloc (env, (n_env + 3 + LABO_CLOCK_N_ENV) * sizeof (*env));
   /* ZooKeeper runs as the machine's zookeeper user (as the process
    * runtime runs it, so that the data is the same user's under both);
    * the entrypoint gives the container that user. ZooKeeper itself runs
    * with no capability. */
   env[n_env++] = xasprintf ("LABO_ZK_UID=%d", (int) uid);
   env[n_env++] = xasprintf ("LABO_ZK_GID=%d", (int) gid);
+  {
+    char **clock = labo_clock_env (LABO_CLOCK_NODE_DIR "/" LABO_CLOCK_FILE);
+    for (size_t i = 0; clock[i]; i++)
+      env[n_env++] = clock[i];
+    free (clock);
+  }
   env[n_env] = NULL;
   spec = labo_node_sshd_spec (lab, node, image, (const char *const *) env,
                               by_hand ? "by-hand" : "auto", !by_hand);
@@ -141,5 +152,17 @@ labo_node_container_spec (const struct labo_lab *lab, const struct labo_node *no
    * --keep-data` then `up`, finds every committed znode */
   json_array_insert_new (json_object_get (json_object_get (spec, "HostConfig"), "Binds"), 0,
                          json_string (bind));
+  {
+    /* the directory, read only: a file bound alone would stay the inode
+     * it was bound with when `labo clock` renames a new one over it */
+    cleanup_free char *clock = labo_clock_dir (lab->name, node->name);
+    json_array_append_new (json_object_get (json_object_get (spec, "HostConfig"), "Binds"),
+                           json_sprintf ("%s:" LABO_CLOCK_NODE_DIR ":ro", clock));
+    /* no /dev/shm: libfaketime 0.9.10 would make a semaphore there for each
+     * process, and the entrypoint's setpriv (root) hands its name down to
+     * ZooKeeper (the zookeeper user, the same pid), which may not open it
+     * and exits; without /dev/shm it makes none (measured) */
+    json_object_set_new (json_object_get (spec, "HostConfig"), "IpcMode", json_string ("none"));
+  }
   return spec;
 }

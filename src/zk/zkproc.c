@@ -21,6 +21,7 @@
 #include "labo/util/caps.h"
 #include "labo/util/fs.h"
 #include "labo/host/host.h"
+#include "labo/model/clock.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"
 #include "labo/zk/zkdata.h"
@@ -31,6 +32,9 @@
 #define ZK_DATA_POINT "/var/lib/zookeeper"
 #define ZK_JAR "/usr/share/java/zookeeper.jar"   /* its manifest names the rest */
 #define SLF4J_SIMPLE "/usr/share/java/slf4j-simple.jar"
+/* where the server sees its clock directory (model/clock.h): a directory
+ * of the node's own configuration directory, made for it */
+#define ZK_CLOCK_POINT ZK_CONF_POINT "/clock"
 
 void
 labo_zkproc_paths (const char *lab, size_t index, const char *node, struct labo_zkproc_paths *p)
@@ -123,6 +127,28 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
                               ZK_DATA_POINT);
       goto fail;
     }
+  {
+    /* the node's clock directory, read only, where the server (which may
+     * not traverse root's run directory) reads it */
+    cleanup_free char *clock = labo_clock_dir (lab->name, node->name);
+    if (mount (clock, ZK_CLOCK_POINT, NULL, MS_BIND, NULL) < 0
+        || mount (NULL, ZK_CLOCK_POINT, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+      {
+        labo_error_errno (&err, "binding the node's clock directory over " ZK_CLOCK_POINT);
+        goto fail;
+      }
+    /* libfaketime 0.9.10 makes a semaphore and a shared memory object in
+     * /dev/shm for each process it is loaded in (for modes labo does not
+     * use), and leaves them when the process is killed: the machine's
+     * /dev/shm would fill with them. An empty read-only one: it then makes
+     * none (measured), and nothing else of the node uses it. */
+    if (mount ("tmpfs", "/dev/shm", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=4k") < 0)
+      {
+        labo_error_errno (&err, "mounting an empty /dev/shm");
+        goto fail;
+      }
+  }
   if (chdir (ZK_DATA_POINT) < 0)
     {
       labo_error_errno (&err, "entering " ZK_DATA_POINT);
@@ -141,8 +167,11 @@ child_exec (const struct labo_lab *lab, const struct labo_node *node,
     char flags[] = LABO_ZK_JVM_FLAGS;
     const char *argv[32];
     size_t n = 0;
+    char **clock = labo_clock_env (ZK_CLOCK_POINT "/" LABO_CLOCK_FILE);
+    _Static_assert (LABO_CLOCK_N_ENV == 5, "envp below names each of the clock's");
     const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" ZK_DATA_POINT,
-                           "LANG=C.UTF-8", NULL };
+                           "LANG=C.UTF-8", clock[0], clock[1], clock[2], clock[3], clock[4],
+                           NULL };
     char *save = NULL;
 
     for (size_t i = 0; i < sizeof (head) / sizeof (head[0]); i++)
@@ -246,6 +275,18 @@ labo_zkproc_start (const struct labo_lab *lab, size_t index, labo_error_t *err)
     if (labo_write_file (path, env, strlen (env), 0644) < 0)
       {
         labo_error_errno (err, "writing %s", path);
+        goto out;
+      }
+  }
+  {
+    /* the mount point of the node's clock directory, and the directory
+     * with its file (a restarted node keeps its skew) */
+    cleanup_free char *point = xasprintf ("%s/clock", p.dir);
+    if ((mkdir (point, 0755) < 0 && errno != EEXIST)
+        || labo_clock_prepare (lab->name, node->name, err) < 0)
+      {
+        if (*err == NULL)
+          labo_error_errno (err, "creating %s", point);
         goto out;
       }
   }

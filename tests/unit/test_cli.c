@@ -26,6 +26,7 @@ STUB (cmd_restart) STUB (cmd_partition) STUB (cmd_heal) STUB (cmd_stop) STUB (cm
 STUB (cmd_kill) STUB (cmd_pause) STUB (cmd_resume) STUB (cmd_link) STUB (cmd_chaos) STUB (cmd_check) STUB (cmd_linkemu)
 STUB (cmd_version) STUB (cmd_validate) STUB (cmd_ls) STUB (cmd_names)
 STUB (cmd_capture)
+STUB (cmd_clock)
 
 /* What fn prints on stream (stdout or stderr), as a string to free. */
 static char *

@@ -22,9 +22,11 @@
  * Actions: kill NODE [signal], partition [A, B] [oneway], isolate HOST,
  * heal all | [A, B], stop HOST, start HOST, link HOST [...], wait quorum |
  * all [timeout], pause NODE | HOST, resume NODE | HOST | all, capture HOST
- * file [segment filter duration]. The filter is compiled (libpcap) when the
- * scenario starts, not here. A NODE may be `leader` or `follower`, a HOST
- * `leader` or `follower` (that node's host): resolved when the step runs;
+ * file [segment filter duration], clock NODE offset [drift] (`clock:
+ * leader`, `offset: +30s`: labo clock's spelling; a ZooKeeper node). The
+ * capture's filter is compiled (libpcap) when the scenario starts, not
+ * here. A NODE may be `leader`, `follower` or `random`, a HOST `leader` or
+ * `follower` (that node's host) or `random`: resolved when the step runs;
  * pause and resume take either (a role is then the node).
  *
  * Contract: labo_scenario_parse either returns a scenario every name of
@@ -35,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "labo/model/lab.h"
 #include "labo/model/labfile.h"
@@ -53,6 +56,7 @@ enum labo_step_kind
   LABO_STEP_PAUSE,
   LABO_STEP_RESUME,
   LABO_STEP_CAPTURE,
+  LABO_STEP_CLOCK,
 };
 const char *labo_step_kind_name (enum labo_step_kind k); /* "kill", ... */
 
@@ -80,6 +84,8 @@ struct labo_step
   char *file;
   char *filter;          /* or NULL: every packet */
   long duration_ms;      /* 0: until the end */
+  int64_t offset_ns;     /* clock: the offset (model/clock.h) */
+  double drift;          /* clock: the rate (1: none) */
 };
 
 struct labo_scenario
