@@ -40,26 +40,6 @@ labo_clock_supported (const struct labo_node *node, char **why)
   return false;
 }
 
-/* When the node's process started, on the machine's wall clock (ns; 0:
- * not known): libfaketime runs a rate from its process's start. Clock
- * ticks since boot, and boot on the wall clock as REALTIME - BOOTTIME. */
-static int64_t
-process_start_ns (const struct labo_lab *lab, size_t i)
-{
-  labo_error_t err = NULL;
-  pid_t pid = labo_runtime_of (lab)->node_pid (lab, i, &err);
-  unsigned long long ticks;
-  struct timespec rt, bt;
-  long hz = sysconf (_SC_CLK_TCK);
-
-  labo_error_release (&err);
-  if (pid <= 0 || (ticks = labo_proc_start_ticks (pid)) == 0 || hz <= 0)
-    return 0;
-  clock_gettime (CLOCK_REALTIME, &rt);
-  clock_gettime (CLOCK_BOOTTIME, &bt);
-  return ((int64_t) rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec)
-         + (int64_t) (ticks * 1000000000ULL / (unsigned long long) hz);
-}
 
 void
 labo_clock_load (const struct labo_lab *lab, struct labo_skew *skews, bool *has)
@@ -83,7 +63,14 @@ record (const struct labo_lab *lab, size_t i, const struct labo_skew *s, labo_er
     return labo_error_wrap (err, "recording the clock of node %s", lab->nodes[i].name);
   text = labo_record_read (fd);
   labo_skews_parse (lab, text, skews, has);
-  line = labo_skew_faketime_line (s ? s : &none);
+  {
+    /* the node's file never holds a rate (it hangs the JVM's waits): the
+     * offset now, at rate 1; the supervisor steps a drift from the record
+     * once a second (supervisor.c's on_drift) */
+    int64_t now = labo_clock_now_ns ();
+    struct labo_skew flat = { s ? labo_skew_at (s, now) : 0, 1, now, 0 };
+    line = labo_skew_faketime_line (s ? &flat : &none);
+  }
   if (labo_clock_write (lab->name, lab->nodes[i].name, line, err) < 0)
     return -1;
   has[i] = s != NULL;
@@ -112,13 +99,10 @@ labo_clock_set (const struct labo_lab *lab, size_t i, int64_t offset_ns, double 
 
   if (check (lab, i, err) < 0)
     return -1;
-  if (rate != 1)
-    return labo_error_make (err, 0, "a drift is not available: under libfaketime 0.9.10 a rate "
-                                    "other than 1 left the JVM's timed waits (Thread.sleep) "
-                                    "hanging, with the setting that keeps them right at rate 1 "
-                                    "(docs/clock.md); an offset works");
-  if (rate != 1)
-    s.anchor_ns = process_start_ns (lab, i);
+  if (rate != 1 && labo_supervisor_alive (lab->name, NULL) <= 0)
+    return labo_error_make (err, 0, "a drift is stepped by the lab's supervisor, which is not "
+                                    "running (`labo up` of the lab's file starts one); an "
+                                    "offset works without it");
   if (record (lab, i, reset ? NULL : &s, err) < 0)
     return -1;
   if (out)

@@ -437,11 +437,6 @@ read_clock (struct lf_reader *r, const struct lf_field *f, const struct labo_lab
     }
   if (!f[K_DRIFT].val)
     return ok;
-  /* engine/clock.c refuses a rate for now: said here, not halfway */
-  lf_error (&r->c, lf_pos_of (r, f[K_DRIFT].key),
-            "'drift' is not available: under libfaketime 0.9.10 a rate other than 1 left the "
-            "JVM's timed waits hanging (docs/clock.md)");
-  return false;
   if ((s = lf_get_string (r, &f[K_DRIFT], "a drift like 1.001 or +1000ppm")) == NULL)
     ok = false;
   else if (labo_skew_parse_drift (s, &st->drift, &err) < 0)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include "labo/model/plan.h"
 #include "labo/model/records.h"
 #include "labo/model/state.h"
+#include "labo/model/clock.h"
 #include "labo/util/util.h"
 
 #include "sv_probe.h"
@@ -669,6 +671,39 @@ teardown (struct sv *sv)
   free (sv->images);
 }
 
+/* A drift, stepped: libfaketime, as the nodes run it, cannot run a clock
+ * at a rate (the JVM's timed waits hang with one), so the supervisor
+ * writes each drifting node's offset as it is now, at rate 1, every
+ * LABO_CLOCK_CACHE_S: the node's wall clock drifts in steps of that many
+ * seconds' worth (1 ms a second at +1000 ppm), and libfaketime reads each
+ * within that time. The record (engine/clock.c) keeps the drift itself. */
+static void
+on_drift (struct labo_loop *loop, void *data)
+{
+  struct sv *sv = data;
+  const struct labo_lab *lab = sv->lab;
+  cleanup_free char *text = labo_state_get (lab->name, LABO_CLOCKS_RECORD, NULL);
+  cleanup_free struct labo_skew *skews = xcalloc (lab->n_nodes + 1, sizeof (*skews));
+  cleanup_free bool *has = xcalloc (lab->n_nodes + 1, sizeof (*has));
+  struct timespec ts;
+  int64_t now;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  now = (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+
+  labo_skews_parse (lab, text, skews, has);
+  for (size_t i = 0; i < lab->n_nodes; i++)
+    if (has[i] && skews[i].rate != 1)
+      {
+        struct labo_skew flat = { labo_skew_at (&skews[i], now), 1, now, 0 };
+        cleanup_free char *line = labo_skew_faketime_line (&flat);
+        labo_error_t err = NULL;
+        if (labo_clock_write (lab->name, lab->nodes[i].name, line, &err) < 0)
+          labo_error_release (&err); /* the node went with its lab: the next tick */
+      }
+  labo_timer_arm (loop, &sv->drift_timer, labo_now () + LABO_CLOCK_CACHE_S);
+}
+
 int
 labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
                 const struct labo_supervisor_opts *opts, labo_error_t *err)
@@ -741,6 +776,9 @@ labo_supervise (const struct labo_lab *lab, enum labo_runtime runtime,
       if (paused[i])
         sv_probe_hold (&sv.nodes[i], true);
   }
+  labo_timer_init (&sv.drift_timer, on_drift, &sv);
+  if (sv.n_nodes > 0)
+    labo_timer_arm (sv.loop, &sv.drift_timer, labo_now () + LABO_CLOCK_CACHE_S);
   if (opts->reset)
     reset_event (&sv, opts->reset);
   if (opts->ready_fd >= 0)

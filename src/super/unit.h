@@ -282,6 +282,7 @@ struct sv
   int *host_ns;              /* network namespace of each host, for probes */
   char *images;              /* the nodes' images, "NODE REF" lines (Docker runtime) */
   struct labo_timer gossip_timer; /* the gates' next look at the daemons' gossip */
+  struct labo_timer drift_timer;  /* the drifting clocks' next step (labo clock --drift) */
   /* control */
   int listen_fd;
   struct sv_client *clients;

@@ -7,7 +7,9 @@
 #     the node's own JRE) read 30 s +- 1 s ahead of the machine; a JVM
 #     started before the skew sees it too (no restart); namenode1 is not
 #     skewed; status shows it (text and --json);
-#   - `--drift` is refused (a rate hangs the JVM's waits: docs/clock.md);
+#   - `--drift +50000ppm` makes the node's clock gain 0.25 s in 5 s (the
+#     supervisor steps it once a second; a rate inside libfaketime would
+#     hang the JVM's waits: docs/clock.md), and the JVM's sleeps return;
 #   - `reset`: the clock is the machine's again; ZooKeeper still serves;
 #   - a scenario's clock step is put back at its end;
 #   - down leaves nothing.
@@ -78,10 +80,20 @@ clock() { # clock RUNTIME LAB
 	status_json "$lab"
 	assert_eq "namenode2 30000" "$(jqs '.faults.clocks[] | "\(.node) \(.offset_ms)"')" "$rt: status --json: faults.clocks"
 	assert_match "$("$LABO" status "$lab")" "clock namenode2: \\+30s, drift none" "$rt: status: the clock's line"
-	# drift: refused (docs/clock.md)
-	run "$LABO" clock namenode2 +30s --drift +1000ppm
-	expect_rc 1 "$rt: --drift is refused"
-	assert_contains "$ERR" "a drift is not available" "$rt: and it says why"
+	# a drift: stepped by the supervisor once a second (docs/clock.md);
+	# +50000 ppm gains 0.25 s in 5 s, in steps of 0.05 s
+	run "$LABO" clock namenode2 +30s --drift +50000ppm
+	expect_rc 0 "$rt: labo clock namenode2 +30s --drift +50000ppm"
+	sleep 1.5
+	s=$(skew_of namenode2)
+	sleep 5
+	j=$(skew_of namenode2)
+	out=$(awk -v a="$s" -v b="$j" 'BEGIN { printf "%.3f\n", b - a }')
+	within "$out" 0.25 0.1 && ok "$rt: with --drift +50000ppm, namenode2 gained $out s in 5 s" \
+		|| fail "$rt: with --drift +50000ppm, namenode2 gained $out s in 5 s, not 0.25 +-0.1"
+	# the JVM's waits under a drift: readings 0.5 s apart, as many as asked
+	out=$("$LABO" exec namenode2 -- timeout 20 java -cp "$CDIR" Clock 4 | wc -l)
+	assert_eq 4 "$out" "$rt: a JVM's Thread.sleep under a drift returns (4 readings 0.5 s apart)"
 	run "$LABO" clock namenode2 reset
 	expect_rc 0 "$rt: labo clock namenode2 reset"
 	s=$(skew_of namenode2)

@@ -40,9 +40,10 @@
 bool labo_clock_supported (const struct labo_node *node, char **why);
 
 /* Skews node i: its wall clock reads real time + offset_ns from now on.
- * A rate other than 1 (a drift) is refused for now: libfaketime 0.9.10,
- * as the nodes run it, hangs the JVM's timed waits with one
- * (docs/clock.md). offset 0 is a reset (the node leaves the record).
+ * A rate other than 1 (a drift) is recorded, and the lab's supervisor
+ * steps the node's offset once a second (libfaketime itself runs at rate
+ * 1: a rate there hangs the JVM's timed waits, docs/clock.md); it needs
+ * the supervisor running, and is refused without one.
  * Fills *out with what was recorded (may be NULL). */
 int labo_clock_set (const struct labo_lab *lab, size_t i, int64_t offset_ns, double rate,
                     struct labo_skew *out, labo_error_t *err);
