@@ -456,8 +456,8 @@ static const struct cli_verb verbs[] = {
     "\n"
     "Options:\n"
     LAB_OPT
-    "      --drift RATE   the clock's rate: 1.001, or +1000ppm, -50ppm (stepped once a\n"
-    "                     second by the lab's supervisor: docs/clock.md)\n"
+    "      --drift RATE   the clock's rate: 1.001, or +1000ppm, -50ppm (stepped once\n"
+    "                     a second by the lab's supervisor: docs/clock.md)\n"
     "      --json         the skews as JSON\n"
     "\n"
     "Examples:\n"
