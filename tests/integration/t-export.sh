@@ -113,7 +113,17 @@ assert_match "$OUT$ERR" "^[[:space:]]*${znode#/}\$" "cli_mt lists ${znode#/} thr
 
 # ==== the stack removed, then the lab ====
 run "$LABO" exec -l "$LAB" mida-clm1 -- docker stack rm seed
-expect_rc 0 "docker stack rm" || show_run
+# Docker's CLI removes the services, then the network at once, while their
+# tasks may still be stopping on it: it then says the network is in use by
+# a task and exits 1 (seen once in CI). That is its race, not the stack's:
+# once the tasks are gone, the same command removes what is left.
+RACED=
+if [ "$RC" -ne 0 ] && grep -q "is in use by task" <<<"$OUT$ERR"; then
+	say "# docker stack rm raced its own tasks for the network: again once they are gone"
+	RACED=1
+else
+	expect_rc 0 "docker stack rm" || show_run
+fi
 t0=$EPOCHREALTIME
 while :; do
 	left=$(for h in mida-clm1 mida-clm2; do "$LABO" exec -l "$LAB" "$h" -- docker ps -q; done 2>/dev/null)
@@ -122,6 +132,12 @@ while :; do
 	sleep 0.5
 done
 assert_eq "" "$left" "no task left on either host after docker stack rm"
+if [ -n "$RACED" ]; then
+	run "$LABO" exec -l "$LAB" mida-clm1 -- docker stack rm seed
+	expect_rc 0 "docker stack rm again, the tasks gone" || show_run
+fi
+run "$LABO" exec -l "$LAB" mida-clm1 -- docker network ls -q --filter label=com.docker.stack.namespace=seed
+assert_eq "" "$OUT" "the stack's network is gone"
 run "$LABO" down "$LAB"
 expect_rc 0 "down"
 assert_lab_gone "$LAB"

@@ -145,7 +145,7 @@ wait_for "$LAB" 10 "the supervisor is dead" '.supervisor.state == "dead"' || fai
 run "$LABO" reset --json -l "$LAB"
 expect_rc 0 "reset --json"
 assert_eq true "$(jq -r .ok <<<"$OUT")" "reset --json: ok"
-assert_match "$(jq -r '[.stages[].stage] | join(" ")' <<<"$OUT")" "cuts links power stopped .* quorum" \
+assert_match "$(jq -r '[.stages[].stage] | join(" ")' <<<"$OUT")" "cuts links power clocks stopped .* quorum" \
 	"reset --json: its stages"
 wait_for "$LAB" 30 "serving after the second reset" "$(serving 3)" || fail "no ensemble after reset --json"
 assert_match "$(events_of "$LAB")" '"kind":"reset".*"message":"reset begun [^"]* ago, with no supervisor running"' \
