@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "labo/engine/clock.h"
+#include "labo/engine/pause.h"
 #include "labo/model/state.h"
 #include "labo/util/caps.h"
 #include "labo/util/util.h"
@@ -143,7 +144,7 @@ cmd_clock (int argc, char **argv)
     lab = cli_target_lab (lab_opt, name, false, &code);
   if (lab == NULL)
     return code;
-  if ((node = labo_clock_find_node (lab, name, &err)) < 0)
+  if ((node = labo_node_by_role (lab, name, &err)) < 0)
     code = cli_fail (&err, strcmp (name, "leader") == 0 || strcmp (name, "follower") == 0
                                ? EXIT_FAIL
                                : EXIT_INPUT);

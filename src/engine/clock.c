@@ -14,7 +14,6 @@
 #include "labo/super/control.h"
 #include "labo/util/util.h"
 
-#define PROBE_MS 1000
 
 int64_t
 labo_clock_now_ns (void)
@@ -146,29 +145,6 @@ labo_clock_reset_all (const struct labo_lab *lab, labo_error_t *err)
         n++;
       }
   return n;
-}
-
-long
-labo_clock_find_node (const struct labo_lab *lab, const char *name, labo_error_t *err)
-{
-  enum labo_mode want;
-  long n;
-
-  if (strcmp (name, "leader") != 0 && strcmp (name, "follower") != 0)
-    {
-      if ((n = labo_lab_find_node (lab, name)) < 0)
-        labo_error_make (err, ENOENT, "lab %s has no node named %s", lab->name, name);
-      return n;
-    }
-  want = strcmp (name, "leader") == 0 ? LABO_MODE_LEADER : LABO_MODE_FOLLOWER;
-  for (size_t i = 0; i < lab->n_nodes; i++)
-    {
-      struct labo_probe_result r = { 0 };
-      if (labo_kind_of (&lab->nodes[i])->elects
-          && labo_kind_probe (lab, &lab->nodes[i], 0, PROBE_MS, &r) == 0 && r.mode == want)
-        return (long) i;
-    }
-  return labo_error_make (err, 0, "no node of lab %s is a %s now", lab->name, name);
 }
 
 json_t *

@@ -108,9 +108,11 @@ labo_node_by_role (const struct labo_lab *lab, const char *name, labo_error_t *e
   want = strcmp (name, "leader") == 0 ? LABO_MODE_LEADER : LABO_MODE_FOLLOWER;
   for (size_t i = 0; i < lab->n_nodes; i++)
     {
-      struct labo_probe_result s;
-      labo_kind_probe (lab, &lab->nodes[i], 0, ROLE_PROBE_MS, &s);
-      if (s.mode == want)
+      /* only nodes that elect have a leader's role; a probe that fails
+       * leaves s as it was: no mode */
+      struct labo_probe_result s = { 0 };
+      if (labo_kind_of (&lab->nodes[i])->elects
+          && labo_kind_probe (lab, &lab->nodes[i], 0, ROLE_PROBE_MS, &s) == 0 && s.mode == want)
         return (long) i;
     }
   return labo_error_make (err, 0, "no node of lab %s is a %s now", lab->name, name);

@@ -57,10 +57,6 @@ int labo_clock_reset_all (const struct labo_lab *lab, labo_error_t *err);
 /* The skews on record: skews and has, lab->n_nodes each (caller's). */
 void labo_clock_load (const struct labo_lab *lab, struct labo_skew *skews, bool *has);
 
-/* "leader" or "follower": the first node of that mode now (a probe round
- * of each node); a node's name: that node. -1 with err if none. */
-long labo_clock_find_node (const struct labo_lab *lab, const char *name, labo_error_t *err);
-
 /* The machine's wall clock, ns. */
 int64_t labo_clock_now_ns (void);
 
