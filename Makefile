@@ -64,7 +64,7 @@ endif
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/runtime/*.c src/engine/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/kind/*.c src/super/*.c \
+LIB_SRC := $(sort $(wildcard src/util/*.c src/model/*.c src/check/*.c src/runtime/*.c src/engine/*.c src/net/*.c src/host/*.c src/docker/*.c src/zk/*.c src/kind/*.c src/super/*.c \
                    src/web/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 ASM_SRC := src/model/seed.S src/web/embed.S
