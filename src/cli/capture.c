@@ -15,6 +15,7 @@
 
 #include "labo/engine/capture.h"
 #include "labo/util/caps.h"
+#include "labo/util/fs.h"
 #include "labo/util/util.h"
 
 struct capture_args
@@ -169,7 +170,7 @@ cmd_capture (int argc, char **argv)
     cap = labo_capture_open (&o, &err);
   }
   /* the output is opened only now: a bad filter leaves no file */
-  if (cap && !to_stdout && (out = labo_capture_open_output (a.file, &err)) < 0)
+  if (cap && !to_stdout && (out = labo_fs_open_output (a.file, "a capture", &err)) < 0)
     {
       labo_capture_close (cap);
       cap = NULL;

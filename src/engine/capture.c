@@ -15,6 +15,7 @@
 
 #include "labo/engine/links.h"
 #include "labo/model/plan.h"
+#include "labo/util/fs.h"
 #include "labo/util/util.h"
 
 /* The host's end of link l (host h is its a or, host-to-host, its b). */
@@ -169,7 +170,7 @@ labo_capture_start (const struct labo_lab *lab, const char *host, const char *se
     j->c = labo_capture_open (&o, err);
   }
   labo_capture_where_release (&w);
-  if (j->c == NULL || (j->out_fd = labo_capture_open_output (path, err)) < 0)
+  if (j->c == NULL || (j->out_fd = labo_fs_open_output (path, "a capture", err)) < 0)
     {
       job_free (j);
       return NULL;

@@ -18,6 +18,7 @@
 #include "labo/engine/pause.h"
 #include "labo/engine/capture.h"
 #include "labo/util/rng.h"
+#include "labo/util/fs.h"
 #include "labo/util/util.h"
 #include "labo/zk/zk.h"
 
@@ -763,7 +764,7 @@ labo_chaos_play (const struct labo_lab *lab, const struct labo_scenario *sc,
       /* a capture's filter and file are checked before any fault */
       if (k == LABO_STEP_CAPTURE
           && (labo_capture_filter_check (sc->steps[i].filter, err) < 0
-              || labo_capture_check_output (sc->steps[i].file, err) < 0))
+              || labo_fs_check_output (sc->steps[i].file, "a capture", err) < 0))
         return labo_error_wrap (err, "step %zu (capture, %s:%d)", i + 1, sc->file,
                                 sc->steps[i].pos.line);
     }

@@ -219,67 +219,6 @@ labo_capture_open (const struct labo_capture_opts *o, labo_error_t *err)
   return ret;
 }
 
-int
-labo_capture_open_output (const char *path, labo_error_t *err)
-{
-  cleanup_close int fd = -1;
-  struct stat st;
-  int ret;
-
-  /* no O_TRUNC: what the path is, is looked at before anything is lost */
-  fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-  if (fd < 0 && errno == ELOOP)
-    return refuse (err, ELOOP, xasprintf ("%s is a symbolic link: a capture is not written "
-                                          "through one (name its target)", path));
-  if (fd < 0)
-    return labo_error_errno (err, "opening %s to write the capture", path);
-  if (fstat (fd, &st) < 0)
-    return labo_error_errno (err, "%s", path);
-  if (S_ISFIFO (st.st_mode))
-    ;
-  else if (!S_ISREG (st.st_mode))
-    return refuse (err, EINVAL, xasprintf ("%s is neither a regular file nor a FIFO", path));
-  else if (st.st_nlink > 1)
-    return refuse (err, EMLINK, xasprintf ("%s has %ju hard links: a capture is not written "
-                                           "over a file that other names share", path,
-                                           (uintmax_t) st.st_nlink));
-  else if (ftruncate (fd, 0) < 0)
-    return labo_error_errno (err, "emptying %s", path);
-  ret = fd;
-  fd = -1;
-  return ret;
-}
-
-int
-labo_capture_check_output (const char *path, labo_error_t *err)
-{
-  cleanup_free char *dir = NULL;
-  struct stat st;
-
-  if (lstat (path, &st) == 0)
-    {
-      if (S_ISLNK (st.st_mode))
-        return refuse (err, ELOOP, xasprintf ("%s is a symbolic link: a capture is not "
-                                              "written through one (name its target)", path));
-      if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode))
-        return refuse (err, EINVAL, xasprintf ("%s is neither a regular file nor a FIFO", path));
-      if (S_ISREG (st.st_mode) && st.st_nlink > 1)
-        return refuse (err, EMLINK, xasprintf ("%s has %ju hard links: a capture is not "
-                                               "written over a file that other names share",
-                                               path, (uintmax_t) st.st_nlink));
-      return 0;
-    }
-  if (errno != ENOENT)
-    return labo_error_errno (err, "%s", path);
-  dir = strrchr (path, '/') ? xasprintf ("%.*s", (int) (strrchr (path, '/') - path) + 1, path)
-                            : xstrdup (".");
-  if (stat (dir, &st) < 0 || !S_ISDIR (st.st_mode))
-    return labo_error_make (err, ENOENT, "%s: no directory %s to write it in", path, dir);
-  if (access (dir, W_OK) < 0)
-    return labo_error_errno (err, "%s: cannot write in %s", path, dir);
-  return 0;
-}
-
 /* Is the namespace the capture was opened in still there under its name? */
 static bool
 ns_gone (const struct labo_capture *c)

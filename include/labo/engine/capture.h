@@ -40,7 +40,7 @@ bool labo_capture_is_segment (const struct labo_lab *lab, const char *host, cons
 struct labo_capture_job;
 
 /* Opens the capture (filter errors: EINVAL), then the file at path
- * (labo_capture_open_output's rules), and starts the thread, which runs
+ * (labo_fs_open_output's rules), and starts the thread, which runs
  * until duration_ms (0: until stopped). */
 struct labo_capture_job *labo_capture_start (const struct labo_lab *lab, const char *host,
                                              const char *segment, const char *filter,

@@ -78,18 +78,6 @@ struct labo_capture *labo_capture_open (const struct labo_capture_opts *o, labo_
  * libpcap's message when it does not compile. */
 int labo_capture_filter_check (const char *filter, labo_error_t *err);
 
-/* Opens PATH to write a capture into, as root may do it in a directory
- * others can write to: never through a symbolic link (O_NOFOLLOW), only a
- * regular file (emptied, not replaced: a file with other hard links is
- * refused) or a FIFO (`mkfifo`, for a reader such as Wireshark). A new
- * file is made 0644. Returns the descriptor (O_CLOEXEC) or -1. */
-int labo_capture_open_output (const char *path, labo_error_t *err);
-
-/* What labo_capture_open_output would refuse, told without opening or
- * making anything (a scenario's files are checked before its first step);
- * a path that does not exist yet needs a directory root may write in. */
-int labo_capture_check_output (const char *path, labo_error_t *err);
-
 /* Writes the pcap header to out_fd (dup'ed: the caller keeps and closes
  * its own), then each packet, flushed after each read of the ring, so a
  * reader of a pipe sees every packet as it comes; until one of the ends

@@ -55,6 +55,20 @@ int labo_fs_remove_tree (const char *base, const char *name, labo_error_t *err);
  * and only if all beneath it was: its owner says the whole tree is done. */
 int labo_fs_chown_tree (int dirfd, uid_t uid, gid_t gid, labo_error_t *err);
 
+/* Opens PATH to write an output into (a capture, a history, a plot), as
+ * root may do it in a directory others can write to: never through a
+ * symbolic link (O_NOFOLLOW), only a regular file (emptied, not replaced:
+ * a file with other hard links is refused) or a FIFO (`mkfifo`, for a
+ * reader such as Wireshark). A new file is made 0644. `what` names the
+ * output in the errors ("a capture"). Returns the descriptor (O_CLOEXEC)
+ * or -1. */
+int labo_fs_open_output (const char *path, const char *what, labo_error_t *err);
+
+/* What labo_fs_open_output would refuse, told without opening or making
+ * anything (before the work whose output it is begins); a path that does
+ * not exist yet needs a directory root may write in. */
+int labo_fs_check_output (const char *path, const char *what, labo_error_t *err);
+
 /* Opens base/name for appending (a log), creating it with mode: never
  * through a link at name. */
 int labo_fs_open_log (const char *path, mode_t mode);
