@@ -37,6 +37,7 @@
 #include "labo/docker/docker_async.h"
 #include "labo/kind/kind.h"
 #include "labo/model/lab.h"
+#include "labo/super/control.h"
 #include "labo/util/loop.h"
 #include "labo/super/policy.h"
 #include "labo/super/supervisor.h"
@@ -45,7 +46,7 @@
 /* The events' ring: the last events, as the lines clients get. */
 #define SV_RING_SIZE 256
 /* In $LABO_RUN_DIR/<lab>/: every event, one JSON object a line. */
-#define SV_EVENTS_FILE "events.jsonl"
+#define SV_EVENTS_FILE LABO_EVENTS_FILE
 /* What a give-up keeps of a unit's log (status shows it): its last lines. */
 #define SV_LOG_TAIL_LINES 12
 #define SV_LOG_TAIL_BYTES 4096

@@ -32,6 +32,9 @@
 #define LABO_SUPERVISOR_PIDFILE "supervisor.pid"
 #define LABO_SUPERVISOR_LOG "supervisor.log"
 #define LABO_SUPERVISOR_RECORD "supervisor.json"
+/* Every event, one JSON object a line ({"t": wall seconds, "time", "kind",
+ * "subject", "message", and the kind's fields}), in the lab's run dir. */
+#define LABO_EVENTS_FILE "events.jsonl"
 
 /* $LABO_RUN_DIR/<lab>/<file>. Caller frees. */
 char *labo_control_path (const char *lab, const char *file);
