@@ -5,12 +5,14 @@
  * those threads takes them. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "labo/model/state.h"
 #include "labo/util/caps.h"
@@ -19,16 +21,22 @@
 #include "labo/super/control.h"
 #include "labo/model/scenario.h"
 #include "labo/util/rng.h"
+#include "labo/check/history.h"
+#include "labo/util/fs.h"
 #include "labo/util/util.h"
 
-/* check's verdict "lost" */
+/* check's verdicts "lost" and "invalid" */
 #define EXIT_LOST 5
+#define EXIT_INVALID 6
 
 static int
 verdict_code (json_t *rep)
 {
   const char *v = labo_check_verdict (rep);
-  return strcmp (v, "ok") == 0 ? EXIT_OK : strcmp (v, "lost") == 0 ? EXIT_LOST : EXIT_FAIL;
+  return strcmp (v, "ok") == 0        ? EXIT_OK
+         : strcmp (v, "lost") == 0    ? EXIT_LOST
+         : strcmp (v, "invalid") == 0 ? EXIT_INVALID
+                                      : EXIT_FAIL;
 }
 
 static int
@@ -46,7 +54,49 @@ struct check_args
 {
   struct labo_check_opts o;
   bool json;
+  /* the history's outputs, written at the end (NULL: none; "-": stdout,
+   * after the report, for the timeline) */
+  const char *history, *plot, *timeline;
 };
+
+/* The options of the check's registers and outputs: long only. */
+enum
+{
+  OPT_CLIENTS = 1000,
+  OPT_KEYS,
+  OPT_LOCAL_READS,
+  OPT_HISTORY,
+  OPT_PLOT,
+  OPT_TIMELINE,
+  OPT_LIN_TIME,
+  OPT_LIN_MEMORY,
+};
+#define CHECK_LONG_OPTS                                                                        \
+  { "clients", required_argument, NULL, OPT_CLIENTS },                                        \
+      { "keys", required_argument, NULL, OPT_KEYS },                                          \
+      { "local-reads", no_argument, NULL, OPT_LOCAL_READS },                                  \
+      { "history", required_argument, NULL, OPT_HISTORY },                                    \
+      { "plot", required_argument, NULL, OPT_PLOT },                                          \
+      { "timeline", required_argument, NULL, OPT_TIMELINE },                                  \
+      { "lin-time", required_argument, NULL, OPT_LIN_TIME },                                  \
+      { "lin-memory", required_argument, NULL, OPT_LIN_MEMORY }
+
+/* A whole number in [min, max] for --name, or -1 with the error said. */
+static long
+number_arg (const char *name, const char *s, long min, long max, const char *what)
+{
+  char *end;
+  long v;
+
+  errno = 0;
+  v = strtol (s, &end, 10);
+  if (*s == '\0' || *end || errno || v < min || v > max)
+    {
+      fprintf (stderr, "labo: --%s takes %s, %ld to %ld, not '%s'\n", name, what, min, max, s);
+      return -1;
+    }
+  return v;
+}
 
 /* The options the two verbs share; 1 if `c` was one, -1 if bad. */
 static int
@@ -75,6 +125,38 @@ check_option (int c, struct check_args *a)
       return 1;
     case 'k':
       a->o.keep = true;
+      return 1;
+    case OPT_CLIENTS:
+      if ((v = number_arg ("clients", optarg, 1, 16, "register clients a node")) < 0)
+        return -1;
+      a->o.clients = (int) v;
+      return 1;
+    case OPT_KEYS:
+      if ((v = number_arg ("keys", optarg, 1, 1000, "registers")) < 0)
+        return -1;
+      a->o.keys = (int) v;
+      return 1;
+    case OPT_LOCAL_READS:
+      a->o.local_reads = true;
+      return 1;
+    case OPT_HISTORY:
+      a->history = optarg;
+      return 1;
+    case OPT_PLOT:
+      a->plot = optarg;
+      return 1;
+    case OPT_TIMELINE:
+      a->timeline = optarg;
+      return 1;
+    case OPT_LIN_TIME:
+      if (parse_duration_arg ("lin-time", optarg, 100, &ms) < 0)
+        return -1;
+      a->o.lin_seconds = (double) ms / 1000;
+      return 1;
+    case OPT_LIN_MEMORY:
+      if ((v = number_arg ("lin-memory", optarg, 1, 1 << 20, "MiB")) < 0)
+        return -1;
+      a->o.lin_bytes = (size_t) v << 20;
       return 1;
     case 'j':
       a->json = true;
@@ -105,6 +187,84 @@ block_stop_signals (sigset_t *set)
   sigprocmask (SIG_BLOCK, set, NULL);
 }
 
+/* The outputs' paths, before anything runs: a path root would not
+ * write through is refused now, not after the check. */
+static int
+check_outputs (const struct check_args *a)
+{
+  const char *paths[] = { a->history, a->plot, a->timeline };
+  const char *what[] = { "a history", "a plot", "a timeline" };
+  labo_error_t err = NULL;
+
+  for (size_t i = 0; i < 3; i++)
+    if (paths[i] && strcmp (paths[i], "-") != 0
+        && labo_fs_check_output (paths[i], what[i], &err) < 0)
+      return cli_fail (&err, EXIT_INPUT);
+  if ((a->history && strcmp (a->history, "-") == 0) || (a->plot && strcmp (a->plot, "-") == 0))
+    {
+      fprintf (stderr, "labo: --history and --plot take a file ('-' is for --timeline)\n");
+      return EXIT_INPUT;
+    }
+  return EXIT_OK;
+}
+
+/* One output: to its file, through `write` (0, or -1 with errno). */
+static int
+write_output (const char *path, const char *what, int (*write) (FILE *, const void *),
+              const void *arg)
+{
+  labo_error_t err = NULL;
+  FILE *f;
+  int fd, r;
+
+  if (strcmp (path, "-") == 0)
+    return write (stdout, arg) < 0 || fflush (stdout) != 0 ? -1 : 0;
+  if ((fd = labo_fs_open_output (path, what, &err)) < 0)
+    {
+      fprintf (stderr, "labo: %s\n", err->msg);
+      labo_error_release (&err);
+      return -1;
+    }
+  if ((f = fdopen (fd, "w")) == NULL)
+    {
+      close (fd);
+      return -1;
+    }
+  r = write (f, arg);
+  if (fclose (f) != 0)
+    r = -1;
+  if (r < 0)
+    fprintf (stderr, "labo: writing %s %s: %s\n", what, path, strerror (errno));
+  else
+    fprintf (stderr, "check: %s written to %s\n", what, path);
+  return r;
+}
+
+static int
+out_edn (FILE *f, const void *c)
+{
+  return labo_history_write_edn (f, labo_check_history (c));
+}
+
+static int
+out_text (FILE *f, const void *c)
+{
+  return labo_history_write_text (f, labo_check_history (c));
+}
+
+struct plot_arg
+{
+  const struct labo_check *c;
+  json_t *rep;
+};
+
+static int
+out_svg (FILE *f, const void *arg)
+{
+  const struct plot_arg *p = arg;
+  return labo_check_plot (p->c, p->rep, f);
+}
+
 static struct labo_check *
 start_check (const struct labo_lab *lab, struct check_args *a, char **log_path, int *code)
 {
@@ -130,7 +290,15 @@ static int
 end_check (struct labo_check *c, const struct check_args *a)
 {
   json_t *rep = labo_check_finish (c, stderr);
-  int code = verdict_code (rep);
+  int code = verdict_code (rep), w = 0;
+  struct plot_arg pa = { c, rep };
+
+  if (a->history)
+    w |= write_output (a->history, "the history", out_edn, c);
+  if (a->plot)
+    w |= write_output (a->plot, "the plot", out_svg, &pa);
+  if (a->timeline && strcmp (a->timeline, "-") != 0)
+    w |= write_output (a->timeline, "the timeline", out_text, c);
 
   if (a->json)
     {
@@ -147,10 +315,15 @@ end_check (struct labo_check *c, const struct check_args *a)
                 json_string_value (json_object_get (rep, "root")),
                 json_string_value (json_object_get (rep, "lab")));
     }
+  if (a->timeline && strcmp (a->timeline, "-") == 0)
+    {
+      putchar ('\n');
+      w |= write_output ("-", "the timeline", out_text, c);
+    }
   fflush (stdout);
   json_decref (rep);
   labo_check_free (c);
-  return code;
+  return code == EXIT_OK && w < 0 ? EXIT_FAIL : code;
 }
 
 int
@@ -163,10 +336,11 @@ cmd_check (int argc, char **argv)
                                         { "keep", no_argument, NULL, 'k' },
                                         { "json", no_argument, NULL, 'j' },
                                         { "seed", required_argument, NULL, 's' },
+                                        CHECK_LONG_OPTS,
                                         { NULL, 0, NULL, 0 } };
-  struct check_args a = { { 0 }, false };
+  struct check_args a = { { 0 }, false, NULL, NULL, NULL };
   const char *lab_opt = NULL, *duration = NULL;
-  cleanup_free char *log_path = NULL;
+  cleanup_free char *log_path = NULL, *events_path = NULL;
   labo_error_t err = NULL;
   struct labo_check *c;
   struct labo_lab *lab;
@@ -193,6 +367,8 @@ cmd_check (int argc, char **argv)
     }
   if ((r = cli_lab_arg (lab_opt, argc, argv, &lab_opt)) != EXIT_OK)
     return r;
+  if ((r = check_outputs (&a)) != EXIT_OK)
+    return r;
   if (labo_caps_require ("check", &err) < 0)
     return cli_fail (&err, EXIT_PRIV);
   if ((rec = cli_deployed (lab_opt)) != NULL)
@@ -207,6 +383,8 @@ cmd_check (int argc, char **argv)
     }
   else if ((lab = cli_running_lab (lab_opt, &code)) == NULL)
     return code;
+  else
+    a.o.events_path = events_path = labo_control_path (lab->name, LABO_EVENTS_FILE);
   block_stop_signals (&stop);
   if ((c = start_check (lab, &a, &log_path, &code)) == NULL)
     {
@@ -242,10 +420,11 @@ cmd_chaos (int argc, char **argv)
                                         { "keep", no_argument, NULL, 'K' },
                                         { "json", no_argument, NULL, 'j' },
                                         { "seed", required_argument, NULL, 's' },
+                                        CHECK_LONG_OPTS,
                                         { NULL, 0, NULL, 0 } };
-  struct check_args a = { { 0 }, false };
+  struct check_args a = { { 0 }, false, NULL, NULL, NULL };
   const char *lab_opt = NULL, *file;
-  cleanup_free char *log_path = NULL, *named = NULL;
+  cleanup_free char *log_path = NULL, *named = NULL, *events_path = NULL;
   struct labo_diags d = { NULL, 0 };
   struct labo_scenario *sc;
   struct labo_chaos_opts co = { stdout, NULL, false, NULL, 0 };
@@ -271,6 +450,10 @@ cmd_chaos (int argc, char **argv)
   if (optind + 1 != argc)
     return cli_usage ("chaos takes a scenario file: labo chaos FILE [--check]", NULL);
   file = argv[optind];
+  if ((a.history || a.plot || a.timeline) && !check)
+    return cli_usage ("--history, --plot and --timeline are the check's: add --check", NULL);
+  if ((r = check_outputs (&a)) != EXIT_OK)
+    return r;
 
   /* the file names its lab; read it once for that, then against the lab */
   sc = labo_scenario_load_limited (file, NULL, &cli_limits, &d);
@@ -305,6 +488,7 @@ cmd_chaos (int argc, char **argv)
   co.seed = a.o.seed;
   if (a.json)
     co.out = stderr; /* stdout is the check's report */
+  a.o.events_path = events_path = labo_control_path (lab->name, LABO_EVENTS_FILE);
   if (check && (co.check = start_check (lab, &a, &log_path, &code)) == NULL)
     {
       labo_scenario_free (sc);

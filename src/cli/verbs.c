@@ -483,6 +483,14 @@ static const struct cli_verb verbs[] = {
     "      --json         with --check: the check's report as JSON on stdout\n"
     "      --seed N       the scenario's choices (random, follower, halves, ring,\n"
     "                     the links' drops) and the check's: the run printed its own\n"
+    "      --clients N    with --check: register clients a node (1 to 16; 1)\n"
+    "      --keys N       with --check: registers (1 to 1000; 3)\n"
+    "      --local-reads  with --check: reads without a sync first (not linearizable)\n"
+    "      --history FILE  with --check: the history in Jepsen's EDN format\n"
+    "      --plot FILE    with --check: the history as an SVG picture\n"
+    "      --timeline FILE  with --check: the history as text ('-': standard output)\n"
+    "      --lin-time D   with --check: the linearizability checker's time (60s)\n"
+    "      --lin-memory N  with --check: and its memory, in MiB (1024)\n"
     "\n"
     "Examples:\n"
     "  labo chaos netns/scenarios/zk3-leader.yaml --check\n"
@@ -493,7 +501,10 @@ static const struct cli_verb verbs[] = {
     "write through every node, then verify no acknowledged write was lost",
     "Writes through every node of the ensemble until Ctrl-C (or --duration), then\n"
     "reads everything back: an acknowledged write lost, altered or reordered is\n"
-    "reported with its timeline, and the exit status is 5.\n"
+    "reported with its timeline, and the exit status is 5. Meanwhile clients read,\n"
+    "write and compare-and-set registers through every node, and their history is\n"
+    "checked for linearizability (docs/check.md): a history no order explains is\n"
+    "reported with its smallest witness, and the exit status is 6.\n"
     "\n"
     "Options:\n"
     LAB_OPT
@@ -502,11 +513,21 @@ static const struct cli_verb verbs[] = {
     "      --settle D     how long to wait for the ensemble at the end\n"
     "      --keep         leave the check's znodes\n"
     "      --json         the report as JSON\n"
-    "      --seed N       the writers' stagger (their order and times in each tick):\n"
-    "                     the report gives the seed it used\n"
+    "      --seed N       the writers' stagger (their order and times in each tick)\n"
+    "                     and the registers' operations: the report gives the seed\n"
+    "      --clients N    register clients a node (1 to 16; default 1)\n"
+    "      --keys N       registers (1 to 1000; default 3)\n"
+    "      --local-reads  reads without a sync first: ZooKeeper does not promise them\n"
+    "                     linearizable, and a partitioned follower serves stale ones\n"
+    "      --history FILE  the history in Jepsen's EDN format (for Knossos, Elle)\n"
+    "      --plot FILE    the history as an SVG: latencies, faults, elections\n"
+    "      --timeline FILE  the history as text, one clock ('-': standard output)\n"
+    "      --lin-time D   the linearizability checker's time limit (default 60s)\n"
+    "      --lin-memory N  and its memory limit, in MiB (default 1024)\n"
     "\n"
     "Examples:\n"
-    "  labo check -d 30s\n",
+    "  labo check -d 30s\n"
+    "  labo check -d 30s --history zk.edn --plot zk.svg\n",
     0 },
   /* ---- other ---- */
   { "help", cmd_help, CLI_GROUP_OTHER, "help [VERB]", "this overview, or a verb's help",

@@ -704,6 +704,89 @@ print_findings (json_t *rep, FILE *out)
     }
 }
 
+/* One operation of the registers' history, as a line of the witness. */
+static void
+print_op (json_t *op, bool culprit, FILE *out)
+{
+  json_t *ret = json_object_get (op, "ret_s"), *v = json_object_get (op, "value");
+  const char *f = json_string_value (json_object_get (op, "f"));
+  char what[64], val[24] = "nil";
+
+  if (json_is_integer (v))
+    snprintf (val, sizeof (val), "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+  if (strcmp (f, "cas") == 0)
+    {
+      json_t *e = json_object_get (op, "expect");
+      if (json_is_integer (e))
+        snprintf (what, sizeof (what), "cas %" JSON_INTEGER_FORMAT " -> %s",
+                  json_integer_value (e), val);
+      else
+        snprintf (what, sizeof (what), "cas nil -> %s", val);
+    }
+  else if (strcmp (f, "read") == 0)
+    snprintf (what, sizeof (what), "read -> %s", val);
+  else
+    snprintf (what, sizeof (what), "write %s", val);
+  fprintf (out, "  %8.3f s - ", json_real_value (json_object_get (op, "call_s")));
+  if (json_is_number (ret))
+    fprintf (out, "%8.3f s", json_number_value (ret));
+  else
+    fprintf (out, "%10s", "never");
+  fprintf (out, "  %-6s p%-4" JSON_INTEGER_FORMAT " r%-3" JSON_INTEGER_FORMAT " %-18s %s%s\n",
+           json_string_value (json_object_get (op, "node")),
+           json_integer_value (json_object_get (op, "process")),
+           json_integer_value (json_object_get (op, "key")), what,
+           json_string_value (json_object_get (op, "type")),
+           culprit ? "  <- no order places it" : "");
+}
+
+/* The registers' history: what was checked, and the witness of an
+ * invalid one. */
+static void
+print_linearizability (json_t *rep, FILE *out)
+{
+  json_t *lin = json_object_get (rep, "linearizability"), *op;
+  const char *v = json_string_value (json_object_get (lin, "verdict"));
+  json_int_t culprit = json_integer_value (json_object_get (json_object_get (lin, "culprit"),
+                                                           "index"));
+  size_t i;
+
+  if (v == NULL)
+    return;
+  fprintf (out, "registers: %" JSON_INTEGER_FORMAT " operations by %" JSON_INTEGER_FORMAT
+                " clients on %" JSON_INTEGER_FORMAT " registers, reads %s (%" JSON_INTEGER_FORMAT
+                " ok, %" JSON_INTEGER_FORMAT " unanswered, %" JSON_INTEGER_FORMAT
+                " CAS refused): ",
+           json_integer_value (json_object_get (lin, "operations")),
+           json_integer_value (json_object_get (lin, "clients")),
+           json_integer_value (json_object_get (lin, "keys")),
+           strcmp (json_string_value (json_object_get (lin, "reads")), "local") == 0
+               ? "from the node alone"
+               : "after a sync",
+           json_integer_value (json_object_get (lin, "ok")),
+           json_integer_value (json_object_get (lin, "info")),
+           json_integer_value (json_object_get (lin, "fail")));
+  if (strcmp (v, "valid") == 0)
+    fprintf (out, "linearizable (checked in %.3f s)\n",
+             json_real_value (json_object_get (lin, "seconds")));
+  else if (strcmp (v, "unknown") == 0)
+    fprintf (out, "UNKNOWN: the checker gave up: %s\n",
+             json_string_value (json_object_get (lin, "why")));
+  else
+    {
+      fprintf (out, "NOT LINEARIZABLE\n");
+      fprintf (out, "register r%" JSON_INTEGER_FORMAT ": no order of these %zu operations "
+                    "explains what they saw (%s):\n",
+               json_integer_value (json_object_get (lin, "key")),
+               json_array_size (json_object_get (lin, "witness")),
+               json_is_true (json_object_get (lin, "minimal"))
+                   ? "the smallest such set: without any one of them, one does"
+                   : "the time limit stopped the search for a smaller set");
+      json_array_foreach (json_object_get (lin, "witness"), i, op)
+        print_op (op, json_integer_value (json_object_get (op, "index")) == culprit, out);
+    }
+}
+
 void
 labo_check_print (json_t *rep, FILE *out)
 {
@@ -722,6 +805,7 @@ labo_check_print (json_t *rep, FILE *out)
   print_outages (rep, out);
   print_writes (rep, out);
   print_findings (rep, out);
+  print_linearizability (rep, out);
   if (json_object_get (rep, "seed"))
     fprintf (out, "seed: %lld (`--seed %lld` writes in the same order at the same times "
                   "again)\n",
@@ -732,6 +816,12 @@ labo_check_print (json_t *rep, FILE *out)
                   "with its data\n");
   else if (strcmp (verdict, "lost") == 0)
     fprintf (out, "verdict: LOST: the ensemble lost or reordered what it acknowledged\n");
+  else if (strcmp (verdict, "invalid") == 0)
+    fprintf (out, "verdict: INVALID: nothing acknowledged was lost, but the registers' history "
+                  "is not linearizable\n");
+  else if (strcmp (verdict, "unknown") == 0)
+    fprintf (out, "verdict: unknown: nothing acknowledged was lost; the registers' history "
+                  "could not be checked within the limits\n");
   else
     fprintf (out, "verdict: unverified: not every node could be read\n");
 }

@@ -24,6 +24,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "check-internal.h"
+#include "labo/check/plot.h"
 #include "labo/net/netns.h"
 #include "labo/model/plan.h"
 #include "labo/model/state.h"
@@ -35,44 +36,6 @@
 /* labo_zk_serves's session: long enough for a server that just joined to
  * sync, short enough that a dead one is told at once. */
 #define SERVES_SESSION_MS 4000
-
-struct writer
-{
-  struct labo_check *c;
-  uint32_t index;
-  const struct labo_node *node;
-  char endpoint[64];
-  char *prefix;           /* "<root>/w<index>-": the leader appends the sequence */
-  int netns_fd;
-  zhandle_t *zh;
-  uint32_t session;       /* of zh, from 1 */
-  atomic_bool expired;    /* zh's session expired: the driver replaces it */
-  size_t outstanding;     /* sent, unanswered (mu) */
-  uint64_t next_n;        /* the next attempt's number (driver) */
-};
-
-struct labo_check
-{
-  pthread_mutex_t mu;
-  pthread_cond_t cv;      /* an answer, a session's state changed */
-  const struct labo_lab *lab;
-  struct labo_check_opts o;
-  struct writer *w;
-  size_t n_w;
-  struct cw *rec;         /* every attempt (mu) */
-  size_t n_rec, cap_rec;
-  struct cmark *marks;    /* (mu) */
-  size_t n_marks;
-  char *root;             /* "/labo-check/<lab>-<time>-<pid>" */
-  double t0;              /* monotonic start of the writes */
-  double t_stop;          /* and their end */
-  long ticks;             /* ticks begun (driver) */
-  struct labo_rng rng;    /* the stagger's draws (driver) */
-  pthread_t driver;
-  bool driver_running;
-  atomic_bool quit;       /* the driver stops */
-  FILE *log;
-};
 
 /* ---- waiting on a condition variable, against the monotonic clock ---- */
 
@@ -217,6 +180,13 @@ writer_connect (struct writer *w, labo_error_t *err)
   w->zh = client_in (w->netns_fd, w->endpoint, watcher, w->c->o.session_ms, w, err);
   if (w->zh == NULL)
     return labo_error_wrap (err, "node %s", w->node->name);
+  w->rzh = client_in (w->netns_fd, w->endpoint, watcher, w->c->o.session_ms, w, err);
+  if (w->rzh == NULL)
+    {
+      zookeeper_close (w->zh);
+      w->zh = NULL;
+      return labo_error_wrap (err, "node %s", w->node->name);
+    }
   w->session++;
   return 0;
 }
@@ -226,13 +196,33 @@ writer_close (struct writer *w)
 {
   if (w->zh)
     zookeeper_close (w->zh);
-  w->zh = NULL;
+  if (w->rzh)
+    zookeeper_close (w->rzh);
+  w->zh = w->rzh = NULL;
 }
 
 static bool
 connected (const struct writer *w)
 {
   return w->zh && zoo_state (w->zh) == ZOO_CONNECTED_STATE;
+}
+
+bool
+check_connected (const struct writer *w)
+{
+  return connected (w);
+}
+
+bool
+check_reads_connected (const struct writer *w)
+{
+  return w->rzh && zoo_state (w->rzh) == ZOO_CONNECTED_STATE;
+}
+
+static bool
+both_connected (const struct writer *w)
+{
+  return connected (w) && check_reads_connected (w);
 }
 
 /* Waits (on c->cv) until pred holds of every writer, or the deadline. */
@@ -464,6 +454,7 @@ driver (void *arg)
           struct timespec at = plus_ns (tick, slots[i].offset_ns);
           sleep_until (&at);
           send_write (c, &c->w[slots[i].writer], c->ticks);
+          check_registers_tick (c, &c->w[slots[i].writer]);
         }
       c->ticks++;
       if (c->ticks % c->o.rate == 0)
@@ -525,6 +516,9 @@ labo_check_free (struct labo_check *c)
     }
   for (size_t i = 0; i < c->n_rec; i++)
     free (c->rec[i].name);
+  check_registers_free (c);
+  check_history_free (&c->hist);
+  free (c->witness);
   for (size_t i = 0; i < c->n_marks; i++)
     free (c->marks[i].text);
   free (c->marks);
@@ -624,11 +618,11 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
       if (writer_connect (w, err) < 0)
         return NULL;
     }
-  if (!wait_all (c, connected, labo_now () + CONNECT_TIMEOUT_S))
+  if (!wait_all (c, both_connected, labo_now () + CONNECT_TIMEOUT_S))
     {
       cleanup_free char *names = xstrdup ("");
       for (size_t i = 0; i < c->n_w; i++)
-        if (!connected (&c->w[i]))
+        if (!both_connected (&c->w[i]))
           {
             char *next = xasprintf ("%s%s%s (%s)", names, *names ? ", " : "",
                                     c->w[i].node->name, c->w[i].endpoint);
@@ -656,6 +650,9 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
   for (size_t i = 0; i < c->n_w; i++)
     c->w[i].prefix = xasprintf ("%s/w%zu-", c->root, i);
   c->t0 = labo_now ();
+  c->wall0 = labo_wall ();
+  if (check_registers_start (c, err) < 0)
+    return NULL;
   if ((rc = pthread_create (&c->driver, NULL, driver, c)) != 0)
     {
       labo_error_make (err, rc, "starting the check's writer thread");
@@ -685,7 +682,7 @@ labo_check_mark (struct labo_check *c, const char *text)
 static bool
 answered (const struct writer *w)
 {
-  return w->outstanding == 0;
+  return w->outstanding == 0 && check_registers_idle (w->c);
 }
 
 /* Answers of a batch of reads (or deletes) of one node. */
@@ -792,13 +789,18 @@ read_node (struct labo_check *c, struct writer *w, struct cnode *out)
       out->why = xasprintf ("listing %s through %s: %s", c->root, w->endpoint, zerror (rc));
       return;
     }
-  out->nz = (size_t) names.count;
-  out->z = xcalloc (out->nz ? out->nz : 1, sizeof (*out->z));
-  items = xcalloc (out->nz ? out->nz : 1, sizeof (*items));
-  for (size_t j = 0; j < out->nz; j++)
+  out->z = xcalloc (names.count > 0 ? (size_t) names.count : 1, sizeof (*out->z));
+  items = xcalloc (names.count > 0 ? (size_t) names.count : 1, sizeof (*items));
+  for (int32_t i = 0; i < names.count; i++)
     {
-      cleanup_free char *path = xasprintf ("%s/%s", c->root, names.data[j]);
-      out->z[j].name = xstrdup (names.data[j]);
+      size_t j = out->nz;
+      cleanup_free char *path = NULL;
+      /* the registers are the history's, checked apart */
+      if (check_is_register (names.data[i]))
+        continue;
+      out->nz++;
+      path = xasprintf ("%s/%s", c->root, names.data[i]);
+      out->z[j].name = xstrdup (names.data[i]);
       out->z[j].czxid = -1;
       items[j] = (struct item){ &b, &out->z[j] };
       rc = zoo_aget (w->zh, path, 0, got_znode, &items[j]);
@@ -838,6 +840,9 @@ remove_run (struct labo_check *c, struct writer *w, const struct cnode *n)
       if (zoo_adelete (w->zh, path, -1, deleted, &b) == ZOK)
         sent++;
     }
+  for (uint32_t k = 0; k < c->n_keys; k++)
+    if (zoo_adelete (w->zh, c->keys[k], -1, deleted, &b) == ZOK)
+      sent++;
   if (!batch_wait (&b, sent, labo_now () + 30))
     {
       writer_close (w);
@@ -865,6 +870,69 @@ cnodes_free (struct cnode *v, size_t n)
       free (v[i].why);
     }
   free (v);
+}
+
+int
+labo_check_plot (const struct labo_check *c, json_t *rep, FILE *out)
+{
+  const char *v = labo_check_verdict (rep);
+  const char *lin = json_string_value (json_object_get (json_object_get (rep, "linearizability"),
+                                                       "verdict"));
+  cleanup_free char *title = NULL;
+  struct labo_plot_opts o = { 0 };
+
+  /* the registers' verdict when it is not the whole check's */
+  if (lin && strcmp (v, "ok") == 0 && strcmp (lin, "valid") == 0)
+    title = xasprintf ("lab %s, seed %llu: ok, linearizable", c->lab->name,
+                       (unsigned long long) c->o.seed);
+  else if (lin && strcmp (v, lin) != 0)
+    title = xasprintf ("lab %s, seed %llu: %s (registers: %s)", c->lab->name,
+                       (unsigned long long) c->o.seed, v, lin);
+  else
+    title = xasprintf ("lab %s, seed %llu: %s", c->lab->name, (unsigned long long) c->o.seed, v);
+  o.title = title;
+  o.highlight = c->witness;
+  o.n_highlight = c->n_witness;
+  return labo_plot_svg (out, &c->hist, &o);
+}
+
+/* The registers' verdict into the report: a history that is not
+ * linearizable makes the verdict "invalid", one the checker gave up on
+ * "unknown", unless something worse was found. And the plot, for labo
+ * web (best effort: the report does not depend on it). */
+static void
+add_linearizability (struct labo_check *c, json_t *rep, FILE *progress)
+{
+  json_t *lin = check_registers_verdict (c, &c->hist, progress);
+  const char *v = json_string_value (json_object_get (lin, "verdict"));
+  cleanup_free char *dir = labo_state_dir (c->lab->name);
+  cleanup_free char *path = xasprintf ("%s/%s", dir, LABO_CHECK_PLOT_FILE);
+  cleanup_free char *svg = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  json_object_set_new (rep, "linearizability", lin);
+  if (strcmp (labo_check_verdict (rep), "ok") == 0 && strcmp (v, "valid") != 0)
+    json_object_set_new (rep, "verdict", json_string (strcmp (v, "invalid") == 0 ? "invalid"
+                                                                                  : "unknown"));
+  if ((f = open_memstream (&svg, &len)) == NULL)
+    return;
+  labo_check_plot (c, rep, f);
+  if (fclose (f) == 0 && svg)
+    labo_write_file (path, svg, len, 0600);
+}
+
+const struct labo_history *
+labo_check_history (const struct labo_check *c)
+{
+  return &c->hist;
+}
+
+const size_t *
+labo_check_witness (const struct labo_check *c, size_t *n)
+{
+  *n = c->n_witness;
+  return c->witness;
 }
 
 json_t *
@@ -895,6 +963,10 @@ labo_check_finish (struct labo_check *c, FILE *progress)
   if (!wait_all (c, answered, labo_now () + 2.0 * c->o.session_ms / 1000 + 5))
     if (progress)
       fprintf (progress, "check: some writes are still unanswered: counted as such\n");
+  /* the registers' history ends here: what is still unanswered is info */
+  pthread_mutex_lock (&c->mu);
+  check_history_take (c, c->o.events_path, &c->hist);
+  pthread_mutex_unlock (&c->mu);
 
   settle_deadline = labo_now () + c->o.settle_ms / 1000.0;
   all = wait_all (c, connected, labo_now ());
@@ -930,6 +1002,9 @@ labo_check_finish (struct labo_check *c, FILE *progress)
   rep = check_analyse (&r);
   json_object_set_new (rep, "seed", json_integer ((json_int_t) c->o.seed));
   pthread_mutex_unlock (&c->mu);
+  /* the history is a copy: the checker runs without c->mu, which late
+   * answers take */
+  add_linearizability (c, rep, progress);
 
   if (strcmp (labo_check_verdict (rep), "ok") == 0 && !c->o.keep)
     for (size_t i = 0; i < c->n_w; i++)

@@ -39,8 +39,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "labo/util/error.h"
+#include "labo/check/history.h"
 #include "labo/model/lab.h"
+#include "labo/util/error.h"
 
 #define LABO_CHECK_DEFAULT_RATE 10
 
@@ -52,6 +53,9 @@
  * the last LABO_CHECK_LIVE_SECONDS, oldest first]}]}. A file whose pid is
  * gone, or older than a few seconds, is a check that was killed. */
 #define LABO_CHECK_LIVE_FILE "check.live"
+/* The last check's plot (check/plot.h), in the same dir, for `labo web`;
+ * replaced by each check that ends. */
+#define LABO_CHECK_PLOT_FILE "check.svg"
 #define LABO_CHECK_LIVE_SECONDS 60
 
 struct labo_check_opts
@@ -72,6 +76,19 @@ struct labo_check_opts
    * and at offsets drawn from it, so that the same seed replays the same
    * schedule (0: one from the kernel; the report's "seed" says which) */
   uint64_t seed;
+  /* the registers' workload (docs/check.md): clients a node (0: 1),
+   * registers (0: 3), and reads served by the node alone, without a sync
+   * first (ZooKeeper promises them sequential, not linearizable: a check
+   * with them may find the history invalid, as it should) */
+  int clients;
+  int keys;
+  bool local_reads;
+  /* the linearizability checker's limits (0: 60 s, 1 GiB) */
+  double lin_seconds;
+  size_t lin_bytes;
+  /* the supervisor's events (events.jsonl), for the history's timeline:
+   * NULL when there are none (a deployed lab) */
+  const char *events_path;
 };
 
 struct labo_check;
@@ -93,11 +110,22 @@ void labo_check_mark (struct labo_check *c, const char *text);
  * for inspection otherwise. progress, when not NULL, gets a line for each
  * phase. */
 json_t *labo_check_finish (struct labo_check *c, FILE *progress);
+/* After labo_check_finish: the registers' history, with the events on its
+ * clock (valid until labo_check_free), and the witness of an invalid one
+ * (op indexes, NULL when none). */
+const struct labo_history *labo_check_history (const struct labo_check *c);
+const size_t *labo_check_witness (const struct labo_check *c, size_t *n);
+/* After labo_check_finish: the history's plot (check/plot.h), titled with
+ * rep's verdicts, the witness circled. 0, or -1 with errno. */
+int labo_check_plot (const struct labo_check *c, json_t *rep, FILE *out);
 void labo_check_free (struct labo_check *c);
 
-/* The report's verdict: "ok" (nothing acknowledged lost), "lost" (an
- * acknowledged write missing, altered or out of order, or nodes that
- * disagree), "unverified" (a node could not be read). */
+/* The report's verdict: "ok" (nothing acknowledged lost, and the
+ * registers' history linearizable), "lost" (an acknowledged write
+ * missing, altered or out of order, or nodes that disagree), "invalid"
+ * (nothing lost, but the registers' history is not linearizable),
+ * "unknown" (nothing lost, and the checker gave up within its limits),
+ * "unverified" (a node could not be read). */
 const char *labo_check_verdict (json_t *report);
 void labo_check_print (json_t *report, FILE *out);
 
