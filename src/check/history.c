@@ -208,7 +208,8 @@ edn_op (FILE *out, const struct labo_history *h, const struct history_entry *e, 
   const char *node = history_node_name (h, op->node);
   unsigned f = (unsigned) op->f, type = (unsigned) op->type;
 
-  fprintf (out, "{:type %s, :f %s, :value ", answer && type <= LABO_OP_INFO ? edn_type[type] : ":invoke",
+  fprintf (out, "{:type %s, :f %s, :value ",
+           answer && type <= LABO_OP_INFO ? edn_type[type] : ":invoke",
            f <= LABO_OP_CAS ? edn_f[f] : ":unknown");
   edn_value (out, op, answer);
   fprintf (out, ", :process %" PRIu32 ", :time %" PRId64 ", :index %zu", op->process, e->t, index);

@@ -90,7 +90,9 @@ utf8_len (const unsigned char *p)
         return 0;
       c = (c << 6) | (p[i] & 0x3f);
     }
-  if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+  /* no overlong form, no surrogate, nothing past U+10FFFF */
+  if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
+      || (n == 4 && (c < 0x10000 || c > 0x10ffff)))
     return 0;
   return n;
 }
@@ -262,8 +264,8 @@ axes (struct plot *p)
            num (b, p->y0), num (c, p->y1), num (d, p->x1));
   fprintf (o, "<text x=\"%s\" y=\"%s\" font-size=\"10\" fill=\"#444\" text-anchor=\"end\">time "
               "(s)</text>\n", num (a, p->x1), num (b, p->y1 + 28));
-  fprintf (o, "<text x=\"12\" y=\"%s\" font-size=\"10\" fill=\"#444\" transform=\"rotate(-90 12 %s)\" "
-              "text-anchor=\"middle\">latency (log)</text>\n",
+  fprintf (o, "<text x=\"12\" y=\"%s\" font-size=\"10\" fill=\"#444\" "
+              "transform=\"rotate(-90 12 %s)\" text-anchor=\"middle\">latency (log)</text>\n",
            num (a, (p->y0 + p->y1) / 2), num (b, (p->y0 + p->y1) / 2));
 }
 
@@ -433,7 +435,8 @@ highlights (struct plot *p, const struct labo_plot_opts *opts)
 
   if (opts == NULL || opts->highlight == NULL || opts->n_highlight == 0)
     return 0;
-  fprintf (o, "<g class=\"witness\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\">\n", WITNESS_COLOR);
+  fprintf (o, "<g class=\"witness\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\">\n",
+           WITNESS_COLOR);
   for (size_t k = 0; k < opts->n_highlight; k++)
     {
       size_t i = opts->highlight[k];
@@ -472,8 +475,8 @@ legend (struct plot *p, bool witness)
                outcome_name[t]);
       x += t == LABO_OP_INFO ? 130 : 52;
     }
-  fprintf (o, "<rect x=\"%s\" y=\"%s\" width=\"14\" height=\"9\" fill=\"%s\" fill-opacity=\"0.25\"/>"
-              "<text x=\"%s\" y=\"%s\">fault</text>\n",
+  fprintf (o, "<rect x=\"%s\" y=\"%s\" width=\"14\" height=\"9\" fill=\"%s\" "
+              "fill-opacity=\"0.25\"/><text x=\"%s\" y=\"%s\">fault</text>\n",
            num (a, x), num (b, y - 8), FAULT_COLOR, num (c, x + 17), num (d, y));
   x += 52;
   fprintf (o, "<path d=\"M%s %sv10\" stroke=\"%s\" stroke-dasharray=\"3 2\"/>"
@@ -481,8 +484,8 @@ legend (struct plot *p, bool witness)
            num (a, x + 4), num (b, y - 9), LEADER_COLOR, num (c, x + 9), num (d, y));
   x += 80;
   if (witness)
-    fprintf (o, "<circle cx=\"%s\" cy=\"%s\" r=\"5\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>"
-                "<text x=\"%s\" y=\"%s\">witness</text>\n",
+    fprintf (o, "<circle cx=\"%s\" cy=\"%s\" r=\"5\" fill=\"none\" stroke=\"%s\" "
+                "stroke-width=\"2\"/><text x=\"%s\" y=\"%s\">witness</text>\n",
              num (a, x + 5), num (b, y - 3.5), WITNESS_COLOR, num (c, x + 14), num (d, y));
   fputs ("</g>\n", o);
 }
@@ -525,11 +528,13 @@ labo_plot_svg (FILE *out, const struct labo_history *h, const struct labo_plot_o
     p.hi++;
 
   fprintf (out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                "xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
                 "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
                 "font-size=\"12\">\n", p.w, p.hgt, p.w, p.hgt);
   fputs ("<defs><path id=\"r\" d=\"M-2.5 0a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0z\"/>"
-         "<path id=\"w\" d=\"M-2.2-2.2h4.4v4.4h-4.4z\"/><path id=\"c\" d=\"M0-3l3 5h-6z\"/></defs>\n",
+         "<path id=\"w\" d=\"M-2.2-2.2h4.4v4.4h-4.4z\"/>"
+         "<path id=\"c\" d=\"M0-3l3 5h-6z\"/></defs>\n",
          out);
   fprintf (out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", p.w, p.hgt);
   fprintf (out, "<text x=\"%s\" y=\"18\" font-size=\"14\" font-weight=\"bold\" fill=\"#1b1b1b\">",

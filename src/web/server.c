@@ -431,10 +431,13 @@ serve_check_plot (struct MHD_Connection *c, const char *name)
   if (web_check_plot_read (name, LABO_CHECK_PLOT_MAX, &data, &len) < 0)
     {
       if (errno == ENOENT)
-        return respond_text (c, MHD_HTTP_NOT_FOUND, "no check plot: no check has ended on this lab yet");
+        return respond_text (c, MHD_HTTP_NOT_FOUND,
+                             "no check plot: no check has ended on this lab yet");
       if (errno == EFBIG)
-        return respond_text (c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the check plot is too large to serve");
-      return respond_text (c, MHD_HTTP_NOT_FOUND, "no check plot (not a regular file of the lab's)");
+        return respond_text (c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the check plot is too large to serve");
+      return respond_text (c, MHD_HTTP_NOT_FOUND,
+                           "no check plot (not a regular file of the lab's)");
     }
   r = MHD_create_response_from_buffer (len, data, MHD_RESPMEM_MUST_FREE);
   if (r == NULL)

@@ -281,7 +281,8 @@ xml_check (const char *s)
         {
           size_t l = strcspn (p + 2, ">");
           if (depth == 0 || strlen (stack[depth - 1]) != l || strncmp (stack[depth - 1], p + 2, l))
-            fail_msg ("XML: </%.*s> closes %s", (int) l, p + 2, depth ? stack[depth - 1] : "nothing");
+            fail_msg ("XML: </%.*s> closes %s", (int) l, p + 2,
+                      depth ? stack[depth - 1] : "nothing");
           free ((char *) stack[--depth]);
           p += 2 + l + 1;
           continue;
