@@ -7,16 +7,19 @@
 #include "web-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "labo/model/copy.h"
+#include "labo/model/names.h"
 #include "labo/engine/graph.h"
 #include "labo/engine/status.h"
 #include "labo/engine/verify.h"
@@ -191,6 +194,79 @@ check_live (const char *name)
   return o;
 }
 
+int
+web_check_plot_read (const char *lab, size_t max, char **data, size_t *len)
+{
+  labo_error_t err = NULL;
+  cleanup_free char *dir = NULL;
+  cleanup_close int dfd = -1;
+  cleanup_close int fd = -1;
+  cleanup_free char *buf = NULL;
+  struct stat st;
+  size_t got = 0;
+
+  if (labo_lab_name_check (lab, &err) < 0)
+    {
+      labo_error_release (&err);
+      errno = EINVAL;
+      return -1;
+    }
+  dir = labo_state_dir (lab);
+  /* the lab's own directory, and in it the file itself: a link to
+   * elsewhere (to a secret of root's) is refused, whoever made it */
+  if ((dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return -1;
+  if ((fd = openat (dfd, LABO_CHECK_PLOT_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    return -1;
+  if (!S_ISREG (st.st_mode))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if ((uint64_t) st.st_size > max)
+    {
+      errno = EFBIG;
+      return -1;
+    }
+  buf = xmalloc ((size_t) st.st_size + 1);
+  /* no more than its size then: a file still growing is cut, not a hang */
+  while (got < (size_t) st.st_size)
+    {
+      ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      got += (size_t) n;
+    }
+  buf[got] = '\0';
+  *len = got;
+  *data = steal_ptr (&buf);
+  return 0;
+}
+
+/* The last check plot's date, for the page (its <img> is asked for again
+ * when it changes), or null when there is none. */
+static json_t *
+check_plot (const char *name)
+{
+  cleanup_free char *dir = labo_state_dir (name);
+  cleanup_free char *path = xasprintf ("%s/%s", dir, LABO_CHECK_PLOT_FILE);
+  struct stat st;
+  char when[32];
+
+  if (lstat (path, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size == 0)
+    return json_null ();
+  return json_pack ("{s:s, s:I}", "at",
+                    labo_iso_time ((double) st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9, when),
+                    "version",
+                    (json_int_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+}
+
 /* A node vertex's host: its vertex id is "h<index>", hosts come first. */
 static size_t
 node_host_index (const struct labo_vertex *v)
@@ -281,6 +357,7 @@ snapshot (const char *name, json_t **page_out, json_t **summary_out)
       labo_error_release (&err);
     }
   json_object_set_new (page, "check", check_live (name));
+  json_object_set_new (page, "check_plot", check_plot (name));
   summary = json_pack ("{s:s, s:O?, s:s?, s:I, s:O?, s:O?, s:O?, s:O?}", "name", name, "state",
                        json_object_get (st, "state"), "subnet", subnet, "nodes",
                        (json_int_t) lab->n_nodes, "leader",

@@ -20,6 +20,7 @@
 #include "labo/model/names.h"
 #include "labo/model/state.h"
 #include "labo/util/util.h"
+#include "labo/zk/check.h"
 
 /* Bounds. A connection idle this long is closed (a slow client holds a
  * thread no longer); streams send a comment more often than that. */
@@ -93,15 +94,25 @@ listen_on (const struct sockaddr_in *a, labo_error_t *err)
 
 /* ---- responses ---- */
 
+/* A check's plot, an SVG made from the lab's own names: a document that
+ * may run nothing and load nothing, should it be opened by itself */
+#define CSP_PLOT "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 static void
-add_headers (struct MHD_Response *r, const char *type)
+add_headers_csp (struct MHD_Response *r, const char *type, const char *csp)
 {
   MHD_add_response_header (r, "Content-Type", type);
-  MHD_add_response_header (r, "Content-Security-Policy", CSP);
+  MHD_add_response_header (r, "Content-Security-Policy", csp);
   MHD_add_response_header (r, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header (r, "X-Frame-Options", "DENY");
   MHD_add_response_header (r, "Referrer-Policy", "no-referrer");
   MHD_add_response_header (r, "Cache-Control", "no-store");
+}
+
+static void
+add_headers (struct MHD_Response *r, const char *type)
+{
+  add_headers_csp (r, type, CSP);
 }
 
 static enum MHD_Result
@@ -407,6 +418,39 @@ lab_known (struct web *w, const char *name)
   return known;
 }
 
+/* The lab's last check plot (web_check_plot_read: the file itself, in
+ * the lab's own directory, size-capped). */
+static enum MHD_Result
+serve_check_plot (struct MHD_Connection *c, const char *name)
+{
+  char *data = NULL;
+  size_t len = 0;
+  struct MHD_Response *r;
+  enum MHD_Result ret;
+
+  if (web_check_plot_read (name, LABO_CHECK_PLOT_MAX, &data, &len) < 0)
+    {
+      if (errno == ENOENT)
+        return respond_text (c, MHD_HTTP_NOT_FOUND,
+                             "no check plot: no check has ended on this lab yet");
+      if (errno == EFBIG)
+        return respond_text (c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the check plot is too large to serve");
+      return respond_text (c, MHD_HTTP_NOT_FOUND,
+                           "no check plot (not a regular file of the lab's)");
+    }
+  r = MHD_create_response_from_buffer (len, data, MHD_RESPMEM_MUST_FREE);
+  if (r == NULL)
+    {
+      free (data);
+      return MHD_NO;
+    }
+  add_headers_csp (r, "image/svg+xml", CSP_PLOT);
+  ret = MHD_queue_response (c, MHD_HTTP_OK, r);
+  MHD_destroy_response (r);
+  return ret;
+}
+
 static enum MHD_Result
 serve_asset (struct MHD_Connection *c, const char *path)
 {
@@ -455,6 +499,8 @@ get (struct web *w, struct MHD_Connection *c, const char *url)
         return serve_asset (c, "/lab.html");
       if (strcmp (rest, "/events") == 0)
         return start_stream (w, c, name);
+      if (strcmp (rest, "/" LABO_CHECK_PLOT_FILE) == 0)
+        return serve_check_plot (c, name);
       return respond_text (c, MHD_HTTP_NOT_FOUND, "not found");
     }
   /* the embedded files, by their exact names; nothing else */

@@ -102,6 +102,14 @@ json_t *web_labs_index (struct web *w);
 /* A lab page's snapshot with its verify (under mu): a new reference. */
 json_t *web_lab_page (struct web_lab *lab);
 
+/* The lab's last check plot (LABO_CHECK_PLOT_FILE in its run dir), whole:
+ * the file itself, not a link (O_NOFOLLOW, the lab's directory too), a
+ * regular file of at most max bytes. 0 with *data (caller frees) and
+ * *len; -1 with errno: ENOENT (none yet), ELOOP (the file is a link),
+ * ENOTDIR (the lab's directory is a link, or no directory), EFBIG (larger
+ * than max), EINVAL (not a regular file, or not a lab's name). */
+int web_check_plot_read (const char *lab, size_t max, char **data, size_t *len);
+
 /* The root segment's subnet a lab is reached on, from its model: the one
  * place that says which (copies of a lab get a root subnet of their own
  * later: this is what changes then). Caller frees; NULL if none. */

@@ -2,7 +2,7 @@
 # labo web's bad input and safety, with curl and bash alone: a port in use
 # and a bad --listen (clear errors); path traversal, unknown labs and the
 # embedded files' exact names (404); the security headers; the Host check
-# (DNS rebinding); actions off without --allow-actions, refused without or
+# (DNS rebinding); the check's plot (a link refused, its CSP); actions off without --allow-actions, refused without or
 # with a wrong token, run with the right one (kill, partition, heal;
 # names outside the lab's model refused); a slow client (cut after the
 # connection timeout, and a per-address limit that leaves other clients
@@ -86,6 +86,29 @@ assert_match "$hdr" "^Content-Security-Policy: default-src 'self'" "a page carri
 assert_match "$hdr" "^X-Content-Type-Options: nosniff" "and nosniff"
 assert_not_contains "$(curl -s "$WEB/" "$WEB/lab/$LAB" "$WEB/app.js" "$WEB/app.css")" "http" \
 	"the pages load nothing from elsewhere (no http(s) URL in them)"
+
+# ---- the check's plot: the lab's own file, or nothing ----
+plot="$RUN_DIR/$LAB/check.svg"
+assert_eq 404 "$(code "$WEB/lab/$LAB/check.svg")" "no check has ended: its plot is 404"
+ln -s /etc/shadow "$plot"
+body=$(curl -s --max-time 5 -w '\n%{http_code}' "$WEB/lab/$LAB/check.svg")
+assert_eq 404 "${body##*$'\n'}" "a check.svg that is a link is 404"
+assert_not_contains "$body" "root:" "and shows not what it points to"
+rm -f "$plot"
+printf '<svg xmlns="http://www.w3.org/2000/svg"><title>t</title></svg>\n' >"$plot.tmp" && mv "$plot.tmp" "$plot"
+hdr=$(curl -s -D- -o "$TMP/plot.svg" "$WEB/lab/$LAB/check.svg")
+assert_match "$hdr" "^HTTP/1.1 200" "a check's plot is served"
+assert_match "$hdr" "^Content-Type: image/svg\+xml" "as image/svg+xml"
+assert_match "$hdr" "^Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'" \
+	"under a CSP that lets nothing load or run"
+assert_eq "$(cat "$plot")" "$(cat "$TMP/plot.svg")" "whole"
+for _ in $(seq 50); do
+	[ "$(curl -s "$WEB/api/lab/$LAB" | jq -r '.check_plot.version // empty')" ] && break
+	sleep 0.1
+done
+assert_match "$(curl -s "$WEB/api/lab/$LAB" | jq -r '.check_plot.at // empty')" '^20[0-9-]+T' \
+	"the lab's page is told of it (check_plot.at)"
+rm -f "$plot"
 
 # ---- Host: loopback's names only ----
 assert_eq 403 "$(code -H "Host: rebind.example:$WEB_PORT" "$WEB/api/labs")" "Host rebind.example is refused"

@@ -118,6 +118,27 @@ for _ in $(seq 50); do
 done
 assert_eq true "$(wd_js 'return document.getElementById("check-box").hidden')" "its panel goes once it ended"
 
+# ---- the last check's plot ----
+# the check's own (check.svg in the lab's run dir), or, until it writes
+# one, a plot put there as it would be (written aside, renamed over)
+plot="$RUN_DIR/$LAB/check.svg"
+if [ ! -s "$plot" ]; then
+	printf '<svg xmlns="http://www.w3.org/2000/svg" width="960" height="420"><rect width="960" height="420" fill="#fff"/><text x="20" y="20">lab: valid</text></svg>\n' >"$plot.tmp"
+	mv "$plot.tmp" "$plot"
+fi
+if wd_wait 5 '#plot-box:not([hidden]) img[src*="check.svg"]'; then
+	for _ in $(seq 50); do
+		[ "$(wd_js 'return document.getElementById("plot").naturalWidth')" -gt 0 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	assert_match "$(wd_js 'return document.getElementById("plot").naturalWidth')" '^[1-9][0-9]*$' \
+		"the page shows the last check's plot, as an image that loads"
+	assert_match "$(wd_text '#plot-cap')" "^last check: ended at " "with its caption"
+	wd_shot "lab-check-plot"
+else
+	fail "the page shows no check plot within 5 s of check.svg"
+fi
+
 # ---- actions, in the browser: the token from the address ----
 web_stop
 assert_eq 0 "$WEB_RC" "the read-only server stops (exit 0)"

@@ -1,5 +1,6 @@
 /* labo web's pure parts: --listen's reading, loopback, the token's
- * comparison (tests/integration/t-web-safety.sh drives the server). */
+ * comparison, the check plot's reading from a lab's run dir
+ * (tests/integration/t-web-safety.sh drives the server). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,15 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "labo/util/fs.h"
+#include "labo/util/util.h"
+#include "labo/zk/check.h"
 
 #include "../../src/web/web-internal.h"
 
@@ -90,6 +99,62 @@ test_token (void **state)
   assert_false (web_token_ok (&w, "1123456789abcdef0123456789abcdef"));
 }
 
+static void
+plot_read_fails (const char *lab, size_t max, int err)
+{
+  char *data = NULL;
+  size_t len = 0;
+  assert_int_equal (web_check_plot_read (lab, max, &data, &len), -1);
+  if (errno != err)
+    fail_msg ("%s: errno %d (%s), not %d", lab, errno, strerror (errno), err);
+  assert_null (data);
+}
+
+/* The plot /lab/NAME/check.svg serves: the lab's own file, whole, or
+ * nothing (no file, a link, a directory, too large, not a lab's name). */
+static void
+test_check_plot_read (void **state)
+{
+  char run[] = "/tmp/labo-test-web-XXXXXX";
+  cleanup_free char *dir = NULL, *file = NULL, *other = NULL, *linked = NULL;
+  char *data = NULL;
+  size_t len = 0;
+  labo_error_t err = NULL;
+  (void) state;
+
+  assert_non_null (mkdtemp (run));
+  setenv ("LABO_RUN_DIR", run, 1);
+  dir = xasprintf ("%s/plotlab", run);
+  file = xasprintf ("%s/%s", dir, LABO_CHECK_PLOT_FILE);
+  plot_read_fails ("plotlab", 1024, ENOENT); /* no lab dir */
+  assert_int_equal (mkdir (dir, 0700), 0);
+  plot_read_fails ("plotlab", 1024, ENOENT); /* no plot yet */
+  plot_read_fails ("../plotlab", 1024, EINVAL);
+  assert_int_equal (labo_write_file (file, "<svg/>\n", 7, 0600), 0);
+  assert_int_equal (web_check_plot_read ("plotlab", 1024, &data, &len), 0);
+  assert_int_equal (len, 7);
+  assert_string_equal (data, "<svg/>\n");
+  free (data);
+  plot_read_fails ("plotlab", 6, EFBIG);
+  /* a link, to a file of root's elsewhere: refused */
+  other = xasprintf ("%s/secret", run);
+  assert_int_equal (labo_write_file (other, "secret", 6, 0600), 0);
+  assert_int_equal (unlink (file), 0);
+  assert_int_equal (symlink (other, file), 0);
+  plot_read_fails ("plotlab", 1024, ELOOP);
+  assert_int_equal (unlink (file), 0);
+  assert_int_equal (mkdir (file, 0700), 0);
+  plot_read_fails ("plotlab", 1024, EINVAL);
+  assert_int_equal (rmdir (file), 0);
+  /* a lab directory that is a link: refused too */
+  linked = xasprintf ("%s/linklab", run);
+  assert_int_equal (symlink (dir, linked), 0);
+  assert_int_equal (labo_write_file (file, "<svg/>\n", 7, 0600), 0);
+  plot_read_fails ("linklab", 1024, ENOTDIR);
+  assert_int_equal (labo_fs_remove_tree ("/tmp", run + strlen ("/tmp/"), &err), 0);
+  unsetenv ("LABO_RUN_DIR");
+}
+
 int
 main (void)
 {
@@ -97,6 +162,7 @@ main (void)
     cmocka_unit_test (test_listen),
     cmocka_unit_test (test_loopback),
     cmocka_unit_test (test_token),
+    cmocka_unit_test (test_check_plot_read),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

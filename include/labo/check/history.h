@@ -93,9 +93,12 @@ enum labo_event_kind labo_event_kind_of_step (const char *text);
 /* Jepsen's EDN history (docs/check.md, "History format"): one map a line,
  * each operation an :invoke and then its :ok, :fail or :info, in time
  * order, with :process, :type, :f, :value ([key value] tuples, CAS
- * [key [expect new]]), :time (ns) and :index; labo's extras :node and
- * :rc are namespaced (:labo/node). Faults and events are :info ops of
- * process :nemesis. Returns 0, or -1 with errno on a write error. */
+ * [key [expect new]]), :time (ns) and :index; labo's extras are
+ * namespaced (:labo/node, :labo/rc, :labo/subject), which Knossos and
+ * Elle ignore. An INFO operation's :info is written at end_ns. Faults and
+ * events are :info ops of process :nemesis, :f :start (FAULT), :stop
+ * (HEAL), :leader or :note, their text the :value. Returns 0, or -1 with
+ * errno on a write error. */
 int labo_history_write_edn (FILE *out, const struct labo_history *h);
 
 /* The same history as text, one line an event or an operation's answer,

@@ -1,6 +1,8 @@
 /* The history as a picture: an SVG of each operation's latency over time
  * (a point at its answer, log scale; ok, fail and info told apart by
- * colour, reads, writes and CAS by shape, each node a row of the legend),
+ * colour, reads, writes and CAS by shape; INFO operations, never
+ * answered, on the top edge at their call; which node an operation went
+ * through is not drawn: the timeline says it),
  * the faults as shaded bands (from a FAULT event to the next HEAL, or the
  * end), the elections as marked lines, and, for an invalid history, the
  * witness's operations circled. Hand-written SVG: no dependency, no

@@ -58,6 +58,14 @@
 #define LABO_CHECK_PLOT_FILE "check.svg"
 #define LABO_CHECK_LIVE_SECONDS 60
 
+/* The last check's plot (check/plot.h), in the lab's run dir: written at
+ * a check's end, whole and atomically (a temporary file renamed over it,
+ * as labo_state_put does), and kept until the next one. `labo web` serves
+ * it as /lab/NAME/check.svg (opened without following a link, at most
+ * LABO_CHECK_PLOT_MAX bytes) and shows it on the lab's page. */
+#define LABO_CHECK_PLOT_FILE "check.svg"
+#define LABO_CHECK_PLOT_MAX (16 * 1024 * 1024)
+
 struct labo_check_opts
 {
   int rate;             /* writes a second through each node (0: the default) */

@@ -191,6 +191,18 @@
     box.replaceChildren(head, table);
   }
 
+  // The last check's plot: an <img> (the SVG shown as a picture, nothing
+  // in it runs), asked for again when the server says it changed.
+  function checkPlot(snap) {
+    const p = snap.check_plot;
+    $('plot-box').hidden = !p;
+    if (!p) return;
+    const src = '/lab/' + encodeURIComponent(snap.name) + '/check.svg?v=' + p.version;
+    const img = $('plot');
+    if (img.getAttribute('src') !== src) img.setAttribute('src', src);
+    $('plot-cap').textContent = 'last check: ended at ' + time(p.at) + (snap.check ? ' (another one is running)' : '');
+  }
+
   function verify(snap) {
     const v = snap.verify;
     const box = $('verify');
@@ -239,6 +251,7 @@
     nodes(snap);
     links(snap);
     check(snap);
+    checkPlot(snap);
     verify(snap);
     $('actions').hidden = !actions;
     if (actions) hostsSelect(snap);
