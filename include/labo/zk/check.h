@@ -53,9 +53,6 @@
  * the last LABO_CHECK_LIVE_SECONDS, oldest first]}]}. A file whose pid is
  * gone, or older than a few seconds, is a check that was killed. */
 #define LABO_CHECK_LIVE_FILE "check.live"
-/* The last check's plot (check/plot.h), in the same dir, for `labo web`;
- * replaced by each check that ends. */
-#define LABO_CHECK_PLOT_FILE "check.svg"
 #define LABO_CHECK_LIVE_SECONDS 60
 
 /* The last check's plot (check/plot.h), in the lab's run dir: written at
