@@ -1,0 +1,859 @@
+/* The linearizability checker: Wing and Gong's search with Lowe's cache
+ * of configurations, one key at a time, and the shrinking of a failure
+ * into a small witness. See include/labo/check/lin.h. */
+#include "labo/check/lin.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labo/util/util.h"
+
+#define MIB (1024 * 1024)
+
+/* One operation of one key, as the search sees it. */
+struct kop
+{
+  int64_t call, ret; /* ret: INT64_MAX for INFO (never answered) */
+  int64_t value, expect;
+  enum labo_op_f f;
+  bool info;
+  size_t idx;        /* into the history's ops */
+};
+
+/* The CAS register. */
+static inline bool
+step (int64_t s, const struct kop *o, int64_t *next)
+{
+  switch (o->f)
+    {
+    case LABO_OP_READ:
+      *next = s;
+      return s == o->value;
+    case LABO_OP_WRITE:
+      *next = o->value;
+      return true;
+    case LABO_OP_CAS:
+      *next = o->value;
+      return s == o->expect;
+    default:
+      return false;
+    }
+}
+
+/* ---- Wing and Gong's list of calls and answers ----
+ *
+ * Entries are sorted by time; at equal times calls come before answers,
+ * so that an operation called at the very nanosecond another answered
+ * counts as concurrent with it (the permissive reading: the clock's
+ * resolution cannot order them). An INFO operation has a call and no
+ * answer: nothing forces it in, and it may be placed anywhere after its
+ * call, or never. */
+struct entry
+{
+  struct entry *prev, *next;
+  struct entry *match; /* a call's answer (NULL: INFO); an answer's call */
+  uint32_t op;
+  uint32_t pos;        /* in the sorted order */
+  bool call;
+};
+
+struct sort_item
+{
+  int64_t t;
+  uint32_t op;
+  bool call;
+};
+
+static int
+cmp_item (const void *a, const void *b)
+{
+  const struct sort_item *x = a, *y = b;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  if (x->call != y->call)
+    return x->call ? -1 : 1;
+  return x->op < y->op ? -1 : x->op > y->op;
+}
+
+/* ---- Lowe's cache: the configurations (set of operations linearized,
+ * state) seen already ----
+ *
+ * The set is a bitset, kept in the table in a canonical short form: the
+ * words from the first that is not all ones to the last that is not zero
+ * (the linearized operations of a real history are a prefix plus a window
+ * as wide as its concurrency, so a long history's sets stay short). The
+ * hash is Zobrist's: a fixed random word per operation, xored in and out
+ * as the set changes (O(1) a step), mixed with the state. The words are
+ * derived from the operation's position, not secret: a history from a
+ * hostile server chooses only which written values reads return, not the
+ * sets, so it cannot aim collisions; and a collision costs a comparison,
+ * never a wrong answer. */
+struct slot
+{
+  uint64_t hash;
+  int64_t state;
+  uint64_t off; /* of its words in the arena */
+  uint32_t lo;  /* UINT32_MAX: empty */
+  uint32_t len;
+};
+
+struct search
+{
+  /* the key's operations */
+  const struct kop *ops;
+  size_t n;
+  /* the bitset of operations linearized */
+  uint64_t *bits;
+  size_t nwords;
+  uint32_t lo, hi; /* first word not all ones, last word not zero + 1 */
+  uint64_t zob;    /* xor of zkey[op] over the set */
+  uint64_t *zkey;
+  /* the cache */
+  struct slot *tab;
+  size_t tab_cap, tab_n;
+  uint64_t *arena;
+  size_t arena_cap, arena_n;
+  /* limits */
+  double deadline;    /* 0: none */
+  size_t mem_limit;   /* 0: none */
+  size_t peak;
+  uint64_t configs;
+  bool out_of_time, out_of_memory;
+};
+
+static inline uint64_t
+mix64 (uint64_t z)
+{
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static inline void
+bit_set (struct search *s, uint32_t op)
+{
+  uint32_t w = op >> 6;
+  s->bits[w] |= 1ULL << (op & 63);
+  s->zob ^= s->zkey[op];
+  if (w + 1 > s->hi)
+    s->hi = w + 1;
+  if (w == s->lo)
+    while (s->lo < s->nwords && s->bits[s->lo] == UINT64_MAX)
+      s->lo++;
+}
+
+static inline void
+bit_clear (struct search *s, uint32_t op)
+{
+  uint32_t w = op >> 6;
+  s->bits[w] &= ~(1ULL << (op & 63));
+  s->zob ^= s->zkey[op];
+  if (w < s->lo)
+    s->lo = w;
+  if (w + 1 == s->hi)
+    while (s->hi > 0 && s->bits[s->hi - 1] == 0)
+      s->hi--;
+}
+
+static size_t
+mem_used (const struct search *s)
+{
+  return s->tab_cap * sizeof (struct slot) + s->arena_cap * sizeof (uint64_t);
+}
+
+/* May the cache grow by `more` bytes? Counts the peak. */
+static bool
+mem_grant (struct search *s, size_t more)
+{
+  size_t want = mem_used (s) + more;
+  if (s->mem_limit && want > s->mem_limit)
+    {
+      s->out_of_memory = true;
+      return false;
+    }
+  if (want > s->peak)
+    s->peak = want;
+  return true;
+}
+
+static bool
+tab_grow (struct search *s)
+{
+  size_t cap = s->tab_cap ? s->tab_cap * 2 : 64;
+  struct slot *t;
+
+  if (!mem_grant (s, cap * sizeof (struct slot)))
+    return false;
+  t = xmalloc (cap * sizeof (struct slot));
+  memset (t, 0xff, cap * sizeof (struct slot));
+  for (size_t i = 0; i < s->tab_cap; i++)
+    if (s->tab[i].lo != UINT32_MAX)
+      {
+        size_t j = s->tab[i].hash & (cap - 1);
+        while (t[j].lo != UINT32_MAX)
+          j = (j + 1) & (cap - 1);
+        t[j] = s->tab[i];
+      }
+  free (s->tab);
+  s->tab = t;
+  s->tab_cap = cap;
+  if (s->peak < mem_used (s))
+    s->peak = mem_used (s);
+  return true;
+}
+
+/* Adds the current configuration with state st. Returns 1 if it is new,
+ * 0 if seen already, -1 if the memory limit forbids it. */
+static int
+cache_add (struct search *s, int64_t st)
+{
+  uint32_t lo = s->lo, len = s->hi > s->lo ? s->hi - s->lo : 0;
+  uint64_t h = mix64 (s->zob ^ mix64 ((uint64_t) st + 0x9e3779b97f4a7c15ULL));
+  size_t j;
+
+  if ((s->tab_n + 1) * 2 > s->tab_cap && !tab_grow (s))
+    return -1;
+  for (j = h & (s->tab_cap - 1); s->tab[j].lo != UINT32_MAX; j = (j + 1) & (s->tab_cap - 1))
+    {
+      const struct slot *e = &s->tab[j];
+      if (e->hash == h && e->state == st && e->lo == lo && e->len == len
+          && memcmp (s->arena + e->off, s->bits + lo, len * sizeof (uint64_t)) == 0)
+        return 0;
+    }
+  if (s->arena_n + len > s->arena_cap)
+    {
+      size_t cap = s->arena_cap ? s->arena_cap * 2 : 256;
+      while (cap < s->arena_n + len)
+        cap *= 2;
+      if (!mem_grant (s, (cap - s->arena_cap) * sizeof (uint64_t)))
+        return -1;
+      s->arena = xrealloc (s->arena, cap * sizeof (uint64_t));
+      s->arena_cap = cap;
+    }
+  memcpy (s->arena + s->arena_n, s->bits + lo, len * sizeof (uint64_t));
+  s->tab[j] = (struct slot) { .hash = h, .state = st, .off = s->arena_n, .lo = lo, .len = len };
+  s->arena_n += len;
+  s->tab_n++;
+  s->configs++;
+  return 1;
+}
+
+static inline void
+lift (struct entry *e)
+{
+  e->prev->next = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  struct entry *m = e->match;
+  if (m)
+    {
+      m->prev->next = m->next;
+      if (m->next)
+        m->next->prev = m->prev;
+    }
+}
+
+static inline void
+unlift (struct entry *e)
+{
+  struct entry *m = e->match;
+  if (m)
+    {
+      m->prev->next = m;
+      if (m->next)
+        m->next->prev = m;
+    }
+  e->prev->next = e;
+  if (e->next)
+    e->next->prev = e;
+}
+
+struct frame
+{
+  struct entry *e;
+  int64_t state; /* before e */
+};
+
+/* Searches ops[0..n) for a linearization from the state LABO_NIL. Sets
+ * *culprit (an index into ops) when INVALID: the answer furthest in the
+ * list that the search had to back away from. */
+static enum labo_lin_verdict
+wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
+     uint64_t *configs, size_t *peak, size_t *culprit, bool *by_time)
+{
+  struct search s = { .ops = ops, .n = n, .deadline = deadline, .mem_limit = mem_limit };
+  struct sort_item *items;
+  struct entry *ents, head = { 0 };
+  struct frame *stack;
+  size_t n_ent = 0, sp = 0, pending = 0, best_pos = 0;
+  enum labo_lin_verdict v;
+  int64_t state = LABO_NIL;
+  uint64_t steps = 0;
+
+  *by_time = false;
+  *culprit = SIZE_MAX;
+  if (n == 0)
+    return LABO_LIN_VALID;
+
+  items = xmalloc (2 * n * sizeof *items);
+  for (size_t i = 0; i < n; i++)
+    {
+      items[n_ent++] = (struct sort_item) { ops[i].call, (uint32_t) i, true };
+      if (!ops[i].info)
+        {
+          items[n_ent++] = (struct sort_item) { ops[i].ret, (uint32_t) i, false };
+          pending++;
+        }
+    }
+  qsort (items, n_ent, sizeof *items, cmp_item);
+
+  /* link the list; a call finds its answer through calls[] */
+  ents = xcalloc (n_ent, sizeof *ents);
+  {
+    cleanup_free struct entry **call_of = xcalloc (n, sizeof *call_of);
+    struct entry *prev = &head;
+    for (size_t i = 0; i < n_ent; i++)
+      {
+        struct entry *e = &ents[i];
+        e->op = items[i].op;
+        e->pos = (uint32_t) i;
+        e->call = items[i].call;
+        e->prev = prev;
+        prev->next = e;
+        prev = e;
+        if (e->call)
+          call_of[e->op] = e;
+        else
+          {
+            e->match = call_of[e->op];
+            call_of[e->op]->match = e;
+          }
+      }
+  }
+  free (items);
+
+  s.nwords = (n + 63) / 64;
+  s.bits = xcalloc (s.nwords, sizeof (uint64_t));
+  s.zkey = xmalloc (n * sizeof (uint64_t));
+  for (size_t i = 0; i < n; i++)
+    s.zkey[i] = mix64 (0x2545f4914f6cdd1dULL + i * 0x9e3779b97f4a7c15ULL);
+  stack = xmalloc (n * sizeof *stack);
+  if (!tab_grow (&s))
+    {
+      v = LABO_LIN_UNKNOWN;
+      goto out;
+    }
+
+  struct entry *e = head.next;
+  if (pending == 0)
+    {
+      v = LABO_LIN_VALID;
+      goto out;
+    }
+  for (;;)
+    {
+      if ((++steps & 4095) == 0 && deadline > 0 && labo_now () > deadline)
+        {
+          s.out_of_time = true;
+          v = LABO_LIN_UNKNOWN;
+          goto out;
+        }
+      if (e == NULL) /* only INFO calls left: every answer explained */
+        {
+          v = LABO_LIN_VALID;
+          goto out;
+        }
+      if (e->call)
+        {
+          int64_t next;
+          if (step (state, &ops[e->op], &next))
+            {
+              bit_set (&s, e->op);
+              int r = cache_add (&s, next);
+              if (r < 0)
+                {
+                  v = LABO_LIN_UNKNOWN;
+                  goto out;
+                }
+              if (r > 0)
+                {
+                  stack[sp++] = (struct frame) { e, state };
+                  state = next;
+                  lift (e);
+                  if (e->match && --pending == 0)
+                    {
+                      v = LABO_LIN_VALID;
+                      goto out;
+                    }
+                  e = head.next;
+                  continue;
+                }
+              bit_clear (&s, e->op);
+            }
+          e = e->next;
+        }
+      else
+        {
+          /* an answer no order so far explains: back away */
+          if (*culprit == SIZE_MAX || e->pos > best_pos)
+            {
+              best_pos = e->pos;
+              *culprit = e->op;
+            }
+          if (sp == 0)
+            {
+              v = LABO_LIN_INVALID;
+              goto out;
+            }
+          struct frame f = stack[--sp];
+          state = f.state;
+          bit_clear (&s, f.e->op);
+          unlift (f.e);
+          if (f.e->match)
+            pending++;
+          e = f.e->next;
+        }
+    }
+
+out:
+  *by_time = s.out_of_time;
+  *configs += s.configs;
+  if (s.peak > *peak)
+    *peak = s.peak;
+  free (stack);
+  free (s.zkey);
+  free (s.bits);
+  free (s.tab);
+  free (s.arena);
+  free (ents);
+  return v;
+}
+
+/* ---- The witness ---- */
+
+struct shrink
+{
+  const struct kop *kops; /* the key's */
+  size_t n;
+  ssize_t pinned;         /* the key's initial write, never removed (-1: none) */
+  int64_t *written;       /* every value some operation of the key writes, sorted */
+  size_t n_written;
+  double deadline;
+  size_t mem_limit;
+  uint64_t *configs;
+  size_t *peak;
+  struct kop *buf;
+  bool cut;               /* a search gave up: the witness may not be minimal */
+  bool out_of_time;
+};
+
+static int
+cmp_i64 (const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static bool
+has_value (const int64_t *v, size_t n, int64_t x)
+{
+  return bsearch (&x, v, n, sizeof *v, cmp_i64) != NULL;
+}
+
+static bool
+writes (const struct kop *o)
+{
+  return o->f == LABO_OP_WRITE || o->f == LABO_OP_CAS;
+}
+
+/* The value o needs written before it, if any. */
+static bool
+observes (const struct kop *o, int64_t *v)
+{
+  if (o->f == LABO_OP_READ)
+    *v = o->value;
+  else if (o->f == LABO_OP_CAS)
+    *v = o->expect;
+  else
+    return false;
+  return *v != LABO_NIL;
+}
+
+/* Drops from sel[0..*k) every operation that observes a value that some
+ * operation of the key writes but none left in sel does, until none is
+ * left: a witness never shows a read without the write it read from. A
+ * value no operation of the key writes stays: its read explains itself
+ * ("read 7", 7 never written). sel stays in order. */
+static void
+close_set (const struct shrink *w, size_t *sel, size_t *k)
+{
+  cleanup_free int64_t *vals = xmalloc ((*k + 1) * sizeof *vals);
+  bool dropped = true;
+
+  while (dropped)
+    {
+      size_t nv = 0, j = 0;
+      dropped = false;
+      for (size_t i = 0; i < *k; i++)
+        if (writes (&w->kops[sel[i]]))
+          vals[nv++] = w->kops[sel[i]].value;
+      qsort (vals, nv, sizeof *vals, cmp_i64);
+      for (size_t i = 0; i < *k; i++)
+        {
+          const struct kop *o = &w->kops[sel[i]];
+          int64_t v;
+          if ((ssize_t) sel[i] != w->pinned && observes (o, &v)
+              && has_value (w->written, w->n_written, v) && !has_value (vals, nv, v))
+            {
+              dropped = true;
+              continue;
+            }
+          sel[j++] = sel[i];
+        }
+      *k = j;
+    }
+}
+
+/* 1: sel[0..k) is not linearizable; 0: it is; -1: the search gave up. */
+static int
+unexplained (struct shrink *w, const size_t *sel, size_t k)
+{
+  size_t culprit;
+  bool by_time;
+
+  if (w->deadline > 0 && labo_now () > w->deadline)
+    {
+      w->cut = w->out_of_time = true;
+      return -1;
+    }
+  for (size_t i = 0; i < k; i++)
+    w->buf[i] = w->kops[sel[i]];
+  switch (wgl (w->buf, k, w->deadline, w->mem_limit, w->configs, w->peak, &culprit, &by_time))
+    {
+    case LABO_LIN_INVALID:
+      return 1;
+    case LABO_LIN_VALID:
+      return 0;
+    case LABO_LIN_UNKNOWN:
+    default:
+      w->cut = true;
+      w->out_of_time |= by_time;
+      return -1;
+    }
+}
+
+/* cand = sel without sel[from..to) (the pinned write kept), closed.
+ * Returns its size. */
+static size_t
+without (const struct shrink *w, const size_t *sel, size_t k, size_t from, size_t to,
+         size_t *cand)
+{
+  size_t m = 0;
+  for (size_t i = 0; i < k; i++)
+    if (i < from || i >= to || (ssize_t) sel[i] == w->pinned)
+      cand[m++] = sel[i];
+  close_set (w, cand, &m);
+  return m;
+}
+
+/* Shrinks sel[0..*k), not linearizable, keeping it so: first the longest
+ * history's usual case, an anomaly among its last operations (the start
+ * of a window of the newest, by bisection), then ddmin's chunks, halved
+ * until single operations, newest first, until no operation can go. */
+static void
+shrink (struct shrink *w, size_t *sel, size_t *k)
+{
+  cleanup_free size_t *cand = xmalloc ((*k + 1) * sizeof *cand);
+  size_t lo = 0, hi = *k, m;
+
+  /* the window: sel[s..k) and the pinned write */
+  while (lo < hi && !w->out_of_time)
+    {
+      size_t mid = lo + (hi - lo + 1) / 2;
+      m = without (w, sel, *k, 0, mid, cand);
+      if (unexplained (w, cand, m) == 1)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+  if (lo > 0)
+    {
+      m = without (w, sel, *k, 0, lo, cand);
+      memcpy (sel, cand, m * sizeof *sel);
+      *k = m;
+    }
+
+  /* ddmin: remove chunks, newest first */
+  size_t parts = 2;
+  while (*k >= 2 && !w->out_of_time)
+    {
+      size_t chunk = (*k + parts - 1) / parts;
+      bool removed = false;
+      for (size_t end = *k; end > 0 && !w->out_of_time; end = end > chunk ? end - chunk : 0)
+        {
+          size_t from = end > chunk ? end - chunk : 0;
+          m = without (w, sel, *k, from, end, cand);
+          if (m < *k && unexplained (w, cand, m) == 1)
+            {
+              memcpy (sel, cand, m * sizeof *sel);
+              *k = m;
+              removed = true;
+              break;
+            }
+        }
+      if (removed)
+        parts = parts > 2 ? parts - 1 : 2;
+      else if (chunk <= 1)
+        break;
+      else
+        parts = parts * 2 < *k ? parts * 2 : *k;
+    }
+
+  /* single operations, newest first, until a whole pass removes none */
+  for (bool removed = true; removed && !w->out_of_time;)
+    {
+      removed = false;
+      for (size_t i = *k; i > 0 && !w->out_of_time; i--)
+        {
+          if (i - 1 >= *k)
+            continue;
+          m = without (w, sel, *k, i - 1, i, cand);
+          if (m < *k && unexplained (w, cand, m) == 1)
+            {
+              memcpy (sel, cand, m * sizeof *sel);
+              *k = m;
+              removed = true;
+            }
+        }
+    }
+}
+
+struct writer
+{
+  int64_t value;
+  size_t op;
+};
+
+static int
+cmp_writer (const void *a, const void *b)
+{
+  const struct writer *x = a, *y = b;
+  if (x->value != y->value)
+    return x->value < y->value ? -1 : 1;
+  return x->op < y->op ? -1 : x->op > y->op;
+}
+
+/* The witness of key's kops[0..n), not linearizable, whose search backed
+ * away furthest from kops[culprit]'s answer. */
+static void
+witness (const struct kop *kops, size_t n, size_t culprit, double deadline, size_t mem_limit,
+         struct labo_lin_result *r)
+{
+  struct shrink w = { .kops = kops, .n = n, .pinned = -1, .deadline = deadline,
+                      .mem_limit = mem_limit, .configs = &r->configs, .peak = &r->peak_bytes };
+  cleanup_free size_t *sel = xmalloc (n * sizeof *sel);
+  size_t k = 0;
+
+  if (n > 0 && kops[0].f == LABO_OP_WRITE && !kops[0].info)
+    w.pinned = 0;
+  w.written = xmalloc (n * sizeof *w.written);
+  for (size_t i = 0; i < n; i++)
+    if (writes (&kops[i]))
+      w.written[w.n_written++] = kops[i].value;
+  qsort (w.written, w.n_written, sizeof *w.written, cmp_i64);
+  w.buf = xmalloc (n * sizeof *w.buf);
+
+  /* the operations called before the culprit's answer (the search never
+   * got past it, and they are all it had seen there), with the writes of
+   * the values they observe, wherever these are (a read of a value that
+   * an unanswered write, called later, wrote) */
+  cleanup_free bool *in = xcalloc (n, sizeof *in);
+  cleanup_free struct writer *wr = xmalloc ((n + 1) * sizeof *wr);
+  size_t nw = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      in[i] = kops[i].call <= kops[culprit].ret;
+      if (writes (&kops[i]))
+        wr[nw++] = (struct writer) { kops[i].value, i };
+    }
+  qsort (wr, nw, sizeof *wr, cmp_writer);
+  for (bool added = true; added;)
+    {
+      added = false;
+      for (size_t i = 0; i < n; i++)
+        {
+          struct writer key;
+          if (!in[i] || !observes (&kops[i], &key.value))
+            continue;
+          size_t a = 0, b = nw;
+          while (a < b) /* the first writer of the value */
+            {
+              size_t mid = a + (b - a) / 2;
+              if (wr[mid].value < key.value)
+                a = mid + 1;
+              else
+                b = mid;
+            }
+          for (; a < nw && wr[a].value == key.value; a++)
+            if (!in[wr[a].op])
+              in[wr[a].op] = added = true;
+        }
+    }
+  for (size_t i = 0; i < n; i++)
+    if (in[i])
+      sel[k++] = i;
+  if (unexplained (&w, sel, k) != 1)
+    {
+      /* explained, with those writes: from the whole key then, which is
+       * known unexplained (and closed) */
+      k = n;
+      for (size_t i = 0; i < n; i++)
+        sel[i] = i;
+    }
+  shrink (&w, sel, &k);
+
+  r->witness = xmalloc ((k ? k : 1) * sizeof *r->witness);
+  for (size_t i = 0; i < k; i++)
+    r->witness[i] = kops[sel[i]].idx;
+  r->n_witness = k;
+  r->witness_minimal = !w.cut;
+  free (w.written);
+  free (w.buf);
+}
+
+/* ---- The whole history ---- */
+
+struct keyed
+{
+  uint32_t key;
+  size_t idx;
+};
+
+static int
+cmp_keyed (const void *a, const void *b)
+{
+  const struct keyed *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void
+say_limit (char *why, size_t n, bool by_time, const struct labo_lin_limits *lim)
+{
+  if (by_time)
+    snprintf (why, n, "time limit of %g s", lim->seconds);
+  else if (lim->memory_bytes % MIB == 0)
+    snprintf (why, n, "memory limit of %zu MiB", lim->memory_bytes / MIB);
+  else if (lim->memory_bytes % 1024 == 0)
+    snprintf (why, n, "memory limit of %zu KiB", lim->memory_bytes / 1024);
+  else
+    snprintf (why, n, "memory limit of %zu bytes", lim->memory_bytes);
+}
+
+enum labo_lin_verdict
+labo_lin_check (const struct labo_history *h, const struct labo_lin_limits *lim,
+                struct labo_lin_result *r)
+{
+  static const struct labo_lin_limits none = { 0 };
+  double t0 = labo_now ();
+  cleanup_free struct keyed *order = xmalloc ((h->n_ops + 1) * sizeof *order);
+  cleanup_free struct kop *kops = xmalloc ((h->n_ops + 1) * sizeof *kops);
+  bool unknown = false, invalid = false;
+
+  if (!lim)
+    lim = &none;
+  double deadline = lim->seconds > 0 ? t0 + lim->seconds : 0;
+  memset (r, 0, sizeof *r);
+
+  for (size_t i = 0; i < h->n_ops; i++)
+    order[i] = (struct keyed) { h->ops[i].key, i };
+  qsort (order, h->n_ops, sizeof *order, cmp_keyed);
+  for (size_t i = 0; i < h->n_ops; i++)
+    if (i == 0 || order[i].key != order[i - 1].key)
+      r->keys++;
+
+  for (size_t i = 0, end; i < h->n_ops && !invalid; i = end)
+    {
+      uint32_t key = order[i].key;
+      size_t n = 0, culprit;
+      bool by_time;
+
+      for (end = i; end < h->n_ops && order[end].key == key; end++)
+        {
+          const struct labo_op *o = &h->ops[order[end].idx];
+          bool info = o->type == LABO_OP_INFO || o->ret_ns < 0;
+          if (o->type == LABO_OP_FAIL || (info && o->f == LABO_OP_READ))
+            continue;
+          kops[n++] = (struct kop) { .call = o->call_ns, .ret = info ? INT64_MAX : o->ret_ns,
+                                     .value = o->value, .expect = o->expect, .f = o->f,
+                                     .info = info, .idx = order[end].idx };
+        }
+      if (deadline > 0 && labo_now () > deadline)
+        {
+          /* the rest is not reached */
+          if (!unknown)
+            {
+              unknown = true;
+              r->key = key;
+              say_limit (r->why, sizeof r->why, true, lim);
+            }
+          break;
+        }
+      r->ops += n;
+      switch (wgl (kops, n, deadline, lim->memory_bytes, &r->configs, &r->peak_bytes, &culprit,
+                   &by_time))
+        {
+        case LABO_LIN_VALID:
+          break;
+        case LABO_LIN_INVALID:
+          invalid = true;
+          r->key = key;
+          r->why[0] = '\0';
+          r->culprit = kops[culprit].idx;
+          witness (kops, n, culprit, deadline, lim->memory_bytes, r);
+          break;
+        case LABO_LIN_UNKNOWN:
+        default:
+          /* an INVALID key further on would still settle it: go on */
+          if (!unknown)
+            {
+              unknown = true;
+              r->key = key;
+              say_limit (r->why, sizeof r->why, by_time, lim);
+            }
+          break;
+        }
+      r->keys_checked++;
+    }
+
+  r->verdict = invalid ? LABO_LIN_INVALID : unknown ? LABO_LIN_UNKNOWN : LABO_LIN_VALID;
+  r->seconds = labo_now () - t0;
+  return r->verdict;
+}
+
+void
+labo_lin_result_free (struct labo_lin_result *r)
+{
+  free (r->witness);
+  r->witness = NULL;
+  r->n_witness = 0;
+}
+
+const char *
+labo_lin_verdict_name (enum labo_lin_verdict v)
+{
+  switch (v)
+    {
+    case LABO_LIN_VALID:
+      return "valid";
+    case LABO_LIN_INVALID:
+      return "invalid";
+    case LABO_LIN_UNKNOWN:
+      return "unknown";
+    default:
+      return "?";
+    }
+}
