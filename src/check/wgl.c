@@ -294,6 +294,7 @@ struct frame
 {
   struct entry *e;
   int64_t state; /* before e */
+  bool same;     /* e changes no state it holds in (a read) */
 };
 
 /* Searches ops[0..n) for a linearization from the state LABO_NIL. Sets
@@ -412,7 +413,7 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
                 }
               if (r > 0)
                 {
-                  stack[sp++] = (struct frame) { e, state };
+                  stack[sp++] = (struct frame) { e, state, ops[e->op].f == LABO_OP_READ };
                   state = next;
                   lift (e);
                   if (e->match && --pending == 0)
@@ -435,17 +436,31 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
               best_pos = e->pos;
               *culprit = e->op;
             }
-          if (sp == 0)
+          /* A read that failed: then so does the configuration before
+           * it, and the search backs away from that one too. For if any
+           * order from there succeeded, the same order with the read
+           * moved first would: it was callable (no pending answer before
+           * its call), it held in that state, and a read changes no
+           * state, wherever it stands. (Not so a write of the value held:
+           * where the order placed it, it may have changed the state.)
+           * The reduction keeps many concurrent reads from multiplying
+           * the configurations by the subsets of them. */
+          struct frame f;
+          do
             {
-              v = LABO_LIN_INVALID;
-              goto out;
+              if (sp == 0)
+                {
+                  v = LABO_LIN_INVALID;
+                  goto out;
+                }
+              f = stack[--sp];
+              state = f.state;
+              bit_clear (&s, f.e->op);
+              unlift (f.e);
+              if (f.e->match)
+                pending++;
             }
-          struct frame f = stack[--sp];
-          state = f.state;
-          bit_clear (&s, f.e->op);
-          unlift (f.e);
-          if (f.e->match)
-            pending++;
+          while (f.same);
           e = f.e->next;
         }
     }
