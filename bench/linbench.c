@@ -13,7 +13,13 @@
  * Usage: linbench [-c CLIENTS] [-n OPS] [-k KEYS] [-i INFO_FRACTION]
  *                 [-t SECONDS] [-m MIB] [-s SEED] [--stale] [--header]
  * Prints: clients ops keys info verdict checked configs peak_MiB seconds
- * ops_per_s witness rss_MiB */
+ * ops_per_s witness rss_MiB
+ *
+ * linbench [-t SECONDS] [-m MIB] --jepsen FILE...: checks instead Jepsen's
+ * etcd logs of one CAS register ("INFO jepsen.util - 3 :ok :read 2"), the
+ * histories that Horn and Kroening's checker, Porcupine and Knossos were
+ * compared on; one line each: file ops verdict configs peak_MiB seconds
+ * witness. The time of an event is its line. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +37,108 @@ struct gen
   struct labo_op op;
   int64_t effect;
 };
+
+/* One of Jepsen's etcd logs as a history: invocations and completions
+ * matched by process; a read that timed out or an operation never
+ * completed is INFO; an :info write or cas too. */
+static size_t
+read_jepsen (const char *path, struct labo_op **out)
+{
+  FILE *f = fopen (path, "r");
+  char line[512], type[32], fn[32], val[64];
+  size_t n = 0, cap = 1024, pending[4096];
+  struct labo_op *ops = xmalloc (cap * sizeof *ops);
+  unsigned p;
+  int64_t t = 0;
+
+  if (!f)
+    {
+      perror (path);
+      exit (1);
+    }
+  for (size_t i = 0; i < 4096; i++)
+    pending[i] = SIZE_MAX;
+  while (fgets (line, sizeof line, f))
+    {
+      t++;
+      if (sscanf (line, "INFO jepsen.util - %u %31s %31s %63[^\n]", &p, type, fn, val) != 4
+          || p >= 4096)
+        continue;
+      if (strcmp (type, ":invoke") == 0)
+        {
+          if (n == cap)
+            ops = xrealloc (ops, (cap *= 2) * sizeof *ops);
+          struct labo_op *o = &ops[n];
+          *o = (struct labo_op) { .process = p, .type = LABO_OP_INFO, .value = LABO_NIL,
+                                  .call_ns = t, .ret_ns = -1, .node = -1 };
+          long long a, b;
+          if (strcmp (fn, ":read") == 0)
+            o->f = LABO_OP_READ;
+          else if (strcmp (fn, ":write") == 0 && sscanf (val, "%lld", &a) == 1)
+            {
+              o->f = LABO_OP_WRITE;
+              o->value = a;
+            }
+          else if (strcmp (fn, ":cas") == 0 && sscanf (val, "[%lld %lld]", &a, &b) == 2)
+            {
+              o->f = LABO_OP_CAS;
+              o->expect = a;
+              o->value = b;
+            }
+          else
+            continue;
+          pending[p] = n++;
+          continue;
+        }
+      if (pending[p] == SIZE_MAX)
+        continue;
+      struct labo_op *o = &ops[pending[p]];
+      pending[p] = SIZE_MAX;
+      if (strcmp (type, ":ok") == 0)
+        {
+          o->type = LABO_OP_OK;
+          o->ret_ns = t;
+          if (o->f == LABO_OP_READ)
+            {
+              long long a;
+              o->value = sscanf (val, "%lld", &a) == 1 ? a : LABO_NIL;
+            }
+        }
+      else if (strcmp (type, ":fail") == 0 && strcmp (val, ":timed-out") != 0)
+        {
+          o->type = LABO_OP_FAIL;
+          o->ret_ns = t;
+        }
+      /* else :info, or a read that timed out: INFO */
+    }
+  fclose (f);
+  *out = ops;
+  return n;
+}
+
+static int
+jepsen_main (char **files, int n_files, const struct labo_lin_limits *lim)
+{
+  printf ("file\tops\tverdict\tconfigs\tpeak_MiB\tseconds\twitness\n");
+  for (int i = 0; i < n_files; i++)
+    {
+      struct labo_op *ops;
+      size_t n = read_jepsen (files[i], &ops);
+      struct labo_history h = { .ops = ops, .n_ops = n };
+      struct labo_lin_result r;
+      const char *base = strrchr (files[i], '/');
+      char wit[32] = "-";
+      labo_lin_check (&h, lim, &r);
+      if (r.verdict == LABO_LIN_INVALID)
+        snprintf (wit, sizeof wit, "%zu%s", r.n_witness, r.witness_minimal ? "" : "+");
+      printf ("%s\t%zu\t%s\t%" PRIu64 "\t%.1f\t%.6f\t%s\n", base ? base + 1 : files[i], n,
+              labo_lin_verdict_name (r.verdict), r.configs, (double) r.peak_bytes / (1024 * 1024),
+              r.seconds, wit);
+      labo_lin_result_free (&r);
+      free (ops);
+    }
+  return 0;
+}
 
 static int
 cmp_effect (const void *a, const void *b)
@@ -64,9 +172,10 @@ main (int argc, char **argv)
   size_t n = 1000;
   double info = 0.0, seconds = 10;
   size_t mib = 1024;
-  bool stale = false, header = false;
+  bool stale = false, header = false, jepsen = false;
   static const struct option longs[] = { { "stale", no_argument, NULL, 'S' },
                                          { "header", no_argument, NULL, 'H' },
+                                         { "jepsen", no_argument, NULL, 'J' },
                                          { NULL, 0, NULL, 0 } };
   int c;
 
@@ -82,11 +191,17 @@ main (int argc, char **argv)
       case 's': seed = (unsigned) atoi (optarg); break;
       case 'S': stale = true; break;
       case 'H': header = true; break;
+      case 'J': jepsen = true; break;
       default:
         fprintf (stderr, "usage: linbench [-c CLIENTS] [-n OPS] [-k KEYS] [-i INFO] [-t S] "
                          "[-m MIB] [-s SEED] [--stale] [--header]\n");
         return 2;
       }
+  if (jepsen)
+    {
+      struct labo_lin_limits jl = { .seconds = seconds, .memory_bytes = mib * 1024 * 1024 };
+      return jepsen_main (argv + optind, argc - optind, &jl);
+    }
   if (header)
     {
       printf ("clients\tops\tkeys\tinfo\tverdict\tchecked\tconfigs\tpeak_MiB\tseconds\tops_per_s"

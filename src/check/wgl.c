@@ -381,6 +381,7 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
     }
 
   struct entry *e = head.next;
+  bool fresh = true; /* e is the first entry of a configuration just reached */
   if (pending == 0)
     {
       v = LABO_LIN_VALID;
@@ -393,6 +394,50 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
           s.out_of_time = true;
           v = LABO_LIN_UNKNOWN;
           goto out;
+        }
+      if (fresh)
+        {
+          /* A read that may come now and holds in this state comes
+           * first, and nothing else is tried here: if any order from
+           * this configuration succeeds, the same order with the read
+           * moved first does (it is callable, no answer pending before
+           * its call; it holds; and a read changes no state, wherever it
+           * stands; not so a write of the value held, which where the
+           * order placed it may have changed the state). So the
+           * configurations are only those where no such read waits, and
+           * the subsets of concurrent reads never multiply them. */
+          fresh = false;
+          struct entry *x;
+          for (x = e; x && x->call; x = x->next)
+            if (ops[x->op].f == LABO_OP_READ && ops[x->op].value == state)
+              break;
+          if (x && x->call)
+            {
+              bit_set (&s, x->op);
+              int r = cache_add (&s, state);
+              if (r < 0)
+                {
+                  v = LABO_LIN_UNKNOWN;
+                  goto out;
+                }
+              if (r == 0)
+                {
+                  /* seen, and failed (a configuration on the stack holds
+                   * fewer operations): so does this one */
+                  bit_clear (&s, x->op);
+                  goto back;
+                }
+              stack[sp++] = (struct frame) { x, state, true };
+              lift (x);
+              if (x->match && --pending == 0)
+                {
+                  v = LABO_LIN_VALID;
+                  goto out;
+                }
+              e = head.next;
+              fresh = true;
+              continue;
+            }
         }
       if (e == NULL) /* only INFO calls left: every answer explained */
         {
@@ -422,47 +467,43 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
                       goto out;
                     }
                   e = head.next;
+                  fresh = true;
                   continue;
                 }
               bit_clear (&s, e->op);
             }
           e = e->next;
+          continue;
         }
-      else
+      /* an answer no order so far explains */
+      if (*culprit == SIZE_MAX || e->pos > best_pos)
         {
-          /* an answer no order so far explains: back away */
-          if (*culprit == SIZE_MAX || e->pos > best_pos)
-            {
-              best_pos = e->pos;
-              *culprit = e->op;
-            }
-          /* A read that failed: then so does the configuration before
-           * it, and the search backs away from that one too. For if any
-           * order from there succeeded, the same order with the read
-           * moved first would: it was callable (no pending answer before
-           * its call), it held in that state, and a read changes no
-           * state, wherever it stands. (Not so a write of the value held:
-           * where the order placed it, it may have changed the state.)
-           * The reduction keeps many concurrent reads from multiplying
-           * the configurations by the subsets of them. */
-          struct frame f;
-          do
-            {
-              if (sp == 0)
-                {
-                  v = LABO_LIN_INVALID;
-                  goto out;
-                }
-              f = stack[--sp];
-              state = f.state;
-              bit_clear (&s, f.e->op);
-              unlift (f.e);
-              if (f.e->match)
-                pending++;
-            }
-          while (f.same);
-          e = f.e->next;
+          best_pos = e->pos;
+          *culprit = e->op;
         }
+    back:
+      {
+        /* Back away; and from a read, back away from the configuration
+         * it was made in too (for the reason above: if that one had
+         * succeeded, so would have the read's). */
+        struct frame f;
+        do
+          {
+            if (sp == 0)
+              {
+                v = LABO_LIN_INVALID;
+                goto out;
+              }
+            f = stack[--sp];
+            state = f.state;
+            bit_clear (&s, f.e->op);
+            unlift (f.e);
+            if (f.e->match)
+              pending++;
+          }
+        while (f.same);
+        e = f.e->next;
+      }
     }
 
 out:
@@ -695,17 +736,19 @@ cmp_writer (const void *a, const void *b)
 }
 
 /* The witness of key's kops[0..n), not linearizable, whose search backed
- * away furthest from kops[culprit]'s answer. */
+ * away furthest from kops[culprit]'s answer. has_init: kops[0] is the
+ * key's initial write (its first operation, an answered write), which
+ * every witness keeps. */
 static void
-witness (const struct kop *kops, size_t n, size_t culprit, double deadline, size_t mem_limit,
-         struct labo_lin_result *r)
+witness (const struct kop *kops, size_t n, size_t culprit, bool has_init, double deadline,
+         size_t mem_limit, struct labo_lin_result *r)
 {
   struct shrink w = { .kops = kops, .n = n, .pinned = -1, .deadline = deadline,
                       .mem_limit = mem_limit, .configs = &r->configs, .peak = &r->peak_bytes };
   cleanup_free size_t *sel = xmalloc (n * sizeof *sel);
   size_t k = 0;
 
-  if (n > 0 && kops[0].f == LABO_OP_WRITE && !kops[0].info)
+  if (has_init)
     w.pinned = 0;
   w.written = xmalloc (n * sizeof *w.written);
   for (size_t i = 0; i < n; i++)
@@ -772,6 +815,41 @@ witness (const struct kop *kops, size_t n, size_t culprit, double deadline, size
   free (w.buf);
 }
 
+/* Leaves out of kops[0..n) the unanswered writes (and CAS) whose value
+ * no operation observes (reads, CAS expecting it): in any order that
+ * places one, the next operation that needs a state is a write (nothing
+ * holds in a state nobody reads), so the order without it holds too; and
+ * an unanswered operation may be left out. Those that never took effect,
+ * the most, would otherwise stay callable to the end of the history, and
+ * every configuration after their call would come twice, with and
+ * without each (Jepsen's tutorial: crashed operations are "concurrent
+ * for the entire remainder of the history"). Returns the new n. */
+static size_t
+drop_unobserved (struct kop *kops, size_t n)
+{
+  cleanup_free int64_t *seen = xmalloc ((n + 1) * sizeof *seen);
+  for (bool dropped = true; dropped;)
+    {
+      size_t ns = 0, j = 0;
+      dropped = false;
+      for (size_t i = 0; i < n; i++)
+        if (observes (&kops[i], &seen[ns]))
+          ns++;
+      qsort (seen, ns, sizeof *seen, cmp_i64);
+      for (size_t i = 0; i < n; i++)
+        {
+          if (kops[i].info && writes (&kops[i]) && !has_value (seen, ns, kops[i].value))
+            {
+              dropped = true;
+              continue;
+            }
+          kops[j++] = kops[i];
+        }
+      n = j;
+    }
+  return n;
+}
+
 /* ---- The whole history ---- */
 
 struct keyed
@@ -829,6 +907,8 @@ labo_lin_check (const struct labo_history *h, const struct labo_lin_limits *lim,
       uint32_t key = order[i].key;
       size_t n = 0, culprit;
       bool by_time;
+      const struct labo_op *first = &h->ops[order[i].idx];
+      bool has_init = first->f == LABO_OP_WRITE && first->type == LABO_OP_OK && first->ret_ns >= 0;
 
       for (end = i; end < h->n_ops && order[end].key == key; end++)
         {
@@ -851,6 +931,7 @@ labo_lin_check (const struct labo_history *h, const struct labo_lin_limits *lim,
             }
           break;
         }
+      n = drop_unobserved (kops, n);
       r->ops += n;
       switch (wgl (kops, n, deadline, lim->memory_bytes, &r->configs, &r->peak_bytes, &culprit,
                    &by_time))
@@ -862,7 +943,7 @@ labo_lin_check (const struct labo_history *h, const struct labo_lin_limits *lim,
           r->key = key;
           r->why[0] = '\0';
           r->culprit = kops[culprit].idx;
-          witness (kops, n, culprit, deadline, lim->memory_bytes, r);
+          witness (kops, n, culprit, has_init, deadline, lim->memory_bytes, r);
           break;
         case LABO_LIN_UNKNOWN:
         default:
