@@ -88,12 +88,15 @@ cmp_item (const void *a, const void *b)
  * long history's sets stay short; an INFO operation that never took
  * effect stays 0 forever, and in one region with the others it would
  * hold every set open from its call to the end (a 100,000-op history with
- * 1% INFO: 12 KiB a set instead of some hundred bytes). The hash is Zobrist's: a fixed random word per operation, xored in and out
- * as the set changes (O(1) a step), mixed with the state. The words are
- * derived from the operation's position, not secret: a history from a
- * hostile server chooses only which written values reads return, not the
- * sets, so it cannot aim collisions; and a collision costs a comparison,
- * never a wrong answer. */
+ * 1% INFO: 12 KiB a set instead of some hundred bytes).
+ *
+ * The hash is Zobrist's: a fixed random word per operation, xored in and
+ * out as the set changes (O(1) a step, where SipHash over the words would
+ * cost their length), mixed with the state. The words are derived from
+ * the operation's position, not secret: a history from a hostile server
+ * chooses only which written values its reads return, not the sets nor
+ * the states (values the client wrote), so it cannot aim collisions; and a
+ * collision costs a comparison, never a wrong answer. */
 struct slot
 {
   uint64_t hash;
@@ -112,9 +115,6 @@ struct region
 
 struct search
 {
-  /* the key's operations */
-  const struct kop *ops;
-  size_t n;
   /* the bitset of operations linearized */
   uint64_t *bits;
   size_t nwords;
@@ -128,7 +128,6 @@ struct search
   uint64_t *arena;
   size_t arena_cap, arena_n;
   /* limits */
-  double deadline;    /* 0: none */
   size_t mem_limit;   /* 0: none */
   size_t peak;
   uint64_t configs;
@@ -304,7 +303,7 @@ static enum labo_lin_verdict
 wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
      uint64_t *configs, size_t *peak, size_t *culprit, bool *by_time)
 {
-  struct search s = { .ops = ops, .n = n, .deadline = deadline, .mem_limit = mem_limit };
+  struct search s = { .mem_limit = mem_limit };
   struct sort_item *items;
   struct entry *ents, head = { 0 };
   struct frame *stack;
@@ -317,6 +316,13 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
   *culprit = SIZE_MAX;
   if (n == 0)
     return LABO_LIN_VALID;
+  if (n >= UINT32_MAX / 2)
+    {
+      /* entries are numbered in 32 bits: 2^31 operations on one key
+       * would take some hundred GiB before this */
+      labo_say ("the linearizability checker: %zu operations on one key", n);
+      abort ();
+    }
 
   items = xmalloc (2 * n * sizeof *items);
   for (size_t i = 0; i < n; i++)

@@ -467,11 +467,11 @@ brute_linearizable (const struct labo_history *h, const size_t *sel, size_t k)
  * at a random moment of their span, INFO ones maybe not at all), then
  * perhaps one read altered; half made of random answers. */
 static void
-random_history (struct labo_rng *g, struct hb *b)
+random_history (struct labo_rng *g, struct hb *b, size_t max_ops, int clients)
 {
-  int64_t t[3], eff[16];
-  uint32_t proc[3] = { 0, 1, 2 }, next_proc = 3;
-  size_t n = 2 + labo_rng_below (g, 7);
+  int64_t t[4], eff[16];
+  uint32_t proc[4] = { 0, 1, 2, 3 }, next_proc = 4;
+  size_t n = 2 + labo_rng_below (g, max_ops - 1);
   bool real = labo_rng_below (g, 2);
 
   memset (b, 0, sizeof *b);
@@ -480,11 +480,11 @@ random_history (struct labo_rng *g, struct hb *b)
       W (b, 9, 0, 0, 0, 1);
       eff[0] = 0;
     }
-  for (int c = 0; c < 3; c++)
+  for (int c = 0; c < clients; c++)
     t[c] = 1 + (int64_t) labo_rng_below (g, 4);
   while (b->h.n_ops < n)
     {
-      int c = (int) labo_rng_below (g, 3);
+      int c = (int) labo_rng_below (g, (uint64_t) clients);
       int64_t call = t[c], d = 1 + (int64_t) labo_rng_below (g, 6);
       uint64_t k = labo_rng_below (g, 10);
       enum labo_op_f f = k < 4 ? LABO_OP_READ : k < 8 ? LABO_OP_WRITE : LABO_OP_CAS;
@@ -586,31 +586,37 @@ close_sel (const struct labo_history *h, size_t *sel, size_t *k, ssize_t pinned)
 }
 
 static void
-test_random_against_brute_force (void **state)
+print_history (const struct labo_history *h)
+{
+  for (size_t i = 0; i < h->n_ops; i++)
+    {
+      const struct labo_op *o = &h->ops[i];
+      print_message ("  %zu: p%u f%d t%d %lld->%lld [%lld, %lld]\n", i, o->process, o->f,
+                     o->type, (long long) o->expect, (long long) o->value,
+                     (long long) o->call_ns, (long long) o->ret_ns);
+    }
+}
+
+static void
+random_against_brute_force (size_t max_ops, int clients, int n_default, uint64_t seed_default)
 {
   struct labo_rng g;
   cleanup_free struct hb *b = new_hb ();
   size_t counts[3] = { 0 };
   /* LABO_LIN_SEED and LABO_LIN_ROUNDS try others, by hand */
   const char *seed = getenv ("LABO_LIN_SEED"), *rounds = getenv ("LABO_LIN_ROUNDS");
-  int n = rounds ? atoi (rounds) : 20000;
-  labo_rng_seed (&g, seed ? strtoull (seed, NULL, 10) : 17, 0);
+  int n = rounds ? atoi (rounds) : n_default;
+  labo_rng_seed (&g, seed ? strtoull (seed, NULL, 10) : seed_default, 0);
   for (int round = 0; round < n; round++)
     {
       struct labo_lin_result r;
-      random_history (&g, b);
+      random_history (&g, b, max_ops, clients);
       bool expect = brute_linearizable (&b->h, NULL, b->h.n_ops);
       enum labo_lin_verdict v = labo_lin_check (&b->h, NULL, &r);
       counts[v]++;
       if (v != (expect ? LABO_LIN_VALID : LABO_LIN_INVALID))
         {
-          for (size_t i = 0; i < b->h.n_ops; i++)
-            {
-              const struct labo_op *o = &b->ops[i];
-              print_message ("  %zu: p%u f%d t%d %lld->%lld [%lld, %lld]\n", i, o->process,
-                             o->f, o->type, (long long) o->expect, (long long) o->value,
-                             (long long) o->call_ns, (long long) o->ret_ns);
-            }
+          print_history (&b->h);
           fail_msg ("round %d: %s, brute force says %s", round, labo_lin_verdict_name (v),
                     expect ? "valid" : "invalid");
         }
@@ -644,20 +650,12 @@ test_random_against_brute_force (void **state)
               close_sel (&b->h, sel, &k, pinned);
               if (!brute_linearizable (&b->h, sel, k))
                 {
-                  for (size_t i = 0; i < b->h.n_ops; i++)
-                    {
-                      const struct labo_op *o = &b->ops[i];
-                      print_message ("  %zu: p%u f%d t%d %lld->%lld [%lld, %lld]\n", i,
-                                     o->process, o->f, o->type, (long long) o->expect,
-                                     (long long) o->value, (long long) o->call_ns,
-                                     (long long) o->ret_ns);
-                    }
+                  print_history (&b->h);
                   for (size_t i = 0; i < r.n_witness; i++)
-                    print_message ("  witness %zu\n", r.witness[i]);
+                    print_message ("  witness: %zu\n", r.witness[i]);
+                  fail_msg ("round %d: the witness without its op %zu is still a witness",
+                            round, r.witness[drop]);
                 }
-              if (!brute_linearizable (&b->h, sel, k))
-                fail_msg ("round %d: the witness without its op %zu is still a witness",
-                          round, r.witness[drop]);
             }
         }
       labo_lin_result_free (&r);
@@ -666,6 +664,20 @@ test_random_against_brute_force (void **state)
   assert_int_equal (counts[LABO_LIN_UNKNOWN], 0);
   assert_true (counts[LABO_LIN_VALID] > (size_t) n / 5);
   assert_true (counts[LABO_LIN_INVALID] > (size_t) n / 5);
+}
+
+/* Up to 9 ops by 3 clients, 20,000 times. */
+static void
+test_random_against_brute_force (void **state)
+{
+  random_against_brute_force (8, 3, 20000, 17);
+}
+
+/* Up to 13 ops by 4 clients, 20,000 times: longer searches. */
+static void
+test_random_longer_against_brute_force (void **state)
+{
+  random_against_brute_force (12, 4, 20000, 23);
 }
 
 int
@@ -690,6 +702,7 @@ main (void)
     cmocka_unit_test (test_time_limit),
     cmocka_unit_test (test_memory_limit),
     cmocka_unit_test (test_random_against_brute_force),
+    cmocka_unit_test (test_random_longer_against_brute_force),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
