@@ -22,9 +22,9 @@ struct kop
   size_t idx;        /* into the history's ops */
 };
 
-/* The CAS register. */
+/* The CAS register. to: the state a write or CAS leaves (see wgl). */
 static inline bool
-step (int64_t s, const struct kop *o, int64_t *next)
+step (int64_t s, const struct kop *o, int64_t to, int64_t *next)
 {
   switch (o->f)
     {
@@ -32,14 +32,46 @@ step (int64_t s, const struct kop *o, int64_t *next)
       *next = s;
       return s == o->value;
     case LABO_OP_WRITE:
-      *next = o->value;
+      *next = to;
       return true;
     case LABO_OP_CAS:
-      *next = o->value;
+      *next = to;
       return s == o->expect;
     default:
       return false;
     }
+}
+
+static int
+cmp_i64 (const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static bool
+has_value (const int64_t *v, size_t n, int64_t x)
+{
+  return bsearch (&x, v, n, sizeof *v, cmp_i64) != NULL;
+}
+
+static bool
+writes (const struct kop *o)
+{
+  return o->f == LABO_OP_WRITE || o->f == LABO_OP_CAS;
+}
+
+/* The value o needs written before it, if any. */
+static bool
+observes (const struct kop *o, int64_t *v)
+{
+  if (o->f == LABO_OP_READ)
+    *v = o->value;
+  else if (o->f == LABO_OP_CAS)
+    *v = o->expect;
+  else
+    return false;
+  return *v != LABO_NIL;
 }
 
 /* ---- Wing and Gong's list of calls and answers ----
@@ -307,6 +339,7 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
   struct sort_item *items;
   struct entry *ents, head = { 0 };
   struct frame *stack;
+  int64_t *to;
   size_t n_ent = 0, sp = 0, pending = 0, best_pos = 0;
   enum labo_lin_verdict v;
   int64_t state = LABO_NIL;
@@ -379,6 +412,29 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
   s.zkey = xmalloc (n * sizeof (uint64_t));
   for (size_t i = 0; i < n; i++)
     s.zkey[i] = mix64 (0x2545f4914f6cdd1dULL + i * 0x9e3779b97f4a7c15ULL);
+
+  /* The states that no operation tells apart are one state: a value that
+   * no read returns and no CAS expects fails every test as any other such
+   * value does, and a write overwrites either. Writes of such values all
+   * leave the one state `dead` (a value nobody observes), so that the
+   * configurations that differ only by which of them came last are one
+   * (40 concurrent writes nobody reads: 2^40 configurations, not 40 x
+   * 2^39; and most writes are overwritten before anyone reads them). */
+  to = xmalloc (n * sizeof *to);
+  {
+    cleanup_free int64_t *seen = xmalloc ((n + 1) * sizeof *seen);
+    size_t ns = 1;
+    int64_t dead = LABO_NIL + 1;
+    seen[0] = LABO_NIL; /* the initial state, which a read of nil observes */
+    for (size_t i = 0; i < n; i++)
+      if (observes (&ops[i], &seen[ns]))
+        ns++;
+    qsort (seen, ns, sizeof *seen, cmp_i64);
+    while (has_value (seen, ns, dead))
+      dead++;
+    for (size_t i = 0; i < n; i++)
+      to[i] = has_value (seen, ns, ops[i].value) ? ops[i].value : dead;
+  }
   stack = xmalloc (n * sizeof *stack);
   if (!tab_grow (&s))
     {
@@ -453,7 +509,7 @@ wgl (const struct kop *ops, size_t n, double deadline, size_t mem_limit,
       if (e->call)
         {
           int64_t next;
-          if (step (state, &ops[e->op], &next))
+          if (step (state, &ops[e->op], to[e->op], &next))
             {
               bit_set (&s, e->op);
               int r = cache_add (&s, next);
@@ -518,6 +574,7 @@ out:
   if (s.peak > *peak)
     *peak = s.peak;
   free (stack);
+  free (to);
   free (s.zkey);
   free (s.bit);
   free (s.bits);
@@ -544,38 +601,6 @@ struct shrink
   bool cut;               /* a search gave up: the witness may not be minimal */
   bool out_of_time;
 };
-
-static int
-cmp_i64 (const void *a, const void *b)
-{
-  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-  return x < y ? -1 : x > y;
-}
-
-static bool
-has_value (const int64_t *v, size_t n, int64_t x)
-{
-  return bsearch (&x, v, n, sizeof *v, cmp_i64) != NULL;
-}
-
-static bool
-writes (const struct kop *o)
-{
-  return o->f == LABO_OP_WRITE || o->f == LABO_OP_CAS;
-}
-
-/* The value o needs written before it, if any. */
-static bool
-observes (const struct kop *o, int64_t *v)
-{
-  if (o->f == LABO_OP_READ)
-    *v = o->value;
-  else if (o->f == LABO_OP_CAS)
-    *v = o->expect;
-  else
-    return false;
-  return *v != LABO_NIL;
-}
 
 /* Drops from sel[0..*k) every operation that observes a value that some
  * operation of the key writes but none left in sel does, until none is
