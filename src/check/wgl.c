@@ -689,7 +689,7 @@ shrink (struct shrink *w, size_t *sel, size_t *k)
   cleanup_free size_t *cand = xmalloc ((*k + 1) * sizeof *cand);
   size_t lo = 0, hi = *k, m;
 
-  /* the window: sel[s..k) and the pinned write */
+  /* the window: sel[lo..k) and the pinned write, lo as large as can be */
   while (lo < hi && !w->out_of_time)
     {
       size_t mid = lo + (hi - lo + 1) / 2;
@@ -947,7 +947,10 @@ labo_lin_check (const struct labo_history *h, const struct labo_lin_limits *lim,
           bool info = o->type == LABO_OP_INFO || o->ret_ns < 0;
           if (o->type == LABO_OP_FAIL || (info && o->f == LABO_OP_READ))
             continue;
-          kops[n++] = (struct kop) { .call = o->call_ns, .ret = info ? INT64_MAX : o->ret_ns,
+          /* an answer before its call (a clock stepped back) counts as at it */
+          kops[n++] = (struct kop) { .call = o->call_ns,
+                                     .ret = info ? INT64_MAX
+                                            : o->ret_ns < o->call_ns ? o->call_ns : o->ret_ns,
                                      .value = o->value, .expect = o->expect, .f = o->f,
                                      .info = info, .idx = order[end].idx };
         }
