@@ -84,7 +84,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 TOOLS     := build/tools/netprobe
 
 .PHONY: all check unit integration layers doc-check man man-skipped fuzz fuzz-ci bench bench-seed bench-sshd bench-kinds bench-reset \
-        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture bench-impair bench-clock install uninstall \
+        bench-supervise bench-deploy bench-copies bench-crash bench-link bench-gate bench-noports bench-validate bench-pause bench-capture bench-impair bench-clock bench-lin install uninstall \
         clean
 all: labo $(if $(SCDOC),man,man-skipped)
 
@@ -133,6 +133,13 @@ $(BA)/tests/test_cli: tests/unit/test_cli.c $(BA)/src/cli/verbs.o $(LIB_OBJ_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD+SAN  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+# The linearizability checker's benchmark: the checker and what it uses, optimised.
+LINBENCH_OBJ := $(B)/src/check/wgl.o $(B)/src/util/util.o $(B)/src/util/rng.o
+build/bench/linbench: bench/linbench.c $(LINBENCH_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
 
 build/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
@@ -313,6 +320,10 @@ bench-validate: labo
 # clock skew per node (issue 16): make bench-clock [BEFORE=path/to/older/labo]
 bench-clock: labo
 	BEFORE=$(BEFORE) bench/clock.sh
+
+# the linearizability checker (issue 17), no root: make bench-lin [SECONDS=10] [MIB=1024]
+bench-lin: build/bench/linbench
+	bench/lin.sh $(or $(SECONDS),10) $(or $(MIB),1024)
 
 # scripts/install.sh says what goes where, and keeps a record of it for
 # uninstall.

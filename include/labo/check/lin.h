@@ -9,15 +9,27 @@
  * call, or never (a read that is INFO says nothing and is left out); OK
  * operations took effect once between their call and their answer. The
  * model is a CAS register: read v holds iff the register holds v; write v
- * sets it; cas (e, v) holds iff it holds e, and sets v.
+ * sets it; cas (e, v) holds iff it holds e, and sets v. The register
+ * starts as LABO_NIL (the history's initial write is an operation like
+ * the others). An operation called at the very nanosecond another
+ * answered is concurrent with it (the permissive reading). An INFO write
+ * or CAS whose value no operation reads or expects is left out too: no
+ * order needs it, and kept it would weigh on the search to the end.
  *
- * Limits: a search that passes the time limit or holds more than the
- * memory limit in configurations stops with UNKNOWN and says which limit
- * and for which key; the keys checked so far keep their verdicts. An
- * INVALID verdict comes with a witness: a smallest set of the key's
- * operations (with, for each value read, the write that wrote it) that no
- * order explains, found by removing operations while it stays
- * unexplainable (1-minimal: none of its operations can be removed). */
+ * Keys are checked in increasing order. Limits: a key whose search passes
+ * the time limit or would hold more than the memory limit in
+ * configurations ends UNKNOWN, and the check goes on with the next keys
+ * (while time remains): an INVALID key anywhere makes the history
+ * INVALID, whatever keys were UNKNOWN; else one UNKNOWN key makes it
+ * UNKNOWN, and `key` and `why` name the first. The check stops at the
+ * first INVALID key. An INVALID verdict comes with a witness: a smallest
+ * set of the key's operations that no order explains, closed (for each
+ * value read or expected that some operation of the key writes, an
+ * operation of the set writes it), with the key's initial write (its
+ * first operation, if an answered write); found by removing operations
+ * while it stays unexplainable (1-minimal: no operation can be removed,
+ * with those that then read a value no operation left writes). See
+ * docs/check-lin.md. */
 #ifndef LABO_CHECK_LIN_H
 #define LABO_CHECK_LIN_H
 
@@ -45,7 +57,8 @@ struct labo_lin_result
   enum labo_lin_verdict verdict;
   size_t keys;           /* keys in the history */
   size_t keys_checked;   /* keys with a verdict (the rest: not reached) */
-  size_t ops;            /* operations checked (OK and INFO, reads INFO left out) */
+  size_t ops;            /* operations checked (OK and INFO; left out: INFO reads,
+                            INFO writes whose value nothing observes) */
   uint64_t configs;      /* configurations explored, all keys */
   size_t peak_bytes;     /* the most memory one key's search held */
   double seconds;        /* spent */
@@ -58,7 +71,8 @@ struct labo_lin_result
   size_t n_witness;
   bool witness_minimal;  /* false: the time limit came first; a witness still, not the smallest */
   /* INVALID: the operation no order could place (an index into ops): the
-   * first answer that every order reaching it had to leave unexplained */
+   * answer, furthest in time order, that the search reached and had to
+   * leave unexplained (Knossos's :op) */
   size_t culprit;
 };
 
