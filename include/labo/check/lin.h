@@ -29,7 +29,7 @@
  * first operation, if an answered write); found by removing operations
  * while it stays unexplainable (1-minimal: no operation can be removed,
  * with those that then read a value no operation left writes). See
- * docs/check-lin.md. */
+ * docs/check.md, "The linearizability checker". */
 #ifndef LABO_CHECK_LIN_H
 #define LABO_CHECK_LIN_H
 
