@@ -64,7 +64,7 @@ enum
 {
   OPT_CLIENTS = 1000,
   OPT_KEYS,
-  OPT_LOCAL_READS,
+  OPT_READS,
   OPT_HISTORY,
   OPT_PLOT,
   OPT_TIMELINE,
@@ -74,7 +74,7 @@ enum
 #define CHECK_LONG_OPTS                                                                        \
   { "clients", required_argument, NULL, OPT_CLIENTS },                                        \
       { "keys", required_argument, NULL, OPT_KEYS },                                          \
-      { "local-reads", no_argument, NULL, OPT_LOCAL_READS },                                  \
+      { "reads", required_argument, NULL, OPT_READS },                                        \
       { "history", required_argument, NULL, OPT_HISTORY },                                    \
       { "plot", required_argument, NULL, OPT_PLOT },                                          \
       { "timeline", required_argument, NULL, OPT_TIMELINE },                                  \
@@ -136,8 +136,12 @@ check_option (int c, struct check_args *a)
         return -1;
       a->o.keys = (int) v;
       return 1;
-    case OPT_LOCAL_READS:
-      a->o.local_reads = true;
+    case OPT_READS:
+      if (labo_check_reads_parse (optarg, &a->o.reads) < 0)
+        {
+          fprintf (stderr, "labo: --reads takes quorum, sync or local, not '%s'\n", optarg);
+          return -1;
+        }
       return 1;
     case OPT_HISTORY:
       a->history = optarg;

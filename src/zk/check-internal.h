@@ -149,7 +149,7 @@ bool check_reads_connected (const struct writer *w);
  * Jepsen's independent CAS registers: znodes <root>/r<k> holding a
  * number, each written with a value never written before. Each node has
  * o.clients clients (Jepsen's processes), each with one operation at a
- * time: a read (after a sync, unless o.local_reads), a write (setData of
+ * time: a read (after a quorum's multi, a sync or nothing: o.reads), a write (setData of
  * any version) or a CAS (setData of the version its last read saw, which
  * is a CAS on the value since no value is written twice). */
 

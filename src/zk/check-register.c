@@ -5,9 +5,17 @@
  * A register is a znode <root>/r<k> holding a decimal number. Each node
  * has o.clients clients, each one Jepsen process: one operation at a
  * time, drawn from the seed at the driver's turn for the node:
- *   read   half of them: a sync, then getData (or getData alone with
- *          o.local_reads: a read the node answers from what it has, which
- *          ZooKeeper promises sequential but not linearizable);
+ *   read   half of them: getData, after (o.reads)
+ *            quorum  a multi of one check of the znode, any version: a
+ *                    transaction, committed by a quorum like a write,
+ *                    after which the session's read sees at least what
+ *                    was committed then: linearizable;
+ *            sync    a sync: ZooKeeper's advice for an up-to-date read,
+ *                    not linearizable when a leader is cut off (it
+ *                    answers syncs alone until it steps down:
+ *                    ZOOKEEPER-1675);
+ *            local   nothing: the node answers from what it has, which
+ *                    ZooKeeper promises sequential, not linearizable;
  *   write  a quarter: setData of any version, a value never written before;
  *   cas    a quarter: setData of the version the client's last read (or
  *          write) of the key saw, with a new value. A value is never
@@ -64,6 +72,8 @@ struct ticket
   struct rclient *k;
   size_t op;
   zhandle_t *zh;     /* the session it went through */
+  zoo_op_t check;    /* a quorum read's multi, and its result: the client */
+  zoo_op_result_t result; /* writes it until the completion */
 };
 
 /* An operation the client gave up waiting for: info, and its answer, if
@@ -172,10 +182,11 @@ set_done (int rc, const struct Stat *stat, const void *data)
   answer ((struct ticket *) data, rc, 0, stat);
 }
 
+/* The read after its sync or its quorum's multi (from the completion
+ * thread): queued behind it, on the session it went through. */
 static void
-synced (int rc, const char *value, const void *data)
+then_read (struct ticket *t, int rc)
 {
-  struct ticket *t = (struct ticket *) data;
   const char *path;
   int r;
 
@@ -187,10 +198,20 @@ synced (int rc, const char *value, const void *data)
   pthread_mutex_lock (&t->k->c->mu);
   path = t->k->c->keys[t->k->c->ops[t->op].key];
   pthread_mutex_unlock (&t->k->c->mu);
-  /* from the completion thread: the read is queued behind the sync, on
-   * the session the sync went through */
   if ((r = zoo_aget (t->zh, path, 0, got, t)) != ZOK)
     answer (t, r, LABO_NIL, NULL);
+}
+
+static void
+synced (int rc, const char *value, const void *data)
+{
+  then_read ((struct ticket *) data, rc);
+}
+
+static void
+committed (int rc, const void *data)
+{
+  then_read ((struct ticket *) data, rc);
 }
 
 /* The clients of w that waited longer than CHECK_OP_TIMEOUT_S give up
@@ -256,15 +277,23 @@ check_registers_tick (struct labo_check *c, struct writer *w)
       k->op = c->n_ops - 1;
       k->busy = true;
       k->since = labo_now ();
-      t = xmalloc (sizeof (*t));
-      *t = (struct ticket){ k, k->op, f == LABO_OP_READ ? w->rzh : w->zh };
+      t = xcalloc (1, sizeof (*t));
+      t->k = k;
+      t->op = k->op;
+      t->zh = f == LABO_OP_READ ? w->rzh : w->zh;
       pthread_mutex_unlock (&c->mu);
 
       /* only this thread adds operations: k's stays the last until then */
       snprintf (buf, sizeof (buf), "%" PRId64, value);
-      if (f == LABO_OP_READ)
-        rc = c->o.local_reads ? zoo_aget (t->zh, c->keys[key], 0, got, t)
-                              : zoo_async (t->zh, c->keys[key], synced, t);
+      if (f == LABO_OP_READ && c->o.reads == LABO_READS_LOCAL)
+        rc = zoo_aget (t->zh, c->keys[key], 0, got, t);
+      else if (f == LABO_OP_READ && c->o.reads == LABO_READS_SYNC)
+        rc = zoo_async (t->zh, c->keys[key], synced, t);
+      else if (f == LABO_OP_READ)
+        {
+          zoo_check_op_init (&t->check, c->keys[key], -1);
+          rc = zoo_amulti (t->zh, 1, &t->check, &t->result, committed, t);
+        }
       else
         rc = zoo_aset (t->zh, c->keys[key], buf, (int) strlen (buf),
                        f == LABO_OP_CAS ? version : -1, set_done, t);
@@ -525,7 +554,7 @@ check_registers_verdict (struct labo_check *c, const struct labo_history *h, FIL
   labo_lin_check (h, &lim, &r);
   o = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "verdict",
                  labo_lin_verdict_name (r.verdict), "reads",
-                 c->o.local_reads ? "local" : "sync", "keys", (json_int_t) c->n_keys, "clients",
+                 labo_check_reads_name (c->o.reads), "keys", (json_int_t) c->n_keys, "clients",
                  (json_int_t) c->n_rc, "operations", (json_int_t) h->n_ops, "ok",
                  (json_int_t) n_ok, "info", (json_int_t) n_info, "fail", (json_int_t) n_fail,
                  "configs", (json_int_t) r.configs, "seconds", r.seconds, "peak_bytes",
@@ -547,4 +576,22 @@ check_registers_verdict (struct labo_check *c, const struct labo_history *h, FIL
     }
   labo_lin_result_free (&r);
   return o;
+}
+
+const char *
+labo_check_reads_name (enum labo_check_reads r)
+{
+  return r == LABO_READS_SYNC ? "sync" : r == LABO_READS_LOCAL ? "local" : "quorum";
+}
+
+int
+labo_check_reads_parse (const char *s, enum labo_check_reads *r)
+{
+  for (int i = LABO_READS_QUORUM; i <= LABO_READS_LOCAL; i++)
+    if (strcmp (s, labo_check_reads_name ((enum labo_check_reads) i)) == 0)
+      {
+        *r = (enum labo_check_reads) i;
+        return 0;
+      }
+  return -1;
 }

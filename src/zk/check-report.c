@@ -740,6 +740,15 @@ print_op (json_t *op, bool culprit, FILE *out)
            culprit ? "  <- no order places it" : "");
 }
 
+static const char *
+reads_words (const char *reads)
+{
+  return reads == NULL                     ? "?"
+         : strcmp (reads, "local") == 0    ? "from the node alone"
+         : strcmp (reads, "sync") == 0     ? "after a sync"
+                                           : "after a quorum";
+}
+
 /* The registers' history: what was checked, and the witness of an
  * invalid one. */
 static void
@@ -760,9 +769,7 @@ print_linearizability (json_t *rep, FILE *out)
            json_integer_value (json_object_get (lin, "operations")),
            json_integer_value (json_object_get (lin, "clients")),
            json_integer_value (json_object_get (lin, "keys")),
-           strcmp (json_string_value (json_object_get (lin, "reads")), "local") == 0
-               ? "from the node alone"
-               : "after a sync",
+           reads_words (json_string_value (json_object_get (lin, "reads"))),
            json_integer_value (json_object_get (lin, "ok")),
            json_integer_value (json_object_get (lin, "info")),
            json_integer_value (json_object_get (lin, "fail")));

@@ -4,12 +4,12 @@
 # either way), with a real fault labo causes: a follower's host isolated
 # for 6 s (netns/scenarios/zk3-stale-read.yaml), shorter than ZooKeeper's
 # syncLimit x tickTime, so the follower never notices.
-#   - reads after a sync (the default): the registers' history, the EDN,
+#   - reads after a quorum (the default): the registers' history, the EDN,
 #     the text timeline and the plot are written; the history is valid,
 #     with reads and writes through every node, and the files say what the
 #     report says (every operation an :invoke and a completion in the EDN,
 #     the fault a band in the plot, the witness absent);
-#   - --local-reads: the cut follower answers reads from what it had, and
+#   - --reads local: the cut follower answers reads from what it had, and
 #     the check must flag it: exit 6, verdict invalid, a witness of at most
 #     a handful of operations whose read went through the cut node, read a
 #     value older than a write that completed before the read was called;
@@ -49,19 +49,19 @@ assert_eq keep "$(cat "$TMP/shared.svg")" "that file is untouched"
 run "$LABO" chaos "$TMP/stale.yaml" --history "$TMP/h.edn"
 expect_rc 2 "chaos --history without --check is refused"
 
-# ---- synced reads: valid, under the fault ----
+# ---- quorum reads: valid, under the fault ----
 wait_for "$LAB" 60 "the ensemble serves" "$serving3" || die "no ensemble"
 t0=$EPOCHREALTIME
 run "$LABO" chaos "$TMP/stale.yaml" --check --json --seed 17 \
 	--history "$TMP/sync.edn" --plot "$TMP/sync.svg" --timeline "$TMP/sync.txt"
-expect_rc 0 "chaos --check, a follower isolated 6 s, reads after a sync (in $(secs_since "$t0") s)" || show_run
+expect_rc 0 "chaos --check, a follower isolated 6 s, reads after a quorum (in $(secs_since "$t0") s)" || show_run
 printf '%s\n' "$ERR" | indent
 rep=$OUT
 jq -e . >/dev/null <<<"$rep" || die "the report is not JSON: $rep"
 say "the registers: $(jq -c '.linearizability | del(.witness, .culprit)' <<<"$rep")"
 assert_eq ok "$(jq -r .verdict <<<"$rep")" "verdict ok"
 assert_eq valid "$(jq -r .linearizability.verdict <<<"$rep")" "the registers' history is linearizable"
-assert_eq sync "$(jq -r .linearizability.reads <<<"$rep")" "its reads were synced"
+assert_eq quorum "$(jq -r .linearizability.reads <<<"$rep")" "its reads came after a quorum"
 n_ops=$(jq -r .linearizability.operations <<<"$rep")
 assert_eq true "$(jq -r '.linearizability.ok > 100' <<<"$rep")" \
 	"over 100 operations answered ok ($(jq -r .linearizability.ok <<<"$rep") of $n_ops)"
@@ -91,9 +91,9 @@ expect_rc 0 "the plot is well-formed XML (xmllint)" || show_run
 # ---- local reads: the cut follower's stale reads are caught ----
 wait_for "$LAB" 60 "the ensemble serves again" "$serving3" || die "no ensemble"
 t0=$EPOCHREALTIME
-run "$LABO" chaos "$TMP/stale.yaml" --check --json --seed 17 --local-reads \
+run "$LABO" chaos "$TMP/stale.yaml" --check --json --seed 17 --reads local \
 	--history "$TMP/local.edn" --plot "$TMP/local.svg"
-expect_rc 6 "with --local-reads the check exits 6 (in $(secs_since "$t0") s)" || show_run
+expect_rc 6 "with --reads local the check exits 6 (in $(secs_since "$t0") s)" || show_run
 printf '%s\n' "$ERR" | indent
 rep=$OUT
 say "the registers: $(jq -c .linearizability <<<"$rep")"

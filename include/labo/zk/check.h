@@ -63,6 +63,20 @@
 #define LABO_CHECK_PLOT_FILE "check.svg"
 #define LABO_CHECK_PLOT_MAX (16 * 1024 * 1024)
 
+/* What a register's read does before its getData (docs/check.md):
+ * QUORUM a multi of one version check, committed by a quorum (the
+ * default: linearizable); SYNC a sync (ZooKeeper's up-to-date read, which
+ * a leader cut off answers alone: not linearizable, ZOOKEEPER-1675);
+ * LOCAL nothing (sequential only: a cut follower serves stale reads). */
+enum labo_check_reads
+{
+  LABO_READS_QUORUM = 0,
+  LABO_READS_SYNC,
+  LABO_READS_LOCAL,
+};
+const char *labo_check_reads_name (enum labo_check_reads r);
+int labo_check_reads_parse (const char *s, enum labo_check_reads *r); /* 0, -1 */
+
 struct labo_check_opts
 {
   int rate;             /* writes a second through each node (0: the default) */
@@ -82,12 +96,10 @@ struct labo_check_opts
    * schedule (0: one from the kernel; the report's "seed" says which) */
   uint64_t seed;
   /* the registers' workload (docs/check.md): clients a node (0: 1),
-   * registers (0: 3), and reads served by the node alone, without a sync
-   * first (ZooKeeper promises them sequential, not linearizable: a check
-   * with them may find the history invalid, as it should) */
+   * registers (0: 3), and what a read does first */
   int clients;
   int keys;
-  bool local_reads;
+  enum labo_check_reads reads;
   /* the linearizability checker's limits (0: 60 s, 1 GiB) */
   double lin_seconds;
   size_t lin_bytes;
