@@ -327,11 +327,17 @@ static const char *const text_kind[] = {
   [LABO_EV_NOTE] = "note",
 };
 
-static const char *const text_type[] = {
-  [LABO_OP_OK] = "ok",
-  [LABO_OP_FAIL] = "fail",
-  [LABO_OP_INFO] = "info",
-};
+const char *
+labo_op_f_name (enum labo_op_f f)
+{
+  return f == LABO_OP_READ ? "read" : f == LABO_OP_WRITE ? "write" : f == LABO_OP_CAS ? "cas" : "?";
+}
+
+const char *
+labo_op_type_name (enum labo_op_type t)
+{
+  return t == LABO_OP_OK ? "ok" : t == LABO_OP_FAIL ? "fail" : t == LABO_OP_INFO ? "info" : "?";
+}
 
 /* One line of text: control characters (a newline in a note) become
  * spaces, so that each event stays one line. */
@@ -388,7 +394,7 @@ labo_history_write_text (FILE *out, const struct labo_history *h)
             {
               fmt_ms (lat, sizeof (lat), op->ret_ns - op->call_ns);
               fprintf (out, "%9s  %-8s  %-6s  %-22s  %-4s  %s", t, node ? node : "-", p, what,
-                       type <= LABO_OP_INFO ? text_type[type] : "?", lat);
+                       labo_op_type_name (type), lat);
             }
           if (op->type != LABO_OP_OK && op->rc != 0)
             fprintf (out, "  rc %" PRId32, op->rc);

@@ -36,20 +36,10 @@ static const char *const outcome_name[] = {
   [LABO_OP_FAIL] = "fail",
   [LABO_OP_INFO] = "info (no answer)",
 };
-static const char *const outcome_class[] = {
-  [LABO_OP_OK] = "ok",
-  [LABO_OP_FAIL] = "fail",
-  [LABO_OP_INFO] = "info",
-};
 static const char *const f_shape[] = {
   [LABO_OP_READ] = "r",
   [LABO_OP_WRITE] = "w",
   [LABO_OP_CAS] = "c",
-};
-static const char *const f_name[] = {
-  [LABO_OP_READ] = "read",
-  [LABO_OP_WRITE] = "write",
-  [LABO_OP_CAS] = "cas",
 };
 #define WITNESS_COLOR "#d50000"
 #define FAULT_COLOR "#e53935"
@@ -388,8 +378,8 @@ points (struct plot *p)
               continue;
             if (!open)
               {
-                fprintf (o, "<g class=\"ops %s %s\" fill=\"%s\">\n", outcome_class[type],
-                         f_name[f], outcome_color[type]);
+                fprintf (o, "<g class=\"ops %s %s\" fill=\"%s\">\n", labo_op_type_name (type),
+                         labo_op_f_name (f), outcome_color[type]);
                 open = true;
               }
             op_point (p, op, &x, &y);
@@ -411,7 +401,7 @@ op_title (FILE *o, const struct labo_history *h, const struct labo_op *op, size_
   int64_t lat = (op->ret_ns >= 0 ? op->ret_ns : h->end_ns) - op->call_ns;
 
   fprintf (o, "op %zu: p%" PRIu32 " %s r%" PRIu32, index, op->process,
-           f <= LABO_OP_CAS ? f_name[f] : "?", op->key);
+           labo_op_f_name (f), op->key);
   if (op->f == LABO_OP_CAS)
     fprintf (o, " %" PRId64 "-&gt;%" PRId64, op->expect, op->value);
   else if (op->value != LABO_NIL)
@@ -465,7 +455,7 @@ legend (struct plot *p, bool witness)
   for (int f = LABO_OP_READ; f <= LABO_OP_CAS; f++, x += 52)
     fprintf (o, "<use xlink:href=\"#%s\" x=\"%s\" y=\"%s\"/><text x=\"%s\" y=\"%s\">%s</text>\n",
              f_shape[f], num (a, x), num (b, y - 3.5), num (c, x + 7), num (d, y),
-             f_name[f]);
+             labo_op_f_name (f));
   x += 10;
   for (int t = LABO_OP_OK; t <= LABO_OP_INFO; t++)
     {

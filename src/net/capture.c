@@ -72,24 +72,14 @@ capture_closep (struct labo_capture **c)
 }
 #define cleanup_capture __attribute__ ((cleanup (capture_closep)))
 
-/* An error that carries status without its strerror text (the message
- * says it better). Takes msg. */
-static int
-refuse (labo_error_t *err, int status, char *msg)
-{
-  labo_error_make (err, 0, "%s", msg);
-  (*err)->status = status;
-  free (msg);
-  return -1;
-}
-
 /* Compiles filter for p's link; the caller frees prog. */
 static int
 compile_filter (pcap_t *p, const char *filter, struct bpf_program *prog, labo_error_t *err)
 {
   if (pcap_compile (p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
     /* EINVAL, without its text after libpcap's own */
-    return refuse (err, EINVAL, xasprintf ("bad filter '%s': %s", filter, pcap_geterr (p)));
+    return labo_error_refuse (err, EINVAL,
+                              xasprintf ("bad filter '%s': %s", filter, pcap_geterr (p)));
   return 0;
 }
 

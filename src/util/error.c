@@ -19,6 +19,16 @@ vformat (const char *fmt, va_list ap)
 }
 
 int
+labo_error_refuse (labo_error_t *err, int status, char *msg)
+{
+  labo_error_make (err, 0, "%s", msg ? msg : "out of memory");
+  if (err && *err)
+    (*err)->status = status;
+  free (msg);
+  return -1;
+}
+
+int
 labo_error_make (labo_error_t *err, int status, const char *fmt, ...)
 {
   va_list ap;

@@ -447,17 +447,6 @@ labo_fds_inherited_close (void)
   n_inherited = 0;
 }
 
-/* Refuses with status (a reason errno's text would not say as well).
- * Takes msg. */
-static int
-refuse (labo_error_t *err, int status, char *msg)
-{
-  labo_error_make (err, 0, "%s", msg);
-  (*err)->status = status;
-  free (msg);
-  return -1;
-}
-
 int
 labo_fs_open_output (const char *path, const char *what, labo_error_t *err)
 {
@@ -468,8 +457,9 @@ labo_fs_open_output (const char *path, const char *what, labo_error_t *err)
   /* no O_TRUNC: what the path is, is looked at before anything is lost */
   fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
   if (fd < 0 && errno == ELOOP)
-    return refuse (err, ELOOP, xasprintf ("%s is a symbolic link: %s is not written through "
-                                          "one (name its target)", path, what));
+    return labo_error_refuse (err, ELOOP,
+                              xasprintf ("%s is a symbolic link: %s is not written through "
+                                         "one (name its target)", path, what));
   if (fd < 0)
     return labo_error_errno (err, "opening %s to write %s", path, what);
   if (fstat (fd, &st) < 0)
@@ -477,11 +467,13 @@ labo_fs_open_output (const char *path, const char *what, labo_error_t *err)
   if (S_ISFIFO (st.st_mode))
     ;
   else if (!S_ISREG (st.st_mode))
-    return refuse (err, EINVAL, xasprintf ("%s is neither a regular file nor a FIFO", path));
+    return labo_error_refuse (err, EINVAL,
+                              xasprintf ("%s is neither a regular file nor a FIFO", path));
   else if (st.st_nlink > 1)
-    return refuse (err, EMLINK, xasprintf ("%s has %ju hard links: %s is not written over a "
-                                           "file that other names share", path,
-                                           (uintmax_t) st.st_nlink, what));
+    return labo_error_refuse (err, EMLINK,
+                              xasprintf ("%s has %ju hard links: %s is not written over a "
+                                         "file that other names share", path,
+                                         (uintmax_t) st.st_nlink, what));
   else if (ftruncate (fd, 0) < 0)
     return labo_error_errno (err, "emptying %s", path);
   ret = fd;
@@ -498,14 +490,17 @@ labo_fs_check_output (const char *path, const char *what, labo_error_t *err)
   if (lstat (path, &st) == 0)
     {
       if (S_ISLNK (st.st_mode))
-        return refuse (err, ELOOP, xasprintf ("%s is a symbolic link: %s is not written "
-                                              "through one (name its target)", path, what));
+        return labo_error_refuse (err, ELOOP,
+                                  xasprintf ("%s is a symbolic link: %s is not written "
+                                             "through one (name its target)", path, what));
       if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode))
-        return refuse (err, EINVAL, xasprintf ("%s is neither a regular file nor a FIFO", path));
+        return labo_error_refuse (err, EINVAL,
+                                  xasprintf ("%s is neither a regular file nor a FIFO", path));
       if (S_ISREG (st.st_mode) && st.st_nlink > 1)
-        return refuse (err, EMLINK, xasprintf ("%s has %ju hard links: %s is not written "
-                                               "over a file that other names share",
-                                               path, (uintmax_t) st.st_nlink, what));
+        return labo_error_refuse (err, EMLINK,
+                                  xasprintf ("%s has %ju hard links: %s is not written "
+                                             "over a file that other names share", path,
+                                             (uintmax_t) st.st_nlink, what));
       return 0;
     }
   if (errno != ENOENT)
@@ -518,4 +513,3 @@ labo_fs_check_output (const char *path, const char *what, labo_error_t *err)
     return labo_error_errno (err, "%s: cannot write in %s", path, dir);
   return 0;
 }
-

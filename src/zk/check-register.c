@@ -496,18 +496,6 @@ check_history_free (struct labo_history *h)
 
 /* ---- the verdict ---- */
 
-static const char *
-f_name (enum labo_op_f f)
-{
-  return f == LABO_OP_READ ? "read" : f == LABO_OP_WRITE ? "write" : "cas";
-}
-
-static const char *
-type_name (enum labo_op_type t)
-{
-  return t == LABO_OP_OK ? "ok" : t == LABO_OP_FAIL ? "fail" : "info";
-}
-
 static json_t *
 value_json (int64_t v)
 {
@@ -523,8 +511,8 @@ op_json (const struct labo_history *h, size_t i)
                          "process", (json_int_t) op->process, "node",
                          op->node >= 0 && (size_t) op->node < h->n_nodes ? h->nodes[op->node]
                                                                          : "",
-                         "f", f_name (op->f), "key", (int) op->key, "type",
-                         type_name (op->type), "call_s", (double) op->call_ns / 1e9);
+                         "f", labo_op_f_name (op->f), "key", (int) op->key, "type",
+                         labo_op_type_name (op->type), "call_s", (double) op->call_ns / 1e9);
   json_object_set_new (o, "ret_s", op->ret_ns >= 0 ? json_real ((double) op->ret_ns / 1e9)
                                                    : json_null ());
   json_object_set_new (o, "value", value_json (op->value));

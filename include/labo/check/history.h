@@ -85,6 +85,10 @@ struct labo_history
   int64_t end_ns;         /* when the history ended */
 };
 
+/* "read", "write", "cas"; "ok", "fail", "info" ("?" out of range). */
+const char *labo_op_f_name (enum labo_op_f f);
+const char *labo_op_type_name (enum labo_op_type t);
+
 /* The fault that a chaos step's text names begins or ends: "heal",
  * "resume", "power-on", "start", "restore", "reset" end faults; every other
  * step begins one. */

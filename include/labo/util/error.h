@@ -18,6 +18,10 @@ typedef struct labo_error_s {
  * as ": <strerror(status)>" when status is non-zero. */
 int labo_error_make (labo_error_t *err, int status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+/* The same, its status without strerror's text: a message that says the
+ * reason better itself ("x is a symbolic link: ..."). Takes msg (NULL:
+ * out of memory). */
+int labo_error_refuse (labo_error_t *err, int status, char *msg);
 /* Same, from errno. */
 #define labo_error_errno(err, ...) labo_error_make ((err), errno, __VA_ARGS__)
 
