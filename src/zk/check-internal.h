@@ -142,8 +142,17 @@ struct labo_check
 
 
 /* Whether w's session (or its reads' session) is connected. */
-bool check_connected (const struct writer *w);
-bool check_reads_connected (const struct writer *w);
+static inline bool
+check_connected (const struct writer *w)
+{
+  return w->zh && zoo_state (w->zh) == ZOO_CONNECTED_STATE;
+}
+
+static inline bool
+check_reads_connected (const struct writer *w)
+{
+  return w->rzh && zoo_state (w->rzh) == ZOO_CONNECTED_STATE;
+}
 
 /* ---- the registers (check-register.c) ----
  * Jepsen's independent CAS registers: znodes <root>/r<k> holding a

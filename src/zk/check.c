@@ -204,19 +204,7 @@ writer_close (struct writer *w)
 static bool
 connected (const struct writer *w)
 {
-  return w->zh && zoo_state (w->zh) == ZOO_CONNECTED_STATE;
-}
-
-bool
-check_connected (const struct writer *w)
-{
-  return connected (w);
-}
-
-bool
-check_reads_connected (const struct writer *w)
-{
-  return w->rzh && zoo_state (w->rzh) == ZOO_CONNECTED_STATE;
+  return check_connected (w);
 }
 
 static bool
