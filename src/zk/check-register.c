@@ -475,7 +475,8 @@ check_history_take (struct labo_check *c, const char *events_path, struct labo_h
       e->text = xstrdup (c->marks[m].text);
     }
   load_events (c, events_path, h);
-  qsort (h->events, h->n_events, sizeof (*h->events), cmp_event);
+  if (h->n_events > 1)
+    qsort (h->events, h->n_events, sizeof (*h->events), cmp_event);
 }
 
 void
