@@ -335,8 +335,14 @@ check_registers_start (struct labo_check *c, labo_error_t *err)
       c->keys[k] = xasprintf ("%s/r%" PRIu32, c->root, k);
       rc = zoo_create (c->w[0].zh, c->keys[k], "0", 1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
       if (rc != ZOK)
-        return labo_error_make (err, 0, "creating the register %s through %s: %s", c->keys[k],
-                                c->w[0].node->name, zerror (rc));
+        {
+          labo_error_make (err, 0, "creating the register %s through %s: %s", c->keys[k],
+                           c->w[0].node->name, zerror (rc));
+          /* those made so far go, with the run's root (labo_check_start) */
+          for (uint32_t j = 0; j < k; j++)
+            zoo_delete (c->w[0].zh, c->keys[j], -1);
+          return -1;
+        }
       /* the register's first value, written by process 0 before any
        * other operation: what the checker starts from */
       op = labo_array_push (&c->ops, &c->n_ops, sizeof (*c->ops));

@@ -640,7 +640,12 @@ labo_check_start (const struct labo_lab *lab, const struct labo_check_opts *opts
   c->t0 = labo_now ();
   c->wall0 = labo_wall ();
   if (check_registers_start (c, err) < 0)
-    return NULL;
+    {
+      /* nothing left behind: the run's root, and /labo-check if empty */
+      if (zoo_delete (c->w[0].zh, c->root, -1) == ZOK)
+        zoo_delete (c->w[0].zh, "/labo-check", -1);
+      return NULL;
+    }
   if ((rc = pthread_create (&c->driver, NULL, driver, c)) != 0)
     {
       labo_error_make (err, rc, "starting the check's writer thread");
