@@ -109,13 +109,8 @@ check_option (int c, struct check_args *a)
   switch (c)
     {
     case 'r':
-      v = strtol (optarg, &end, 10);
-      if (*optarg == '\0' || *end || v < 1 || v > 1000)
-        {
-          fprintf (stderr, "labo: --rate takes writes a second through each node, 1 to 1000, "
-                           "not '%s'\n", optarg);
-          return -1;
-        }
+      if ((v = number_arg ("rate", optarg, 1, 1000, "writes a second through each node")) < 0)
+        return -1;
       a->o.rate = (int) v;
       return 1;
     case 'S':
@@ -231,6 +226,7 @@ write_output (const char *path, const char *what, int (*write) (FILE *, const vo
     }
   if ((f = fdopen (fd, "w")) == NULL)
     {
+      fprintf (stderr, "labo: writing %s %s: %s\n", what, path, strerror (errno));
       close (fd);
       return -1;
     }

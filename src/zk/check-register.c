@@ -56,7 +56,6 @@
 struct rclient
 {
   struct labo_check *c;
-  struct writer *w;
   uint32_t process;  /* Jepsen's; + n_rc after each info */
   bool busy;         /* an operation in flight (mu) */
   size_t op;         /* its index in c->ops (mu) */
@@ -356,7 +355,6 @@ check_registers_start (struct labo_check *c, labo_error_t *err)
     {
       struct rclient *k = &c->rc[i];
       k->c = c;
-      k->w = &c->w[i / (size_t) clients];
       k->process = (uint32_t) i;
       k->seen = xcalloc (c->n_keys, sizeof (*k->seen));
       k->version = xcalloc (c->n_keys, sizeof (*k->version));

@@ -202,15 +202,9 @@ writer_close (struct writer *w)
 }
 
 static bool
-connected (const struct writer *w)
-{
-  return check_connected (w);
-}
-
-static bool
 both_connected (const struct writer *w)
 {
-  return connected (w) && check_reads_connected (w);
+  return check_connected (w) && check_reads_connected (w);
 }
 
 /* Waits (on c->cv) until pred holds of every writer, or the deadline. */
@@ -264,7 +258,7 @@ send_write (struct labo_check *c, struct writer *w, long tick)
   int rc;
 
   pthread_mutex_lock (&c->mu);
-  if (!connected (w) || w->outstanding >= backlog)
+  if (!check_connected (w) || w->outstanding >= backlog)
     {
       record (c, w, tick, CW_REFUSED, &i);
       pthread_mutex_unlock (&c->mu);
@@ -962,21 +956,21 @@ labo_check_finish (struct labo_check *c, FILE *progress)
   pthread_mutex_unlock (&c->mu);
 
   settle_deadline = labo_now () + c->o.settle_ms / 1000.0;
-  all = wait_all (c, connected, labo_now ());
+  all = wait_all (c, check_connected, labo_now ());
   if (!all && progress)
     fprintf (progress, "check: waiting up to %d s for every node to serve again\n",
              c->o.settle_ms / 1000);
   while (!all && labo_now () < settle_deadline)
     {
       renew_expired (c);
-      all = wait_all (c, connected, fmin (settle_deadline, labo_now () + 0.5));
+      all = wait_all (c, check_connected, fmin (settle_deadline, labo_now () + 0.5));
     }
   if (progress)
     fprintf (progress, "check: reading every node after a sync with the leader\n");
   nodes = xcalloc (c->n_w, sizeof (*nodes));
   for (size_t i = 0; i < c->n_w; i++)
     {
-      if (connected (&c->w[i]))
+      if (check_connected (&c->w[i]))
         read_node (c, &c->w[i], &nodes[i]);
       else
         {
